@@ -1,1 +1,34 @@
-"""evalkit."""
+"""evalkit: evidence for Weifang's manufacturing high-quality development pilot zone.
+
+Subpackages are imported lazily so that ``import evalkit`` stays fast::
+
+    from evalkit import data, did, synth, sensitivity, allocation, inference, report
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "data",
+    "did",
+    "synth",
+    "sensitivity",
+    "allocation",
+    "inference",
+    "report",
+    "iv",
+    "targets",
+    "pipeline",
+    "results",
+}
+
+__all__ = sorted(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'evalkit' has no attribute {name!r}")

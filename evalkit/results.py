@@ -344,7 +344,7 @@ class EffectVector(_Renderable):
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str = "en", **kwargs):
+    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None, **kwargs):
         """Plot estimates with pointwise (and uniform) bands and a zero reference line.
 
         Delegates to :func:`evalkit.report.plots.plot_effects` with ``to_frame()``.

@@ -1,0 +1,51 @@
+"""Figures, maps, tables and bilingual labels for the evidence pack.
+
+``report`` draws tidy frames; it imports no estimator. Typical notebook use::
+
+    from evalkit import report
+    report.use(language=language, synthetic=df.attrs.get("synthetic"))
+    result.plot()                       # -> report.plot_effects(result.to_frame())
+    report.unit_map(frame, "amount_wan")
+    report.save_headlines(output_dir, "30_first_unit_insurance", records)
+"""
+
+from .headlines import HEADLINE_FIELDS, load_headlines, save_headlines
+from .labels import LABELS, label_or_name, t, translate_columns
+from .maps import boundaries_available, unit_map, unit_polygons
+from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
+from .style import current, mark_synthetic, register_cjk_font, use
+from .tables import display_table
+
+
+def synthetic_banner(synthetic: bool | None = None, language: str | None = None):
+    """A Markdown banner saying the data are synthetic (``None`` when they are not)."""
+    from IPython.display import Markdown
+
+    flag = current().synthetic if synthetic is None else synthetic
+    if not flag:
+        return None
+    return Markdown(f"> **⚠ {t('synthetic_banner', language)}**")
+
+
+__all__ = [
+    "HEADLINE_FIELDS",
+    "LABELS",
+    "boundaries_available",
+    "current",
+    "display_table",
+    "label_or_name",
+    "load_headlines",
+    "mark_synthetic",
+    "overlay_effects",
+    "plot_effects",
+    "register_cjk_font",
+    "save_headlines",
+    "synthetic_banner",
+    "t",
+    "timing_heatmap",
+    "translate_columns",
+    "trend_plot",
+    "unit_map",
+    "unit_polygons",
+    "use",
+]

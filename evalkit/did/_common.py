@@ -1,0 +1,173 @@
+"""Shared input checks and result plumbing of the TWFE family (twfe, event study, SA, BJS)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import (
+    EvalkitError,
+    ExcludedUnitsWarning,
+    NoControlUnitsError,
+    PanelDataError,
+)
+from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from ..inference import covariance
+from ..inference.design import LinearDesign
+
+
+def as_list(cols: str | Sequence[str] | None) -> list[str]:
+    """``None`` -> ``[]``, a string -> ``[string]``, a sequence -> list."""
+    if cols is None:
+        return []
+    if isinstance(cols, str):
+        return [cols]
+    return list(cols)
+
+
+def prepare_panel(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    numeric: Sequence[str] = (),
+    extra: dict[str, str | Sequence[str] | None] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+) -> pd.DataFrame:
+    """Check columns, completeness and uniqueness; return the columns needed, sorted by unit/time.
+
+    Parameters
+    ----------
+    data : DataFrame
+    outcome, unit, time : str
+        Column names.
+    numeric : sequence of str
+        Further columns that must be numeric and complete.
+    extra : dict, optional
+        Further ``{argument: column(s)}`` that must exist (for the error message).
+    weights, cluster : str, optional
+        Weight and cluster columns.
+    """
+    cols = {"outcome": outcome, "unit": unit, "time": time, "weights": weights, "cluster": cluster}
+    cols.update(extra or {})
+    check_columns(data, cols)
+    need = [outcome, *numeric] + ([weights] if weights else [])
+    check_numeric_complete(data, list(dict.fromkeys(need)))
+    for c in (unit, time) + ((cluster,) if cluster else ()):
+        if data[c].isna().any():
+            rows = list(data.index[data[c].isna()][:10])
+            raise PanelDataError(f"column {c!r} has missing values in rows {rows}; fill or drop them")
+    check_unique_panel(data, unit, time)
+    if weights:
+        w = np.asarray(data[weights], dtype=float)
+        if (w <= 0).any():
+            rows = list(data.index[w <= 0][:10])
+            raise PanelDataError(
+                f"weights column {weights!r} must be positive; rows {rows} are <= 0. Drop those rows "
+                "or fix the weights."
+            )
+    keep = list(dict.fromkeys([unit, time, outcome, *need] + ([cluster] if cluster else [])))
+    for v in (extra or {}).values():
+        keep += [c for c in as_list(v) if c not in keep]
+    out = data[keep].copy()
+    if not pd.api.types.is_numeric_dtype(out[time]):
+        raise PanelDataError(f"time column {time!r} must be numeric (e.g. the year as an integer).")
+    return out.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+
+
+def check_cohort(df: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:
+    """Validate a cohort column (first treated period, 0 = never) and return it by unit.
+
+    Raises
+    ------
+    PanelDataError
+        If the cohort is missing, not numeric, or changes within a unit.
+    """
+    check_numeric_complete(df, [cohort])
+    nun = df.groupby(unit, sort=False)[cohort].nunique()
+    bad = nun.index[nun > 1]
+    if len(bad):
+        raise PanelDataError(
+            f"cohort column {cohort!r} changes within unit(s) {list(bad[:10])}: a cohort is the "
+            "first treated period of a unit and must be the same in all its rows. Fix the cohort "
+            "of those units."
+        )
+    g = df.groupby(unit, sort=True)[cohort].first()
+    neg = g.index[g < 0]
+    if len(neg):
+        raise PanelDataError(f"cohort column {cohort!r} is negative for units {list(neg[:10])}; use 0 for never.")
+    return g
+
+
+def drop_always_treated(
+    df: pd.DataFrame, unit: str, time: str, cohort: str, anticipation: int = 0
+) -> pd.DataFrame:
+    """Drop units treated in (or before) their first observed period, warning with their names."""
+    first = df.groupby(unit)[time].transform("min")
+    g = df[cohort]
+    bad = (g > 0) & (g - anticipation <= first)
+    if bad.any():
+        units = sorted(df.loc[bad, unit].unique().tolist(), key=str)
+        warnings.warn(
+            f"{len(units)} unit(s) are treated from their first observed period and have no "
+            f"pre-treatment period, so they are excluded: {units[:20]}"
+            + (" ..." if len(units) > 20 else ""),
+            ExcludedUnitsWarning,
+            stacklevel=3,
+        )
+        df = df.loc[~df[unit].isin(units)].reset_index(drop=True)
+    return df
+
+
+def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alternative: str) -> None:
+    """Raise :class:`NoControlUnitsError` if no unit has cohort 0."""
+    if not (g_by_unit == 0).any():
+        raise NoControlUnitsError(
+            f"control={control!r} needs never-treated units (cohort {cohort!r} == 0), but every unit "
+            f"is treated at some point. Use {alternative} instead."
+        )
+
+
+def compute_inference(design: LinearDesign, cov_type: str, options: dict):
+    """Covariance from the registry, with the design's clusters as default."""
+    return covariance.compute(design, cov_type, **options)
+
+
+def dof_for(dof, idx: int | None = None):
+    """Pick a scalar dof from a registry result (scalar, ``None`` or per-coefficient array)."""
+    if dof is None:
+        return None
+    arr = np.atleast_1d(np.asarray(dof, dtype=float))
+    if arr.size == 1:
+        return float(arr[0])
+    if idx is None:
+        return float(arr.min())
+    return float(arr[idx])
+
+
+def check_weights_arg(weights) -> None:
+    """Weights are given as a column name."""
+    if weights is not None and not isinstance(weights, str):
+        raise EvalkitError("weights must be the name of a column holding positive weights, or None.")
+
+
+def callable_module(module_name: str, func) -> None:
+    """Make the module ``module_name`` callable as ``func``.
+
+    ``evalkit.did`` maps public names to modules of the same name (``twfe`` in ``twfe.py``);
+    once such a submodule is imported, Python binds the *module* to the package attribute, so
+    ``from evalkit.did import twfe`` can return the module. Calling it then still runs ``func``.
+    """
+    import sys
+    import types
+
+    class _CallableModule(types.ModuleType):
+        def __call__(self, *args, **kwargs):
+            return func(*args, **kwargs)
+
+    sys.modules[module_name].__class__ = _CallableModule

@@ -1,0 +1,321 @@
+"""Static two-way fixed effects (TWFE) regression and the canonical 2x2 difference-in-differences.
+
+``twfe`` regresses the outcome on a treatment (any numeric regressor: on/off, staggered,
+continuous) and optional covariates with unit and time effects absorbed exactly (see
+:mod:`evalkit.did._fe`). ``two_by_two`` is the textbook group x post comparison, for panels or
+repeated cross-sections.
+
+Degrees-of-freedom convention of ``cov_type="clustered"`` (from the covariance registry): CR1 with
+factor ``G/(G-1) * (n-1)/(n-k)``, where ``k`` counts the non-absorbed regressors when the unit
+effects are nested in the clusters (clustering by unit or a coarser level), and also the absorbed
+effects otherwise; reference ``t(G-1)``. This is exactly linearmodels ``PanelOLS(...,
+entity_effects=True, time_effects=True).fit(cov_type="clustered", cluster_entity=True,
+debiased=True, group_debias=True, auto_df=False, count_effects=False)`` (tested to 1e-8) and Stata
+``xtreg, fe vce(cluster unit)`` without year dummies counted. fixest/pyfixest (``ssc`` default,
+``fixef.K="nested"``) also count the ``T-1`` time effects in ``k``; their standard errors are larger
+by ``sqrt((n-k)/(n-k-T+1))``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
+from .._shared.validation import check_columns, check_numeric_complete
+from ..inference.design import LinearDesign
+from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
+from ._common import as_list, callable_module, compute_inference, dof_for, prepare_panel
+from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
+
+CovType = Literal["unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
+
+
+@dataclass(repr=False)
+class TWFEResult(ScalarEffect):
+    """A least-squares effect with all coefficients and a re-computable covariance.
+
+    ``estimate``/``std_error`` refer to the treatment (``term``); ``params``, ``std_errors``,
+    ``cov``, ``pvalues`` and ``coef_table()`` cover every regressor. ``with_inference`` returns a
+    new result with another ``cov_type`` without refitting.
+    """
+
+    coefficients: pd.Series | None = None
+    covariance: pd.DataFrame | None = None
+    design: LinearDesign | None = None
+    cov_type: str = "clustered"
+    cov_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> pd.Series:  # type: ignore[override]
+        """Coefficients of every regressor (treatment first)."""
+        return self.coefficients
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Covariance matrix of all coefficients."""
+        return self.covariance
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors of all coefficients."""
+        return pd.Series(np.sqrt(np.clip(np.diag(self.covariance.to_numpy()), 0, None)), index=self.coefficients.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values of all coefficients."""
+        return pd.Series(_pvalue(self.coefficients / self.std_errors, self.dof), index=self.coefficients.index)
+
+    def coef_table(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table of every coefficient (TIDY columns)."""
+        c = _critical(level, self.dof)
+        se = self.std_errors
+        out = pd.DataFrame(
+            {
+                "term": list(self.coefficients.index),
+                "group": np.nan,
+                "time": np.nan,
+                "event_time": np.nan,
+                "estimate": self.coefficients.to_numpy(),
+                "std_error": se.to_numpy(),
+                "statistic": (self.coefficients / se).to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "conf_low": (self.coefficients - c * se).to_numpy(),
+                "conf_high": (self.coefficients + c * se).to_numpy(),
+            }
+        )
+        out.loc[out["term"] == self.term] = self.to_frame(level).to_numpy()
+        return out[TIDY_COLUMNS]
+
+    def with_inference(self, cov_type: str = "clustered", **options) -> TWFEResult:
+        """New result with the covariance ``cov_type`` (any registered name), without refitting.
+
+        Parameters
+        ----------
+        cov_type : str
+            A name from :func:`evalkit.inference.available`.
+        **options
+            Options of that covariance estimator (e.g. ``clusters=``).
+        """
+        return _finish(self.design, self.term, cov_type, options, self.title, self.notes, self.extra)
+
+
+def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title: str, notes, extra) -> TWFEResult:
+    res = compute_inference(design, cov_type, options)
+    names = design.names
+    cov = pd.DataFrame(np.asarray(res.cov, dtype=float), index=names, columns=names)
+    i = names.index(term)
+    params = pd.Series(design.beta, index=names)
+    se = float(np.sqrt(max(cov.iloc[i, i], 0.0)))
+    return TWFEResult(
+        estimate=float(params.iloc[i]),
+        std_error=se,
+        inference=res.description,
+        dof=dof_for(res.dof, i),
+        term=term,
+        title=title,
+        nobs=design.nobs,
+        notes=list(notes),
+        extra=dict(extra),
+        coefficients=params,
+        covariance=cov,
+        design=design,
+        cov_type=cov_type,
+        cov_options=dict(options),
+    )
+
+
+def twfe(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    covariates: str | list[str] | None = None,
+    weights: str | None = None,
+    cov_type: CovType | str = "clustered",
+    cluster: str | None = None,
+    **cov_options,
+) -> TWFEResult:
+    """Static two-way fixed-effects regression ``y_it = a_i + g_t + b * D_it + X_it c + e_it``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period (unbalanced panels are fine).
+    outcome, unit, time : str
+        Column names.
+    treatment : str
+        Numeric regressor of interest: a 0/1 indicator (absorbing or switching), a dose, ...
+    covariates : str or list of str, optional
+        Further numeric regressors (time-varying; time-invariant ones are absorbed and rejected).
+    weights : str, optional
+        Column of positive observation weights (weighted least squares).
+    cov_type : str
+        Covariance by name from the inference registry (``"unadjusted"``, ``"robust"``,
+        ``"clustered"``, and whatever the inference module registers). Default clustered by unit.
+    cluster : str, optional
+        Cluster column (default: ``unit``). Stored on the design, so every cluster-based
+        ``cov_type`` uses it.
+    **cov_options
+        Options of the covariance estimator.
+
+    Returns
+    -------
+    TWFEResult
+        ``estimate`` is the treatment coefficient; ``params`` holds every coefficient.
+
+    Raises
+    ------
+    SingularDesignError
+        If the treatment or a covariate is absorbed by the fixed effects or they are collinear;
+        the message names the terms.
+    """
+    covs = as_list(covariates)
+    if treatment in covs:
+        raise EvalkitError(f"treatment {treatment!r} is also listed in covariates; list it once.")
+    df = prepare_panel(
+        data, outcome=outcome, unit=unit, time=time, numeric=[treatment, *covs], weights=weights, cluster=cluster,
+        extra={"treatment": treatment, "covariates": covs},
+    )
+    names = [treatment, *covs]
+    u, _ = codes_of(df[unit])
+    t, _ = codes_of(df[time])
+    w = df[weights].to_numpy(float) if weights else None
+    absorber = TwoWayAbsorber(u, t, w)
+    clusters = df[cluster if cluster else unit].to_numpy()
+    treat = df[treatment].to_numpy(float)
+    design = fit_absorbed(
+        df[outcome].to_numpy(float), df[names].to_numpy(float), names, absorber, clusters,
+        df[unit].to_numpy(), treated_mask=treat != 0,
+    )
+    design.extra.update({"unit": df[unit].to_numpy(), "time": df[time].to_numpy()})
+    notes = []
+    if weights:
+        notes.append(f"weighted by {weights!r}")
+    extra = {"n_units": absorber.n_units, "n_periods": absorber.n_times, "balanced": absorber.balanced}
+    return _finish(design, treatment, cov_type, cov_options, "Two-way fixed effects (TWFE)", notes, extra)
+
+
+def two_by_two(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    group: str,
+    post: str,
+    covariates: str | list[str] | None = None,
+    cov_type: CovType | str = "clustered",
+    unit: str | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    **cov_options,
+) -> TWFEResult:
+    """Canonical 2x2 difference-in-differences: ``y = a + b1 G + b2 P + d (G x P) + X c + e``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A panel (pass ``unit``) or repeated cross-sections (no ``unit``).
+    outcome : str
+        Outcome column.
+    group : str
+        0/1 column: 1 for the treated group.
+    post : str
+        0/1 column: 1 for periods after the treatment starts.
+    covariates : str or list of str, optional
+        Further numeric regressors.
+    cov_type : str
+        Covariance by name (default clustered: by ``unit`` for panels, required ``cluster`` or
+        falls back to ``"robust"`` for cross-sections without a cluster column).
+    unit : str, optional
+        Unit column for panels: the regression then absorbs unit effects (identical point
+        estimate in a balanced panel, unit-clustered inference by default).
+    cluster : str, optional
+        Cluster column (default ``unit``).
+    weights : str, optional
+        Positive observation weights.
+    **cov_options
+        Options of the covariance estimator.
+
+    Returns
+    -------
+    TWFEResult
+        ``estimate`` is the DiD coefficient ``d`` (term ``"group:post"``).
+    """
+    covs = as_list(covariates)
+    check_columns(data, {"outcome": outcome, "group": group, "post": post, "covariates": covs,
+                         "unit": unit, "cluster": cluster, "weights": weights})
+    check_numeric_complete(data, [outcome, group, post, *covs] + ([weights] if weights else []))
+    df = data.reset_index(drop=True)
+    for c in (group, post):
+        vals = set(np.unique(df[c].to_numpy(float)))
+        if not vals <= {0.0, 1.0}:
+            raise EvalkitError(f"column {c!r} must be 0/1; found values {sorted(vals)[:10]}.")
+    gg, pp = df[group].to_numpy(float), df[post].to_numpy(float)
+    cells = {(a, b) for a, b in zip(gg, pp, strict=True)}
+    if len(cells) < 4:
+        missing = {(a, b) for a in (0.0, 1.0) for b in (0.0, 1.0)} - cells
+        raise DesignError(
+            f"a 2x2 DiD needs all four group x post cells; missing (group, post) = {sorted(missing)}."
+        )
+    y = df[outcome].to_numpy(float)
+    w = df[weights].to_numpy(float) if weights else np.ones(len(df))
+    term = "group:post"
+    notes: list[str] = []
+    if unit is not None:
+        if df[unit].isna().any():
+            raise EvalkitError(f"unit column {unit!r} has missing values.")
+        gu = df.groupby(unit)[group].nunique()
+        if (gu > 1).any():
+            raise EvalkitError(f"group {group!r} changes within unit(s) {list(gu.index[gu > 1][:10])}.")
+        # unit effects absorb the group dummy; time dimension is post (two periods)
+        u, _ = codes_of(df[unit])
+        absorber = TwoWayAbsorber(u, pp.astype(np.int64), w if weights else None)
+        names = [term, *covs]
+        x = np.column_stack([gg * pp] + [df[c].to_numpy(float) for c in covs])
+        clusters = df[cluster if cluster else unit].to_numpy()
+        design = fit_absorbed(y, x, names, absorber, clusters, df[unit].to_numpy(), treated_mask=gg * pp != 0)
+        notes.append("panel: unit effects absorbed")
+    else:
+        names = ["const", group, post, term, *covs]
+        x = np.column_stack([np.ones(len(df)), gg, pp, gg * pp] + [df[c].to_numpy(float) for c in covs])
+        sw = np.sqrt(w)
+        xw, yw = x * sw[:, None], y * sw
+        _rank_plain(xw, names)
+        beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
+        clusters = df[cluster].to_numpy() if cluster else None
+        design = LinearDesign(
+            X=xw, resid=yw - xw @ beta, beta=beta, names=names, y=yw, clusters=clusters,
+            df_absorbed=0, fe_nested_in_cluster=False,
+        )
+        notes.append("repeated cross-sections: pooled regression with group and post dummies")
+        if cov_type == "clustered" and clusters is None and "clusters" not in cov_options:
+            cov_type = "robust"
+            notes.append("no unit or cluster column: heteroskedasticity-robust (HC1) inference")
+    return _finish(design, term, cov_type, cov_options, "2x2 difference-in-differences", notes, {})
+
+
+def _rank_plain(xw: np.ndarray, names: list[str]) -> None:
+    import scipy.linalg as sla
+
+    norms = np.sqrt((xw**2).sum(axis=0))
+    zero = [n for n, v in zip(names, norms, strict=True) if v == 0]
+    if zero:
+        raise SingularDesignError(f"regressor(s) {zero} are identically zero in the sample.")
+    _, r, piv = sla.qr(xw / norms, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    rank = int((d > 1e-10 * d[0]).sum())
+    if rank < len(names):
+        raise SingularDesignError(
+            f"the regressors are collinear: {[names[i] for i in piv[rank:]]} are combinations of "
+            f"{[names[i] for i in piv[:rank]]}. Drop the redundant covariates."
+        )
+
+
+__all__ = ["TWFEResult", "twfe", "two_by_two"]
+
+callable_module(__name__, twfe)

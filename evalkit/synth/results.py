@@ -1,0 +1,202 @@
+"""Result objects of the synthetic-control family (subclasses of :class:`ScalarEffect`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import EvalkitError
+from .._shared.validation import check_option
+from ..results import TIDY_COLUMNS, ScalarEffect
+
+_LABELS = {
+    "en": {
+        "treated": "Treated (average)",
+        "synthetic": "Synthetic comparison",
+        "gap": "Treated minus synthetic",
+        "time_weights": "time weight",
+        "weight": "Unit weight",
+        "placebo": "Placebo (donor units)",
+        "treatment": "Treatment starts",
+        "estimate": "Estimate",
+        "density": "Count",
+    },
+    "zh": {
+        "treated": "处理组（平均）",
+        "synthetic": "合成对照",
+        "gap": "处理组减合成对照",
+        "time_weights": "时间权重",
+        "weight": "单位权重",
+        "placebo": "安慰剂（对照单位）",
+        "treatment": "政策开始",
+        "estimate": "估计值",
+        "density": "次数",
+    },
+}
+
+
+def _lab(key: str, language: str) -> str:
+    try:
+        from ..report import t as report_t  # type: ignore[attr-defined]
+
+        out = report_t(key, language)
+        if out and out != key:
+            return out
+    except Exception:  # report labels are optional here
+        pass
+    return _LABELS.get(language, _LABELS["en"]).get(key, key)
+
+
+@dataclass(repr=False)
+class SynthResult(ScalarEffect):
+    """A synthetic-control style estimate (SC, synthetic DiD, DiD in the same framework).
+
+    Besides the :class:`~evalkit.results.ScalarEffect` interface it carries the fitted weights,
+    the trajectories and the placebo draws.
+
+    Attributes
+    ----------
+    estimator : str
+        ``"sdid"``, ``"sc"``, ``"did"``, ``"sc_outcomes"`` or ``"sc_adh"``.
+    unit_weights : Series
+        Weight of every donor unit (index: unit labels).
+    time_weights : Series or None
+        Weight of every pre-treatment period (synthetic DiD; ``None`` for SC).
+    trajectories : DataFrame
+        Index: periods; columns ``treated`` (average of the treated units), ``synthetic`` (the
+        weighted donors, shifted by the fitted intercept where the estimator has one), ``gap``.
+    placebo_estimates : ndarray or None
+        Estimates from the placebo / bootstrap / jackknife replications.
+    treated_units : list
+        Labels of the treated units.
+    first_treated : object
+        First treated period.
+    """
+
+    estimator: str = "sdid"
+    unit_weights: pd.Series | None = None
+    time_weights: pd.Series | None = None
+    trajectories: pd.DataFrame | None = None
+    placebo_estimates: np.ndarray | None = None
+    treated_units: list = field(default_factory=list)
+    first_treated: object = None
+    outcome: str = ""
+
+    @property
+    def weights(self) -> pd.DataFrame:
+        """Donor weights table (``unit``, ``weight``), largest first, zeros dropped."""
+        w = self.unit_weights
+        frame = pd.DataFrame({"unit": w.index, "weight": w.to_numpy()})
+        frame = frame[frame["weight"] > 0].sort_values("weight", ascending=False)
+        return frame.reset_index(drop=True)
+
+    @property
+    def time_weights_table(self) -> pd.DataFrame | None:
+        """Time weights (``time``, ``weight``) of synthetic DiD, ``None`` otherwise."""
+        if self.time_weights is None:
+            return None
+        return pd.DataFrame(
+            {"time": self.time_weights.index, "weight": self.time_weights.to_numpy()}
+        )
+
+    # -- plots ------------------------------------------------------------------------------
+    def plot(self, kind: str = "trajectories", ax=None, language: str = "en", **kwargs):
+        """Draw the result.
+
+        Parameters
+        ----------
+        kind : {"trajectories", "gap", "weights", "placebo"}
+            Treated vs synthetic paths (with time weights for synthetic DiD), their gap, the donor
+            weights as bars, or the histogram of placebo estimates with the estimate marked.
+        ax : matplotlib Axes, optional
+            Axes to draw on.
+        language : {"en", "zh"}
+            Label language.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        kinds = ["trajectories", "gap", "weights", "placebo"] + list(self._extra_kinds())
+        check_option("kind", kind, kinds)
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=kwargs.pop("figsize", (7.5, 4.2)))
+        if kind == "trajectories":
+            return self._plot_trajectories(ax, language)
+        if kind == "gap":
+            return self._plot_gap(ax, language)
+        if kind == "weights":
+            return self._plot_weights(ax, language, **kwargs)
+        if kind == "placebo":
+            return self._plot_placebo_hist(ax, language)
+        return self._plot_extra(kind, ax, language, **kwargs)
+
+    def _extra_kinds(self):
+        return ()
+
+    def _plot_extra(self, kind, ax, language, **kwargs):  # pragma: no cover - overridden
+        raise EvalkitError(f"plot kind {kind!r} is not available for this result")
+
+    def _vline(self, ax, language):
+        ax.axvline(self.first_treated, color="0.4", ls="--", lw=1, label=_lab("treatment", language))
+
+    def _plot_trajectories(self, ax, language):
+        tr = self.trajectories
+        ax.plot(tr.index, tr["treated"], color="C3", lw=2, label=_lab("treated", language))
+        ax.plot(tr.index, tr["synthetic"], color="C0", lw=2, ls="-", label=_lab("synthetic", language))
+        self._vline(ax, language)
+        if self.time_weights is not None and self.time_weights.sum() > 0:
+            ax2 = ax.twinx()
+            ax2.bar(self.time_weights.index, self.time_weights.to_numpy(), color="C2", alpha=0.35,
+                    width=0.8, label=_lab("time_weights", language))
+            ax2.set_ylim(0, max(3.0, 3 * float(self.time_weights.max())))
+            ax2.set_ylabel(_lab("time_weights", language))
+        ax.set_ylabel(self.outcome)
+        ax.set_title(self.title)
+        ax.legend(loc="upper left", frameon=False)
+        return ax
+
+    def _plot_gap(self, ax, language):
+        tr = self.trajectories
+        ax.plot(tr.index, tr["gap"], color="C3", lw=2, label=_lab("gap", language))
+        ax.axhline(0, color="0.3", lw=0.8)
+        self._vline(ax, language)
+        ax.set_ylabel(_lab("gap", language))
+        ax.set_title(self.title)
+        ax.legend(frameon=False)
+        return ax
+
+    def _plot_weights(self, ax, language, top: int = 20):
+        w = self.weights.head(top)
+        ax.barh(w["unit"].astype(str)[::-1], w["weight"].to_numpy()[::-1], color="C0")
+        ax.set_xlabel(_lab("weight", language))
+        ax.set_title(self.title)
+        return ax
+
+    def _plot_placebo_hist(self, ax, language):
+        if self.placebo_estimates is None or len(self.placebo_estimates) == 0:
+            raise EvalkitError(
+                "This result has no placebo draws: estimate with se_method='placebo' (synthetic "
+                "DiD) or placebo=True (synthetic control)."
+            )
+        ax.hist(self.placebo_estimates, bins=30, color="0.7", label=_lab("placebo", language))
+        ax.axvline(self.estimate, color="C3", lw=2, label=_lab("estimate", language))
+        ax.set_xlabel(_lab("estimate", language))
+        ax.set_ylabel(_lab("density", language))
+        ax.set_title(self.title)
+        ax.legend(frameon=False)
+        return ax
+
+
+def comparison_frame(results: dict[str, ScalarEffect], level: float = 0.95) -> pd.DataFrame:
+    """Stack several scalar results into one tidy table (``term`` = the dictionary key)."""
+    rows = []
+    for name, res in results.items():
+        f = res.to_frame(level)
+        f["term"] = name
+        rows.append(f)
+    return pd.concat(rows, ignore_index=True)[TIDY_COLUMNS]

@@ -1,0 +1,311 @@
+"""Dynamic two-way fixed effects (event-study) regression for staggered adoption.
+
+``y_it = a_i + g_t + sum_{e not in reference} b_e 1[t - G_i = e] + X_it c + e_it``: one coefficient
+per event time (period relative to the unit's first treated period ``G_i``), with unit and time
+effects absorbed exactly. Choices:
+
+* ``leads``/``lags``: the window ``[-leads, lags]``; ``None`` keeps every event time in the data.
+  Treated observations outside the window are **dropped** unless ``bin_endpoints=True``, which
+  pools them into the end points (Schmidheiny and Siegloch 2023). They are never silently pooled
+  with the reference period.
+* ``reference``: event time(s) normalised to zero (default ``-1``).
+* ``control``: ``"never_treated"`` (cohort 0 units), ``"last_treated"`` (the last cohort, in the
+  periods before it is treated; never-treated units dropped) or ``"both"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
+from .._shared.validation import check_option
+from ..inference.design import LinearDesign
+from ..results import EffectVector
+from ._common import (
+    as_list,
+    callable_module,
+    check_cohort,
+    compute_inference,
+    dof_for,
+    drop_always_treated,
+    prepare_panel,
+    require_never_treated,
+)
+from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
+
+Control = Literal["never_treated", "last_treated", "both"]
+CONTROLS = ("never_treated", "last_treated", "both")
+
+
+def event_term(e: int) -> str:
+    """Coefficient name of event time ``e``."""
+    return f"event_time::{int(e)}"
+
+
+@dataclass(repr=False)
+class EventStudyResult(EffectVector):
+    """Event-study coefficients with their covariance; recomputable inference.
+
+    ``params``/``cov`` hold the event-time coefficients (labels in ``to_frame()["event_time"]``);
+    covariate coefficients are in ``extra["covariates"]``. ``pretrend_test()`` is the joint Wald
+    test of the leads; ``with_inference`` changes ``cov_type`` without refitting.
+    """
+
+    design: LinearDesign | None = None
+    cov_type: str = "clustered"
+    cov_options: dict[str, Any] = field(default_factory=dict)
+
+    def pretrend_test(self, terms: Sequence | None = None) -> dict[str, float]:
+        """Joint Wald test that every estimated lead (event time < 0) is zero.
+
+        Parameters
+        ----------
+        terms : sequence, optional
+            Event times to test (default: all negative event times with a coefficient).
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (F with the result's dof, else chi-square).
+        """
+        et = self.labels["event_time"].to_numpy()
+        if terms is None:
+            pick = [t for t, e in zip(self.params.index, et, strict=True) if e < 0]
+        else:
+            wanted = {int(v) for v in terms}
+            pick = [t for t, e in zip(self.params.index, et, strict=True) if int(e) in wanted]
+        if not pick:
+            raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
+        return self.wald_test(pick)
+
+    def with_inference(self, cov_type: str = "clustered", **options) -> EventStudyResult:
+        """New result with covariance ``cov_type`` (any registered name), without refitting."""
+        return _vector_result(self.design, self._event_names(), self.labels, cov_type, options,
+                              self.title, self.notes, self.extra, self.reference, type(self))
+
+    def _event_names(self) -> list[str]:
+        return list(self.params.index)
+
+
+def _vector_result(design, names, labels, cov_type, options, title, notes, extra, reference, cls=EventStudyResult):
+    res = compute_inference(design, cov_type, options)
+    full = pd.DataFrame(np.asarray(res.cov, dtype=float), index=design.names, columns=design.names)
+    beta = pd.Series(design.beta, index=design.names)
+    idx = [design.names.index(n) for n in names]
+    dof = None if res.dof is None else dof_for(res.dof, idx[0] if np.size(res.dof) > 1 else None)
+    extra = dict(extra)
+    other = [n for n in design.names if n not in names]
+    extra["covariates"] = beta[other]
+    extra["covariates_se"] = pd.Series(np.sqrt(np.clip(np.diag(full.loc[other, other]), 0, None)), index=other)
+    return cls(
+        params=beta[names],
+        cov=full.loc[names, names],
+        inference=res.description,
+        labels=labels.reset_index(drop=True),
+        dof=dof,
+        reference=list(reference),
+        title=title,
+        nobs=design.nobs,
+        notes=list(notes),
+        extra=extra,
+        design=design,
+        cov_type=cov_type,
+        cov_options=dict(options),
+    )
+
+
+def event_sample(
+    df: pd.DataFrame, *, unit: str, time: str, cohort: str, control: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Estimation sample for a staggered event study and notes describing it.
+
+    Adds ``_g`` (cohort, 0 for units serving as controls) and ``_rel`` (event time, NaN for
+    controls). Cohorts first treated after the last period are counted as never treated; units
+    treated from their first period are dropped with a warning naming them.
+
+    Raises
+    ------
+    NoControlUnitsError
+        If the requested control group does not exist.
+    """
+    check_option("control", control, CONTROLS)
+    g_unit = check_cohort(df, unit, time, cohort)
+    notes: list[str] = []
+    df = df.copy()
+    tmax = df[time].max()
+    late = (df[cohort] > tmax)
+    if late.any():
+        notes.append(f"{df.loc[late, unit].nunique()} unit(s) first treated after {tmax} count as never treated")
+        df.loc[late, cohort] = 0
+    df = drop_always_treated(df, unit, time, cohort)
+    g_unit = df.groupby(unit)[cohort].first()
+    treated_cohorts = sorted(set(g_unit[g_unit > 0]))
+    if not treated_cohorts:
+        raise DesignError(f"No treated units: cohort column {cohort!r} is 0 (never) for every unit.")
+    if control == "never_treated":
+        require_never_treated(g_unit, cohort, control, "control='last_treated'")
+        df["_g"] = df[cohort]
+        notes.append("controls: never-treated units")
+    else:
+        if len(treated_cohorts) < 2 and control == "last_treated":
+            raise NoControlUnitsError(
+                "control='last_treated' needs at least two treated cohorts (the last one serves as "
+                f"control); found {treated_cohorts}. Use control='never_treated'."
+            )
+        last = treated_cohorts[-1]
+        if control == "last_treated":
+            df = df.loc[df[cohort] > 0]
+        else:
+            require_never_treated(g_unit, cohort, control, "control='last_treated'")
+        df = df.loc[df[time] < last].reset_index(drop=True)
+        df["_g"] = np.where(df[cohort] == last, 0, df[cohort])
+        notes.append(
+            f"controls: cohort {last} (last treated), periods before {last} only"
+            + (" and never-treated units" if control == "both" else "")
+        )
+    df["_rel"] = np.where(df["_g"] > 0, df[time] - df["_g"], np.nan)
+    return df.reset_index(drop=True), notes
+
+
+def _window(rel: np.ndarray, leads, lags, bin_endpoints) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the event window: returns (binned event time, keep mask)."""
+    rel = rel.copy()
+    keep = np.ones(rel.shape[0], dtype=bool)
+    treated = ~np.isnan(rel)
+    lo = -int(leads) if leads is not None else None
+    hi = int(lags) if lags is not None else None
+    for bound, side in ((lo, "lo"), (hi, "hi")):
+        if bound is None:
+            continue
+        out = treated & ((rel < bound) if side == "lo" else (rel > bound))
+        if bin_endpoints:
+            rel[out] = bound
+        else:
+            keep &= ~out
+    return rel, keep
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    leads: int | None = None,
+    lags: int | None = None,
+    bin_endpoints: bool = False,
+    reference: int | Sequence[int] = -1,
+    control: Control = "never_treated",
+    covariates: str | list[str] | None = None,
+    weights: str | None = None,
+    cov_type: str = "clustered",
+    cluster: str | None = None,
+    **cov_options,
+) -> EventStudyResult:
+    """Dynamic TWFE event study with one coefficient per event time.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (balanced or not).
+    outcome, unit, time : str
+        Column names.
+    cohort : str
+        First treated period of each unit (0 = never treated); constant within a unit.
+    leads, lags : int, optional
+        Window ``[-leads, lags]`` of event times; ``None`` keeps every event time in the data.
+    bin_endpoints : bool
+        Pool event times beyond the window into the end points (else those treated observations
+        are dropped).
+    reference : int or sequence of int
+        Event time(s) normalised to zero.
+    control : {"never_treated", "last_treated", "both"}
+        Comparison units (see module docstring).
+    covariates : str or list of str, optional
+        Time-varying numeric controls.
+    weights : str, optional
+        Positive observation weights.
+    cov_type : str
+        Registered covariance name (default cluster-robust by ``cluster`` or unit).
+    cluster : str, optional
+        Cluster column (default ``unit``).
+    **cov_options
+        Options of the covariance estimator.
+
+    Returns
+    -------
+    EventStudyResult
+        ``params``, ``cov``, ``to_frame()`` with ``event_time``, ``pretrend_test()``, ``plot()``.
+    """
+    covs = as_list(covariates)
+    if not isinstance(bin_endpoints, bool):
+        raise EvalkitError("bin_endpoints must be True or False.")
+    for name, v in (("leads", leads), ("lags", lags)):
+        if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):
+            raise EvalkitError(f"{name} must be a non-negative integer or None, got {v!r}.")
+    refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
+    if not refs:
+        raise EvalkitError("reference must name at least one event time (e.g. -1).")
+    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covs, weights=weights,
+                       cluster=cluster, extra={"cohort": cohort, "covariates": covs})
+    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
+    rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
+        df = df.loc[keep].reset_index(drop=True)
+        rel = rel[keep]
+    present = np.unique(rel[~np.isnan(rel)]).astype(int)
+    missing_ref = [r for r in refs if r not in present]
+    if missing_ref:
+        raise DesignError(
+            f"reference event time(s) {missing_ref} do not occur in the estimation sample (event times "
+            f"{present.min()}..{present.max()}). Choose a reference inside that range; cohorts need "
+            "an observed period before treatment."
+        )
+    events = [int(e) for e in present if e not in refs]
+    rel_i = np.where(np.isnan(rel), -10**9, rel).astype(np.int64)
+    pos = {e: j for j, e in enumerate(events)}
+    x = np.zeros((len(df), len(events) + len(covs)))
+    col = _map_pos(rel_i, pos)
+    rows = np.nonzero(col >= 0)[0]
+    x[rows, col[rows]] = 1.0
+    for j, c in enumerate(covs):
+        x[:, len(events) + j] = df[c].to_numpy(float)
+    names = [event_term(e) for e in events] + covs
+    u, _ = codes_of(df[unit])
+    t, _ = codes_of(df[time])
+    absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
+    clusters = df[cluster if cluster else unit].to_numpy()
+    design = fit_absorbed(df[outcome].to_numpy(float), x, names, absorber, clusters, df[unit].to_numpy(),
+                          treated_mask=rel_i >= 0, what="event-time dummy or covariate")
+    del x
+    labels = pd.DataFrame({"event_time": events})
+    if bin_endpoints:
+        notes.append("end points bin all event times beyond the window")
+    extra = {"control": control, "n_units": absorber.n_units, "n_periods": absorber.n_times,
+             "binned": bin_endpoints}
+    return _vector_result(design, names[: len(events)], labels, cov_type, cov_options,
+                          "Event study (dynamic TWFE)", notes, extra, refs)
+
+
+def _map_pos(rel_i: np.ndarray, pos: dict[int, int]) -> np.ndarray:
+    if not pos:
+        return np.full(rel_i.shape[0], -1)
+    lo = min(min(pos), int(rel_i[rel_i > -10**9].min()) if (rel_i > -10**9).any() else 0)
+    hi = max(max(pos), int(rel_i.max()))
+    lut = np.full(hi - lo + 1, -1)
+    for e, j in pos.items():
+        lut[e - lo] = j
+    out = np.full(rel_i.shape[0], -1)
+    ok = rel_i > -10**9
+    out[ok] = lut[rel_i[ok] - lo]
+    return out
+
+
+callable_module(__name__, event_study)

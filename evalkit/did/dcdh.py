@@ -1,0 +1,586 @@
+"""Event-study DiD for non-binary, non-absorbing treatments (de Chaisemartin–D'Haultfœuille 2024).
+
+The ``did_multiplegt_dyn`` estimator of de Chaisemartin and D'Haultfœuille (2024, "Difference-in-
+differences estimators of intertemporal treatment effects", Review of Economics and Statistics
+106(6)). For a unit ``g`` with baseline (first-period) treatment ``D_{g,1}``, let ``F_g`` be the
+first period in which its treatment differs from the baseline and ``S_g = ±1`` the direction of
+that change. For ``ℓ = 1, 2, ...``
+
+.. math::
+
+    DID_{g,\\ell} = Y_{g,F_g-1+\\ell} - Y_{g,F_g-1}
+      - \\frac{1}{N^g}\\sum_{g': D_{g',1}=D_{g,1},\\ F_{g'} > F_g-1+\\ell}
+        (Y_{g',F_g-1+\\ell} - Y_{g',F_g-1}),
+
+compares the switcher's outcome change since its last period at the baseline treatment with that
+of units with the same baseline treatment that have not changed treatment yet, and
+``DID_ℓ = Σ_g S_g DID_{g,ℓ} / N_ℓ`` averages over the ``N_ℓ`` switchers for which a comparison
+exists. Normalised effects divide by the average cumulative treatment change
+``δ^D_ℓ = Σ_g S_g Σ_{k<ℓ}(D_{g,F_g+k} − D_{g,1}) / N_ℓ``; the average total effect per unit of
+treatment is ``Σ_ℓ N_ℓ DID_ℓ / Σ_ℓ N_ℓ δ^D_ℓ``. Placebos compare ``Y_{g,F_g−1−ℓ} − Y_{g,F_g−1}``
+of the same switchers and controls (pre-trends).
+
+Inference follows the paper's influence-function approach: each switcher's contribution is
+centred at the mean of switchers of the same cohort (baseline treatment, switch date and
+treatment path, with the ``sqrt(s/(s−1))`` small-cohort factor), each control's contribution at
+the mean of its comparison cell, and contributions are summed within units (or clusters). This
+is conservative when effects are heterogeneous within cohorts; a cluster bootstrap is available.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._shared.exceptions import (
+    DesignError,
+    EvalkitError,
+    ExcludedUnitsWarning,
+    NoControlUnitsError,
+    PanelDataError,
+)
+from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from ..results import EffectVector, ScalarEffect
+
+__all__ = ["DCDHResult", "dcdh"]
+
+
+
+@dataclass(repr=False)
+class DCDHResult:
+    """Output of :func:`dcdh`.
+
+    Attributes
+    ----------
+    effects : EffectVector
+        ``DID_ℓ`` (or normalised ``DID^n_ℓ``) for ``ℓ = 1..L`` (``event_time`` = ℓ − 1... shown as ℓ).
+    placebos : EffectVector or None
+        Placebo estimates for ``ℓ' = 1..L'`` (``event_time`` = −ℓ').
+    average_total_effect : ScalarEffect
+        Average total effect per unit of treatment change.
+    placebo_test : dict or None
+        Joint Wald test that all placebos are zero.
+    table : DataFrame
+        Per horizon: estimate, std_error, n_switchers, n_obs (switcher and control cells used),
+        delta_d (average cumulative treatment change).
+    """
+
+    effects: EffectVector
+    placebos: EffectVector | None
+    average_total_effect: ScalarEffect
+    placebo_test: dict[str, float] | None
+    table: pd.DataFrame
+    normalized: bool
+    n_units: int
+    n_switchers: int
+    n_never_switchers: int
+    dropped_units: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    title: str = "Event-study DiD for non-binary, non-absorbing treatments (dCDH 2024)"
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table: placebos (negative event times), effects (positive), average total effect."""
+        parts = []
+        if self.placebos is not None:
+            parts.append(self.placebos.to_frame(level))
+        parts.append(self.effects.to_frame(level))
+        parts.append(self.average_total_effect.to_frame(level))
+        return pd.concat(parts, ignore_index=True)
+
+    def event_study(self) -> EffectVector:
+        """Placebos and effects stacked into one vector (placebo and effect estimates are
+        treated as independent in the stacked covariance), with the period before the switch as
+        reference at event time 0."""
+        if self.placebos is None:
+            return self.effects
+        p, e = self.placebos, self.effects
+        params = pd.concat([p.params.iloc[::-1], e.params])
+        cov = pd.DataFrame(0.0, index=params.index, columns=params.index)
+        cov.loc[p.params.index, p.params.index] = p.cov.loc[p.params.index, p.params.index]
+        cov.loc[e.params.index, e.params.index] = e.cov
+        et = np.concatenate([p.labels["event_time"].to_numpy()[::-1],
+                             e.labels["event_time"].to_numpy()])
+        return EffectVector(params=params, cov=cov, inference=e.inference,
+                            labels=pd.DataFrame({"event_time": et}), dof=e.dof,
+                            title=self.title, notes=self.notes)
+
+    def summary(self, level: float = 0.95) -> str:
+        """Readable text summary."""
+        lines = [self.title, "=" * len(self.title),
+                 f"Units: {self.n_units}; switchers: {self.n_switchers}; never switchers: "
+                 f"{self.n_never_switchers}; effects {'normalised' if self.normalized else 'raw'}",
+                 f"Inference: {self.effects.inference}"]
+        tab = self.table.copy()
+        lines.append(tab.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        a = self.average_total_effect
+        lo, hi = a.conf_int(level)
+        lines.append(f"Average total effect per unit of treatment: {a.estimate:.5g} "
+                     f"(s.e. {a.std_error:.4g}), CI [{lo:.5g}, {hi:.5g}]")
+        if self.placebo_test:
+            lines.append(f"Joint test of placebos = 0: p = {self.placebo_test['p_value']:.4g}")
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<DCDHResult: {len(self.effects.params)} effects>"
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+
+    def plot(self, ax=None, level: float = 0.95, language: str = "en"):
+        """Event-study plot: placebos and effects with pointwise confidence intervals."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        fr = self.event_study().to_frame(level)
+        x = np.concatenate([fr["event_time"].to_numpy(), [0.0]])
+        y = np.concatenate([fr["estimate"].to_numpy(), [0.0]])
+        lo = np.concatenate([fr["conf_low"].to_numpy(), [0.0]])
+        hi = np.concatenate([fr["conf_high"].to_numpy(), [0.0]])
+        o = np.argsort(x)
+        ax.errorbar(x[o], y[o], yerr=[y[o] - lo[o], hi[o] - y[o]], fmt="o", capsize=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.axvline(0.5, color="grey", lw=0.8, ls=":")
+        zh = language == "zh"
+        ax.set_xlabel("距首次变化的期数" if zh else "Periods since first treatment change")
+        ax.set_ylabel("效应" if zh else "Effect")
+        return ax
+
+
+# --------------------------------------------------------------------------------------------
+def dcdh(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    effects: int = 1,
+    placebo: int = 0,
+    normalized: bool = False,
+    controls: list[str] | None = None,
+    cluster: str | None = None,
+    keep_bidirectional_switchers: bool = False,
+    bootstrap: int = 0,
+    seed: int | None = 20240601,
+    level: float = 0.95,
+) -> DCDHResult:
+    """de Chaisemartin–D'Haultfœuille (2024) event-study effects (``did_multiplegt_dyn``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Unit-period panel (periods must be consecutive integers; missing outcomes are allowed).
+    outcome, unit, time, treatment : str
+        Column names. The treatment may be binary, discrete or continuous and switch on and off;
+        it must be observed in every period of a unit's span.
+    effects : int
+        Number of event-study effects ``ℓ = 1..effects``.
+    placebo : int
+        Number of placebo estimates.
+    normalized : bool
+        Divide each effect by the average cumulative treatment change (effect per unit of
+        treatment, a weighted average of the effects of the current and lagged treatments).
+    controls : list of str, optional
+        Time-varying covariates: for each baseline treatment, the first-differenced outcome is
+        regressed on the first-differenced covariates and period effects among units that have not
+        switched yet, and the outcome is adjusted by the fitted covariate contribution before the
+        DiD comparisons (the covariate step is not propagated to the standard errors).
+    cluster : str, optional
+        Cluster column (whole units within clusters). Default: units.
+    keep_bidirectional_switchers : bool
+        Keep units whose treatment moves both above and below its baseline (dropped by default,
+        as ``did_multiplegt_dyn`` does; the effect sign is then ambiguous).
+    bootstrap : int
+        If > 0, standard errors from this many cluster-bootstrap replications instead of the
+        analytic influence-function formula.
+    seed : int or None
+        Bootstrap seed.
+    level : float
+        Confidence level used in the summary.
+
+    Returns
+    -------
+    DCDHResult
+
+    Raises
+    ------
+    NoControlUnitsError
+        No switcher has a not-yet-switched unit with the same baseline treatment.
+    PanelDataError
+        Duplicate rows, missing treatment, gaps in periods, clusters splitting units.
+    """
+    if not isinstance(effects, (int, np.integer)) or effects < 1:
+        raise EvalkitError(f"effects must be a positive integer, got {effects!r}.")
+    if not isinstance(placebo, (int, np.integer)) or placebo < 0:
+        raise EvalkitError(f"placebo must be a non-negative integer, got {placebo!r}.")
+    controls = list(controls or [])
+    check_columns(data, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
+                         "controls": controls, "cluster": cluster})
+    cols = list(dict.fromkeys([unit, time, outcome, treatment, *controls] + ([cluster] if cluster
+                                                                            else [])))
+    df = data[cols].copy()
+    check_numeric_complete(df, [time, treatment])
+    check_unique_panel(df, unit, time)
+    df[outcome] = pd.to_numeric(df[outcome], errors="coerce")
+    times = np.sort(df[time].unique())
+    if not np.all(np.diff(times) == 1):
+        raise PanelDataError(
+            [f"periods in {time!r} are not consecutive integers ({times.tolist()[:15]}): recode "
+             "them to consecutive integers (e.g. years with none missing)"],
+            header="Uneven time grid")
+    units = np.sort(df[unit].unique())
+    n, T = len(units), len(times)
+    ui = np.searchsorted(units, df[unit].to_numpy())
+    ti = (df[time].to_numpy() - times[0]).astype(int)
+    Y = np.full((n, T), np.nan)
+    D = np.full((n, T), np.nan)
+    Y[ui, ti] = df[outcome].to_numpy(float)
+    D[ui, ti] = df[treatment].to_numpy(float)
+    # treatment must be observed within each unit's span
+    obs = ~np.isnan(D)
+    first = obs.argmax(axis=1)
+    last = T - 1 - obs[:, ::-1].argmax(axis=1)
+    span = (np.arange(T)[None, :] >= first[:, None]) & (np.arange(T)[None, :] <= last[:, None])
+    gaps = (span & ~obs).any(axis=1)
+    if gaps.any():
+        raise PanelDataError(
+            [f"{gaps.sum()} unit(s) miss their treatment in some period inside their span: "
+             f"{', '.join(map(str, units[gaps][:10]))}; fill the rows or drop those units"],
+            header="Missing treatment")
+    cl = None
+    if cluster is not None:
+        cn = df.groupby(unit)[cluster].nunique()
+        if (cn > 1).any():
+            raise PanelDataError(
+                [f"cluster column {cluster!r} varies within unit(s) "
+                 f"{', '.join(map(str, cn.index[cn > 1][:10]))}"], header="Invalid cluster")
+        cl = df.groupby(unit)[cluster].first().reindex(units).to_numpy()
+
+    # baseline, first switch, direction
+    d1 = D[np.arange(n), first]
+    changed = span & (np.abs(D - d1[:, None]) > 0)
+    has_sw = changed.any(axis=1)
+    F = np.where(has_sw, changed.argmax(axis=1), T)  # index of first change; T = never
+    S = np.zeros(n)
+    S[has_sw] = np.sign(D[np.where(has_sw)[0], F[has_sw]] - d1[has_sw])
+    above = (span & (D > d1[:, None])).any(axis=1)
+    below = (span & (D < d1[:, None])).any(axis=1)
+    bidir = above & below
+    dropped = []
+    if bidir.any() and not keep_bidirectional_switchers:
+        dropped = list(units[bidir])
+        warnings.warn(
+            f"{bidir.sum()} unit(s) have treatment both above and below their baseline and are "
+            f"dropped (keep_bidirectional_switchers=True keeps them): "
+            f"{', '.join(map(str, dropped[:10]))}", ExcludedUnitsWarning, stacklevel=2)
+    keep = ~bidir if not keep_bidirectional_switchers else np.ones(n, bool)
+
+    notes = ["Effects compare switchers with units of the same baseline treatment whose "
+             "treatment has not changed yet; identification assumes parallel trends of the "
+             "status-quo outcome and no anticipation (dCDH 2024)."]
+    if controls:
+        Y = _adjust_controls(df, Y, units, times, unit, time, controls, d1, F, keep, ui, ti)
+        notes.append(f"Outcome adjusted for covariates {controls} (estimated among not-yet-switched "
+                     "units by baseline treatment); their estimation error is not in the SEs.")
+    if data.attrs.get("synthetic"):
+        notes.append("Synthetic demo data, not real statistics.")
+
+    cl_ids = pd.factorize(cl)[0] if cl is not None else np.arange(n)
+    est = _estimate(Y, D, d1, F, S, keep, first, effects, placebo, normalized, cl_ids)
+    if not np.isfinite(est["effects"]).any():
+        raise NoControlUnitsError(
+            "No switcher has a comparison unit: for every unit whose treatment changes there is "
+            "no unit with the same baseline treatment that has not changed yet. Add units whose "
+            f"{treatment!r} stays at its first-period value (e.g. units outside the scheme at 0).")
+
+    n_cl = len(np.unique(cl)) if cl is not None else int(keep.sum())
+    if bootstrap and bootstrap > 0:
+        cov_e, cov_p, cov_a, inf_desc = _bootstrap(Y, D, d1, F, S, keep, first, effects, placebo,
+                                                   normalized, cl, bootstrap, seed)
+    else:
+        IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
+        if cl is not None:
+            codes, _ = pd.factorize(cl)
+            IFe, IFp, IFa = (_sum_by(codes, M) for M in (IFe, IFp, IFa))
+        cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
+        inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
+                    f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
+
+    lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
+    ok_e = np.isfinite(est["effects"])
+    eff = EffectVector(
+        params=pd.Series(est["effects"][ok_e], index=np.array(lab_e)[ok_e]),
+        cov=pd.DataFrame(cov_e[np.ix_(ok_e, ok_e)], index=np.array(lab_e)[ok_e],
+                         columns=np.array(lab_e)[ok_e]),
+        inference=inf_desc, labels=pd.DataFrame({"event_time": np.arange(1, effects + 1)[ok_e]}),
+        title="dCDH event-study effects" + (" (normalised)" if normalized else ""),
+        notes=notes)
+    pl = None
+    ptest = None
+    if placebo:
+        lab_p = [f"Placebo_{ell}" for ell in range(1, placebo + 1)]
+        ok_p = np.isfinite(est["placebos"])
+        if ok_p.any():
+            pl = EffectVector(
+                params=pd.Series(est["placebos"][ok_p], index=np.array(lab_p)[ok_p]),
+                cov=pd.DataFrame(cov_p[np.ix_(ok_p, ok_p)], index=np.array(lab_p)[ok_p],
+                                 columns=np.array(lab_p)[ok_p]),
+                inference=inf_desc,
+                labels=pd.DataFrame({"event_time": -np.arange(1, placebo + 1)[ok_p]}),
+                title="dCDH placebo estimates", notes=notes)
+            ptest = pl.wald_test()
+    ate = ScalarEffect(est["ate"], float(np.sqrt(max(cov_a, 0.0))), inference=inf_desc,
+                       term="Av_tot_eff", title="Average total effect per unit of treatment",
+                       notes=notes)
+    table = pd.DataFrame({
+        "term": lab_e, "estimate": est["effects"],
+        "std_error": np.sqrt(np.clip(np.diag(cov_e), 0, None)),
+        "n_switchers": est["n_sw"], "n_obs": est["n_obs"], "delta_d": est["delta_d"]})
+    if placebo:
+        pt = pd.DataFrame({"term": [f"Placebo_{ell}" for ell in range(1, placebo + 1)],
+                           "estimate": est["placebos"],
+                           "std_error": np.sqrt(np.clip(np.diag(cov_p), 0, None)),
+                           "n_switchers": est["n_sw_p"], "n_obs": est["n_obs_p"],
+                           "delta_d": np.nan})
+        table = pd.concat([table, pt], ignore_index=True)
+    z = stats.norm.ppf(0.5 + level / 2)
+    table["conf_low"] = table["estimate"] - z * table["std_error"]
+    table["conf_high"] = table["estimate"] + z * table["std_error"]
+    return DCDHResult(
+        effects=eff, placebos=pl, average_total_effect=ate, placebo_test=ptest, table=table,
+        normalized=normalized, n_units=int(keep.sum()), n_switchers=int((keep & has_sw).sum()),
+        n_never_switchers=int((keep & ~has_sw).sum()), dropped_units=dropped, notes=notes,
+        extra={"influence_effects": est["IF_e"], "units": units})
+
+
+def _dof(ids: np.ndarray) -> int:
+    return len(np.unique(ids))
+
+
+def _centred(contrib, gs, ctrl, s, dy_s, dy_c, d_new, cl_ids):
+    """Add one comparison cell's centred influence contributions (dCDH 2024 variance).
+
+    Switchers are centred at the mean of their cohort (same baseline, switch date and first new
+    treatment value) and scaled by ``sqrt(k/(k-1))``, ``k`` the number of units (clusters) in the
+    cohort; controls at their cell mean with the same factor. A singleton cohort falls back to
+    the mean of all switchers and controls of the cell; a singleton cell is not centred.
+    """
+    n_c = len(ctrl)
+    k_c = _dof(cl_ids[ctrl])
+    union_y = np.concatenate([dy_s, dy_c])
+    k_u = _dof(np.concatenate([cl_ids[gs], cl_ids[ctrl]]))
+    u_mean = union_y.mean()
+    u_fac = np.sqrt(k_u / (k_u - 1)) if k_u >= 2 else 1.0
+    cen = np.empty(len(gs))
+    _, coh = np.unique(d_new, return_inverse=True)
+    coh = coh.ravel()
+    for c in np.unique(coh):
+        m = coh == c
+        k = _dof(cl_ids[gs[m]])
+        if k >= 2:
+            cen[m] = (dy_s[m] - dy_s[m].mean()) * np.sqrt(k / (k - 1))
+        elif k_u >= 2:
+            cen[m] = (dy_s[m] - u_mean) * u_fac
+        else:
+            cen[m] = dy_s[m]
+    contrib[gs] += s * cen
+    if k_c >= 2:
+        cc = (dy_c - dy_c.mean()) * np.sqrt(k_c / (k_c - 1))
+    elif k_u >= 2:
+        cc = (dy_c - u_mean) * u_fac
+    else:
+        cc = dy_c
+    contrib[ctrl] -= s.sum() / n_c * cc
+
+
+def _sum_by(codes, M):
+    out = np.zeros((codes.max() + 1,) + M.shape[1:])
+    np.add.at(out, codes, M)
+    return out
+
+
+def _estimate(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl_ids):
+    """Point estimates and unit-level influence functions (estimate − truth ≈ column sums)."""
+    n, T = Y.shape
+    eff = np.full(L, np.nan)
+    dd = np.full(L, np.nan)
+    dd_now = np.full(L, np.nan)
+    n_sw = np.zeros(L, int)
+    n_obs = np.zeros(L, int)
+    IF_e = np.zeros((n, L))
+    plc = np.full(Lp, np.nan)
+    n_sw_p = np.zeros(Lp, int)
+    n_obs_p = np.zeros(Lp, int)
+    IF_p = np.zeros((n, Lp))
+    sw = np.where(keep & (F < T))[0]
+    # cohort cells (baseline, F)
+    cells: dict[tuple, np.ndarray] = {}
+    for g in sw:
+        cells.setdefault((d1[g], F[g]), []).append(g)
+    cells = {k: np.array(v) for k, v in cells.items()}
+    base_of = {}
+    for b in np.unique(d1[keep]):
+        base_of[b] = np.where(keep & (d1 == b))[0]
+    raw_num = np.zeros(L)
+    for ell in range(1, L + 1):
+        num = 0.0
+        dsum = 0.0
+        dnow = 0.0
+        nl = 0
+        contrib = np.zeros(n)
+        obs_cells = 0
+        pl_parts = []
+        for (b, f), gs in cells.items():
+            t = f - 1 + ell
+            if t >= T or f - 1 < 0:
+                continue
+            pool = base_of[b]
+            ctrl = pool[(F[pool] > t) & np.isfinite(Y[pool, t]) & np.isfinite(Y[pool, f - 1])
+                        & (first[pool] <= f - 1)]
+            gs_ok = gs[np.isfinite(Y[gs, t]) & np.isfinite(Y[gs, f - 1])]
+            if len(ctrl) == 0 or len(gs_ok) == 0:
+                continue
+            dy_s = Y[gs_ok, t] - Y[gs_ok, f - 1]
+            dy_c = Y[ctrl, t] - Y[ctrl, f - 1]
+            mc = dy_c.mean()
+            s = S[gs_ok]
+            num += float(np.sum(s * (dy_s - mc)))
+            cum = (D[gs_ok, f:t + 1] - d1[gs_ok, None]).sum(axis=1)
+            dsum += float(np.sum(s * cum))
+            dnow += float(np.sum(s * (D[gs_ok, t] - d1[gs_ok])))
+            nl += len(gs_ok)
+            obs_cells += len(gs_ok) + len(ctrl)
+            _centred(contrib, gs_ok, ctrl, s, dy_s, dy_c, D[gs_ok, f], cl_ids)
+            pl_parts.append((b, f, gs_ok, ctrl))
+        if nl == 0:
+            continue
+        n_sw[ell - 1] = nl
+        n_obs[ell - 1] = obs_cells
+        dd[ell - 1] = dsum / nl
+        dd_now[ell - 1] = dnow / nl
+        raw_num[ell - 1] = num / nl
+        scale = nl * (dd[ell - 1] if normalized else 1.0)
+        eff[ell - 1] = num / scale
+        IF_e[:, ell - 1] = contrib / scale
+        # placebo with the same switchers and controls
+        if ell <= Lp:
+            pnum, pn, pobs = 0.0, 0, 0
+            pcontrib = np.zeros(n)
+            pdsum = 0.0
+            for _b, f, gs_ok, ctrl in pl_parts:
+                tp = f - 1 - ell
+                if tp < 0:
+                    continue
+                g2 = gs_ok[np.isfinite(Y[gs_ok, tp]) & (first[gs_ok] <= tp)]
+                c2 = ctrl[np.isfinite(Y[ctrl, tp]) & (first[ctrl] <= tp)]
+                if len(g2) == 0 or len(c2) == 0:
+                    continue
+                dy_s = Y[g2, tp] - Y[g2, f - 1]
+                dy_c = Y[c2, tp] - Y[c2, f - 1]
+                mc = dy_c.mean()
+                s = S[g2]
+                pnum += float(np.sum(s * (dy_s - mc)))
+                pdsum += float(np.sum(s * (D[g2, f:f + ell] - d1[g2, None]).sum(axis=1)))
+                pn += len(g2)
+                pobs += len(g2) + len(c2)
+                _centred(pcontrib, g2, c2, s, dy_s, dy_c, D[g2, f], cl_ids)
+            if pn:
+                pscale = pn * (pdsum / pn if normalized else 1.0)
+                plc[ell - 1] = pnum / pscale
+                IF_p[:, ell - 1] = pcontrib / pscale
+                n_sw_p[ell - 1] = pn
+                n_obs_p[ell - 1] = pobs
+    ok = np.isfinite(eff)
+    w = n_sw[ok] / n_sw[ok].sum() if ok.any() else np.array([])
+    denom = float(np.sum(w * dd_now[ok])) if ok.any() else np.nan
+    ate = float(np.sum(w * raw_num[ok]) / denom) if ok.any() and denom != 0 else np.nan
+    # IF of the average total effect from the raw (unnormalised) effect IFs
+    raw_IF = IF_e[:, ok] * (dd[ok] if normalized else 1.0)
+    IF_a = raw_IF @ w / denom if ok.any() else np.zeros(n)
+    return dict(effects=eff, placebos=plc, IF_e=IF_e, IF_p=IF_p, IF_a=IF_a, ate=ate,
+                n_sw=n_sw, n_obs=n_obs, delta_d=dd, n_sw_p=n_sw_p, n_obs_p=n_obs_p)
+
+
+def _bootstrap(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl, B, seed):
+    rng = np.random.default_rng(seed)
+    n = Y.shape[0]
+    ids = np.arange(n) if cl is None else pd.factorize(cl)[0]
+    G = ids.max() + 1
+    members = [np.where(ids == g)[0] for g in range(G)]
+    draws_e, draws_p, draws_a = [], [], []
+    for _ in range(B):
+        pick = rng.integers(0, G, G)
+        rows = np.concatenate([members[g] for g in pick])
+        r = _estimate(Y[rows], D[rows], d1[rows], F[rows], S[rows], keep[rows], first[rows], L,
+                      Lp, normalized, np.arange(len(rows)))
+        draws_e.append(r["effects"])
+        draws_p.append(r["placebos"])
+        draws_a.append(r["ate"])
+    de, dp, da = np.array(draws_e), np.array(draws_p), np.array(draws_a)
+
+    def _cov(M):
+        M = M[np.isfinite(M).all(axis=1)] if M.ndim == 2 else M[np.isfinite(M)]
+        if len(M) < 2:
+            raise DesignError("Too few bootstrap replications produced estimates.")
+        return np.atleast_2d(np.cov(M, rowvar=False))
+
+    cov_p = _cov(dp) if Lp else np.zeros((0, 0))
+    return (_cov(de), cov_p, float(_cov(da)[0, 0]),
+            f"cluster bootstrap standard errors ({B} replications, seed {seed})")
+
+
+def _adjust_controls(df, Y, units, times, unit, time, controls, d1, F, keep, ui, ti):
+    """Subtract X'θ_b, θ_b from first differences among not-yet-switched units of baseline b."""
+    n, T = Y.shape
+    X = np.full((n, T, len(controls)), np.nan)
+    check_numeric_complete(df, controls)
+    X[ui, ti, :] = df[controls].to_numpy(float)
+    Yadj = Y.copy()
+    tt = np.arange(T)
+    for b in np.unique(d1[keep]):
+        grp = np.where(keep & (d1 == b))[0]
+        dY = Y[grp, 1:] - Y[grp, :-1]
+        dX = X[grp, 1:, :] - X[grp, :-1, :]
+        stay = (tt[None, 1:] < F[grp, None])
+        ok = stay & np.isfinite(dY) & np.isfinite(dX).all(axis=2)
+        if ok.sum() <= len(controls) + T:
+            raise DesignError(
+                f"Too few not-yet-switched observations with baseline treatment {b:g} to estimate "
+                f"the covariate adjustment for {controls}.")
+        rows, cols = np.where(ok)
+        yv = dY[rows, cols]
+        xv = dX[rows, cols, :]
+        dummies = np.zeros((len(rows), T - 1))
+        dummies[np.arange(len(rows)), cols] = 1.0
+        Z = np.column_stack([xv, dummies])
+        coef, *_ = np.linalg.lstsq(Z, yv, rcond=None)
+        theta = coef[: len(controls)]
+        Yadj[grp] = Y[grp] - np.nan_to_num(X[grp] @ theta)
+    return Yadj
+
+
+class _CallableModule(types.ModuleType):
+    """Keeps ``evalkit.did.dcdh(...)`` callable after the submodule of the same name is imported.
+
+    Importing ``evalkit.did.dcdh`` binds the *module* to the package attribute ``dcdh``, which
+    would shadow the lazily exported function; calling the module forwards to the function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return dcdh(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,647 @@
+"""Callaway and Sant'Anna (2021) group-time average treatment effects and their aggregations.
+
+``callaway_santanna`` estimates ATT(g,t), the average effect in period ``t`` for the cohort first
+treated in period ``g``, by a two-group two-period DiD of cohort ``g`` against never-treated or
+not-yet-treated units, with outcome regression, inverse probability weighting or the doubly robust
+estimator of Sant'Anna and Zhao (2020) when covariates are given. Results follow R ``did``
+(``att_gt`` then ``aggte``): the same cells, base periods, comparison groups, aggregation weights
+and influence functions, so estimates and analytic standard errors agree with R ``did`` 2.x.
+
+References
+----------
+Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time periods.
+*Journal of Econometrics* 225(2), 200-230.
+Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences estimators.
+*Journal of Econometrics* 219(1), 101-122.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import EvalkitError, EvalkitWarning, SingularDesignError
+from .._shared.validation import check_option
+from ..results import EffectVector, ScalarEffect, _critical
+from . import _cs_inference as inf
+from ._cs_data import CSData, prepare
+from ._cs_estimators import CellFailure, panel_2x2, rc_2x2
+
+__all__ = ["AggregatedEffects", "CSResult", "GroupTimeEffects", "callaway_santanna"]
+
+ControlGroup = Literal["never_treated", "not_yet_treated"]
+Method = Literal["dr", "ipw", "reg"]
+BasePeriod = Literal["varying", "universal"]
+AggKind = Literal["simple", "group", "calendar", "dynamic"]
+
+
+class GroupTimeEffects(EffectVector):
+    """ATT(g,t): one row per cohort ``group`` and period ``time`` (``event_time = time - group``)."""
+
+
+@dataclass(repr=False)
+class AggregatedEffects(EffectVector):
+    """Aggregated effects (by group, calendar time or event time) with their ``overall`` average.
+
+    ``overall`` is a :class:`~evalkit.results.ScalarEffect`; ``cov`` is the joint covariance of
+    the effects (from their influence functions), as needed by HonestDiD-type sensitivity analysis.
+    """
+
+    overall: ScalarEffect | None = None
+
+    def summary(self, level: float = 0.95) -> str:
+        """Readable text: the overall effect, then the table."""
+        head = self.overall.summary(level) if self.overall is not None else ""
+        return head + "\n\n" + super().summary(level)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass
+class _Fit:
+    data: CSData
+    groups: np.ndarray  # per cell
+    times: np.ndarray  # per cell
+    att: np.ndarray
+    infl: np.ndarray  # n x K
+    pg: np.ndarray  # per cohort (data.groups)
+    basis_sums: np.ndarray  # n_clusters x (K + n_cohorts)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _cells(times: np.ndarray, g: float, anticipation: int, base_period: str):
+    """(current index, base index) pairs for cohort ``g``, R did's rules."""
+    T = len(times)
+    pre_idx = np.nonzero(times + anticipation < g)[0]
+    b_post = int(pre_idx[-1])
+    out = []
+    if base_period == "varying":
+        for c in range(1, T):
+            b = b_post if g <= times[c] else c - 1
+            out.append((c, b))
+    else:
+        for c in range(T):
+            out.append((c, b_post))
+    return out
+
+
+def _control_mask(G, g, thr, control_group):
+    if control_group == "never_treated":
+        return G == 0
+    return (G == 0) | ((G > thr) & (G != g))
+
+
+def _what(g, t, covariates, method):
+    cov_txt = ", ".join(covariates) if covariates else "(intercept only)"
+    ps = (
+        f"the propensity score of cohort {_fmt(g)} (period {_fmt(t)}) on covariates [{cov_txt}] "
+        "cannot be estimated: the cohort has too few units for these covariates, or a covariate "
+        "separates it perfectly or is collinear. Drop or coarsen covariates, merge small cohorts, "
+        "or use method='reg'."
+    )
+    orr = (
+        f"the outcome regression for cohort {_fmt(g)} (period {_fmt(t)}) on covariates [{cov_txt}] "
+        "is singular: too few comparison units for these covariates or collinear covariates. "
+        "Drop collinear covariates or use fewer covariates."
+    )
+    return ps, orr
+
+
+def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_period, covariates):
+    """Loop over cohorts (vectorised over units and, without covariates, over periods)."""
+    times, G, w, n = d.times, d.G, d.w, d.n
+    cell_g, cell_t, atts, cols = [], [], [], []
+    fast = d.layout == "balanced" and d.X is None
+    for g in d.groups:
+        pairs = _cells(times, g, anticipation, base_period)
+        tr = G == g
+        if fast:
+            cur = np.array([c for c, _ in pairs])
+            base = np.array([b for _, b in pairs])
+            thr = times[np.maximum(cur, base)] + anticipation
+            dy = d.Y[:, cur] - d.Y[:, base]
+            wt = w * tr
+            st = wt.sum()
+            eta_t = (wt @ dy) / st
+            if control_group == "never_treated":
+                wc = (w * (G == 0))[:, None]
+            else:
+                wc = w[:, None] * _control_mask(G[:, None], g, thr[None, :], control_group)
+            sc = wc.sum(axis=0)
+            if np.any(sc == 0):
+                bad = times[cur[sc == 0]]
+                raise EvalkitError(
+                    f"No comparison units for cohort {_fmt(g)} in period(s) {', '.join(map(_fmt, bad))}."
+                )
+            if method != "reg" and np.any(st / (st + sc) >= 0.995):
+                raise SingularDesignError(_what(g, times[cur[0]], covariates, method)[0])
+            eta_c = (wc * dy).sum(axis=0) / sc if wc.shape[1] > 1 else (wc[:, 0] @ dy) / sc
+            a = (wt / st)[:, None]
+            bmat = wc / sc
+            infl = n * (a * (dy - eta_t) - bmat * (dy - eta_c))
+            att = eta_t - eta_c
+            same = cur == base
+            att[same] = 0.0
+            infl[:, same] = 0.0
+            cell_g += [g] * len(pairs)
+            cell_t += list(times[cur])
+            atts += list(att)
+            cols.append(infl)
+            continue
+        for c, b in pairs:
+            t = times[c]
+            cell_g.append(g)
+            cell_t.append(t)
+            col = np.zeros(n)
+            if c == b:
+                atts.append(0.0)
+                cols.append(col[:, None])
+                continue
+            ctrl = _control_mask(G, g, times[max(c, b)] + anticipation, control_group)
+            what = _what(g, t, covariates, method)
+            try:
+                if d.layout == "balanced":
+                    sel = tr | ctrl
+                    dy = d.Y[sel, c] - d.Y[sel, b]
+                    x = d.X[min(b, c)][sel]
+                    att, psi = panel_2x2(dy, tr[sel].astype(float), x, w[sel], method, what)
+                    col[sel] = psi * (n / sel.sum())
+                else:
+                    unit_sel = tr | ctrl
+                    rows = ((d.row_t == c) | (d.row_t == b)) & unit_sel[d.row_unit]
+                    post = (d.row_t[rows] == c).astype(float)
+                    dd = tr[d.row_unit[rows]].astype(float)
+                    missing = [
+                        lab
+                        for lab, m in (
+                            ("treated units in the current period", (dd == 1) & (post == 1)),
+                            ("treated units in the base period", (dd == 1) & (post == 0)),
+                            ("comparison units in the current period", (dd == 0) & (post == 1)),
+                            ("comparison units in the base period", (dd == 0) & (post == 0)),
+                        )
+                        if not m.any()
+                    ]
+                    if missing:
+                        warnings.warn(
+                            f"ATT({_fmt(g)},{_fmt(t)}) not estimated: no {', '.join(missing)} "
+                            f"(base period {_fmt(times[b])}).",
+                            EvalkitWarning,
+                            stacklevel=3,
+                        )
+                        atts.append(np.nan)
+                        cols.append(np.full((n, 1), np.nan))
+                        continue
+                    att, psi = rc_2x2(
+                        d.row_y[rows], post, dd, d.row_X[rows], d.row_w[rows], method, what
+                    )
+                    col = np.bincount(d.row_unit[rows], weights=psi * (n / rows.sum()), minlength=n)
+            except CellFailure as exc:
+                raise SingularDesignError(str(exc)) from None
+            atts.append(att)
+            cols.append(col[:, None])
+    infl = np.hstack(cols) if cols else np.zeros((n, 0))
+    return np.asarray(cell_g, float), np.asarray(cell_t, float), np.asarray(atts, float), infl
+
+
+def callaway_santanna(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str | None,
+    time: str,
+    cohort: str,
+    control_group: ControlGroup = "never_treated",
+    method: Method = "dr",
+    covariates: list[str] | None = None,
+    anticipation: int = 0,
+    base_period: BasePeriod = "varying",
+    panel: bool = True,
+    weights: str | None = None,
+    cluster: str | None = None,
+    bootstrap: bool = False,
+    n_bootstrap: int = 999,
+    bootstrap_weights: Literal["mammen", "rademacher"] = "mammen",
+    seed: int | None = None,
+    level: float = 0.95,
+    allow_unbalanced: bool = False,
+) -> CSResult:
+    r"""Group-time average treatment effects of Callaway and Sant'Anna (2021).
+
+    For each cohort :math:`g` (units first treated in period :math:`g`) and period :math:`t`,
+
+    .. math:: ATT(g,t) = E[Y_t - Y_{b} \mid G = g] - E[Y_t - Y_{b} \mid C],
+
+    with base period :math:`b = g - \delta - 1` (the last period before treatment, :math:`\delta` =
+    ``anticipation``) for post-treatment cells and, with ``base_period="varying"``,
+    :math:`b = t - 1` for pre-treatment cells; the comparison group :math:`C` is the never-treated
+    units or the units not yet treated by :math:`\max(t, b) + \delta`. Covariates enter through
+    outcome regression, inverse probability weighting or the doubly robust estimator.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long data, one row per unit and period (panel) or per observation (``panel=False``).
+    outcome, unit, time, cohort : str
+        Column names. ``cohort`` holds the first treated period and **0 for never-treated units**
+        (not NaN); it must be constant within a unit. Cohorts after the last period count as never
+        treated. ``unit`` may be None for repeated cross-sections.
+    control_group : {"never_treated", "not_yet_treated"}
+        Comparison units. Without never-treated units, ``"not_yet_treated"`` uses the last cohort as
+        comparison and drops the periods from its treatment on (as R ``did``).
+    method : {"dr", "ipw", "reg"}
+        Doubly robust (default), normalised inverse probability weighting, or outcome regression.
+    covariates : list of str, optional
+        Covariates (values from the earlier of the two periods of each cell in panels).
+    anticipation : int
+        Number of periods before ``g`` in which units may already react.
+    base_period : {"varying", "universal"}
+        Pre-treatment cells compare consecutive periods ("varying") or every period with
+        ``g - anticipation - 1`` ("universal", whose reference cell is reported as 0).
+    panel : bool
+        False for repeated cross-sections (each row an independent observation).
+    weights : str, optional
+        Sampling-weight column (constant within unit); normalised to mean one.
+    cluster : str, optional
+        Cluster column (constant within unit, e.g. prefecture) for analytic and bootstrap inference.
+    bootstrap : bool
+        Multiplier bootstrap standard errors and simultaneous (sup-t) bands instead of analytic ones.
+    n_bootstrap : int
+        Number of bootstrap draws.
+    bootstrap_weights : {"mammen", "rademacher"}
+        Multiplier distribution (Mammen as R ``did``).
+    seed : int, optional
+        Seed of the bootstrap.
+    level : float
+        Confidence level of intervals and of the uniform bands.
+    allow_unbalanced : bool
+        Keep units not observed in every period (R ``did``'s ``allow_unbalanced_panel``): each cell
+        uses the rows of its two periods with the repeated cross-section estimators and influence
+        functions summed by unit. If False, incomplete units are dropped with a warning.
+
+    Returns
+    -------
+    CSResult
+        ``.att_gt`` (a :class:`GroupTimeEffects`), ``.aggregate(kind)``, ``to_frame()``,
+        ``summary()`` and ``plot()``.
+
+    Raises
+    ------
+    NoControlUnitsError
+        ``control_group="never_treated"`` without never-treated units.
+    SingularDesignError
+        A cohort too small for its covariates (the message names cohort and covariates).
+    PanelDataError, EvalkitError
+        Malformed inputs (the messages name rows, units and the fix).
+
+    Examples
+    --------
+    >>> r = callaway_santanna(df, outcome="lemp", unit="countyreal", time="year",
+    ...                       cohort="first.treat")                     # doctest: +SKIP
+    >>> r.aggregate("dynamic").plot()                                   # doctest: +SKIP
+    """
+    check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
+    check_option("method", method, ("dr", "ipw", "reg"))
+    check_option("base_period", base_period, ("varying", "universal"))
+    check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
+    check_option("panel", panel, (True, False))
+    _critical(level, None)
+    if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
+        raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
+    if covariates is None:
+        covariates = []
+    elif isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    d = prepare(
+        data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        covariates=covariates,
+        weights=weights,
+        cluster=cluster,
+        panel=panel,
+        allow_unbalanced=allow_unbalanced,
+        anticipation=int(anticipation),
+        control_group=control_group,
+    )
+    cg, ct, att, infl = _estimate_cells(
+        d,
+        method=method,
+        control_group=control_group,
+        anticipation=int(anticipation),
+        base_period=base_period,
+        covariates=covariates,
+    )
+    keep = np.isfinite(att)
+    if not keep.all():
+        cg, ct, att, infl = cg[keep], ct[keep], att[keep], infl[:, keep]
+    ind = (d.G[:, None] == d.groups[None, :]) * d.w[:, None]
+    pg = ind.mean(axis=0)
+    basis = np.hstack([infl, ind - pg])
+    sums = inf.cluster_sums(basis, d.cluster)
+    fit = _Fit(
+        data=d,
+        groups=cg,
+        times=ct,
+        att=att,
+        infl=infl,
+        pg=pg,
+        basis_sums=sums,
+        options=dict(
+            method=method,
+            control_group=control_group,
+            anticipation=int(anticipation),
+            base_period=base_period,
+            covariates=covariates,
+            bootstrap=bool(bootstrap),
+            n_bootstrap=int(n_bootstrap),
+            bootstrap_weights=bootstrap_weights,
+            seed=seed,
+            level=level,
+            cluster=cluster,
+            outcome=outcome,
+        ),
+    )
+    return CSResult(fit)
+
+
+class CSResult:
+    """Result of :func:`callaway_santanna`.
+
+    Attributes
+    ----------
+    att_gt : GroupTimeEffects
+        ATT(g,t) with labels ``group``, ``time``, ``event_time`` and the joint covariance.
+    n_units : int
+        Number of units (observations for repeated cross-sections) used.
+    """
+
+    def __init__(self, fit: _Fit):
+        self._fit = fit
+        self._draws: np.ndarray | None = None
+        d = fit.data
+        o = fit.options
+        self.n_units = d.n
+        self.n_clusters = int(fit.basis_sums.shape[0])
+        self.notes = list(d.notes)
+        K = len(fit.att)
+        coef = np.vstack([np.eye(K), np.zeros((len(d.groups), K))])
+        labels = pd.DataFrame(
+            {"group": fit.groups, "time": fit.times, "event_time": fit.times - fit.groups}
+        )
+        terms = [f"ATT({_fmt(g)},{_fmt(t)})" for g, t in zip(fit.groups, fit.times)]
+        self.att_gt = self._vector(
+            fit.att, coef, labels, terms, "Group-time average treatment effects ATT(g,t)",
+            bootstrap=o["bootstrap"],
+        )
+
+    # ------------------------------------------------------------------ inference helpers
+    def _inference_text(self, bootstrap: bool) -> str:
+        o = self._fit.options
+        clus = f"clustered by {o['cluster']}" if o["cluster"] else "by unit"
+        if bootstrap:
+            return (
+                f"multiplier bootstrap ({o['n_bootstrap']} {o['bootstrap_weights']} draws, {clus}); "
+                "uniform bands by sup-t"
+            )
+        return f"analytic influence function ({clus})"
+
+    def _boot_draws(self) -> np.ndarray:
+        if self._draws is None:
+            o = self._fit.options
+            self._draws = inf.multiplier_draws(
+                self._fit.basis_sums,
+                self._fit.data.n,
+                o["n_bootstrap"],
+                o["seed"],
+                o["bootstrap_weights"],
+            )
+        return self._draws
+
+    def _moments(self, coef: np.ndarray, bootstrap: bool):
+        """Covariance (and uniform critical value) of ``basis @ coef``."""
+        s = self._fit.basis_sums @ coef
+        cov = inf.analytic_cov(s, self._fit.data.n)
+        if not bootstrap:
+            return cov, None
+        draws = self._boot_draws() @ coef
+        se, crit = inf.bootstrap_summary(draws, self._fit.options["level"])
+        return inf.bootstrap_cov(draws, se), crit
+
+    def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
+        cov, crit = self._moments(coef, bootstrap)
+        o = self._fit.options
+        ref = []
+        if o["base_period"] == "universal" and "event_time" in labels and labels["group"].notna().all():
+            ref = []
+        return cls(
+            params=pd.Series(est, index=terms, dtype=float),
+            cov=pd.DataFrame(cov, index=terms, columns=terms),
+            inference=self._inference_text(bootstrap),
+            labels=labels.reset_index(drop=True),
+            uniform_crit=crit,
+            uniform_level=o["level"],
+            reference=ref,
+            title=title,
+            nobs=self._fit.data.n_obs,
+            notes=list(self.notes),
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, **{k: v for k, v in o.items()}},
+            **kw,
+        )
+
+    def _scalar(self, est, coef, term, title, bootstrap):
+        cov, _ = self._moments(coef[:, None], bootstrap)
+        return ScalarEffect(
+            estimate=float(est),
+            std_error=float(np.sqrt(max(cov[0, 0], 0.0))),
+            inference=self._inference_text(bootstrap),
+            term=term,
+            title=title,
+            nobs=self._fit.data.n_obs,
+            notes=list(self.notes),
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters},
+        )
+
+    # ------------------------------------------------------------------ aggregation
+    def _weighted(self, keep: np.ndarray):
+        """pg-weighted average of the ATT(g,t) in ``keep`` with the cohort-share estimation effect."""
+        f = self._fit
+        K = len(f.att)
+        gi = np.searchsorted(f.data.groups, f.groups[keep])
+        pgk = f.pg[gi]
+        P = pgk.sum()
+        a = pgk / P
+        est = float(a @ f.att[keep])
+        coef = np.zeros(K + len(f.data.groups))
+        coef[np.nonzero(keep)[0]] = a
+        # estimation effect of the weights (R did's ``wif``): d/dpg of sum pg att / sum pg
+        np.add.at(coef, K + gi, (f.att[keep] - est) / P)
+        return est, coef
+
+    def aggregate(
+        self,
+        kind: AggKind = "simple",
+        *,
+        min_e: float | None = None,
+        max_e: float | None = None,
+        balance_e: int | None = None,
+        bootstrap: bool | None = None,
+    ) -> ScalarEffect | AggregatedEffects:
+        """Aggregate ATT(g,t) as R ``did``'s ``aggte``.
+
+        Parameters
+        ----------
+        kind : {"simple", "group", "calendar", "dynamic"}
+            ``simple``: average of post-treatment ATT(g,t) weighted by cohort size; ``group``: per
+            cohort average over its post periods, overall = cohort-size weighted; ``calendar``: per
+            period average over treated cohorts, overall = mean over periods; ``dynamic``: per event
+            time ``e = t - g`` (cohort-size weighted), overall = mean over ``e >= 0``.
+        min_e, max_e : float, optional
+            Event-time window (``dynamic``; ``max_e`` also limits ``simple`` and ``group``).
+        balance_e : int, optional
+            ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after
+            treatment, so the composition does not change over ``e <= balance_e``.
+        bootstrap : bool, optional
+            Multiplier bootstrap inference; default as in the fit.
+
+        Returns
+        -------
+        ScalarEffect or AggregatedEffects
+            A scalar for ``simple``; otherwise a vector with ``.overall``, ``.cov`` and labels.
+        """
+        check_option("kind", kind, ("simple", "group", "calendar", "dynamic"))
+        if balance_e is not None and kind != "dynamic":
+            raise EvalkitError("balance_e applies only to kind='dynamic'.")
+        f = self._fit
+        bs = f.options["bootstrap"] if bootstrap is None else bool(bootstrap)
+        g, t = f.groups, f.times
+        e = t - g
+        lo = -np.inf if min_e is None else min_e
+        hi = np.inf if max_e is None else max_e
+        post = (g <= t) & (t <= g + hi)
+        K = len(f.att)
+        nb = K + len(f.data.groups)
+        if kind == "simple":
+            if not post.any():
+                raise EvalkitError("No post-treatment ATT(g,t) to aggregate.")
+            est, coef = self._weighted(post)
+            return self._scalar(est, coef, "ATT", "Callaway-Sant'Anna: overall ATT (simple)", bs)
+        rows, coefs, labels = [], [], []
+        if kind == "group":
+            for gv in f.data.groups:
+                m = post & (g == gv)
+                if not m.any():
+                    continue
+                c = np.zeros(nb)
+                c[np.nonzero(m)[0]] = 1.0 / m.sum()
+                rows.append(float(f.att[m].mean()))
+                coefs.append(c)
+                labels.append({"group": gv, "time": np.nan, "event_time": np.nan})
+            est_g = np.array(rows)
+            gi = np.searchsorted(f.data.groups, [lab["group"] for lab in labels])
+            pg = f.pg[gi]
+            P = pg.sum()
+            overall = float(pg @ est_g / P)
+            oc = np.array(coefs).T @ (pg / P)
+            np.add.at(oc, K + gi, (est_g - overall) / P)
+            terms = [f"ATT(g={_fmt(lab['group'])})" for lab in labels]
+            title = "Callaway-Sant'Anna: ATT by cohort"
+        elif kind == "calendar":
+            for tv in np.unique(t[t >= f.data.groups.min()]):
+                m = (t == tv) & (g <= t)
+                if not m.any():
+                    continue
+                est, c = self._weighted(m)
+                rows.append(est)
+                coefs.append(c)
+                labels.append({"group": np.nan, "time": tv, "event_time": np.nan})
+            overall = float(np.mean(rows))
+            oc = np.array(coefs).mean(axis=0)
+            terms = [f"ATT(t={_fmt(lab['time'])})" for lab in labels]
+            title = "Callaway-Sant'Anna: ATT by calendar period"
+        else:
+            incl = np.ones(K, dtype=bool)
+            eseq = np.unique(e)
+            if balance_e is not None:
+                tmax, tmin = f.data.times.max(), f.data.times.min()
+                incl = (tmax - g) >= balance_e
+                eseq = np.unique(e[incl])
+                eseq = eseq[(eseq <= balance_e) & (eseq >= balance_e - tmax + tmin)]
+            eseq = eseq[(eseq >= lo) & (eseq <= hi)]
+            for ev in eseq:
+                m = (e == ev) & incl
+                if not m.any():
+                    continue
+                est, c = self._weighted(m)
+                rows.append(est)
+                coefs.append(c)
+                labels.append({"group": np.nan, "time": np.nan, "event_time": ev})
+            evs = np.array([lab["event_time"] for lab in labels])
+            pos = evs >= 0
+            if not pos.any():
+                raise EvalkitError("No event time >= 0 in the window: widen min_e/max_e.")
+            overall = float(np.mean(np.array(rows)[pos]))
+            oc = np.array(coefs)[pos].mean(axis=0)
+            terms = [f"ATT(e={_fmt(v)})" for v in evs]
+            title = "Callaway-Sant'Anna: ATT by event time"
+        if not rows:
+            raise EvalkitError(f"No ATT(g,t) to aggregate for kind={kind!r}.")
+        coef = np.array(coefs).T
+        lab = pd.DataFrame(labels)
+        vec = self._vector(np.array(rows), coef, lab, terms, title, bs, cls=AggregatedEffects)
+        vec.overall = self._scalar(overall, oc, "ATT", title + " (overall)", bs)
+        if kind == "dynamic" and f.options["base_period"] == "universal":
+            vec.reference = [float(-1 - f.options["anticipation"])]
+        return vec
+
+    # ------------------------------------------------------------------ rendering
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table of ATT(g,t) (see :meth:`EffectVector.to_frame`)."""
+        return self.att_gt.to_frame(level)
+
+    def summary(self, level: float = 0.95) -> str:
+        """ATT(g,t) table and the simple aggregate."""
+        o = self._fit.options
+        head = (
+            f"Callaway-Sant'Anna ({o['method']}, {o['control_group'].replace('_', '-')} controls, "
+            f"{o['base_period']} base period, anticipation {o['anticipation']}); "
+            f"{self.n_units} units"
+        )
+        return head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n" + self.att_gt.summary(level)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<CSResult: {len(self._fit.att)} ATT(g,t), {self.n_units} units>"
+
+    def _repr_html_(self) -> str:
+        return self.att_gt._repr_html_()
+
+    def plot(self, ax=None, **kwargs):
+        """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""
+        return self.att_gt.plot(ax=ax, **kwargs)
+
+
+class _CallableModule(types.ModuleType):
+    """Let ``from evalkit.did import callaway_santanna`` work although the module has that name.
+
+    The package's lazy ``__getattr__`` imports this module, and the import system then binds the
+    *module* to ``evalkit.did.callaway_santanna``; calling it forwards to the function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return callaway_santanna(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

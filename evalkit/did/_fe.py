@@ -97,44 +97,48 @@ class TwoWayAbsorber:
             out[:, j] = np.bincount(self.unit_codes, weights=self.w * m2[:, j], minlength=self.n_units)
         return out / self.unit_w[:, None]
 
-    def absorb(self, m: np.ndarray) -> np.ndarray:
+    def absorb(self, m: np.ndarray, inplace: bool = False) -> np.ndarray:
         """Residuals of the columns of ``m`` after weighted unit and time fixed effects.
 
         Parameters
         ----------
         m : ndarray, shape (n,) or (n, k)
             Columns to absorb.
+        inplace : bool
+            Overwrite ``m`` (a float64 array) instead of allocating a copy (saves memory on
+            large designs).
 
         Returns
         -------
         ndarray
             Same shape as ``m``.
         """
-        m = np.asarray(m, dtype=float)
-        shape = m.shape
-        m2 = m.reshape(self.n, -1)
+        if inplace and isinstance(m, np.ndarray) and m.dtype == np.float64:
+            out = m
+        else:
+            out = np.array(m, dtype=float, copy=True)
+        shape = out.shape
+        m2 = out.reshape(self.n, -1)
+        n_u, n_t = self.n_units, self.n_times
         if self.balanced and self.weights is None:
-            out = self._absorb_balanced(m2)
+            for j in range(m2.shape[1]):
+                col = m2[:, j]
+                um = np.bincount(self.unit_codes, weights=col, minlength=n_u) / n_t
+                tm = np.bincount(self.time_codes, weights=col, minlength=n_t) / n_u
+                col -= um[self.unit_codes] + (tm - col.mean())[self.time_codes]
             return out.reshape(shape)
-        within = m2 - self.unit_means(m2)[self.unit_codes]
-        b = np.empty((self.n_times, m2.shape[1]))
+        b = np.empty((n_t, m2.shape[1]))
         for j in range(m2.shape[1]):
-            b[:, j] = np.bincount(self.time_codes, weights=self.w * within[:, j], minlength=self.n_times)
+            col = m2[:, j]
+            um = np.bincount(self.unit_codes, weights=self.w * col, minlength=n_u) / self.unit_w
+            col -= um[self.unit_codes]
+            b[:, j] = np.bincount(self.time_codes, weights=self.w * col, minlength=n_t)
         gamma = self._a_pinv @ b  # T x k
         # each observation loses gamma_t minus its unit's weighted mean of gamma
         unit_gamma = self._cell_bool @ gamma  # N x k
-        out = within - gamma[self.time_codes] + unit_gamma[self.unit_codes]
-        return out.reshape(shape)
-
-    def _absorb_balanced(self, m2: np.ndarray) -> np.ndarray:
-        n_u, n_t = self.n_units, self.n_times
-        out = np.empty_like(m2)
         for j in range(m2.shape[1]):
-            col = m2[:, j]
-            um = np.bincount(self.unit_codes, weights=col, minlength=n_u) / n_t
-            tm = np.bincount(self.time_codes, weights=col, minlength=n_t) / n_u
-            out[:, j] = col - um[self.unit_codes] - tm[self.time_codes] + col.mean()
-        return out
+            m2[:, j] -= gamma[self.time_codes, j] - unit_gamma[self.unit_codes, j]
+        return out.reshape(shape)
 
     def fitted_effects(self, resid_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unit and time effects ``(alpha, gamma)`` of ``y - x b`` (the part the FE absorbed).
@@ -161,15 +165,15 @@ class TwoWayAbsorber:
         return alpha, gamma
 
 
-def check_rank(xt: np.ndarray, x_raw: np.ndarray, names: list[str], what: str = "regressor") -> None:
+def check_rank(xt: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str = "regressor") -> None:
     """Raise :class:`SingularDesignError` naming absorbed or collinear regressors.
 
     Parameters
     ----------
     xt : ndarray, shape (n, k)
         Regressors after absorbing the fixed effects (weighted scale).
-    x_raw : ndarray, shape (n, k)
-        The same regressors before absorbing (to judge what the fixed effects absorbed).
+    raw_norm : ndarray, shape (k,)
+        Column norms of the same regressors before absorbing (to judge what the FE absorbed).
     names : list of str
         Regressor names.
     what : str
@@ -177,7 +181,6 @@ def check_rank(xt: np.ndarray, x_raw: np.ndarray, names: list[str], what: str = 
     """
     if xt.shape[1] == 0:
         return
-    raw_norm = np.sqrt((x_raw**2).sum(axis=0))
     new_norm = np.sqrt((xt**2).sum(axis=0))
     absorbed = [n for n, a, b in zip(names, raw_norm, new_norm, strict=True) if b <= ABSORBED_TOL * max(a, 1e-300)]
     if absorbed:
@@ -205,30 +208,28 @@ def check_rank(xt: np.ndarray, x_raw: np.ndarray, names: list[str], what: str = 
         )
 
 
-def solve_normal(
-    xw: np.ndarray, yw: np.ndarray, x_raw: np.ndarray, sw: np.ndarray, names: list[str], what: str
-) -> np.ndarray:
+def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str) -> np.ndarray:
     """Least-squares coefficients from the normal equations, after a rank check naming terms.
 
     The Cholesky solve of ``X'X b = X'y`` on the absorbed (weighted) data is fast for the tall,
     narrow designs here; rank problems are reported by :func:`check_rank` before solving.
+    ``raw_norm`` holds the (weighted) column norms before absorbing.
     """
     k = xw.shape[1]
     if k == 0:
         return np.zeros(0)
     xtx = xw.T @ xw
     d = np.sqrt(np.diag(xtx))
-    raw = np.sqrt(((x_raw * sw[:, None]) ** 2).sum(axis=0))
-    if (d <= ABSORBED_TOL * np.maximum(raw, 1e-300)).any() or np.linalg.eigvalsh(
+    if (d <= ABSORBED_TOL * np.maximum(raw_norm, 1e-300)).any() or np.linalg.eigvalsh(
         xtx / np.outer(np.maximum(d, 1e-300), np.maximum(d, 1e-300))
     ).min() < RANK_TOL:
-        check_rank(xw, x_raw * sw[:, None], names, what)
+        check_rank(xw, raw_norm, names, what)
     c, low = sla.cho_factor(xtx)
     return sla.cho_solve((c, low), xw.T @ yw)
 
 
 def fit_absorbed(
-    y: np.ndarray,
+    y: np.ndarray | None,
     x: np.ndarray,
     names: list[str],
     absorber: TwoWayAbsorber,
@@ -241,8 +242,9 @@ def fit_absorbed(
 
     Parameters
     ----------
-    y : ndarray, shape (n,)
-    x : ndarray, shape (n, k)
+    y : ndarray, shape (n,), or None
+        Outcome; ``None`` when ``x`` already holds ``[y, X]`` (then absorbed in place).
+    x : ndarray, shape (n, k) (or (n, k + 1))
     names : list of str
     absorber : TwoWayAbsorber
     clusters : ndarray or None
@@ -259,15 +261,22 @@ def fit_absorbed(
     LinearDesign
         On the ``sqrt(weights)`` scale; ``extra["absorber"]`` holds the fixed-effects absorber.
     """
-    x = np.asarray(x, dtype=float).reshape(len(y), -1)
-    both = absorber.absorb(np.column_stack([y, x]))
+    n = absorber.n
+    if y is None:  # x holds [y, X] already; absorbed in place
+        both = x
+    else:
+        x = np.asarray(x, dtype=float).reshape(n, -1)
+        both = np.empty((n, x.shape[1] + 1))
+        both[:, 0] = y
+        both[:, 1:] = x
+    raw_norm = np.sqrt((both[:, 1:] ** 2 * absorber.w[:, None]).sum(axis=0))
+    absorber.absorb(both, inplace=True)
     sw = np.sqrt(absorber.w)
     if absorber.weights is not None:
         both *= sw[:, None]
     yw = both[:, 0]
     xw = both[:, 1:]
-    del both
-    beta = solve_normal(xw, yw, x, sw, names, what)
+    beta = solve_normal(xw, yw, raw_norm, names, what)
     resid = yw - xw @ beta
     nested = False
     tclus = None

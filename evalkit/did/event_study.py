@@ -271,20 +271,21 @@ def event_study(
     events = [int(e) for e in present if e not in refs]
     rel_i = np.where(np.isnan(rel), -10**9, rel).astype(np.int64)
     pos = {e: j for j, e in enumerate(events)}
-    x = np.zeros((len(df), len(events) + len(covs)))
+    yx = np.zeros((len(df), 1 + len(events) + len(covs)))
+    yx[:, 0] = df[outcome].to_numpy(float)
     col = _map_pos(rel_i, pos)
     rows = np.nonzero(col >= 0)[0]
-    x[rows, col[rows]] = 1.0
+    yx[rows, 1 + col[rows]] = 1.0
     for j, c in enumerate(covs):
-        x[:, len(events) + j] = df[c].to_numpy(float)
+        yx[:, 1 + len(events) + j] = df[c].to_numpy(float)
     names = [event_term(e) for e in events] + covs
     u, _ = codes_of(df[unit])
     t, _ = codes_of(df[time])
     absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
     clusters = df[cluster if cluster else unit].to_numpy()
-    design = fit_absorbed(df[outcome].to_numpy(float), x, names, absorber, clusters, df[unit].to_numpy(),
+    design = fit_absorbed(None, yx, names, absorber, clusters, df[unit].to_numpy(),
                           treated_mask=rel_i >= 0, what="event-time dummy or covariate")
-    del x
+    del yx
     labels = pd.DataFrame({"event_time": events})
     if bin_endpoints:
         notes.append("end points bin all event times beyond the window")

@@ -1,0 +1,864 @@
+"""Panel IV with a formula-predicted instrument, recentring and weak-instrument diagnostics.
+
+The factor method (因素法) gives each unit ``z_it = formula(lagged factors_i, weights_t, total_t)``
+— what the unit would receive under the published rule. Actual money ``x_it`` adds discretionary
+top-ups that may follow the unit's own prospects, so OLS of outcomes on ``x`` is biased; ``z`` is
+a natural instrument. Its variation comes from two sources: the units' lagged factors
+(predetermined but possibly correlated with trends) and the bureau's yearly *shocks* (factor
+weights and totals). Following Borusyak and Hull (2023, "Nonrandom exposure to exogenous
+shocks", Econometrica 91(6)), only the shocks are treated as exogenous: the expected instrument
+``μ_it = E[z_it | factors]`` over the distribution of shocks is computed by recomputing the formula
+with permuted (or redrawn) yearly weight vectors and totals, and ``z − μ`` is used as the
+instrument (optionally with ``μ`` as a control).
+
+Public functions
+----------------
+:func:`panel_iv`
+    2SLS with unit and period effects (within transformation), cluster-robust inference, naive
+    OLS beside it, first stage and reduced form, Montiel Olea–Pflueger effective F with its
+    critical value, and the Anderson–Rubin confidence set (exact for one instrument).
+:func:`formula_instrument`, :func:`expected_instrument`, :func:`recentred_instrument`
+    The formula-predicted allocation from :mod:`evalkit.allocation` and its expectation over the
+    bureau's shocks; :func:`load_specs` reads ``spec_<year>.yaml`` files.
+:func:`anderson_rubin_set`, :func:`effective_f`
+    The diagnostics on their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ._shared.exceptions import DesignError, EvalkitError, InferenceError, SpecError
+from ._shared.validation import (
+    check_columns,
+    check_numeric_complete,
+    check_option,
+    check_unique_panel,
+)
+from .inference.covariance import compute as compute_cov
+from .inference.design import LinearDesign
+from .results import ScalarEffect
+
+__all__ = [
+    "PanelIVResult",
+    "anderson_rubin_set",
+    "effective_f",
+    "expected_instrument",
+    "formula_instrument",
+    "load_specs",
+    "mop_critical_value",
+    "panel_iv",
+    "recentred_instrument",
+]
+
+SHOCK_ASSUMPTION = (
+    "Assumed exogenous (as-good-as-random given the lagged factors): the bureau's yearly factor "
+    "weight vectors{total}. The units' lagged factor levels are NOT assumed exogenous: the "
+    "instrument is recentred by its expectation over the shocks (Borusyak and Hull 2023)."
+)
+
+
+# ============================================================================================
+# within transformation
+# ============================================================================================
+def _demean(M: np.ndarray, ui: np.ndarray, ti: np.ndarray, tol: float = 1e-13) -> np.ndarray:
+    """Residuals of each column of ``M`` on unit and period dummies (alternating projections).
+
+    Exact in one sweep for balanced panels; iterated to ``tol`` otherwise.
+    """
+    M = np.array(M, dtype=float, copy=True)
+    if M.ndim == 1:
+        M = M[:, None]
+    nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
+    cu = np.bincount(ui, minlength=nu).astype(float)
+    ct = np.bincount(ti, minlength=nt).astype(float)
+    scale = 1.0 + np.abs(M).max(axis=0)
+    for _ in range(100_000):
+        for j in range(M.shape[1]):
+            M[:, j] -= (np.bincount(ui, M[:, j], nu) / cu)[ui]
+        moved = 0.0
+        for j in range(M.shape[1]):
+            m = np.bincount(ti, M[:, j], nt) / ct
+            M[:, j] -= m[ti]
+            moved = max(moved, np.abs(m).max() / scale[j])
+        if moved < tol:
+            break
+    return M
+
+
+# ============================================================================================
+# weak-IV diagnostics
+# ============================================================================================
+def _cluster_meat(scores: np.ndarray, clusters: np.ndarray) -> tuple[np.ndarray, int]:
+    codes, uniq = pd.factorize(clusters)
+    s = np.zeros((len(uniq), scores.shape[1]))
+    np.add.at(s, codes, scores)
+    return s.T @ s, len(uniq)
+
+
+def _cr1(n: int, k: int, G: int) -> float:
+    return G / (G - 1) * (n - 1) / (n - k)
+
+
+def effective_f(x: np.ndarray, Z: np.ndarray, clusters: np.ndarray | None = None) -> dict:
+    """Montiel Olea–Pflueger (2013) effective first-stage F for one endogenous regressor.
+
+    ``F_eff = π̂' Q π̂ / tr(Σ_π Q)`` with ``Q = Z'Z`` and ``Σ_π`` the cluster-robust (CR1) or
+    heteroskedasticity-robust (HC1) covariance of the first-stage coefficients ``π̂``; with one
+    instrument it equals the robust first-stage Wald statistic. ``x`` and ``Z`` must already be
+    residualised on the fixed effects and exogenous controls.
+
+    Parameters
+    ----------
+    x : ndarray (n,)
+        Endogenous regressor.
+    Z : ndarray (n, K)
+        Excluded instruments.
+    clusters : ndarray, optional
+        Cluster labels (robust HC1 when ``None``).
+
+    Returns
+    -------
+    dict
+        ``F_eff``, ``pi``, ``cov_pi``, ``W2`` (normalised first-stage variance used by the
+        critical value), ``n_clusters``.
+    """
+    Z = np.atleast_2d(np.asarray(Z, float).T).T
+    n, K = Z.shape
+    Q = Z.T @ Z
+    Qi = np.linalg.inv(Q)
+    pi = Qi @ Z.T @ x
+    v = x - Z @ pi
+    sc = Z * v[:, None]
+    if clusters is None:
+        meat, G = sc.T @ sc, n
+        fac = n / (n - K)
+    else:
+        meat, G = _cluster_meat(sc, clusters)
+        fac = _cr1(n, K, G)
+    cov_pi = Qi @ meat @ Qi * fac
+    F = float(pi @ Q @ pi / np.trace(cov_pi @ Q))
+    w, U = np.linalg.eigh(Q)
+    Qh = U @ np.diag(np.sqrt(w)) @ U.T  # Q^{1/2}
+    W2 = Qh @ cov_pi @ Qh
+    return {"F_eff": F, "pi": pi, "cov_pi": cov_pi, "W2": W2, "n_clusters": G}
+
+
+def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -> float:
+    """Critical value of the Montiel Olea–Pflueger simplified test (worst-case bias ``tau``).
+
+    ``K_eff = tr(W2)^2 (1 + 2x) / (tr(W2 W2) + 2x tr(W2) λ_max(W2))`` with ``x = 1/tau``, and the
+    critical value is the ``1 − alpha`` quantile of a noncentral χ²(K_eff, K_eff·x) divided by
+    ``K_eff`` (Montiel Olea and Pflueger 2013, Section 4.2). With one instrument it is 23.1 for
+    ``tau = 0.10`` and ``alpha = 0.05``.
+
+    Parameters
+    ----------
+    W2 : ndarray (K, K)
+        Normalised first-stage variance (see :func:`effective_f`).
+    tau : float
+        Worst-case Nagar bias relative to the OLS benchmark.
+    alpha : float
+        Test size.
+    """
+    W2 = np.atleast_2d(W2)
+    x = 1.0 / tau
+    tr = np.trace(W2)
+    lmax = float(np.linalg.eigvalsh(W2).max())
+    k_eff = tr**2 * (1 + 2 * x) / (np.trace(W2 @ W2) + 2 * x * tr * lmax)
+    return float(stats.ncx2.ppf(1 - alpha, k_eff, k_eff * x) / k_eff)
+
+
+def anderson_rubin_set(
+    y: np.ndarray,
+    x: np.ndarray,
+    Z: np.ndarray,
+    clusters: np.ndarray | None = None,
+    level: float = 0.95,
+    grid: np.ndarray | None = None,
+    dist: Literal["F", "chi2"] = "F",
+) -> dict:
+    """Weak-instrument-robust Anderson–Rubin confidence set for one endogenous coefficient.
+
+    For each ``β0`` the reduced-form regression of ``y − β0 x`` on ``Z`` is tested for zero
+    coefficients with a cluster-robust (CR1) Wald statistic ``/K`` against ``F(K, G−1)`` (or
+    ``χ²(K)/K``). With one instrument the statistic is a ratio of quadratics in ``β0`` and the set
+    is computed exactly: an interval, the complement of an interval (two rays), the whole line or
+    empty. With several instruments it is found on ``grid`` (returned as a union of intervals;
+    flagged unbounded when the grid ends are accepted).
+
+    Parameters
+    ----------
+    y, x : ndarray (n,)
+        Outcome and endogenous regressor, residualised on fixed effects and controls.
+    Z : ndarray (n, K)
+        Instruments, residualised likewise.
+    clusters : ndarray, optional
+        Cluster labels (HC1 when ``None``).
+    level : float
+        Confidence level.
+    grid : ndarray, optional
+        Values of ``β0`` for the grid inversion (needed when ``K > 1``).
+    dist : {"F", "chi2"}
+        Reference distribution.
+
+    Returns
+    -------
+    dict
+        ``intervals`` (list of ``(low, high)``, infinite ends allowed), ``bounded``, ``critical``,
+        ``statistic`` (callable ``β0 -> AR statistic``), ``method``.
+    """
+    check_option("dist", dist, ("F", "chi2"))
+    Z = np.atleast_2d(np.asarray(Z, float).T).T
+    n, K = Z.shape
+    Qi = np.linalg.inv(Z.T @ Z)
+    gy, gx = Qi @ Z.T @ y, Qi @ Z.T @ x
+    ey, ex = y - Z @ gy, x - Z @ gx
+    if clusters is None:
+        G = n
+        fac = n / (n - K)
+        codes = np.arange(n)
+    else:
+        codes, uniq = pd.factorize(clusters)
+        G = len(uniq)
+        fac = _cr1(n, K, G)
+    if G < 2:
+        raise InferenceError("The Anderson-Rubin set needs at least 2 clusters.")
+    Sy = np.zeros((G, K))
+    Sx = np.zeros((G, K))
+    np.add.at(Sy, codes, Z * ey[:, None])
+    np.add.at(Sx, codes, Z * ex[:, None])
+    Vyy = Qi @ (Sy.T @ Sy) @ Qi * fac
+    Vxy = Qi @ (Sx.T @ Sy) @ Qi * fac
+    Vxx = Qi @ (Sx.T @ Sx) @ Qi * fac
+    crit = (stats.f.ppf(level, K, G - 1) if dist == "F" else stats.chi2.ppf(level, K) / K)
+
+    def stat(b0):
+        g = gy - b0 * gx
+        V = Vyy - b0 * (Vxy + Vxy.T) + b0**2 * Vxx
+        return float(g @ np.linalg.solve(V, g) / K)
+
+    if K == 1:
+        p, c = gx[0], crit
+        a2 = p**2 - c * Vxx[0, 0]
+        a1 = -2 * gy[0] * p + 2 * c * Vxy[0, 0]
+        a0 = gy[0] ** 2 - c * Vyy[0, 0]
+        intervals = _quadratic_set(a2, a1, a0)
+        method = "exact (one instrument: quadratic inequality)"
+    else:
+        if grid is None:
+            raise EvalkitError("With several instruments pass grid=... (values of beta0).")
+        grid = np.sort(np.asarray(grid, float))
+        acc = np.array([stat(b) <= crit for b in grid])
+        intervals = []
+        i = 0
+        while i < len(grid):
+            if acc[i]:
+                j = i
+                while j + 1 < len(grid) and acc[j + 1]:
+                    j += 1
+                lo = -np.inf if i == 0 else grid[i]
+                hi = np.inf if j == len(grid) - 1 else grid[j]
+                intervals.append((float(lo), float(hi)))
+                i = j + 1
+            else:
+                i += 1
+        method = f"grid inversion ({len(grid)} points)"
+    bounded = all(np.isfinite(lo) and np.isfinite(hi) for lo, hi in intervals)
+    return {"intervals": intervals, "bounded": bounded, "critical": float(crit), "statistic": stat,
+            "method": method, "n_clusters": G, "level": level}
+
+
+def _quadratic_set(a2: float, a1: float, a0: float) -> list[tuple[float, float]]:
+    """``{b: a2 b² + a1 b + a0 <= 0}`` as a list of intervals."""
+    eps = 1e-14 * max(abs(a2), abs(a1), abs(a0), 1e-300)
+    if abs(a2) <= eps:
+        if abs(a1) <= eps:
+            return [(-np.inf, np.inf)] if a0 <= 0 else []
+        r = -a0 / a1
+        return [(-np.inf, r)] if a1 > 0 else [(r, np.inf)]
+    disc = a1**2 - 4 * a2 * a0
+    if disc < 0:
+        return [] if a2 > 0 else [(-np.inf, np.inf)]
+    r1, r2 = sorted(((-a1 - np.sqrt(disc)) / (2 * a2), (-a1 + np.sqrt(disc)) / (2 * a2)))
+    if a2 > 0:
+        return [(float(r1), float(r2))]
+    return [(-np.inf, float(r1)), (float(r2), np.inf)]
+
+
+# ============================================================================================
+# results
+# ============================================================================================
+@dataclass(repr=False)
+class PanelIVResult(ScalarEffect):
+    """2SLS estimate with first stage, reduced form, OLS beside it and weak-IV diagnostics.
+
+    Attributes (beyond :class:`~evalkit.results.ScalarEffect`)
+    ----------------------------------------------------------
+    ols : ScalarEffect
+        Naive two-way fixed-effects OLS on the same sample.
+    first_stage : ScalarEffect
+        Coefficient of the (first) instrument in the first stage.
+    reduced_form : ScalarEffect
+        Coefficient of the (first) instrument in the reduced form.
+    effective_f : float
+        Montiel Olea–Pflueger effective F.
+    f_critical : float
+        Its critical value for worst-case bias ``tau`` (10%) at 5%.
+    ar_set : dict
+        Anderson–Rubin set (see :func:`anderson_rubin_set`).
+    design : LinearDesign
+        Second-stage design (``X`` = projected regressors, ``resid`` = structural residuals).
+    """
+
+    ols: ScalarEffect | None = None
+    first_stage: ScalarEffect | None = None
+    reduced_form: ScalarEffect | None = None
+    effective_f: float = float("nan")
+    f_critical: float = float("nan")
+    ar_set: dict = field(default_factory=dict)
+    design: LinearDesign | None = None
+    data_resid: dict = field(default_factory=dict)
+    spec: dict = field(default_factory=dict)
+
+    @property
+    def ar_intervals(self) -> list[tuple[float, float]]:
+        """The Anderson–Rubin set as a list of ``(low, high)`` intervals."""
+        return list(self.ar_set.get("intervals", []))
+
+    def ar_text(self, digits: int = 4) -> str:
+        """The Anderson–Rubin set as text, e.g. ``[0.1, 0.5]`` or ``(-inf, -2] ∪ [1, inf)``."""
+        iv = self.ar_intervals
+        if not iv:
+            return "∅ (empty)"
+
+        def f(v):
+            return "-inf" if v == -np.inf else ("inf" if v == np.inf else f"{v:.{digits}g}")
+
+        return " ∪ ".join(
+            f"{'(' if lo == -np.inf else '['}{f(lo)}, {f(hi)}{')' if hi == np.inf else ']'}"
+            for lo, hi in iv)
+
+    def with_inference(self, cov_type: str = "clustered", **options) -> PanelIVResult:
+        """Recompute the 2SLS standard error with another registered variance estimator."""
+        cr = compute_cov(self.design, cov_type, **options)
+        se = float(np.sqrt(cr.cov[0, 0]))
+        return replace(self, std_error=se, dof=cr.dof, inference=cr.description)
+
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy rows: 2SLS, OLS, first stage, reduced form."""
+        parts = [super().to_frame(level)]
+        for r in (self.ols, self.first_stage, self.reduced_form):
+            if r is not None:
+                parts.append(r.to_frame(level))
+        return pd.concat(parts, ignore_index=True)
+
+    def summary(self, level: float = 0.95) -> str:
+        """Readable text with the diagnostics and the exogeneity statement."""
+        lo, hi = self.conf_int(level)
+        lines = [self.title, "=" * len(self.title),
+                 f"2SLS {self.term}: {self.estimate:.5g} (s.e. {self.std_error:.4g}), "
+                 f"{int(level * 100)}% CI [{lo:.5g}, {hi:.5g}], p = {self.pvalue:.3g}",
+                 f"Inference: {self.inference}"]
+        if self.ols is not None:
+            lines.append(f"Naive TWFE OLS: {self.ols.estimate:.5g} (s.e. {self.ols.std_error:.4g})")
+        if self.first_stage is not None:
+            lines.append(f"First stage: {self.first_stage.estimate:.5g} "
+                         f"(s.e. {self.first_stage.std_error:.4g})")
+        lines.append(f"Effective F (Montiel Olea-Pflueger): {self.effective_f:.2f}; critical value "
+                     f"(tau = 10% worst-case bias, 5%): {self.f_critical:.2f} -> "
+                     + ("strong" if self.effective_f > self.f_critical else "WEAK instrument"))
+        if self.ar_set:
+            lines.append(f"Anderson-Rubin {int(self.ar_set['level'] * 100)}% set "
+                         f"({self.ar_set['method']}): {self.ar_text()}")
+        if self.nobs is not None:
+            lines.append(f"Observations: {self.nobs}")
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def plot_first_stage(self, ax=None, language: str = "en", bins: int = 20):
+        """Binned scatter of the residualised endogenous regressor against the instrument."""
+        return self._binned(self.data_resid["z"], self.data_resid["x"], ax, language, bins,
+                            ("first", self.first_stage))
+
+    def plot_reduced_form(self, ax=None, language: str = "en", bins: int = 20):
+        """Binned scatter of the residualised outcome against the instrument."""
+        return self._binned(self.data_resid["z"], self.data_resid["y"], ax, language, bins,
+                            ("reduced", self.reduced_form))
+
+    def _binned(self, z, v, ax, language, bins, kind):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5.5, 4))
+        zh = language == "zh"
+        nz = z != 0
+        zz, vv = z[nz], v[nz]
+        if len(zz) > bins * 3:
+            q = np.quantile(zz, np.linspace(0, 1, bins + 1))
+            idx = np.clip(np.searchsorted(q[1:-1], zz, side="right"), 0, bins - 1)
+            mz = np.array([zz[idx == b].mean() for b in range(bins) if (idx == b).any()])
+            mv = np.array([vv[idx == b].mean() for b in range(bins) if (idx == b).any()])
+            ax.scatter(zz, vv, s=6, alpha=0.25, color="grey")
+            ax.scatter(mz, mv, s=30, color="C0")
+        else:
+            ax.scatter(zz, vv, s=14, alpha=0.7, color="C0")
+        coef = kind[1].estimate if kind[1] is not None else 0.0
+        g = np.linspace(zz.min(), zz.max(), 50)
+        ax.plot(g, coef * g, color="C3", lw=1.5)
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_xlabel("工具变量(去除固定效应后)" if zh else "Instrument (net of fixed effects)")
+        if kind[0] == "first":
+            ax.set_ylabel("资金(去除固定效应后)" if zh else "Funds (net of fixed effects)")
+            ax.set_title("第一阶段" if zh else "First stage")
+        else:
+            ax.set_ylabel("结果变量(去除固定效应后)" if zh else "Outcome (net of fixed effects)")
+            ax.set_title("简约式" if zh else "Reduced form")
+        return ax
+
+
+# ============================================================================================
+# estimator
+# ============================================================================================
+def panel_iv(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    endog: str,
+    instrument: str | list[str],
+    unit: str,
+    time: str,
+    expected_instrument: str | list[str] | None = None,
+    control_expected: bool = False,
+    exog: list[str] | None = None,
+    cluster: str | None = None,
+    endog_scale: float = 1000.0,
+    cov_type: Literal["clustered", "robust", "unadjusted"] = "clustered",
+    level: float = 0.95,
+    tau: float = 0.10,
+    ar_grid: np.ndarray | None = None,
+    shock_assumption: str | None = None,
+) -> PanelIVResult:
+    """2SLS with unit and period effects, a (recentred) formula instrument and weak-IV diagnostics.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Panel (one row per unit and period; may be unbalanced).
+    outcome : str
+        Outcome column (e.g. ``log_revenue``).
+    endog : str
+        Endogenous regressor (e.g. ``factor_fund_wan``); divided by ``endog_scale``.
+    instrument : str or list of str
+        Excluded instrument column(s), on the same money scale as ``endog`` (also divided by
+        ``endog_scale``).
+    unit, time : str
+        Panel identifiers; unit and period effects are absorbed.
+    expected_instrument : str or list of str, optional
+        Column(s) with the expectation of each instrument over the exogenous shocks; when given,
+        the instrument used is ``instrument − expected`` (Borusyak–Hull recentring).
+    control_expected : bool
+        Also include the expected instrument as an exogenous control.
+    exog : list of str, optional
+        Exogenous controls.
+    cluster : str, optional
+        Cluster column (default: ``unit``).
+    endog_scale : float
+        Money unit of the coefficient (1000 → effect per 1,000 万元).
+    cov_type : {"clustered", "robust", "unadjusted"}
+        Variance estimator from the registry for the 2SLS coefficient.
+    level : float
+        Confidence level (also of the Anderson–Rubin set).
+    tau : float
+        Worst-case relative bias for the effective-F critical value.
+    ar_grid : array, optional
+        Grid for the Anderson–Rubin set with several instruments.
+    shock_assumption : str, optional
+        Statement of which shocks are assumed exogenous (shown in the summary; defaults to the
+        text attached by :func:`recentred_instrument` when available).
+
+    Returns
+    -------
+    PanelIVResult
+
+    Raises
+    ------
+    DesignError
+        An instrument without variation after removing unit and period effects, or collinear
+        regressors.
+    """
+    check_option("cov_type", cov_type, ("clustered", "robust", "unadjusted"))
+    inst = [instrument] if isinstance(instrument, str) else list(instrument)
+    ez = ([expected_instrument] if isinstance(expected_instrument, str)
+          else list(expected_instrument or []))
+    if ez and len(ez) != len(inst):
+        raise EvalkitError(f"expected_instrument has {len(ez)} column(s) for {len(inst)} "
+                           "instrument(s); give one expectation per instrument.")
+    if control_expected and not ez:
+        raise EvalkitError("control_expected=True needs expected_instrument=...")
+    exog = list(exog or [])
+    cl_col = cluster or unit
+    check_columns(data, {"outcome": outcome, "endog": endog, "instrument": inst,
+                         "expected_instrument": ez, "exog": exog, "unit": unit, "time": time,
+                         "cluster": cluster})
+    num = list(dict.fromkeys([outcome, endog, *inst, *ez, *exog]))
+    check_numeric_complete(data, num)
+    check_unique_panel(data, unit, time)
+    if not endog_scale > 0:
+        raise EvalkitError(f"endog_scale must be positive, got {endog_scale!r}.")
+    ui, units = pd.factorize(data[unit])
+    ti, times = pd.factorize(data[time])
+    n = len(data)
+    y = data[outcome].to_numpy(float)
+    x = data[endog].to_numpy(float) / endog_scale
+    Zr = data[inst].to_numpy(float) / endog_scale
+    EZ = data[ez].to_numpy(float) / endog_scale if ez else np.zeros((n, 0))
+    Zu = Zr - EZ if ez else Zr
+    W = np.column_stack([data[exog].to_numpy(float)] + ([EZ] if control_expected else [])) \
+        if (exog or control_expected) else np.zeros((n, 0))
+    # instrument variation checks
+    for j, c in enumerate(inst):
+        if np.ptp(Zr[:, j]) == 0:
+            raise DesignError(
+                f"Instrument {c!r} is constant ({Zr[0, j] * endog_scale:g}) in every row: it has no "
+                "variation to identify the effect. Check that the formula instrument was merged "
+                "(unit codes and years) and is not all zero.")
+    M = _demean(np.column_stack([y, x, Zu, W]), ui, ti)
+    yd, xd = M[:, 0], M[:, 1]
+    K = Zu.shape[1]
+    Zd = M[:, 2:2 + K]
+    Wd = M[:, 2 + K:]
+    if Wd.shape[1]:
+        # partial the exogenous controls out of everything (Frisch-Waugh)
+        coefW = np.linalg.lstsq(Wd, np.column_stack([yd, xd, Zd]), rcond=None)[0]
+        R = np.column_stack([yd, xd, Zd]) - Wd @ coefW
+        yd, xd, Zd = R[:, 0], R[:, 1], R[:, 2:]
+    for j, c in enumerate(inst):
+        base = np.abs(Zu[:, j]).max() or 1.0
+        if np.abs(Zd[:, j]).max() <= 1e-10 * base:
+            raise DesignError(
+                f"Instrument {c!r}{' (recentred)' if ez else ''} has no variation left after "
+                f"removing {unit!r} and {time!r} effects{' and controls' if Wd.shape[1] else ''}: "
+                "it is a sum of unit and year components. Use an instrument that varies within "
+                "units over time differently across units.")
+    if np.abs(xd).max() <= 1e-12:
+        raise DesignError(f"{endog!r} has no variation after removing unit and period effects.")
+    clusters = data[cl_col].to_numpy()
+    df_abs = len(units) + len(times) - 1 + Wd.shape[1]
+    nested = cl_col == unit or bool((data.groupby(unit)[cl_col].nunique() <= 1).all())
+
+    # 2SLS with one endogenous regressor (exogenous controls partialled out)
+    Qi = np.linalg.inv(Zd.T @ Zd)
+    pi = Qi @ Zd.T @ xd
+    xhat = Zd @ pi
+    denom = float(xhat @ xd)
+    if abs(denom) < 1e-14:
+        raise DesignError("The first stage is exactly zero: the instrument does not predict "
+                          f"{endog!r} at all.")
+    beta = float(xhat @ yd) / denom
+    u = yd - beta * xd
+    design = LinearDesign(X=xhat[:, None], resid=u, beta=np.array([beta]), names=[endog],
+                          y=yd, clusters=clusters, df_absorbed=df_abs,
+                          fe_nested_in_cluster=nested,
+                          extra={"x": xd, "Z": Zd, "estimator": "2sls"})
+    cr = compute_cov(design, cov_type)
+    se = float(np.sqrt(cr.cov[0, 0]))
+
+    # OLS (naive TWFE), first stage and reduced form with the same variance choice
+    def _ols(yv, Xv, name, title):
+        b = np.linalg.lstsq(Xv, yv, rcond=None)[0]
+        d = LinearDesign(X=Xv, resid=yv - Xv @ b, beta=b, names=[name] * Xv.shape[1], y=yv,
+                         clusters=clusters, df_absorbed=df_abs, fe_nested_in_cluster=nested)
+        c = compute_cov(d, cov_type)
+        return ScalarEffect(float(b[0]), float(np.sqrt(c.cov[0, 0])), inference=c.description,
+                            dof=c.dof, term=name, title=title, nobs=n, extra={"design": d})
+
+    ols = _ols(yd, xd[:, None], f"OLS {endog}", "Naive two-way fixed-effects OLS")
+    fs = _ols(xd, Zd, f"first stage {inst[0]}", "First stage")
+    rf = _ols(yd, Zd, f"reduced form {inst[0]}", "Reduced form")
+    cl_arg = clusters if cov_type == "clustered" else None
+    ef = effective_f(xd, Zd, cl_arg)
+    fcrit = mop_critical_value(ef["W2"], tau=tau)
+    ar = anderson_rubin_set(yd, xd, Zd, cl_arg, level=level, grid=ar_grid)
+
+    assumption = shock_assumption
+    if assumption is None:
+        assumption = data.attrs.get("iv_shock_assumption")
+    notes = []
+    if ez:
+        notes.append("Instrument recentred: z − E[z] over the bureau's shocks (Borusyak and Hull "
+                     "2023)" + ("; E[z] also controlled for." if control_expected else "."))
+        if assumption:
+            notes.append(assumption)
+    else:
+        notes.append("Instrument not recentred: its variation from the lagged factor levels is "
+                     "assumed exogenous too (stronger than the shock-only assumption).")
+    notes.append(f"Coefficients are effects per {endog_scale:g} units of {endog!r}.")
+    if data.attrs.get("synthetic"):
+        notes.append("Synthetic demo data, not real statistics.")
+    treated_units = int(pd.Series(np.abs(x) > 0).groupby(ui).any().sum())
+    if cov_type == "clustered":
+        notes.append(f"{treated_units} unit(s) receive {endog!r}; cluster-robust inference with "
+                     "few treated clusters can over-reject.")
+    return PanelIVResult(
+        estimate=beta, std_error=se, inference=cr.description, dof=cr.dof,
+        term=f"{endog} per {endog_scale:g}", title="Panel IV (2SLS) with unit and period effects",
+        nobs=n, notes=notes, ols=ols, first_stage=fs, reduced_form=rf,
+        effective_f=ef["F_eff"], f_critical=fcrit, ar_set=ar, design=design,
+        data_resid={"y": yd, "x": xd, "z": Zd[:, 0]},
+        spec={"outcome": outcome, "endog": endog, "instrument": inst, "expected": ez,
+              "control_expected": control_expected, "exog": exog, "cluster": cl_col,
+              "endog_scale": endog_scale},
+        extra={"pi": pi, "n_units": len(units), "n_periods": len(times)},
+    )
+
+
+# ============================================================================================
+# formula instrument and its expectation over the bureau's shocks
+# ============================================================================================
+def load_specs(path: str | Path, pattern: str = r"spec_(\d{4})\.ya?ml$") -> dict[int, Any]:
+    """Read every ``spec_<year>.yaml`` in a folder with :func:`evalkit.allocation.load_spec`.
+
+    Parameters
+    ----------
+    path : str or Path
+        Folder (e.g. ``data_raw/demo/allocation``).
+    pattern : str
+        Regular expression with the year as first group.
+
+    Returns
+    -------
+    dict
+        ``{year: AllocationSpec}`` sorted by year.
+    """
+    from . import allocation
+
+    p = Path(path)
+    if not p.is_dir():
+        raise EvalkitError(f"Allocation folder not found: {p}. Pass the folder holding "
+                           "spec_<year>.yaml files.")
+    out = {}
+    for f in sorted(p.iterdir()):
+        m = re.search(pattern, f.name)
+        if m:
+            out[int(m.group(1))] = allocation.load_spec(f)
+    if not out:
+        raise EvalkitError(f"No yearly spec files matching {pattern!r} in {p}.")
+    return dict(sorted(out.items()))
+
+
+def _spec_variant(spec, weights=None, total=None):
+    """A copy of ``spec`` with other factor weights (percent) and/or total (万元)."""
+    from .allocation import spec_from_dict
+
+    if weights is None and total is None:
+        return spec
+    data = json.loads(spec.canonical())
+    if weights is not None:
+        for f in data["factors"]:
+            if f["id"] in weights:
+                f["weight"] = float(weights[f["id"]])
+    if total is not None:
+        t_old = int(data["total_wan"])
+        data["total_wan"] = int(round(total))
+        # keep the reserve share
+        if data.get("reserve_wan"):
+            data["reserve_wan"] = int(round(int(data["reserve_wan"]) * total / t_old))
+    return spec_from_dict(data, source=f"{spec.source} (shock redraw)")
+
+
+def _alloc_amounts(spec, factors, last_year, amount: str) -> pd.Series:
+    from . import allocation
+
+    a = allocation.allocate(spec, factors, last_year=last_year)
+    s = a.continuous_series() if amount == "continuous" else a.amount_series().astype(float)
+    s.index = s.index.astype(str)
+    return s
+
+
+def formula_instrument(
+    specs: dict[int, Any] | str | Path,
+    factors: Any,
+    *,
+    amount: Literal["continuous", "rounded"] = "continuous",
+    chain_last_year: bool = True,
+) -> pd.DataFrame:
+    """Formula-predicted allocation per unit and year (the instrument ``z``), in 万元.
+
+    Each year's spec is applied to its lagged factors with :func:`evalkit.allocation.allocate`.
+    The base part / hold-harmless rules that refer to last year's amounts use last year's
+    *formula* amounts (``chain_last_year=True``), never the actual amounts, which contain the
+    discretionary top-up.
+
+    Parameters
+    ----------
+    specs : dict or path
+        ``{year: spec}`` or a folder with ``spec_<year>.yaml``.
+    factors : FactorTable, DataFrame or path
+        Long factor table (``factors.csv``).
+    amount : {"continuous", "rounded"}
+        Pre-rounding amounts (default; smooth in the shocks) or the final integer amounts.
+    chain_last_year : bool
+        Feed each year's formula amounts to the next year's base/hold-harmless rules.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, year, z_wan``.
+    """
+    from . import allocation
+
+    check_option("amount", amount, ("continuous", "rounded"))
+    specs = load_specs(specs) if isinstance(specs, (str, Path)) else dict(sorted(specs.items()))
+    table = factors if isinstance(factors, allocation.FactorTable) else \
+        allocation.read_factors(factors)
+    rows, last = [], None
+    for yr, sp in specs.items():
+        s = _alloc_amounts(sp, table, last, amount)
+        rows.append(pd.DataFrame({"unit_code": s.index, "year": int(yr), "z_wan": s.to_numpy()}))
+        last = s if chain_last_year else None
+    return pd.concat(rows, ignore_index=True)
+
+
+def expected_instrument(
+    specs: dict[int, Any] | str | Path,
+    factors: Any,
+    *,
+    shocks: tuple[str, ...] = ("weights", "total"),
+    method: Literal["permute", "dirichlet"] = "permute",
+    n_draws: int = 200,
+    concentration: float = 200.0,
+    seed: int | None = 20230601,
+    amount: Literal["continuous", "rounded"] = "continuous",
+    chain_last_year: bool = True,
+) -> pd.DataFrame:
+    """Expected formula instrument ``E[z_it]`` over the bureau's yearly shocks.
+
+    ``method="permute"`` treats the observed yearly weight vectors (and totals) as exchangeable
+    across years: for each year it recomputes the formula on that year's lagged factors with every
+    observed weight vector (× every observed total) and averages — the exact expectation under
+    the permutation distribution. ``method="dirichlet"`` redraws weights from a Dirichlet centred
+    at their mean (``concentration``) and totals from the observed ones, ``n_draws`` times.
+
+    Parameters
+    ----------
+    specs : dict or path
+        ``{year: spec}`` or a folder with ``spec_<year>.yaml``.
+    factors : FactorTable, DataFrame or path
+        Factor table.
+    shocks : tuple of {"weights", "total"}
+        Which parts of the rule are treated as random shocks.
+    method : {"permute", "dirichlet"}
+        Shock distribution.
+    n_draws : int
+        Draws for ``method="dirichlet"``.
+    concentration : float
+        Dirichlet concentration (larger = closer to the mean weights).
+    seed : int or None
+        Random seed (dirichlet).
+    amount, chain_last_year : see :func:`formula_instrument`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, year, ez_wan, n_draws``; ``attrs["iv_shock_assumption"]`` states the
+        assumption.
+    """
+    from . import allocation
+
+    check_option("method", method, ("permute", "dirichlet"))
+    for s in shocks:
+        check_option("shocks", s, ("weights", "total"))
+    if not shocks:
+        raise EvalkitError("shocks must name at least one of 'weights', 'total'.")
+    specs = load_specs(specs) if isinstance(specs, (str, Path)) else dict(sorted(specs.items()))
+    table = factors if isinstance(factors, allocation.FactorTable) else \
+        allocation.read_factors(factors)
+    years = list(specs)
+    ids = {yr: tuple(sp.factor_ids) for yr, sp in specs.items()}
+    if "weights" in shocks and len(set(ids.values())) > 1:
+        raise SpecError([f"year {yr}: factors {list(v)}" for yr, v in ids.items()],
+                        header="Weight vectors can only be exchanged between years with the same "
+                               "factors; the yearly specs use different factor sets")
+    wvecs = {yr: {f.id: float(f.weight) * (100.0 if float(sum(g.weight for g in sp.factors)) <= 1.0
+                                           + 1e-9 else 1.0)
+                  for f in sp.factors} for yr, sp in specs.items()}
+    totals = {yr: float(sp.total_wan) for yr, sp in specs.items()}
+    if len(years) < 2:
+        raise EvalkitError("Recentring over yearly shocks needs specs for at least 2 years.")
+    rng = np.random.default_rng(seed)
+    if method == "permute":
+        w_opts = [wvecs[y] for y in years] if "weights" in shocks else [None]
+        t_opts = [totals[y] for y in years] if "total" in shocks else [None]
+        draws = list(itertools.product(w_opts, t_opts))
+    else:
+        fid = list(wvecs[years[0]])
+        mean_w = np.mean([[wvecs[y][f] for f in fid] for y in years], axis=0)
+        mean_w = mean_w / mean_w.sum()
+        draws = []
+        for _ in range(n_draws):
+            w = None
+            if "weights" in shocks:
+                w = dict(zip(fid, 100.0 * rng.dirichlet(concentration * mean_w), strict=True))
+            t = totals[years[rng.integers(len(years))]] if "total" in shocks else None
+            draws.append((w, t))
+    rows = []
+    last_obs = None
+    for yr, sp in specs.items():
+        acc = None
+        for w, t in draws:
+            s = _alloc_amounts(_spec_variant(sp, w, t), table, last_obs, amount)
+            acc = s if acc is None else acc.add(s, fill_value=0.0)
+        ez = acc / len(draws)
+        rows.append(pd.DataFrame({"unit_code": ez.index, "year": int(yr), "ez_wan": ez.to_numpy(),
+                                  "n_draws": len(draws)}))
+        if chain_last_year:
+            last_obs = _alloc_amounts(sp, table, last_obs, amount)
+    out = pd.concat(rows, ignore_index=True)
+    shock_txt = {("weights",): "", ("total",): "", ("total", "weights"): " and totals",
+                 ("weights", "total"): " and totals"}[tuple(shocks)]
+    text = SHOCK_ASSUMPTION.format(total=shock_txt)
+    if shocks == ("total",):
+        text = text.replace("yearly factor weight vectors", "yearly fund totals")
+    if method == "permute":
+        how = f"exact average over the {len(draws)} combinations of the observed yearly shocks"
+    else:
+        how = f"average over {n_draws} Dirichlet redraws (concentration {concentration:g})"
+    text += f" Expectation: {how}."
+    out.attrs["iv_shock_assumption"] = text
+    return out
+
+
+def recentred_instrument(specs, factors, **kwargs) -> pd.DataFrame:
+    """Formula instrument, its expectation over the shocks, and the recentred instrument.
+
+    Parameters
+    ----------
+    specs, factors
+        See :func:`formula_instrument`.
+    **kwargs
+        Passed to :func:`expected_instrument` (``amount`` and ``chain_last_year`` also to
+        :func:`formula_instrument`).
+
+    Returns
+    -------
+    DataFrame
+        ``unit_code, year, z_wan, ez_wan, z_recentred_wan`` with
+        ``attrs["iv_shock_assumption"]``.
+    """
+    fkw = {k: kwargs[k] for k in ("amount", "chain_last_year") if k in kwargs}
+    z = formula_instrument(specs, factors, **fkw)
+    ez = expected_instrument(specs, factors, **kwargs)
+    out = z.merge(ez[["unit_code", "year", "ez_wan"]], on=["unit_code", "year"], how="left")
+    out["z_recentred_wan"] = out["z_wan"] - out["ez_wan"]
+    out.attrs["iv_shock_assumption"] = ez.attrs["iv_shock_assumption"]
+    return out

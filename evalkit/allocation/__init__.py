@@ -1,0 +1,42 @@
+"""Factor-method (因素法) fund allocation workbench.
+
+Spec → exact allocation → sensitivity, attribution, metrics and publication outputs::
+
+    from evalkit import allocation
+    spec = allocation.load_spec("data_raw/demo/allocation/spec.yaml")
+    factors = allocation.read_factors("data_raw/demo/allocation/factors.csv")
+    a = allocation.allocate(spec, factors, last_year=None)
+    a.table; a.audit; a.method_sheet("zh"); a.to_excel("out.xlsx")
+    allocation.sensitivity.monte_carlo(a); allocation.shapley(a); allocation.metrics(a)
+
+See ``allocation.md`` (domain brief) for the formula, the invariants and the outputs.
+"""
+
+from __future__ import annotations
+
+from . import sensitivity
+from .engine import Allocation, allocate, read_last_year
+from .factors import FactorTable, read_factors
+from .metrics import compare, metrics
+from .scoring import load_scoring_spec, score_firms
+from .shapley import decompose_change, shapley
+from .spec import AllocationSpec, FactorSpec, load_spec, spec_from_dict
+
+__all__ = [
+    "Allocation",
+    "AllocationSpec",
+    "FactorSpec",
+    "FactorTable",
+    "allocate",
+    "compare",
+    "decompose_change",
+    "load_scoring_spec",
+    "load_spec",
+    "metrics",
+    "read_factors",
+    "read_last_year",
+    "score_firms",
+    "sensitivity",
+    "shapley",
+    "spec_from_dict",
+]

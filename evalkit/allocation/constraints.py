@@ -1,0 +1,187 @@
+"""Floors, caps and hold-harmless by continuous water-filling (allocation.md §2 step 7).
+
+Find λ with ``Σ_i clip(base_i + λ s_i, lo_i, hi_i) = T``. The left side is continuous,
+piecewise linear and non-decreasing in λ, so the amounts are unique (λ may not be, on a flat
+stretch, but the amounts are the same there). The breakpoints of unit *i* are
+``(lo_i - base_i)/s_i`` and ``(hi_i - base_i)/s_i``; we evaluate the sum at the sorted breakpoints,
+take the last one whose sum does not exceed ``T`` and solve the linear piece to its right.
+
+Two implementations share this algorithm: :func:`water_fill` in exact rational arithmetic (the
+published allocation) and :func:`water_fill_batch` in vectorised float64 for many weight draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .._shared.exceptions import SpecError
+
+FLOOR, CAP, FREE = "floor", "cap", ""
+
+
+@dataclass(frozen=True)
+class WaterFill:
+    """Result of the exact water-filling.
+
+    Attributes
+    ----------
+    amounts : list of Fraction
+        Continuous amounts, summing exactly to the target.
+    lam : Fraction
+        The level λ found.
+    bound : list of str
+        ``"floor"``, ``"cap"`` or ``""`` per unit (bound means the unconstrained value
+        ``base + λ s`` lies strictly outside ``[lo, hi]``).
+    """
+
+    amounts: list[Fraction]
+    lam: Fraction
+    bound: list[str]
+
+
+def _clip(v: Fraction, lo: Fraction, hi: Fraction | None) -> Fraction:
+    if v < lo:
+        return lo
+    if hi is not None and v > hi:
+        return hi
+    return v
+
+
+def water_fill(base: Sequence[Fraction], s: Sequence[Fraction], lo: Sequence[Fraction],
+               hi: Sequence[Fraction | None], total: Fraction,
+               labels: Sequence[str] | None = None) -> WaterFill:
+    """Exact water-filling.
+
+    Parameters
+    ----------
+    base : sequence of Fraction
+        Base amounts (β × last year), added before the factor increment.
+    s : sequence of Fraction
+        Factor shares (≥ 0).
+    lo, hi : sequences
+        Lower and upper bounds per unit (``hi`` may be ``None`` = no cap).
+    total : Fraction
+        Target sum ``T``.
+    labels : sequence of str, optional
+        Unit codes for error messages.
+
+    Returns
+    -------
+    WaterFill
+
+    Raises
+    ------
+    SpecError
+        If ``Σ lo > T`` or ``Σ hi < T`` (floors or caps infeasible), or a unit has ``lo > hi``.
+    """
+    n = len(s)
+    labels = list(labels) if labels is not None else [str(i) for i in range(n)]
+    problems = []
+    for i in range(n):
+        if hi[i] is not None and lo[i] > hi[i]:
+            problems.append(f"单位 {labels[i]}：保底 {lo[i]} 高于上限 {hi[i]} / unit {labels[i]}: floor "
+                            f"{lo[i]} is above its cap {hi[i]}; lower the floor or raise the cap")
+    fixed = [i for i in range(n) if s[i] == 0]
+    movers = [i for i in range(n) if s[i] > 0]
+    f_min = sum((_clip(base[i], lo[i], hi[i]) for i in fixed), Fraction(0)) + sum(
+        (lo[i] for i in movers), Fraction(0))
+    capped = all(hi[i] is not None for i in movers)
+    f_max = (sum((_clip(base[i], lo[i], hi[i]) for i in fixed), Fraction(0))
+             + sum((hi[i] for i in movers), Fraction(0))) if capped else None
+    if not problems and f_min > total:
+        problems.append(f"保底合计 {_fmt(f_min)} 万元超过可分配额 {_fmt(total)} 万元 / floors sum to "
+                        f"{_fmt(f_min)} 万元, more than T_alloc = {_fmt(total)} 万元; lower the floors "
+                        "(floor_wan / hold_harmless) or raise total_wan")
+    if not problems and f_max is not None and f_max < total:
+        problems.append(f"上限合计 {_fmt(f_max)} 万元低于可分配额 {_fmt(total)} 万元 / caps sum to "
+                        f"{_fmt(f_max)} 万元, less than T_alloc = {_fmt(total)} 万元; raise the caps "
+                        "(cap_wan / cap_share) or lower total_wan")
+    if problems:
+        raise SpecError(problems, header="保底/上限不可行 / Floors and caps are infeasible")
+
+    def f(lam: Fraction) -> Fraction:
+        return sum((_clip(base[i] + lam * s[i], lo[i], hi[i]) for i in range(n)), Fraction(0))
+
+    cands = sorted({(lo[i] - base[i]) / s[i] for i in movers}
+                   | {(hi[i] - base[i]) / s[i] for i in movers if hi[i] is not None})
+    if not cands:  # nothing moves: all amounts fixed, and feasibility made f == total
+        lam = Fraction(0)
+    else:
+        lam = cands[0]
+        f_at = f(lam)
+        for c in cands[1:]:
+            fc = f(c)
+            if fc > total:
+                break
+            lam, f_at = c, fc
+        if f_at < total:
+            slope = sum((s[i] for i in movers if (lo[i] - base[i]) / s[i] <= lam
+                         and (hi[i] is None or lam < (hi[i] - base[i]) / s[i])), Fraction(0))
+            lam = lam + (total - f_at) / slope
+    amounts = [_clip(base[i] + lam * s[i], lo[i], hi[i]) for i in range(n)]
+    bound = []
+    for i in range(n):
+        v = base[i] + lam * s[i]
+        bound.append(FLOOR if v < lo[i] else CAP if hi[i] is not None and v > hi[i] else FREE)
+    return WaterFill(amounts=amounts, lam=lam, bound=bound)
+
+
+def _fmt(x: Fraction) -> str:
+    return str(int(x)) if x.denominator == 1 else f"{float(x):.4f}"
+
+
+def water_fill_batch(base: np.ndarray, s: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                     total: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised float64 water-filling for many share vectors at once.
+
+    Parameters
+    ----------
+    base : ndarray, shape (n,) or (m, n)
+    s : ndarray, shape (m, n)
+        Shares per draw (rows) and unit (columns), ≥ 0.
+    lo, hi : ndarray, shape (n,)
+        Bounds (``hi`` may hold ``inf``). Feasibility must have been checked.
+    total : float or ndarray, shape (m,)
+        Target sum (per draw if an array).
+
+    Returns
+    -------
+    amounts : ndarray, shape (m, n)
+    bound : ndarray of int8, shape (m, n)
+        -1 at a floor, +1 at a cap, 0 free.
+    """
+    s = np.atleast_2d(np.asarray(s, dtype=float))
+    m, n = s.shape
+    base = np.broadcast_to(np.asarray(base, dtype=float), (m, n))
+    lo = np.broadcast_to(np.asarray(lo, dtype=float), (m, n))
+    hi = np.broadcast_to(np.asarray(hi, dtype=float), (m, n))
+    pos = s > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(pos, (lo - base) / np.where(pos, s, 1.0), np.inf)
+        b = np.where(pos & np.isfinite(hi), (hi - base) / np.where(pos, s, 1.0), np.inf)
+    cands = np.sort(np.concatenate([a, b], axis=1), axis=1)  # (m, 2n), inf last
+    finite = np.isfinite(cands)
+    cc = np.where(finite, cands, 0.0)
+    # f at every candidate: (m, 2n)
+    vals = np.clip(base[:, None, :] + cc[:, :, None] * s[:, None, :], lo[:, None, :], hi[:, None, :])
+    fvals = vals.sum(axis=2)
+    total = np.broadcast_to(np.asarray(total, dtype=float), (m,))
+    tol = 1e-12 * np.maximum(1.0, np.abs(total))
+    ok = finite & (fvals <= (total + tol)[:, None])
+    # last candidate with f <= total (there is one when the problem is feasible and s has a mover)
+    idx = np.where(ok.any(axis=1), 2 * n - 1 - np.argmax(ok[:, ::-1], axis=1), 0)
+    lam = cc[np.arange(m), idx]
+    f_at = fvals[np.arange(m), idx]
+    free = pos & (a <= lam[:, None]) & (lam[:, None] < b)
+    slope = np.where(free, s, 0.0).sum(axis=1)
+    gap = total - f_at
+    lam = lam + np.where((slope > 0) & (gap > 0), gap / np.where(slope > 0, slope, 1.0), 0.0)
+    raw = base + lam[:, None] * s
+    amounts = np.clip(raw, lo, hi)
+    eps = (1e-9 * np.maximum(1.0, np.abs(total)))[:, None]
+    bound = np.where(raw < lo - eps, -1, np.where(raw > hi + eps, 1, 0)).astype(np.int8)
+    return amounts, bound

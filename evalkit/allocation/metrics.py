@@ -1,0 +1,254 @@
+"""Fairness and concentration metrics of an allocation (allocation.md §5) and scenario comparison.
+
+* Gini on amounts, per capita and per need;
+* Theil T with the between/within decomposition over groups (counties vs development zones):
+  ``T = Σ_g S_g ln(S_g / W_g) + Σ_g S_g T_g`` with ``S_g`` the group's share of money and ``W_g``
+  its share of the reference weights (units, or population);
+* HHI ``Σ s_i² × 10,000`` and the effective number of recipients ``1 / Σ s_i²``;
+* max/min ratio and the top-3 share;
+
+each for this year, last year, a pure-output and a pure-population benchmark allocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import EvalkitError
+from . import _units
+from .engine import Allocation, _as_table, allocate
+from .rounding import largest_remainder
+
+
+def gini(x: Sequence[float]) -> float:
+    """Gini coefficient ``Σ_i Σ_j |x_i - x_j| / (2 n² μ)`` (0 = equal; NaN if all zero).
+
+    Parameters
+    ----------
+    x : sequence of float
+        Non-negative values.
+    """
+    a = np.sort(np.asarray(x, dtype=float))
+    n = a.size
+    if n == 0 or a.sum() == 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * a).sum() / (n * a.sum()))
+
+
+def theil(x: Sequence[float], groups: Sequence[str] | None = None,
+          weights: Sequence[float] | None = None) -> dict[str, float]:
+    """Theil T index with an exact between/within decomposition.
+
+    Parameters
+    ----------
+    x : sequence of float
+        Amounts (≥ 0); a zero amount contributes 0.
+    groups : sequence of str, optional
+        Group label per unit (e.g. ``county`` / ``zone``).
+    weights : sequence of float, optional
+        Reference weights (population); default one per unit.
+
+    Returns
+    -------
+    dict
+        ``total``, ``between``, ``within`` (``between + within == total`` up to float rounding).
+    """
+    a = np.asarray(x, dtype=float)
+    w = np.ones_like(a) if weights is None else np.asarray(weights, dtype=float)
+    if a.sum() <= 0:
+        return {"total": float("nan"), "between": float("nan"), "within": float("nan")}
+    s = a / a.sum()
+    r = w / w.sum()
+
+    def t(si: np.ndarray, ri: np.ndarray) -> float:
+        m = si > 0
+        return float((si[m] * np.log(si[m] / ri[m])).sum())
+
+    total = t(s, r)
+    if groups is None:
+        return {"total": total, "between": 0.0, "within": total}
+    g = np.asarray(list(groups))
+    between = within = 0.0
+    for lab in np.unique(g):
+        m = g == lab
+        S, R = s[m].sum(), r[m].sum()
+        if S > 0:
+            between += S * np.log(S / R)
+            within += S * t(s[m] / S, r[m] / R)
+    return {"total": total, "between": float(between), "within": float(within)}
+
+
+def hhi(x: Sequence[float]) -> tuple[float, float]:
+    """Return (HHI on the 0–10,000 scale, effective number of recipients ``1/Σ s²``)."""
+    a = np.asarray(x, dtype=float)
+    if a.sum() <= 0:
+        return float("nan"), float("nan")
+    s = a / a.sum()
+    h = float((s**2).sum())
+    return h * 10_000, 1.0 / h
+
+
+def _metric_column(amounts: np.ndarray, groups: list[str], pop: np.ndarray | None,
+                   need: np.ndarray | None) -> dict[str, float]:
+    h, eff = hhi(amounts)
+    th = theil(amounts, groups)
+    srt = np.sort(amounts)[::-1]
+    out = {
+        "gini_amount": gini(amounts),
+        "theil_total": th["total"], "theil_between": th["between"], "theil_within": th["within"],
+        "hhi": h, "effective_n": eff,
+        "max_min_ratio": float(srt[0] / srt[-1]) if srt[-1] > 0 else float("nan"),
+        "top3_share": float(srt[:3].sum() / srt.sum()) if srt.sum() > 0 else float("nan"),
+    }
+    if pop is not None:
+        out["gini_per_capita"] = gini(amounts / pop)
+        pth = theil(amounts, groups, weights=pop)
+        out["theil_per_capita"] = pth["total"]
+    if need is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = amounts / need
+        out["gini_per_need"] = gini(ratio[np.isfinite(ratio)])
+    return out
+
+
+def _benchmark(alloc: Allocation, values: list[Fraction]) -> np.ndarray:
+    tot = sum(values, Fraction(0))
+    t = alloc.core.t_alloc
+    r = largest_remainder([v / tot * t for v in values], t, alloc.codes)
+    return np.array(r.amounts, dtype=float)
+
+
+def metrics(alloc: Allocation, *, population_factor: str | None = None,
+            need_factor: str | None = None, output_factor: str | None = None,
+            groups: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Fairness and concentration metrics with benchmarks.
+
+    Parameters
+    ----------
+    alloc : Allocation
+    population_factor : str, optional
+        Factor id of population (per-capita metrics and the pure-population benchmark). Default:
+        the ``population_factor`` of a ``per_capita`` factor of the spec, if any.
+    need_factor : str, optional
+        Factor id of need for ``gini_per_need``.
+    output_factor : str, optional
+        Factor id of output for the pure-output benchmark (default: the first ``share`` factor).
+    groups : mapping, optional
+        ``{unit_code: group}``; default county vs zone from the unit master.
+
+    Returns
+    -------
+    DataFrame
+        Index: metric names; columns: ``this_year``, and where available ``last_year``,
+        ``pure_output``, ``pure_population``.
+    """
+    inp = alloc.inputs
+    codes = alloc.codes
+    grp = [(groups or {}).get(c) or _units.group_of(c) for c in codes]
+    if population_factor is None:
+        population_factor = next((f.population_factor for f in alloc.spec.factors
+                                  if f.population_factor), None)
+    pop_vals = None
+    if population_factor is not None:
+        pop_vals = inp.population.get(population_factor) or inp.values.get(population_factor)
+        if pop_vals is None:
+            pop_vals = _factor_values(alloc, population_factor)
+    need_vals = None
+    if need_factor is not None:
+        need_vals = inp.values.get(need_factor) or _factor_values(alloc, need_factor)
+    if output_factor is None:
+        output_factor = next((f.id for f in alloc.spec.factors if f.transform == "share"), None)
+    pop = None if pop_vals is None else np.array([float(v) for v in pop_vals])
+    need = None if need_vals is None else np.array([float(v) for v in need_vals])
+    cols: dict[str, dict[str, float]] = {
+        "this_year": _metric_column(np.array(alloc.core.amounts, dtype=float), grp, pop, need)}
+    if all(v is not None for v in inp.last_year):
+        cols["last_year"] = _metric_column(np.array([float(v) for v in inp.last_year]), grp, pop,
+                                           need)
+    if output_factor is not None:
+        ov = inp.values.get(output_factor) or _factor_values(alloc, output_factor)
+        cols["pure_output"] = _metric_column(_benchmark(alloc, ov), grp, pop, need)
+    if pop_vals is not None:
+        cols["pure_population"] = _metric_column(_benchmark(alloc, list(pop_vals)), grp, pop, need)
+    return pd.DataFrame(cols)
+
+
+def _factor_values(alloc: Allocation, fid: str) -> list[Fraction]:
+    d = alloc.factors.data
+    sub = d[(d["year"] == alloc.spec.data_year) & (d["factor_id"] == fid)]
+    vals = dict(zip(sub["unit_code"], sub["value"], strict=True))
+    missing = [c for c in alloc.codes if not isinstance(vals.get(c), float)
+               or np.isnan(vals.get(c))]
+    if missing:
+        raise EvalkitError(f"factor {fid!r} has no numeric {alloc.spec.data_year} value for "
+                           f"units {missing}; choose another factor or complete the data.")
+    return [Fraction(repr(vals[c])) for c in alloc.codes]
+
+
+@dataclass
+class Comparison:
+    """Scenarios side by side.
+
+    Attributes
+    ----------
+    amounts : DataFrame
+        Unit rows (``unit_code, name_zh``) and one amount column per scenario, plus a ``合计`` row.
+    metrics : DataFrame
+        Metric rows × scenario columns.
+    allocations : dict
+        ``{scenario: Allocation}``.
+    """
+
+    amounts: pd.DataFrame
+    metrics: pd.DataFrame
+    allocations: dict[str, Allocation]
+
+
+def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
+            names: Sequence[str] | None = None) -> Comparison:
+    """Allocate under several specs and compare amounts and metrics.
+
+    Parameters
+    ----------
+    specs : sequence of AllocationSpec or paths
+    factors : FactorTable, DataFrame or path
+    last_year : optional
+        As in :func:`~evalkit.allocation.allocate`.
+    names : sequence of str, optional
+        Scenario labels (default the spec ``name``, made unique).
+
+    Returns
+    -------
+    Comparison
+    """
+    from .spec import AllocationSpec, load_spec
+    if not specs:
+        raise EvalkitError("compare needs at least one spec.")
+    table = _as_table(factors)
+    loaded = [s if isinstance(s, AllocationSpec) else load_spec(s) for s in specs]
+    labels = list(names) if names is not None else []
+    if not labels:
+        for s in loaded:
+            lab, j = s.name, 2
+            while lab in labels:
+                lab, j = f"{s.name} ({j})", j + 1
+            labels.append(lab)
+    if len(labels) != len(loaded):
+        raise EvalkitError("names must have one label per spec.")
+    allocs = {lab: allocate(s, table, last_year) for lab, s in zip(labels, loaded, strict=True)}
+    codes = sorted({c for a in allocs.values() for c in a.table["unit_code"] if c != "合计"})
+    first = next(iter(allocs.values()))
+    df = pd.DataFrame({"unit_code": codes, "name_zh": [first.name(c) for c in codes]})
+    for lab, a in allocs.items():
+        df[lab] = [int(a.amounts.get(c, 0)) for c in codes]
+    total = {"unit_code": "合计", "name_zh": "合计", **{lab: int(df[lab].sum()) for lab in allocs}}
+    df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
+    met = pd.DataFrame({lab: metrics(a)["this_year"] for lab, a in allocs.items()})
+    return Comparison(amounts=df, metrics=met, allocations=allocs)

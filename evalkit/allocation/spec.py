@@ -1,0 +1,663 @@
+"""The formula spec (分配方案): schema, YAML loading and validation.
+
+A spec is one YAML file per fund and year that a finance officer edits (format in
+``allocation.md`` §1). :func:`load_spec` reads it, checks every field against the schema and
+raises one :class:`~evalkit._shared.exceptions.SpecError` that lists **all** problems, each naming
+the file, the line, the field, what was found and what is allowed, in Chinese and English.
+
+Numbers that matter for exactness (weights, shares, coefficients) are kept as
+:class:`fractions.Fraction` built from the text the user wrote, so ``0.1`` is exactly 1/10.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .._shared.exceptions import SpecError
+from ._yaml import LinedDocument, load_with_lines
+
+TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita")
+DIRECTIONS = ("+", "-")
+MISSING_RULES = ("error", "zero", "carry_forward", "impute_share", "exclude_unit")
+ROUNDING_METHODS = ("largest_remainder", "largest_recipient")
+_ROUNDING_ALIASES = {"hamilton": "largest_remainder", "尾差": "largest_recipient",
+                     "residual_to_largest": "largest_recipient"}
+TIE_BREAKS = ("code",)
+DEFAULT_SHIFT = Fraction(1, 100)
+
+_TOP_KEYS = {
+    "fund": "资金名称 / fund name",
+    "name": "方案名称 / scenario label",
+    "year": "分配年度 / allocation year",
+    "data_year": "因素数据年度 / year of the factor data (default year-1)",
+    "total_wan": "资金总额(万元) / total (万元, integer)",
+    "reserve_wan": "预留(万元) / reserve (万元, integer)",
+    "base": "基数 / base part",
+    "factors": "因素 / factors",
+    "performance": "绩效调节系数 / performance coefficients",
+    "constraints": "保底与上限 / floors and caps",
+    "missing": "缺失数据规则 / missing-data rules",
+    "rounding": "取整 / rounding",
+    "units": "参与单位 / units included",
+    "notes": "备注 / notes for the method sheet",
+}
+_FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
+                "shift", "population_factor", "source")
+_ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class FactorSpec:
+    """One factor of the formula.
+
+    Attributes
+    ----------
+    id : str
+        Identifier used in the factor table (``factor_id``).
+    name : str
+        Chinese name for the method sheet.
+    weight : Fraction
+        Weight in percent (weights sum to 100).
+    direction : {"+", "-"}
+        ``+``: more is more; ``-``: less is more (handled by the transform, never by the weight).
+    transform : str
+        One of ``share``, ``inverse_share``, ``minmax_shift``, ``zscore_shift``, ``per_capita``.
+    unit_of_measure : str or None
+        Expected unit of measure in the factor table (``万元``, ``亿元``, ``人`` ...).
+    convert : dict
+        ``{other_unit: multiplier}`` accepted conversions to ``unit_of_measure``.
+    shift : Fraction
+        The ε added by ``minmax_shift`` / ``zscore_shift`` so no unit gets a zero score.
+    population_factor : str or None
+        Factor id of the population used by ``per_capita``.
+    source : str or None
+        Data source text for the method sheet (else taken from the factor table).
+    missing : str
+        Missing-data rule in force for this factor.
+    """
+
+    id: str
+    name: str
+    weight: Fraction
+    direction: str
+    transform: str
+    unit_of_measure: str | None = None
+    convert: dict[str, Fraction] = field(default_factory=dict)
+    shift: Fraction = DEFAULT_SHIFT
+    population_factor: str | None = None
+    source: str | None = None
+    missing: str = "error"
+
+
+@dataclass(frozen=True)
+class PerformanceSpec:
+    """Performance grades mapped to coefficients (绩效调节系数), renormalised afterwards.
+
+    Attributes
+    ----------
+    source_factor : str or None
+        Factor id in the factor table whose value is the grade (e.g. ``grade``).
+    grades : dict
+        ``{unit_code: grade}`` given in the spec itself (used when ``source_factor`` is None).
+    map : dict
+        ``{grade: coefficient}``.
+    default : str or None
+        Grade used for a unit without one; ``None`` makes a missing grade an error.
+    """
+
+    source_factor: str | None
+    grades: dict[str, str]
+    map: dict[str, Fraction]
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class AllocationSpec:
+    """A validated allocation rule. Build it with :func:`load_spec` or :func:`spec_from_dict`.
+
+    Attributes
+    ----------
+    fund, name : str
+        Fund name and scenario label.
+    year, data_year : int
+        Allocation year and the year of the factor data (declared; default ``year - 1``).
+    total_wan, reserve_wan : int
+        Appropriation and reserve (预留), 万元.
+    base_share : Fraction
+        β in ``base_i = β × last_year_i``.
+    factors : tuple of FactorSpec
+    performance : PerformanceSpec or None
+    floor_default, cap_default : Fraction or None
+        Default floor / cap in 万元; per-unit values in ``floor_units`` / ``cap_units``.
+    cap_share : Fraction or None
+        No unit above this share of ``T_alloc``.
+    hold_harmless : Fraction
+        Each unit gets at least this fraction of last year's amount.
+    rounding_unit : int
+        Amounts are multiples of this many 万元.
+    rounding_method : str
+        ``largest_remainder`` (default) or ``largest_recipient`` (尾差 to the largest recipient).
+    include, exclude : tuple of str
+        Units taking part (empty ``include`` = every unit in the factor table) and units left out.
+    unit_names : dict
+        Names given in the spec (override the unit master).
+    notes : tuple of str
+        Notes from loading (numeric keys kept as text ...), shown in the method sheet.
+    source : str
+        File name.
+    document : LinedDocument
+        The parsed YAML with line numbers (used to place later errors, e.g. unknown codes).
+    """
+
+    fund: str
+    name: str
+    year: int
+    data_year: int
+    total_wan: int
+    reserve_wan: int
+    base_share: Fraction
+    factors: tuple[FactorSpec, ...]
+    performance: PerformanceSpec | None
+    floor_default: Fraction | None
+    floor_units: dict[str, Fraction]
+    cap_default: Fraction | None
+    cap_units: dict[str, Fraction]
+    cap_share: Fraction | None
+    hold_harmless: Fraction
+    rounding_unit: int
+    rounding_method: str
+    tie_break: str
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    unit_names: dict[str, str]
+    notes: tuple[str, ...]
+    text_notes: tuple[str, ...]
+    source: str
+    document: LinedDocument = field(repr=False, compare=False)
+
+    @property
+    def t_alloc(self) -> int:
+        """``total_wan - reserve_wan``: the amount to allocate now (万元)."""
+        return self.total_wan - self.reserve_wan
+
+    @property
+    def factor_ids(self) -> list[str]:
+        """Factor ids in spec order."""
+        return [f.id for f in self.factors]
+
+    def canonical(self) -> str:
+        """Canonical JSON of the spec data (sorted keys): the spec part of the inputs hash."""
+        return json.dumps(self.document.data, sort_keys=True, ensure_ascii=False, default=str,
+                          separators=(",", ":"))
+
+    def sha256(self) -> str:
+        """SHA-256 of :meth:`canonical`."""
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+
+    def where(self, *path: Any) -> str:
+        """Location text (file, line, field) for messages about this spec."""
+        return self.document.where(*path)
+
+    def with_weights(self, weights: Mapping[str, Any]) -> AllocationSpec:
+        """Return a copy with new factor weights (percent; must still sum to 100).
+
+        Parameters
+        ----------
+        weights : mapping
+            ``{factor_id: weight_in_percent}``; factors not named keep their weight.
+        """
+        data = json.loads(self.canonical())
+        for i, f in enumerate(data["factors"]):
+            if f["id"] in weights:
+                data["factors"][i]["weight"] = _plain(weights[f["id"]])
+        return spec_from_dict(data, source=self.source + " (weights changed)")
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, Fraction):
+        return float(x) if x.denominator != 1 else int(x)
+    return x
+
+
+# ------------------------------------------------------------------------------------------
+# loading
+
+
+def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
+    """Read and validate a formula spec (分配方案) YAML file.
+
+    Parameters
+    ----------
+    path : str, Path or mapping
+        A YAML file, a YAML string containing a newline, or an already parsed mapping.
+
+    Returns
+    -------
+    AllocationSpec
+
+    Raises
+    ------
+    SpecError
+        Listing every problem at once, each with file, line and field, what was found and what
+        is allowed (Chinese and English).
+
+    Examples
+    --------
+    >>> spec = load_spec("data_raw/demo/allocation/spec.yaml")  # doctest: +SKIP
+    >>> spec.t_alloc  # doctest: +SKIP
+    19000
+    """
+    if isinstance(path, Mapping):
+        return spec_from_dict(path)
+    text_in = str(path)
+    if isinstance(path, str) and "\n" in path:
+        return _from_document(load_with_lines(path, "<spec text>"))
+    p = Path(text_in)
+    if not p.is_file():
+        raise SpecError(
+            [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."],
+            header="规则文件无法读取 / The spec file cannot be read",
+        )
+    return _from_document(load_with_lines(p.read_text(encoding="utf-8"), p.name))
+
+
+def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> AllocationSpec:
+    """Validate an already parsed spec mapping (no line numbers available).
+
+    Parameters
+    ----------
+    data : mapping
+        Same structure as the YAML file.
+    source : str
+        Name used in messages.
+
+    Returns
+    -------
+    AllocationSpec
+    """
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    # a JSON text is valid YAML: re-parse so numeric keys and lines are handled uniformly
+    doc = load_with_lines(text, source)
+    doc.lines = {}
+    return _from_document(doc)
+
+
+class _Problems:
+    def __init__(self, doc: LinedDocument):
+        self.doc = doc
+        self.items: list[str] = []
+
+    def add(self, path: tuple, zh: str, en: str) -> None:
+        self.items.append(f"{self.doc.where(*path)}: {zh} / {en}")
+
+
+def _num(pr: _Problems, path: tuple, value: Any, *, lo: Fraction | None = None,
+         hi: Fraction | None = None, integer: bool = False, what: str = "") -> Fraction | None:
+    """Convert to Fraction, checking type and range; record a problem and return None if bad."""
+    allowed = ("整数 / an integer" if integer else "数字 / a number")
+    rng = ""
+    if lo is not None or hi is not None:
+        rng = f" 范围/range [{'' if lo is None else lo}, {'' if hi is None else hi}]"
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        pr.add(path, f"应为{allowed}{rng}，实际为 {value!r}", f"expected {allowed}{rng}, got {value!r}")
+        return None
+    try:
+        raw = pr.doc.raw.get(path)
+        v = Fraction(raw.replace("_", "")) if raw is not None and isinstance(value, (int, float)) \
+            and re.fullmatch(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?", raw.replace("_", "")) \
+            else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        pr.add(path, f"应为{allowed}{rng}，实际为 {value!r}", f"expected {allowed}{rng}, got {value!r}")
+        return None
+    if integer and v.denominator != 1:
+        pr.add(path, f"应为整数（万元），实际为 {value!r}",
+               f"expected an integer (万元), got {value!r}; round it in the spec")
+        return None
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        pr.add(path, f"取值 {value!r} 超出范围{rng}{what}", f"value {value!r} is outside{rng}{what}")
+        return None
+    return v
+
+
+def _code(pr: _Problems, path: tuple, value: Any) -> str | None:
+    """A unit code as text; numbers that YAML parsed are turned back into their typed text."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, int) and not isinstance(value, bool):
+        raw = pr.doc.raw.get(path, str(value))
+        pr.doc.notes.append(
+            f"{pr.doc.where(*path)}: 单位代码 {raw} 被 YAML 读作数字，已按文本 \"{raw}\" 处理（建议加引号）"
+            f" / unit code {raw} was read by YAML as a number; kept as the text \"{raw}\" "
+            "(quote it to be explicit)"
+        )
+        return raw
+    pr.add(path, f"单位代码应为文本，如 \"370702\" 或 \"WF-Z-GXQ\"，实际为 {value!r}",
+           f"a unit code must be text such as \"370702\" or \"WF-Z-GXQ\", got {value!r}")
+    return None
+
+
+def _unknown_keys(pr: _Problems, path: tuple, obj: Mapping, allowed: Any) -> None:
+    for k in obj:
+        if k not in allowed:
+            pr.add(path + (k,), f"未知字段 `{k}`；允许的字段：{', '.join(map(str, allowed))}",
+                   f"unknown field `{k}`; allowed: {', '.join(map(str, allowed))}")
+
+
+def _per_unit(pr: _Problems, path: tuple, value: Any, *, what: str
+              ) -> tuple[Fraction | None, dict[str, Fraction]]:
+    """``200`` or ``{default: 200, "370772": 300}`` → (default, {code: value})."""
+    if value is None:
+        return None, {}
+    if not isinstance(value, Mapping):
+        return _num(pr, path, value, lo=Fraction(0), what=what), {}
+    default = None
+    units: dict[str, Fraction] = {}
+    for k, v in value.items():
+        if k == "default":
+            default = _num(pr, path + (k,), v, lo=Fraction(0), what=what)
+            continue
+        code = k if isinstance(k, str) else str(k)
+        n = _num(pr, path + (k,), v, lo=Fraction(0), what=what)
+        if n is not None:
+            units[code] = n
+    return default, units
+
+
+def _parse_factors(pr: _Problems, data: Mapping[str, Any]
+                   ) -> tuple[list[FactorSpec], dict[str, str]]:
+    """Parse ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
+    # missing rules
+    miss = data.get("missing") or {}
+    missing_default = "error"
+    missing_map: dict[str, str] = {}
+    if not isinstance(miss, Mapping):
+        pr.add(("missing",), "应为映射，如 {default: error, grw: carry_forward}",
+               "expected a mapping such as {default: error, grw: carry_forward}")
+        miss = {}
+    for k, v in miss.items():
+        if v not in MISSING_RULES:
+            pr.add(("missing", k), f"缺失规则 {v!r} 无效；允许：{', '.join(MISSING_RULES)}",
+                   f"invalid missing-data rule {v!r}; allowed: {', '.join(MISSING_RULES)}")
+            continue
+        if k == "default":
+            missing_default = v
+        else:
+            missing_map[str(k)] = v
+
+    # factors
+    factors: list[FactorSpec] = []
+    flist = data.get("factors", [])
+    if not isinstance(flist, list) or not flist:
+        if "factors" in data:
+            pr.add(("factors",), "应为非空列表，每项如 {id: rev, weight: 30, direction: +, transform: share}",
+                   "expected a non-empty list of items like "
+                   "{id: rev, weight: 30, direction: +, transform: share}")
+        flist = []
+    seen: dict[str, int] = {}
+    weight_sum = Fraction(0)
+    weights_ok = True
+    for i, f in enumerate(flist):
+        path = ("factors", i)
+        if not isinstance(f, Mapping):
+            pr.add(path, "每个因素应为映射 {id, name, weight, direction, transform}",
+                   "each factor must be a mapping {id, name, weight, direction, transform}")
+            weights_ok = False
+            continue
+        _unknown_keys(pr, path, f, _FACTOR_KEYS)
+        fid = f.get("id")
+        if not isinstance(fid, str) or not _ID_RE.match(fid):
+            pr.add(path + ("id",), f"因素代码应为字母开头的标识符，实际为 {fid!r}",
+                   f"factor id must be an identifier starting with a letter, got {fid!r}")
+            fid = f"#{i}"
+        elif fid in seen:
+            pr.add(path + ("id",), f"因素代码 `{fid}` 重复（第 {seen[fid] + 1} 项已使用）",
+                   f"factor id `{fid}` is repeated (already used by item {seen[fid] + 1})")
+        seen.setdefault(fid, i)
+        w = _num(pr, path + ("weight",), f.get("weight"), lo=Fraction(0),
+                 what="（权重为百分数，不得为负）/ (weights are percentages, never negative)")
+        if w is None:
+            weights_ok = False
+            w = Fraction(0)
+        weight_sum += w
+        direction = f.get("direction", "+")
+        direction = {"positive": "+", "negative": "-", "正向": "+", "逆向": "-"}.get(direction,
+                                                                                  direction)
+        if direction not in DIRECTIONS:
+            pr.add(path + ("direction",), f"方向 {direction!r} 无效；允许 + 或 -",
+                   f"invalid direction {direction!r}; allowed: + or -")
+        transform = f.get("transform", "share")
+        if transform not in TRANSFORMS:
+            pr.add(path + ("transform",), f"变换 {transform!r} 无效；允许：{', '.join(TRANSFORMS)}",
+                   f"invalid transform {transform!r}; allowed: {', '.join(TRANSFORMS)}")
+        elif direction == "-" and transform == "share":
+            pr.add(path + ("direction",),
+                   "逆向因素（越少越多）不能用 share，请用 inverse_share、minmax_shift 或 zscore_shift",
+                   "a '-' factor (less is more) cannot use transform share; use inverse_share, "
+                   "minmax_shift or zscore_shift")
+        elif direction == "+" and transform == "inverse_share":
+            pr.add(path + ("direction",), "inverse_share 只用于逆向因素，请将 direction 设为 -",
+                   "inverse_share is for '-' factors; set direction: -")
+        pop = f.get("population_factor")
+        if transform == "per_capita" and not pop:
+            pr.add(path + ("population_factor",),
+                   "per_capita 需要 population_factor（人口因素代码，如 pop）",
+                   "per_capita needs population_factor (the factor id of population, e.g. pop)")
+        conv: dict[str, Fraction] = {}
+        cv = f.get("convert") or {}
+        if not isinstance(cv, Mapping):
+            pr.add(path + ("convert",), "应为映射，如 {亿元: 10000}", "expected a mapping like {亿元: 10000}")
+        else:
+            for u, m in cv.items():
+                n = _num(pr, path + ("convert", u), m, lo=Fraction(0))
+                if n is not None and n > 0:
+                    conv[str(u)] = n
+                elif n is not None:
+                    pr.add(path + ("convert", u), "换算系数必须为正", "a conversion must be positive")
+        shift = DEFAULT_SHIFT
+        if "shift" in f:
+            s = _num(pr, path + ("shift",), f["shift"], lo=Fraction(0))
+            shift = s if s is not None else shift
+        factors.append(FactorSpec(
+            id=fid, name=str(f.get("name", fid)), weight=w, direction=direction,
+            transform=transform, unit_of_measure=(str(f["unit_of_measure"])
+                                                  if f.get("unit_of_measure") else None),
+            convert=conv, shift=shift, population_factor=str(pop) if pop else None,
+            source=str(f["source"]) if f.get("source") else None,
+            missing=missing_map.get(fid, missing_default),
+        ))
+    if flist and weights_ok and weight_sum != 100:
+        listed = " + ".join(f"{f.id}:{_plain(f.weight)}" for f in factors)
+        pr.add(("factors",), f"权重之和为 {_plain(weight_sum)}，应为 100（{listed}）",
+               f"weights sum to {_plain(weight_sum)}, they must sum to 100 ({listed})")
+    return factors, missing_map
+
+
+
+def _from_document(doc: LinedDocument) -> AllocationSpec:
+    data = doc.data
+    pr = _Problems(doc)
+    if not isinstance(data, Mapping):
+        raise SpecError([f"{doc.source}: 规则文件应为键值映射 / the spec must be a mapping of fields"],
+                        header="规则文件有问题 / The spec has problems")
+    _unknown_keys(pr, (), data, list(_TOP_KEYS))
+    for req in ("fund", "year", "total_wan", "factors"):
+        if req not in data:
+            pr.add((), f"缺少必填字段 `{req}`（{_TOP_KEYS[req]}）",
+                   f"required field `{req}` is missing ({_TOP_KEYS[req]})")
+    fund = str(data.get("fund", ""))
+    year_v = _num(pr, ("year",), data.get("year", 0), lo=Fraction(1900), hi=Fraction(2200),
+                  integer=True) if "year" in data else None
+    year = int(year_v) if year_v is not None else 0
+    data_year = year - 1
+    if "data_year" in data:
+        dy = _num(pr, ("data_year",), data["data_year"], lo=Fraction(1900), hi=Fraction(2200),
+                  integer=True)
+        if dy is not None:
+            data_year = int(dy)
+    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), integer=True)
+    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), integer=True)
+    if total is not None and reserve is not None and reserve > total:
+        pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
+               f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")
+
+    # base
+    base_share = Fraction(0)
+    base = data.get("base") or {}
+    if not isinstance(base, Mapping):
+        pr.add(("base",), "应为映射，如 {share_of_last_year: 0.5}",
+               "expected a mapping such as {share_of_last_year: 0.5}")
+    else:
+        _unknown_keys(pr, ("base",), base, ["share_of_last_year"])
+        if "share_of_last_year" in base:
+            b = _num(pr, ("base", "share_of_last_year"), base["share_of_last_year"],
+                     lo=Fraction(0), hi=Fraction(1), what="（0.5 表示上年的一半）/ (0.5 = half of last year)")
+            base_share = b if b is not None else Fraction(0)
+
+    factors, missing_map = _parse_factors(pr, data)
+    fids = {f.id for f in factors}
+    seen = {f.id: i for i, f in enumerate(factors)}
+    for k in missing_map:
+        if k not in fids and not (data.get("performance") or {}).get("source_factor") == k:
+            pr.add(("missing", k), f"因素 `{k}` 不在 factors 中；已有：{', '.join(sorted(fids))}",
+                   f"factor `{k}` is not in factors; known: {', '.join(sorted(fids))}")
+    for f in factors:
+        if f.population_factor and f.population_factor == f.id:
+            pr.add(("factors", seen.get(f.id, 0), "population_factor"),
+                   "人口因素不能是它自身", "population_factor cannot be the factor itself")
+
+    # performance
+    perf = None
+    pdata = data.get("performance")
+    if pdata is not None:
+        if not isinstance(pdata, Mapping):
+            pr.add(("performance",), "应为映射 {source_factor, map}", "expected {source_factor, map}")
+        else:
+            _unknown_keys(pr, ("performance",), pdata, ["source_factor", "grades", "map", "default"])
+            pmap: dict[str, Fraction] = {}
+            mp = pdata.get("map")
+            if not isinstance(mp, Mapping) or not mp:
+                pr.add(("performance", "map"), "需要等级到系数的映射，如 {优: 1.10, 良: 1.00}",
+                       "needs a grade → coefficient mapping such as {优: 1.10, 良: 1.00}")
+                mp = {}
+            for g, c in mp.items():
+                n = _num(pr, ("performance", "map", g), c, lo=Fraction(0))
+                if n is not None:
+                    pmap[str(g)] = n
+            grades: dict[str, str] = {}
+            gd = pdata.get("grades") or {}
+            if not isinstance(gd, Mapping):
+                pr.add(("performance", "grades"), "应为 {单位代码: 等级}", "expected {unit_code: grade}")
+                gd = {}
+            for u, g in gd.items():
+                if str(g) not in pmap:
+                    pr.add(("performance", "grades", u), f"等级 {g!r} 不在 map 中：{', '.join(pmap)}",
+                           f"grade {g!r} is not in map: {', '.join(pmap)}")
+                grades[str(u)] = str(g)
+            sf = pdata.get("source_factor")
+            if sf is None and not grades:
+                pr.add(("performance",), "需要 source_factor（因素表中的等级）或 grades（逐单位等级）",
+                       "needs source_factor (grades in the factor table) or grades (per unit)")
+            default = pdata.get("default")
+            if default is not None and str(default) not in pmap:
+                pr.add(("performance", "default"), f"默认等级 {default!r} 不在 map 中",
+                       f"default grade {default!r} is not in map")
+            perf = PerformanceSpec(source_factor=str(sf) if sf else None, grades=grades, map=pmap,
+                                   default=str(default) if default is not None else None)
+
+    # constraints
+    cons = data.get("constraints") or {}
+    if not isinstance(cons, Mapping):
+        pr.add(("constraints",), "应为映射", "expected a mapping")
+        cons = {}
+    _unknown_keys(pr, ("constraints",), cons, ["floor_wan", "cap_wan", "cap_share", "hold_harmless"])
+    floor_default, floor_units = _per_unit(pr, ("constraints", "floor_wan"),
+                                           cons.get("floor_wan"), what="")
+    cap_default, cap_units = _per_unit(pr, ("constraints", "cap_wan"), cons.get("cap_wan"), what="")
+    cap_share = None
+    if cons.get("cap_share") is not None:
+        cap_share = _num(pr, ("constraints", "cap_share"), cons["cap_share"], lo=Fraction(0),
+                         hi=Fraction(1), what="（0.25 表示 25%）/ (0.25 = 25%)")
+    hold = Fraction(0)
+    if cons.get("hold_harmless") is not None:
+        h = _num(pr, ("constraints", "hold_harmless"), cons["hold_harmless"], lo=Fraction(0),
+                 hi=Fraction(1), what="（0.9 表示不低于上年的 90%）/ (0.9 = at least 90% of last year)")
+        hold = h if h is not None else hold
+
+    # rounding
+    rnd = data.get("rounding") or {}
+    if not isinstance(rnd, Mapping):
+        pr.add(("rounding",), "应为映射", "expected a mapping")
+        rnd = {}
+    _unknown_keys(pr, ("rounding",), rnd, ["unit_wan", "method", "tie_break"])
+    unit = _num(pr, ("rounding", "unit_wan"), rnd.get("unit_wan", 1), lo=Fraction(1), integer=True)
+    unit_i = int(unit) if unit is not None else 1
+    method = _ROUNDING_ALIASES.get(rnd.get("method", "largest_remainder"),
+                                   rnd.get("method", "largest_remainder"))
+    if method not in ROUNDING_METHODS:
+        pr.add(("rounding", "method"), f"取整方法 {method!r} 无效；允许：{', '.join(ROUNDING_METHODS)}",
+               f"invalid rounding method {method!r}; allowed: {', '.join(ROUNDING_METHODS)}")
+    tie = rnd.get("tie_break", "code")
+    if tie not in TIE_BREAKS:
+        pr.add(("rounding", "tie_break"), f"并列规则 {tie!r} 无效；允许：code",
+               f"invalid tie_break {tie!r}; allowed: code")
+    if total is not None and reserve is not None and unit is not None and (total - reserve) % unit:
+        pr.add(("rounding", "unit_wan"),
+               f"可分配额 {total - reserve} 不是取整单位 {unit} 的整数倍",
+               f"T_alloc = {total - reserve} is not a multiple of unit_wan {unit}")
+
+    # units
+    include: list[str] = []
+    exclude: list[str] = []
+    names: dict[str, str] = {}
+    ud = data.get("units")
+    if ud is not None:
+        if isinstance(ud, list):
+            ud = {"include": ud}
+        if not isinstance(ud, Mapping):
+            pr.add(("units",), "应为代码列表或 {include, exclude, names}",
+                   "expected a list of codes or {include, exclude, names}")
+            ud = {}
+        _unknown_keys(pr, ("units",), ud, ["include", "exclude", "names"])
+        for key, target in (("include", include), ("exclude", exclude)):
+            lst = ud.get(key) or []
+            if not isinstance(lst, list):
+                pr.add(("units", key), "应为代码列表", "expected a list of unit codes")
+                continue
+            for j, c in enumerate(lst):
+                code = _code(pr, ("units", key, j), c)
+                if code is not None:
+                    target.append(code)
+        nm = ud.get("names") or {}
+        if isinstance(nm, Mapping):
+            names = {str(k): str(v) for k, v in nm.items()}
+        both = sorted(set(include) & set(exclude))
+        if both:
+            pr.add(("units",), f"单位同时出现在 include 和 exclude：{', '.join(both)}",
+                   f"units both included and excluded: {', '.join(both)}")
+
+    text_notes: list[str] = []
+    nt = data.get("notes")
+    if isinstance(nt, str):
+        text_notes = [nt]
+    elif isinstance(nt, list):
+        text_notes = [str(x) for x in nt]
+
+    if pr.items:
+        raise SpecError(pr.items, header=(f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / "
+                                          f"The spec {doc.source} has {len(pr.items)} problem(s)"))
+    return AllocationSpec(
+        fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
+        total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+        factors=tuple(factors), performance=perf, floor_default=floor_default,
+        floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
+        cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
+        tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
+        notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
+    )

@@ -59,6 +59,7 @@ class EventStudyResult(EffectVector):
     design: LinearDesign | None = None
     cov_type: str = "clustered"
     cov_options: dict[str, Any] = field(default_factory=dict)
+    aggregation: pd.DataFrame | None = None
 
     def pretrend_test(self, terms: Sequence | None = None) -> dict[str, float]:
         """Joint Wald test that every estimated lead (event time < 0) is zero.
@@ -85,26 +86,36 @@ class EventStudyResult(EffectVector):
 
     def with_inference(self, cov_type: str = "clustered", **options) -> EventStudyResult:
         """New result with covariance ``cov_type`` (any registered name), without refitting."""
-        return _vector_result(self.design, self._event_names(), self.labels, cov_type, options,
-                              self.title, self.notes, self.extra, self.reference, type(self))
-
-    def _event_names(self) -> list[str]:
-        return list(self.params.index)
+        return _vector_result(self.design, list(self.params.index), self.labels, cov_type, options,
+                              self.title, self.notes, self.extra, self.reference, type(self),
+                              agg=self.aggregation)
 
 
-def _vector_result(design, names, labels, cov_type, options, title, notes, extra, reference, cls=EventStudyResult):
+def _vector_result(design, names, labels, cov_type, options, title, notes, extra, reference,
+                   cls=None, agg: pd.DataFrame | None = None):
+    """Build a vector result from a design: ``params = A beta``, ``cov = A V A'``.
+
+    ``agg`` (rows: reported terms, columns: design coefficients) aggregates coefficients (the
+    Sun-Abraham interaction weights); without it the reported terms are ``names`` themselves.
+    """
+    cls = cls or EventStudyResult
     res = compute_inference(design, cov_type, options)
     full = pd.DataFrame(np.asarray(res.cov, dtype=float), index=design.names, columns=design.names)
     beta = pd.Series(design.beta, index=design.names)
-    idx = [design.names.index(n) for n in names]
-    dof = None if res.dof is None else dof_for(res.dof, idx[0] if np.size(res.dof) > 1 else None)
+    if agg is None:
+        agg = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    a = agg.reindex(columns=design.names, fill_value=0.0).to_numpy()
+    used = np.nonzero(np.abs(a).sum(axis=0) > 0)[0]
+    dof = None if res.dof is None else dof_for(res.dof, int(used[0]) if np.size(res.dof) > 1 else None)
     extra = dict(extra)
-    other = [n for n in design.names if n not in names]
+    other = [n for n in design.names if n not in set(agg.columns)]
     extra["covariates"] = beta[other]
     extra["covariates_se"] = pd.Series(np.sqrt(np.clip(np.diag(full.loc[other, other]), 0, None)), index=other)
+    params = pd.Series(a @ design.beta, index=agg.index)
+    cov = a @ full.to_numpy() @ a.T
     return cls(
-        params=beta[names],
-        cov=full.loc[names, names],
+        params=params,
+        cov=pd.DataFrame((cov + cov.T) / 2, index=agg.index, columns=agg.index),
         inference=res.description,
         labels=labels.reset_index(drop=True),
         dof=dof,
@@ -116,6 +127,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
         design=design,
         cov_type=cov_type,
         cov_options=dict(options),
+        aggregation=agg,
     )
 
 

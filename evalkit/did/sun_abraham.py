@@ -1,0 +1,205 @@
+"""Sun and Abraham (2021) interaction-weighted (IW) event study.
+
+Step 1 regresses the outcome on cohort x event-time indicators ``1[G_i = g] 1[t - g = e]`` for
+every treated cohort and event time except the reference(s), with unit and time effects absorbed
+exactly; the comparison cohort is the never-treated units (``control="never_treated"``) or the
+last-treated cohort before its treatment (``"last_treated"``). Step 2 averages the
+cohort-specific effects ``delta_{g,e}`` at each event time with the cohort shares
+``n_{g,e} / sum_g n_{g,e}`` (observations, or weights, of cohort ``g`` at event time ``e`` in the
+sample). The covariance is ``W V W'`` (delta method with the shares held fixed, as fixest's
+``sunab``/``aggregate`` and diff-diff do); ``V`` comes from the covariance registry, so
+``with_inference`` works for any registered ``cov_type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import DesignError, EvalkitError
+from ..results import ScalarEffect, _critical
+from ._common import as_list, callable_module, dof_for, prepare_panel
+from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
+from .event_study import EventStudyResult, _vector_result, _window, event_sample, event_term
+
+
+@dataclass(repr=False)
+class SunAbrahamResult(EventStudyResult):
+    """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall."""
+
+    @property
+    def cohort_effects(self) -> pd.DataFrame:
+        """Cohort x event-time coefficients with standard errors and IW shares."""
+        d = self.design
+        from ..inference import covariance
+
+        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        cov = np.asarray(res.cov)
+        cols = list(self.aggregation.columns)
+        idx = [d.names.index(c) for c in cols]
+        info = self.extra["cells"].set_index("term").loc[cols]
+        return pd.DataFrame(
+            {
+                "group": info["group"].to_numpy(),
+                "event_time": info["event_time"].to_numpy(),
+                "estimate": d.beta[idx],
+                "std_error": np.sqrt(np.clip(np.diag(cov)[idx], 0, None)),
+                "n_obs": info["n"].to_numpy(),
+                "share": [self.aggregation.loc[event_term(e), c] for e, c in zip(info["event_time"], cols, strict=True)],
+            }
+        )
+
+    def att(self, level: float = 0.95) -> ScalarEffect:
+        """Average effect over post-treatment cells ``e >= 0``, weighted by their sizes ``n_{g,e}``.
+
+        Returns
+        -------
+        ScalarEffect
+            With delta-method standard error (shares fixed).
+        """
+        cells = self.extra["cells"]
+        post = cells.loc[cells["event_time"] >= 0]
+        if post.empty:
+            raise DesignError("No post-treatment event times were estimated.")
+        w = pd.Series(post["n"].to_numpy() / post["n"].sum(), index=post["term"].to_numpy())
+        d = self.design
+        from ..inference import covariance
+
+        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        a = np.zeros(len(d.names))
+        for term, v in w.items():
+            a[d.names.index(term)] = v
+        est = float(a @ d.beta)
+        se = float(np.sqrt(max(a @ np.asarray(res.cov) @ a, 0.0)))
+        dof = dof_for(res.dof)
+        _critical(level, dof)
+        return ScalarEffect(est, se, inference=res.description, dof=dof, term="ATT",
+                            title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
+
+
+def sun_abraham(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    control: str = "never_treated",
+    leads: int | None = None,
+    lags: int | None = None,
+    bin_endpoints: bool = False,
+    reference: int | Sequence[int] = -1,
+    covariates: str | list[str] | None = None,
+    weights: str | None = None,
+    cov_type: str = "clustered",
+    cluster: str | None = None,
+    **cov_options,
+) -> SunAbrahamResult:
+    """Sun-Abraham (2021) interaction-weighted event study.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel.
+    outcome, unit, time : str
+        Column names.
+    cohort : str
+        First treated period (0 = never treated).
+    control : {"never_treated", "last_treated"}
+        Comparison cohort.
+    leads, lags : int, optional
+        Event window (``None`` = every event time); outside it treated rows are dropped unless
+        ``bin_endpoints=True`` pools them into the end points (per cohort).
+    bin_endpoints : bool
+        See above.
+    reference : int or sequence of int
+        Event time(s) omitted for every cohort (default -1).
+    covariates : str or list of str, optional
+        Time-varying controls.
+    weights : str, optional
+        Observation weights (regression and cohort shares).
+    cov_type : str
+        Registered covariance name (default clustered by unit / ``cluster``).
+    cluster : str, optional
+        Cluster column.
+    **cov_options
+        Options of the covariance estimator.
+
+    Returns
+    -------
+    SunAbrahamResult
+        Event-time IW effects (``params``, ``cov``, ``to_frame()``, ``plot()``,
+        ``pretrend_test()``), ``cohort_effects``, ``att()``.
+    """
+    if control not in ("never_treated", "last_treated"):
+        raise EvalkitError(
+            f"Invalid argument control={control!r}. Expecting one of ('never_treated', 'last_treated')."
+        )
+    covs = as_list(covariates)
+    refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
+    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covs, weights=weights,
+                       cluster=cluster, extra={"cohort": cohort, "covariates": covs})
+    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
+    rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
+        df = df.loc[keep].reset_index(drop=True)
+        rel = rel[keep]
+    g = df["_g"].to_numpy()
+    treated = ~np.isnan(rel)
+    w_obs = df[weights].to_numpy(float) if weights else np.ones(len(df))
+    cell = pd.DataFrame({"g": g[treated], "e": rel[treated].astype(int), "w": w_obs[treated]})
+    counts = cell.groupby(["g", "e"])["w"].sum()
+    for gg in sorted(cell["g"].unique()):
+        have = set(counts.loc[gg].index)
+        miss = [r for r in refs if r not in have]
+        if miss:
+            raise DesignError(
+                f"cohort {gg} has no observation at reference event time(s) {miss} (no pre-treatment "
+                "period to compare with). Drop that cohort or choose another reference."
+            )
+    cells = counts.drop([(gg, r) for gg in counts.index.get_level_values(0).unique() for r in refs])
+    terms = [f"cohort::{int(gg)}:{event_term(e)}" for gg, e in cells.index]
+    pos = {key: j for j, key in enumerate(cells.index)}
+    yx = np.zeros((len(df), 1 + len(terms) + len(covs)))
+    yx[:, 0] = df[outcome].to_numpy(float)
+    key_idx = np.full(len(df), -1)
+    tr = np.nonzero(treated)[0]
+    lookup = pd.Series(np.arange(len(cells)), index=cells.index)
+    ks = pd.MultiIndex.from_arrays([g[tr], rel[tr].astype(int)])
+    j = lookup.reindex(ks).to_numpy()
+    ok = ~np.isnan(j)
+    key_idx[tr[ok]] = j[ok].astype(int)
+    rows = np.nonzero(key_idx >= 0)[0]
+    yx[rows, 1 + key_idx[rows]] = 1.0
+    for c_i, c in enumerate(covs):
+        yx[:, 1 + len(terms) + c_i] = df[c].to_numpy(float)
+    del pos
+    names = terms + covs
+    u, _ = codes_of(df[unit])
+    t, _ = codes_of(df[time])
+    absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
+    clusters = df[cluster if cluster else unit].to_numpy()
+    design = fit_absorbed(None, yx, names, absorber, clusters, df[unit].to_numpy(),
+                          treated_mask=treated & (rel >= 0), what="cohort x event-time indicator or covariate")
+    del yx
+    # interaction weights
+    events = sorted({int(e) for _, e in cells.index})
+    agg = pd.DataFrame(0.0, index=[event_term(e) for e in events], columns=terms)
+    for (gg, e), n in cells.items():
+        tot = cells.xs(e, level=1).sum()
+        agg.loc[event_term(e), f"cohort::{int(gg)}:{event_term(e)}"] = n / tot
+    info = pd.DataFrame({"term": terms, "group": [int(a) for a, _ in cells.index],
+                         "event_time": [int(b) for _, b in cells.index], "n": cells.to_numpy()})
+    labels = pd.DataFrame({"event_time": events})
+    extra = {"control": control, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
+    notes.append("interaction weights: cohort shares of each event time's observations")
+    return _vector_result(design, list(agg.index), labels, cov_type, cov_options,
+                          "Sun-Abraham interaction-weighted event study", notes, extra, refs,
+                          cls=SunAbrahamResult, agg=agg)
+
+
+callable_module(__name__, sun_abraham)

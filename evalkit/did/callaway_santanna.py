@@ -211,6 +211,27 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
     return np.asarray(cell_g, float), np.asarray(cell_t, float), np.asarray(atts, float), infl
 
 
+def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) -> None:
+    """Warn (as R did) about cohorts with fewer than ``len(covariates) + 5`` units."""
+    need = len(covariates) + 5
+    cohorts = np.concatenate([[0.0], d.groups])
+    sizes = np.array([(d.G == g).sum() for g in cohorts])
+    small = [f"{_fmt(g) if g else 'never treated (0)'}: {s} unit(s)" for g, s in zip(cohorts, sizes) if s < need]
+    if small:
+        warnings.warn(
+            f"Small cohorts (fewer than {need} units for {len(covariates)} covariate(s)): "
+            + "; ".join(small)
+            + ". Their ATT(g,t) are imprecise; covariate models may fail for them.",
+            EvalkitWarning,
+            stacklevel=3,
+        )
+        if sizes[0] < need and control_group == "never_treated" and sizes[0] <= len(covariates) + 1:
+            raise SingularDesignError(
+                f"The never-treated group has {sizes[0]} unit(s), too few for "
+                f"{len(covariates)} covariate(s); use control_group='not_yet_treated'."
+            )
+
+
 def callaway_santanna(
     data: pd.DataFrame,
     *,
@@ -334,6 +355,7 @@ def callaway_santanna(
         anticipation=int(anticipation),
         control_group=control_group,
     )
+    _warn_small_cohorts(d, covariates, control_group)
     cg, ct, att, infl = _estimate_cells(
         d,
         method=method,

@@ -1,1 +1,446 @@
-"""Outputs: method sheet (测算说明), Excel workbook, CSV and JSON (allocation.md §6)."""
+"""Outputs for the finance bureau (allocation.md §6).
+
+* :func:`method_sheet`: the method sheet 测算说明 (Chinese, or English), ready to publish;
+* :func:`to_excel`: one workbook with the allocation, method, detail, sensitivity, metrics and
+  audit sheets; amounts as integer 万元, frozen headers, the inputs' SHA-256 in every footer;
+* :func:`to_csv` / :func:`to_json`: for researchers;
+* :func:`write_outputs`: all of them into a folder, atomically (a temporary folder moved into
+  place only when everything succeeded).
+
+Exports are byte-identical for identical inputs: no timestamps (the workbook's zip entries and
+document properties carry a fixed date), sorted keys, and floats written by ``repr``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .engine import Allocation
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
+
+_TRANSFORM_ZH = {
+    "share": "按该单位数值占参与单位合计的比重计算",
+    "inverse_share": "按数值倒数占合计的比重计算（数值越小，份额越大）",
+    "minmax_shift": "按（数值−最小值）÷（最大值−最小值）标准化并加 {eps} 后计算比重",
+    "zscore_shift": "按标准化得分（（数值−均值）÷标准差）平移至最小为 {eps} 后计算比重",
+    "per_capita": "按人均值（除以人口因素 {pop}）占合计的比重计算",
+}
+_TRANSFORM_EN = {
+    "share": "share of the units' total",
+    "inverse_share": "share of 1/value (smaller values get more)",
+    "minmax_shift": "(value − min)/(max − min) + {eps}, then share",
+    "zscore_shift": "z-score (value − mean)/sd shifted so the minimum is {eps}, then share",
+    "per_capita": "per-capita value (÷ population factor {pop}), then share",
+}
+_MISSING_ZH = {"error": "不允许缺失（缺失即报错）", "zero": "缺失视同为 0（视同放弃）",
+               "carry_forward": "缺失时沿用上一年数值", "impute_share": "缺失时保持上一年占比推算",
+               "exclude_unit": "缺失的单位不参与本次分配"}
+_MISSING_EN = {"error": "no missing values allowed", "zero": "missing counted as 0 (forfeited)",
+               "carry_forward": "missing: last year's value carried forward",
+               "impute_share": "missing: last year's share kept",
+               "exclude_unit": "missing: unit excluded from this run"}
+
+
+def _n(x: Fraction | float | int) -> str:
+    x = Fraction(x) if not isinstance(x, Fraction) else x
+    if x.denominator == 1:
+        return f"{int(x):,}"
+    return f"{float(x):,.2f}".rstrip("0").rstrip(".")
+
+
+def _pct(x: Fraction) -> str:
+    return _n(x) + "%"
+
+
+def method_sheet(alloc: Allocation, language: str = "zh") -> str:
+    """The method sheet (测算说明): factors, weights, sources and year, rules as applied.
+
+    Parameters
+    ----------
+    alloc : Allocation
+    language : {"zh", "en"}
+
+    Returns
+    -------
+    str
+        Plain text with numbered sections, ready to paste into a publication.
+    """
+    if language not in ("zh", "en"):
+        from .._shared.validation import check_option
+        check_option("language", language, ("zh", "en"))
+    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
+    zh = language == "zh"
+    names = {c: alloc.name(c) for c in alloc.codes}
+    b = alloc.bound_units
+    base_tot = sum(core.base, Fraction(0))
+    L: list[str] = []
+    if zh:
+        L.append(f"{spec.fund}{spec.year}年度分配测算说明")
+        L.append("")
+        L.append("一、资金规模")
+        line = f"  资金总额 {_n(spec.total_wan)} 万元"
+        if spec.reserve_wan:
+            line += f"，其中预留 {_n(spec.reserve_wan)} 万元暂不分配到地区，后续另行下达"
+        line += f"；本次按因素法分配 {_n(core.t_alloc)} 万元。"
+        L.append(line)
+        if spec.base_share > 0:
+            L.append(f"  采用“基数+因素”方式：基数为上年分配额的 {_pct(spec.base_share * 100)}，合计 "
+                     f"{_n(base_tot)} 万元；其余 {_n(core.t_alloc - base_tot)} 万元按因素分配。")
+        L.append("")
+        L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
+        for j, f in enumerate(spec.factors, start=1):
+            how = _TRANSFORM_ZH[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+            src = f.source or inp.sources.get(f.id) or "因素数据表"
+            uom = inp.uom.get(f.id) or ""
+            L.append(f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），权重 {_pct(f.weight)}，"
+                     f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
+        L.append("")
+        L.append("三、计算方法")
+        L.append("  某单位综合份额 = Σ（因素权重 × 该单位该因素份额）；")
+        if spec.performance:
+            mp = "、".join(f"{g} {_n(c)}" for g, c in spec.performance.map.items())
+            L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
+        L.append("  某单位分配额 = " + ("基数 +（可分配额 − 基数合计）" if spec.base_share > 0
+                                      else "可分配额")
+                 + " × 该单位份额，再按保底、上限调整并取整。")
+        if spec.performance:
+            L.append("  各单位绩效等级：" + "、".join(
+                f"{names[c]} {g}" for c, g in zip(alloc.codes, inp.grade, strict=True) if g) + "。")
+        L.append("")
+        L.append("四、保底、上限与取整")
+        cons = []
+        if spec.floor_default or spec.floor_units:
+            s = f"保底 {_n(spec.floor_default or 0)} 万元"
+            if spec.floor_units:
+                s += "（" + "、".join(f"{names.get(c, c)} {_n(v)} 万元"
+                                     for c, v in sorted(spec.floor_units.items())) + "）"
+            cons.append(s)
+        if spec.cap_share is not None:
+            cons.append(f"单个单位不超过可分配额的 {_pct(spec.cap_share * 100)}"
+                        f"（{_n(spec.cap_share * core.t_alloc)} 万元）")
+        if spec.cap_default or spec.cap_units:
+            s = f"上限 {_n(spec.cap_default) if spec.cap_default else '—'} 万元"
+            if spec.cap_units:
+                s += "（" + "、".join(f"{names.get(c, c)} {_n(v)} 万元"
+                                     for c, v in sorted(spec.cap_units.items())) + "）"
+            cons.append(s)
+        if spec.hold_harmless > 0:
+            cons.append(f"各单位不低于上年分配额的 {_pct(spec.hold_harmless * 100)}")
+        L.append("  " + ("；".join(cons) + "。" if cons else "未设保底和上限。"))
+        if cons:
+            L.append("  超出上限或低于保底的部分，按各单位份额在其余单位间等比例调整（连续“注水”法）。")
+            L.append(f"  本次触及保底的单位：{'、'.join(names[c] for c in b['floor']) or '无'}；"
+                     f"触及上限的单位：{'、'.join(names[c] for c in b['cap']) or '无'}。")
+        meth = ("最大余额法：先取整数部分，剩余金额按小数部分从大到小逐一补足，小数部分相同时按份额大者、"
+                "再按单位代码先后" if spec.rounding_method == "largest_remainder"
+                else "四舍五入后，尾差计入分配额最大的单位")
+        L.append(f"  金额以 {_n(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
+                 f"{_n(core.t_alloc)} 万元一致。")
+        L.append("")
+        L.append("五、缺失数据处理")
+        for f in spec.factors:
+            L.append(f"  {f.name}：{_MISSING_ZH[f.missing]}。")
+        log = [r for r in inp.log if r["kind"].startswith("missing:") or r["kind"] == "convert"]
+        for r in log:
+            L.append(f"  · {names.get(r['unit_code'], r['unit_code'])}（{r['factor_id']}）："
+                     f"{r['detail'].split(' / ')[0]}")
+        L.append("")
+        L.append("六、参与单位")
+        L.append(f"  共 {len(alloc.codes)} 个单位：{'、'.join(names[c] for c in alloc.codes)}。")
+        if inp.excluded:
+            L.append("  不参与本次分配：" + "；".join(f"{alloc.name(c)}（{w.split(' / ')[0]}）"
+                                              for c, w in sorted(inp.excluded.items())) + "。")
+        if spec.text_notes:
+            L.append("")
+            L.append("七、其他说明")
+            L += [f"  {t}" for t in spec.text_notes]
+        L.append("")
+        L.append(f"数据与方案校验码（SHA-256）：{alloc.inputs_hash}；计算工具 evalkit {alloc.evalkit_version}。")
+    else:
+        L.append(f"{spec.fund} {spec.year}: method of allocation")
+        L.append("")
+        L.append("1. Amount")
+        L.append(f"  Total {_n(spec.total_wan)} 万元; reserve {_n(spec.reserve_wan)} 万元 held back; "
+                 f"{_n(core.t_alloc)} 万元 allocated by the factor method.")
+        if spec.base_share > 0:
+            L.append(f"  Base plus factors: base = {_pct(spec.base_share * 100)} of last year "
+                     f"({_n(base_tot)} 万元 in all); the rest by factors.")
+        L.append("")
+        L.append(f"2. Factors and weights (data of {spec.data_year})")
+        for j, f in enumerate(spec.factors, start=1):
+            how = _TRANSFORM_EN[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+            src = f.source or inp.sources.get(f.id) or "factor table"
+            L.append(f"  {j}. {f.name} ({f.id}), weight {_pct(f.weight)}, direction {f.direction}, "
+                     f"{how}; source: {src}.")
+        L.append("")
+        L.append("3. Formula")
+        L.append("  composite share = Σ weight × factor share"
+                 + ("; × performance coefficient, renormalised" if spec.performance else "")
+                 + "; amount = " + ("base + " if spec.base_share > 0 else "")
+                 + "increment × share, then floors/caps (water-filling) and rounding.")
+        L.append("")
+        L.append("4. Floors, caps, rounding")
+        L.append(f"  floor default {_n(spec.floor_default or 0)} 万元, per unit "
+                 f"{ {c: _n(v) for c, v in spec.floor_units.items()} }; cap share "
+                 f"{'—' if spec.cap_share is None else _pct(spec.cap_share * 100)}; hold-harmless "
+                 f"{_pct(spec.hold_harmless * 100)}.")
+        L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
+                 f"{', '.join(b['cap']) or 'none'}.")
+        L.append(f"  rounded to {spec.rounding_unit} 万元 by {spec.rounding_method}; the amounts add "
+                 f"up to {_n(core.t_alloc)} 万元.")
+        L.append("")
+        L.append("5. Missing data")
+        for f in spec.factors:
+            L.append(f"  {f.id}: {_MISSING_EN[f.missing]}.")
+        for r in inp.log:
+            if r["kind"].startswith("missing:") or r["kind"] == "convert":
+                L.append(f"  · {r['unit_code']} ({r['factor_id']}): "
+                         f"{r['detail'].split(' / ')[-1]}")
+        L.append("")
+        L.append(f"6. Units: {len(alloc.codes)} ({', '.join(alloc.codes)}).")
+        if inp.excluded:
+            L.append("  excluded: " + "; ".join(f"{c} ({w.split(' / ')[-1]})"
+                                                for c, w in sorted(inp.excluded.items())))
+        L.append("")
+        L.append(f"Inputs SHA-256 {alloc.inputs_hash}; evalkit {alloc.evalkit_version}.")
+    return "\n".join(L) + "\n"
+
+
+# ------------------------------------------------------------------------------------------
+# CSV / JSON
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    if isinstance(v, Fraction):
+        return float(v)
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def to_csv(alloc: Allocation, path: str | Path) -> Path:
+    """Write the allocation table as UTF-8 CSV with a BOM (opens correctly in Excel)."""
+    p = Path(path)
+    text = alloc.table.to_csv(index=False, lineterminator="\n")
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return p
+
+
+def to_json(alloc: Allocation, path: str | Path | None = None) -> str:
+    """The allocation, its audit trail and provenance as JSON (sorted keys; NaN → null).
+
+    Parameters
+    ----------
+    alloc : Allocation
+    path : str or Path, optional
+        Where to write the text as well.
+
+    Returns
+    -------
+    str
+    """
+    a = alloc.audit
+    payload = {
+        "fund": alloc.spec.fund, "scenario": alloc.spec.name, "year": alloc.spec.year,
+        "data_year": alloc.spec.data_year, "total_wan": alloc.spec.total_wan,
+        "reserve_wan": alloc.spec.reserve_wan, "t_alloc_wan": alloc.core.t_alloc,
+        "table": [_clean(r) for r in alloc.table.to_dict(orient="records")],
+        "audit": {
+            "lambda": a["lambda"],
+            "vectors": {c: _clean(dict(zip(a["vectors"].index, a["vectors"][c], strict=True)))
+                        for c in a["vectors"].columns},
+            "shares": _clean(a["shares"].to_dict()),
+            "values": _clean(a["values"].to_dict()),
+            "status": _clean(a["status"].to_dict()),
+            "log": [_clean(r) for r in a["log"].to_dict(orient="records")],
+            "excluded": a["excluded"], "notes": a["notes"],
+        },
+        "inputs_sha256": alloc.inputs_hash, "spec_sha256": a["spec_sha256"],
+        "factors_sha256": a["factors_sha256"], "evalkit_version": alloc.evalkit_version,
+    }
+    text = json.dumps(_clean(payload), ensure_ascii=False, sort_keys=True, indent=1) + "\n"
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+# ------------------------------------------------------------------------------------------
+# Excel
+
+
+def _sheet(wb, title: str, df: pd.DataFrame, footer: str, int_cols: tuple[str, ...] = ()):
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    ws = wb.create_sheet(title)
+    ws.append([str(c) for c in df.columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in df.itertuples(index=False):
+        ws.append([_xl(v) for v in row])
+    for j, c in enumerate(df.columns, start=1):
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(10, min(40, len(str(c)) * 2 + 2))
+        if c in int_cols:
+            for cell in ws[letter][1:]:
+                cell.number_format = "#,##0"
+    ws.freeze_panes = "A2"
+    ws.oddFooter.center.text = footer
+    ws.append([])
+    ws.append([footer])
+    return ws
+
+
+def _xl(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return float(v)
+    if hasattr(v, "item") and not isinstance(v, str):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if v is None:
+        return None
+    return v
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Rewrite an xlsx zip with fixed timestamps so identical inputs give identical bytes."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = body.decode("utf-8")
+                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + FIXED_DOC_TIME + m.group(3), text)
+                body = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, body)
+    return out.getvalue()
+
+
+def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
+             n_draws: int = 10_000) -> Path:
+    """Write the workbook: 分配结果, 测算说明, 明细, 敏感性, 指标, 审计.
+
+    Parameters
+    ----------
+    alloc : Allocation
+    path : str or Path
+    sensitivity : bool
+        Include the sensitivity sheet (Monte Carlo with ``n_draws`` draws, leave-one-out).
+    n_draws : int
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import Workbook
+
+    from .metrics import metrics
+    from .sensitivity import leave_one_out, monte_carlo
+
+    footer = f"输入数据 SHA-256 / inputs hash: {alloc.inputs_hash} · evalkit {alloc.evalkit_version}"
+    wb = Workbook()
+    wb.remove(wb.active)
+    summ = alloc.summary_table("zh")
+    _sheet(wb, "分配结果", summ, footer, int_cols=("分配金额(万元)", "上年金额(万元)", "增减(万元)"))
+    method = pd.DataFrame({"测算说明": alloc.method_sheet("zh").rstrip("\n").split("\n")})
+    ws = _sheet(wb, "测算说明", method, footer)
+    ws.column_dimensions["A"].width = 120
+    _sheet(wb, "明细", alloc.table, footer, int_cols=("amount_wan", "rounding_wan"))
+    if sensitivity:
+        mc = monte_carlo(alloc, n_draws=n_draws, keep_draws=False)
+        sens = mc.summary.copy()
+        loo = leave_one_out(alloc)
+        if not loo.empty:
+            piv = loo.pivot(index="unit_code", columns="dropped", values="change_wan")
+            piv.columns = [f"去掉{c}后增减(万元)" for c in piv.columns]
+            sens = sens.merge(piv, left_on="unit_code", right_index=True, how="left")
+        _sheet(wb, "敏感性", sens, footer + f" · Dirichlet κ={mc.settings['kappa']}, "
+               f"N={mc.settings['n_draws']}, seed={mc.settings['seed']}",
+               int_cols=("amount_wan",))
+    met = metrics(alloc).reset_index().rename(columns={"index": "metric"})
+    _sheet(wb, "指标", met, footer)
+    vec = alloc.audit["vectors"].reset_index()
+    _sheet(wb, "审计", vec, footer, int_cols=("rounded_down", "rounding_added", "amount"))
+    log = alloc.audit["log"]
+    if not log.empty:
+        _sheet(wb, "日志", log, footer)
+    buf = io.BytesIO()
+    wb.save(buf)
+    p = Path(path)
+    p.write_bytes(_stable_zip(buf.getvalue()))
+    return p
+
+
+def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "allocation",
+                  sensitivity: bool = True, extra: dict[str, str] | None = None) -> list[Path]:
+    """Write xlsx, csv, json and the method sheet into ``out_dir`` atomically.
+
+    Everything is first written to a temporary folder beside ``out_dir``; the files are moved
+    into place only after all of them were produced, so a failure leaves nothing behind.
+
+    Parameters
+    ----------
+    alloc : Allocation
+    out_dir : str or Path
+    stem : str
+        File name stem.
+    sensitivity : bool
+        Include the sensitivity sheet in the workbook.
+    extra : dict, optional
+        ``{file name: text}`` more text files to write alongside.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
+    try:
+        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=sensitivity)
+        to_csv(alloc, tmp / f"{stem}.csv")
+        to_json(alloc, tmp / f"{stem}.json")
+        (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        return commit_dir(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def commit_dir(tmp: Path, out: Path) -> list[Path]:
+    """Move every file of ``tmp`` into ``out`` (created if needed) and return the targets."""
+    out.mkdir(parents=True, exist_ok=True)
+    done = []
+    for f in sorted(tmp.iterdir()):
+        target = out / f.name
+        os.replace(f, target)
+        done.append(target)
+    return done

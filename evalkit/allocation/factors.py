@@ -259,10 +259,7 @@ def _from_wide(raw: pd.DataFrame, source: str, notes: list[str], year: int | Non
                                  header="因素数据有问题 / The factor table has problems")
         df["year"] = year
     _fix_codes(df, source, notes, problems)
-    names = {}
-    if "name_zh" in df.columns:
-        names = {c: str(n) for c, n in zip(df["unit_code"], df["name_zh"], strict=True)
-                 if c is not None and isinstance(n, str) and n}
+    has_names = "name_zh" in df.columns
     fcols = [c for c in df.columns if c not in ("year", "unit_code", "name_zh", "source", "status")]
     rows = []
     for c in fcols:
@@ -274,8 +271,9 @@ def _from_wide(raw: pd.DataFrame, source: str, notes: list[str], year: int | Non
             rows.append({"year": df.at[i, "year"], "unit_code": df.at[i, "unit_code"],
                          "factor_id": fid, "value": v, "unit_of_measure": uom, "source": source,
                          "status": "missing" if (isinstance(v, float) and pd.isna(v))
-                         else "reported"})
-    long = pd.DataFrame(rows, columns=list(LONG_COLUMNS))
+                         else "reported",
+                         "name_zh": df.at[i, "name_zh"] if has_names else None})
+    long = pd.DataFrame(rows, columns=[*LONG_COLUMNS, "name_zh"])
     if problems:
         raise PanelDataError(problems, header=f"因素数据 {source} 有问题 / The factor table "
                              f"{source} has problems")

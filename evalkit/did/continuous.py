@@ -653,9 +653,11 @@ def continuous(
             beta = M @ dy
             resid = dy - Psi @ beta
             att_grid = Pg @ beta - mu0
-            acrt_grid = dPg @ beta
+            # slopes of ATT(d) = psi(d)'beta - mu0 with ATT(0) = 0: the dose-0 anchor matters for
+            # the first bin's finite difference (for splines dPsi rows sum to 0, so mu0 drops out)
+            acrt_grid = dPg @ (beta - mu0)
             att_o = dy.mean() - mu0
-            slopes = dPsi @ beta
+            slopes = dPsi @ (beta - mu0)
             acrt_o = slopes.mean()
             est = np.concatenate([att_grid, acrt_grid, [att_o, acrt_o]])
             if method == "binned":
@@ -675,7 +677,9 @@ def continuous(
             if_c = np.zeros((len(ctrl), P))
             cdev = -(dyc - mu0) / len(ctrl)
             if_c[:, :ngrid] = cdev[:, None]
+            if_c[:, ngrid:2 * ngrid] = cdev[:, None] * dPg.sum(axis=1)[None, :]
             if_c[:, -2] = cdev
+            if_c[:, -1] = cdev * dPsi.sum(axis=1).mean()
             cells.append(dict(g=g, t=t, est=est, avail=avail, tr=tr, ctrl=ctrl, if_t=if_t,
                               if_c=if_c, n_t=len(tr), n_c=len(ctrl), post=is_post, att_o=att_o,
                               acrt_o=acrt_o, if_att_o=np.concatenate([if_t[:, -2], if_c[:, -2]])))

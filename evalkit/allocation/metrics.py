@@ -236,9 +236,11 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
     labels = list(names) if names is not None else []
     if not labels:
         for s in loaded:
-            lab, j = s.name, 2
+            stem = str(s.source).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            base = s.name if s.name != s.fund or s.source.startswith("<") else stem
+            lab, j = base, 2
             while lab in labels:
-                lab, j = f"{s.name} ({j})", j + 1
+                lab, j = f"{base} ({j})", j + 1
             labels.append(lab)
     if len(labels) != len(loaded):
         raise EvalkitError("names must have one label per spec.")

@@ -1,0 +1,321 @@
+"""Borusyak, Jaravel and Spiess (2024) imputation estimator for staggered adoption.
+
+1. Fit ``y_it = a_i + b_t (+ X_it d)`` by least squares on the untreated observations ``Omega_0``
+   (never-treated units and not-yet-treated periods).
+2. Impute ``y_it(0)`` for every treated observation and take ``tau_it = y_it - y_it(0)``.
+3. Average ``tau_it`` with estimand weights ``w_it``: the overall ATT (all treated observations
+   equally) and one estimand per horizon ``h = t - G_i``.
+
+Inference is the paper's conservative variance (Theorem 3): each estimate is
+``sum_it v_it y_it`` with ``v = w`` on treated and ``v = -Z_0 (Z_0'Z_0)^- Z_1' w`` on untreated
+observations (the imputation weights, computed exactly through the small ``T x T`` system of the
+two-way absorber, never with dense unit dummies), and
+
+.. math:: \\hat\\sigma^2 = \\sum_c \\Big(\\sum_{it \\in c} v_{it} \\tilde\\varepsilon_{it}\\Big)^2,
+
+with ``tilde eps`` the step-1 residual on untreated observations and ``tau_it - tau_tilde_g`` on
+treated ones, where ``tau_tilde_g`` is the unit-clustered aggregate of the paper's equation (8)
+within the partition ``aux_partition`` (cohort x horizon by default). ``leave_out=True`` applies
+the leave-one-unit-out refinement of the paper's appendix A.9 (``tau_tilde`` of each unit computed
+without that unit). The covariance between estimands uses the same per-cluster scores.
+
+The pre-trend test (the paper's Test 1/equation 9) regresses ``y`` on unit and time effects and
+lead indicators ``1[t - G_i = -k]`` on ``Omega_0`` only, and tests the leads jointly with
+cluster-robust inference from the registry. ``leads=K`` uses ``k = 1..K`` as in the paper (longer
+leads and never-treated units form the comparison); the default ``leads=None`` uses every
+observed lead except ``-1`` (the reference, as diff-diff's ``ImputationDiD`` does), since all
+leads together are collinear with the unit effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import DesignError, EvalkitError
+from .._shared.validation import check_option
+from ..results import EffectVector, ScalarEffect
+from ._common import as_list, callable_module, check_cohort, drop_always_treated, prepare_panel
+from ._fe import TwoWayAbsorber, codes_of, fit_absorbed, solve_normal
+from .event_study import _vector_result, event_term
+
+Partition = Literal["cohort_horizon", "cohort", "horizon"]
+
+
+@dataclass(repr=False)
+class ImputationResult(EffectVector):
+    """Horizon-specific imputation estimates; overall ATT in ``att``; ``pretrend_test()``."""
+
+    att: ScalarEffect | None = None
+    _pre: dict[str, Any] = field(default_factory=dict)
+
+    def pretrends(self, leads: int | None = None, cov_type: str = "clustered", **options) -> EffectVector:
+        """Lead coefficients of the pre-trend regression on untreated observations.
+
+        Parameters
+        ----------
+        leads : int, optional
+            ``K``: leads ``-1..-K`` (paper's Test 1). Default: every observed lead except the
+            reference ``-1``.
+        cov_type : str
+            Registered covariance name (cluster-robust by the estimation clusters by default).
+        **options
+            Options of the covariance estimator.
+        """
+        return _pretrend_fit(self._pre, leads, cov_type, options)
+
+    def pretrend_test(self, leads: int | None = None, cov_type: str = "clustered", **options) -> dict[str, float]:
+        """Joint Wald test that all lead coefficients are zero (F with the registry's dof)."""
+        return self.pretrends(leads, cov_type, **options).wald_test()
+
+
+def _pretrend_fit(pre: dict, leads, cov_type, options) -> EffectVector:
+    d0 = pre["data"]
+    rel = d0["_rel"].to_numpy(float)
+    avail = sorted({int(-r) for r in rel[~np.isnan(rel)] if r < 0})
+    if not avail:
+        raise DesignError("No pre-treatment observations of eventually treated units to test.")
+    if leads is None:
+        ks = sorted((k for k in avail if k != 1), reverse=True)  # every lead, relative to -1
+        refs = [-1]
+    else:
+        if int(leads) < 1:
+            raise EvalkitError("leads must be at least 1.")
+        ks = [k for k in range(int(leads), 0, -1) if k in avail]
+        refs = []
+    if not ks:
+        raise DesignError("No lead event times to test (only event time -1 is observed before treatment).")
+    names = [event_term(-k) for k in ks]
+    covs = pre["covariates"]
+    yx = np.zeros((len(d0), 1 + len(ks) + len(covs)))
+    yx[:, 0] = d0[pre["outcome"]].to_numpy(float)
+    for j, k in enumerate(ks):
+        yx[:, 1 + j] = (rel == -k).astype(float)
+    for j, c in enumerate(covs):
+        yx[:, 1 + len(ks) + j] = d0[c].to_numpy(float)
+    u, _ = codes_of(d0[pre["unit"]])
+    t, _ = codes_of(d0[pre["time"]])
+    absorber = TwoWayAbsorber(u, t)
+    design = fit_absorbed(None, yx, names + covs, absorber, d0[pre["cluster"]].to_numpy(),
+                          d0[pre["unit"]].to_numpy(), what="lead indicator or covariate")
+    labels = pd.DataFrame({"event_time": [-k for k in ks]})
+    return _vector_result(design, names, labels, cov_type, options,
+                          "Imputation pre-trend regression (untreated observations)", [], {}, refs)
+
+
+def imputation(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    horizons: int | Sequence[int] | None = None,
+    covariates: str | list[str] | None = None,
+    cluster: str | None = None,
+    aux_partition: Partition = "cohort_horizon",
+    leave_out: bool = False,
+) -> ImputationResult:
+    """Borusyak-Jaravel-Spiess imputation estimator with conservative standard errors.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel (balanced or not).
+    outcome, unit, time : str
+        Column names.
+    cohort : str
+        First treated period (0 = never treated).
+    horizons : int or sequence of int, optional
+        Horizons ``h >= 0`` to report: ``None`` = every horizon observed, an int ``H`` = ``0..H``,
+        or an explicit list. The overall ATT always averages all treated observations.
+    covariates : str or list of str, optional
+        Time-varying controls entering the untreated-outcome model.
+    cluster : str, optional
+        Cluster column for the variance (default ``unit``).
+    aux_partition : {"cohort_horizon", "cohort", "horizon"}
+        Groups within which ``tau_tilde`` is averaged for the variance.
+    leave_out : bool
+        Leave-one-unit-out ``tau_tilde`` (appendix A.9 refinement; larger, less biased SE).
+
+    Returns
+    -------
+    ImputationResult
+        ``params``/``cov`` by horizon (``to_frame()``, ``plot()``), ``att`` (ScalarEffect),
+        ``pretrend_test()``, ``pretrends()``.
+    """
+    check_option("aux_partition", aux_partition, ("cohort_horizon", "cohort", "horizon"))
+    covs = as_list(covariates)
+    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covs, cluster=cluster,
+                       extra={"cohort": cohort, "covariates": covs})
+    check_cohort(df, unit, time, cohort)
+    notes: list[str] = []
+    tmax = df[time].max()
+    late = df[cohort] > tmax
+    if late.any():
+        df.loc[late, cohort] = 0
+        notes.append(f"units first treated after {tmax} count as never treated")
+    df = drop_always_treated(df, unit, time, cohort)
+    g = df[cohort].to_numpy()
+    tt = df[time].to_numpy()
+    treated = (g > 0) & (tt >= g)
+    if not treated.any():
+        raise DesignError(f"No treated observations: cohort {cohort!r} never precedes the observed periods.")
+    df["_rel"] = np.where(g > 0, tt - g, np.nan)
+    u_all, units = codes_of(df[unit])
+    t_all, periods = codes_of(df[time])
+    # treated observations in periods without untreated observations cannot be imputed
+    untreated_times = set(t_all[~treated])
+    bad_t = treated & ~np.isin(t_all, list(untreated_times))
+    if bad_t.any():
+        notes.append(
+            f"{int(bad_t.sum())} treated observations in periods {sorted(set(tt[bad_t].tolist()))} have no "
+            "untreated comparison (every unit treated) and are excluded"
+        )
+        df = df.loc[~bad_t].reset_index(drop=True)
+        g, tt = df[cohort].to_numpy(), df[time].to_numpy()
+        treated = (g > 0) & (tt >= g)
+        u_all, units = codes_of(df[unit])
+        t_all, periods = codes_of(df[time])
+    n_u, n_t = len(units), len(periods)
+    i0, i1 = np.nonzero(~treated)[0], np.nonzero(treated)[0]
+    u0, t0, u1, t1 = u_all[i0], t_all[i0], u_all[i1], t_all[i1]
+    absorber = _Omega0(u0, t0, n_u, n_t)
+    y = df[outcome].to_numpy(float)
+    x = df[covs].to_numpy(float) if covs else np.zeros((len(df), 0))
+    x0t = absorber.absorb(x[i0]) if covs else x[i0]
+    if covs:
+        y0t = absorber.absorb(y[i0])
+        raw = np.sqrt((x[i0] ** 2).sum(axis=0))
+        delta = solve_normal(x0t, y0t, raw, covs, "covariate")
+    else:
+        delta = np.zeros(0)
+    alpha, gamma = absorber.effects(y[i0] - x[i0] @ delta)
+    e0 = y[i0] - alpha[u0] - gamma[t0] - x[i0] @ delta
+    tau = y[i1] - alpha[u1] - gamma[t1] - x[i1] @ delta
+    rel1 = (tt[i1] - g[i1]).astype(int)
+    g1 = g[i1]
+    # estimands: overall + horizons
+    all_h = sorted(set(rel1.tolist()))
+    if horizons is None:
+        hs = all_h
+    elif np.isscalar(horizons):
+        hs = [h for h in range(0, int(horizons) + 1)]
+    else:
+        hs = sorted({int(h) for h in horizons})
+    missing = [h for h in hs if h not in all_h]
+    if missing:
+        raise DesignError(f"horizon(s) {missing} have no treated observations; observed horizons are {all_h}.")
+    weights = [np.full(len(i1), 1.0 / len(i1))]
+    for h in hs:
+        w = (rel1 == h).astype(float)
+        weights.append(w / w.sum())
+    cl = df[cluster if cluster else unit].to_numpy()
+    c_codes, c_uniq = codes_of(cl)
+    n_c = len(c_uniq)
+    if aux_partition == "cohort_horizon":
+        part = pd.factorize(pd.Series(g1.astype(np.int64) * 10_000 + rel1 + 5_000))[0]
+    elif aux_partition == "cohort":
+        part = pd.factorize(pd.Series(g1))[0]
+    else:
+        part = pd.factorize(pd.Series(rel1))[0]
+    ests = np.empty(len(weights))
+    psi = np.zeros((n_c, len(weights)))
+    lo_fallback = 0
+    for j, w1 in enumerate(weights):
+        ests[j] = float(w1 @ tau)
+        v0 = absorber.imputation_weights(w1, u1, t1, x[i0], x0t, x[i1])
+        tilde, fb = _tau_tilde(tau, w1, part, u1, leave_out)
+        lo_fallback += fb
+        eps1 = tau - tilde
+        psi[:, j] = np.bincount(c_codes[i0], weights=v0 * e0, minlength=n_c) + np.bincount(
+            c_codes[i1], weights=w1 * eps1, minlength=n_c
+        )
+    cov = psi.T @ psi
+    if leave_out and lo_fallback:
+        notes.append("leave-out: groups with a single unit use the non-leave-out tau_tilde")
+    labels = pd.DataFrame({"event_time": hs})
+    names = [event_term(h) for h in hs]
+    inference = "BJS conservative variance" + (" (leave-one-out)" if leave_out else "") + f", {n_c} clusters"
+    att = ScalarEffect(float(ests[0]), float(np.sqrt(cov[0, 0])), inference=inference, term="ATT",
+                       title="Imputation (BJS) average effect on the treated", nobs=len(df))
+    pre = {"data": df.loc[~treated].reset_index(drop=True), "outcome": outcome, "unit": unit, "time": time,
+           "covariates": covs, "cluster": cluster if cluster else unit}
+    return ImputationResult(
+        params=pd.Series(ests[1:], index=names),
+        cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),
+        inference=inference,
+        labels=labels,
+        reference=[],
+        title="Imputation event study (Borusyak-Jaravel-Spiess)",
+        nobs=len(df),
+        notes=notes,
+        extra={"n_treated_obs": len(i1), "n_untreated_obs": len(i0), "delta": pd.Series(delta, index=covs),
+               "tau": pd.DataFrame({unit: df[unit].to_numpy()[i1], time: tt[i1], "tau": tau})},
+        att=att,
+        _pre=pre,
+    )
+
+
+def _tau_tilde(tau, w1, part, u1, leave_out) -> tuple[np.ndarray, int]:
+    """Equation (8) aggregate ``sum_i a_i b_i / sum_i a_i^2`` per partition group (optionally leave-out)."""
+    on = w1 != 0
+    key = pd.DataFrame({"p": part[on], "u": u1[on], "a": w1[on], "b": w1[on] * tau[on]})
+    per_unit = key.groupby(["p", "u"], sort=False)[["a", "b"]].sum()
+    per_unit["ab"] = per_unit["a"] * per_unit["b"]
+    per_unit["aa"] = per_unit["a"] ** 2
+    grp = per_unit.groupby(level=0)[["ab", "aa"]].transform("sum")
+    fallback = 0
+    if leave_out:
+        num = grp["ab"] - per_unit["ab"]
+        den = grp["aa"] - per_unit["aa"]
+        single = den <= 1e-300
+        fallback = int(single.sum())
+        val = np.where(single, grp["ab"] / grp["aa"], num / np.where(single, 1.0, den))
+    else:
+        val = grp["ab"] / grp["aa"]
+    val = pd.Series(np.asarray(val, dtype=float), index=per_unit.index)
+    out = np.zeros(len(tau))
+    idx = pd.MultiIndex.from_arrays([part[on], u1[on]])
+    out[on] = val.reindex(idx).to_numpy()
+    return out, fallback
+
+
+class _Omega0:
+    """Two-way fixed effects on the untreated observations, with the dual solve for BJS weights."""
+
+    def __init__(self, u0: np.ndarray, t0: np.ndarray, n_u: int, n_t: int):
+        self.u0, self.t0, self.n_u, self.n_t = u0, t0, n_u, n_t
+        self.n0_unit = np.bincount(u0, minlength=n_u).astype(float)
+        if (self.n0_unit == 0).any():
+            raise DesignError("Some units have no untreated observation; they cannot be imputed.")
+        # absorber with global codes: pad so that every unit/time code exists
+        self.abs = TwoWayAbsorber(u0, t0)
+        if self.abs.n_units != n_u or self.abs.n_times != n_t:
+            raise DesignError("Untreated observations do not cover every unit and period.")
+
+    def absorb(self, m):
+        return self.abs.absorb(m)
+
+    def effects(self, r0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.abs.fitted_effects(r0)
+
+    def imputation_weights(self, w1, u1, t1, x0, x0t, x1) -> np.ndarray:
+        """``v_0 = -Z_0 (Z_0'Z_0)^- Z_1' w_1`` for unit and time dummies (and covariates)."""
+        r = np.bincount(u1, weights=w1, minlength=self.n_u)
+        c = np.bincount(t1, weights=w1, minlength=self.n_t)
+        rhs = c - np.bincount(self.t0, weights=(r / self.n0_unit)[self.u0], minlength=self.n_t)
+        beta = self.abs._a_pinv @ rhs
+        alpha = (r - np.bincount(self.u0, weights=beta[self.t0], minlength=self.n_u)) / self.n0_unit
+        h0 = alpha[self.u0] + beta[self.t0]
+        if x0.shape[1] == 0:
+            return -h0
+        gx = np.linalg.solve(x0t.T @ x0t, x0.T @ h0 - x1.T @ w1)
+        return -h0 + x0t @ gx
+
+
+callable_module(__name__, imputation)

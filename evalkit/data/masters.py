@@ -1,0 +1,99 @@
+"""Unit masters shipped inside the package: Shandong's counties, Weifang's units, code changes.
+
+The files live in ``evalkit/data/masters/`` and are read with :mod:`importlib.resources`, so
+nothing at run time depends on the source checkout.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from importlib import resources
+
+import pandas as pd
+
+_ID_COLUMNS = ["unit_code", "name_zh", "name_en", "prefecture_code", "prefecture_zh",
+               "prefecture_en", "unit_type", "in_weifang", "map_polygon"]
+WEIFANG_CODE = "370700"
+
+
+@functools.cache
+def _read(name: str) -> pd.DataFrame:
+    text = resources.files("evalkit.data").joinpath("masters").joinpath(name).read_text(encoding="utf-8")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def shandong_counties() -> pd.DataFrame:
+    """Shandong's 136 county-level divisions (as of the 2021 boundary source).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, name_zh, name_en, prefecture_code, prefecture_zh, prefecture_en,
+        unit_type`` (``district``/``county``/``county_city``); codes are text.
+    """
+    return _read("shandong_counties.csv").copy()
+
+
+def weifang_units() -> pd.DataFrame:
+    """Weifang's statistical units: 12 county-level divisions and the city development zones.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, name_zh, name_en, unit_type, is_panel_unit, map_polygon,
+        gdp2021_100m_cny, code_system, notes``. ``WF-Z-JKQ`` (潍坊经济开发区) is listed with
+        ``is_panel_unit = 0``: its statistics are reported inside 寒亭区 (370703).
+    """
+    df = _read("weifang_units.csv").copy()
+    for c in ("is_panel_unit", "map_polygon"):
+        df[c] = df[c].astype(int)
+    df["gdp2021_100m_cny"] = pd.to_numeric(df["gdp2021_100m_cny"], errors="coerce")
+    return df
+
+
+def crosswalk() -> pd.DataFrame:
+    """Old county codes and the current codes they map to.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``old_code, old_name_zh, new_code, new_name_zh, effective_year, change, source``.
+        ``effective_year`` is the first year whose annual statistics use the new code. Several old
+        codes can map to one new code (a merger): rows recoded to the same unit and year must
+        then be summed by the user (the validator reports the duplicates).
+    """
+    df = _read("crosswalk.csv").copy()
+    df["effective_year"] = df["effective_year"].astype(int)
+    return df
+
+
+@functools.cache
+def _unit_master() -> pd.DataFrame:
+    sd = shandong_counties()
+    sd["in_weifang"] = (sd["prefecture_code"] == WEIFANG_CODE).astype(int)
+    sd["map_polygon"] = 1
+    wf = weifang_units()
+    zones = wf[(wf["unit_type"] == "zone") & (wf["is_panel_unit"] == 1)].copy()
+    zones["prefecture_code"] = WEIFANG_CODE
+    zones["prefecture_zh"] = "潍坊市"
+    zones["prefecture_en"] = "Weifang"
+    zones["in_weifang"] = 1
+    out = pd.concat([sd, zones], ignore_index=True)[_ID_COLUMNS]
+    return out
+
+
+def unit_master() -> pd.DataFrame:
+    """The panel's unit universe: Shandong's 136 counties plus Weifang's 4 zone units (140 rows).
+
+    Weifang county figures in the panel exclude the output of the zones, which are separate
+    units (370772 滨海区, WF-Z-GXQ 高新区, WF-Z-XSQ 峡山区, WF-Z-ZBQ 综保区); 潍坊经济开发区 is
+    inside 寒亭区.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, name_zh, name_en, prefecture_code, prefecture_zh, prefecture_en,
+        unit_type, in_weifang, map_polygon``.
+    """
+    return _unit_master().copy()

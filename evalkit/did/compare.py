@@ -1,0 +1,226 @@
+"""Several staggered-adoption estimators on one design: one tidy table, one overlay plot.
+
+``compare`` runs the requested estimators on the same data and columns and stacks their tidy
+frames with an ``estimator`` column and a ``kind`` column (``"overall"`` for the single average
+effect, ``"event_time"`` for dynamic effects). The overlay plot draws every dynamic estimate with
+its pointwise interval, side by side by event time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import EvalkitError
+from ..results import TIDY_COLUMNS
+from ._common import as_list, callable_module
+
+ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna")
+LABELS = {
+    "twfe": "TWFE",
+    "event_study": "TWFE event study",
+    "sun_abraham": "Sun-Abraham",
+    "imputation": "Imputation (BJS)",
+    "callaway_santanna": "Callaway-Sant'Anna",
+}
+
+
+@dataclass(repr=False)
+class Comparison:
+    """Results of several estimators on one design.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``estimator``, ``kind`` and the TIDY columns, one row per reported effect.
+    results : dict
+        The estimator results by name.
+    """
+
+    table: pd.DataFrame
+    results: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The stacked tidy table."""
+        return self.table.copy()
+
+    def overall(self) -> pd.DataFrame:
+        """One row per estimator with its overall average effect."""
+        return self.table.loc[self.table["kind"] == "overall"].reset_index(drop=True)
+
+    def summary(self) -> str:
+        """Readable text: the overall effects, then the dynamic effects by event time."""
+        cols = ["estimator", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
+        out = ["Estimator comparison", "====================",
+               self.overall()[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}")]
+        dyn = self.table.loc[self.table["kind"] == "event_time"]
+        if not dyn.empty:
+            wide = dyn.pivot_table(index="event_time", columns="estimator", values="estimate")
+            out += ["", "Dynamic effects by event time", wide.to_string(float_format=lambda x: f"{x:.4g}")]
+        out += [f"Note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+
+    def plot(self, ax=None, language: str | None = None, truth: pd.Series | None = None, **kwargs):
+        """Overlay event-study plot of every dynamic estimator (``report.plots.overlay_effects``).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        language : {"zh", "en"}, optional
+        truth : Series, optional
+            True effects by event time, drawn as a line (simulations, demo data).
+        **kwargs
+            Passed to ``overlay_effects``.
+        """
+        from ..report.plots import overlay_effects
+
+        dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
+        return overlay_effects(dyn, by="estimator", ax=ax, language=language, truth=truth, **kwargs)
+
+
+def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
+    out = frame.reindex(columns=TIDY_COLUMNS).copy()
+    out.insert(0, "kind", kind)
+    out.insert(0, "estimator", LABELS.get(estimator, estimator))
+    return out
+
+
+def compare(
+    data: pd.DataFrame,
+    *,
+    estimators: Sequence[str] = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna"),
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    leads: int | None = None,
+    lags: int | None = None,
+    control: str = "never_treated",
+    covariates: str | list[str] | None = None,
+    cluster: str | None = None,
+    cs_options: dict | None = None,
+) -> Comparison:
+    """Run several staggered-adoption estimators on one design.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel.
+    estimators : sequence of str
+        Any of ``"twfe"`` (static, treatment ``1[t >= cohort > 0]``), ``"event_study"``,
+        ``"sun_abraham"``, ``"imputation"``, ``"callaway_santanna"`` (its ``dynamic`` aggregation;
+        overall = ``simple``).
+    outcome, unit, time, cohort : str
+        Column names (cohort: first treated period, 0 = never).
+    leads, lags : int, optional
+        Event window for the dynamic estimators (``None`` = all event times). Applied to the
+        TWFE/SA event studies (binned end points for the TWFE event study), to the imputation
+        horizons and pre-trend leads, and to CS's ``dynamic`` aggregation window.
+    control : {"never_treated", "last_treated"}
+        Comparison group for the event studies; CS uses ``never_treated`` or ``not_yet_treated``
+        (set through ``cs_options``).
+    covariates : str or list of str, optional
+        Time-varying controls passed to every estimator that takes them (not CS, whose covariates
+        are time-invariant: pass them in ``cs_options``).
+    cluster : str, optional
+        Cluster column (default unit).
+    cs_options : dict, optional
+        Extra keyword arguments of ``callaway_santanna``.
+
+    Returns
+    -------
+    Comparison
+        ``table``, ``results``, ``overall()``, ``plot()``.
+    """
+    unknown = [e for e in estimators if e not in ESTIMATORS]
+    if unknown:
+        raise EvalkitError(f"Unknown estimator(s) {unknown}; choose from {list(ESTIMATORS)}.")
+    covs = as_list(covariates)
+    if cohort not in data.columns:
+        raise EvalkitError(f"Column(s) not found in the data: cohort={cohort!r}.")
+    common = {"outcome": outcome, "unit": unit, "time": time}
+    results: dict[str, Any] = {}
+    parts: list[pd.DataFrame] = []
+    notes: list[str] = []
+    for name in estimators:
+        if name == "twfe":
+            from .twfe import twfe
+
+            d = data.assign(_treated=((data[cohort] > 0) & (data[time] >= data[cohort])).astype(float))
+            r = twfe(d, treatment="_treated", covariates=covs or None, cluster=cluster, **common)
+            results[name] = r
+            f = r.to_frame()
+            f["term"] = "ATT"
+            parts.append(_tidy(f, name, "overall"))
+        elif name == "event_study":
+            from .event_study import event_study
+
+            binned = leads is not None or lags is not None
+            r = event_study(data, cohort=cohort, leads=leads, lags=lags, bin_endpoints=binned, control=control,
+                            covariates=covs or None, cluster=cluster, **common)
+            results[name] = r
+            parts.append(_tidy(r.to_frame(), name, "event_time"))
+        elif name == "sun_abraham":
+            from .sun_abraham import sun_abraham
+
+            r = sun_abraham(data, cohort=cohort, leads=leads, lags=lags, control=control,
+                            covariates=covs or None, cluster=cluster, **common)
+            results[name] = r
+            parts.append(_tidy(r.att().to_frame(), name, "overall"))
+            parts.append(_tidy(r.to_frame(), name, "event_time"))
+        elif name == "imputation":
+            from .imputation import imputation
+
+            r = imputation(data, cohort=cohort, horizons=lags, covariates=covs or None, cluster=cluster, **common)
+            results[name] = r
+            parts.append(_tidy(r.att.to_frame(), name, "overall"))
+            pre = r.pretrends()
+            pf = pre.to_frame()
+            if leads is not None:
+                pf = pf.loc[pf["event_time"] >= -leads]
+            parts.append(_tidy(pf, name, "event_time"))
+            parts.append(_tidy(r.to_frame(), name, "event_time"))
+        else:
+            try:
+                from .callaway_santanna import callaway_santanna
+            except ImportError:  # pragma: no cover - CS module not yet available
+                notes.append("Callaway-Sant'Anna is not available in this installation")
+                continue
+            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated"}
+            opts.update(cs_options or {})
+            r = callaway_santanna(data, cohort=cohort, cluster=cluster, **common, **opts)
+            results[name] = r
+            parts.append(_tidy(r.aggregate("simple").to_frame(), name, "overall"))
+            kw = {}
+            if leads is not None:
+                kw["min_e"] = -leads
+            if lags is not None:
+                kw["max_e"] = lags
+            dyn = r.aggregate("dynamic", **kw)
+            parts.append(_tidy(dyn.to_frame(), name, "event_time"))
+    if not parts:
+        raise EvalkitError("No estimator produced results.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        table = pd.concat(parts, ignore_index=True)
+    table["event_time"] = pd.to_numeric(table["event_time"], errors="coerce")
+    table = table.sort_values(["kind", "estimator", "event_time"], kind="mergesort", na_position="first")
+    table = table.reset_index(drop=True)
+    if np.isfinite(table.loc[table["kind"] == "overall", "estimate"]).sum() == 0:
+        notes.append("no estimator reported an overall effect")
+    return Comparison(table=table, results=results, notes=notes)
+
+
+callable_module(__name__, compare)

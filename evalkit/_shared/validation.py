@@ -103,7 +103,7 @@ def check_unique_panel(df: pd.DataFrame, unit: str, time: str) -> None:
     dup = df.duplicated([unit, time], keep=False)
     if dup.any():
         pairs = df.loc[dup, [unit, time]].drop_duplicates()
-        listed = "; ".join(f"{u}/{t}" for u, t in pairs.itertuples(index=False)) 
+        listed = "; ".join(f"{u}/{t}" for u, t in pairs.itertuples(index=False))
         raise PanelDataError(
             [
                 f"{int(dup.sum())} rows share a ({unit}, {time}) pair: {listed[:600]}; rows "

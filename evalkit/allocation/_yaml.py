@@ -98,6 +98,9 @@ def load_with_lines(text: str, source: str = "<spec>") -> LinedDocument:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark is not None else source
+        ctx = getattr(exc, "context_mark", None)
+        if ctx is not None and (mark is None or ctx.line != mark.line):
+            where += f"（结构始于第 {ctx.line + 1} 行 / the construct started at line {ctx.line + 1}）"
         raise SpecError(
             [
                 f"{where}: YAML 语法错误，请检查缩进、冒号和引号 / YAML syntax error, check "

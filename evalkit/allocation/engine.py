@@ -235,6 +235,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
         vals: list[Any] = []
         rws: list[Any] = []
         sts: list[str] = []
+        bad_uom: dict[str, list[str]] = {}
         for c in universe:
             r = rows.get(c)
             v = None if r is None else r.value
@@ -254,11 +255,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                                 "detail": f"{r.unit_of_measure} → {expect} ×"
                                           f"{fs.convert[r.unit_of_measure]}"})
                 else:
-                    problems.append(
-                        f"{where}: 单位 {c} 因素 `{fid}` 的计量单位为 {r.unit_of_measure}，方案要求 {expect}；"
-                        f"请统一数据或在方案中声明 convert: {{{r.unit_of_measure}: 系数}} / unit {c}, "
-                        f"factor `{fid}`: unit of measure {r.unit_of_measure} but the spec expects "
-                        f"{expect}; fix the data or declare convert: {{{r.unit_of_measure}: factor}}")
+                    bad_uom.setdefault(r.unit_of_measure, []).append(c)
                     v = None
                     st = "bad_unit"
             elif v is not None:
@@ -269,6 +266,11 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                                        idx)
             vals.append(v)
             sts.append(st)
+        for u, cs in bad_uom.items():
+            problems.append(
+                f"{where}: 因素 `{fid}` 在单位 {', '.join(cs)} 的计量单位为 {u}，方案要求 {expect}；请统一数据"
+                f"或在方案中声明 convert: {{{u}: 系数}} / factor `{fid}`: units {', '.join(cs)} report "
+                f"{u} but the spec expects {expect}; fix the data or declare convert: {{{u}: factor}}")
         values[fid], raw[fid], status[fid] = vals, rws, sts
     # impute_share needs the other units' values: second pass
     for fid, fs in fspecs.items():

@@ -666,7 +666,7 @@ def _spec_variant(spec, weights=None, total=None):
     if weights is not None:
         for f in data["factors"]:
             if f["id"] in weights:
-                f["weight"] = float(weights[f["id"]])
+                f["weight"] = str(weights[f["id"]])  # exact text (Fraction or decimal)
     if total is not None:
         t_old = int(data["total_wan"])
         data["total_wan"] = int(round(total))
@@ -674,6 +674,13 @@ def _spec_variant(spec, weights=None, total=None):
         if data.get("reserve_wan"):
             data["reserve_wan"] = int(round(int(data["reserve_wan"]) * total / t_old))
     return spec_from_dict(data, source=f"{spec.source} (shock redraw)")
+
+
+def _percent_weights(ids: list[str], shares: np.ndarray) -> dict[str, str]:
+    """Shares summing to 1 as exact decimal percent strings (6 decimals) summing to 100."""
+    micro = np.round(np.asarray(shares) * 1e8).astype(np.int64)  # 1e-6 percent units
+    micro[-1] = 100_000_000 - micro[:-1].sum()
+    return {f: f"{m // 1_000_000}.{m % 1_000_000:06d}" for f, m in zip(ids, micro, strict=True)}
 
 
 def _alloc_amounts(spec, factors, last_year, amount: str) -> pd.Series:
@@ -789,9 +796,7 @@ def expected_instrument(
         raise SpecError([f"year {yr}: factors {list(v)}" for yr, v in ids.items()],
                         header="Weight vectors can only be exchanged between years with the same "
                                "factors; the yearly specs use different factor sets")
-    wvecs = {yr: {f.id: float(f.weight) * (100.0 if float(sum(g.weight for g in sp.factors)) <= 1.0
-                                           + 1e-9 else 1.0)
-                  for f in sp.factors} for yr, sp in specs.items()}
+    wvecs = {yr: {f.id: f.weight for f in sp.factors} for yr, sp in specs.items()}
     totals = {yr: float(sp.total_wan) for yr, sp in specs.items()}
     if len(years) < 2:
         raise EvalkitError("Recentring over yearly shocks needs specs for at least 2 years.")
@@ -802,13 +807,13 @@ def expected_instrument(
         draws = list(itertools.product(w_opts, t_opts))
     else:
         fid = list(wvecs[years[0]])
-        mean_w = np.mean([[wvecs[y][f] for f in fid] for y in years], axis=0)
+        mean_w = np.mean([[float(wvecs[y][f]) for f in fid] for y in years], axis=0)
         mean_w = mean_w / mean_w.sum()
         draws = []
         for _ in range(n_draws):
             w = None
             if "weights" in shocks:
-                w = dict(zip(fid, 100.0 * rng.dirichlet(concentration * mean_w), strict=True))
+                w = _percent_weights(fid, rng.dirichlet(concentration * mean_w))
             t = totals[years[rng.integers(len(years))]] if "total" in shocks else None
             draws.append((w, t))
     rows = []

@@ -34,6 +34,16 @@ def _names(values, limit: int = 20) -> str:
     return ", ".join(vals[:limit]) + more
 
 
+def _compact(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes present (sorted) and the codes renumbered 0..k-1 (no sort of the long array)."""
+    present = np.zeros(n_codes, dtype=bool)
+    present[codes] = True
+    if present.all():
+        return np.arange(n_codes), codes
+    remap = np.cumsum(present) - 1
+    return np.nonzero(present)[0], remap[codes]
+
+
 @dataclass
 class CSData:
     """Arrays used by the estimator (see module docstring)."""
@@ -129,7 +139,7 @@ def prepare(
     y_raw = data[outcome].to_numpy(dtype=float)
     x_raw = data[covariates].to_numpy(dtype=float) if covariates else np.empty((len(data), 0))
 
-    times = np.unique(t_raw)
+    times = np.sort(pd.unique(t_raw))
     if len(times) < 2:
         raise PanelDataError(
             [f"column {time!r} has a single period ({_names(times)}); at least two are needed"],
@@ -154,7 +164,9 @@ def prepare(
     long_layout = (not panel) or allow_unbalanced
     # unit-level attributes must be constant within a unit (panels)
     if panel:
-        check_unique_panel(data, unit, time)
+        key = u_codes.astype(np.int64) * len(times) + np.searchsorted(times, t_raw)
+        if np.bincount(key, minlength=n_units_all * len(times)).max() > 1:
+            check_unique_panel(data, unit, time)  # raises, naming the duplicated pairs
         unit_attr = {}
         for name, col, arr in (
             ("cohort", cohort, g_raw),
@@ -260,7 +272,7 @@ def prepare(
                 "serves as the comparison group; add never-treated units."
             )
     # compact unit codes
-    used, u_codes = np.unique(u_codes, return_inverse=True)
+    used, u_codes = _compact(u_codes, n_units_all)
     labels = np.asarray(u_labels)[used]
     n = len(used)
     t_idx = np.searchsorted(times, t_raw)
@@ -283,7 +295,7 @@ def prepare(
             g_vals, t_idx, y_raw, x_raw, wv = g_vals[keep], t_idx[keep], y_raw[keep], x_raw[keep], wv[keep]
             if data_cluster is not None:
                 data_cluster = data_cluster[keep]
-            used, u_codes = np.unique(u_codes[keep], return_inverse=True)
+            used, u_codes = _compact(u_codes[keep], n)
             labels = labels[used]
             n = len(used)
             if n == 0:

@@ -74,6 +74,7 @@ class _Fit:
     infl: np.ndarray  # n x K
     pg: np.ndarray  # per cohort (data.groups)
     basis_sums: np.ndarray  # n_clusters x (K + n_cohorts)
+    gram: np.ndarray  # covariance of the basis: S'S / n^2
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,26 +117,38 @@ def _what(g, t, covariates, method):
 
 
 def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_period, covariates):
-    """Loop over cohorts (vectorised over units and, without covariates, over periods)."""
+    """Estimate every ATT(g,t) and write its influence function into a unit x column basis.
+
+    Returns cell cohorts, periods, estimates and an ``n x (K + n_cohorts)`` array whose first ``K``
+    columns are the cells' influence functions (the rest is left for the cohort-share columns).
+    Without covariates in a balanced panel all periods of a cohort are done at once (vectorised
+    over units and periods); otherwise one small 2x2 estimation per cell (vectorised over units).
+    """
     times, G, w, n = d.times, d.G, d.w, d.n
-    cell_g, cell_t, atts, cols = [], [], [], []
+    plan = [(g, _cells(times, g, anticipation, base_period)) for g in d.groups]
+    n_cells = sum(len(p) for _, p in plan)
+    basis = np.zeros((n, n_cells + len(d.groups)))
+    cell_g, cell_t, atts = [], [], []
     fast = d.layout == "balanced" and d.X is None
-    for g in d.groups:
-        pairs = _cells(times, g, anticipation, base_period)
+    j = 0
+    for g, pairs in plan:
         tr = G == g
         if fast:
+            m = len(pairs)
             cur = np.array([c for c, _ in pairs])
             base = np.array([b for _, b in pairs])
             thr = times[np.maximum(cur, base)] + anticipation
             dy = d.Y[:, cur] - d.Y[:, base]
-            wt = w * tr
-            st = wt.sum()
-            eta_t = (wt @ dy) / st
+            a = w * tr
+            st = a.sum()
+            a *= n / st  # n w_i D_i / sum(w D)
+            eta_t = (a @ dy) / n
             if control_group == "never_treated":
-                wc = (w * (G == 0))[:, None]
+                b = w * (G == 0)
+                sc = np.full(m, b.sum())
             else:
-                wc = w[:, None] * _control_mask(G[:, None], g, thr[None, :], control_group)
-            sc = wc.sum(axis=0)
+                b = w[:, None] * _control_mask(G[:, None], g, thr[None, :], control_group)
+                sc = b.sum(axis=0)
             if np.any(sc == 0):
                 bad = times[cur[sc == 0]]
                 raise EvalkitError(
@@ -143,27 +156,36 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
                 )
             if method != "reg" and np.any(st / (st + sc) >= 0.995):
                 raise SingularDesignError(_what(g, times[cur[0]], covariates, method)[0])
-            eta_c = (wc * dy).sum(axis=0) / sc if wc.shape[1] > 1 else (wc[:, 0] @ dy) / sc
-            a = (wt / st)[:, None]
-            bmat = wc / sc
-            infl = n * (a * (dy - eta_t) - bmat * (dy - eta_c))
+            out = basis[:, j : j + m]
+            if b.ndim == 1:
+                b *= n / sc[0]
+                eta_c = (b @ dy) / n
+                np.multiply(dy, (a - b)[:, None], out=out)
+                out -= np.multiply.outer(a, eta_t)
+                out += np.multiply.outer(b, eta_c)
+            else:
+                b *= n / sc
+                eta_c = np.einsum("ij,ij->j", b, dy) / n
+                np.multiply(dy, a[:, None] - b, out=out)
+                out -= np.multiply.outer(a, eta_t)
+                out += b * eta_c
             att = eta_t - eta_c
             same = cur == base
             att[same] = 0.0
-            infl[:, same] = 0.0
-            cell_g += [g] * len(pairs)
+            out[:, same] = 0.0
+            cell_g += [g] * m
             cell_t += list(times[cur])
             atts += list(att)
-            cols.append(infl)
+            j += m
             continue
         for c, b in pairs:
             t = times[c]
             cell_g.append(g)
             cell_t.append(t)
-            col = np.zeros(n)
+            col = basis[:, j]
+            j += 1
             if c == b:
                 atts.append(0.0)
-                cols.append(col[:, None])
                 continue
             ctrl = _control_mask(G, g, times[max(c, b)] + anticipation, control_group)
             what = _what(g, t, covariates, method)
@@ -181,13 +203,13 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
                     dd = tr[d.row_unit[rows]].astype(float)
                     missing = [
                         lab
-                        for lab, m in (
+                        for lab, msk in (
                             ("treated units in the current period", (dd == 1) & (post == 1)),
                             ("treated units in the base period", (dd == 1) & (post == 0)),
                             ("comparison units in the current period", (dd == 0) & (post == 1)),
                             ("comparison units in the base period", (dd == 0) & (post == 0)),
                         )
-                        if not m.any()
+                        if not msk.any()
                     ]
                     if missing:
                         warnings.warn(
@@ -197,18 +219,15 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
                             stacklevel=3,
                         )
                         atts.append(np.nan)
-                        cols.append(np.full((n, 1), np.nan))
                         continue
                     att, psi = rc_2x2(
                         d.row_y[rows], post, dd, d.row_X[rows], d.row_w[rows], method, what
                     )
-                    col = np.bincount(d.row_unit[rows], weights=psi * (n / rows.sum()), minlength=n)
+                    col[:] = np.bincount(d.row_unit[rows], weights=psi * (n / rows.sum()), minlength=n)
             except CellFailure as exc:
                 raise SingularDesignError(str(exc)) from None
             atts.append(att)
-            cols.append(col[:, None])
-    infl = np.hstack(cols) if cols else np.zeros((n, 0))
-    return np.asarray(cell_g, float), np.asarray(cell_t, float), np.asarray(atts, float), infl
+    return np.asarray(cell_g, float), np.asarray(cell_t, float), np.asarray(atts, float), basis
 
 
 def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) -> None:
@@ -356,7 +375,7 @@ def callaway_santanna(
         control_group=control_group,
     )
     _warn_small_cohorts(d, covariates, control_group)
-    cg, ct, att, infl = _estimate_cells(
+    cg, ct, att, basis = _estimate_cells(
         d,
         method=method,
         control_group=control_group,
@@ -364,21 +383,30 @@ def callaway_santanna(
         base_period=base_period,
         covariates=covariates,
     )
+    K = len(att)
     keep = np.isfinite(att)
     if not keep.all():
-        cg, ct, att, infl = cg[keep], ct[keep], att[keep], infl[:, keep]
-    ind = (d.G[:, None] == d.groups[None, :]) * d.w[:, None]
-    pg = ind.mean(axis=0)
-    basis = np.hstack([infl, ind - pg])
+        cols = np.concatenate([np.nonzero(keep)[0], np.arange(K, basis.shape[1])])
+        cg, ct, att, basis = cg[keep], ct[keep], att[keep], basis[:, cols]
+        K = len(att)
+    # cohort-share columns w_i 1{G_i = g} - p_g (estimation effect of the aggregation weights)
+    pg = np.empty(len(d.groups))
+    for k, gv in enumerate(d.groups):
+        col = basis[:, K + k]
+        np.multiply(d.w, d.G == gv, out=col)
+        pg[k] = col.mean()
+        col -= pg[k]
     sums = inf.cluster_sums(basis, d.cluster)
+    gram = inf.analytic_cov(sums, d.n)
     fit = _Fit(
         data=d,
         groups=cg,
         times=ct,
         att=att,
-        infl=infl,
+        infl=basis[:, :K],
         pg=pg,
         basis_sums=sums,
+        gram=gram,
         options=dict(
             method=method,
             control_group=control_group,
@@ -452,8 +480,7 @@ class CSResult:
 
     def _moments(self, coef: np.ndarray, bootstrap: bool):
         """Covariance (and uniform critical value) of ``basis @ coef``."""
-        s = self._fit.basis_sums @ coef
-        cov = inf.analytic_cov(s, self._fit.data.n)
+        cov = coef.T @ self._fit.gram @ coef
         if not bootstrap:
             return cov, None
         draws = self._boot_draws() @ coef

@@ -97,6 +97,32 @@ def _call(func: Callable, chunk: Chunk, args: tuple) -> Any:
     return func(chunk, *args)
 
 
+#: Environment given to local worker processes: one BLAS/OpenMP thread each, so that n workers use
+#: n cores instead of oversubscribing them (Dask's nanny does the same for its workers).
+_WORKER_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+}
+
+
+class _worker_env:
+    """Temporarily set :data:`_WORKER_ENV` (unless the user set them) while workers start."""
+
+    def __enter__(self):
+        self._old = {k: os.environ.get(k) for k in _WORKER_ENV}
+        for k, v in _WORKER_ENV.items():
+            if self._old[k] is None:
+                os.environ[k] = v
+        return self
+
+    def __exit__(self, *exc):
+        for k, v in self._old.items():
+            if v is None:
+                os.environ.pop(k, None)
+
+
 class Executor:
     """Maps a function over chunks of draws, serially, in local processes or on Dask.
 
@@ -295,6 +321,8 @@ class Executor:
                     out.append(func(ch, *args))
                     bar.update(1)
                 return out
+            if self.backend == "processes":
+                _check_picklable(func, args)
             self._start()
             try:
                 if self.backend == "processes":
@@ -316,7 +344,8 @@ class Executor:
                 "backend='processes' needs a picklable function and arguments (define the "
                 f"statistic at module level, not as a lambda or closure): {err}"
             ) from err
-        futures = [self._pool.submit(_call, func, ch, args) for ch in chunks]
+        with _worker_env():  # workers are spawned on submit and inherit this environment
+            futures = [self._pool.submit(_call, func, ch, args) for ch in chunks]
         for f in futures:
             f.add_done_callback(lambda _f: bar.update(1))
         return [f.result() for f in futures]
@@ -333,6 +362,18 @@ class Executor:
         for _ in as_completed(futures):
             bar.update(1)
         return client.gather(futures)
+
+
+def _check_picklable(func: Callable, args: tuple) -> None:
+    import pickle
+
+    try:
+        pickle.dumps((func, args))
+    except Exception as err:
+        raise InferenceError(
+            "backend='processes' needs a picklable function and arguments (define the "
+            f"statistic at module level, not as a lambda or closure): {err}"
+        ) from err
 
 
 def _is_big(a: Any) -> bool:

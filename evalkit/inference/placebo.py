@@ -1,0 +1,245 @@
+"""Placebo tests: fake adoption years (in time) and fake treated units (in space).
+
+* **In space** (Abadie, Diamond and Hainmueller 2010): the actual treated units are dropped and
+  never-treated units are given the actual adoption years instead; the statistic is recomputed for
+  each fake treated set. Under no effect, the actual statistic is one draw from that distribution.
+* **In time**: the sample is cut before the first actual adoption and the treated units are given
+  fake adoption years inside the pre-period; an estimator that finds "effects" there signals
+  pre-existing trends or anticipation.
+
+Both return a :class:`PlaceboResult` with a tidy, plot-ready frame (one row per placebo plus the
+observed row), the placebo distribution and a rank p-value
+:math:`(1 + \\#\\{|s_b| \\ge |s_{obs}|\\}) / (1 + B)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import InferenceError
+from .._shared.validation import check_columns, check_option
+from .executor import Executor, get_executor
+from .randomization import (
+    MAX_EXACT,
+    PanelReassigner,
+    _to_value,
+    count_arrangements,
+    enumerate_arrangements,
+)
+
+
+@dataclass(repr=False)
+class PlaceboResult:
+    """A placebo distribution with the observed statistic and a rank p-value.
+
+    Attributes
+    ----------
+    kind : {"space", "time"}
+        Placebo type.
+    observed : float
+        Statistic on the actual data.
+    pvalue : float
+        Rank p-value of the observed statistic among the placebos (two-sided, by absolute value).
+    distribution : DataFrame
+        One row per placebo: ``label, value, estimate, std_error``.
+    statistic : str
+        ``"t"`` or ``"estimate"``.
+    exact : bool
+        Whether every placebo assignment was evaluated.
+    description : str
+        The method in words.
+    """
+
+    kind: str
+    observed: float
+    observed_estimate: float
+    observed_std_error: float
+    pvalue: float
+    distribution: pd.DataFrame
+    statistic: str
+    exact: bool
+    description: str
+
+    def __repr__(self) -> str:
+        return f"<PlaceboResult: {self.description}; p={self.pvalue:.4g}>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Plot-ready frame: ``kind, label, value, estimate, std_error, is_observed``."""
+        frame = self.distribution.assign(kind=self.kind, is_observed=False)
+        obs = pd.DataFrame(
+            {
+                "label": ["observed"],
+                "value": [self.observed],
+                "estimate": [self.observed_estimate],
+                "std_error": [self.observed_std_error],
+                "kind": [self.kind],
+                "is_observed": [True],
+            }
+        )
+        cols = ["kind", "label", "value", "estimate", "std_error", "is_observed"]
+        return pd.concat([frame[cols], obs[cols]], ignore_index=True)
+
+
+def _rank_pvalue(observed: float, values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    tol = 1e-9 * max(1.0, abs(observed))
+    return float((1 + np.count_nonzero(np.abs(values) >= abs(observed) - tol)) / (1 + values.size))
+
+
+def _stat_eval(chunk, fn, assignments: np.ndarray, statistic: str) -> np.ndarray:
+    rows = []
+    for b in range(chunk.start, chunk.stop):
+        rows.append(_to_value(fn(assignments[b]), statistic))
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def placebo_in_space(
+    data: pd.DataFrame,
+    stat: Callable[[pd.DataFrame], Any],
+    *,
+    unit: str,
+    cohort: str,
+    time: str | None = None,
+    treatment: str | None = None,
+    statistic: Literal["t", "estimate"] = "estimate",
+    n_draws: int = 999,
+    exact: bool | None = None,
+    seed: int | None = 20210514,
+    executor: Executor | str | dict | None = None,
+) -> PlaceboResult:
+    """Placebo-in-space test: give the actual adoption years to never-treated units instead.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The panel.
+    stat : callable
+        ``stat(data)`` -> float, ``(estimate, std_error)`` or a result object (see
+        :func:`~evalkit.inference.randomization.randomization_inference`).
+    unit, cohort : str
+        Unit identifier and first-treated period (0 = never treated).
+    time, treatment : str, optional
+        When both given, ``treatment`` is rebuilt from the fake cohorts.
+    statistic : {"estimate", "t"}
+        Compare estimates (the classic placebo, default) or t statistics.
+    n_draws : int
+        Random fake treated sets when not exact.
+    exact : bool, optional
+        Enumerate every fake treated set (default when there are at most
+        :data:`~evalkit.inference.randomization.MAX_EXACT`).
+    seed : int or None
+        Seed.
+    executor : Executor, str, dict or None
+        Where the placebo statistics are computed.
+    """
+    statistic = check_option("statistic", statistic, ("t", "estimate"))
+    check_columns(data, {"unit": unit, "cohort": cohort, "time": time, "treatment": treatment})
+    obs_val, obs_est, obs_se = _to_value(stat(data), statistic)
+    by_unit = data.groupby(unit)[cohort].first()
+    treated_cohorts = by_unit[by_unit != 0].to_numpy()
+    n1 = treated_cohorts.size
+    controls = data[data[cohort] == 0]
+    n0 = controls[unit].nunique()
+    if n1 == 0:
+        raise InferenceError("placebo_in_space: no treated units in the data.")
+    if n0 <= n1:
+        raise InferenceError(
+            f"placebo_in_space needs more never-treated units ({n0}) than treated ones ({n1})."
+        )
+    fn = PanelReassigner(controls, stat, unit, cohort, time, treatment)
+    values = np.concatenate([treated_cohorts, np.zeros(n0 - n1, dtype=treated_cohorts.dtype)])
+    n_distinct = count_arrangements(values)
+    if exact is None:
+        exact = n_distinct <= MAX_EXACT
+    if exact:
+        table = enumerate_arrangements(values)
+    else:
+        rng = np.random.default_rng(seed)
+        table = np.array([values[rng.permutation(n0)] for _ in range(int(n_draws))])
+    ex = get_executor(executor)
+    parts = ex.map(_stat_eval, len(table), seed=seed, args=(fn, table, statistic),
+                   chunk_size=min(ex.chunk_size, 250), desc="placebo in space")
+    vals = np.vstack(parts)
+    labels = [
+        ",".join(str(u) for u in fn.units[np.flatnonzero(row != 0)]) for row in table
+    ]
+    dist = pd.DataFrame({"label": labels, "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]})
+    p = _rank_pvalue(obs_val, dist["value"].to_numpy())
+    desc = (
+        f"placebo in space ({len(table)} {'(all) ' if exact else ''}fake treated sets of {n1} "
+        f"among {n0} never-treated units, {statistic})"
+    )
+    return PlaceboResult("space", obs_val, obs_est, obs_se, p, dist, statistic, bool(exact), desc)
+
+
+def placebo_in_time(
+    data: pd.DataFrame,
+    stat: Callable[[pd.DataFrame], Any],
+    *,
+    unit: str,
+    time: str,
+    cohort: str,
+    treatment: str | None = None,
+    fake_years: Sequence[Any] | None = None,
+    statistic: Literal["t", "estimate"] = "estimate",
+    executor: Executor | str | dict | None = None,
+) -> PlaceboResult:
+    """Placebo-in-time test: fake adoption years within the pre-treatment period.
+
+    The sample is restricted to periods before the first actual adoption; for each fake year
+    ``f`` every treated unit gets cohort ``f`` and the statistic is recomputed.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The panel.
+    stat : callable
+        As in :func:`placebo_in_space`.
+    unit, time, cohort : str
+        Column names (cohort 0 = never treated).
+    treatment : str, optional
+        Rebuilt as ``(time >= fake cohort)`` for treated units when given.
+    fake_years : sequence, optional
+        Fake adoption years; default every pre-period year except the first (so each placebo has
+        at least one earlier period).
+    statistic : {"estimate", "t"}
+        What is compared.
+    executor : Executor, str, dict or None
+        Where the placebo statistics are computed.
+    """
+    statistic = check_option("statistic", statistic, ("t", "estimate"))
+    check_columns(data, {"unit": unit, "time": time, "cohort": cohort, "treatment": treatment})
+    coh = data[cohort].to_numpy()
+    if not (coh > 0).any():
+        raise InferenceError("placebo_in_time: no treated units in the data.")
+    first = coh[coh > 0].min()
+    pre = data[data[time] < first]
+    years = np.sort(pre[time].unique())
+    if fake_years is None:
+        fake_years = list(years[1:])
+    fake_years = [y for y in fake_years]
+    bad = [y for y in fake_years if y not in set(years[1:])]
+    if bad or not fake_years:
+        raise InferenceError(
+            f"fake_years must lie in the pre-period after its first year ({list(years[1:])}); got "
+            f"{bad or 'none'}."
+        )
+    obs_val, obs_est, obs_se = _to_value(stat(data), statistic)
+    fn = PanelReassigner(pre, stat, unit, cohort, time, treatment)
+    table = np.array([np.where(fn.base != 0, f, 0) for f in fake_years])
+    ex = get_executor(executor)
+    parts = ex.map(_stat_eval, len(table), seed=0, args=(fn, table, statistic), chunk_size=1,
+                   desc="placebo in time")
+    vals = np.vstack(parts)
+    dist = pd.DataFrame(
+        {"label": [str(f) for f in fake_years], "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]}
+    )
+    p = _rank_pvalue(obs_val, dist["value"].to_numpy())
+    desc = f"placebo in time ({len(fake_years)} fake adoption years before {first}, {statistic})"
+    return PlaceboResult("time", obs_val, obs_est, obs_se, p, dist, statistic, True, desc)
+

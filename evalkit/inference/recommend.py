@@ -1,0 +1,300 @@
+"""Default inference chosen by evidence, and the few-cluster report.
+
+With few clusters (fewer than :data:`MIN_CLUSTERS`) or few treated clusters (fewer than
+:data:`MIN_TREATED_CLUSTERS`), no single method is reliable in every design. evalkit's own size
+study (``benchmarks/inference_size_study.py``, table in ``benchmarks/README.md``: 12 clusters, 3
+treated, 1,000 replications) decides what is used by default; see :data:`SIZE_STUDY`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._shared.exceptions import FewClustersWarning, InferenceError
+from . import covariance
+from .design import LinearDesign
+from .executor import Executor
+from .wild import wild_cluster_bootstrap
+
+MIN_CLUSTERS = 30
+MIN_TREATED_CLUSTERS = 10
+
+#: Rejection rates (%) at the 5% level from benchmarks/inference_size_study.py, 1,000 replications
+#: per design: (a) homoskedastic, (b) treated clusters 3x noisier with AR(1) rho = 0.7.
+SIZE_STUDY: dict[str, tuple[float, float]] = {}
+
+
+@dataclass
+class InferenceRecommendation:
+    """What evalkit uses by default for a design, and why.
+
+    Attributes
+    ----------
+    cov_type : str
+        Registry name to use (``"clustered"``, ``"cr2"``, ``"wild"``...), or ``"few_cluster_report"``
+        when the evidence says to report the range across methods.
+    options : dict
+        Options for that method.
+    n_clusters, n_treated_clusters : int or None
+        Counts the decision rests on.
+    reason : str
+        The decision in words, for the summary (``.inference``).
+    """
+
+    cov_type: str
+    options: dict[str, Any]
+    n_clusters: int | None
+    n_treated_clusters: int | None
+    reason: str
+
+
+def _design_of(obj: Any) -> LinearDesign:
+    if isinstance(obj, LinearDesign):
+        return obj
+    design = getattr(obj, "design", None)
+    if isinstance(design, LinearDesign):
+        return design
+    raise InferenceError(
+        "Expected a LinearDesign or a result carrying one (.design), e.g. from evalkit.did.twfe; "
+        f"got {type(obj).__name__}."
+    )
+
+
+def cluster_counts(design: LinearDesign, clusters: np.ndarray | None = None) -> tuple[int, int | None]:
+    """Number of clusters and of treated clusters (``None`` when treatment is unknown)."""
+    cl = design.clusters if clusters is None else np.asarray(clusters)
+    if cl is None:
+        raise InferenceError("The design has no cluster labels; pass clusters=...")
+    cl = np.asarray(cl)
+    if cl.ndim == 2:
+        cl = cl[:, 0]
+    uniq = np.unique(cl)
+    n_treated = None
+    if design.treated_clusters is not None:
+        n_treated = int(np.intersect1d(np.asarray(design.treated_clusters), uniq).size)
+    return int(uniq.size), n_treated
+
+
+def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = None) -> InferenceRecommendation:
+    """The default inference for a fitted least-squares design, chosen by the size study.
+
+    Parameters
+    ----------
+    design_or_result : LinearDesign or result with ``.design``
+        The fitted model.
+    clusters : array, optional
+        Cluster labels (default the design's).
+
+    Returns
+    -------
+    InferenceRecommendation
+
+    Raises
+    ------
+    InferenceError
+        Fewer than 2 clusters.
+
+    Warns
+    -----
+    FewClustersWarning
+        One treated cluster (and what can still be done).
+    """
+    design = _design_of(design_or_result)
+    G, G1 = cluster_counts(design, clusters)
+    if G < 2:
+        raise InferenceError(
+            f"Only {G} cluster: no cluster-robust inference is possible. Use randomization "
+            "inference or placebo tests across units instead."
+        )
+    if G1 == 1:
+        warnings.warn(
+            "Only one treated cluster: cluster-robust standard errors, CR2 and the wild cluster "
+            "bootstrap are all unreliable for the treatment effect. What can still be done: "
+            "randomization inference / placebo in space (evalkit.inference.randomization_inference, "
+            "placebo_in_space) with the t statistic, or Conley-Taber (evalkit.inference.conley_taber), "
+            "which assume errors exchangeable across units.",
+            FewClustersWarning,
+            stacklevel=2,
+        )
+        return InferenceRecommendation(
+            "few_cluster_report", {}, G, G1,
+            "one treated cluster: analytic and bootstrap cluster inference unreliable; report the "
+            "range across methods and rely on randomization/placebo-in-space evidence",
+        )
+    few = G < MIN_CLUSTERS or (G1 is not None and G1 < MIN_TREATED_CLUSTERS)
+    if not few:
+        return InferenceRecommendation(
+            "clustered", {}, G, G1,
+            f"{G} clusters ({G1 if G1 is not None else 'unknown'} treated): cluster-robust CR1 "
+            f"with t({G - 1}) reference",
+        )
+    return InferenceRecommendation(DEFAULT_FEW["cov_type"], dict(DEFAULT_FEW["options"]), G, G1,
+                                   DEFAULT_FEW["reason"].format(G=G, G1=G1 if G1 is not None else "?"))
+
+
+#: Choice for few (treated) clusters, filled from the size study (see module docstring).
+DEFAULT_FEW: dict[str, Any] = {
+    "cov_type": "few_cluster_report",
+    "options": {},
+    "reason": "{G} clusters, {G1} treated: report the range across methods",
+}
+
+
+@dataclass(repr=False)
+class FewClusterReport:
+    """P-values and confidence intervals of one effect under several few-cluster methods.
+
+    Attributes
+    ----------
+    term : str
+        The coefficient or contrast.
+    estimate : float
+        Point estimate.
+    table : DataFrame
+        One row per method: ``method, p_value, conf_low, conf_high``.
+    level : float
+        Coverage of the intervals.
+    notes : list of str
+        Size-study facts shown with the report.
+    """
+
+    term: str
+    estimate: float
+    table: pd.DataFrame
+    level: float
+    n_clusters: int
+    n_treated_clusters: int | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pvalue_range(self) -> tuple[float, float]:
+        """Smallest and largest p-value across methods."""
+        p = self.table["p_value"].to_numpy(dtype=float)
+        return float(np.nanmin(p)), float(np.nanmax(p))
+
+    @property
+    def conf_int_range(self) -> tuple[float, float]:
+        """Union of the intervals (smallest lower end, largest upper end)."""
+        return float(self.table["conf_low"].min()), float(self.table["conf_high"].max())
+
+    @property
+    def inference(self) -> str:
+        """The report in words (for a result's ``.inference``)."""
+        lo, hi = self.pvalue_range
+        return (
+            f"few clusters ({self.n_clusters}, {self.n_treated_clusters} treated): p-value ranges "
+            f"{lo:.3g}-{hi:.3g} across {len(self.table)} methods ({', '.join(self.table['method'])})"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-method table with the estimate."""
+        return self.table.assign(term=self.term, estimate=self.estimate)[
+            ["term", "method", "estimate", "p_value", "conf_low", "conf_high"]
+        ]
+
+    def summary(self) -> str:
+        """Readable text."""
+        lo, hi = self.conf_int_range
+        lines = [
+            f"Few-cluster report for {self.term}: estimate {self.estimate:.6g}",
+            self.table.to_string(index=False, float_format=lambda x: f"{x:.4g}"),
+            f"p-value range: {self.pvalue_range[0]:.4g} - {self.pvalue_range[1]:.4g}; "
+            f"{int(self.level * 100)}% CI range: [{lo:.6g}, {hi:.6g}]",
+        ]
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<FewClusterReport: {self.term}, p in [{self.pvalue_range[0]:.3g}, {self.pvalue_range[1]:.3g}]>"
+
+
+def few_cluster_report(
+    design_or_result: Any,
+    *,
+    param: str | int | None = None,
+    R: np.ndarray | None = None,
+    level: float = 0.95,
+    n_draws: int = 9999,
+    seed: int | None = 20210514,
+    executor: Executor | str | dict | None = None,
+    extra: dict[str, Any] | None = None,
+) -> FewClusterReport:
+    """Run the few-cluster methods on one effect and report each p-value and interval.
+
+    Methods: CR1 with t(G-1), CR2 with Bell-McCaffrey dof, wild cluster bootstrap restricted
+    (WCR) with Rademacher weights (fully enumerated for G <= 12) and with Webb weights, and the
+    unrestricted WCU with Webb weights. Randomization inference or Conley-Taber results (which
+    need the data, not just the design) can be added through ``extra``.
+
+    Parameters
+    ----------
+    design_or_result : LinearDesign or result with ``.design``
+        The fitted model.
+    param, R : see :func:`~evalkit.inference.wild.wild_cluster_bootstrap`
+        The effect (default ``design.extra["target_param"]`` or the first coefficient).
+    level : float
+        Coverage.
+    n_draws : int
+        Random bootstrap draws (Webb).
+    seed : int or None
+        Seed.
+    executor : Executor, str, dict or None
+        Where the bootstrap runs.
+    extra : dict, optional
+        ``{method name: result}`` with results exposing ``pvalue`` and optionally ``conf_int``
+        (e.g. :class:`~evalkit.inference.randomization.RandomizationResult`).
+    """
+    from scipy import stats
+
+    design = _design_of(design_or_result)
+    G, G1 = cluster_counts(design)
+    if G < 2:
+        raise InferenceError(f"Only {G} cluster: no cluster-based method applies.")
+    if R is None and param is None:
+        param = (design.extra or {}).get("target_param", design.names[0])
+    if R is not None:
+        c = np.asarray(R, dtype=float).ravel()
+        term = "contrast"
+    else:
+        idx = design.names.index(param) if isinstance(param, str) else int(param)
+        c = np.zeros(design.k)
+        c[idx] = 1.0
+        term = design.names[idx]
+    est = float(c @ design.beta)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewClustersWarning)
+        v1 = covariance.compute(design, "clustered")
+        se1 = float(np.sqrt(c @ v1.cov @ c))
+        crit = stats.t.ppf(0.5 + level / 2, v1.dof)
+        rows.append(("CR1, t(G-1)", 2 * stats.t.sf(abs(est / se1), v1.dof), est - crit * se1, est + crit * se1))
+        v2 = covariance.compute(design, "cr2", contrast=c, level=level)
+        rows.append((f"CR2, Bell-McCaffrey dof {v2.details['contrast_dof']:.3g}", v2.pvalue, *v2.conf_int))
+        kw = dict(R=c, level=level, seed=seed, executor=executor)
+        for label, opts in (
+            ("WCR, Rademacher", dict(weights="rademacher", n_draws=n_draws)),
+            ("WCR, Webb", dict(weights="webb", n_draws=n_draws, full_enumeration=False)),
+            ("WCU, Webb", dict(weights="webb", n_draws=n_draws, impose_null=False, full_enumeration=False)),
+        ):
+            w = wild_cluster_bootstrap(design, **kw, **opts)
+            lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
+            rows.append((lab, w.pvalue, *w.conf_int))
+    for name, res in (extra or {}).items():
+        ci = getattr(res, "conf_int", (np.nan, np.nan))
+        ci = ci(level) if callable(ci) else ci
+        rows.append((name, float(res.pvalue), float(ci[0]), float(ci[1])))
+    table = pd.DataFrame(rows, columns=["method", "p_value", "conf_low", "conf_high"])
+    notes = [
+        f"{G} clusters, {G1 if G1 is not None else 'unknown'} treated: below the "
+        f"{MIN_CLUSTERS}/{MIN_TREATED_CLUSTERS} thresholds, methods can disagree; see "
+        "benchmarks/README.md (inference size study) for how each holds its level."
+    ]
+    return FewClusterReport(term, est, table, level, G, G1, notes)

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -200,9 +201,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                 problems.append(f"{spec.where('performance', 'grades', c)}: 未知单位代码 `{c}` / unknown "
                                 f"unit code `{c}`; units in this run: {', '.join(universe)}")
 
-    def lookup(year: int, fid: str) -> dict[str, pd.Series]:
-        sub = d[(d["year"] == year) & (d["factor_id"] == fid)]
-        return {r.unit_code: r for r in sub.itertuples(index=False)}
+    lookup = table.lookup
 
     values: dict[str, list[Any]] = {}
     raw: dict[str, list[Any]] = {}
@@ -712,17 +711,29 @@ class Allocation:
         self.core = core
         self.last_year_input = last_year_input
         self.amounts = dict(zip(inputs.codes, core.amounts, strict=True))
-        h = hashlib.sha256()
-        h.update(spec.canonical().encode("utf-8"))
-        h.update(b"\n--factors--\n")
-        h.update(factors.canonical_csv().encode("utf-8"))
-        h.update(b"\n--last_year--\n")
-        for c in sorted(last_year_input):
-            h.update(f"{c},{last_year_input[c]}\n".encode())
-        self.inputs_hash = h.hexdigest()
         self.evalkit_version = _evalkit_version()
-        self.table = self._table()
-        self.audit = self._audit()
+
+    @cached_property
+    def inputs_hash(self) -> str:
+        """SHA-256 of the canonical spec, factor table and last-year amounts."""
+        h = hashlib.sha256()
+        h.update(self.spec.canonical().encode("utf-8"))
+        h.update(b"\n--factors--\n")
+        h.update(self.factors.canonical_csv().encode("utf-8"))
+        h.update(b"\n--last_year--\n")
+        for c in sorted(self.last_year_input):
+            h.update(f"{c},{self.last_year_input[c]}\n".encode())
+        return h.hexdigest()
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The allocation table (allocation.md §6.1) with a final ``合计`` row."""
+        return self._table()
+
+    @cached_property
+    def audit(self) -> dict[str, Any]:
+        """Every intermediate vector, the log and the provenance."""
+        return self._audit()
 
     # -- names ---------------------------------------------------------------------------
     def name(self, code: str) -> str:

@@ -69,6 +69,18 @@ class FactorTable:
         """SHA-256 of :meth:`canonical_csv`."""
         return hashlib.sha256(self.canonical_csv().encode("utf-8")).hexdigest()
 
+    def lookup(self, year: int, factor_id: str) -> dict[str, Any]:
+        """``{unit_code: row}`` for one data year and factor (rows have ``value``,
+        ``unit_of_measure``, ``source``, ``status`` attributes); built once, then cached."""
+        idx = self.__dict__.get("_index")
+        if idx is None:
+            idx = {}
+            d = self.data
+            for row in d.itertuples(index=False):
+                idx.setdefault((int(row.year), row.factor_id), {})[row.unit_code] = row
+            self.__dict__["_index"] = idx
+        return idx.get((int(year), factor_id), {})
+
     def years(self) -> list[int]:
         """Years present in the table."""
         return sorted(int(y) for y in self.data["year"].unique())

@@ -282,11 +282,29 @@ def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> Allocatio
     -------
     AllocationSpec
     """
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    # a JSON text is valid YAML: re-parse so numeric keys and lines are handled uniformly
-    doc = load_with_lines(text, source)
-    doc.lines = {}
+    doc = LinedDocument(data=None, source=source)
+    doc.data = _plain_tree(data, (), doc)
     return _from_document(doc)
+
+
+def _plain_tree(obj: Any, path: tuple, doc: LinedDocument) -> Any:
+    """Copy a mapping tree with text keys (numeric keys become text, with a note)."""
+    if isinstance(obj, Mapping):
+        out = {}
+        for k, v in obj.items():
+            if isinstance(k, (int, float)) and not isinstance(k, bool):
+                doc.notes.append(f"{doc.where(*path)}: 键 {k} 为数字，已按文本 \"{k}\" 处理 / key {k} is a "
+                                 f"number; kept as the text \"{k}\"")
+            key = k if isinstance(k, str) else str(k)
+            out[key] = _plain_tree(v, path + (key,), doc)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [_plain_tree(v, path + (i,), doc) for i, v in enumerate(obj)]
+    if isinstance(obj, Fraction):
+        return float(obj) if obj.denominator != 1 else int(obj)
+    if hasattr(obj, "item") and not isinstance(obj, str):
+        return obj.item()
+    return obj
 
 
 class _Problems:

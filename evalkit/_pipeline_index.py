@@ -1,0 +1,217 @@
+"""The ``index.html`` page of an evidence pack (self-contained, no script, UTF-8)."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+TEXT = {
+    "zh": {
+        "title": "潍坊市制造业高质量发展试验区 评估证据包",
+        "synthetic": "合成演示数据:本证据包中的所有数字均来自模拟数据,不是真实统计,不得用于验收结论。",
+        "year": "评估年份",
+        "data": "数据目录",
+        "version": "evalkit 版本",
+        "commit": "代码版本 (git)",
+        "generated": "生成时间 (UTC)",
+        "runtime": "总运行时间",
+        "col_nb": "笔记本",
+        "col_status": "状态",
+        "col_time": "运行时间",
+        "col_headlines": "主要结果",
+        "col_links": "页面",
+        "report": "报告",
+        "code": "含代码",
+        "ipynb": "ipynb",
+        "ok": "完成",
+        "failed": "失败",
+        "skipped": "已跳过",
+        "not run": "未运行",
+        "none": "—",
+        "verify": "核验:evalkit verify <本目录> 会对照 manifest.json 检查每个文件的 SHA-256。",
+        "uncommitted": "(有未提交的修改)",
+    },
+    "en": {
+        "title": "Weifang Manufacturing High-Quality Development Pilot Zone — evidence pack",
+        "synthetic": "SYNTHETIC DEMO DATA: every number in this pack comes from simulated data, "
+        "not real statistics; do not use it for the acceptance decision.",
+        "year": "Evaluation year",
+        "data": "Data folder",
+        "version": "evalkit version",
+        "commit": "Code version (git)",
+        "generated": "Generated (UTC)",
+        "runtime": "Total run time",
+        "col_nb": "Notebook",
+        "col_status": "Status",
+        "col_time": "Run time",
+        "col_headlines": "Headline figures",
+        "col_links": "Pages",
+        "report": "report",
+        "code": "with code",
+        "ipynb": "ipynb",
+        "ok": "ok",
+        "failed": "failed",
+        "skipped": "skipped",
+        "not run": "not run",
+        "none": "—",
+        "verify": "Check: `evalkit verify <this folder>` compares every file with the SHA-256 "
+        "recorded in manifest.json.",
+        "uncommitted": "(uncommitted changes)",
+    },
+}
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei","PingFang SC",
+"Helvetica Neue",Arial,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#1a1a1a}
+h1{font-size:1.5em;margin-bottom:.3em}
+.synthetic{background:#fff3cd;border:2px solid #d39e00;color:#6b4e00;padding:.8em 1em;
+font-weight:bold;margin:1em 0;border-radius:4px}
+dl.meta{display:grid;grid-template-columns:max-content auto;gap:.2em 1em;font-size:.9em}
+dl.meta dt{color:#555}dl.meta dd{margin:0;font-family:monospace}
+table{border-collapse:collapse;width:100%;margin-top:1em;font-size:.92em}
+th,td{border-bottom:1px solid #ddd;padding:.45em .6em;text-align:left;vertical-align:top}
+th{background:#f3f5f7}
+.status{font-weight:bold;padding:.1em .5em;border-radius:3px;white-space:nowrap}
+.s-ok{background:#d4edda;color:#155724}.s-failed{background:#f8d7da;color:#721c24}
+.s-skipped{background:#e2e3e5;color:#383d41}.s-not-run{background:#e2e3e5;color:#383d41}
+.reason{color:#555;font-size:.9em}.nbname{color:#777;font-family:monospace;font-size:.85em}
+ul.hl{margin:0;padding-left:1.1em}td.num{text-align:right;white-space:nowrap}
+footer{margin-top:2em;color:#666;font-size:.85em}
+"""
+
+
+def _fmt(x: Any) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return f"{x:.3g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return str(x)
+
+
+def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
+    """Format a notebook's saved headlines as short lines ``evaluation: estimate [lo, hi], p``.
+
+    Parameters
+    ----------
+    payload : dict or None
+        What :func:`evalkit.report.save_headlines` wrote for the notebook.
+    limit : int
+        At most this many lines.
+
+    Returns
+    -------
+    list of str
+        Plain-text lines (escaped later).
+    """
+    if not payload:
+        return []
+    lines = []
+    for rec in payload.get("headlines", [])[:limit]:
+        label = " · ".join(str(rec[k]) for k in ("evaluation", "estimator") if rec.get(k))
+        text = _fmt(rec.get("estimate"))
+        if rec.get("conf_low") is not None and rec.get("conf_high") is not None:
+            text += f" [{_fmt(rec['conf_low'])}, {_fmt(rec['conf_high'])}]"
+        if rec.get("p_value") is not None:
+            text += f", p = {_fmt(rec['p_value'])}"
+        if not text.strip() and rec.get("note"):
+            text = str(rec["note"])
+        lines.append(f"{label}: {text}" if label else text)
+    return lines
+
+
+def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
+    from .report.headlines import load_headlines
+
+    return load_headlines(pack)
+
+
+def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
+    """Write ``index.html`` of a pack.
+
+    Parameters
+    ----------
+    pack : Path
+        The pack folder being built (holds the HTML pages and ``results/``).
+    runs : list of NotebookRun
+        Outcome of every notebook.
+    meta : dict
+        ``year, language, data_dir, synthetic, evalkit_version, git, finished_at, seconds``.
+
+    Returns
+    -------
+    Path
+        The page written.
+    """
+    lang = meta["language"] if meta["language"] in TEXT else "en"
+    tx = TEXT[lang]
+    esc = html.escape
+    headlines = _load_headlines(pack)
+    git = meta.get("git")
+    commit = tx["none"]
+    if git:
+        commit = git["commit"][:12] + (f" {tx['uncommitted']}" if git.get("dirty") else "")
+    rows = []
+    for run in runs:
+        payload = headlines.get(run.name)
+        title = (payload or {}).get("title") or run.title or run.name
+        status_cls = "s-" + run.status.replace(" ", "-")
+        status = f'<span class="status {status_cls}">{esc(tx.get(run.status, run.status))}</span>'
+        if run.reason and run.status != "ok":
+            status += f'<div class="reason">{esc(run.reason)}</div>'
+        hl = headline_lines(payload)
+        hl_html = (
+            '<ul class="hl">' + "".join(f"<li>{esc(h)}</li>" for h in hl) + "</ul>"
+            if hl
+            else tx["none"]
+        )
+        links = []
+        for suffix, label in ((".html", "report"), (".code.html", "code")):
+            if (pack / f"{run.name}{suffix}").exists():
+                links.append(f'<a href="{esc(run.name + suffix)}">{esc(tx[label])}</a>')
+        if (pack / "notebooks" / f"{run.name}.ipynb").exists():
+            links.append(f'<a href="notebooks/{esc(run.name)}.ipynb">{tx["ipynb"]}</a>')
+        rows.append(
+            "<tr>"
+            f'<td>{esc(str(title))}<div class="nbname">{esc(run.name)}</div></td>'
+            f"<td>{status}</td>"
+            f'<td class="num">{run.seconds:.1f} s</td>'
+            f"<td>{hl_html}</td>"
+            f"<td>{' · '.join(links) or tx['none']}</td>"
+            "</tr>"
+        )
+    banner = f'<div class="synthetic" role="alert">{esc(tx["synthetic"])}</div>'
+    page = f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(tx["title"])} {meta["year"]}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<h1>{esc(tx["title"])} · {meta["year"]}</h1>
+{banner if meta.get("synthetic") else ""}
+<dl class="meta">
+<dt>{tx["year"]}</dt><dd>{meta["year"]}</dd>
+<dt>{tx["data"]}</dt><dd>{esc(str(meta["data_dir"]))}</dd>
+<dt>{tx["version"]}</dt><dd>{esc(str(meta.get("evalkit_version")))}</dd>
+<dt>{tx["commit"]}</dt><dd>{esc(commit)}</dd>
+<dt>{tx["generated"]}</dt><dd>{esc(str(meta.get("finished_at")))}</dd>
+<dt>{tx["runtime"]}</dt><dd>{meta.get("seconds", 0):.1f} s</dd>
+</dl>
+<table>
+<thead><tr><th>{tx["col_nb"]}</th><th>{tx["col_status"]}</th><th>{tx["col_time"]}</th>
+<th>{tx["col_headlines"]}</th><th>{tx["col_links"]}</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+</tbody>
+</table>
+<footer>{esc(tx["verify"])}</footer>
+</body>
+</html>
+"""
+    path = pack / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -34,6 +34,30 @@ def _names(values, limit: int = 20) -> str:
     return ", ".join(vals[:limit]) + more
 
 
+def _time_index(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct periods and each row's period index (O(n) for integer-valued periods)."""
+    lo, hi = float(t.min()), float(t.max())
+    if hi - lo < 100_000 and np.all(t == np.round(t)):
+        off = (t - lo).astype(np.int64)
+        present = np.bincount(off, minlength=int(hi - lo) + 1) > 0
+        lut = np.cumsum(present) - 1
+        return np.nonzero(present)[0] + lo, lut[off]
+    times = np.sort(pd.unique(t))
+    return times, np.searchsorted(times, t)
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and labels of a unit column (direct offsets for compact integer ids)."""
+    if pd.api.types.is_integer_dtype(col.dtype) and len(col):
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 4 * len(v) + 1000:
+            used, codes = _compact(v - lo, hi - lo + 1)
+            return codes, used + lo
+    codes, labels = pd.factorize(col, sort=False)
+    return codes, np.asarray(labels)
+
+
 def _compact(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes present (sorted) and the codes renumbered 0..k-1 (no sort of the long array)."""
     present = np.zeros(n_codes, dtype=bool)
@@ -139,7 +163,7 @@ def prepare(
     y_raw = data[outcome].to_numpy(dtype=float)
     x_raw = data[covariates].to_numpy(dtype=float) if covariates else np.empty((len(data), 0))
 
-    times = np.sort(pd.unique(t_raw))
+    times, t_idx = _time_index(t_raw)
     if len(times) < 2:
         raise PanelDataError(
             [f"column {time!r} has a single period ({_names(times)}); at least two are needed"],
@@ -156,7 +180,7 @@ def prepare(
         g_vals[late] = 0
 
     if panel:
-        u_codes, u_labels = pd.factorize(data[unit], sort=False)
+        u_codes, u_labels = _factorize(data[unit])
     else:
         u_codes, u_labels = np.arange(len(data)), np.asarray(data.index)
     n_units_all = len(u_labels)
@@ -164,7 +188,7 @@ def prepare(
     long_layout = (not panel) or allow_unbalanced
     # unit-level attributes must be constant within a unit (panels)
     if panel:
-        key = u_codes.astype(np.int64) * len(times) + np.searchsorted(times, t_raw)
+        key = u_codes.astype(np.int64) * len(times) + t_idx
         if np.bincount(key, minlength=n_units_all * len(times)).max() > 1:
             check_unique_panel(data, unit, time)  # raises, naming the duplicated pairs
         unit_attr = {}
@@ -221,6 +245,7 @@ def prepare(
         notes.append(f"{len(early_units)} unit(s) treated in the first period were excluded.")
         keep = ~drop_row
         g_vals, t_raw, y_raw, x_raw, wv = g_vals[keep], t_raw[keep], y_raw[keep], x_raw[keep], wv[keep]
+        t_idx = t_idx[keep]
         data_cluster = data[cluster].to_numpy()[keep] if cluster else None
         u_codes = u_codes[keep]
     else:
@@ -262,9 +287,10 @@ def prepare(
         g_vals, t_raw, y_raw, x_raw, wv, u_codes = (
             g_vals[keep], t_raw[keep], y_raw[keep], x_raw[keep], wv[keep], u_codes[keep],
         )
+        t_idx = t_idx[keep]  # the dropped periods are the last ones: indices stay valid
         if data_cluster is not None:
             data_cluster = data_cluster[keep]
-        times = np.unique(t_raw)
+        times = times[times < cutoff]
         groups = groups[groups < g_last]
         if len(groups) == 0 or len(times) < 2:
             raise NoControlUnitsError(
@@ -275,7 +301,6 @@ def prepare(
     used, u_codes = _compact(u_codes, n_units_all)
     labels = np.asarray(u_labels)[used]
     n = len(used)
-    t_idx = np.searchsorted(times, t_raw)
     k = x_raw.shape[1]
 
     if panel and not allow_unbalanced:
@@ -334,8 +359,6 @@ def prepare(
         notes=notes,
         n_obs=n_rows,
     )
-    ones = np.ones((n_rows, 1))
-    xfull = np.hstack([ones, x_raw])
     if out.layout == "balanced":
         T = len(times)
         Y = np.empty((n, T))
@@ -343,12 +366,12 @@ def prepare(
         out.Y = Y
         if k:
             X = np.empty((T, n, k + 1))
-            X[t_idx, u_codes] = xfull
+            X[t_idx, u_codes] = np.hstack([np.ones((n_rows, 1)), x_raw])
             out.X = X
     else:
         out.row_y = y_raw
         out.row_t = t_idx
         out.row_unit = u_codes if panel else np.arange(n_rows)
         out.row_w = wv
-        out.row_X = xfull
+        out.row_X = np.hstack([np.ones((n_rows, 1)), x_raw])
     return out

@@ -138,16 +138,23 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
             cur = np.array([c for c, _ in pairs])
             base = np.array([b for _, b in pairs])
             thr = times[np.maximum(cur, base)] + anticipation
-            dy = d.Y[:, cur] - d.Y[:, base]
-            a = w * tr
+            if control_group == "never_treated":
+                ctrl = G == 0
+            else:  # units ever usable as controls for some period of this cohort
+                ctrl = _control_mask(G, g, thr.min(), control_group)
+            rows = np.nonzero(tr | ctrl)[0]  # other units have zero influence in these cells
+            Ysub = d.Y[rows]
+            dy = Ysub[:, cur] - Ysub[:, base]
+            ws, Gs = w[rows], G[rows]
+            a = ws * tr[rows]
             st = a.sum()
             a *= n / st  # n w_i D_i / sum(w D)
             eta_t = (a @ dy) / n
             if control_group == "never_treated":
-                b = w * (G == 0)
+                b = ws * ctrl[rows]
                 sc = np.full(m, b.sum())
             else:
-                b = w[:, None] * _control_mask(G[:, None], g, thr[None, :], control_group)
+                b = ws[:, None] * _control_mask(Gs[:, None], g, thr[None, :], control_group)
                 sc = b.sum(axis=0)
             if np.any(sc == 0):
                 bad = times[cur[sc == 0]]
@@ -156,23 +163,23 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
                 )
             if method != "reg" and np.any(st / (st + sc) >= 0.995):
                 raise SingularDesignError(_what(g, times[cur[0]], covariates, method)[0])
-            out = basis[:, j : j + m]
             if b.ndim == 1:
                 b *= n / sc[0]
                 eta_c = (b @ dy) / n
-                np.multiply(dy, (a - b)[:, None], out=out)
+                out = dy * (a - b)[:, None]
                 out -= np.multiply.outer(a, eta_t)
                 out += np.multiply.outer(b, eta_c)
             else:
                 b *= n / sc
                 eta_c = np.einsum("ij,ij->j", b, dy) / n
-                np.multiply(dy, a[:, None] - b, out=out)
+                out = dy * (a[:, None] - b)
                 out -= np.multiply.outer(a, eta_t)
                 out += b * eta_c
-            att = eta_t - eta_c
             same = cur == base
-            att[same] = 0.0
             out[:, same] = 0.0
+            basis[rows, j : j + m] = out
+            att = eta_t - eta_c
+            att[same] = 0.0
             cell_g += [g] * m
             cell_t += list(times[cur])
             atts += list(att)

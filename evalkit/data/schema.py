@@ -304,3 +304,34 @@ def unit_factor(col: Column, unit: str) -> float | None:
     table = UNIT_FACTORS.get(col.unit, {})
     key = normalize_header(unit).replace("_", "")
     return table.get(key)
+
+
+def dictionary_markdown() -> str:
+    """The data dictionary table (Markdown) generated from :data:`SCHEMA` and :data:`DERIVED`.
+
+    ``data_raw/README.md`` embeds this text between ``<!-- BEGIN SCHEMA -->`` and
+    ``<!-- END SCHEMA -->``; a test checks that they agree.
+
+    Returns
+    -------
+    str
+    """
+    lines = ["| column | 中文 | unit | role | required | rules | accepted headers (besides the canonical name) | meaning |",
+             "|---|---|---|---|---|---|---|---|"]
+    for c in SCHEMA:
+        rules = [r for r, on in (("absorbing", c.absorbing), ("≥ 0", c.nonnegative and not c.positive),
+                                 ("> 0", c.positive), ("unit converted", c.convertible)) if on]
+        if c.dtype == "str":
+            rules.insert(0, "text")
+        elif c.dtype == "flag":
+            rules.insert(0, "0/1")
+        elif c.dtype == "int":
+            rules.insert(0, "whole number")
+        heads = ", ".join(f"`{a}`" for a in c.aliases)
+        lines.append(f"| `{c.name}` | {c.label_zh} | {c.unit or '—'} | {c.role} | "
+                     f"{'yes' if c.required else 'no'} | {'; '.join(rules)} | {heads} | {c.meaning} |")
+    lines += ["", "Derived by `load_panel` (never read from files):", "",
+              "| column | 中文 | definition |", "|---|---|---|"]
+    for name, definition, zh, _en in DERIVED:
+        lines.append(f"| `{name}` | {zh} | {definition} |")
+    return "\n".join(lines) + "\n"

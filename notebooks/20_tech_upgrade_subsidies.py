@@ -62,14 +62,14 @@ if synthetic and truth_file.exists():
     truth = json.loads(truth_file.read_text(encoding="utf-8")).get("tech_subsidy")
 units = sample.groupby("unit_code")[["tech_subsidy_start", "tech_subsidy_dose"]].first()
 display(Markdown(
-    (f"**样本**：{'含' if include_weifang else '不含'}潍坊单位，{units.shape[0]} 个县级单位，"
+    f"**样本**：{'含' if include_weifang else '不含'}潍坊单位，{units.shape[0]} 个县级单位，"
      f"{sample['year'].min()}–{sample['year'].max()} 年；获补助 {(units.tech_subsidy_start > 0).sum()} 个，"
      f"从未获补助 {(units.tech_subsidy_start == 0).sum()} 个。"
      if zh else
      f"**Sample**: {'with' if include_weifang else 'without'} Weifang's units, {units.shape[0]} "
      f"county-level units, {sample['year'].min()}–{sample['year'].max()}; "
      f"{(units.tech_subsidy_start > 0).sum()} subsidised, {(units.tech_subsidy_start == 0).sum()} "
-     "never subsidised.")))
+     "never subsidised."))
 
 # %% [markdown]
 # ## 剂量效应曲线 · Dose-response curves
@@ -124,9 +124,9 @@ ax.set_title("二值化事件研究 ATT^o(e)" if zh else "Binarised event study 
 report.mark_synthetic(fig)
 plt.show()
 pt = res.pretrend
-display(Markdown((f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.2f}，p = {pt['p_value']:.3f}"
+display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.2f}，p = {pt['p_value']:.3f}"
                   if zh else
-                  f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}")))
+                  f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
 
 # %% [markdown]
 # ## 对照：带连续处理的 TWFE 及其权重 · Beside it: TWFE with the continuous treatment
@@ -139,17 +139,17 @@ ax.hist(res.twfe_weights["weight"], bins=40, color="C0")
 ax.axvline(0, color="k", lw=0.8)
 ax.set_xlabel("TWFE 权重" if zh else "TWFE weight")
 ax.set_ylabel("单位-年份数" if zh else "Unit-years")
-ax.set_title((f"负权重 {nw['n_negative']}/{nw['n_cells']}，合计 {nw['sum_negative']:.3f}" if zh else
-              f"Negative weights {nw['n_negative']}/{nw['n_cells']}, sum {nw['sum_negative']:.3f}"))
+ax.set_title(f"负权重 {nw['n_negative']}/{nw['n_cells']}，合计 {nw['sum_negative']:.3f}" if zh else
+              f"Negative weights {nw['n_negative']}/{nw['n_cells']}, sum {nw['sum_negative']:.3f}")
 report.mark_synthetic(fig)
 plt.show()
 tw = res.twfe
 display(Markdown(
-    (f"TWFE 系数（每 1‰ 强度）：{tw.estimate:.4f}（标准误 {tw.std_error:.4f}）；"
+    f"TWFE 系数（每 1‰ 强度）：{tw.estimate:.4f}（标准误 {tw.std_error:.4f}）；"
      f"CGBS 平均因果响应 ACRT^o：{res.acrt_overall.estimate:.4f}（标准误 {res.acrt_overall.std_error:.4f}）。"
      if zh else
      f"TWFE coefficient (per 1‰ of intensity): {tw.estimate:.4f} (s.e. {tw.std_error:.4f}); "
-     f"CGBS ACRT^o: {res.acrt_overall.estimate:.4f} (s.e. {res.acrt_overall.std_error:.4f}).")))
+     f"CGBS ACRT^o: {res.acrt_overall.estimate:.4f} (s.e. {res.acrt_overall.std_error:.4f})."))
 
 # %% [markdown]
 # ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)

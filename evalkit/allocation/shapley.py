@@ -1,10 +1,12 @@
 """Exact Shapley attribution (factor → unit) and the year-on-year change decomposition.
 
 Both evaluate a value function on all 2^P subsets of P players with the vectorised float model,
-then aggregate the Shapley sums **in exact integer arithmetic**: every float is a dyadic rational,
-the two endpoints ``v(all)`` and ``v(∅)`` are the exact rational amounts of the engine, and the
-Shapley weights ``|S|!(P-|S|-1)!/P!`` are rationals. Efficiency ``Σ_k φ_k = v(all) - v(∅)`` then
-holds exactly and is checked.
+then aggregate the Shapley sums **in exact rational arithmetic**: every float64 is a dyadic
+rational and the Shapley weights ``|S|!(P-|S|-1)!/P!`` are rationals, so efficiency
+``Σ_k φ_k = v(all) - v(∅)`` holds exactly (and is checked), and a player that changes nothing gets
+exactly 0. ``v(all)`` is the float model's amount, which agrees with the exact engine to ~1e-12
+万元; the change decomposition's rounding component is measured from that same value, so the
+components add up exactly to each unit's integer change.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from ._vector import VectorModel
-from .engine import Allocation, bounds, compute
+from .engine import Allocation, bounds
 
 MAX_PLAYERS = 14
 
@@ -39,16 +41,16 @@ def subset_masks(p: int) -> np.ndarray:
     return ((r[:, None] >> np.arange(p)[None, :]) & 1).astype(bool)
 
 
-def exact_shapley(values: np.ndarray, v_full: list[Fraction], v_empty: list[Fraction]
-                  ) -> list[list[Fraction]]:
+def exact_shapley(values: np.ndarray, v_full: list[Fraction] | None = None,
+                  v_empty: list[Fraction] | None = None) -> list[list[Fraction]]:
     """Shapley values from subset values, aggregated exactly.
 
     Parameters
     ----------
     values : ndarray (2^P, n)
         ``v(S)`` per subset (row = bitmask) and unit, float.
-    v_full, v_empty : list of Fraction (n,)
-        Exact ``v(all)`` and ``v(∅)``; they replace the first and last rows.
+    v_full, v_empty : list of Fraction (n,), optional
+        Exact ``v(all)`` and ``v(∅)`` replacing the last and first rows (default: the rows).
 
     Returns
     -------
@@ -69,8 +71,11 @@ def exact_shapley(values: np.ndarray, v_full: list[Fraction], v_empty: list[Frac
     phi: list[list[Fraction]] = [[Fraction(0)] * n for _ in range(p)]
     for i in range(n):
         ratios = [float(v).as_integer_ratio() for v in values[:, i]]
-        ratios[0] = (v_empty[i].numerator, v_empty[i].denominator)
-        ratios[full] = (v_full[i].numerator, v_full[i].denominator)
+        if v_empty is not None:
+            ratios[0] = (v_empty[i].numerator, v_empty[i].denominator)
+        if v_full is not None:
+            ratios[full] = (v_full[i].numerator, v_full[i].denominator)
+        lo_v, hi_v = Fraction(*ratios[0]), Fraction(*ratios[full])
         den = 1
         for _, b in ratios:
             den = den * b // math.gcd(den, b)
@@ -81,9 +86,9 @@ def exact_shapley(values: np.ndarray, v_full: list[Fraction], v_empty: list[Frac
             cw = np.array([coef[s] for s in sizes[without]], dtype=object)
             phi[k][i] = Fraction(int((diff * cw).sum()), pfact * den)
         total = sum((phi[k][i] for k in range(p)), Fraction(0))
-        if total != v_full[i] - v_empty[i]:  # pragma: no cover - exact arithmetic
+        if total != hi_v - lo_v:  # pragma: no cover - exact arithmetic
             raise EvalkitError(f"Shapley efficiency failed for column {i}: {total} != "
-                               f"{v_full[i] - v_empty[i]}")
+                               f"{hi_v - lo_v}")
     return phi
 
 
@@ -181,13 +186,13 @@ def shapley(alloc: Allocation, *, baseline: str = "equal", constrained: bool = T
     else:
         comp = _baseline_composite(alloc, baseline, population_factor)
         empty_comp = np.array([float(v) for v in comp])
-        v_empty = _exact_continuous(alloc, comp, constrained)
     s = model.shares(W, empty=empty_comp)
     vals, _ = model.continuous(s, constrained=constrained)
     if baseline == "last_year":
         vals[0] = [float(v) for v in v_empty]
-    v_full = alloc.core.continuous if constrained else _exact_continuous(alloc, None, False)
-    phi = exact_shapley(vals, v_full, v_empty)
+    v_empty = [Fraction(float(v)) for v in vals[0]]
+    v_full = [Fraction(float(v)) for v in vals[-1]]
+    phi = exact_shapley(vals)
     exact = {f.id: phi[k] for k, f in enumerate(spec.factors)}
     table = pd.DataFrame({"unit_code": alloc.codes,
                           "name_zh": [alloc.name(c) for c in alloc.codes],
@@ -197,16 +202,6 @@ def shapley(alloc: Allocation, *, baseline: str = "equal", constrained: bool = T
     table["continuous_wan"] = [float(v) for v in v_full]
     return ShapleyResult(table=table, exact=exact, baseline=baseline, constrained=constrained,
                          v_full=list(v_full), v_empty=list(v_empty))
-
-
-def _exact_continuous(alloc: Allocation, composite: list[Fraction] | None, constrained: bool
-                      ) -> list[Fraction]:
-    if constrained:
-        return compute(alloc.spec, alloc.inputs, composite=composite).continuous
-    core = compute(alloc.spec, alloc.inputs, composite=composite) if composite is not None \
-        else alloc.core
-    inc = alloc.core.t_alloc - sum(core.base, Fraction(0))
-    return [b + inc * s for b, s in zip(core.base, core.s, strict=True)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -333,11 +328,12 @@ def decompose_change(previous: Allocation, current: Allocation) -> ChangeDecompo
     hi = np.where((hi_sum < T)[:, None], hi * (T / hi_sum)[:, None], hi)
     from .constraints import water_fill_batch
     vals, _ = water_fill_batch(base, s, lo, hi, T)
-    phi = exact_shapley(vals, current.core.continuous, previous.core.continuous)
+    phi = exact_shapley(vals)
     exact = {players[k]: phi[k] for k in range(P)}
+    c1s = [Fraction(float(v)) for v in vals[-1]]
+    c0s = [Fraction(float(v)) for v in vals[0]]
     exact["rounding"] = [(Fraction(a1) - c1) - (Fraction(a0) - c0) for a1, c1, a0, c0 in
-                         zip(current.core.amounts, current.core.continuous,
-                             previous.core.amounts, previous.core.continuous, strict=True)]
+                         zip(current.core.amounts, c1s, previous.core.amounts, c0s, strict=True)]
     comps = players + ["rounding"]
     table = pd.DataFrame({"unit_code": current.codes,
                           "name_zh": [current.name(c) for c in current.codes],

@@ -497,9 +497,6 @@ class CSResult:
     def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
         cov, crit = self._moments(coef, bootstrap)
         o = self._fit.options
-        ref = []
-        if o["base_period"] == "universal" and "event_time" in labels and labels["group"].notna().all():
-            ref = []
         return cls(
             params=pd.Series(est, index=terms, dtype=float),
             cov=pd.DataFrame(cov, index=terms, columns=terms),
@@ -507,7 +504,6 @@ class CSResult:
             labels=labels.reset_index(drop=True),
             uniform_crit=crit,
             uniform_level=o["level"],
-            reference=ref,
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),

@@ -262,14 +262,18 @@ def fit_absorbed(
         On the ``sqrt(weights)`` scale; ``extra["absorber"]`` holds the fixed-effects absorber.
     """
     n = absorber.n
-    if y is None:  # x holds [y, X] already; absorbed in place
-        both = x
+    if y is None:  # x holds [y, X] already; absorbed in place (column-major for BLAS)
+        both = x if (x.flags.f_contiguous and x.dtype == np.float64) else np.asfortranarray(x, dtype=float)
     else:
         x = np.asarray(x, dtype=float).reshape(n, -1)
-        both = np.empty((n, x.shape[1] + 1))
+        both = np.empty((n, x.shape[1] + 1), order="F")
         both[:, 0] = y
         both[:, 1:] = x
-    raw_norm = np.sqrt((both[:, 1:] ** 2 * absorber.w[:, None]).sum(axis=0))
+    wcol = absorber.w if absorber.weights is not None else None
+    raw_norm = np.array([
+        np.sqrt(np.dot(both[:, j] * wcol, both[:, j]) if wcol is not None else np.dot(both[:, j], both[:, j]))
+        for j in range(1, both.shape[1])
+    ])
     absorber.absorb(both, inplace=True)
     sw = np.sqrt(absorber.w)
     if absorber.weights is not None:

@@ -283,7 +283,7 @@ def event_study(
     events = [int(e) for e in present if e not in refs]
     rel_i = np.where(np.isnan(rel), -10**9, rel).astype(np.int64)
     pos = {e: j for j, e in enumerate(events)}
-    yx = np.zeros((len(df), 1 + len(events) + len(covs)))
+    yx = np.zeros((len(df), 1 + len(events) + len(covs)), order="F")
     yx[:, 0] = df[outcome].to_numpy(float)
     col = _map_pos(rel_i, pos)
     rows = np.nonzero(col >= 0)[0]

@@ -91,7 +91,7 @@ def _pretrend_fit(pre: dict, leads, cov_type, options) -> EffectVector:
         raise DesignError("No lead event times to test (only event time -1 is observed before treatment).")
     names = [event_term(-k) for k in ks]
     covs = pre["covariates"]
-    yx = np.zeros((len(d0), 1 + len(ks) + len(covs)))
+    yx = np.zeros((len(d0), 1 + len(ks) + len(covs)), order="F")
     yx[:, 0] = d0[pre["outcome"]].to_numpy(float)
     for j, k in enumerate(ks):
         yx[:, 1 + j] = (rel == -k).astype(float)
@@ -223,13 +223,16 @@ def imputation(
         part = pd.factorize(pd.Series(g1))[0]
     else:
         part = pd.factorize(pd.Series(rel1))[0]
+    pu_keys, pu = np.unique(part.astype(np.int64) * n_u + u1, return_inverse=True)
+    pu_part = (pu_keys // n_u).astype(np.int64)
+    n_part = int(part.max()) + 1
     ests = np.empty(len(weights))
     psi = np.zeros((n_c, len(weights)))
     lo_fallback = 0
     for j, w1 in enumerate(weights):
         ests[j] = float(w1 @ tau)
         v0 = absorber.imputation_weights(w1, u1, t1, x[i0], x0t, x[i1])
-        tilde, fb = _tau_tilde(tau, w1, part, u1, leave_out)
+        tilde, fb = _tau_tilde(tau, w1, pu, pu_part, n_part, leave_out)
         lo_fallback += fb
         eps1 = tau - tilde
         psi[:, j] = np.bincount(c_codes[i0], weights=v0 * e0, minlength=n_c) + np.bincount(
@@ -261,28 +264,29 @@ def imputation(
     )
 
 
-def _tau_tilde(tau, w1, part, u1, leave_out) -> tuple[np.ndarray, int]:
-    """Equation (8) aggregate ``sum_i a_i b_i / sum_i a_i^2`` per partition group (optionally leave-out)."""
-    on = w1 != 0
-    key = pd.DataFrame({"p": part[on], "u": u1[on], "a": w1[on], "b": w1[on] * tau[on]})
-    per_unit = key.groupby(["p", "u"], sort=False)[["a", "b"]].sum()
-    per_unit["ab"] = per_unit["a"] * per_unit["b"]
-    per_unit["aa"] = per_unit["a"] ** 2
-    grp = per_unit.groupby(level=0)[["ab", "aa"]].transform("sum")
-    fallback = 0
-    if leave_out:
-        num = grp["ab"] - per_unit["ab"]
-        den = grp["aa"] - per_unit["aa"]
-        single = den <= 1e-300
-        fallback = int(single.sum())
-        val = np.where(single, grp["ab"] / grp["aa"], num / np.where(single, 1.0, den))
-    else:
-        val = grp["ab"] / grp["aa"]
-    val = pd.Series(np.asarray(val, dtype=float), index=per_unit.index)
-    out = np.zeros(len(tau))
-    idx = pd.MultiIndex.from_arrays([part[on], u1[on]])
-    out[on] = val.reindex(idx).to_numpy()
-    return out, fallback
+def _tau_tilde(tau, w1, pu, pu_part, n_part, leave_out) -> tuple[np.ndarray, int]:
+    """Equation (8) aggregate ``sum_i a_i b_i / sum_i a_i^2`` per partition group (optionally leave-out).
+
+    ``pu`` codes each treated observation's (partition group, unit) pair and ``pu_part`` maps a
+    pair to its group; ``a`` and ``b`` are the within-pair sums of ``w`` and ``w * tau``.
+    """
+    n_pu = len(pu_part)
+    a = np.bincount(pu, weights=w1, minlength=n_pu)
+    b = np.bincount(pu, weights=w1 * tau, minlength=n_pu)
+    ab, aa = a * b, a * a
+    s_ab = np.bincount(pu_part, weights=ab, minlength=n_part)[pu_part]
+    s_aa = np.bincount(pu_part, weights=aa, minlength=n_part)[pu_part]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full = np.where(s_aa > 0, s_ab / np.where(s_aa > 0, s_aa, 1.0), 0.0)
+        fallback = 0
+        if leave_out:
+            den = s_aa - aa
+            single = (aa > 0) & (den <= 1e-14 * s_aa)
+            fallback = int(single.sum())
+            val = np.where(single | (s_aa == 0), full, (s_ab - ab) / np.where(den > 0, den, 1.0))
+        else:
+            val = full
+    return val[pu], fallback
 
 
 class _Omega0:

@@ -164,7 +164,7 @@ def sun_abraham(
     cells = counts.drop([(gg, r) for gg in counts.index.get_level_values(0).unique() for r in refs])
     terms = [f"cohort::{int(gg)}:{event_term(e)}" for gg, e in cells.index]
     pos = {key: j for j, key in enumerate(cells.index)}
-    yx = np.zeros((len(df), 1 + len(terms) + len(covs)))
+    yx = np.zeros((len(df), 1 + len(terms) + len(covs)), order="F")
     yx[:, 0] = df[outcome].to_numpy(float)
     key_idx = np.full(len(df), -1)
     tr = np.nonzero(treated)[0]

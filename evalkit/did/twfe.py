@@ -110,6 +110,16 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
     i = names.index(term)
     params = pd.Series(design.beta, index=names)
     se = float(np.sqrt(max(cov.iloc[i, i], 0.0)))
+    override: dict[str, Any] = {}
+    applies = getattr(res, "term", None) in (None, term)
+    pv = res.pvalue_for(i) if applies and hasattr(res, "pvalue_for") else None
+    ci = res.conf_int_for(i) if applies and hasattr(res, "conf_int_for") else None
+    if pv is not None:
+        override["pvalue_override"] = pv
+    if ci is not None:
+        override["conf_int_override"] = tuple(ci)
+        if getattr(res, "conf_level", None):
+            override["conf_level_override"] = float(res.conf_level)
     return TWFEResult(
         estimate=float(params.iloc[i]),
         std_error=se,
@@ -125,6 +135,7 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
         design=design,
         cov_type=cov_type,
         cov_options=dict(options),
+        **override,
     )
 
 
@@ -193,7 +204,7 @@ def twfe(
         df[outcome].to_numpy(float), df[names].to_numpy(float), names, absorber, clusters,
         df[unit].to_numpy(), treated_mask=treat != 0,
     )
-    design.extra.update({"unit": df[unit].to_numpy(), "time": df[time].to_numpy()})
+    design.extra.update({"unit": df[unit].to_numpy(), "time": df[time].to_numpy(), "target_param": treatment})
     notes = []
     if weights:
         notes.append(f"weighted by {weights!r}")
@@ -279,6 +290,7 @@ def two_by_two(
         x = np.column_stack([gg * pp] + [df[c].to_numpy(float) for c in covs])
         clusters = df[cluster if cluster else unit].to_numpy()
         design = fit_absorbed(y, x, names, absorber, clusters, df[unit].to_numpy(), treated_mask=gg * pp != 0)
+        design.extra["target_param"] = term
         notes.append("panel: unit effects absorbed")
     else:
         names = ["const", group, post, term, *covs]
@@ -290,7 +302,7 @@ def two_by_two(
         clusters = df[cluster].to_numpy() if cluster else None
         design = LinearDesign(
             X=xw, resid=yw - xw @ beta, beta=beta, names=names, y=yw, clusters=clusters,
-            df_absorbed=0, fe_nested_in_cluster=False,
+            df_absorbed=0, fe_nested_in_cluster=False, extra={"target_param": term},
         )
         notes.append("repeated cross-sections: pooled regression with group and post dummies")
         if cov_type == "clustered" and clusters is None and "clusters" not in cov_options:

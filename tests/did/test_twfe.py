@@ -154,3 +154,21 @@ def test_two_by_two_panel_and_cross_section():
     frame = rp.to_frame()
     assert list(frame.columns[:10]) == ["term", "group", "time", "event_time", "estimate", "std_error",
                                         "statistic", "p_value", "conf_low", "conf_high"]
+
+
+def test_every_registered_cov_type_works_without_refit():
+    """Results must accept any name in the covariance registry (inference adds cr2, wild, ...)."""
+    from evalkit.inference import available
+
+    df = staggered_panel(n_units=40, seed=9)
+    r = twfe(df, outcome="y", unit="unit", time="year", treatment="treat", covariates="x")
+    for name in available():
+        try:
+            rr = r.with_inference(name)
+        except EvalkitError as err:  # a method that needs options must say which
+            assert "option" in str(err) or "need" in str(err)
+            continue
+        assert rr.estimate == r.estimate
+        assert np.isfinite(rr.std_error) or rr.pvalue_override is not None
+        lo, hi = rr.conf_int()
+        assert lo < rr.estimate < hi

@@ -235,11 +235,12 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
         if c.dtype in ("int", "flag"):
             frac = finite & (s.round() != s)
             if frac.any():
-                P.append(f"column {c.name!r} must hold whole numbers; {_where(row_label, d.index[frac])} do not")
+                P.append(f"column {c.name!r} must hold whole numbers but does not in "
+                         f"{_where(row_label, d.index[frac])}")
         if c.dtype == "flag":
             bad = finite & ~s.isin([0.0, 1.0])
             if bad.any():
-                P.append(f"column {c.name!r} must be 0 or 1; {_where(row_label, d.index[bad])} hold other values")
+                P.append(f"column {c.name!r} must be 0 or 1 but is not in {_where(row_label, d.index[bad])}")
         if c.nonnegative:
             neg = finite & (s < 0)
             if neg.any():
@@ -286,8 +287,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
         g = d["first_unit_year"]
         plaus = (g != 0) & g.notna() & ((g < 1949) | (g > 2100))
         if plaus.any():
-            P.append(f"first_unit_year must be 0 (never) or a calendar year; "
-                     f"{_where(row_label, d.index[plaus])} hold other values")
+            P.append(f"first_unit_year must be 0 (never) or a calendar year but is not in "
+                     f"{_where(row_label, d.index[plaus])}")
         nun = d.groupby("unit_code")["first_unit_year"].nunique()
         for uc in nun.index[nun > 1]:
             sub = d[d["unit_code"] == uc]

@@ -37,9 +37,15 @@ def _setup(language: str) -> dict[str, str]:
         raise EvalkitError(f"Invalid argument language={language!r}. Expecting one of ('zh', 'en').")
     try:
         from ..report import register_cjk_font
-        register_cjk_font()
     except ImportError:  # the report module is optional for charts
-        pass
+        return _L[language]
+    family = register_cjk_font()
+    fams = list(plt.rcParams["font.sans-serif"])
+    if not fams or fams[0] != family:
+        # same settings as evalkit.report.use(): the CJK family first, so labels render
+        plt.rcParams["font.family"] = "sans-serif"
+        plt.rcParams["font.sans-serif"] = [family] + [f for f in fams if f != family]
+        plt.rcParams["axes.unicode_minus"] = False
     return _L[language]
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from ._vector import VectorModel
-from .engine import Allocation, bounds
+from .engine import Allocation
 
 MAX_PLAYERS = 14
 
@@ -351,4 +351,4 @@ def decompose_change(previous: Allocation, current: Allocation) -> ChangeDecompo
 
 
 __all__ = ["ChangeDecomposition", "ShapleyResult", "decompose_change", "exact_shapley",
-           "shapley", "subset_masks", "bounds"]
+           "shapley", "subset_masks"]

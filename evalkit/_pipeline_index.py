@@ -85,7 +85,11 @@ footer{margin-top:2em;color:#666;font-size:.85em}
 def _fmt(x: Any) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return ""
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) >= 1):
+        return f"{int(x):,}"
+    if isinstance(x, float):
         return f"{x:.3g}" if abs(x) < 1e5 else f"{x:,.0f}"
     return str(x)
 

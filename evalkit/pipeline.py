@@ -642,7 +642,9 @@ def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data:
         if synthetic is None:
             synthetic = bool(panel.attrs.get("synthetic", False))
     if synthetic is None:
-        synthetic = (data_dir / "truth.json").exists()
+        from .data import is_synthetic
+
+        synthetic = is_synthetic(data_dir)
     return bool(synthetic)
 
 

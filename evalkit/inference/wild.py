@@ -74,10 +74,12 @@ def draw_weights(kind: str, n_clusters: int, n: int, rng: np.random.Generator) -
     rng : Generator
         Random source.
     """
-    if kind == "rademacher":
-        return 1.0 - 2.0 * rng.integers(0, 2, size=(n_clusters, n))
+    if kind == "rademacher":  # one random bit per weight
+        m = n_clusters * n
+        bits = np.unpackbits(np.frombuffer(rng.bytes((m + 7) // 8), dtype=np.uint8), count=m)
+        return (1.0 - 2.0 * bits).reshape(n_clusters, n)
     if kind == "webb":
-        return _WEBB[rng.integers(0, 6, size=(n_clusters, n))]
+        return _WEBB[rng.integers(0, 6, size=(n_clusters, n), dtype=np.int8)]
     if kind == "mammen":
         return np.where(rng.random((n_clusters, n)) < _MAMMEN_P, _MAMMEN[0], _MAMMEN[1])
     raise InferenceError(f"Unknown weights {kind!r}; use one of {', '.join(_WEIGHTS)}.")
@@ -111,18 +113,39 @@ def _wild_chunk(
         V = enumerated_weights(H, chunk.start, chunk.stop)
     else:
         V = draw_weights(weights, H, chunk.size, chunk.rng())
+    if agg is None:
+        return _poly_fast(V, c0, c1, S0, S1, P)
     N0 = c0 @ V
     N1 = c1 @ V
-    cv0 = c0[:, None] * V
-    cv1 = c1[:, None] * V
-    if agg is not None:  # bootstrap clusters finer than variance clusters
-        cv0 = agg @ cv0
-        cv1 = agg @ cv1
+    cv0 = agg @ (c0[:, None] * V)  # bootstrap clusters finer than variance clusters
+    cv1 = agg @ (c1[:, None] * V)
     Z0 = cv0 - P @ (S0.T @ V)
     Z1 = cv1 - P @ (S1.T @ V)
     return np.vstack(
         [N0, N1, np.einsum("gb,gb->b", Z0, Z0), np.einsum("gb,gb->b", Z0, Z1), np.einsum("gb,gb->b", Z1, Z1)]
     )
+
+
+def _poly_fast(V, c0, c1, S0, S1, P) -> np.ndarray:
+    r"""N0, N1, D00, D01, D11 through one (G x (4k+2))' (G x B) product.
+
+    With :math:`w = S'v`, :math:`q = (P \odot c)'v`: :math:`\sum_g (c_g v_g - p_g'w)^2 =
+    \sum_g c_g^2 v_g^2 - 2 w'q + w'(P'P)w`, so no G x B intermediate is formed beyond ``V``.
+    """
+    k = S0.shape[1]
+    A = np.hstack([c0[:, None], c1[:, None], S0, S1, P * c0[:, None], P * c1[:, None]])
+    W = A.T @ V
+    N0, N1 = W[0], W[1]
+    w0, w1 = W[2 : 2 + k], W[2 + k : 2 + 2 * k]
+    q0, q1 = W[2 + 2 * k : 2 + 3 * k], W[2 + 3 * k :]
+    PtP = P.T @ P
+    V2 = V * V
+    cc = np.vstack([c0 * c0, c0 * c1, c1 * c1]) @ V2
+    Pw0, Pw1 = PtP @ w0, PtP @ w1
+    D00 = cc[0] - 2 * np.einsum("kb,kb->b", w0, q0) + np.einsum("kb,kb->b", w0, Pw0)
+    D01 = cc[1] - np.einsum("kb,kb->b", w1, q0) - np.einsum("kb,kb->b", w0, q1) + np.einsum("kb,kb->b", w0, Pw1)
+    D11 = cc[2] - 2 * np.einsum("kb,kb->b", w1, q1) + np.einsum("kb,kb->b", w1, Pw1)
+    return np.vstack([N0, N1, D00, D01, D11])
 
 
 @dataclass(repr=False)

@@ -95,7 +95,7 @@ SCHEMA: tuple[Column, ...] = (
            ("英文名称", "name_english", "english_name")),
     Column("prefecture_code", "str", "", "地级市代码", "Prefecture code", "id",
            "GB/T 2260 code of the prefecture-level city (filled from the unit master)",
-           ("地市代码", "地级市代码", "市代码", "prefecture", "city_code")),
+           ("地市代码", "地级市代码", "市代码", "prefecture_gb_code", "city_code")),
     Column("prefecture_zh", "str", "", "所属地级市", "Prefecture", "id",
            "Chinese name of the prefecture-level city (filled from the unit master)",
            ("地市", "所属地市", "所属地级市", "地级市", "prefecture_name", "city")),
@@ -227,7 +227,7 @@ def normalize_header(text: str) -> str:
 def _alias_table() -> dict[str, str]:
     table: dict[str, str] = {}
     for c in SCHEMA:
-        for a in (c.name, *c.aliases):
+        for a in (c.name, *c.aliases, c.label_zh, c.label_en):
             key = normalize_header(a)
             if key in table and table[key] != c.name:  # pragma: no cover - schema integrity
                 raise RuntimeError(f"alias {a!r} claimed by {table[key]} and {c.name}")

@@ -159,25 +159,34 @@ def water_fill_batch(base: np.ndarray, s: np.ndarray, lo: np.ndarray, hi: np.nda
     base = np.broadcast_to(np.asarray(base, dtype=float), (m, n))
     lo = np.broadcast_to(np.asarray(lo, dtype=float), (m, n))
     hi = np.broadcast_to(np.asarray(hi, dtype=float), (m, n))
-    pos = s > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(pos, (lo - base) / np.where(pos, s, 1.0), np.inf)
-        b = np.where(pos & np.isfinite(hi), (hi - base) / np.where(pos, s, 1.0), np.inf)
-    cands = np.sort(np.concatenate([a, b], axis=1), axis=1)  # (m, 2n), inf last
-    finite = np.isfinite(cands)
-    cc = np.where(finite, cands, 0.0)
-    # f at every candidate: (m, 2n)
-    vals = np.clip(base[:, None, :] + cc[:, :, None] * s[:, None, :], lo[:, None, :], hi[:, None, :])
-    fvals = vals.sum(axis=2)
     total = np.broadcast_to(np.asarray(total, dtype=float), (m,))
+    pos = s > 0
+    safe_s = np.where(pos, s, 1.0)
+    capped = pos & np.isfinite(hi)
+    # events: at a_i a unit leaves its floor (slope +s_i), at b_i it reaches its cap (slope -s_i)
+    a = np.where(pos, (lo - base) / safe_s, np.inf)
+    b = np.where(capped, (hi - base) / safe_s, np.inf)
+    where = np.concatenate([a, b], axis=1)
+    dconst = np.concatenate([np.where(pos, base - lo, 0.0),
+                             np.where(capped, hi - base, 0.0)], axis=1)
+    dslope = np.concatenate([np.where(pos, s, 0.0), np.where(capped, -s, 0.0)], axis=1)
+    order = np.argsort(where, axis=1, kind="stable")
+    cand = np.take_along_axis(where, order, axis=1)
+    cum_c = np.cumsum(np.take_along_axis(dconst, order, axis=1), axis=1)
+    cum_s = np.cumsum(np.take_along_axis(dslope, order, axis=1), axis=1)
+    c0 = np.where(pos, lo, np.clip(base, lo, hi)).sum(axis=1)
+    finite = np.isfinite(cand)
+    cc = np.where(finite, cand, 0.0)
+    # f at each breakpoint (f is continuous, so partial application of tied events is exact)
+    fvals = c0[:, None] + cum_c + cc * cum_s
     tol = 1e-12 * np.maximum(1.0, np.abs(total))
     ok = finite & (fvals <= (total + tol)[:, None])
-    # last candidate with f <= total (there is one when the problem is feasible and s has a mover)
-    idx = np.where(ok.any(axis=1), 2 * n - 1 - np.argmax(ok[:, ::-1], axis=1), 0)
-    lam = cc[np.arange(m), idx]
-    f_at = fvals[np.arange(m), idx]
-    free = pos & (a <= lam[:, None]) & (lam[:, None] < b)
-    slope = np.where(free, s, 0.0).sum(axis=1)
+    has = ok.any(axis=1)
+    idx = np.where(has, 2 * n - 1 - np.argmax(ok[:, ::-1], axis=1), 0)
+    rows = np.arange(m)
+    lam = cc[rows, idx]
+    f_at = np.where(has, fvals[rows, idx], c0)
+    slope = np.where(has, cum_s[rows, idx], 0.0)
     gap = total - f_at
     lam = lam + np.where((slope > 0) & (gap > 0), gap / np.where(slope > 0, slope, 1.0), 0.0)
     raw = base + lam[:, None] * s

@@ -325,7 +325,7 @@ def decompose_change(previous: Allocation, current: Allocation) -> ChangeDecompo
     lo_sum = lo.sum(axis=1)
     lo = np.where((lo_sum > T)[:, None], lo * (T / np.where(lo_sum > 0, lo_sum, 1))[:, None], lo)
     hi_sum = np.where(np.isfinite(hi).all(axis=1), hi.sum(axis=1), np.inf)
-    hi = np.where((hi_sum < T)[:, None], hi * (T / hi_sum)[:, None], hi)
+    hi = hi * np.where(hi_sum < T, T / np.where(np.isfinite(hi_sum), hi_sum, 1.0), 1.0)[:, None]
     from .constraints import water_fill_batch
     vals, _ = water_fill_batch(base, s, lo, hi, T)
     phi = exact_shapley(vals)

@@ -191,3 +191,34 @@ def test_change_decomposition_needs_same_units(demo_case):
     from evalkit._shared.exceptions import EvalkitError
     with pytest.raises(EvalkitError, match="same units"):
         decompose_change(small, a)
+
+
+def test_batch_water_fill_matches_exact_on_random_problems():
+    from evalkit.allocation.constraints import water_fill, water_fill_batch
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        n = int(rng.integers(2, 9))
+        s = rng.dirichlet(np.ones(n)) * (rng.random(n) > 0.15)
+        if s.sum() == 0:
+            s[0] = 1.0
+        s = s / s.sum()
+        total = float(rng.integers(10, 10_000))
+        base = np.where(rng.random(n) < 0.3, rng.integers(0, int(total // n) + 1, n), 0)
+        lo = np.where(rng.random(n) < 0.5, rng.integers(0, int(total // n) + 1, n), 0)
+        lo = np.maximum(lo, 0).astype(float)
+        hi = np.where(rng.random(n) < 0.5, rng.integers(int(total // n) + 1, int(total) + 1, n),
+                      np.inf)
+        hi = np.maximum(hi, lo)
+        fixed = np.clip(base, lo, hi)[s == 0].sum()
+        movers_lo = lo[s > 0].sum()
+        if fixed + movers_lo > total or (np.isfinite(hi[s > 0]).all()
+                                         and fixed + hi[s > 0].sum() < total):
+            continue
+        ex = water_fill([Fraction(float(x)) for x in base], [Fraction(float(x)) for x in s],
+                        [Fraction(float(x)) for x in lo],
+                        [None if not np.isfinite(x) else Fraction(float(x)) for x in hi],
+                        Fraction(total))
+        got, bound = water_fill_batch(base, s[None, :], lo, hi, total)
+        assert np.allclose(got[0], [float(x) for x in ex.amounts], atol=1e-7)
+        want = [{"floor": -1, "cap": 1, "": 0}[b] for b in ex.bound]
+        assert list(bound[0]) == want

@@ -97,6 +97,15 @@ def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
     return out
 
 
+def _in_window(frame: pd.DataFrame, leads, lags) -> pd.DataFrame:
+    keep = np.ones(len(frame), dtype=bool)
+    if leads is not None:
+        keep &= frame["event_time"].to_numpy() >= -leads
+    if lags is not None:
+        keep &= frame["event_time"].to_numpy() <= lags
+    return frame.loc[keep]
+
+
 def compare(
     data: pd.DataFrame,
     *,
@@ -127,7 +136,8 @@ def compare(
     leads, lags : int, optional
         Event window for the dynamic estimators (``None`` = all event times). Applied to the
         TWFE/SA event studies (binned end points for the TWFE event study), to the imputation
-        horizons and pre-trend leads, and to CS's ``dynamic`` aggregation window.
+        horizons and pre-trend leads, and to CS's ``dynamic`` aggregation window. Overall effects
+        (CS ``simple``, BJS, Sun-Abraham ``att()``) always average every treated cell.
     control : {"never_treated", "last_treated"}
         Comparison group for the event studies; CS uses ``never_treated`` or ``not_yet_treated``
         (set through ``cs_options``).
@@ -175,22 +185,20 @@ def compare(
         elif name == "sun_abraham":
             from .sun_abraham import sun_abraham
 
-            r = sun_abraham(data, cohort=cohort, leads=leads, lags=lags, control=control,
-                            covariates=covs or None, cluster=cluster, **common)
+            # every event time is estimated (so the overall ATT averages all treated cells, like
+            # CS "simple" and BJS); the table shows the requested window
+            r = sun_abraham(data, cohort=cohort, control=control, covariates=covs or None, cluster=cluster,
+                            **common)
             results[name] = r
             parts.append(_tidy(r.att().to_frame(), name, "overall"))
-            parts.append(_tidy(r.to_frame(), name, "event_time"))
+            parts.append(_tidy(_in_window(r.to_frame(), leads, lags), name, "event_time"))
         elif name == "imputation":
             from .imputation import imputation
 
             r = imputation(data, cohort=cohort, horizons=lags, covariates=covs or None, cluster=cluster, **common)
             results[name] = r
             parts.append(_tidy(r.att.to_frame(), name, "overall"))
-            pre = r.pretrends()
-            pf = pre.to_frame()
-            if leads is not None:
-                pf = pf.loc[pf["event_time"] >= -leads]
-            parts.append(_tidy(pf, name, "event_time"))
+            parts.append(_tidy(_in_window(r.pretrends().to_frame(), leads, lags), name, "event_time"))
             parts.append(_tidy(r.to_frame(), name, "event_time"))
         else:
             try:

@@ -1,8 +1,9 @@
 """The plan's numeric targets and a scorecard against city-level indicators.
 
 The targets are data, not code: ``evalkit/plan_targets.csv`` (shipped in the package) lists each
-target with an indicator id, a value, a comparison (``>=``, ``<=``, ``==`` or ``approx`` with a
-relative tolerance), a deadline year and an aggregation:
+target with an indicator id, a value, a comparison (``>=``, ``<=``, ``==``, or ``approx`` for the
+plan's "about N" (左右): met when the value reaches N less a relative tolerance, exceeding being
+fine), a deadline year and an aggregation:
 
 * ``level`` -- the indicator's value in the deadline year must satisfy the comparison;
 * ``cumulative`` -- the sum of the yearly values from the plan's start year must;
@@ -80,7 +81,8 @@ def _satisfies(value: float, target: float, comparison: str, tolerance: float) -
         return value <= target
     if comparison == "==":
         return bool(np.isclose(value, target))
-    return abs(value - target) <= tolerance * abs(target)
+    # "about N" in the plan (左右): reaching N within the relative tolerance counts; exceeding is fine.
+    return value >= target - tolerance * abs(target)
 
 
 def scorecard(

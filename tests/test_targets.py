@@ -25,7 +25,7 @@ def test_level_approx_met_and_not_met():
     tg = targets.load_targets()
     ok = targets.scorecard(_ind([(2020, "above_scale_firms", 3100), (2025, "above_scale_firms", 3900)]), 2025, tg)
     assert ok.set_index("indicator_id").loc["above_scale_firms", "status"] == "met"  # within 5% of 4000
-    bad = targets.scorecard(_ind([(2025, "above_scale_firms", 3700)]), 2025, tg)
+    bad = targets.scorecard(_ind([(2025, "above_scale_firms", 3700)]), 2025, tg)  # more than 5% short of "about 4000"
     assert bad.set_index("indicator_id").loc["above_scale_firms", "status"] == "not_met"
 
 
@@ -74,3 +74,12 @@ def test_malformed_targets_file_names_lines(tmp_path):
     tg.to_csv(path, index=False)
     with pytest.raises(SpecError, match=r"(?s)line 3 .*comparison 'at least'.*line 4 .*aggregation 'sum'"):
         targets.load_targets(path)
+
+
+def test_about_n_accepts_exceeding():
+    rows = [(y, "innovation_platforms_new", v) for y, v in zip(range(2021, 2026), [13, 9, 10, 12, 11], strict=True)]
+    card = targets.scorecard(_ind(rows), 2025).set_index("indicator_id")
+    assert card.loc["innovation_platforms_new", "status"] == "met"  # 9 is within 10% of "about 10"
+    rows[1] = (2022, "innovation_platforms_new", 8)
+    card = targets.scorecard(_ind(rows), 2025).set_index("indicator_id")
+    assert card.loc["innovation_platforms_new", "years_missed"] == "2022"

@@ -49,6 +49,15 @@ def _setup(language: str) -> dict[str, str]:
     return _L[language]
 
 
+def _mark(fig) -> None:
+    """Add the synthetic-data mark of ``evalkit.report`` when the active report context asks."""
+    try:
+        from ..report import mark_synthetic
+    except ImportError:  # pragma: no cover - the report module ships with evalkit
+        return
+    mark_synthetic(fig)
+
+
 def _component_label(c: str, alloc, lab: dict[str, str]) -> str:
     if c.startswith("data:"):
         fid = c[5:]
@@ -122,6 +131,7 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
                    float(alloc.core.amounts[i]), lab["wan"])
         ax.set_title(lab["waterfall"].format(name=name))
     fig.tight_layout()
+    _mark(fig)
     return fig
 
 
@@ -171,6 +181,7 @@ def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh",
     ax.set_title(lab["attribution"])
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
+    _mark(fig)
     return fig
 
 

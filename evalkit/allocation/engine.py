@@ -918,10 +918,10 @@ class Allocation:
         from .charts import plot_waterfall
         return plot_waterfall(self, unit, change=change, language=language, ax=ax)
 
-    def plot_attribution(self, *, language: str = "zh", ax=None):
+    def plot_attribution(self, *, shapley_result: Any = None, language: str = "zh", ax=None):
         """Factor-attribution bar chart (Shapley) for every unit."""
         from .charts import plot_attribution
-        return plot_attribution(self, language=language, ax=ax)
+        return plot_attribution(self, shapley_result=shapley_result, language=language, ax=ax)
 
     def map(self, *, value: str = "amount_wan", language: str = "zh"):
         """Map of amounts (zones in a side table) via ``evalkit.report.unit_map``."""

@@ -259,3 +259,62 @@ def test_factor_table_errors_name_rows(tmp_path):
         read_factors(p)
     msg = str(e.value)
     assert "row 3" in msg and "oops" in msg and "duplicate" in msg
+
+
+def test_template_spec_loads():
+    from importlib import resources
+
+    from evalkit.allocation import load_spec
+    path = resources.files("evalkit.allocation").joinpath("templates/spec_template.yaml")
+    s = load_spec(str(path))
+    assert s.t_alloc == 19_000 and s.exclude == ("WF-Z-ZBQ",)
+    assert s.floor_units == {"370772": 300} and not s.notes  # quoted code: no note
+
+
+def test_performance_grades_from_factor_table():
+    import pandas as pd
+    codes = ["A", "B", "C"]
+    d = make_table({"x": [1, 1, 1]}, codes)
+    g = pd.DataFrame({"year": 2024, "unit_code": codes[:2], "factor_id": "grade",
+                      "value": ["优", "差"], "unit_of_measure": "", "source": "绩效评价",
+                      "status": "reported"})
+    t = read_factors(pd.concat([d, g]))
+    perf = {"source_factor": "grade", "map": {"优": 1.2, "良": 1.0, "差": 0.6}}
+    with pytest.raises(SpecError, match="unit C has no performance grade"):
+        allocate(make_spec({"x": 100}, total=280, performance=perf), t)
+    a = allocate(make_spec({"x": 100}, total=280, performance={**perf, "default": "良"}), t)
+    assert a.inputs.grade == ["优", "差", "良"]
+    assert a.core.amounts == [120, 60, 100]  # 280 × (1.2, 0.6, 1.0)/2.8
+    assert list(a.audit["log"]["kind"]) == ["grade_default"]
+
+
+def test_units_include_exclude_and_unknown():
+    codes = ["A", "B", "C", "D"]
+    t = table({"x": [1, 2, 3, 4]}, codes)
+    a = allocate(make_spec({"x": 100}, total=100, units={"exclude": ["D"]}), t)
+    assert a.codes == ["A", "B", "C"] and a.core.amounts == [17, 33, 50]
+    b = allocate(make_spec({"x": 100}, total=100, units={"include": ["B", "C"]}), t)
+    assert b.codes == ["B", "C"] and b.core.amounts == [40, 60]
+    with pytest.raises(SpecError, match="unknown unit code `Q`"):
+        allocate(make_spec({"x": 100}, units={"include": ["A", "Q"]}), t)
+
+
+def test_zscore_and_per_capita_transforms_by_hand():
+    from decimal import Decimal
+    codes = ["A", "B", "C"]
+    t = table({"g": [1, 2, 6], "y": [10, 10, 40], "pop": [1, 2, 4]}, codes)
+    spec = make_spec({"g": 100}, transforms={"g": "zscore_shift"}, total=1000)
+    a = allocate(spec, t)
+    # mean 3, population sd sqrt(14/3); scores (x − min)/sd + 0.01 → shares
+    sd = (Decimal(14) / Decimal(3)).sqrt()
+    sc = [Decimal(0) / sd + Decimal("0.01"), Decimal(1) / sd + Decimal("0.01"),
+          Decimal(5) / sd + Decimal("0.01")]
+    want = [float(x / sum(sc)) for x in sc]
+    assert [float(v) for v in a.core.z["g"]] == pytest.approx(want, abs=1e-15)
+    from evalkit.allocation import spec_from_dict
+    pc = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 1000, "factors": [
+        {"id": "y", "name": "y", "weight": 100, "transform": "per_capita",
+         "population_factor": "pop"}]})
+    b = allocate(pc, t)
+    assert b.core.z["y"] == [F(2, 5), F(1, 5), F(2, 5)]  # 10, 5, 10 per head
+    assert b.core.amounts == [400, 200, 400]

@@ -13,6 +13,8 @@ Tolerances
   difference: the centring of clustered contributions (cluster counts per cohort) follows the
   paper's rule and differs slightly from moderndid's port; placebo standard errors are checked
   within 12%. moderndid's average-total-effect SE ignores clustering, so it is not compared.
+* Switchers-out only: exactly minus moderndid (it reports the effect of the decrease; we follow
+  the paper's S_g-signed definition), same standard errors (1e-6).
 * Simulation with known truth (effect θ per unit of current treatment, switches up and down):
   the average total effect equals θ, normalised effects θ/ℓ, placebos 0; Monte-Carlo means
   within 4 Monte-Carlo standard errors, coverage of 95% intervals >= 0.8 over 30 draws.
@@ -132,3 +134,22 @@ def test_errors():
         did.dcdh(df[df.t != 4], outcome="y", unit="g", time="t", treatment="d")
     with pytest.raises(Exception, match="effects"):
         did.dcdh(df, outcome="y", unit="g", time="t", treatment="d", effects=0)
+
+
+def test_switchers_out_sign_convention(favara_imbs):
+    """Units whose treatment decreases enter with S_g = -1 (dCDH 2024: effects of a weakly higher
+    treatment). moderndid 0.2.0 reports the effect of the decrease itself, so on a sample of
+    switchers-out only its estimates are exactly minus ours, with the same standard errors."""
+    md, _ = favara_imbs
+    import polars as pl
+
+    df = simulate_switching(n=600, seed=3)
+    out = df[df.groupby("g").d.transform("first") == 1]
+    r = did.dcdh(out, outcome="y", unit="g", time="t", treatment="d", effects=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = md.did_multiplegt(data=pl.from_pandas(out), yname="y", idname="g", tname="t",
+                              dname="d", effects=3)
+    np.testing.assert_allclose(r.effects.params, -m.effects.estimates, atol=1e-10)
+    np.testing.assert_allclose(r.effects.std_errors, m.effects.std_errors, rtol=1e-6)
+    assert r.average_total_effect.estimate == pytest.approx(-m.ate.estimate, abs=1e-10)

@@ -27,6 +27,7 @@ targets_file: str = ""  # optional custom targets CSV (empty: the plan's targets
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -84,6 +85,7 @@ for ax, ind_id in zip(axes.ravel(), plot_ids, strict=False):
     ax.axhline(row["target_value"], color="#c0504d", ls="--", lw=1)
     ax.set_title(row["name_zh"] if zh else row["name_en"], fontsize=9)
     ax.tick_params(labelsize=7)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 for ax in axes.ravel()[len(plot_ids):]:
     ax.axis("off")
 fig.suptitle("指标走势（虚线为目标值）" if zh else "Indicator trends (dashed line: target)")

@@ -8,7 +8,12 @@ import re
 
 from fontTools.ttLib import TTFont
 
-from evalkit.report.webfont import FONT_FAMILY, embed_cjk_font, embed_cjk_font_in_files, page_characters
+from evalkit.report.webfont import (
+    FONT_FAMILY,
+    embed_cjk_font,
+    embed_cjk_font_in_files,
+    page_characters,
+)
 
 
 def _font_cmap(page: str) -> set[int]:

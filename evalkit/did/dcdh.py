@@ -290,7 +290,9 @@ def dcdh(
 
     notes = ["Effects compare switchers with units of the same baseline treatment whose "
              "treatment has not changed yet; identification assumes parallel trends of the "
-             "status-quo outcome and no anticipation (dCDH 2024)."]
+             "status-quo outcome and no anticipation (dCDH 2024).",
+             "Units whose treatment decreases enter with sign -1 (S_g), so every effect is that "
+             "of a weakly higher treatment, as in the paper."]
     if controls:
         Y = _adjust_controls(df, Y, units, times, unit, time, controls, d1, F, keep, ui, ti)
         notes.append(f"Outcome adjusted for covariates {controls} (estimated among not-yet-switched "
@@ -356,6 +358,7 @@ def dcdh(
                            "n_switchers": est["n_sw_p"], "n_obs": est["n_obs_p"],
                            "delta_d": np.nan})
         table = pd.concat([table, pt], ignore_index=True)
+    table.loc[table["estimate"].isna(), "std_error"] = np.nan
     z = stats.norm.ppf(0.5 + level / 2)
     table["conf_low"] = table["estimate"] - z * table["std_error"]
     table["conf_high"] = table["estimate"] + z * table["std_error"]

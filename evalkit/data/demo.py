@@ -13,7 +13,7 @@ an industry-intensity multiplier), with four planted effects on log revenue:
   is biased; assignment is random (independent of untreated outcomes);
 * **technology-upgrade subsidy** — 30 % of units never subsidised; the others start in 2014..2022
   with a fixed intensity ``d`` (‰ of the previous year's revenue) and a concave dose response
-  ``ATT(d) = 0.06 (1 - exp(-d / 1.5))``; ``d`` and start year are random;
+  ``ATT(d) = 0.10 (1 - exp(-d / 1.5))``; ``d`` and start year are random;
 * **factor-method funds** — Weifang's 16 units from 2022: a formula amount from lagged factors
   that are not the outcome (projects filed, employment, new industrial land, R&D staff) with
   yearly weights and total drawn at random, plus a discretionary top-up that goes to units with
@@ -47,7 +47,7 @@ PILOT_YEAR = 2021
 FUND_START = 2022
 BETA_FUND = 0.010
 """Effect of 1,000 万元 of factor-method funds on log revenue in the same year."""
-TECH_ATT_MAX = 0.06
+TECH_ATT_MAX = 0.10
 TECH_SCALE = 1.5
 GENERATOR_VERSION = "evalkit.data.demo/1"
 _MAX_REDRAWS = 500
@@ -104,6 +104,11 @@ class DemoData:
     fund_parts : DataFrame
         ``unit_code, year, formula_wan, topup_wan`` of the factor-method funds (in memory only:
         the written data let :mod:`evalkit.allocation` recompute the formula amount).
+    true_effects : DataFrame
+        ``unit_code, year`` and the planted effect of each measure on log revenue in that
+        unit-year (``pilot_zone, factor_fund, first_unit, tech_subsidy``); written as
+        ``true_effects.csv`` so that any weighting (e.g. synthetic-control weights) can be
+        applied to the truth.
     """
 
     panel: pd.DataFrame
@@ -112,6 +117,7 @@ class DemoData:
     specs: dict[int, dict[str, Any]] = field(default_factory=dict)
     truth: dict[str, Any] = field(default_factory=dict)
     fund_parts: pd.DataFrame | None = None
+    true_effects: pd.DataFrame | None = None
 
 
 def _streams(seed: int, n: int = 12) -> list[np.random.Generator]:
@@ -189,7 +195,7 @@ def make_demo_panel(end_year: int = 2025, seed: int = DEMO_SEED) -> DemoData:
         rev21[codes.index(c)] = 1.0e8 * s
 
     # ---- untreated log revenue ---------------------------------------------------------
-    trend = r_y0.normal(0.0, 0.006, n)
+    trend = r_y0.normal(0.0, 0.004, n)
     loading = r_y0.normal(1.0, 0.3, n)
     cycle = np.zeros(T)
     shocks = r_y0.normal(0.0, 0.025, T)
@@ -353,8 +359,13 @@ def make_demo_panel(end_year: int = 2025, seed: int = DEMO_SEED) -> DemoData:
         "formula_wan": formula[np.ix_(wf_idx, kk)].ravel().astype(int),
         "topup_wan": topup[np.ix_(wf_idx, kk)].ravel().astype(int),
     })
+    true_effects = pd.DataFrame({
+        "unit_code": panel["unit_code"], "year": panel["year"],
+        "pilot_zone": pilot_eff[:, sl].ravel(), "factor_fund": fund_eff[:, sl].ravel(),
+        "first_unit": fu_eff[:, sl].ravel(), "tech_subsidy": tech_eff[:, sl].ravel(),
+    })
     return DemoData(panel=panel, city_indicators=city, factors=factors, specs=specs, truth=truth,
-                    fund_parts=fund_parts)
+                    fund_parts=fund_parts, true_effects=true_effects)
 
 
 def _draw_first_unit(rng: np.random.Generator, n: int, wf_c: np.ndarray, rest_c: np.ndarray,
@@ -575,16 +586,16 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
         "definition": ("Dose response of the technology-upgrade subsidy on log_revenue. Dose d = "
                        "subsidy intensity in ‰ of the previous year's revenue (tech_subsidy_dose; "
                        "fixed per unit from its first subsidised year tech_subsidy_start). "
-                       "ATT(d) = 0.06 × (1 − exp(−d / 1.5)) in every year from the start year on "
+                       f"ATT(d) = {TECH_ATT_MAX} × (1 − exp(−d / {TECH_SCALE})) in every year from the start year on "
                        "(no dynamics, no unit heterogeneity, 0 for never-subsidised units); "
-                       "ACRT(d) = dATT/dd = 0.04 × exp(−d / 1.5). att_avg = mean of ATT(d_i) over "
+                       f"ACRT(d) = dATT/dd = {TECH_ATT_MAX / TECH_SCALE:.6g} × exp(−d / {TECH_SCALE}). att_avg = mean of ATT(d_i) over "
                        "the subsidised units of the sample (each unit weighted equally; = "
                        "E[ATT(D) | D > 0]); acrt_avg = mean of ACRT(d_i) over the same units. "
                        "Sample: units outside Weifang (Weifang's units carry the pilot zone)."),
         "outcome": "log_revenue",
         "dose_column": "tech_subsidy_dose",
         "dose_unit": "‰",
-        "curve": "0.06*(1-exp(-d/1.5))",
+        "curve": f"{TECH_ATT_MAX}*(1-exp(-d/{TECH_SCALE}))",
         "sample": "excluding_weifang",
         "n_subsidised": int(sub.sum()),
         "n_never": int(((~wf) & (start == 0)).sum()),
@@ -621,6 +632,8 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
         "first_unit": first_unit,
         "tech_subsidy": tech,
         "factor_fund": fund,
+        "unit_effects_file": ("true_effects.csv: the planted effect of each measure on log_revenue "
+                              "for every unit-year (apply any estimator's weights to it)"),
     }
 
 
@@ -713,13 +726,14 @@ figures then carry a synthetic-data watermark.
 | `county_panel.csv` | 140 units (Shandong's 136 counties + Weifang's zones 370772, WF-Z-GXQ, WF-Z-XSQ, WF-Z-ZBQ) × {START_YEAR}..{end_year}; columns as in `data_raw/README.md`. Weifang county figures exclude zone output. |
 | `city_indicators.csv` | Weifang city indicators for the plan's targets: `year, indicator_id, value, unit` |
 | `truth.json` | true values and definitions of every estimand the notebooks report |
+| `true_effects.csv` | the planted effect of each measure on `log_revenue` for every unit-year |
 | `allocation/factors.csv` | long factor table of the factor-method funds (data year = allocation year − 1) |
 | `allocation/{yrs}` | one allocation spec per allocation year (weights and total drawn at random) |
 | `allocation/spec.yaml` | the spec of {end_year} |
 
 Planted effects on `log_revenue` (additive): pilot zone (Weifang units from {PILOT_YEAR}, 0.02 rising
 to 0.06); first-unit insurance (45 counties in 9 cohorts 2016–2024, growing, cohort-specific
-effects); technology-upgrade subsidy (dose response 0.06·(1−exp(−d/1.5)), d in ‰ of the previous
+effects); technology-upgrade subsidy (dose response {TECH_ATT_MAX}·(1−exp(−d/{TECH_SCALE})), d in ‰ of the previous
 year's revenue; 30 % never subsidised); factor-method funds ({BETA_FUND} per 1,000 万元; formula
 amount + a discretionary top-up correlated with the revenue shock). See `truth.json`.
 """
@@ -761,6 +775,10 @@ def write_demo(out_dir: str | Path, end_year: int = 2025, seed: int = DEMO_SEED)
     city["value"] = [_fmt(v) for v in city["value"]]
     write(out / "city_indicators.csv", city.to_csv(index=False, lineterminator="\n"))
     write(out / "truth.json", json.dumps(demo.truth, ensure_ascii=False, indent=1) + "\n")
+    eff = demo.true_effects.copy()
+    for c in ("pilot_zone", "factor_fund", "first_unit", "tech_subsidy"):
+        eff[c] = [f"{v:.8f}" for v in eff[c].to_numpy(dtype=float)]
+    write(out / "true_effects.csv", eff.to_csv(index=False, lineterminator="\n"))
     write(out / "allocation" / "factors.csv", demo.factors.to_csv(index=False, lineterminator="\n"))
     for y, spec in demo.specs.items():
         write(out / "allocation" / f"spec_{y}.yaml", spec_yaml(spec))

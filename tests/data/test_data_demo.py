@@ -33,7 +33,7 @@ from evalkit.data import (
     validate_panel,
     write_demo,
 )
-from evalkit.data.demo import BETA_FUND, _streams
+from evalkit.data.demo import BETA_FUND, TECH_ATT_MAX, TECH_SCALE, _streams
 from evalkit.data.schema import SCHEMA, dictionary_markdown
 
 ROOT = Path(__file__).parents[2]
@@ -201,8 +201,9 @@ def test_tech_truth_curve(truth):
     t = truth["tech_subsidy"]
     grid = pd.DataFrame(t["grid"])
     assert (np.diff(grid["att"]) > 0).all() and (np.diff(grid["acrt"]) < 0).all()  # concave
-    np.testing.assert_allclose(grid["att"], 0.06 * (1 - np.exp(-grid["dose"] / 1.5)), atol=1e-8)
-    assert 0 < t["acrt_avg"] < 0.04 and 0 < t["att_avg"] < 0.06
+    np.testing.assert_allclose(grid["att"], TECH_ATT_MAX * (1 - np.exp(-grid["dose"] / TECH_SCALE)),
+                               atol=1e-8)
+    assert 0 < t["acrt_avg"] < TECH_ATT_MAX / TECH_SCALE and 0 < t["att_avg"] < TECH_ATT_MAX
 
 
 def test_end_year_2026_validates_and_extends():
@@ -245,3 +246,36 @@ def test_readme_dictionary_matches_schema():
     for c in SCHEMA:
         assert f"`{c.name}`" in block
     assert "exclude the output of these zones" in text
+
+
+def test_true_effects_file_matches_truth(panel, truth):
+    te = pd.read_csv(DEMO / "true_effects.csv", dtype={"unit_code": str})
+    te = te.merge(panel[["unit_code", "year", "in_weifang", "first_unit", "tech_subsidy_dose",
+                         "tech_subsidy_start"]].rename(columns={"first_unit": "fu_on"}),
+                  on=["unit_code", "year"])
+    wpost = te[(te.in_weifang == 1) & (te.year >= 2021)]
+    assert (wpost.pilot_zone + wpost.factor_fund).mean() == pytest.approx(truth["pilot_zone"]["att"], abs=1e-7)
+    rest = te[te.in_weifang == 0]
+    assert rest.loc[rest.fu_on == 1, "first_unit"].mean() == pytest.approx(
+        truth["first_unit"]["excluding_weifang"]["simple"], abs=1e-7)
+    assert (te.loc[te.fu_on == 0, "first_unit"] == 0).all()
+    on = te.tech_subsidy_start.gt(0) & te.year.ge(te.tech_subsidy_start)
+    np.testing.assert_allclose(te.loc[on, "tech_subsidy"],
+                               TECH_ATT_MAX * (1 - np.exp(-te.loc[on, "tech_subsidy_dose"] / TECH_SCALE)),
+                               atol=1e-7)
+    assert (te.loc[~on, "tech_subsidy"] == 0).all()
+
+
+def test_weifang_inside_donor_hull(panel):
+    lr = panel.pivot(index="year", columns="unit_code", values="log_revenue")
+    wf = panel.loc[panel.in_weifang == 1, "unit_code"].unique()
+    pre = lr.index < 2021
+    dm = lr - lr[pre].mean()
+    donors = dm.drop(columns=wf)
+    y = dm[wf].mean(axis=1)
+    rank = donors[pre].lt(y[pre], axis=0).mean(axis=1)
+    assert rank.between(0.2, 0.8).all()  # Weifang's pre-trend is ordinary among the donors
+    lv = lr.loc[2020]
+    inside = lv[wf].between(lv.drop(wf).min(), lv.drop(wf).max())
+    # only the two tiny zones (峡山, 综保) are smaller than every county, as in reality
+    assert sorted(inside.index[~inside]) == ["WF-Z-XSQ", "WF-Z-ZBQ"]

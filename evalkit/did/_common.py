@@ -41,6 +41,8 @@ def prepare_panel(
 ) -> pd.DataFrame:
     """Check columns, completeness and uniqueness; return the columns needed, sorted by unit/time.
 
+    ``out.attrs["codes"]`` holds the unit and time codes (``0..N-1``, ``0..T-1``) of the rows.
+
     Parameters
     ----------
     data : DataFrame
@@ -62,7 +64,6 @@ def prepare_panel(
         if data[c].isna().any():
             rows = list(data.index[data[c].isna()][:10])
             raise PanelDataError(f"column {c!r} has missing values in rows {rows}; fill or drop them")
-    check_unique_panel(data, unit, time)
     if weights:
         w = np.asarray(data[weights], dtype=float)
         if (w <= 0).any():
@@ -71,13 +72,26 @@ def prepare_panel(
                 f"weights column {weights!r} must be positive; rows {rows} are <= 0. Drop those rows "
                 "or fix the weights."
             )
+    if not pd.api.types.is_numeric_dtype(data[time]):
+        raise PanelDataError(f"time column {time!r} must be numeric (e.g. the year as an integer).")
     keep = list(dict.fromkeys([unit, time, outcome, *need] + ([cluster] if cluster else [])))
     for v in (extra or {}).values():
         keep += [c for c in as_list(v) if c not in keep]
-    out = data[keep].copy()
-    if not pd.api.types.is_numeric_dtype(out[time]):
-        raise PanelDataError(f"time column {time!r} must be numeric (e.g. the year as an integer).")
-    return out.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
+    # one pass: unit/time codes give sortedness and uniqueness of (unit, time) at once
+    u, _ = pd.factorize(data[unit], sort=True)
+    t, times = pd.factorize(data[time], sort=True)
+    key = u.astype(np.int64) * max(len(times), 1) + t
+    d = np.diff(key)
+    if len(d) and (d <= 0).any():
+        order = np.argsort(key, kind="stable")
+        if (np.diff(key[order]) == 0).any():
+            check_unique_panel(data, unit, time)  # raises with the offending pairs and rows
+        out = data.iloc[order][keep].reset_index(drop=True)
+        u, t = u[order], t[order]
+    else:
+        out = data[keep].reset_index(drop=True)
+    out.attrs["codes"] = (u.astype(np.int64), t.astype(np.int64))
+    return out
 
 
 def check_cohort(df: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:

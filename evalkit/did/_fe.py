@@ -74,8 +74,13 @@ class TwoWayAbsorber:
         cell.sum_duplicates()
         self._cell = cell
         time_w = np.asarray(cell.sum(axis=0)).ravel()
-        scaled = sp.diags(1.0 / np.sqrt(self.unit_w)) @ cell
-        a = np.diag(time_w) - (scaled.T @ scaled).toarray()
+        if self.n_units * self.n_times <= 20_000_000:  # dense N x T is small: BLAS product
+            dense = cell.toarray() / np.sqrt(self.unit_w)[:, None]
+            a = np.diag(time_w) - dense.T @ dense
+            del dense
+        else:
+            scaled = sp.diags(1.0 / np.sqrt(self.unit_w)) @ cell
+            a = np.diag(time_w) - (scaled.T @ scaled).toarray()
         self._a = (a + a.T) / 2
         # the time effects are identified up to one constant per connected component
         evals, evecs = np.linalg.eigh(self._a)
@@ -287,10 +292,15 @@ def fit_absorbed(
     if clusters is not None:
         cl = np.asarray(clusters)
         if cl.ndim == 1:
-            pairs = pd.DataFrame({"u": unit_labels, "c": cl}).drop_duplicates()
-            nested = bool(pairs["u"].is_unique)
+            if cl is unit_labels:
+                nested = True
+            else:
+                c_codes, _ = codes_of(cl)
+                first = np.full(absorber.n_units, -1, dtype=np.int64)
+                first[absorber.unit_codes] = c_codes
+                nested = bool(np.array_equal(first[absorber.unit_codes], c_codes))
         if treated_mask is not None and cl.ndim == 1:
-            tclus = np.unique(cl[np.asarray(treated_mask, dtype=bool)])
+            tclus = pd.unique(cl[np.asarray(treated_mask, dtype=bool)])
     return LinearDesign(
         X=xw,
         resid=resid,

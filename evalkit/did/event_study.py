@@ -294,8 +294,9 @@ def event_study(
     u, _ = codes_of(df[unit])
     t, _ = codes_of(df[time])
     absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
-    clusters = df[cluster if cluster else unit].to_numpy()
-    design = fit_absorbed(None, yx, names, absorber, clusters, df[unit].to_numpy(),
+    ulab = df[unit].to_numpy()
+    clusters = df[cluster].to_numpy() if cluster else ulab
+    design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
                           treated_mask=rel_i >= 0, what="event-time dummy or covariate")
     del yx
     labels = pd.DataFrame({"event_time": events})

@@ -182,8 +182,9 @@ def sun_abraham(
     u, _ = codes_of(df[unit])
     t, _ = codes_of(df[time])
     absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
-    clusters = df[cluster if cluster else unit].to_numpy()
-    design = fit_absorbed(None, yx, names, absorber, clusters, df[unit].to_numpy(),
+    ulab = df[unit].to_numpy()
+    clusters = df[cluster].to_numpy() if cluster else ulab
+    design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
                           treated_mask=treated & (rel >= 0), what="cohort x event-time indicator or covariate")
     del yx
     # interaction weights

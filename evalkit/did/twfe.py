@@ -194,17 +194,17 @@ def twfe(
         extra={"treatment": treatment, "covariates": covs},
     )
     names = [treatment, *covs]
-    u, _ = codes_of(df[unit])
-    t, _ = codes_of(df[time])
+    u, t = df.attrs["codes"]
     w = df[weights].to_numpy(float) if weights else None
     absorber = TwoWayAbsorber(u, t, w)
-    clusters = df[cluster if cluster else unit].to_numpy()
+    ulab = df[unit].to_numpy()
+    clusters = df[cluster].to_numpy() if cluster else ulab
     treat = df[treatment].to_numpy(float)
     design = fit_absorbed(
         df[outcome].to_numpy(float), df[names].to_numpy(float), names, absorber, clusters,
-        df[unit].to_numpy(), treated_mask=treat != 0,
+        ulab, treated_mask=treat != 0,
     )
-    design.extra.update({"unit": df[unit].to_numpy(), "time": df[time].to_numpy(), "target_param": treatment})
+    design.extra.update({"unit": ulab, "time": df[time].to_numpy(), "target_param": treatment})
     notes = []
     if weights:
         notes.append(f"weighted by {weights!r}")
@@ -288,8 +288,9 @@ def two_by_two(
         absorber = TwoWayAbsorber(u, pp.astype(np.int64), w if weights else None)
         names = [term, *covs]
         x = np.column_stack([gg * pp] + [df[c].to_numpy(float) for c in covs])
-        clusters = df[cluster if cluster else unit].to_numpy()
-        design = fit_absorbed(y, x, names, absorber, clusters, df[unit].to_numpy(), treated_mask=gg * pp != 0)
+        ulab = df[unit].to_numpy()
+        clusters = df[cluster].to_numpy() if cluster else ulab
+        design = fit_absorbed(y, x, names, absorber, clusters, ulab, treated_mask=gg * pp != 0)
         design.extra["target_param"] = term
         notes.append("panel: unit effects absorbed")
     else:

@@ -620,6 +620,16 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
         "mean_fund_wan": _r(formula[wf_post][:, kk].mean() + topup[wf_post][:, kk].mean()),
         "mean_formula_wan": _r(formula[wf_post][:, kk].mean()),
         "mean_topup_wan": _r(topup[wf_post][:, kk].mean()),
+        "shock_distribution": {
+            "weights_pct": ("Dirichlet(0.5 × base) with base = "
+                            + ", ".join(f"{f[0]} {f[3]}" for f in FACTORS)
+                            + "; × 100, rounded, each at least 5, rounding residue on the largest"),
+            "total_wan": "uniform on {20000, 21000, ..., 80000}",
+            "reserve_wan": "uniform on {0, 500, 1000, 1500, 2000}",
+            "independent_of": "revenue errors, factor values, other years",
+        },
+        "topup_rule": ("top-up = max(0, round(2000 × (−e_it / 0.04) + 300 × N(0,1))) 万元, e_it = the "
+                       "unit-year revenue error (AR(1), innovation sd 0.035)"),
     }
     return {
         "synthetic": True,

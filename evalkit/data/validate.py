@@ -94,6 +94,10 @@ class ValidationReport:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        head = self.summary().splitlines()[0]
+        return f"<p>{head}</p>" + self.to_frame().to_html(index=False)
+
     def __deepcopy__(self, memo: dict) -> ValidationReport:
         # pandas deep-copies attrs on every operation; the report is read-only after validation.
         return self

@@ -123,6 +123,19 @@ def prepare(
     )
     if not isinstance(anticipation, int | np.integer) or anticipation < 0:
         raise EvalkitError(f"anticipation must be a non-negative integer, got {anticipation!r}.")
+    g_col = pd.to_numeric(data[cohort], errors="coerce") if not pd.api.types.is_numeric_dtype(
+        data[cohort]
+    ) else data[cohort]
+    g_bad = g_col.isna().to_numpy() | ~np.isfinite(g_col.to_numpy(dtype=float))
+    if g_bad.any() and data[cohort][g_bad].notna().sum() == np.isinf(g_col[g_bad]).sum():
+        raise PanelDataError(
+            [
+                f"column {cohort!r} (cohort) is missing or infinite in rows "
+                f"{_names(data.index[g_bad], 10)}. The cohort holds the first treated period; code "
+                "never-treated units as 0 (not NaN or inf)."
+            ],
+            header="Invalid cohort column",
+        )
     numeric = [outcome, time, cohort, *covariates] + ([weights] if weights else [])
     check_numeric_complete(data, numeric)
     if unit is not None and data[unit].isna().any():

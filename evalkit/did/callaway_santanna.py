@@ -507,7 +507,7 @@ class CSResult:
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
-            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, **{k: v for k, v in o.items()}},
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef, **o},
             **kw,
         )
 
@@ -521,7 +521,7 @@ class CSResult:
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
-            extra={"n_units": self.n_units, "n_clusters": self.n_clusters},
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef},
         )
 
     # ------------------------------------------------------------------ aggregation
@@ -655,6 +655,28 @@ class CSResult:
         if kind == "dynamic" and f.options["base_period"] == "universal":
             vec.reference = [float(-1 - f.options["anticipation"])]
         return vec
+
+    def influence_function(self, effects: ScalarEffect | EffectVector | None = None) -> pd.DataFrame:
+        """Unit-level influence functions of ``effects`` (ATT(g,t) when None).
+
+        Scaled as R ``did``: ``estimate - truth ~ mean over units of the column``, so the analytic
+        covariance is ``IF' IF / n**2`` (cluster sums first when clustered). Rows are units (rows
+        of the data for repeated cross-sections), columns the effects' terms.
+
+        Parameters
+        ----------
+        effects : ScalarEffect or EffectVector, optional
+            ``self.att_gt`` or a result of :meth:`aggregate` of this fit.
+        """
+        effects = self.att_gt if effects is None else effects
+        coef = effects.extra.get("basis_coef") if hasattr(effects, "extra") else None
+        if coef is None:
+            raise EvalkitError("effects must be att_gt or a result of aggregate() of this fit.")
+        coef = coef if coef.ndim == 2 else coef[:, None]
+        f = self._fit
+        basis = np.hstack([f.infl, (f.data.G[:, None] == f.data.groups[None, :]) * f.data.w[:, None] - f.pg])
+        terms = list(effects.params.index)
+        return pd.DataFrame(basis @ coef, index=pd.Index(f.data.unit_ids, name="unit"), columns=terms)
 
     # ------------------------------------------------------------------ rendering
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:

@@ -314,7 +314,7 @@ SIM = dict(outcome="y", unit="id", time="t", cohort="g")
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
 def test_simulation_recovers_att_gt(method):
-    df = simulate_staggered(4000, covariate=True, seed=11)
+    df = simulate_staggered(2500, covariate=True, seed=11)
     r = callaway_santanna(df, method=method, covariates=["x"], **SIM)
     f = r.to_frame()
     truth = np.where(f["time"] >= f["group"], 1 + 0.5 * (f["time"] - f["group"]), 0.0)
@@ -376,10 +376,11 @@ def test_cohort_changing_within_unit(mpdta):
         callaway_santanna(d, **KW)
 
 
-def test_nan_cohort_message_says_zero(mpdta):
+@pytest.mark.parametrize("never", [np.nan, np.inf])
+def test_nan_or_inf_cohort_message_says_zero(mpdta, never):
     d = mpdta.copy().astype({"first.treat": float})
-    d.loc[d["first.treat"] == 0, "first.treat"] = np.inf
-    with pytest.raises(PanelDataError, match="never treated as 0|infinite"):
+    d.loc[d["first.treat"] == 0, "first.treat"] = never
+    with pytest.raises(PanelDataError, match="never-treated units as 0"):
         callaway_santanna(d, **KW)
 
 
@@ -468,3 +469,14 @@ def test_demo_panel_recovers_planted_effects():
         e, v = row["event_time"], row["att"]
         if e in est:
             assert abs(est[e][0] - v) < 4 * est[e][1], e
+
+
+def test_influence_function_reproduces_covariance(mpdta):
+    r = callaway_santanna(mpdta, **KW)
+    dyn = r.aggregate("dynamic")
+    psi = r.influence_function(dyn)
+    assert psi.shape == (500, 7)
+    np.testing.assert_allclose(psi.T @ psi / 500**2, dyn.cov.to_numpy(), atol=INTERNAL)
+    s = r.aggregate("simple")
+    ps = r.influence_function(s)
+    assert abs(np.sqrt((ps.to_numpy() ** 2).sum()) / 500 - s.std_error) < INTERNAL

@@ -123,25 +123,36 @@ def read_last_year(obj: Any) -> dict[str, Fraction]:
             raise SpecError([f"找不到上年分配文件 / last-year file not found: {p}"],
                             header="上年分配数据无法读取 / Last year's amounts cannot be read")
         df = (pd.read_excel(p, dtype={"unit_code": str}) if p.suffix.lower() in (".xlsx", ".xls")
-              else pd.read_csv(p, dtype={"unit_code": str, "单位代码": str}))
+              else pd.read_csv(p, dtype={"unit_code": str, "单位代码": str},
+                               encoding="utf-8-sig"))
         obj = df
     if isinstance(obj, pd.DataFrame):
-        df = obj.rename(columns={"单位代码": "unit_code", "金额": "amount_wan",
-                                 "分配金额": "amount_wan", "last_year_wan": "amount_wan"})
-        if "amount_wan" not in df.columns and "amount" in df.columns:
-            df = df.rename(columns={"amount": "amount_wan"})
+        df = obj.rename(columns={"单位代码": "unit_code"})
+        if "amount_wan" not in df.columns:
+            for alt in ("分配金额(万元)", "分配金额", "金额", "amount", "last_year_wan"):
+                if alt in df.columns:
+                    df = df.rename(columns={alt: "amount_wan"})
+                    break
         if not {"unit_code", "amount_wan"} <= set(df.columns):
             raise SpecError(["上年分配表需要 unit_code 和 amount_wan 两列 / last year's table needs the "
                              f"columns unit_code and amount_wan; found {list(df.columns)}"],
                             header="上年分配数据无法读取 / Last year's amounts cannot be read")
         out = {}
+        bad = []
         for c, a in zip(df["unit_code"], df["amount_wan"], strict=True):
             c = str(c).strip()
             if c.endswith(".0") and c[:-2].isdigit():
                 c = c[:-2]
             if c in (TOTAL_LABEL, "total", "nan") or pd.isna(a):
                 continue
-            out[c] = _frac(a)
+            try:
+                out[c] = _frac(a)
+            except (TypeError, ValueError):
+                bad.append(f"{c}={a!r}")
+        if bad:
+            raise SpecError([f"上年分配金额不是数字 / last year's amounts are not numbers: "
+                             f"{', '.join(bad[:10])}"],
+                            header="上年分配数据无法读取 / Last year's amounts cannot be read")
         return out
     raise SpecError([f"无法识别的上年分配数据类型 / unsupported last_year type {type(obj).__name__}"])
 

@@ -136,3 +136,25 @@ def test_charts_render(files, tmp_path):
                       (a.map(), "map.png")):
         fig.savefig(tmp_path / name)
         assert (tmp_path / name).stat().st_size > 5_000
+
+
+def test_cli_last_year_roundtrip_from_own_csv(files, tmp_path):
+    spec, fac = files
+    out = tmp_path / "y1"
+    assert cli_main(["allocate", str(spec), "--factors", str(fac), "--out", str(out),
+                     "--no-sensitivity", "--stem", "prev"]) == 0
+    hh = tmp_path / "hh.yaml"
+    hh.write_text(SPEC.replace("cap_share: 0.4", "cap_share: 0.4\n  hold_harmless: 0.9")
+                  .replace("total_wan: 20000", "total_wan: 19000"), encoding="utf-8")
+    out2 = tmp_path / "y2"
+    assert cli_main(["allocate", str(hh), "--factors", str(fac), "--last-year",
+                     str(out / "prev.csv"), "--out", str(out2), "--no-sensitivity"]) == 0
+    import pandas as pd
+    prev = pd.read_csv(out / "prev.csv", dtype={"unit_code": str}, encoding="utf-8-sig")
+    cur = pd.read_csv(out2 / "allocation_2025.csv", dtype={"unit_code": str},
+                      encoding="utf-8-sig")
+    merged = prev.merge(cur, on="unit_code", suffixes=("_prev", "_cur"))
+    body = merged[merged.unit_code != "合计"]
+    assert (body["amount_wan_cur"] >= 0.9 * body["amount_wan_prev"] - 1e-9).all()
+    assert (body["last_year_wan_cur"] == body["amount_wan_prev"]).all()
+    assert cur.iloc[-1]["amount_wan"] == 18_000

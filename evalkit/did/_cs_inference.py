@@ -93,9 +93,12 @@ def bootstrap_summary(draws: np.ndarray, level: float) -> tuple[np.ndarray, floa
     return se, crit
 
 
-def bootstrap_cov(draws: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """Covariance with the bootstrap (IQR) standard errors on the diagonal and the draws' correlation."""
-    c = np.cov(draws, rowvar=False).reshape(draws.shape[1], draws.shape[1])
+def bootstrap_cov(draw_cov: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Covariance with the bootstrap (IQR) standard errors on the diagonal.
+
+    ``draw_cov`` is the sample covariance of the draws of these effects (for their correlation).
+    """
+    c = np.atleast_2d(draw_cov)
     sd = np.sqrt(np.clip(np.diag(c), 0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = c / np.outer(sd, sd)

@@ -446,6 +446,7 @@ class CSResult:
     def __init__(self, fit: _Fit):
         self._fit = fit
         self._draws: np.ndarray | None = None
+        self._draw_cov: np.ndarray | None = None
         d = fit.data
         o = fit.options
         self.n_units = d.n
@@ -485,6 +486,11 @@ class CSResult:
             )
         return self._draws
 
+    def _boot_draw_cov(self) -> np.ndarray:
+        if self._draw_cov is None:
+            self._draw_cov = np.atleast_2d(np.cov(self._boot_draws(), rowvar=False))
+        return self._draw_cov
+
     def _moments(self, coef: np.ndarray, bootstrap: bool):
         """Covariance (and uniform critical value) of ``basis @ coef``."""
         cov = coef.T @ self._fit.gram @ coef
@@ -492,7 +498,7 @@ class CSResult:
             return cov, None
         draws = self._boot_draws() @ coef
         se, crit = inf.bootstrap_summary(draws, self._fit.options["level"])
-        return inf.bootstrap_cov(draws, se), crit
+        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov() @ coef, se), crit
 
     def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
         cov, crit = self._moments(coef, bootstrap)

@@ -33,9 +33,8 @@ def _slug(text: str) -> str:
 
 def run_allocate(args: argparse.Namespace) -> int:
     """Run ``evalkit allocate``; return 0 on success (errors raise EvalkitError)."""
-    spec = load_spec(args.spec)
-    factors = read_factors(args.factors)
-    alloc = allocate(spec, factors, last_year=args.last_year)
+    alloc = allocate(args.spec, args.factors, last_year=args.last_year)
+    spec = alloc.spec
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))

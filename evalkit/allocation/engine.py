@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._shared.exceptions import SpecError
+from .._shared.exceptions import PanelDataError, SpecError
 from . import _units
 from .constraints import water_fill
 from .factors import FactorTable, read_factors
@@ -373,6 +373,19 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
         elif miss:
             problems.append(f"上年分配缺少单位 {', '.join(miss)} / last year's amounts lack units "
                             f"{', '.join(miss)}; add them (0 if they received nothing)")
+    if codes and not any("last year" in p for p in problems):
+        lo, hi = bounds(spec, codes, last_v)
+        t = spec.t_alloc
+        if sum(lo) > t:
+            problems.append(
+                f"{spec.where('constraints')}: 保底合计 {float(sum(lo)):,.0f} 万元超过可分配额 {t:,} 万元 / "
+                f"floors sum to {float(sum(lo)):,.0f} 万元, more than T_alloc = {t:,} 万元; lower "
+                "floor_wan / hold_harmless or raise total_wan")
+        if all(h is not None for h in hi) and sum(hi) < t:
+            problems.append(
+                f"{spec.where('constraints')}: 上限合计 {float(sum(hi)):,.0f} 万元低于可分配额 {t:,} 万元 / "
+                f"caps sum to {float(sum(hi)):,.0f} 万元, less than T_alloc = {t:,} 万元; raise "
+                "cap_wan / cap_share or lower total_wan")
     for c in sorted(set(last) - set(codes) - set(excluded)):
         log.append({"kind": "note", "unit_code": c, "factor_id": "",
                     "detail": "上年有分配但本年不参与 / in last year's table but not in this run"})
@@ -678,9 +691,19 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
     >>> a = allocation.allocate("spec.yaml", "factors.csv")  # doctest: +SKIP
     >>> a.table.tail(1)[["unit_code", "amount_wan"]]  # doctest: +SKIP
     """
-    spec = _as_spec(spec)
-    table = _as_table(factors)
-    last = read_last_year(last_year)
+    problems: list[str] = []
+    loaded: list[Any] = []
+    for fn, arg in ((_as_spec, spec), (_as_table, factors), (read_last_year, last_year)):
+        try:
+            loaded.append(fn(arg))
+        except (SpecError, PanelDataError) as exc:  # collect every file's problems first
+            problems += exc.problems
+            loaded.append(None)
+    if problems:
+        raise SpecError(problems, header=f"分配输入有 {len(problems)} 个问题，未计算也未写出任何文件 / "
+                        f"The allocation inputs have {len(problems)} problem(s); nothing was "
+                        "computed or written")
+    spec, table, last = loaded
     inp = _prepare(spec, table, last)
     core = compute(spec, inp)
     return Allocation(spec=spec, factors=table, inputs=inp, core=core, last_year_input=last)

@@ -198,6 +198,28 @@ def test_bad_inputs_one_error_listing_every_problem():
     assert "nothing was computed or written" in msg
 
 
+def test_spec_and_data_file_problems_reported_together(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("fund: f\nyear: 2025\ntotal_wan: 100\nfactors:\n"
+                    "  - {id: x, name: x, weight: 90, transform: share}\n", encoding="utf-8")
+    fac = tmp_path / "f.csv"
+    fac.write_text("year,unit_code,factor_id,value,status\n2024,A,x,1,bogus\n", encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        allocate(spec, fac)
+    text = str(e.value)
+    assert len(e.value.problems) == 2
+    assert "weights sum to 90" in text and "bogus" in text
+
+
+def test_infeasible_constraints_listed_with_data_problems():
+    spec = make_spec({"x": 100}, total=100,
+                     constraints={"floor_wan": {"default": 40, "Q": 1}})
+    with pytest.raises(SpecError) as e:
+        allocate(spec, table({"x": [1, 2, 3]}, ["A", "B", "C"]))
+    assert len(e.value.problems) == 2
+    assert "unknown unit code `Q`" in str(e.value) and "floors sum to 120" in str(e.value)
+
+
 def test_infeasible_floors_raise_not_clip():
     spec = make_spec({"x": 100}, total=100, constraints={"floor_wan": 40})
     with pytest.raises(SpecError, match="floors sum to 120"):

@@ -2,7 +2,7 @@
 
 Independent implementation: diff-diff 3.13 ``ImputationDiD`` (test-only peer; documented as matching
 R ``didimputation`` by default and Stata ``did_imputation``'s leave-out refinement with
-``leave_one_out=True``), on simulated staggered panels with and without covariates:
+``leave_one_out=True``), on mpdta (moderndid 0.2.0) and simulated staggered panels with and without covariates:
 overall ATT, horizon effects and their conservative standard errors agree to 1e-8 (relative).
 Pre-trend test (BJS equation 9): lead coefficients agree to 1e-8; diff-diff's CR1 factor counts the
 T time effects, so its F equals evalkit's times ``(n0 - k - T) / (n0 - k)``.
@@ -103,3 +103,18 @@ def test_errors():
     df["x2"] = df["x"] * 2
     with pytest.raises(EvalkitError, match="x2"):
         imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates=["x", "x2"])
+
+
+@pytest.mark.filterwarnings("ignore:.*aggregate=.*:FutureWarning")
+def test_mpdta_matches_diff_diff():
+    """Real data: mpdta (Callaway and Sant'Anna 2021; shipped by moderndid 0.2.0), log teen employment."""
+    import moderndid
+
+    d = moderndid.load_mpdta()
+    d = d.to_pandas() if hasattr(d, "to_pandas") else d
+    d = d.rename(columns={"first.treat": "cohort", "countyreal": "unit", "lemp": "y"})
+    r = imputation(d, outcome="y", unit="unit", time="year", cohort="cohort")
+    p = _dd(d)
+    np.testing.assert_allclose([r.att.estimate, r.att.std_error], [p.overall_att, p.overall_se], rtol=RTOL)
+    hs = r.labels["event_time"].tolist()
+    np.testing.assert_allclose(r.std_errors.to_numpy(), [p.event_study_effects[h]["se"] for h in hs], rtol=RTOL)

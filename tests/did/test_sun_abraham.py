@@ -1,6 +1,6 @@
 """Sun-Abraham interaction-weighted event study.
 
-Independent implementation: diff-diff 3.13 ``SunAbraham`` (test-only peer), on simulated staggered
+Independent implementation: diff-diff 3.13 ``SunAbraham`` (test-only peer), on mpdta (moderndid 0.2.0) and simulated staggered
 panels. Point estimates (event-time IW effects and the overall ATT) agree to 1e-8. Standard
 errors: diff-diff's cluster-robust CR1 counts T more parameters in k (its time-effect columns)
 while evalkit's registry counts only the non-absorbed regressors when the unit
@@ -104,3 +104,18 @@ def test_errors():
         sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", control="both")
     with pytest.raises(DesignError, match="reference"):
         sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", reference=-9)
+
+
+def test_mpdta_matches_diff_diff():
+    """Real data: mpdta (Callaway and Sant'Anna 2021; shipped by moderndid 0.2.0), log teen employment."""
+    import moderndid
+
+    d = moderndid.load_mpdta()
+    d = d.to_pandas() if hasattr(d, "to_pandas") else d
+    d = d.rename(columns={"first.treat": "cohort", "countyreal": "unit", "lemp": "y"})
+    r = sun_abraham(d, outcome="y", unit="unit", time="year", cohort="cohort")
+    p = _dd(d)
+    et = r.labels["event_time"].tolist()
+    np.testing.assert_allclose(r.params.to_numpy(), [p.event_study_effects[e]["effect"] for e in et],
+                               rtol=RTOL, atol=1e-12)
+    assert abs(r.att().estimate - p.overall_att) < 1e-8

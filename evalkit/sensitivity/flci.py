@@ -102,29 +102,84 @@ class _FLCIProblem:
         v[-1] = float(np.arange(1, self.Q + 1) @ self.l_vec)
         return v
 
-    def min_bias_given_h(self, h, v_start):
-        """Smallest worst-case bias (per unit of M) among estimators with s.d. <= h."""
-        P, K = self.P, len(self.g)
-        u0 = np.abs(self.g + self.C @ v_start) + 1e-9
-        x0 = np.concatenate([v_start, u0])
-        scale = max(h**2, 1e-300)
-        cons = [
-            {"type": "eq", "fun": lambda x: np.array([self.a_eq @ x[:P] - self.b_eq]),
-             "jac": lambda x: np.concatenate([self.a_eq, np.zeros(K)])[None, :]},
-            {"type": "ineq", "fun": lambda x: x[P:] - (self.g + self.C @ x[:P]),
-             "jac": lambda x: np.hstack([-self.C, np.eye(K)])},
-            {"type": "ineq", "fun": lambda x: x[P:] + (self.g + self.C @ x[:P]),
-             "jac": lambda x: np.hstack([self.C, np.eye(K)])},
-            {"type": "ineq", "fun": lambda x: np.array([(h**2 - self.var(x[:P])) / scale]),
-             "jac": lambda x: np.concatenate(
-                 [-(2 * self.Spp @ x[:P] + 2 * self.Spq_l) / scale, np.zeros(K)])[None, :]},
-        ]
-        res = optimize.minimize(
-            lambda x: x[P:].sum(), x0, jac=lambda x: np.concatenate([np.zeros(P), np.ones(K)]),
-            constraints=cons, method="SLSQP", options={"maxiter": 500, "ftol": 1e-13},
-        )
-        v = res.x[:P]
+    def _reduced(self):
+        """Eliminate the equality: ``v = v0 + N z``, ``var = (z - zc)' H (z - zc) + h_min^2``."""
+        if not hasattr(self, "_red"):
+            a = self.a_eq
+            v0 = a * self.b_eq / (a @ a)
+            _, _, vt = np.linalg.svd(a[None, :])
+            N = vt[1:].T
+            H = N.T @ self.Spp @ N
+            q = N.T @ (self.Spp @ v0 + self.Spq_l)
+            Hinv = np.linalg.pinv(H)
+            zc = -Hinv @ q
+            gp = self.g + self.C @ (v0 + N @ zc)
+            Cp = self.C @ N
+            K = Cp @ Hinv @ Cp.T
+            self._red = (v0, N, zc, gp, Cp, Hinv, K)
+        return self._red
+
+    def min_bias_given_h(self, h, v_start=None):
+        """Smallest worst-case bias (per unit of M) among estimators with s.d. <= h.
+
+        Solved through its dual: with ``v = v0 + N (zc + y)`` and ``y' H y <= r^2``
+        (``r^2 = h^2 - h_min^2``), ``min_y ||g' + C' y||_1 = max_{|lam| <= 1} lam'g' -
+        r ||lam' C'||_{H^{-1}}``, a smooth concave problem on a box (L-BFGS-B); the primal
+        solution is ``y = -r H^{-1} C'^T lam / ||lam' C'||_{H^{-1}}``.
+        """
+        v0, N, zc, gp, Cp, Hinv, K = self._reduced()
+        vc = v0 + N @ zc
+        r2 = h**2 - self.var(vc)
+        if N.shape[1] == 0 or r2 <= 0:
+            return self.bias(vc), vc
+        r = np.sqrt(r2)
+
+        def negdual(lam):
+            Kl = K @ lam
+            nrm = np.sqrt(max(lam @ Kl, 1e-300))
+            return -(lam @ gp - r * nrm), -(gp - r * Kl / nrm)
+
+        lam0 = np.sign(gp)
+        lam0[lam0 == 0] = 1.0
+        res = optimize.minimize(negdual, lam0, jac=True, method="L-BFGS-B",
+                                bounds=[(-1.0, 1.0)] * len(gp),
+                                options={"ftol": 1e-13, "gtol": 1e-11, "maxiter": 2000})
+        lam = res.x
+        Kl = K @ lam
+        nrm = np.sqrt(lam @ Kl)
+        y = -r * (Hinv @ Cp.T @ lam) / nrm if nrm > 0 else np.zeros(N.shape[1])
+        v = vc + N @ y
         return self.bias(v), v
+
+
+_PROBLEMS: dict = {}
+
+
+def _problem(sigma, l_vec, P, Q) -> _FLCIProblem:
+    """One problem object per (sigma, l, P, Q): its bias-given-h solutions are cached across M."""
+    key = (P, Q, np.asarray(sigma, float).tobytes(), np.asarray(l_vec, float).tobytes())
+    if key not in _PROBLEMS:
+        if len(_PROBLEMS) > 16:
+            _PROBLEMS.clear()
+        prob = _FLCIProblem(np.asarray(sigma, float), np.asarray(l_vec, float), P, Q)
+        prob.cache = {}
+        _PROBLEMS[key] = prob
+    return _PROBLEMS[key]
+
+
+def _bias_at(prob: _FLCIProblem, h: float):
+    """Cached smallest worst-case bias at s.d. bound ``h``, warm-started from the nearest h."""
+    key = float(h)
+    if key not in prob.cache:
+        if prob.cache:
+            near = min(prob.cache, key=lambda k: abs(k - key))
+            start = prob.cache[near][1]
+            if prob.var(start) > key**2:
+                start = prob.v_min
+        else:
+            start = prob.v_min
+        prob.cache[key] = prob.min_bias_given_h(key, start)
+    return prob.cache[key]
 
 
 def optimal_flci(betahat, sigma, P, Q, l_vec, M, alpha=0.05):
@@ -136,32 +191,28 @@ def optimal_flci(betahat, sigma, P, Q, l_vec, M, alpha=0.05):
         ``lower``, ``upper``, ``half_length``, ``weights`` (the full affine weight vector),
         ``max_bias``, ``sd``.
     """
-    prob = _FLCIProblem(np.asarray(sigma, float), np.asarray(l_vec, float), P, Q)
+    prob = _problem(sigma, l_vec, P, Q)
     p = 1 - alpha
-    v_min = prob.min_variance()
-    h_min = np.sqrt(prob.var(v_min))
-    v_ext = prob.extrapolation_weights()
-    h0 = np.sqrt(prob.var(v_ext))
+    if not hasattr(prob, "v_min"):
+        prob.v_min = prob.min_variance()
+        prob.h_min = np.sqrt(prob.var(prob.v_min))
+        prob.v_ext = prob.extrapolation_weights()
+        prob.h0 = np.sqrt(prob.var(prob.v_ext))
+    v_min, h_min, h0 = prob.v_min, prob.h_min, prob.h0
     if M == 0 or h0 <= h_min * (1 + 1e-10):
         v = v_min
         b = prob.bias(v)
         hl = folded_normal_quantile(p, M * b / h_min) * h_min
     else:
-        cache = {}
-
         def half_length(h):
-            key = float(h)
-            if key not in cache:
-                start = v_min if h < (h_min + h0) / 2 else v_ext
-                b, v = prob.min_bias_given_h(h, start)
-                cache[key] = (folded_normal_quantile(p, M * b / h) * h, v)
-            return cache[key][0]
+            b, _ = _bias_at(prob, h)
+            return folded_normal_quantile(p, M * b / h) * h
 
         res = optimize.minimize_scalar(half_length, bounds=(h_min, h0), method="bounded",
-                                       options={"xatol": 1e-10 * h0})
+                                       options={"xatol": 1e-6 * h0})
         cands = [(half_length(h), h) for h in (h_min * (1 + 1e-9), h0, res.x)]
         hl, hstar = min(cands)
-        v = cache[float(hstar)][1]
+        v = _bias_at(prob, hstar)[1]
         b = prob.bias(v)
     weights = np.concatenate([v, prob.l_vec])
     centre = float(weights @ betahat)

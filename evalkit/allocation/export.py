@@ -55,6 +55,19 @@ _MISSING_EN = {"error": "no missing values allowed", "zero": "missing counted as
                "exclude_unit": "missing: unit excluded from this run"}
 
 
+_SENS_ZH = {"unit_code": "单位代码", "name_zh": "单位名称", "amount_wan": "分配金额(万元)",
+            "p5": "P5(万元)", "p50": "P50(万元)", "p95": "P95(万元)", "mean": "均值(万元)",
+            "sd": "标准差(万元)", "prob_rank_change": "位次变化概率", "prob_floor": "触及保底概率",
+            "prob_cap": "触及上限概率"}
+_METRIC_ZH = {"gini_amount": "基尼系数（金额）", "theil_total": "泰尔指数", "theil_between":
+              "泰尔指数-县市区与开发区之间", "theil_within": "泰尔指数-组内", "hhi": "HHI（0–10000）",
+              "effective_n": "有效受益单位数", "max_min_ratio": "最高/最低", "top3_share": "前三名占比",
+              "gini_per_capita": "基尼系数（人均）", "theil_per_capita": "泰尔指数（人均，人口加权）",
+              "gini_per_need": "基尼系数（单位需求）"}
+_METRIC_COLS_ZH = {"metric": "指标", "this_year": "本方案", "last_year": "上年",
+                   "pure_output": "纯产出基准", "pure_population": "纯人口基准"}
+
+
 def _n(x: Fraction | float | int) -> str:
     x = Fraction(x) if not isinstance(x, Fraction) else x
     if x.denominator == 1:
@@ -379,11 +392,12 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
             piv = loo.pivot(index="unit_code", columns="dropped", values="change_wan")
             piv.columns = [f"去掉{c}后增减(万元)" for c in piv.columns]
             sens = sens.merge(piv, left_on="unit_code", right_index=True, how="left")
-        _sheet(wb, "敏感性", sens, footer + f" · Dirichlet κ={mc.settings['kappa']}, "
-               f"N={mc.settings['n_draws']}, seed={mc.settings['seed']}",
-               int_cols=("amount_wan",))
+        _sheet(wb, "敏感性", sens.rename(columns=_SENS_ZH),
+               footer + f" · Dirichlet κ={mc.settings['kappa']}, N={mc.settings['n_draws']}, "
+               f"seed={mc.settings['seed']}", int_cols=("分配金额(万元)",))
     met = metrics(alloc).reset_index().rename(columns={"index": "metric"})
-    _sheet(wb, "指标", met, footer)
+    met["metric"] = [f"{_METRIC_ZH.get(m, m)} ({m})" for m in met["metric"]]
+    _sheet(wb, "指标", met.rename(columns=_METRIC_COLS_ZH), footer)
     vec = alloc.audit["vectors"].reset_index()
     _sheet(wb, "审计", vec, footer, int_cols=("rounded_down", "rounding_added", "amount"))
     log = alloc.audit["log"]

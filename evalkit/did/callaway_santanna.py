@@ -31,12 +31,12 @@ from .._shared.validation import check_option
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
-from ._cs_estimators import CellFailure, panel_2x2, rc_2x2
+from ._cs_estimators import CellFailure, panel_2x2, panel_2x2_improved, rc_2x2
 
 __all__ = ["AggregatedEffects", "CSResult", "GroupTimeEffects", "callaway_santanna"]
 
 ControlGroup = Literal["never_treated", "not_yet_treated"]
-Method = Literal["dr", "ipw", "reg"]
+Method = Literal["dr", "ipw", "reg", "dr_improved"]
 BasePeriod = Literal["varying", "universal"]
 AggKind = Literal["simple", "group", "calendar", "dynamic"]
 
@@ -201,7 +201,10 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
                     sel = tr | ctrl
                     dy = d.Y[sel, c] - d.Y[sel, b]
                     x = d.X[min(b, c)][sel]
-                    att, psi = panel_2x2(dy, tr[sel].astype(float), x, w[sel], method, what)
+                    if method == "dr_improved":
+                        att, psi = panel_2x2_improved(dy, tr[sel].astype(float), x, w[sel], what)
+                    else:
+                        att, psi = panel_2x2(dy, tr[sel].astype(float), x, w[sel], method, what)
                     col[sel] = psi * (n / sel.sum())
                 else:
                     unit_sel = tr | ctrl
@@ -303,8 +306,12 @@ def callaway_santanna(
     control_group : {"never_treated", "not_yet_treated"}
         Comparison units. Without never-treated units, ``"not_yet_treated"`` uses the last cohort as
         comparison and drops the periods from its treatment on (as R ``did``).
-    method : {"dr", "ipw", "reg"}
-        Doubly robust (default), normalised inverse probability weighting, or outcome regression.
+    method : {"dr", "ipw", "reg", "dr_improved"}
+        Doubly robust (default; logit propensity score by maximum likelihood and OLS outcome
+        regression, R did's ``est_method="dr"``), normalised inverse probability weighting,
+        outcome regression, or the improved doubly robust estimator for balanced panels
+        (inverse-probability-tilting propensity score and odds-weighted least squares; R DRDID's
+        ``drdid_imp_panel``). Without covariates all four coincide.
     covariates : list of str, optional
         Covariates (values from the earlier of the two periods of each cell in panels).
     anticipation : int
@@ -355,7 +362,13 @@ def callaway_santanna(
     >>> r.aggregate("dynamic").plot()                                   # doctest: +SKIP
     """
     check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
-    check_option("method", method, ("dr", "ipw", "reg"))
+    check_option("method", method, ("dr", "ipw", "reg", "dr_improved"))
+    if method == "dr_improved" and (not panel or allow_unbalanced):
+        raise EvalkitError(
+            "method='dr_improved' is implemented for balanced panels only; use method='dr' (the "
+            "locally efficient doubly robust estimator) for repeated cross-sections or "
+            "unbalanced panels."
+        )
     check_option("base_period", base_period, ("varying", "universal"))
     check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
     check_option("panel", panel, (True, False))

@@ -201,6 +201,27 @@ def test_unbalanced_panel_agrees_with_moderndid(mpdta, method):
     _check_against(r, m._replace(G=pd.Series(g_by_id)))
 
 
+@pytest.mark.parametrize(
+    "covs,control", [(["lpop"], "never_treated"), (["lpop", "xv"], "not_yet_treated")]
+)
+def test_improved_dr_agrees_with_moderndid_drdid_imp_panel(mpdta, covs, control):
+    # moderndid's port of R DRDID::drdid_imp_panel, passed to its att_gt as a custom est_method
+    from moderndid.drdid.estimators.drdid_imp_panel import drdid_imp_panel
+
+    def est(y1, y0, d, covariates, i_weights, influence_func=True):
+        return drdid_imp_panel(
+            y1=y1, y0=y0, d=d, covariates=covariates, i_weights=i_weights, influence_func=True
+        )
+
+    d = mpdta.copy()
+    d["xv"] = d["lpop"] + np.random.default_rng(5).normal(scale=0.3, size=len(d))
+    r = callaway_santanna(d, method="dr_improved", covariates=covs, control_group=control, **KW)
+    m = _moderndid(
+        d, est_method=est, xformla="~" + "+".join(covs), control_group=control.replace("_", "")
+    )
+    _check_against(r, m)
+
+
 def test_sampling_weights_agree_with_moderndid(mpdta):
     d = mpdta.copy()
     d["w"] = np.exp(d["lpop"] / 3)
@@ -312,7 +333,7 @@ def simulate_staggered(n_units, n_periods=8, cohorts=(4, 5, 6, 7), seed=0, covar
 SIM = dict(outcome="y", unit="id", time="t", cohort="g")
 
 
-@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg", "dr_improved"])
 def test_simulation_recovers_att_gt(method):
     df = simulate_staggered(2500, covariate=True, seed=11)
     r = callaway_santanna(df, method=method, covariates=["x"], **SIM)

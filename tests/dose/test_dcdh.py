@@ -15,6 +15,9 @@ Tolerances
   within 12%. moderndid's average-total-effect SE ignores clustering, so it is not compared.
 * Switchers-out only: exactly minus moderndid (it reports the effect of the decrease; we follow
   the paper's S_g-signed definition), same standard errors (1e-6).
+* Covariate adjustment (``controls``): a covariate trending only for switchers biases the raw
+  estimator; the adjusted one recovers θ within 4 Monte-Carlo s.e. (moderndid's port estimates θ
+  per horizon among never-switchers only, so its adjusted numbers differ slightly; not compared).
 * Simulation with known truth (effect θ per unit of current treatment, switches up and down):
   the average total effect equals θ, normalised effects θ/ℓ, placebos 0; Monte-Carlo means
   within 4 Monte-Carlo standard errors, coverage of 95% intervals >= 0.8 over 30 draws.
@@ -153,3 +156,23 @@ def test_switchers_out_sign_convention(favara_imbs):
     np.testing.assert_allclose(r.effects.params, -m.effects.estimates, atol=1e-10)
     np.testing.assert_allclose(r.effects.std_errors, m.effects.std_errors, rtol=1e-6)
     assert r.average_total_effect.estimate == pytest.approx(-m.ate.estimate, abs=1e-10)
+
+
+def test_controls_remove_covariate_confounding():
+    """A covariate whose trend differs between switchers and stayers biases the raw estimator;
+    the covariate adjustment (θ from first differences among not-yet-switched units, by baseline)
+    recovers θ (Monte-Carlo mean within 4 MC s.e.; raw estimator off by > 10 MC s.e.)."""
+    theta, reps = 0.5, 12
+    adj, raw = [], []
+    for s in range(reps):
+        df = simulate_switching(seed=200 + s, theta=theta)
+        rng = np.random.default_rng(s)
+        switcher = df.groupby("g").d.transform(lambda v: float(v.nunique() > 1))
+        df["x"] = 1.0 * df.t * switcher + rng.normal(size=len(df))
+        df["y"] = df.y + 0.7 * df.x
+        kw = dict(outcome="y", unit="g", time="t", treatment="d", effects=3)
+        adj.append(did.dcdh(df, **kw, controls=["x"]).average_total_effect.estimate)
+        raw.append(did.dcdh(df, **kw).average_total_effect.estimate)
+    adj, raw = np.array(adj), np.array(raw)
+    assert abs(adj.mean() - theta) < 4 * adj.std(ddof=1) / np.sqrt(reps)
+    assert abs(raw.mean() - theta) > 10 * raw.std(ddof=1) / np.sqrt(reps)

@@ -48,6 +48,9 @@ def _read_raw(path: Path, sheet_name: str | int, notes: list[str]) -> tuple[pd.D
         return raw, "line"
     if kind == "xlsx":
         raw = pd.read_excel(path, sheet_name=sheet_name, dtype=object, engine="openpyxl")
+        numeric = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                          and not (isinstance(v, float) and np.isnan(v)))
+        raw.attrs["numeric_cells"] = [str(c) for c in raw.columns[numeric.any(axis=0).to_numpy()]]
         raw = raw.map(_excel_cell_text)
         raw = raw.replace({v: np.nan for v in NA_VALUES})
         raw.index = pd.RangeIndex(2, len(raw) + 2, name="line")
@@ -212,6 +215,11 @@ def read_table(path: str | Path, *, units: str | Mapping[str, str] | None = None
     df = raw.rename(columns=mapping)
     for canon in mapping.values():
         if canon in _TEXT_COLUMNS:
+            raw_h = seen[canon]
+            if canon.endswith("code") and raw_h in raw.attrs.get("numeric_cells", []):
+                notes.append(f"{canon}: the workbook {path.name} stores codes as numbers in column "
+                             f"{raw_h!r}; converted to text (check that no leading zeros were lost; "
+                             "format the column as text in Excel)")
             df[canon] = _code_text(df[canon], canon, notes, f"the file {path.name}") \
                 if canon.endswith("code") else df[canon].astype(object).map(
                     lambda v: v if pd.isna(v) else str(v).strip())

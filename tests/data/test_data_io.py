@@ -127,6 +127,14 @@ def test_xlsx_round_trip_chinese_headers(tmp_path):
     back = load_panel(path)
     pd.testing.assert_frame_equal(back[ref.columns].reset_index(drop=True), ref, check_exact=False, rtol=1e-12)
     assert back["unit_code"].dtype == object
+    # codes typed as numbers in Excel are read as text, with a note
+    num = out[out["代码"] != "WF-Z-GXQ"].copy()
+    num["代码"] = num["代码"].astype(int)
+    p2 = tmp_path / "num.xlsx"
+    num.to_excel(p2, index=False)
+    raw = read_table(p2)
+    assert raw["unit_code"].iloc[0] == "370102" and raw.index[0] == 2
+    assert any("stores codes as numbers in column '代码'" in n for n in raw.attrs["read_notes"])
 
 
 def test_parquet_round_trip_and_numeric_codes(tmp_path):

@@ -89,6 +89,7 @@ class CSData:
     row_X: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     n_obs: int = 0
+    x_invariant: bool = False  # balanced panels: covariates constant over time
 
 
 def prepare(
@@ -379,8 +380,10 @@ def prepare(
         out.Y = Y
         if k:
             X = np.empty((T, n, k + 1))
-            X[t_idx, u_codes] = np.hstack([np.ones((n_rows, 1)), x_raw])
+            X[:, :, 0] = 1.0
+            X[t_idx, u_codes, 1:] = x_raw
             out.X = X
+            out.x_invariant = bool(np.all(X == X[0]))
     else:
         out.row_y = y_raw
         out.row_t = t_idx

@@ -113,7 +113,7 @@ def ipt(d: np.ndarray, x: np.ndarray, w: np.ndarray, what: str) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(x @ gam)))
 
 
-def panel_2x2_improved(dy, d, x, w, what=("", "")):
+def panel_2x2_improved(dy, d, x, w, what=("", ""), ps_fit=None):
     """Improved, locally efficient doubly robust DiD for panel data (Sant'Anna--Zhao 2020, eq. 3.1
     with the IPT propensity score and odds-weighted least squares; R DRDID ``drdid_imp_panel``).
 
@@ -122,7 +122,8 @@ def panel_2x2_improved(dy, d, x, w, what=("", "")):
     """
     w = w / w.mean()
     ps_what, or_what = what
-    ps = np.clip(ipt(d, x, w, ps_what), 1e-6, 1 - 1e-6)
+    raw = ps_fit() if ps_fit is not None else ipt(d, x, w, ps_what)
+    ps = np.clip(raw, 1e-6, 1 - 1e-6)
     trim = np.ones(d.shape[0])
     ctrl = d == 0
     trim[ctrl] = ps[ctrl] < TRIM_LEVEL
@@ -135,8 +136,9 @@ def panel_2x2_improved(dy, d, x, w, what=("", "")):
     return float(att), w * trim * (summand - d * att) / mdw
 
 
-def _ps(d, x, w, what):
-    ps = np.clip(logit(d, x, w, what), 1e-6, 1 - 1e-6)
+def _ps(d, x, w, what, ps_fit=None):
+    raw = ps_fit() if ps_fit is not None else logit(d, x, w, what)
+    ps = np.clip(raw, 1e-6, 1 - 1e-6)
     trim = np.ones(d.shape[0], dtype=bool)
     ctrl = d == 0
     trim[ctrl] = ps[ctrl] < TRIM_LEVEL
@@ -167,7 +169,7 @@ def _ols_linrep(resid, x, wsub, what):
     return apply
 
 
-def panel_2x2(dy, d, x, w, method, what=("", "")):
+def panel_2x2(dy, d, x, w, method, what=("", ""), ps_fit=None):
     """ATT and influence function for panel data.
 
     Parameters
@@ -183,6 +185,9 @@ def panel_2x2(dy, d, x, w, method, what=("", "")):
     method : {"dr", "ipw", "reg"}
     what : tuple of str
         Descriptions of the propensity-score and outcome models used in error messages.
+    ps_fit : callable, optional
+        Returns the fitted logit propensity score for these ``(d, x, w)``; lets the caller reuse
+        one fit across cells that share the sample and covariates.
 
     Returns
     -------
@@ -205,7 +210,7 @@ def panel_2x2(dy, d, x, w, method, what=("", "")):
         lin = _ols_linrep(dy - out, x, w * (1 - d), or_what)
         inf_cont = (w_t * (out - eta_c) + lin(np.mean(w_t[:, None] * x, axis=0))) / mw
         return float(att), inf_treat - inf_cont
-    ps, trim = _ps(d, x, w, ps_what)
+    ps, trim = _ps(d, x, w, ps_what, ps_fit)
     w_t = trim * w * d
     w_c = trim * w * ps * (1 - d) / (1 - ps)
     mw_t, mw_c = w_t.mean(), w_c.mean()

@@ -31,7 +31,7 @@ from .._shared.validation import check_option
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
-from ._cs_estimators import CellFailure, panel_2x2, panel_2x2_improved, rc_2x2
+from ._cs_estimators import CellFailure, ipt, logit, panel_2x2, panel_2x2_improved, rc_2x2
 
 __all__ = ["AggregatedEffects", "CSResult", "GroupTimeEffects", "callaway_santanna"]
 
@@ -127,9 +127,11 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
     times, G, w, n = d.times, d.G, d.w, d.n
     plan = [(g, _cells(times, g, anticipation, base_period)) for g in d.groups]
     n_cells = sum(len(p) for _, p in plan)
-    basis = np.zeros((n, n_cells + len(d.groups)))
+    basis = np.zeros((n, n_cells + len(d.groups)), order="F")
     cell_g, cell_t, atts = [], [], []
     fast = d.layout == "balanced" and d.X is None
+    rows_cache: dict = {}
+    ps_cache: dict = {}
     j = 0
     for g, pairs in plan:
         tr = G == g
@@ -194,18 +196,35 @@ def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_peri
             if c == b:
                 atts.append(0.0)
                 continue
-            ctrl = _control_mask(G, g, times[max(c, b)] + anticipation, control_group)
+            thr_c = times[max(c, b)] + anticipation
+            ctrl = _control_mask(G, g, thr_c, control_group)
             what = _what(g, t, covariates, method)
             try:
                 if d.layout == "balanced":
-                    sel = tr | ctrl
-                    dy = d.Y[sel, c] - d.Y[sel, b]
-                    x = d.X[min(b, c)][sel]
+                    # cells sharing cohort, comparison set and covariate period share the
+                    # propensity-score fit (fitted once, on first use)
+                    ckey = (g, None if control_group == "never_treated" else thr_c)
+                    xper = None if d.x_invariant else min(b, c)
+                    if ckey not in rows_cache:
+                        rows_cache[ckey] = np.nonzero(tr | ctrl)[0]
+                    rows = rows_cache[ckey]
+                    dy = d.Y[rows, c] - d.Y[rows, b]
+                    x = d.X[min(b, c)][rows]
+                    dd = tr[rows].astype(float)
+                    wr = w[rows]
+                    pkey = (ckey, xper)
+
+                    def fit_ps(pkey=pkey, dd=dd, x=x, wr=wr, what=what):
+                        if pkey not in ps_cache:
+                            f = ipt if method == "dr_improved" else logit
+                            ps_cache[pkey] = f(dd, x, wr / wr.mean(), what[0])
+                        return ps_cache[pkey]
+
                     if method == "dr_improved":
-                        att, psi = panel_2x2_improved(dy, tr[sel].astype(float), x, w[sel], what)
+                        att, psi = panel_2x2_improved(dy, dd, x, wr, what, ps_fit=fit_ps)
                     else:
-                        att, psi = panel_2x2(dy, tr[sel].astype(float), x, w[sel], method, what)
-                    col[sel] = psi * (n / sel.sum())
+                        att, psi = panel_2x2(dy, dd, x, wr, method, what, ps_fit=fit_ps)
+                    col[rows] = psi * (n / len(rows))
                 else:
                     unit_sel = tr | ctrl
                     rows = ((d.row_t == c) | (d.row_t == b)) & unit_sel[d.row_unit]

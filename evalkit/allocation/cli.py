@@ -14,6 +14,7 @@ import argparse
 import io
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def run_allocate(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(alloc.summary())
+    for note in alloc.audit["notes"]:
+        print(f"  note: {note}", file=sys.stderr)
     for p in written:
         print(f"  wrote {p}")
     return 0
@@ -125,8 +128,6 @@ def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m evalkit.allocation.cli``) with the same commands."""
-    import sys
-
     from .._shared.exceptions import EvalkitError
     parser = argparse.ArgumentParser(prog="evalkit-allocation")
     sub = parser.add_subparsers(dest="command", required=True)

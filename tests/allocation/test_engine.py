@@ -340,3 +340,24 @@ def test_zscore_and_per_capita_transforms_by_hand():
     b = allocate(pc, t)
     assert b.core.z["y"] == [F(2, 5), F(1, 5), F(2, 5)]  # 10, 5, 10 per head
     assert b.core.amounts == [400, 200, 400]
+
+
+def test_demo_data_formula_amounts_consistent_with_panel():
+    # data_raw/demo: factor_fund_wan = formula amount + a non-negative discretionary top-up
+    from pathlib import Path
+
+    import pandas as pd
+    root = Path(__file__).resolve().parents[2] / "data_raw" / "demo"
+    if not (root / "allocation" / "factors.csv").exists():
+        pytest.skip("demo data not generated")
+    f = read_factors(root / "allocation" / "factors.csv")
+    panel = pd.read_csv(root / "county_panel.csv", dtype={"unit_code": str})
+    specs = sorted((root / "allocation").glob("spec_*.yaml"))
+    assert specs
+    for p in specs:
+        a = allocate(p, f)
+        got = panel[(panel.year == a.spec.year) & (panel.in_weifang == 1)].set_index(
+            "unit_code")["factor_fund_wan"]
+        assert sum(a.amounts.values()) == a.core.t_alloc
+        for c, amt in a.amounts.items():
+            assert got[c] >= amt

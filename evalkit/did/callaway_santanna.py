@@ -339,11 +339,16 @@ def callaway_santanna(
         Pre-treatment cells compare consecutive periods ("varying") or every period with
         ``g - anticipation - 1`` ("universal", whose reference cell is reported as 0).
     panel : bool
-        False for repeated cross-sections (each row an independent observation).
+        False for repeated cross-sections: each row is an independent observation (``unit`` is
+        not used; pass ``cluster=`` to allow dependence between rows). Cells use the rows of
+        their two periods and the repeated cross-section estimators.
     weights : str, optional
         Sampling-weight column (constant within unit); normalised to mean one.
     cluster : str, optional
         Cluster column (constant within unit, e.g. prefecture) for analytic and bootstrap inference.
+        Analytic: influence functions summed within clusters, ``V = S'S / n^2`` (no small-sample
+        factor; equals R did's analytic s.e. when clusters are units). Bootstrap: one multiplier
+        per cluster.
     bootstrap : bool
         Multiplier bootstrap standard errors and simultaneous (sup-t) bands instead of analytic ones.
     n_bootstrap : int

@@ -117,8 +117,19 @@ def _where(label: str, labels: Iterable[Any]) -> str:
     return f"{label}{'s' if len(idx) != 1 else ''} {_rows(idx)}"
 
 
-def _is_int_like(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not pd.isna(v) and float(v).is_integer()
+# Ad-hoc codes that local systems use for Weifang's zones (allocation_research.md §3): never
+# recoded automatically (they collide with GB/T 2260 space), only pointed out.
+_AD_HOC_ZONE_CODES = {"370706": "WF-Z-GXQ (高新区)", "370709": "WF-Z-XSQ (峡山区)",
+                      "370793": "WF-Z-XSQ (峡山区)"}
+
+
+def _code_hint(code: str) -> str:
+    if code in _AD_HOC_ZONE_CODES:
+        return (f"; {code} is an ad-hoc local code that some systems use for "
+                f"{_AD_HOC_ZONE_CODES[code]}: if so, write that id")
+    if len(code) == 6 and code.isdigit() and code.endswith("00"):
+        return "; it looks like a prefecture or province total: the panel holds county-level units only"
+    return ""
 
 
 def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year: int | None = None,
@@ -198,7 +209,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
             labs = d.index[unknown & (code == uc)]
             P.append(f"unknown unit code {uc!r} in {_where(row_label, labs)}: use a code of the unit master "
                      "(evalkit.data.unit_master(): GB/T 2260 codes such as '370702' or zone ids such "
-                     "as 'WF-Z-GXQ'; old codes are recoded through evalkit.data.crosswalk())")
+                     "as 'WF-Z-GXQ'; old codes are recoded through evalkit.data.crosswalk())"
+                     + _code_hint(str(uc)))
 
     # 3. numeric columns: non-numeric, missing, blank cohort ----------------------------
     numeric_ok: dict[str, bool] = {}

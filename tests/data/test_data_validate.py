@@ -175,3 +175,12 @@ def test_cohort_varies_within_unit(tmp_path):
     assert _problems(_write(tmp_path, rows)) == [
         "first_unit_year varies within unit 370702 (2019, 2021) in lines 2, 3: the cohort is the "
         "unit's first treated year and must be the same in every row"]
+
+
+def test_unknown_code_hints(tmp_path):
+    rows = GOOD + ["370706,2020,5,0,0,0,0,0", "370700,2020,500,0,0,0,0,0"]
+    probs = _problems(_write(tmp_path, rows))
+    assert probs[0].endswith("; 370706 is an ad-hoc local code that some systems use for "
+                             "WF-Z-GXQ (高新区): if so, write that id")
+    assert probs[1].endswith("; it looks like a prefecture or province total: the panel holds "
+                             "county-level units only")

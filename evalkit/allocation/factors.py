@@ -29,7 +29,7 @@ HEADER_ALIASES = {
     "unit_code": ("unit_code", "code", "单位代码", "地区代码", "区划代码", "代码"),
     "factor_id": ("factor_id", "factor", "因素", "因素代码", "指标代码", "指标"),
     "value": ("value", "数值", "值", "数据"),
-    "unit_of_measure": ("unit_of_measure", "uom", "unit", "计量单位", "单位"),
+    "unit_of_measure": ("unit_of_measure", "uom", "计量单位", "计量单位名称"),
     "source": ("source", "来源", "数据来源"),
     "status": ("status", "状态", "数据状态"),
     "name_zh": ("name_zh", "name", "单位名称", "地区", "名称"),

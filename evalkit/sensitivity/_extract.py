@@ -91,6 +91,16 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     params, cov, et = params[order], cov[np.ix_(order, order)], et[order]
     pre = et[et < reference]
     post = et[et > reference]
+    if len(pre) == 0 and callable(getattr(result, "pretrends", None)):
+        raise DesignError(
+            "This result (e.g. the Borusyak-Jaravel-Spiess imputation estimator) reports only "
+            "post-treatment horizons; its pre-trend coefficients come from a separate regression "
+            "without a joint covariance with the horizons, so the Rambachan-Roth restrictions "
+            "cannot be applied to it directly. Use an event study with leads normalised at -1 "
+            "(did.event_study, did.sun_abraham, callaway_santanna(...).aggregate('dynamic') with "
+            "base_period='universal'), or build an EffectVector from result.pretrends() and the "
+            "horizons with a covariance you can justify."
+        )
     if len(pre) == 0:
         raise DesignError(
             "The event study has no pre-treatment coefficients; sensitivity bounds need at least one "

@@ -105,6 +105,18 @@ def test_relative_magnitudes_refined_within_a_grid_step(medicaid):
     assert diff.max() <= step + 1e-9 and diff.max() < 6e-4
 
 
+# The current README (HEAD) prints, for the same call, intervals from a later run (3 significant
+# digits; R's grid end points): our refined intervals agree within 6e-4.
+RM_README_HEAD = [(0.5, 0.0241, 0.0673), (1.0, 0.0171, 0.0720), (1.5, 0.00859, 0.0796),
+                  (2.0, -0.00107, 0.0883)]
+
+
+def test_relative_magnitudes_current_readme(medicaid):
+    r = honest_did(medicaid, restriction="relative_magnitude", m=[v[0] for v in RM_README_HEAD])
+    np.testing.assert_allclose(r.table[["lower", "upper"]].to_numpy(),
+                               np.array([v[1:] for v in RM_README_HEAD]), atol=6e-4)
+
+
 def test_relative_magnitudes_average_effect(medicaid):
     r = honest_did(medicaid, restriction="relative_magnitude", m=[v[0] for v in RM_AVG_R],
                    l_vec=[0.5, 0.5], refine=False)
@@ -182,3 +194,58 @@ def test_plot_renders(medicaid, tmp_path):
     ax = r.plot()
     ax.figure.savefig(tmp_path / "honest.png")
     assert "FLCI" in r.summary()
+
+
+# --- staggered-adoption estimators (evalkit.did) feed honest_did directly ---------------------
+
+
+def _ehec_staggered():
+    spec = importlib.util.find_spec("moderndid")
+    if spec is None:
+        pytest.skip("moderndid (ships the ehec data) is not installed")
+    df = pd.read_pickle(Path(spec.origin).parent / "core" / "datasets" / "ehec_data.pkl.gz")
+    return df.assign(g=df["yexp2"].fillna(0).astype(int))
+
+
+def test_callaway_santanna_dynamic_and_sun_abraham_feed_honest_did():
+    import warnings
+
+    did = pytest.importorskip("evalkit.did")
+    df = _ehec_staggered()
+    kw = dict(outcome="dins", unit="stfips", time="year", cohort="g")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = did.callaway_santanna(df, control_group="not_yet_treated", base_period="universal",
+                                   **kw).aggregate("dynamic", min_e=-5, max_e=5)
+        sa = did.sun_abraham(df, leads=5, lags=5, **kw)
+    for res in (cs, sa):
+        h = honest_did(res, restriction="relative_magnitude", m=[0, 1], grid_points=200)
+        f = res.to_frame().set_index("event_time")
+        # the original interval is the normal interval of the result's e = 0 coefficient (R
+        # HonestDiD uses normal critical values even when the result carries t degrees of freedom)
+        z = 1.959963984540054
+        est, se = f.loc[0, "estimate"], f.loc[0, "std_error"]
+        assert h.original["lower"] == pytest.approx(est - z * se, abs=1e-10)
+        assert h.original["upper"] == pytest.approx(est + z * se, abs=1e-10)
+        t = h.table.set_index("m")
+        # widening in Mbar, and Mbar = 0 close to the conventional interval
+        assert t.loc[1, "lower"] < t.loc[0, "lower"] and t.loc[1, "upper"] > t.loc[0, "upper"]
+        s = honest_did(res, restriction="smoothness", m=[0.0])
+        assert s.table["lower"].iloc[0] < s.table["upper"].iloc[0]
+    # R did on the same data (HonestDiD README, Callaway-Sant'Anna section) gives the e = 0
+    # interval [0.0334787, 0.0570717]; evalkit's CS reproduces it through honest_did's original row.
+    h = honest_did(cs, restriction="relative_magnitude", m=[0])
+    assert h.original["lower"] == pytest.approx(0.03347873, abs=1e-7)
+    assert h.original["upper"] == pytest.approx(0.05707169, abs=1e-7)
+
+
+def test_imputation_result_gets_a_clear_error():
+    import warnings
+
+    did = pytest.importorskip("evalkit.did")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im = did.imputation(_ehec_staggered(), outcome="dins", unit="stfips", time="year",
+                            cohort="g", horizons=3)
+    with pytest.raises(DesignError, match="joint covariance"):
+        honest_did(im)

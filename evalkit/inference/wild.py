@@ -33,13 +33,14 @@ when they are few and exactness matters.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from .._shared.exceptions import InferenceError
+from .._shared.exceptions import EvalkitWarning, InferenceError
 from .._shared.validation import check_option
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
@@ -415,6 +416,15 @@ def wild_cluster_bootstrap(
     G = int(ccodes.max()) + 1
     if G < 2:
         raise InferenceError(f"The wild cluster bootstrap needs at least 2 clusters; found {G}.")
+    if design.df_absorbed > 0 and not design.fe_nested_in_cluster:
+        warnings.warn(
+            "The design's absorbed unit effects are not nested in the clusters (e.g. clusters finer "
+            "than units): the wild bootstrap on the within-transformed data then lets bootstrap "
+            "errors load on the absorbed effects and is only approximate. Cluster at the unit level "
+            "or coarser (units nested in clusters).",
+            EvalkitWarning,
+            stacklevel=2,
+        )
     if bootcluster is None:
         bcodes, Hn, agg = ccodes, G, None
     else:

@@ -123,6 +123,15 @@ def test_subcluster_bootstrap_runs_and_errors_when_not_nested():
         wild_cluster_bootstrap(d, param=1, bootcluster=np.arange(d.nobs) % 7, level=None)
 
 
+def test_warns_when_absorbed_units_not_nested_in_clusters():
+    from evalkit._shared.exceptions import EvalkitWarning
+
+    d = _design(seed=9)
+    d.df_absorbed, d.fe_nested_in_cluster = 5, False
+    with pytest.warns(EvalkitWarning, match="not nested"):
+        wild_cluster_bootstrap(d, param=1, level=None)
+
+
 def test_bad_input_messages():
     d = _design()
     with pytest.raises(InferenceError, match="exactly one"):

@@ -745,6 +745,8 @@ def expected_instrument(
     n_draws: int = 200,
     concentration: float = 200.0,
     seed: int | None = 20230601,
+    weight_mean: dict[str, float] | None = None,
+    total_support: list[float] | None = None,
     amount: Literal["continuous", "rounded"] = "continuous",
     chain_last_year: bool = True,
 ) -> pd.DataFrame:
@@ -770,6 +772,12 @@ def expected_instrument(
         Draws for ``method="dirichlet"``.
     concentration : float
         Dirichlet concentration (larger = closer to the mean weights).
+    weight_mean : dict, optional
+        ``{factor_id: percent}`` centre of the Dirichlet when the bureau documents how weights are
+        set (default: the mean of the observed yearly weights).
+    total_support : list of float, optional
+        Totals (万元) drawn uniformly in the ``dirichlet`` method when documented (default: the
+        observed yearly totals).
     seed : int or None
         Random seed (dirichlet).
     amount, chain_last_year : see :func:`formula_instrument`.
@@ -807,14 +815,25 @@ def expected_instrument(
         draws = list(itertools.product(w_opts, t_opts))
     else:
         fid = list(wvecs[years[0]])
-        mean_w = np.mean([[float(wvecs[y][f]) for f in fid] for y in years], axis=0)
+        if weight_mean is not None:
+            unknown = sorted(set(weight_mean) ^ set(fid))
+            if unknown:
+                raise SpecError([f"weight_mean must name exactly the factors {fid}; "
+                                 f"mismatched: {unknown}"], header="Invalid weight_mean")
+            mean_w = np.array([float(weight_mean[f]) for f in fid])
+        else:
+            mean_w = np.mean([[float(wvecs[y][f]) for f in fid] for y in years], axis=0)
+        if (mean_w <= 0).any():
+            raise EvalkitError("Dirichlet centre weights must all be positive.")
         mean_w = mean_w / mean_w.sum()
+        t_pool = (np.asarray(total_support, float) if total_support is not None
+                  else np.array([totals[y] for y in years]))
         draws = []
         for _ in range(n_draws):
             w = None
             if "weights" in shocks:
                 w = _percent_weights(fid, rng.dirichlet(concentration * mean_w))
-            t = totals[years[rng.integers(len(years))]] if "total" in shocks else None
+            t = float(t_pool[rng.integers(len(t_pool))]) if "total" in shocks else None
             draws.append((w, t))
     rows = []
     last_obs = None

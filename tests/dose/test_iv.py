@@ -16,7 +16,9 @@ Tolerances
 * Simulation with known β and an endogenous top-up: 2SLS Monte-Carlo mean within 4 Monte-Carlo
   standard errors of β, OLS biased by more than 10 Monte-Carlo standard errors.
 * Formula instrument equals ``evalkit.allocation.allocate`` continuous amounts exactly; the
-  permutation expectation equals a hand average over the 4 weight × total combinations (1e-9).
+  permutation expectation equals a hand average over the 4 weight × total combinations (1e-9); a
+  degenerate documented Dirichlet distribution gives the formula at its centre (1e-5: redrawn
+  weights are written with 6 decimals of a percent).
 """
 
 from __future__ import annotations
@@ -190,6 +192,11 @@ def test_formula_and_expected_instrument():
     np.testing.assert_allclose(rc.z_recentred_wan, 0.0, atol=1e-8)
     rd = iv.expected_instrument(specs, fac, method="dirichlet", n_draws=5, shocks=("weights",))
     assert rd.n_draws.iloc[0] == 5 and np.isfinite(rd.ez_wan).all()
+    # a documented, degenerate shock distribution: E[z] is the formula at that point
+    pt = iv.expected_instrument(specs, fac, method="dirichlet", n_draws=3, concentration=1e9,
+                                weight_mean={"rev": 60, "inv": 40}, total_support=[10000])
+    a = allocation.allocate(spec(2023, 60, 10000), fac).continuous_series().to_numpy()
+    np.testing.assert_allclose(pt[pt.year == 2023].ez_wan.to_numpy(), a, rtol=1e-5)
 
 
 def test_errors():

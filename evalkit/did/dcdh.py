@@ -60,9 +60,12 @@ class DCDHResult:
     Attributes
     ----------
     effects : EffectVector
-        ``DID_ℓ`` (or normalised ``DID^n_ℓ``) for ``ℓ = 1..L`` (``event_time`` = ℓ − 1... shown as ℓ).
+        ``DID_ℓ`` (or normalised ``DID^n_ℓ``) for ``ℓ = 1..L``; ``event_time`` is ``ℓ`` (periods
+        since the first change, ``ℓ = 1`` being the period of the change). Horizons without any
+        switcher-control comparison are left out.
     placebos : EffectVector or None
-        Placebo estimates for ``ℓ' = 1..L'`` (``event_time`` = −ℓ').
+        Placebo estimates for ``ℓ' = 1..L'`` at ``event_time = −ℓ'`` (reference: the period
+        before the change, shown at 0 by ``plot()``).
     average_total_effect : ScalarEffect
         Average total effect per unit of treatment change.
     placebo_test : dict or None
@@ -185,7 +188,9 @@ def dcdh(
         Unit-period panel (periods must be consecutive integers; missing outcomes are allowed).
     outcome, unit, time, treatment : str
         Column names. The treatment may be binary, discrete or continuous and switch on and off;
-        it must be observed in every period of a unit's span.
+        it must be observed in every period of a unit's span. Comparisons need units with exactly
+        the same first-period treatment (e.g. 0 for units outside a scheme); with continuous
+        baseline values few comparisons exist.
     effects : int
         Number of event-study effects ``ℓ = 1..effects``.
     placebo : int

@@ -163,21 +163,25 @@ def sun_abraham(
             )
     cells = counts.drop([(gg, r) for gg in counts.index.get_level_values(0).unique() for r in refs])
     terms = [f"cohort::{int(gg)}:{event_term(e)}" for gg, e in cells.index]
-    pos = {key: j for j, key in enumerate(cells.index)}
     yx = np.zeros((len(df), 1 + len(terms) + len(covs)), order="F")
     yx[:, 0] = df[outcome].to_numpy(float)
+    # integer cell keys (cohort, event time) -> column positions, without pandas indexing
+    cell_g = cells.index.get_level_values(0).to_numpy().astype(np.int64)
+    cell_e = cells.index.get_level_values(1).to_numpy().astype(np.int64)
+    off = int(max(np.abs(cell_e).max(), np.nanmax(np.abs(rel))) + 1) if len(cell_e) else 1
+    cell_key = cell_g * (2 * off + 1) + cell_e + off
+    order = np.argsort(cell_key)
     key_idx = np.full(len(df), -1)
     tr = np.nonzero(treated)[0]
-    lookup = pd.Series(np.arange(len(cells)), index=cells.index)
-    ks = pd.MultiIndex.from_arrays([g[tr], rel[tr].astype(int)])
-    j = lookup.reindex(ks).to_numpy()
-    ok = ~np.isnan(j)
-    key_idx[tr[ok]] = j[ok].astype(int)
+    obs_key = g[tr].astype(np.int64) * (2 * off + 1) + rel[tr].astype(np.int64) + off
+    pos_sorted = np.searchsorted(cell_key[order], obs_key)
+    pos_sorted = np.clip(pos_sorted, 0, len(order) - 1)
+    hit = cell_key[order][pos_sorted] == obs_key
+    key_idx[tr[hit]] = order[pos_sorted[hit]]
     rows = np.nonzero(key_idx >= 0)[0]
     yx[rows, 1 + key_idx[rows]] = 1.0
     for c_i, c in enumerate(covs):
         yx[:, 1 + len(terms) + c_i] = df[c].to_numpy(float)
-    del pos
     names = terms + covs
     u, _ = codes_of(df[unit])
     t, _ = codes_of(df[time])
@@ -187,12 +191,14 @@ def sun_abraham(
     design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
                           treated_mask=treated & (rel >= 0), what="cohort x event-time indicator or covariate")
     del yx
-    # interaction weights
-    events = sorted({int(e) for _, e in cells.index})
-    agg = pd.DataFrame(0.0, index=[event_term(e) for e in events], columns=terms)
-    for (gg, e), n in cells.items():
-        tot = cells.xs(e, level=1).sum()
-        agg.loc[event_term(e), f"cohort::{int(gg)}:{event_term(e)}"] = n / tot
+    # interaction weights: cohort shares of each event time's observations
+    events = sorted({int(e) for e in cell_e})
+    e_pos = np.searchsorted(np.array(events), cell_e)
+    n_cell = cells.to_numpy(dtype=float)
+    tot = np.bincount(e_pos, weights=n_cell, minlength=len(events))
+    a = np.zeros((len(events), len(terms)))
+    a[e_pos, np.arange(len(terms))] = n_cell / tot[e_pos]
+    agg = pd.DataFrame(a, index=[event_term(e) for e in events], columns=terms)
     info = pd.DataFrame({"term": terms, "group": [int(a) for a, _ in cells.index],
                          "event_time": [int(b) for _, b in cells.index], "n": cells.to_numpy()})
     labels = pd.DataFrame({"event_time": events})

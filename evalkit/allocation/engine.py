@@ -30,7 +30,7 @@ from . import _units
 from .constraints import water_fill
 from .factors import FactorTable, read_factors
 from .rounding import largest_recipient, largest_remainder
-from .spec import AllocationSpec, FactorSpec, load_spec
+from .spec import AllocationSpec, FactorSpec, load_spec, load_spec_collecting
 
 TOTAL_LABEL = "合计"
 
@@ -301,22 +301,23 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     # value checks per transform
     for i, f in enumerate(spec.factors):
         vals = values.get(f.id)
-        if vals is None or any(v is None for v in vals):
+        if vals is None:
             continue
+        complete = all(v is not None for v in vals)
         w = spec.where("factors", i, "transform")
         if f.transform in ("share", "per_capita"):
-            neg = [c for c, v in zip(codes, vals, strict=True) if v < 0]
+            neg = [c for c, v in zip(codes, vals, strict=True) if v is not None and v < 0]
             if neg:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}，但单位 {', '.join(neg)} 的值为负；份额要求"
                                 f"非负，增速等可正可负的指标请用 minmax_shift 或 zscore_shift / factor "
                                 f"`{f.id}` uses {f.transform} but units {', '.join(neg)} have negative "
                                 "values; shares need values ≥ 0 (use minmax_shift or zscore_shift for "
                                 "signed indicators such as growth rates)")
-            elif f.weight > 0 and sum(vals, Fraction(0)) == 0:
+            elif complete and f.weight > 0 and sum(vals, Fraction(0)) == 0:
                 problems.append(f"{w}: 因素 `{f.id}` 所有单位均为 0，无法计算份额 / factor `{f.id}` is zero "
                                 "for every unit, so its share is undefined; drop it or set weight 0")
         if f.transform == "inverse_share":
-            bad = [c for c, v in zip(codes, vals, strict=True) if v <= 0]
+            bad = [c for c, v in zip(codes, vals, strict=True) if v is not None and v <= 0]
             if bad:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 inverse_share，单位 {', '.join(bad)} 的值不为正 / "
                                 f"factor `{f.id}` uses inverse_share but units {', '.join(bad)} have "
@@ -691,19 +692,26 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
     >>> a = allocation.allocate("spec.yaml", "factors.csv")  # doctest: +SKIP
     >>> a.table.tail(1)[["unit_code", "amount_wan"]]  # doctest: +SKIP
     """
-    problems: list[str] = []
+    spec_obj, problems = load_spec_collecting(spec)
     loaded: list[Any] = []
-    for fn, arg in ((_as_spec, spec), (_as_table, factors), (read_last_year, last_year)):
+    for fn, arg in ((_as_table, factors), (read_last_year, last_year)):
         try:
             loaded.append(fn(arg))
         except (SpecError, PanelDataError) as exc:  # collect every file's problems first
             problems += exc.problems
             loaded.append(None)
+    table, last = loaded
     if problems:
+        # check the data against a usable (provisional) spec too, so all problems come at once
+        if spec_obj is not None and table is not None and last is not None:
+            try:
+                _prepare(spec_obj, table, last)
+            except SpecError as exc:
+                problems += exc.problems
         raise SpecError(problems, header=f"分配输入有 {len(problems)} 个问题，未计算也未写出任何文件 / "
                         f"The allocation inputs have {len(problems)} problem(s); nothing was "
                         "computed or written")
-    spec, table, last = loaded
+    spec = spec_obj
     inp = _prepare(spec, table, last)
     core = compute(spec, inp)
     return Allocation(spec=spec, factors=table, inputs=inp, core=core, last_year_input=last)

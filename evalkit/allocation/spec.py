@@ -498,7 +498,42 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
 
 
 
-def _from_document(doc: LinedDocument) -> AllocationSpec:
+class _ProvisionalSpecError(SpecError):
+    """A spec error that still carries a best-effort spec, so data checks can run too."""
+
+    def __init__(self, problems: list[str], spec: AllocationSpec | None, header: str):
+        super().__init__(problems, header=header)
+        self.spec = spec
+
+
+def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
+    """Load a spec and return ``(spec_or_provisional, problems)`` instead of raising.
+
+    When the spec has problems but its structure is usable (e.g. only the weights do not sum to
+    100), a provisional spec is returned with the problems so the factor data can be checked
+    against it and every problem reported at once. Callers must not allocate with it.
+    """
+    if isinstance(path, AllocationSpec):
+        return path, []
+    try:
+        if isinstance(path, Mapping):
+            doc = LinedDocument(data=None, source="<dict>")
+            doc.data = _plain_tree(path, (), doc)
+        elif isinstance(path, str) and "\n" in path:
+            doc = load_with_lines(path, "<spec text>")
+        else:
+            p = Path(str(path))
+            if not p.is_file():
+                return None, [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."]
+            doc = load_with_lines(p.read_text(encoding="utf-8"), p.name)
+        return _from_document(doc, lenient=True), []
+    except _ProvisionalSpecError as exc:
+        return exc.spec, list(exc.problems)
+    except SpecError as exc:
+        return None, list(exc.problems)
+
+
+def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     data = doc.data
     pr = _Problems(doc)
     if not isinstance(data, Mapping):
@@ -667,9 +702,27 @@ def _from_document(doc: LinedDocument) -> AllocationSpec:
     elif isinstance(nt, list):
         text_notes = [str(x) for x in nt]
 
-    if pr.items:
+    if pr.items and not lenient:
         raise SpecError(pr.items, header=(f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / "
                                           f"The spec {doc.source} has {len(pr.items)} problem(s)"))
+    if pr.items:
+        provisional = None
+        if total is not None and reserve is not None and year_v is not None and \
+                all(f.transform in TRANSFORMS for f in factors):
+            # never used to compute amounts: only to check the data against it
+            provisional = AllocationSpec(
+                fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
+                total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+                factors=tuple(factors), performance=perf, floor_default=floor_default,
+                floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
+                cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i,
+                rounding_method=method if method in ROUNDING_METHODS else "largest_remainder",
+                tie_break="code", include=tuple(include), exclude=tuple(exclude),
+                unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
+                source=doc.source, document=doc)
+        raise _ProvisionalSpecError(pr.items, provisional, header=(
+            f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
+            f"{len(pr.items)} problem(s)"))
     return AllocationSpec(
         fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
         total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,

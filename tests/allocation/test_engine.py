@@ -211,6 +211,26 @@ def test_spec_and_data_file_problems_reported_together(tmp_path):
     assert "weights sum to 90" in text and "bogus" in text
 
 
+def test_every_kind_of_bad_input_in_one_error(tmp_path):
+    # weights ≠ 100, a negative value under share, an unknown code, a missing value with rule
+    # error, infeasible floors and a wrong unit of measure: all six listed together
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "fund: f\nyear: 2025\ntotal_wan: 100\nfactors:\n"
+        "  - {id: x, name: x, weight: 50, transform: share}\n"
+        "  - {id: y, name: y, weight: 40, transform: share, unit_of_measure: 万元}\n"
+        "constraints:\n  floor_wan: {default: 40, \"Q\": 1}\n", encoding="utf-8")
+    d = make_table({"x": [1, -2, None], "y": [1, 2, 3]}, ["A", "B", "C"], uom={"y": "亿元"})
+    out = tmp_path / "out"
+    with pytest.raises(SpecError) as e:
+        allocate(spec, read_factors(d))
+    text = str(e.value)
+    for part in ("weights sum to 90", "negative", "unknown unit code `Q`",
+                 "unit C has no value for factor `x`", "floors sum to 120", "亿元 but the spec"):
+        assert part in text, part
+    assert not out.exists()
+
+
 def test_infeasible_constraints_listed_with_data_problems():
     spec = make_spec({"x": 100}, total=100,
                      constraints={"floor_wan": {"default": 40, "Q": 1}})

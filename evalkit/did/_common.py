@@ -38,10 +38,12 @@ def prepare_panel(
     extra: dict[str, str | Sequence[str] | None] | None = None,
     weights: str | None = None,
     cluster: str | None = None,
-) -> pd.DataFrame:
+    return_codes: bool = False,
+):
     """Check columns, completeness and uniqueness; return the columns needed, sorted by unit/time.
 
-    ``out.attrs["codes"]`` holds the unit and time codes (``0..N-1``, ``0..T-1``) of the rows.
+    With ``return_codes=True`` also returns the unit and time codes (``0..N-1``, ``0..T-1``) of
+    the rows (kept out of ``DataFrame.attrs``, which pandas deep-copies on every operation).
 
     Parameters
     ----------
@@ -90,7 +92,8 @@ def prepare_panel(
         u, t = u[order], t[order]
     else:
         out = data[keep].reset_index(drop=True)
-    out.attrs["codes"] = (u.astype(np.int64), t.astype(np.int64))
+    if return_codes:
+        return out, (u.astype(np.int64), t.astype(np.int64))
     return out
 
 

@@ -191,10 +191,10 @@ def twfe(
         raise EvalkitError(f"treatment {treatment!r} is also listed in covariates; list it once.")
     df = prepare_panel(
         data, outcome=outcome, unit=unit, time=time, numeric=[treatment, *covs], weights=weights, cluster=cluster,
-        extra={"treatment": treatment, "covariates": covs},
+        extra={"treatment": treatment, "covariates": covs}, return_codes=True,
     )
     names = [treatment, *covs]
-    u, t = df.attrs["codes"]
+    df, (u, t) = df
     w = df[weights].to_numpy(float) if weights else None
     absorber = TwoWayAbsorber(u, t, w)
     ulab = df[unit].to_numpy()

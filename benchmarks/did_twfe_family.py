@@ -204,6 +204,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
     ap.add_argument("--tasks", nargs="+", default=list(TASKS))
+    ap.add_argument("--tools", nargs="+", default=None, help="only these tools (default: all)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--skip", nargs="*", default=[], help="task:tool:n triples to skip (too slow / too big)")
     ap.add_argument("--timeout", type=float, default=400)
@@ -217,6 +218,8 @@ def main() -> None:
     for n in a.sizes:
         for task in a.tasks:
             for tool in TASKS[task]:
+                if a.tools and tool not in a.tools:
+                    continue
                 if f"{task}:{tool}:{n}" in a.skip:
                     rows.append({"task": task, "tool": tool, "n_units": n, "seconds": np.nan, "note": "skipped"})
                     continue
@@ -235,6 +238,8 @@ def main() -> None:
     res = pd.DataFrame(rows)
     if a.out:
         res.to_csv(a.out, index=False)
+    if "evalkit" not in set(res["tool"]):
+        return
     ev = res.loc[res["tool"] == "evalkit", ["task", "n_units", "seconds"]].rename(columns={"seconds": "evalkit_s"})
     m = res.merge(ev, on=["task", "n_units"])
     m["ratio_peer_over_evalkit"] = m["seconds"] / m["evalkit_s"]

@@ -121,6 +121,10 @@ mc = allocation.sensitivity.monte_carlo(alloc, n_draws=n_draws)
 display(Markdown(f"Dirichlet κ={mc.settings['kappa']:g}, N={mc.settings['n_draws']:,}, "
                  f"seed={mc.settings['seed']}"))
 display(mc.summary.style.hide(axis="index").format(precision=3, thousands=","))
+perturbed = allocation.sensitivity.perturb_weights(alloc, delta=5)
+if not perturbed.empty:
+    display(perturbed.pivot_table(index="unit_code", columns=["factor_id", "shift_pp"],
+                                  values="change_wan"))
 loo = allocation.sensitivity.leave_one_out(alloc)
 if not loo.empty:
     display(loo.pivot(index="unit_code", columns="dropped", values="change_wan"))

@@ -356,7 +356,7 @@ def _stable_zip(data: bytes) -> bytes:
 
 def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
              n_draws: int = 10_000) -> Path:
-    """Write the workbook: 分配结果, 测算说明, 明细, 敏感性, 指标, 审计.
+    """Write the workbook: 分配结果, 测算说明, 明细, 敏感性, 权重扰动, 指标, 审计 (and 日志).
 
     Parameters
     ----------
@@ -373,7 +373,7 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
     from openpyxl import Workbook
 
     from .metrics import metrics
-    from .sensitivity import leave_one_out, monte_carlo
+    from .sensitivity import leave_one_out, monte_carlo, perturb_weights
 
     footer = f"输入数据 SHA-256 / inputs hash: {alloc.inputs_hash} · evalkit {alloc.evalkit_version}"
     wb = Workbook()
@@ -395,6 +395,16 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
         _sheet(wb, "敏感性", sens.rename(columns=_SENS_ZH),
                footer + f" · Dirichlet κ={mc.settings['kappa']}, N={mc.settings['n_draws']}, "
                f"seed={mc.settings['seed']}", int_cols=("分配金额(万元)",))
+        pert = perturb_weights(alloc, delta=5)
+        if not pert.empty:
+            pert = pert.assign(scenario=[f"{f}{'+' if d > 0 else '−'}5pp" for f, d in
+                                         zip(pert["factor_id"], pert["shift_pp"], strict=True)])
+            piv = pert.pivot(index="unit_code", columns="scenario", values="change_wan")
+            piv = piv[list(dict.fromkeys(pert["scenario"]))]
+            piv.columns = [f"{c} 增减(万元)" for c in piv.columns]
+            _sheet(wb, "权重扰动", piv.reset_index().rename(columns={"unit_code": "单位代码"}),
+                   footer + " · 每个权重 ±5 个百分点，其余按比例调整 / each weight ±5 pp, others "
+                   "rescaled", int_cols=tuple(piv.columns))
     met = metrics(alloc).reset_index().rename(columns={"index": "metric"})
     met["metric"] = [f"{_METRIC_ZH.get(m, m)} ({m})" for m in met["metric"]]
     _sheet(wb, "指标", met.rename(columns=_METRIC_COLS_ZH), footer)

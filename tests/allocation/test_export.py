@@ -52,7 +52,7 @@ def test_excel_workbook_contents_and_determinism(files, tmp_path):
     p2 = allocate(spec, fac).to_excel(tmp_path / "b.xlsx")
     assert _sha(p1) == _sha(p2)  # byte-identical across runs
     wb = openpyxl.load_workbook(p1)
-    assert wb.sheetnames[:6] == ["分配结果", "测算说明", "明细", "敏感性", "指标", "审计"]
+    assert wb.sheetnames[:7] == ["分配结果", "测算说明", "明细", "敏感性", "权重扰动", "指标", "审计"]
     ws = wb["分配结果"]
     assert ws.freeze_panes == "A2"
     assert a.inputs_hash in ws.oddFooter.center.text

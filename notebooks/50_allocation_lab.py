@@ -26,6 +26,7 @@ output_dir: str = ""  # evidence pack folder (empty: do not save)
 spec: str = ""  # spec YAML (empty: <data_dir>/allocation/spec_<year>.yaml, else spec.yaml)
 compare_specs: str = ""  # more spec YAML files to compare, separated by commas
 factors: str = ""  # factor table CSV/XLSX (empty: <data_dir>/allocation/factors.csv)
+last_year: str = ""  # last year's amounts CSV/XLSX (empty: recomputed from spec_<year-1>.yaml if present)
 n_draws: int = 10000  # Monte Carlo weight draws
 
 # %%
@@ -62,9 +63,10 @@ if current_spec.year != year:
     display(Markdown(f"> {'注意：方案年度为' if zh else 'Note: the spec is for'} {current_spec.year}"))
 prev_path = alloc_dir / f"spec_{current_spec.year - 1}.yaml"
 previous = None
-if not spec and prev_path.is_file():
+if not spec and not last_year and prev_path.is_file():
     previous = allocation.allocate(prev_path, factor_table)
-alloc = allocation.allocate(current_spec, factor_table, last_year=previous)
+last_amounts = allocation.read_last_year(last_year) if last_year else previous
+alloc = allocation.allocate(current_spec, factor_table, last_year=last_amounts)
 for note in alloc.audit["notes"]:
     display(Markdown(f"> {note}"))
 
@@ -154,7 +156,7 @@ labels.append("等权重" if zh else "equal weights")
 for extra in [s.strip() for s in compare_specs.split(",") if s.strip()]:
     scenarios.append(allocation.load_spec(extra))
     labels.append(Path(extra).stem)
-comparison = allocation.compare(scenarios, factor_table, last_year=previous, names=labels)
+comparison = allocation.compare(scenarios, factor_table, last_year=last_amounts, names=labels)
 display(comparison.amounts.style.hide(axis="index").format(thousands=","))
 display(comparison.metrics.style.format(precision=4))
 
@@ -163,7 +165,7 @@ if output_dir:
     out = Path(output_dir) / "allocation"
     write_outputs(alloc, out, stem=f"allocation_{current_spec.year}")
     comparison.amounts.to_csv(out / "comparison.csv", index=False)
-report.save_headlines(
+_ = report.save_headlines(
     output_dir,
     "50_allocation_lab",
     [],

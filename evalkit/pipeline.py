@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import concurrent.futures as cf
 import datetime as dt
+import importlib
 import json
 import multiprocessing
 import os
@@ -36,6 +37,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -510,6 +512,14 @@ def _running_cell_index(output_path: Path) -> int | None:
     return started[-1] if started else None
 
 
+def _preload(module: str) -> None:
+    """Import ``module`` (in a background thread) so that its later import is instant."""
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - the real import later reports any problem
+        pass
+
+
 def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     """Execute one notebook and export its HTML; never raises (the outcome is returned)."""
     import nbformat
@@ -518,6 +528,9 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
 
     from ._pipeline_html import export_html, notebook_title, strip_skip_traceback
 
+    # Import the HTML exporter while the kernel runs the notebook: nbconvert's import costs
+    # about a second on an idle machine (far more on a loaded one) and this process only waits.
+    threading.Thread(target=_preload, args=("evalkit._pipeline_html",), daemon=True).start()
     name = task["name"]
     output_ipynb = Path(task["output_ipynb"])
     status_file = Path(task["status_file"])
@@ -837,6 +850,8 @@ def run_evidence(
             f"evidence {year}: {len(tasks)} notebook(s) from {nb_dir}, data {data_path}, "
             f"{workers} worker(s)",
         )
+        # the index page needs evalkit.report (matplotlib); import it while the kernels work
+        threading.Thread(target=_preload, args=("evalkit.report",), daemon=True).start()
         outcomes = _execute_all(tasks, workers, progress)
         runs = [NotebookRun(**outcomes[t["name"]]) for t in tasks]
         failed = [r for r in runs if r.status == "failed"]

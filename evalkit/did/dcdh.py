@@ -206,8 +206,9 @@ def dcdh(
     cluster : str, optional
         Cluster column (whole units within clusters). Default: units.
     keep_bidirectional_switchers : bool
-        Keep units whose treatment moves both above and below its baseline (dropped by default,
-        as ``did_multiplegt_dyn`` does; the effect sign is then ambiguous).
+        Keep the unit-periods at which a unit has been both strictly above and strictly below its
+        baseline treatment (dropped by default, as ``did_multiplegt_dyn`` does; the sign of the
+        effect is then ambiguous).
     bootstrap : int
         If > 0, standard errors from this many cluster-bootstrap replications instead of the
         analytic influence-function formula.
@@ -281,17 +282,22 @@ def dcdh(
     F = np.where(has_sw, changed.argmax(axis=1), T)  # index of first change; T = never
     S = np.zeros(n)
     S[has_sw] = np.sign(D[np.where(has_sw)[0], F[has_sw]] - d1[has_sw])
-    above = (span & (D > d1[:, None])).any(axis=1)
-    below = (span & (D < d1[:, None])).any(axis=1)
-    bidir = above & below
+    # cells where the unit has by then been both strictly above and strictly below its baseline
+    # are dropped (as did_multiplegt_dyn does by default): the sign of the effect is ambiguous
+    with np.errstate(invalid="ignore"):
+        ever_above = np.maximum.accumulate(span & (D > d1[:, None]), axis=1)
+        ever_below = np.maximum.accumulate(span & (D < d1[:, None]), axis=1)
+    both = ever_above & ever_below
+    bidir = both.any(axis=1)
     dropped = []
     if bidir.any() and not keep_bidirectional_switchers:
         dropped = list(units[bidir])
         warnings.warn(
-            f"{bidir.sum()} unit(s) have treatment both above and below their baseline and are "
-            f"dropped (keep_bidirectional_switchers=True keeps them): "
-            f"{', '.join(map(str, dropped[:10]))}", ExcludedUnitsWarning, stacklevel=2)
-    keep = ~bidir if not keep_bidirectional_switchers else np.ones(n, bool)
+            f"{bidir.sum()} unit(s) have had treatment both above and below their baseline; their "
+            f"unit-periods from then on are dropped (keep_bidirectional_switchers=True keeps "
+            f"them): {', '.join(map(str, dropped[:10]))}", ExcludedUnitsWarning, stacklevel=2)
+        Y = np.where(both, np.nan, Y)
+    keep = np.ones(n, bool)
 
     notes = ["Effects compare switchers with units of the same baseline treatment whose "
              "treatment has not changed yet; identification assumes parallel trends of the "

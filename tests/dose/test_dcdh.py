@@ -13,8 +13,9 @@ Tolerances
   difference: the centring of clustered contributions (cluster counts per cohort) follows the
   paper's rule and differs slightly from moderndid's port; placebo standard errors are checked
   within 12%. moderndid's average-total-effect SE ignores clustering, so it is not compared.
-* Switchers-out only: exactly minus moderndid (it reports the effect of the decrease; we follow
-  the paper's S_g-signed definition), same standard errors (1e-6).
+* Switchers-out only (with some units later moving above their baseline, whose cells are dropped
+  as in did_multiplegt_dyn): exactly minus moderndid (it reports the effect of the decrease; we
+  follow the paper's S_g-signed definition), same standard errors (1e-6) and switcher counts.
 * Covariate adjustment (``controls``): a covariate trending only for switchers biases the raw
   estimator; the adjusted one recovers θ within 4 Monte-Carlo s.e. (moderndid's port estimates θ
   per horizon among never-switchers only, so its adjusted numbers differ slightly; not compared).
@@ -146,16 +147,24 @@ def test_switchers_out_sign_convention(favara_imbs):
     md, _ = favara_imbs
     import polars as pl
 
-    df = simulate_switching(n=600, seed=3)
-    out = df[df.groupby("g").d.transform("first") == 1]
-    r = did.dcdh(out, outcome="y", unit="g", time="t", treatment="d", effects=3)
+    df = simulate_switching(n=600, seed=4)
+    out = df[df.groupby("g").d.transform("first") == 1].copy()
+    # a third of the switchers go back above their baseline two periods after switching down:
+    # those unit-periods are dropped (both directions), as did_multiplegt_dyn does
+    first_change = out[out.d != 1].groupby("g").t.min()
+    f = out.g.map(first_change)
+    out.loc[f.notna() & (out.g % 3 == 0) & (out.t >= f + 2), "d"] = 2.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        r = did.dcdh(out, outcome="y", unit="g", time="t", treatment="d", effects=4, placebo=2)
         m = md.did_multiplegt(data=pl.from_pandas(out), yname="y", idname="g", tname="t",
-                              dname="d", effects=3)
+                              dname="d", effects=4, placebo=2)
     np.testing.assert_allclose(r.effects.params, -m.effects.estimates, atol=1e-10)
     np.testing.assert_allclose(r.effects.std_errors, m.effects.std_errors, rtol=1e-6)
+    np.testing.assert_allclose(r.placebos.params, -m.placebos.estimates, atol=1e-10)
+    np.testing.assert_array_equal(r.table.n_switchers[:4], m.effects.n_switchers)
     assert r.average_total_effect.estimate == pytest.approx(-m.ate.estimate, abs=1e-10)
+    assert len(r.dropped_units) > 0
 
 
 def test_controls_remove_covariate_confounding():

@@ -316,12 +316,12 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             elif complete and f.weight > 0 and sum(vals, Fraction(0)) == 0:
                 problems.append(f"{w}: 因素 `{f.id}` 所有单位均为 0，无法计算份额 / factor `{f.id}` is zero "
                                 "for every unit, so its share is undefined; drop it or set weight 0")
-        if f.transform == "inverse_share":
+        if f.transform == "inverse_share" or (f.transform == "per_capita" and f.direction == "-"):
             bad = [c for c, v in zip(codes, vals, strict=True) if v is not None and v <= 0]
             if bad:
-                problems.append(f"{w}: 因素 `{f.id}` 使用 inverse_share，单位 {', '.join(bad)} 的值不为正 / "
-                                f"factor `{f.id}` uses inverse_share but units {', '.join(bad)} have "
-                                "values ≤ 0 (1/x needs x > 0)")
+                problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}（逆向），单位 {', '.join(bad)} 的值不为正 / "
+                                f"factor `{f.id}` uses {f.transform} (less is more) but units "
+                                f"{', '.join(bad)} have values ≤ 0 (1/x needs x > 0)")
         if f.transform == "per_capita" and f.population_factor in values:
             pv = values[f.population_factor]
             bad = [c for c, v in zip(codes, pv, strict=True) if v is not None and v <= 0]
@@ -477,11 +477,12 @@ def _impute_share(spec: AllocationSpec, table: FactorTable, fid: str, universe: 
 
 
 def _sqrt(x: Fraction) -> Fraction:
+    """Square root to 50 significant digits with :mod:`decimal` (platform independent)."""
+    if x == 0:
+        return Fraction(0)
     with localcontext() as ctx:
         ctx.prec = 50
-        return Fraction(Decimal(x.numerator) / Decimal(x.denominator)).limit_denominator(
-            10**40) if x == 0 else Fraction(str((Decimal(x.numerator) /
-                                                 Decimal(x.denominator)).sqrt()))
+        return Fraction(str((Decimal(x.numerator) / Decimal(x.denominator)).sqrt()))
 
 
 def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = None
@@ -511,9 +512,7 @@ def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = Non
         score = [1 / v for v in x]
     elif t == "per_capita":
         pc = [x[i] / pop[i] for i in range(n)]
-        score = pc if f.direction == "+" else [1 / v if v > 0 else Fraction(0) for v in pc]
-        if f.direction == "-" and any(v == 0 for v in pc):
-            raise SpecError([f"factor `{f.id}`: per_capita with direction - needs values > 0"])
+        score = pc if f.direction == "+" else [1 / v for v in pc]  # '-': values > 0 checked
     elif t == "minmax_shift":
         lo, hi = min(x), max(x)
         if hi == lo:

@@ -699,6 +699,29 @@ class CSResult:
             vec.reference = [float(-1 - f.options["anticipation"])]
         return vec
 
+    def pretest(self) -> dict[str, float]:
+        """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) equal zero.
+
+        The chi-square statistic ``att_pre' V_pre^{-1} att_pre`` with the analytic covariance of the
+        pre-treatment cells (R did's "P-value for pre-test of parallel trends assumption"); cells
+        with zero variance (universal-base reference cells) are left out.
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df`` and ``p_value``.
+        """
+        f = self._fit
+        pre = np.nonzero((f.times < f.groups) & (np.diag(f.gram)[: len(f.att)] > 0))[0]
+        if len(pre) == 0:
+            raise EvalkitError("No pre-treatment ATT(g,t) to test (no cohort has a pre-period cell).")
+        b = f.att[pre]
+        v = f.gram[np.ix_(pre, pre)]
+        stat = float(b @ np.linalg.solve(v, b))
+        from scipy import stats
+
+        return {"statistic": stat, "df": len(pre), "p_value": float(stats.chi2.sf(stat, len(pre)))}
+
     def influence_function(self, effects: ScalarEffect | EffectVector | None = None) -> pd.DataFrame:
         """Unit-level influence functions of ``effects`` (ATT(g,t) when None).
 

@@ -90,6 +90,20 @@ def test_manual_dr_with_lpop(mpdta, key, control):
         assert abs(got[(g, t)] - v) <= _tol(pub["decimals"]), (g, t)
 
 
+@pytest.mark.parametrize(
+    "key,kw",
+    [
+        ("readme_reg_nocov", {"method": "reg"}),
+        ("manual_dr_lpop_never", {"covariates": ["lpop"]}),
+        ("manual_dr_lpop_notyet", {"covariates": ["lpop"], "control_group": "not_yet_treated"}),
+    ],
+)
+def test_pretest_p_value_published(mpdta, key, kw):
+    p = callaway_santanna(mpdta, **kw, **KW).pretest()
+    assert p["df"] == 5
+    assert abs(p["p_value"] - REF[key]["pretest_p"]) <= _tol(5)
+
+
 def test_peers_simple_att_and_analytic_se(mpdta):
     r = callaway_santanna(mpdta, **KW)
     s = r.aggregate("simple")

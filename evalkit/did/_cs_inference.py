@@ -48,12 +48,13 @@ def multiplier_draws(
     n_bootstrap: int,
     seed,
     weights: str = "mammen",
-    chunk_rows: int = 128,
+    chunk_rows: int | None = None,
 ) -> np.ndarray:
     """Bootstrap draws ``(n_bootstrap, m)`` of ``sum_c v_c S_c / n`` with cluster-level multipliers.
 
     Multipliers are drawn ``chunk_rows`` bootstrap replications at a time into reused buffers (no
-    fresh allocation per chunk). The product ``V S`` is formed in single precision: its relative
+    fresh allocation per chunk; by default about 2**24 multipliers, i.e. 64 MiB, per chunk, so
+    small problems take a single matrix product). The product ``V S`` is formed in single precision: its relative
     rounding error (about 1e-6) is far below the Monte Carlo error of the bootstrap (about
     ``1/sqrt(n_bootstrap)``); the result is returned in double precision.
     """
@@ -65,6 +66,8 @@ def multiplier_draws(
         lo, hi, p_lo = -1.0, 1.0, 0.5
     s32 = np.ascontiguousarray(sums, dtype=np.float32)
     out = np.empty((n_bootstrap, m))
+    if chunk_rows is None:
+        chunk_rows = max(64, (1 << 24) // max(nc, 1))
     rows = max(1, min(n_bootstrap, chunk_rows))
     u = np.empty((rows, nc), dtype=np.float32)
     low = np.empty((rows, nc), dtype=bool)

@@ -351,12 +351,6 @@ class EffectVector(_Renderable):
         """
         from .report.plots import plot_effects
 
-        return plot_effects(
-            self.to_frame(level),
-            ax=ax,
-            uniform=uniform,
-            reference=self.reference,
-            title=self.title,
-            language=language,
-            **kwargs,
-        )
+        kwargs.setdefault("title", self.title)
+        kwargs.setdefault("reference", self.reference)
+        return plot_effects(self.to_frame(level), ax=ax, uniform=uniform, language=language, **kwargs)

@@ -93,12 +93,18 @@ def main(argv=None):
 
         if args.synthdid_py:
             try:
-                from synthdid.synthdid import Synthdid  # type: ignore[import-not-found]
+                from synthdid.estimate import synthdid_estimate  # type: ignore[import-not-found]
 
                 def run_sp(df=df):
-                    m = Synthdid(df, "unit", "year", "d", "y").fit().vcov(method="placebo",
-                                                                             n_reps=args.reps)
-                    return m
+                    wide = df.pivot(index="unit", columns="year", values="y")
+                    tr = df.groupby("unit")["d"].max()
+                    order = list(tr.index[tr == 0]) + list(tr.index[tr == 1])
+                    Y = wide.loc[order].to_numpy()
+                    t0 = int(df.loc[df["d"] == 1, "year"].min() - df["year"].min())
+                    est = synthdid_estimate(Y, int((tr == 0).sum()), t0)
+                    se = float(np.sqrt(np.asarray(est.vcov(method="placebo",
+                                                            replications=args.reps)).ravel()[0]))
+                    return type("R", (), {"att": float(est), "se": se})
 
                 ts, rs = _median_time(run_sp, 1)
                 rows.append(("synthdid-py", n, ts, float(rs.att), float(rs.se)))

@@ -124,6 +124,7 @@ def test_relative_magnitudes_average_effect(medicaid):
                                np.array([v[1:] for v in RM_AVG_R]), atol=6e-4)
 
 
+@pytest.mark.slow
 def test_breakdown_values(medicaid):
     # README: breakdown for a significant effect at Mbar = 2 (interval at 2 just includes zero)
     # and M ~ 0.03 for smoothness.
@@ -134,6 +135,7 @@ def test_breakdown_values(medicaid):
     assert 0.02 < sd.breakdown() < 0.03
 
 
+@pytest.mark.slow
 def test_simulated_linear_violation_covered():
     # true effect 0 after a linear pre-trend: Delta^SD(0) allows linear trends, so the FLCI
     # centred on linear extrapolation must cover 0 in ~95% of draws.
@@ -154,6 +156,7 @@ def test_simulated_linear_violation_covered():
     assert cover / n > 0.95 - 3 * np.sqrt(0.95 * 0.05 / n)
 
 
+@pytest.mark.slow
 def test_pretrend_power_matches_monte_carlo(medicaid):
     out = pretrend_power(medicaid, power=[0.5, 0.8])
     assert list(out["power"]) == [0.5, 0.8] and (out["slope"].diff().dropna() > 0).all()
@@ -207,6 +210,7 @@ def _ehec_staggered():
     return df.assign(g=df["yexp2"].fillna(0).astype(int))
 
 
+@pytest.mark.slow
 def test_callaway_santanna_dynamic_and_sun_abraham_feed_honest_did():
     import warnings
 

@@ -61,6 +61,7 @@ def test_table1_point_estimates(estimator):
     assert abs(r.estimate - PUBLISHED[estimator][0]) < 1e-4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["sdid", "sc", "did"])
 def test_table1_placebo_se_within_monte_carlo_error(estimator):
     reps = 1000

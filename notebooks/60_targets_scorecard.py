@@ -27,9 +27,9 @@ targets_file: str = ""  # optional custom targets CSV (empty: the plan's targets
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import pandas as pd
 from IPython.display import Markdown, display
+from matplotlib.ticker import MaxNLocator
 
 from evalkit import report, targets
 
@@ -94,7 +94,7 @@ report.mark_synthetic(fig)
 plt.show()
 
 # %%
-report.save_headlines(
+_ = report.save_headlines(
     output_dir,
     "60_targets_scorecard",
     [],

@@ -103,6 +103,6 @@ summary_records = [
     {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
     for r in table.to_dict("records")
 ]
-report.save_headlines(output_dir, "90_acceptance_summary", [],
+_ = report.save_headlines(output_dir, "90_acceptance_summary", [],
                       title="验收评估总结" if zh else "Acceptance summary",
                       extra={"table": summary_records})

@@ -167,10 +167,10 @@ rm.plot();
 # %%
 table = pd.DataFrame(rows)
 n_ok, n_all = int(table["agrees"].sum()), len(table)
-display(Markdown((f"**{n_ok} / {n_all} 项与已发表结果一致（在所述容差内）。**" if zh
-                  else f"**{n_ok} of {n_all} checks agree with the published numbers within the stated tolerance.**")))
+display(Markdown(f"**{n_ok} / {n_all} 项与已发表结果一致（在所述容差内）。**" if zh
+                  else f"**{n_ok} of {n_all} checks agree with the published numbers within the stated tolerance.**"))
 if n_ok < n_all:
     display(table[~table["agrees"]])
-report.save_headlines(output_dir, "99_method_validation", [],
+_ = report.save_headlines(output_dir, "99_method_validation", [],
                       title="方法验证（公开数据）" if zh else "Method validation (public data)",
                       extra={"checks": n_all, "agree": n_ok})

@@ -59,7 +59,11 @@ names_en = {"evaluation": "Evaluation", "estimator": "Preferred estimator", "est
             "inference": "Inference (few-cluster robust)", "pretrend_p": "Pre-trend p", "agreement": "Agreement",
             "estimate_range": "Range across estimators", "breakdown": "Breakdown value", "verdict": "Verdict"}
 shown = table.reindex(columns=cols)
-display(shown.rename(columns=names_zh if zh else names_en).style.hide(axis="index").format(precision=4, na_rep="—"))
+names = names_zh if zh else names_en
+styled = (shown.rename(columns=names).style.hide(axis="index").format(precision=4, na_rep="—")
+          .set_properties(subset=[names["evaluation"]], **{"white-space": "nowrap", "font-weight": "bold"})
+          .set_properties(subset=[names["verdict"], names["inference"]], **{"text-align": "left", "min-width": "16em"}))
+display(styled)
 
 # %%
 plot_rows = table.dropna(subset=["estimate", "conf_low", "conf_high"]) if "estimate" in table else table.iloc[0:0]

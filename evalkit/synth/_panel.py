@@ -116,7 +116,6 @@ def block_panel(
              f"({_listing(sorted(set(d.loc[bad])))}). Recode the treatment as 0/1."]
         )
     times = np.sort(df[time].unique())
-    units_all = pd.unique(df[unit])
     wide = df.pivot(index=unit, columns=time, values=outcome).reindex(columns=times)
     if wide.isna().any().any():
         miss = wide.isna()
@@ -190,7 +189,6 @@ def block_panel(
             w = df.pivot(index=unit, columns=time, values=cov).reindex(columns=times)
             mats.append(w.to_numpy(dtype=float)[order_idx])
         X = np.stack(mats, axis=2)
-    del units_all
     return BlockPanel(
         Y=Y, X=X, units=np.asarray(order, dtype=object), times=times, N0=len(controls), T0=T0,
         outcome=outcome, covariates=covariates,

@@ -90,6 +90,7 @@ def simulate_switching(n=400, T=10, theta=0.5, seed=0):
                          "d": D.ravel()})
 
 
+@pytest.mark.slow
 def test_simulation_known_truth():
     theta, reps = 0.5, 30
     ate, cover, pl, norm = [], 0, [], []
@@ -167,6 +168,7 @@ def test_switchers_out_sign_convention(favara_imbs):
     assert len(r.dropped_units) > 0
 
 
+@pytest.mark.slow
 def test_controls_remove_covariate_confounding():
     """A covariate whose trend differs between switchers and stayers biases the raw estimator;
     the covariate adjustment (θ from first differences among not-yet-switched units, by baseline)

@@ -2,36 +2,34 @@
 
 Public functions (see ``DESIGN.md``): :func:`twfe`, :func:`two_by_two`, :func:`event_study`,
 :func:`bacon_decomposition`, :func:`callaway_santanna`, :func:`sun_abraham`, :func:`imputation`,
-:func:`compare`, :func:`continuous`, :func:`dcdh`. Each lives in its own module and is imported on
-first use.
+:func:`compare`, :func:`continuous`, :func:`dcdh`.
+
+Several modules share their public function's name (``evalkit/did/twfe.py`` defines ``twfe``), so
+the functions are bound here explicitly, after their modules are imported: ``did.twfe`` is always
+the function, whichever module was imported first.
 """
 
 from __future__ import annotations
 
-import importlib
+from .bacon import bacon_decomposition
+from .callaway_santanna import callaway_santanna
+from .compare import compare
+from .continuous import continuous
+from .dcdh import dcdh
+from .event_study import event_study
+from .imputation import imputation
+from .sun_abraham import sun_abraham
+from .twfe import twfe, two_by_two
 
-_WHERE = {
-    "twfe": "twfe",
-    "two_by_two": "twfe",
-    "event_study": "event_study",
-    "bacon_decomposition": "bacon",
-    "callaway_santanna": "callaway_santanna",
-    "sun_abraham": "sun_abraham",
-    "imputation": "imputation",
-    "compare": "compare",
-    "continuous": "continuous",
-    "dcdh": "dcdh",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        module = importlib.import_module(f"{__name__}.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'evalkit.did' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__ = [
+    "bacon_decomposition",
+    "callaway_santanna",
+    "compare",
+    "continuous",
+    "dcdh",
+    "event_study",
+    "imputation",
+    "sun_abraham",
+    "twfe",
+    "two_by_two",
+]

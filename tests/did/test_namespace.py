@@ -1,0 +1,15 @@
+"""The public names of evalkit.did stay functions, whatever was imported first."""
+
+from __future__ import annotations
+
+import importlib
+import types
+
+
+def test_public_names_are_functions_after_submodule_imports():
+    did = importlib.import_module("evalkit.did")
+    for name in did.__all__:
+        importlib.import_module(f"evalkit.did.{ {'two_by_two': 'twfe', 'bacon_decomposition': 'bacon'}.get(name, name)}")
+    for name in did.__all__:
+        obj = getattr(did, name)
+        assert callable(obj) and not isinstance(obj, types.ModuleType), name

@@ -23,12 +23,18 @@ squared denominator are affine/quadratic in :math:`\delta = R\hat\beta - r`. The
 five per-draw coefficients of those polynomials, which makes confidence intervals by test
 inversion cheap (no new draws for each trial value of :math:`r`).
 
-Absorbed fixed effects: the bootstrap runs on the partialled-out (within-transformed) design, as
-boottest, wildboottest and pyfixest do. This is exact when the absorbed effects are nested in the
-bootstrap clusters (e.g. unit effects with clustering by unit); with effects that are not nested
-(e.g. year effects), the bootstrap residuals omit a re-projection of the bootstrap errors on those
-effects (a term of order :math:`1/G` per observation). Put such effects in ``X`` as explicit dummies
-when they are few and exactness matters.
+Absorbed fixed effects: the bootstrap runs on the partialled-out (within-transformed) design.
+Effects nested in the clusters (unit effects with clustering by unit or coarser) drop out of every
+cluster score exactly. Effects that are not nested (year effects) would leave the bootstrap
+residuals un-re-projected -- the approximation made when a bootstrap is simply run on demeaned
+data (e.g. wildboottest on a within-transformed design), which moved p-values by ~0.02 at G = 12
+in our checks. When the design describes its
+absorbed effects (``design.extra["absorber"]`` from the TWFE family, or ``["fe_codes"]``),
+evalkit subtracts the projection of the bootstrap errors on them exactly: it has rank equal to the
+number of year effects, so it enters as extra columns of the cluster-level arrays and each draw
+stays :math:`O(G(k + T))`. The result equals the bootstrap with explicit year dummies in ``X``
+(tested). Without that description evalkit warns and uses the demeaned-data approximation;
+clusters finer than the absorbed units also trigger a warning.
 """
 
 from __future__ import annotations
@@ -471,6 +477,34 @@ def wild_cluster_bootstrap(
     delta_obs = est - r
     c0 = S0 @ a
     c1 = S1 @ a
+    exact_fe = False
+    if design.df_absorbed > 0 and design.fe_nested_in_cluster:
+        # Absorbed effects not nested in the clusters (e.g. years): the bootstrap residuals need
+        # M_D (v * u), i.e. minus the projection of the weighted residuals on those effects. Unit
+        # effects nested in the clusters drop out of every cluster score (X is demeaned within
+        # units); the rest is Z Z'(v * u) with Z an orthonormal basis of the residualised
+        # year dummies -- rank p_T, so it enters as p_T extra columns of P and S.
+        from .covariance import FEProjection
+
+        proj = FEProjection.from_design(design)
+        if proj is None:
+            warnings.warn(
+                f"The design absorbs {design.df_absorbed} fixed effects without describing them "
+                "(design.extra['absorber'] or ['fe_codes']): if some are not nested in the clusters "
+                "(e.g. year effects), the bootstrap residuals are not re-projected on them and the "
+                "p-value is approximate. Describe them for the exact bootstrap.",
+                EvalkitWarning,
+                stacklevel=2,
+            )
+        elif proj.Z.shape[1] > 0:
+            Z = proj.Z
+            P = np.hstack([P, _group_sums(ccodes, G, Z * (X @ a)[:, None])])
+            S0 = np.hstack([S0, _group_sums(bcodes, Hn, Z * resid[:, None])])
+            S1 = np.hstack(
+                [S1, _group_sums(bcodes, Hn, Z * (X @ shift)[:, None]) if impose_null
+                 else np.zeros((Hn, Z.shape[1]))]
+            )
+            exact_fe = True
 
     if full_enumeration is None:
         full_enumeration = weights == "rademacher" and (
@@ -512,6 +546,7 @@ def wild_cluster_bootstrap(
         + f", {'t' if statistic == 't' else 'coefficient'} statistic, {pvalue_type} p-value, "
         + f"{G} clusters"
         + (f", {Hn} bootstrap subclusters" if agg is not None else "")
+        + (", absorbed effects re-projected" if exact_fe else "")
         + ")"
     )
     return WildBootstrapResult(

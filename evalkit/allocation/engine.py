@@ -8,6 +8,12 @@ hold-harmless by water-filling → rounding to whole 万元 → table and audit 
 Every number is a :class:`fractions.Fraction` built from the decimal text of the input, so the
 result does not depend on the platform, the row order or floating-point noise. Units are always
 processed in unit-code order.
+
+Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share`` and
+``per_capita`` factors with any performance coefficients, and for ``minmax_shift`` /
+``zscore_shift`` factors when every coefficient is equal: raising the minimum of a min-max factor
+lowers the other units' scores unevenly, and unequal coefficients can then shift the renormalised
+share away from the raised unit (a counterexample is kept in the tests).
 """
 
 from __future__ import annotations

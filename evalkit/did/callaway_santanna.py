@@ -17,8 +17,6 @@ Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -772,16 +770,3 @@ class CSResult:
         """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""
         return self.att_gt.plot(ax=ax, **kwargs)
 
-
-class _CallableModule(types.ModuleType):
-    """Let ``from evalkit.did import callaway_santanna`` work although the module has that name.
-
-    The package's lazy ``__getattr__`` imports this module, and the import system then binds the
-    *module* to ``evalkit.did.callaway_santanna``; calling it forwards to the function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return callaway_santanna(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -33,8 +33,6 @@ weights).
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -902,16 +900,3 @@ def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster):
                                     "sum_negative": float(wts.loc[wts["weight"] < 0, "weight"].sum())}
     return tw, wts
 
-
-class _CallableModule(types.ModuleType):
-    """Keeps ``evalkit.did.continuous(...)`` callable after the submodule of the same name is imported.
-
-    Importing ``evalkit.did.continuous`` binds the *module* to the package attribute ``continuous``, which
-    would shadow the lazily exported function; calling the module forwards to the function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return continuous(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -29,8 +29,6 @@ is conservative when effects are heterogeneous within cohorts; a cluster bootstr
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -585,16 +583,3 @@ def _adjust_controls(df, Y, units, times, unit, time, controls, d1, F, keep, ui,
         Yadj[grp] = Y[grp] - np.nan_to_num(X[grp] @ theta)
     return Yadj
 
-
-class _CallableModule(types.ModuleType):
-    """Keeps ``evalkit.did.dcdh(...)`` callable after the submodule of the same name is imported.
-
-    Importing ``evalkit.did.dcdh`` binds the *module* to the package attribute ``dcdh``, which
-    would shadow the lazily exported function; calling the module forwards to the function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return dcdh(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -20,7 +20,7 @@ from .factors import FactorTable, read_factors
 from .metrics import compare, metrics
 from .scoring import load_scoring_spec, score_firms
 from .shapley import decompose_change, shapley
-from .spec import AllocationSpec, FactorSpec, load_spec, spec_from_dict
+from .spec import AllocationSpec, FactorSpec, load_spec, spec_from_dict, spec_schema
 
 __all__ = [
     "Allocation",
@@ -39,4 +39,5 @@ __all__ = [
     "sensitivity",
     "shapley",
     "spec_from_dict",
+    "spec_schema",
 ]

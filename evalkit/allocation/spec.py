@@ -732,3 +732,75 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
     )
+
+
+def spec_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the spec file, for editors and external tooling.
+
+    :func:`load_spec` is the authority (it also checks cross-field rules such as weights summing
+    to 100 and gives bilingual messages with line numbers); this schema describes the same
+    fields and allowed values so an editor can offer completion and early warnings.
+
+    Returns
+    -------
+    dict
+    """
+    num = {"type": "number"}
+    per_unit = {"oneOf": [{"type": "number", "minimum": 0},
+                          {"type": "object", "additionalProperties": {"type": "number",
+                                                                       "minimum": 0}}]}
+    factor = {
+        "type": "object", "additionalProperties": False, "required": ["id", "weight"],
+        "properties": {
+            "id": {"type": "string", "pattern": _ID_RE.pattern}, "name": {"type": "string"},
+            "weight": {"type": "number", "minimum": 0, "maximum": 100},
+            "direction": {"enum": list(DIRECTIONS) + ["positive", "negative", "正向", "逆向"]},
+            "transform": {"enum": list(TRANSFORMS)},
+            "unit_of_measure": {"type": "string"},
+            "convert": {"type": "object", "additionalProperties": {"type": "number",
+                                                                   "exclusiveMinimum": 0}},
+            "shift": {"type": "number", "minimum": 0},
+            "population_factor": {"type": "string"}, "source": {"type": "string"},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "evalkit allocation spec (因素法分配方案)",
+        "type": "object", "additionalProperties": False,
+        "required": ["fund", "year", "total_wan", "factors"],
+        "properties": {
+            "fund": {"type": "string"}, "name": {"type": "string"},
+            "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
+            "data_year": {"type": "integer", "minimum": 1900, "maximum": 2200},
+            "total_wan": {"type": "integer", "minimum": 0},
+            "reserve_wan": {"type": "integer", "minimum": 0},
+            "base": {"type": "object", "additionalProperties": False, "properties": {
+                "share_of_last_year": {"type": "number", "minimum": 0, "maximum": 1}}},
+            "factors": {"type": "array", "minItems": 1, "items": factor},
+            "performance": {"type": "object", "additionalProperties": False,
+                            "required": ["map"], "properties": {
+                                "source_factor": {"type": "string"},
+                                "grades": {"type": "object",
+                                           "additionalProperties": {"type": "string"}},
+                                "map": {"type": "object", "additionalProperties": num},
+                                "default": {"type": "string"}}},
+            "constraints": {"type": "object", "additionalProperties": False, "properties": {
+                "floor_wan": per_unit, "cap_wan": per_unit,
+                "cap_share": {"type": "number", "minimum": 0, "maximum": 1},
+                "hold_harmless": {"type": "number", "minimum": 0, "maximum": 1}}},
+            "missing": {"type": "object",
+                        "additionalProperties": {"enum": list(MISSING_RULES)}},
+            "rounding": {"type": "object", "additionalProperties": False, "properties": {
+                "unit_wan": {"type": "integer", "minimum": 1},
+                "method": {"enum": list(ROUNDING_METHODS) + list(_ROUNDING_ALIASES)},
+                "tie_break": {"enum": list(TIE_BREAKS)}}},
+            "units": {"oneOf": [
+                {"type": "array", "items": {"type": ["string", "integer"]}},
+                {"type": "object", "additionalProperties": False, "properties": {
+                    "include": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "exclude": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "names": {"type": "object", "additionalProperties": {"type": "string"}}}}]},
+            "notes": {"oneOf": [{"type": "string"},
+                                {"type": "array", "items": {"type": "string"}}]},
+        },
+    }

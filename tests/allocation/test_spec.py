@@ -118,3 +118,24 @@ def test_with_weights_revalidates():
     assert [f.weight for f in s2.factors] == [40, 20, 15, 15, 10]
     with pytest.raises(SpecError, match="sum to 110"):
         s.with_weights({"rev": 40})
+
+
+def test_json_schema_agrees_with_loader():
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    import yaml
+
+    from evalkit.allocation.spec import spec_schema
+    schema = spec_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    template = resources.files("evalkit.allocation").joinpath("templates/spec_template.yaml")
+    for text in (GOOD.replace("370772: 300", "\"370772\": 300"), template.read_text("utf-8")):
+        data = yaml.safe_load(text)
+        jsonschema.validate(data, schema)
+        load_spec(text)
+    bad = yaml.safe_load(GOOD.replace("transform: share}", "transform: shares}", 1))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+    with pytest.raises(SpecError):
+        load_spec(GOOD.replace("transform: share}", "transform: shares}", 1))

@@ -77,7 +77,7 @@ th{background:#f3f5f7}
 .s-ok{background:#d4edda;color:#155724}.s-failed{background:#f8d7da;color:#721c24}
 .s-skipped{background:#e2e3e5;color:#383d41}.s-not-run{background:#e2e3e5;color:#383d41}
 .reason{color:#555;font-size:.9em}.nbname{color:#777;font-family:monospace;font-size:.85em}
-ul.hl{margin:0;padding-left:1.1em}td.num{text-align:right;white-space:nowrap}
+ul.hl{margin:0;padding-left:1.1em}td.num,td.links,th{white-space:nowrap}td.num{text-align:right}
 footer{margin-top:2em;color:#666;font-size:.85em}
 """
 
@@ -117,8 +117,9 @@ def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
         text = _fmt(rec.get("estimate"))
         if rec.get("conf_low") is not None and rec.get("conf_high") is not None:
             text += f" [{_fmt(rec['conf_low'])}, {_fmt(rec['conf_high'])}]"
-        if rec.get("p_value") is not None:
-            text += f", p = {_fmt(rec['p_value'])}"
+        p = rec.get("p_value")
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p):
+            text += ", p < 0.001" if p < 0.001 else f", p = {p:.3f}".rstrip("0").rstrip(".")
         if not text.strip() and rec.get("note"):
             text = str(rec["note"])
         lines.append(f"{label}: {text}" if label else text)
@@ -182,7 +183,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
             f"<td>{status}</td>"
             f'<td class="num">{run.seconds:.1f} s</td>'
             f"<td>{hl_html}</td>"
-            f"<td>{' · '.join(links) or tx['none']}</td>"
+            f'<td class="links">{" · ".join(links) or tx["none"]}</td>'
             "</tr>"
         )
     banner = f'<div class="synthetic" role="alert">{esc(tx["synthetic"])}</div>'

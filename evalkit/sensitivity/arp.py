@@ -48,24 +48,21 @@ def dual_vertices(W: np.ndarray, tol: float = 1e-10) -> np.ndarray:
             "post-treatment periods for the exact method). Use fewer post-periods (e.g. bin or "
             "average them with l_vec) or restriction='smoothness'."
         )
-    e1 = np.zeros(k1)
-    e1[0] = 1.0
-    out = []
-    for rows in combinations(range(M), k1):
-        WB = W[list(rows)].T  # (k1, k1): W_B' gamma_B = e1
-        try:
-            if abs(np.linalg.det(WB)) < 1e-14:
-                continue
-            g = np.linalg.solve(WB, e1)
-        except np.linalg.LinAlgError:
-            continue
-        if np.all(g >= -tol):
-            v = np.zeros(M)
-            v[list(rows)] = np.clip(g, 0, None)
-            out.append(v)
-    if not out:
+    combos = np.array(list(combinations(range(M), k1)), dtype=np.int64)  # (nsub, k1)
+    WB = np.transpose(W[combos], (0, 2, 1))  # W_B' for every subset: (nsub, k1, k1)
+    scale = np.abs(W).max() ** k1
+    det = np.linalg.det(WB)
+    ok = np.abs(det) > 1e-12 * max(scale, 1e-300)
+    combos, WB = combos[ok], WB[ok]
+    e1 = np.zeros((len(combos), k1, 1))
+    e1[:, 0, 0] = 1.0
+    g = np.linalg.solve(WB, e1)[:, :, 0] if len(combos) else np.zeros((0, k1))
+    feas = np.all(g >= -tol, axis=1)
+    out = np.zeros((int(feas.sum()), M))
+    np.put_along_axis(out, combos[feas], np.clip(g[feas], 0, None), axis=1)
+    if out.shape[0] == 0:
         raise EvalkitError("The moment-inequality problem has no feasible dual vertex.")
-    V = np.unique(np.round(np.array(out), 12), axis=0)
+    V = np.unique(np.round(out, 12), axis=0)
     return V
 
 

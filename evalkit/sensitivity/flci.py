@@ -209,7 +209,7 @@ def optimal_flci(betahat, sigma, P, Q, l_vec, M, alpha=0.05):
             return folded_normal_quantile(p, M * b / h) * h
 
         res = optimize.minimize_scalar(half_length, bounds=(h_min, h0), method="bounded",
-                                       options={"xatol": 1e-6 * h0})
+                                       options={"xatol": 1e-5 * (h0 - h_min)})
         cands = [(half_length(h), h) for h in (h_min * (1 + 1e-9), h0, res.x)]
         hl, hstar = min(cands)
         v = _bias_at(prob, hstar)[1]

@@ -12,6 +12,7 @@ from scipy import stats
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from ..results import TIDY_COLUMNS, _Renderable
+from ._blas import single_threaded_blas
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
 from .flci import optimal_flci
@@ -326,7 +327,8 @@ def honest_did(
         ms = np.linspace(0, se, 10) if m is None else np.atleast_1d(np.asarray(m, dtype=float))
 
         def compute(mm):
-            r = optimal_flci(es.betahat, es.sigma, es.P, es.Q, lv, float(mm), alpha)
+            with single_threaded_blas():
+                r = optimal_flci(es.betahat, es.sigma, es.P, es.Q, lv, float(mm), alpha)
             return r["lower"], r["upper"]
     else:
         method = "C-LF" if method is None else method
@@ -336,8 +338,9 @@ def honest_did(
         hybrid = "LF" if method == "C-LF" else "ARP"
 
         def compute(mm):
-            lo, hi, empty = _rm_interval(es, lv, float(mm), alpha, hybrid, grid_points,
-                                         post_moments_only, seed, refine)
+            with single_threaded_blas():
+                lo, hi, empty = _rm_interval(es, lv, float(mm), alpha, hybrid, grid_points,
+                                             post_moments_only, seed, refine)
             return lo, hi
 
     if np.any(ms < 0):

@@ -7,6 +7,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .._shared.exceptions import EvalkitError
+from ._blas import single_threaded_blas
 from ._extract import extract
 
 
@@ -18,8 +19,8 @@ def _no_reject_prob(slope, t_pre, sigma_pre, crit):
         z_lo = (-crit * se[0] - mean[0]) / se[0]
         return float(stats.norm.cdf(z_hi) - stats.norm.cdf(z_lo))
     mvn = stats.multivariate_normal(mean=mean, cov=sigma_pre, allow_singular=True,
-                                    seed=20220101, maxpts=20_000 * len(t_pre), abseps=1e-6,
-                                    releps=1e-6)
+                                    seed=20220101, maxpts=10_000 * len(t_pre), abseps=1e-5,
+                                    releps=1e-5)
     return float(mvn.cdf(crit * se, lower_limit=-crit * se))
 
 
@@ -80,7 +81,8 @@ def pretrend_power(result, power=(0.5, 0.8), *, level: float = 0.95,
             hi *= 2
             if hi > 1e6 * scale:
                 raise EvalkitError("Could not bracket the slope with the requested power.")
-        g = optimize.brentq(f, 0.0, hi, xtol=1e-10 * scale)
+        with single_threaded_blas():
+            g = optimize.brentq(f, 0.0, hi, xtol=1e-10 * scale)
         row = {"power": p, "slope": g}
         for e, t in zip(es.post_times, t_post, strict=True):
             row[f"bias_e{int(e)}"] = g * t

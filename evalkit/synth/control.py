@@ -26,6 +26,7 @@ from scipy import optimize
 
 from .._shared.exceptions import DesignError, EvalkitError, PanelDataError
 from .._shared.validation import check_columns, check_option
+from ..sensitivity._blas import single_threaded_blas
 from . import _sdid_core as core
 from ._panel import BlockPanel, block_panel
 from .results import SynthResult, _lab
@@ -293,7 +294,8 @@ def synthetic_control(
     check_option("method", method, ("outcomes", "adh"))
     check_option("pooling", pooling, ("average", "per_unit"))
     bp = block_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment)
-    return _fit(data, bp, unit, time, method, predictors, pooling, placebo)
+    with single_threaded_blas():
+        return _fit(data, bp, unit, time, method, predictors, pooling, placebo)
 
 
 def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo) -> SCResult:

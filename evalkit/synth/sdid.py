@@ -9,6 +9,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError
 from .._shared.validation import check_option
+from ..sensitivity._blas import single_threaded_blas
 from . import _sdid_core as core
 from ._panel import block_panel
 from .results import SynthResult, comparison_frame
@@ -103,6 +104,14 @@ def synthetic_did(
     ...                   treatment="pilot_zone")  # doctest: +SKIP
     >>> r.summary(); r.plot("trajectories")  # doctest: +SKIP
     """
+    with single_threaded_blas():
+        return _synthetic_did(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
+                              covariates=covariates, estimator=estimator, se_method=se_method,
+                              n_reps=n_reps, seed=seed, level=level)
+
+
+def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimator, se_method,
+                   n_reps, seed, level) -> SynthResult:
     check_option("estimator", estimator, tuple(_NAMES))
     check_option("se_method", se_method, ("placebo", "bootstrap", "jackknife", "none"))
     if not isinstance(n_reps, (int, np.integer)) or n_reps < 2:

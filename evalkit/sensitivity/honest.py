@@ -238,6 +238,8 @@ class HonestDiDResult(_Renderable):
         ax.errorbar(ms, mid, yerr=half, fmt="none", ecolor="C0", capsize=4,
                     label=self.method)
         ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_xticks([x0] + list(ms))
+        ax.set_xticklabels(["原始" if language == "zh" else "orig."] + [f"{v:.3g}" for v in ms])
         lab = r"$\bar{M}$" if self.restriction == "relative_magnitude" else "M"
         ax.set_xlabel(lab)
         ax.set_ylabel("95% CI" if language == "en" else "95% 置信区间")

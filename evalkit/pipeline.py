@@ -601,7 +601,13 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
             outcome["title"] = notebook_title(nb, name)
             if outcome["status"] == "skipped":
                 nb = strip_skip_traceback(nb)
-                nbformat.write(nb, output_ipynb)
+            # show the pack's final place, not the temporary build folder, in the parameters
+            for cell in nb.cells:
+                if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                    cell.source = cell.source.replace(
+                        repr(task["parameters"]["output_dir"]), repr(task["final_out"])
+                    ).replace(json.dumps(task["parameters"]["output_dir"]), json.dumps(task["final_out"]))
+            nbformat.write(nb, output_ipynb)
             export_html(
                 nb,
                 Path(task["html"]),
@@ -841,6 +847,7 @@ def run_evidence(
                     "html": str(pack / f"{path.stem}.html"),
                     "status_file": str(work / "status" / f"{path.stem}.json"),
                     "cwd": str(nb_dir),
+                    "final_out": str(out_path),
                     "timeout": timeout,
                     "parameters": params,
                 }

@@ -174,6 +174,9 @@ def test_pack_statuses_order_and_files(good_pack):
     text = "".join(o.get("text", "") for c in summary.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert "summary saw ['00_plot']" in text
+    injected = [c.source for c in summary.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected == [injected[0]] and f'output_dir = "{pack}"' in injected[0]
+    assert ".building-" not in (pack / "90_summary.code.html").read_text(encoding="utf-8")
 
 
 def test_skipped_notebook_page_shows_reason_without_traceback(good_pack):

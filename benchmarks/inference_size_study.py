@@ -12,7 +12,9 @@ effects absorbed, clusters = units, the effects described in ``design.extra["fe_
 Monte-Carlo standard errors, sqrt(p(1-p)/1000) ~ 0.7 points at 5%) go to
 ``benchmarks/results/inference_size_study.csv`` and the table in ``benchmarks/README.md``.
 
-Run once: ``.venv/bin/python benchmarks/inference_size_study.py`` (2 processes, a few minutes).
+Run once: ``.venv/bin/python benchmarks/inference_size_study.py`` (2 processes, a few minutes);
+``... inference_size_study.py robustness`` re-checks the chosen default in two more designs:
+(c) treated clusters 1/3 as noisy and (d) equal scales, both AR(1) with rho = 0.7.
 """
 
 from __future__ import annotations
@@ -67,14 +69,15 @@ def simulate(rng: np.random.Generator, design: str) -> np.ndarray:
     gamma = rng.normal(size=(1, T))
     if design == "a":
         eps = rng.normal(size=(N, T))
-    else:
+    else:  # b: treated 3x noisier; c: treated 1/3 as noisy; d: equal scales; all AR(1) 0.7
         rho = 0.7
         e = np.empty((N, T))
         e[:, 0] = rng.normal(size=N) / np.sqrt(1 - rho**2)
         for t in range(1, T):
             e[:, t] = rho * e[:, t - 1] + rng.normal(size=N)
         e *= np.sqrt(1 - rho**2)  # unit stationary variance
-        scale = np.where(np.arange(N) < N1, 3.0, 1.0)[:, None]
+        treated_scale = {"b": 3.0, "c": 1 / 3, "d": 1.0}[design]
+        scale = np.where(np.arange(N) < N1, treated_scale, 1.0)[:, None]
         eps = e * scale
     return alpha + gamma + eps
 
@@ -164,6 +167,58 @@ def one_replication(Y: np.ndarray, seed: int) -> list[float]:
     return out
 
 
+#: Methods re-checked in the robustness designs (c), (d): CR1, CR2, WCR Rademacher, WCR
+#: observation-level weights (the default chosen from (a), (b)), RI on t.
+ROBUST_METHODS = [0, 1, 2, 7, 8]
+
+
+def one_replication_robust(Y: np.ndarray, seed: int) -> list[float]:
+    """P-values of :data:`ROBUST_METHODS` for one panel."""
+    des = make_design(Y)
+    c1 = covariance.compute(des, "clustered")
+    t1 = des.beta[0] / np.sqrt(c1.cov[0, 0])
+    kw = dict(param=0, level=None, seed=seed)
+    return [
+        2 * stats.t.sf(abs(t1), c1.dof),
+        float(covariance.compute(des, "cr2").pvalue[0]),
+        wild_cluster_bootstrap(des, weights="rademacher", **kw).pvalue,
+        wild_cluster_bootstrap(des, weights="rademacher", n_draws=B_WILD, bootcluster="observation", **kw).pvalue,
+        ri_pvalues(Y)[0],
+    ]
+
+
+def run_chunk_robust(chunk: Chunk, design: str) -> np.ndarray:
+    """Robustness replications (designs c, d) for :data:`ROBUST_METHODS`."""
+    rng = chunk.rng()
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(chunk.size):
+            Y = simulate(rng, design)
+            rows.append(one_replication_robust(Y, int(rng.integers(2**31))))
+    return np.array(rows)
+
+
+def robustness(reps: int = REPS) -> pd.DataFrame:
+    """Designs (c) treated clusters 1/3 as noisy and (d) equal scales, both AR(1) 0.7."""
+    out_dir = Path(__file__).parent / "results"
+    rows = []
+    t0 = time.perf_counter()
+    with Executor("processes", n_workers=2, chunk_size=25, progress=False) as ex:
+        for design, seed in (("c", SEED + 2), ("d", SEED + 3)):
+            pv = np.vstack(ex.map(run_chunk_robust, reps, seed=seed, args=(design,)))
+            np.save(out_dir / f"inference_size_pvalues_{design}.npy", pv)
+            for j, m in zip(range(pv.shape[1]), [METHODS[i] for i in ROBUST_METHODS]):
+                rows.append({"design": design, "method": m, "rejection_rate": float(np.mean(pv[:, j] <= ALPHA))})
+            print(f"design {design} done at {time.perf_counter() - t0:.0f}s", flush=True)
+    table = pd.DataFrame(rows).pivot(index="method", columns="design", values="rejection_rate")
+    table = table.loc[[METHODS[i] for i in ROBUST_METHODS]]
+    table.columns = ["(c) treated 1/3 as noisy, AR(1) 0.7", "(d) equal scales, AR(1) 0.7"]
+    table.to_csv(out_dir / "inference_size_study_robustness.csv")
+    print((table * 100).round(1).to_markdown())
+    return table
+
+
 def run_chunk(chunk: Chunk, design: str) -> np.ndarray:
     """Replications ``chunk.start..chunk.stop`` of ``design`` (seeded by the chunk)."""
     rng = chunk.rng()
@@ -203,4 +258,7 @@ def main(reps: int = REPS) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else REPS)
+    if len(sys.argv) > 1 and sys.argv[1] == "robustness":
+        robustness()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else REPS)

@@ -342,7 +342,7 @@ def wild_cluster_bootstrap(
     R: np.ndarray | None = None,
     r: float = 0.0,
     clusters: np.ndarray | None = None,
-    bootcluster: np.ndarray | None = None,
+    bootcluster: np.ndarray | Literal["observation"] | None = None,
     impose_null: bool = True,
     weights: WeightType = "rademacher",
     n_draws: int = 9999,
@@ -368,9 +368,11 @@ def wild_cluster_bootstrap(
         Hypothesised value of :math:`R\beta`.
     clusters : array, optional
         Cluster labels for the variance (default ``design.clusters``).
-    bootcluster : array, optional
+    bootcluster : array or "observation", optional
         Labels of the clusters whose errors share a weight, nested in ``clusters`` (the
-        "subcluster" wild bootstrap of MacKinnon and Webb 2018). Default: ``clusters``.
+        "subcluster" wild bootstrap of MacKinnon and Webb 2018); ``"observation"`` gives every
+        observation its own weight (the ordinary wild bootstrap, still studentised by the
+        cluster-robust variance). Default: ``clusters``.
     impose_null : bool
         ``True`` (WCR, restricted; recommended) or ``False`` (WCU, unrestricted).
     weights : {"rademacher", "webb", "mammen"}
@@ -431,6 +433,12 @@ def wild_cluster_bootstrap(
             EvalkitWarning,
             stacklevel=2,
         )
+    if isinstance(bootcluster, str):
+        if bootcluster != "observation":
+            raise InferenceError(
+                f"bootcluster must be an array of labels or 'observation', got {bootcluster!r}."
+            )
+        bootcluster = np.arange(n)
     if bootcluster is None:
         bcodes, Hn, agg = ccodes, G, None
     else:

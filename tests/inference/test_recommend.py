@@ -54,8 +54,11 @@ def test_many_clusters_use_cr1():
 def test_few_clusters_use_the_size_study_choice():
     rec = recommend_inference(_Result(_twfe()))
     assert rec.n_clusters == 12 and rec.n_treated_clusters == 3
-    assert rec.cov_type == "cr2" and rec.report_range
+    assert rec.cov_type == "wild" and rec.options["bootcluster"] == "observation"
+    assert not rec.report_range
     assert "12 clusters" in rec.reason and "size study" in rec.reason
+    res = covariance.compute(_twfe(), rec.cov_type, n_draws=999, **rec.options)
+    assert res.details.n_boot_clusters == 120 and 0 <= res.pvalue <= 1
 
 
 def test_one_treated_cluster_warns_with_alternatives():

@@ -222,9 +222,9 @@ def timing_heatmap(
     lab = label or unit
     wide = data.pivot_table(index=[unit, lab] if lab != unit else unit, columns=time, values=treatment,
                             aggfunc="first")
-    treated = wide.fillna(0).gt(0)
-    first = treated.idxmax(axis=1).where(treated.any(axis=1), np.inf)
-    order = first.sort_values(kind="stable").index if sort_by_first else wide.index
+    treated = wide.fillna(0).gt(0).to_numpy()
+    first_pos = np.where(treated.any(axis=1), treated.argmax(axis=1), treated.shape[1])
+    order = wide.index[np.argsort(first_pos, kind="stable")] if sort_by_first else wide.index
     wide = wide.loc[order]
     hidden = 0
     if max_units is not None and len(wide) > max_units:

@@ -31,6 +31,7 @@ import concurrent.futures as cf
 import datetime as dt
 import importlib
 import json
+import logging
 import multiprocessing
 import os
 import re
@@ -526,8 +527,9 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
     import papermill as pm
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from ._pipeline_html import export_html, notebook_title, strip_skip_traceback
-
+    # Parameter names and types were checked with ast (check_parameters); papermill's own
+    # regex-based reading of the parameters cell only adds misleading "unknown parameter" noise.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     # Import the HTML exporter while the kernel runs the notebook: nbconvert's import costs
     # about a second on an idle machine (far more on a loaded one) and this process only waits.
     threading.Thread(target=_preload, args=("evalkit._pipeline_html",), daemon=True).start()
@@ -596,6 +598,8 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
         outcome["reason"] = f"{outcome['ename']}: {outcome['evalue']}"
     outcome["title"] = name
     if output_ipynb.exists():
+        from ._pipeline_html import export_html, notebook_title, strip_skip_traceback
+
         try:
             nb = nbformat.read(output_ipynb, as_version=4)
             outcome["title"] = notebook_title(nb, name)

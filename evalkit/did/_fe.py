@@ -90,6 +90,12 @@ class TwoWayAbsorber:
         self._a_pinv = (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
         self.df_absorbed = self.n_units + self.time_rank
         self.balanced = bool(cell.nnz == self.n_units * self.n_times and n == cell.nnz)
+        # rows ordered unit-major, time-minor on a full grid: reshape-based demeaning
+        self.grid = bool(
+            self.balanced
+            and np.array_equal(self.unit_codes, np.repeat(np.arange(self.n_units), self.n_times))
+            and np.array_equal(self.time_codes, np.tile(np.arange(self.n_times), self.n_units))
+        )
         # observation -> position in the per-unit arrays (for rebuilding unit means of gamma)
         self._cell_bool = cell.copy()
         self._cell_bool.data = self._cell_bool.data / np.repeat(self.unit_w, np.diff(cell.indptr))
@@ -125,6 +131,14 @@ class TwoWayAbsorber:
         shape = out.shape
         m2 = out.reshape(self.n, -1)
         n_u, n_t = self.n_units, self.n_times
+        if self.grid and self.weights is None:
+            for j in range(m2.shape[1]):
+                view = m2[:, j].reshape(n_u, n_t)  # a view when the column is contiguous
+                view -= view.mean(axis=1, keepdims=True)
+                view -= view.mean(axis=0, keepdims=True)
+                if not np.shares_memory(view, m2):
+                    m2[:, j] = view.ravel()
+            return out.reshape(shape)
         if self.balanced and self.weights is None:
             for j in range(m2.shape[1]):
                 col = m2[:, j]

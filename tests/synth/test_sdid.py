@@ -196,3 +196,18 @@ def test_plots_render(tmp_path):
         ax = r.plot(kind)
         ax.figure.savefig(tmp_path / f"{kind}.png")
     assert "ATT" in r.summary() and r.to_frame().shape[0] == 1
+
+
+def test_covariate_loop_compiled_matches_python():
+    from evalkit.synth import _sdid_core as core
+
+    df = _sim(n=15, n_tr=2, T=10, t0=7, seed=12)
+    rng = np.random.default_rng(0)
+    Y = df.pivot(index="unit", columns="year", values="y").to_numpy()
+    Y = np.vstack([Y[2:], Y[:2]])  # controls first
+    X = rng.normal(size=(15, 10, 2))
+    opts, om0, la0, _ = core.default_setup(Y, 13, 7, "sdid")
+    a = core.covariate_weights(Y, X, 13, 7, opts, om0, la0, engine="python")
+    b = core.covariate_weights(Y, X, 13, 7, opts, om0, la0)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_allclose(u, v, atol=1e-9)

@@ -164,7 +164,8 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
 #: Choice for few (treated) clusters, from the size study (benchmarks/README.md). Only the
 #: restricted wild bootstrap with observation-level Rademacher weights (studentised by the
 #: cluster-robust variance, absorbed effects re-projected) kept its 5% rejection rate within
-#: [3.5%, 6.5%] in both designs (4.5% and 5.5%); CR2-BM was 3.0% / 6.9%.
+#: [3.5%, 6.5%] in both designs (4.5% and 5.5%; CR2-BM 3.0% / 6.9%), and in two robustness designs
+#: (treated clusters 1/3 as noisy: 3.8%; equal scales with AR(1) errors: 5.8%).
 DEFAULT_FEW: dict[str, Any] = {
     "cov_type": "wild",
     "options": {"bootcluster": "observation", "weights": "rademacher", "impose_null": True},

@@ -62,6 +62,10 @@ def test_full_enumeration_matches_wildboottest_exactly(impose_null):
         assert ours.pvalue == pytest.approx(peer.pvalue + 2 / 2**10, abs=1e-12)
     else:
         assert ours.pvalue == peer.pvalue
+        # equal-tailed p-value (no ties under WCU: v = +-1 give t* = 0)
+        eq = wild_cluster_bootstrap(d, param="x1", impose_null=False, level=None, pvalue_type="equal-tailed")
+        peer.get_pvalue("equal-tailed")
+        assert eq.pvalue == pytest.approx(peer.pvalue, abs=1e-12)
 
 
 @pytest.mark.slow  # wildboottest compiles its numba kernel on every call (~4 s each)

@@ -18,7 +18,8 @@ is printed for each tool so the "same numbers" claim can be checked in the same 
 
 Usage::
 
-    .venv/bin/python benchmarks/did_twfe_family.py --sizes 500 5000 50000 --out benchmarks/results_did_twfe_family.csv
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/did_twfe_family.py --sizes 500 5000 50000 \
+        --out benchmarks/results/did_twfe_family.csv
 """
 
 from __future__ import annotations

@@ -536,11 +536,9 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
     """
     from .wild import wild_cluster_bootstrap
 
-    base = clustered(design, clusters=options.get("clusters"))
     if options.get("clusters") is None and design.clusters is None:
         raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
-    cl = design.clusters if options.get("clusters") is None else options["clusters"]
-    _warn_treated(design, np.asarray(cl), "wild")
+    base = clustered(design, clusters=options.get("clusters"))  # warns on one treated cluster
     if R is not None:
         res = wild_cluster_bootstrap(design, R=R, level=level, **options)
         return CovarianceResult(

@@ -7,7 +7,9 @@ Reference computations
   eq. for K_BM; Pustejovsky and Tipton 2018, JBES 36(4), eq. 9 with the Moore-Penrose inverse
   square root), on a regression with explicit unit and year dummies (n x n hat matrix). evalkit's
   version works on the absorbed (within-transformed) design; tolerance 1e-10 relative.
-* HC2/HC3 and CR1 against statsmodels OLS with explicit dummies (tolerance 1e-10 relative).
+* CR2 variance and dof of the intercept-only model against the closed forms used in
+  clubSandwich's test suite (test_intercept_formulas.R), 1e-10 relative.
+* HC2/HC3 and CR1 against statsmodels OLS with explicit dummies (tolerance 1e-9 relative).
 """
 
 from __future__ import annotations
@@ -197,3 +199,26 @@ def test_fewer_than_two_clusters_and_one_treated_cluster():
     des.treated_clusters = np.array([0])
     with pytest.warns(FewClustersWarning, match="randomization inference"):
         covariance.compute(des, "clustered")
+
+
+def test_cr2_intercept_only_closed_forms_of_clubsandwich():
+    """Population-mean model with unequal cluster sizes n_j: closed forms of the CR2 variance and
+    its Satterthwaite dof, as used in clubSandwich's test suite
+    (jepusto/clubSandwich, tests/testthat/test_intercept_formulas.R, "CR2 and df agree with
+    formulas"): V = sum n_j^2 (ybar_j - ybar)^2 / (1 - n_j/N) / N^2 and
+    df = N^2 / (N^2 sum n_j^2/(N-n_j)^2 - 2N sum n_j^3/(N-n_j)^2 + (sum n_j^2/(N-n_j))^2)."""
+    rng = np.random.default_rng(20190513)
+    m = 14
+    nj = 1 + rng.negative_binomial(2, 2 / 7, size=m)  # mean 1 + 5, as in the reference test
+    cl = np.repeat(np.arange(m), nj)
+    N = nj.sum()
+    y = rng.normal(scale=np.sqrt(0.2), size=m)[cl] + rng.normal(scale=np.sqrt(0.8), size=N)
+    des = LinearDesign(X=np.ones((N, 1)), resid=y - y.mean(), beta=np.array([y.mean()]),
+                       names=["mu"], y=y, clusters=cl)
+    res = covariance.compute(des, "cr2")
+    ybar = np.bincount(cl, weights=y) / nj
+    v = np.sum(nj**2 * (ybar - y.mean()) ** 2 / (1 - nj / N)) / N**2
+    df = N**2 / (N**2 * np.sum(nj**2 / (N - nj) ** 2) - 2 * N * np.sum(nj**3 / (N - nj) ** 2)
+                 + np.sum(nj**2 / (N - nj)) ** 2)
+    np.testing.assert_allclose(res.cov[0, 0], v, rtol=RTOL)
+    np.testing.assert_allclose(res.dof[0], df, rtol=RTOL)

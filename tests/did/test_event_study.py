@@ -138,3 +138,12 @@ def test_with_inference_and_plot(tmp_path):
     ax.figure.savefig(tmp_path / "es.png")
     assert (tmp_path / "es.png").stat().st_size > 0
     assert isinstance(r.to_frame(), pd.DataFrame)
+
+
+def test_both_controls_equal_never_treated_sample_cut_at_last_cohort():
+    df = staggered_panel(n_units=200, seed=10, cohorts=(0, 2013, 2015, 2017))
+    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control="both")
+    sub = df.loc[df["year"] < 2017].copy()
+    sub.loc[sub["cohort"] == 2017, ["cohort", "rel"]] = [0, np.nan]
+    r2 = event_study(sub, outcome="y", unit="unit", time="year", cohort="cohort")
+    np.testing.assert_allclose(r.params.to_numpy(), r2.params.to_numpy(), atol=1e-10)

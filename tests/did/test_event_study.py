@@ -147,3 +147,23 @@ def test_both_controls_equal_never_treated_sample_cut_at_last_cohort():
     sub.loc[sub["cohort"] == 2017, ["cohort", "rel"]] = [0, np.nan]
     r2 = event_study(sub, outcome="y", unit="unit", time="year", cohort="cohort")
     np.testing.assert_allclose(r.params.to_numpy(), r2.params.to_numpy(), atol=1e-10)
+
+
+def test_weighted_unbalanced_matches_linearmodels():
+    from linearmodels import PanelOLS
+
+    df = staggered_panel(n_units=150, seed=12).sample(frac=0.85, random_state=5)
+    df["w"] = np.random.default_rng(2).uniform(0.5, 2.0, len(df))
+    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", weights="w", leads=3, lags=3,
+                    bin_endpoints=True)
+    d = df.copy()
+    d["rb"] = d["rel"].clip(-3, 3)
+    events = r.labels["event_time"].tolist()
+    for e in events:
+        d[f"e{e}"] = (d["rb"] == e).astype(float)
+    p = d.set_index(["unit", "year"])
+    m = PanelOLS(p["y"], p[[f"e{e}" for e in events]], entity_effects=True, time_effects=True,
+                 weights=p["w"]).fit(cov_type="clustered", cluster_entity=True, group_debias=True, auto_df=False,
+                                     count_effects=False)
+    np.testing.assert_allclose(r.params.to_numpy(), m.params.to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(r.std_errors.to_numpy(), m.std_errors.to_numpy(), rtol=RTOL)

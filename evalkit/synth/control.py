@@ -253,6 +253,9 @@ def synthetic_control(
     predictors: list | None = None,
     pooling: str = "average",
     placebo: bool = True,
+    n_placebo: int = 200,
+    seed: int | None = 20210514,
+    statistic: str = "ratio",
     level: float = 0.95,
 ) -> SCResult:
     """Synthetic control estimate with in-space placebo inference.
@@ -275,6 +278,15 @@ def synthetic_control(
         ``per_unit``.
     placebo : bool
         Run the in-space placebo fits (every donor as if treated).
+    n_placebo : int
+        With several treated units (outcome weights): number of random placebo groups of as many
+        donors as treated units, against which the pooled RMSPE ratio is ranked.
+    seed : int or None
+        Seed of the placebo groups.
+    statistic : {"ratio", "estimate"}
+        Placebo test statistic: the post/pre RMSPE ratio (Abadie et al. 2010) or the absolute mean
+        post-period gap. The ratio is ill-conditioned when placebo fits are near perfect (averaged
+        placebo groups): then prefer ``"estimate"``. Both p-values are in ``extra``.
     level : float
         Not used for the placebo p-value; kept for the results interface.
 
@@ -293,12 +305,17 @@ def synthetic_control(
     """
     check_option("method", method, ("outcomes", "adh"))
     check_option("pooling", pooling, ("average", "per_unit"))
+    check_option("statistic", statistic, ("ratio", "estimate"))
+    if not isinstance(n_placebo, (int, np.integer)) or n_placebo < 10:
+        raise EvalkitError(f"n_placebo must be an integer >= 10, got {n_placebo!r}.")
     bp = block_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment)
     with single_threaded_blas():
-        return _fit(data, bp, unit, time, method, predictors, pooling, placebo)
+        return _fit(data, bp, unit, time, method, predictors, pooling, placebo, n_placebo, seed,
+                    statistic)
 
 
-def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo) -> SCResult:
+def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo, n_placebo=200,
+         seed=20210514, statistic="ratio") -> SCResult:
     Y, N0, T0, N1 = bp.Y, bp.N0, bp.T0, bp.N1
     N = N0 + N1
     opts, *_ = core.default_setup(Y, N0, T0, "sc")
@@ -363,7 +380,9 @@ def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo)
         pg = _gaps(Y, pidx_c, pidx_t, pw)  # (N0, T)
         p_pre, p_post = _rmspe(pg, T0)
         p_ratio = np.divide(p_post, p_pre, out=np.full(N0, np.inf), where=p_pre > 0)
-        pval = float((1 + np.sum(p_ratio >= ratio)) / (1 + N0))
+        p_by = {"ratio": float((1 + np.sum(p_ratio >= ratio)) / (1 + N0)),
+                "estimate": float((1 + np.sum(np.abs(pg[:, T0:].mean(axis=1)) >= abs(estimate)))
+                                  / (1 + N0))}
         per_unit["p_value"] = [(1 + np.sum(p_ratio >= r)) / (1 + N0) for r in per_unit["ratio"]]
         placebo_gaps = pd.DataFrame(pg.T, index=pd.Index(bp.times, name=time),
                                     columns=list(bp.control_units))
@@ -374,9 +393,53 @@ def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo)
             "estimate": np.append(pg[:, T0:].mean(axis=1), estimate),
         })
         placebo_est = pg[:, T0:].mean(axis=1)
-        inference = (f"in-space placebo: rank of post/pre RMSPE ratio among {N0} donors "
+        stat_name = "post/pre RMSPE ratio" if statistic == "ratio" else "|mean post gap|"
+        inference = (f"in-space placebo: rank of {stat_name} among {N0} donors "
                      f"(smallest attainable p = {1 / (1 + N0):.3g})")
+        if N1 > 1 and method == "outcomes":
+            # the pooled effect averages N1 units: compare it with placebo groups of N1 donors
+            # (averaging smooths the path and lowers the pre-period RMSPE, so single donors are
+            # not a fair reference for the pooled ratio)
+            if N0 - N1 < 2:
+                raise DesignError(
+                    f"Group placebos need at least {N1 + 2} donors for {N1} treated units."
+                )
+            rng = np.random.default_rng(seed)
+            perms = np.argsort(rng.random((n_placebo, N0)), axis=1)
+            g_t, g_c = perms[:, N0 - N1:], np.sort(perms[:, : N0 - N1], axis=1)
+            if pooling == "average":
+                gw = _outcome_weights(Y, g_c, g_t, T0, opts)
+                ggap = _gaps(Y, g_c, g_t, gw)
+            else:
+                rep_c = np.repeat(g_c, N1, axis=0)
+                rep_t = g_t.reshape(-1, 1)
+                gw = _outcome_weights(Y, rep_c, rep_t, T0, opts)
+                ggap = _gaps(Y, rep_c, rep_t, gw).reshape(n_placebo, N1, -1).mean(axis=1)
+            g_pre, g_post = _rmspe(ggap, T0)
+            g_ratio = np.divide(g_post, g_pre, out=np.full(n_placebo, np.inf), where=g_pre > 0)
+            placebo_est = ggap[:, T0:].mean(axis=1)
+            p_by = {"ratio": float((1 + np.sum(g_ratio >= ratio)) / (1 + n_placebo)),
+                    "estimate": float((1 + np.sum(np.abs(placebo_est) >= abs(estimate)))
+                                      / (1 + n_placebo))}
+            labels = [f"placebo group {i + 1}" for i in range(n_placebo)]
+            placebo_gaps = pd.DataFrame(ggap.T, index=pd.Index(bp.times, name=time), columns=labels)
+            placebo_table = pd.DataFrame({
+                "unit": labels + ["(treated)"],
+                "pre_rmspe": np.append(g_pre, pre_r), "post_rmspe": np.append(g_post, post_r),
+                "ratio": np.append(g_ratio, ratio), "treated": [False] * n_placebo + [True],
+                "estimate": np.append(placebo_est, estimate),
+            })
+            inference = (f"in-space placebo: rank of {stat_name} among {n_placebo} random "
+                         f"groups of {N1} donors (seed {seed}); per-unit p-values from single "
+                         "donors")
+        pval = p_by[statistic]
+        notes.append(f"Placebo p-values: RMSPE ratio {p_by['ratio']:.3g}, |mean post gap| "
+                     f"{p_by['estimate']:.3g}.")
+        if N1 > 1 and method == "adh":
+            notes.append("ADH with several treated units: the pooled p-value ranks against single "
+                         "donors (group placebos would need an ADH fit per group).")
     else:
+        p_by = {}
         placebo_est = None
         per_unit["p_value"] = np.nan
         inference = "none (placebo=False)"
@@ -403,7 +466,8 @@ def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo)
         sub = BlockPanel(Y=Y[:, :T0], X=None, units=bp.units, times=bp.times[:T0], N0=N0, T0=k,
                          outcome=bp.outcome, covariates=[])
         res = _fit(data, sub, unit, time, method, predictors if method == "outcomes" else
-                   _restrict_predictors(predictors, bp, k), pooling, placebo)
+                   _restrict_predictors(predictors, bp, k), pooling, placebo, n_placebo, seed,
+                   statistic)
         res.title = f"In-time placebo (treatment moved to {fake_start})"
         return res
 
@@ -411,6 +475,7 @@ def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo)
         estimate=estimate, std_error=float("nan"), inference=inference, term="ATT", title=title,
         nobs=int(Y.size), pvalue_override=pval, notes=notes,
         extra={"pre_rmspe": pre_r, "post_rmspe": post_r, "ratio": ratio, "method": method,
+               "p_ratio": p_by.get("ratio"), "p_estimate": p_by.get("estimate"),
                "N0": N0, "N1": N1, "T0": T0},
         estimator=f"sc_{method}",
         unit_weights=pd.Series(w_pool, index=pd.Index(bp.control_units, name=unit), name="weight"),

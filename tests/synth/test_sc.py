@@ -99,6 +99,10 @@ def test_several_treated_units_pooled_and_per_unit():
         assert abs(r.estimate - 1.5) < 0.3
     frame = per.per_unit_frame()
     assert list(frame["group"]) == ["u00", "u01", "u02"]
+    # the pooled ratio is ranked among random groups of 3 donors (not single donors)
+    for r in (avg, per):
+        assert len(r.placebo_table) == 201 and "groups of 3 donors" in r.inference
+        assert r.pvalue < 0.05
 
 
 def test_in_time_placebo_finds_nothing():

@@ -203,10 +203,12 @@ def robust(design: LinearDesign, kind: str = "HC1") -> CovarianceResult:
 
 @register(
     "clustered",
-    allowed_kwargs={"clusters"},
+    allowed_kwargs={"clusters", "small_sample"},
     doc="Cluster-robust (CR1) variance with the Stata/fixest small-sample factor; t(G-1) reference.",
 )
-def clustered(design: LinearDesign, clusters: np.ndarray | None = None) -> CovarianceResult:
+def clustered(
+    design: LinearDesign, clusters: np.ndarray | None = None, small_sample: str = "linearmodels"
+) -> CovarianceResult:
     """Cluster-robust CR1 variance.
 
     Small-sample factor ``G/(G-1) * (n-1)/(n-k)`` where absorbed fixed effects nested in the
@@ -226,10 +228,33 @@ def clustered(design: LinearDesign, clusters: np.ndarray | None = None) -> Covar
         )
     _warn_treated(design, cl, "clustered")
     n = design.nobs
-    k = design.k + (0 if design.fe_nested_in_cluster else design.df_absorbed)
+    k = _cr1_parameter_count(design, small_sample)
     factor = G / (G - 1) * (n - 1) / (n - k)
     v = _sandwich(design.bread(), summed.T @ summed) * factor
     return CovarianceResult(v, G - 1, f"cluster-robust (CR1) standard errors, {G} clusters, t({G - 1})")
+
+
+def _cr1_parameter_count(design: LinearDesign, small_sample: str) -> int:
+    """The ``k`` of the CR1 factor ``(n-1)/(n-k)`` under a named convention.
+
+    * ``"linearmodels"`` (default): when the unit effects are nested in the clusters, no absorbed
+      effect is counted (linearmodels ``count_effects=False``; Stata ``xtreg, fe``).
+    * ``"fixest"``: absorbed effects nested in the clusters are not counted, the others are, plus
+      one (fixest/pyfixest ``ssc(fixef.K="nested")``, the R default), so numbers match R output.
+    """
+    check_option("small_sample", small_sample, ("linearmodels", "fixest"))
+    if not design.fe_nested_in_cluster:
+        return design.k + design.df_absorbed
+    if small_sample == "linearmodels":
+        return design.k
+    absorber = design.extra.get("absorber")
+    nested = getattr(absorber, "n_units", None)
+    if nested is None:
+        raise InferenceError(
+            "small_sample='fixest' needs to know which absorbed effects are nested in the clusters; "
+            "this design does not say (fit it with evalkit.did estimators)."
+        )
+    return design.k + design.df_absorbed - int(nested) + 1
 
 
 def _two_way(design: LinearDesign, cl: np.ndarray) -> CovarianceResult:

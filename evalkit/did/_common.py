@@ -172,19 +172,3 @@ def check_weights_arg(weights) -> None:
     if weights is not None and not isinstance(weights, str):
         raise EvalkitError("weights must be the name of a column holding positive weights, or None.")
 
-
-def callable_module(module_name: str, func) -> None:
-    """Make the module ``module_name`` callable as ``func``.
-
-    ``evalkit.did`` maps public names to modules of the same name (``twfe`` in ``twfe.py``);
-    once such a submodule is imported, Python binds the *module* to the package attribute, so
-    ``from evalkit.did import twfe`` can return the module. Calling it then still runs ``func``.
-    """
-    import sys
-    import types
-
-    class _CallableModule(types.ModuleType):
-        def __call__(self, *args, **kwargs):
-            return func(*args, **kwargs)
-
-    sys.modules[module_name].__class__ = _CallableModule

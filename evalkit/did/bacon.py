@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, PanelDataError
 from ..results import TIDY_COLUMNS, _Renderable
-from ._common import callable_module, prepare_panel
+from ._common import prepare_panel
 from ._fe import TwoWayAbsorber, codes_of
 
 TYPE_ORDER = [
@@ -263,5 +263,3 @@ def bacon_decomposition(
         notes.append(f"the weighted 2x2 estimates differ from the TWFE coefficient by {gap:.3g}")
     return BaconResult(two_by_twos=table, twfe_estimate=twfe_b, nobs=len(df), notes=notes)
 
-
-callable_module(__name__, bacon_decomposition)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from ..results import TIDY_COLUMNS
-from ._common import as_list, callable_module
+from ._common import as_list
 
 ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna")
 LABELS = {
@@ -230,5 +230,3 @@ def compare(
         notes.append("no estimator reported an overall effect")
     return Comparison(table=table, results=results, notes=notes)
 
-
-callable_module(__name__, compare)

@@ -28,7 +28,6 @@ from ..inference.design import LinearDesign
 from ..results import EffectVector
 from ._common import (
     as_list,
-    callable_module,
     check_cohort,
     compute_inference,
     dof_for,
@@ -321,5 +320,3 @@ def _map_pos(rel_i: np.ndarray, pos: dict[int, int]) -> np.ndarray:
     out[ok] = lut[rel_i[ok] - lo]
     return out
 
-
-callable_module(__name__, event_study)

@@ -39,7 +39,7 @@ import pandas as pd
 from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.validation import check_option
 from ..results import EffectVector, ScalarEffect
-from ._common import as_list, callable_module, check_cohort, drop_always_treated, prepare_panel
+from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
 from ._fe import TwoWayAbsorber, codes_of, fit_absorbed, solve_normal
 from .event_study import _vector_result, event_term
 
@@ -321,5 +321,3 @@ class _Omega0:
         gx = np.linalg.solve(x0t.T @ x0t, x0.T @ h0 - x1.T @ w1)
         return -h0 + x0t @ gx
 
-
-callable_module(__name__, imputation)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError
 from ..results import ScalarEffect, _critical
-from ._common import as_list, callable_module, dof_for, prepare_panel
+from ._common import as_list, dof_for, prepare_panel
 from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
 from .event_study import EventStudyResult, _vector_result, _window, event_sample, event_term
 
@@ -208,5 +208,3 @@ def sun_abraham(
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,
                           cls=SunAbrahamResult, agg=agg)
 
-
-callable_module(__name__, sun_abraham)

@@ -28,7 +28,7 @@ from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
 from .._shared.validation import check_columns, check_numeric_complete
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
-from ._common import as_list, callable_module, compute_inference, dof_for, prepare_panel
+from ._common import as_list, compute_inference, dof_for, prepare_panel
 from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
 
 CovType = Literal["unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
@@ -330,5 +330,3 @@ def _rank_plain(xw: np.ndarray, names: list[str]) -> None:
 
 
 __all__ = ["TWFEResult", "twfe", "two_by_two"]
-
-callable_module(__name__, twfe)

@@ -130,7 +130,8 @@ sdid_results["sdid"].plot();
 # %% [markdown]
 # ## 4. HonestDiD on the Medicaid-expansion example (R `HonestDiD` README)
 # Event study of health-insurance coverage on 2014 Medicaid expansion (states expanding in 2015 dropped,
-# years before 2016), reference year 2013, clustered by state; robust confidence sets for the first
+# years before 2016), reference year 2013, clustered by state with fixest's small-sample convention (as the
+# README's `feols` call); robust confidence sets for the first
 # post-period effect under smoothness (Δ^SD) and relative-magnitude (Δ^RM) restrictions.
 
 # %%
@@ -142,7 +143,7 @@ ehec = pd.DataFrame({c: np.asarray(ehec[c]) for c in ehec.columns})
 ehec = ehec[(ehec["year"] < 2016) & (ehec["yexp2"].isna() | (ehec["yexp2"] != 2015))].copy()
 ehec["cohort"] = ehec["yexp2"].fillna(0).astype(int)
 es = event_study(ehec, outcome="dins", unit="stfips", time="year", cohort="cohort", reference=-1,
-                 control="never_treated", cov_type="clustered")
+                 control="never_treated", cov_type="clustered", small_sample="fixest")  # as R fixest
 src = "HonestDiD README, Medicaid example (knitr cache values)"
 sd = honest_did(es, restriction="smoothness", m=[0.0, 0.01, 0.02, 0.03, 0.04, 0.05], event_time=0)
 sd_frame = sd.table  # one row per M: m, lower, upper

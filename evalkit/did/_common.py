@@ -171,4 +171,3 @@ def check_weights_arg(weights) -> None:
     """Weights are given as a column name."""
     if weights is not None and not isinstance(weights, str):
         raise EvalkitError("weights must be the name of a column holding positive weights, or None.")
-

@@ -262,4 +262,3 @@ def bacon_decomposition(
     if gap > 1e-8 * max(1.0, abs(twfe_b)):
         notes.append(f"the weighted 2x2 estimates differ from the TWFE coefficient by {gap:.3g}")
     return BaconResult(two_by_twos=table, twfe_estimate=twfe_b, nobs=len(df), notes=notes)
-

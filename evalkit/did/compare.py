@@ -229,4 +229,3 @@ def compare(
     if np.isfinite(table.loc[table["kind"] == "overall", "estimate"]).sum() == 0:
         notes.append("no estimator reported an overall effect")
     return Comparison(table=table, results=results, notes=notes)
-

@@ -319,4 +319,3 @@ def _map_pos(rel_i: np.ndarray, pos: dict[int, int]) -> np.ndarray:
     ok = rel_i > -10**9
     out[ok] = lut[rel_i[ok] - lo]
     return out
-

@@ -320,4 +320,3 @@ class _Omega0:
             return -h0
         gx = np.linalg.solve(x0t.T @ x0t, x0.T @ h0 - x1.T @ w1)
         return -h0 + x0t @ gx
-

@@ -207,4 +207,3 @@ def sun_abraham(
     return _vector_result(design, list(agg.index), labels, cov_type, cov_options,
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,
                           cls=SunAbrahamResult, agg=agg)
-

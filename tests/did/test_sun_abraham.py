@@ -119,3 +119,31 @@ def test_mpdta_matches_diff_diff():
     np.testing.assert_allclose(r.params.to_numpy(), [p.event_study_effects[e]["effect"] for e in et],
                                rtol=RTOL, atol=1e-12)
     assert abs(r.att().estimate - p.overall_att) < 1e-8
+
+
+def test_weighted_matches_linearmodels_interactions():
+    """Weighted SA: linearmodels WLS on the cohort x event-time dummies, shares from weight sums."""
+    from linearmodels import PanelOLS
+
+    df = staggered_panel(n_units=200, seed=13, effect=lambda e: 1 + 0.2 * e)
+    df["w"] = np.random.default_rng(4).uniform(0.5, 2.0, len(df))
+    r = sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", weights="w")
+    d = df.copy()
+    treated = d["cohort"] > 0
+    cells = sorted({(int(g), int(e)) for g, e in zip(d.loc[treated, "cohort"], d.loc[treated, "rel"], strict=True)
+                    if e != -1})
+    for g, e in cells:
+        d[f"c{g}_{e}"] = ((d["cohort"] == g) & (d["rel"] == e)).astype(float)
+    p = d.set_index(["unit", "year"])
+    cols = [f"c{g}_{e}" for g, e in cells]
+    m = PanelOLS(p["y"], p[cols], entity_effects=True, time_effects=True, weights=p["w"]).fit(
+        cov_type="clustered", cluster_entity=True, group_debias=True, auto_df=False, count_effects=False)
+    for e in r.labels["event_time"]:
+        gs = [g for g, ee in cells if ee == e]
+        n = np.array([d.loc[(d["cohort"] == g) & (d["rel"] == e), "w"].sum() for g in gs])
+        a = n / n.sum()
+        names = [f"c{g}_{e}" for g in gs]
+        est = a @ m.params[names].to_numpy()
+        se = np.sqrt(a @ m.cov.loc[names, names].to_numpy() @ a)
+        assert abs(r.params[f"event_time::{e}"] - est) < 1e-10
+        np.testing.assert_allclose(r.std_errors[f"event_time::{e}"], se, rtol=1e-7)

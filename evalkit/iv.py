@@ -352,7 +352,12 @@ class PanelIVResult(ScalarEffect):
         """Recompute the 2SLS standard error with another registered variance estimator."""
         cr = compute_cov(self.design, cov_type, **options)
         se = float(np.sqrt(cr.cov[0, 0]))
-        return replace(self, std_error=se, dof=cr.dof, inference=cr.description)
+        dof = cr.dof
+        if dof is not None and np.ndim(dof) > 0:  # per-coefficient degrees of freedom (CR2)
+            dof = float(np.asarray(dof, dtype=float).ravel()[0])
+        return replace(self, std_error=se, dof=dof, inference=cr.description,
+                       pvalue_override=cr.pvalue_for(0), conf_int_override=cr.conf_int_for(0),
+                       conf_level_override=getattr(cr, "conf_level", None) or 0.95)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy rows: 2SLS, OLS, first stage, reduced form."""

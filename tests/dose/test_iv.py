@@ -243,3 +243,21 @@ def test_anderson_rubin_two_instruments_grid():
     inside = [any(lo <= b <= hi for lo, hi in r.ar_intervals) for b in grid]
     assert inside == accepted
     assert r.ar_set["method"].startswith("grid")
+
+
+def test_with_inference_cr2_scalar_dof_and_wider_interval():
+    """CR2 returns per-coefficient degrees of freedom; the IV result keeps the 2SLS one."""
+    import evalkit.iv as ivmod
+
+    rng = np.random.default_rng(5)
+    n, T = 14, 5
+    df = pd.DataFrame({"u": np.repeat(np.arange(n), T), "t": np.tile(np.arange(T), n)})
+    df["z"] = rng.normal(size=len(df))
+    df["x"] = df["z"] + rng.normal(size=len(df))
+    df["y"] = 0.5 * df["x"] + rng.normal(size=len(df))
+    fit = ivmod.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t")
+    cr2 = fit.with_inference("cr2")
+    assert np.isscalar(cr2.dof) and 1 <= cr2.dof <= n - 1
+    lo1, hi1 = fit.conf_int()
+    lo2, hi2 = cr2.conf_int()
+    assert hi2 - lo2 > hi1 - lo1 and cr2.estimate == fit.estimate

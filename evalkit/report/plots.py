@@ -28,6 +28,16 @@ def _new_ax(ax, figsize=(8, 4.5)):
     return ax
 
 
+def _contiguous_segments(x: np.ndarray) -> list[np.ndarray]:
+    """Index runs of ``x`` without gaps wider than its usual step (bands stop at omitted periods)."""
+    if len(x) < 2:
+        return [np.arange(len(x))]
+    step = np.diff(x)
+    usual = np.median(step)
+    breaks = np.flatnonzero(step > 1.5 * usual) + 1
+    return np.split(np.arange(len(x)), breaks)
+
+
 def _x_column(frame: pd.DataFrame) -> str:
     for col in ("event_time", "dose", "time"):
         if col in frame.columns and frame[col].notna().any():
@@ -87,15 +97,16 @@ def plot_effects(
     data = data.sort_values("_x")
     x = data["_x"].to_numpy() + offset
     if uniform and {"conf_low_uniform", "conf_high_uniform"} <= set(data.columns):
-        ax.fill_between(
-            x,
-            data["conf_low_uniform"],
-            data["conf_high_uniform"],
-            color=color,
-            alpha=0.12,
-            step=None,
-            label=t("ci_uniform", lang) if label is None else None,
-        )
+        lows, highs = data["conf_low_uniform"].to_numpy(), data["conf_high_uniform"].to_numpy()
+        for k, seg in enumerate(_contiguous_segments(x)):
+            ax.fill_between(
+                x[seg],
+                lows[seg],
+                highs[seg],
+                color=color,
+                alpha=0.12,
+                label=t("ci_uniform", lang) if (label is None and k == 0) else None,
+            )
     ax.errorbar(
         x,
         data["estimate"],

@@ -132,3 +132,14 @@ def test_timing_heatmap_orders_by_adoption(tmp_path):
                        "d": [0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1]})
     ax = report.timing_heatmap(df, unit="u", time="year", treatment="d")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "a", "b"]
+
+
+def test_uniform_band_stops_at_the_reference_period():
+    report.use("en")
+    idx = [f"e{e}" for e in (-3, -2, 0, 1, 2)]
+    ev = EffectVector(pd.Series([0.0, 0.01, 0.03, 0.05, 0.06], index=idx),
+                      pd.DataFrame(np.eye(5) * 1e-4, index=idx, columns=idx),
+                      labels=pd.DataFrame({"event_time": [-3, -2, 0, 1, 2]}), reference=[-1])
+    ax = ev.plot()
+    bands = [c for c in ax.collections if type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    assert len(bands) == 2  # one band before and one after the omitted period -1

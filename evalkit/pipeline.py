@@ -889,6 +889,11 @@ def run_evidence(
             "seconds": round(time.perf_counter() - t0, 1),
         }
         write_index(pack, runs, meta)
+        # Chinese text must render on machines without CJK fonts: one shared subset web font
+        # (only the characters the pages use) is embedded in every page before hashing.
+        from .report.webfont import embed_cjk_font_in_files
+
+        embed_cjk_font_in_files(sorted(pack.rglob("*.html")))
         manifest = _build_manifest(pack, data_path, runs, meta, tasks, workers, timeout)
         (pack / MANIFEST_NAME).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"

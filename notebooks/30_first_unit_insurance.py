@@ -41,10 +41,11 @@ import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import data, did, report
+from evalkit import data, did, report, sensitivity
 
 panel = data.load_panel(data_dir)
 panel = panel[panel["year"] <= year]
@@ -54,6 +55,16 @@ banner = report.synthetic_banner(language=language)
 if banner is not None:
     display(banner)
 zh = language == "zh"
+
+
+def fmt_p(frame):
+    """Display copy of a table with p-value columns as text, "<0.001" when tiny (display only)."""
+    out = frame.copy()
+    for col in [c for c in out.columns if c in ("p_value", "pretrend_p") or c.startswith("p_")]:
+        out[col] = [("" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}") for v in out[col]]
+    return out
+
+
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample = sample.reset_index(drop=True)
 sample.attrs.update(panel.attrs)
@@ -84,7 +95,7 @@ cohorts = first.value_counts().sort_index()
 cohorts.index = [("从未" if zh else "never") if i == 0 else int(i) for i in cohorts.index]
 display(cohorts.rename("单位数" if zh else "units").to_frame().T)
 ax = report.timing_heatmap(sample, unit="unit_code", time="year", treatment="first_unit", language=language,
-                           max_units=80)
+                           label="name_zh" if zh else "name_en", max_units=80)
 plt.show()
 
 # %% [markdown]
@@ -92,7 +103,7 @@ plt.show()
 
 # %%
 tw = did.twfe(sample, treatment="first_unit", **design)
-display(report.translate_columns(tw.to_frame().round(4), language))
+display(report.translate_columns(fmt_p(tw.to_frame().round(4)), language))
 bacon = did.bacon_decomposition(sample, treatment="first_unit", **design)
 display(bacon.by_type.round(4))
 ax = bacon.plot(language=language)
@@ -116,10 +127,22 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", category=UserWarning)
     cmp = did.compare(sample, estimators=["twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna"],
                       cohort="first_unit_year", leads=leads, lags=lags,
-                      cs_options={"control_group": control_group}, **design)
+                      cs_options={"control_group": control_group, "base_period": "universal"}, **design)
 overall = cmp.overall()
-display(report.translate_columns(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
-                                          "p_value"]].round(4), language))
+display(report.translate_columns(fmt_p(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
+                                                "p_value"]].round(4)), language))
+display(Markdown(
+    f"推断：{sample['unit_code'].nunique()} 个单位即 {sample['unit_code'].nunique()} 个聚类（按单位聚类），聚类数充足，"
+    "Callaway–Sant'Anna 的解析（影响函数）标准误与正态临界值即可，无需少聚类校正。Callaway–Sant'Anna 使用"
+    "“统一基期”（各队列处理前一年 e = −1 为参照），使其事件研究与其他估计量一样以 e = −1 归一，"
+    "并可直接用于下文的敏感性分析；处理后各期估计与“逐期基期”完全相同。"
+    if zh else
+    f"Inference: {sample['unit_code'].nunique()} units, i.e. {sample['unit_code'].nunique()} clusters (clustered "
+    "by unit) — plenty, so the analytic (influence-function) Callaway–Sant'Anna standard errors with normal "
+    "critical values are adequate; no few-cluster correction is needed. Callaway–Sant'Anna uses the "
+    "*universal* base period (each cohort's last pre-treatment year, e = −1, is the reference), so its event "
+    "study is normalised at e = −1 like the others and can be used in the sensitivity analysis below; the "
+    "post-treatment estimates are identical to those with the varying base period."))
 truth_dyn = None
 if truth is not None:
     truth_dyn = pd.Series({d["event_time"]: d["att"] for d in truth["dynamic"]})
@@ -134,7 +157,17 @@ plt.show()
 es = cmp.results["event_study"]
 sa = cmp.results["sun_abraham"]
 imp = cmp.results["imputation"]
+cs = cmp.results["callaway_santanna"]
+cs_dyn = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
+cs_pre_terms = [term for term, e, se in zip(cs_dyn.params.index, cs_dyn.labels["event_time"], cs_dyn.std_errors)
+                if e < 0 and se > 0]  # the universal reference e = -1 is fixed at 0 and left out
+att_gt = cs.att_gt.to_frame()
+cells_pre = att_gt[(att_gt["time"] < att_gt["group"]) & (att_gt["std_error"] > 0)]["term"].tolist()
+cells_rank = int(np.linalg.matrix_rank(cs.att_gt.cov.loc[cells_pre, cells_pre].to_numpy(), hermitian=True))
+n_g = first[first > 0].value_counts()
+n_pre_cells = int(first[first > 0].max() - first_year)
 pre = {
+    "Callaway-Sant'Anna": cs_dyn.wald_test(cs_pre_terms),
     "TWFE event study": es.pretrend_test(),
     "Sun-Abraham": sa.pretrend_test(),
     "Imputation (BJS)": imp.pretrend_test(leads=leads),
@@ -142,7 +175,18 @@ pre = {
 pre_table = pd.DataFrame(
     [{"estimator": k, "statistic": v["statistic"], "df": v["df"], "p_value": v["p_value"]} for k, v in pre.items()]
 )
-display(report.translate_columns(pre_table.round(4), language))
+display(report.translate_columns(fmt_p(pre_table.round(4)), language))
+display(Markdown(
+    f"Callaway–Sant'Anna 的事前检验为动态聚合（按事件时间）中处理前各期（e = −{leads}…−2，参照 e = −1）系数的"
+    "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretest()`（对全部处理前 ATT(g,t) 单元的联合检验）"
+    f"在此不作为主检验：每个队列只有 {n_g.min()}–{n_g.max()} 个单位，却有多达 {n_pre_cells} 个处理前单元，"
+    f"单元协方差矩阵（秩 {cells_rank} < {len(cells_pre)}）奇异，无法构成有效的 Wald 统计量。"
+    if zh else
+    "The Callaway–Sant'Anna pre-trend test is the joint Wald test (chi-square, with their joint analytic "
+    f"covariance) of the pre-treatment event-time coefficients e = −{leads}…−2 of the dynamic aggregation "
+    f"(reference e = −1). `CSResult.pretest()` (all pre-treatment ATT(g,t) cells jointly) is not used: each "
+    f"cohort has only {n_g.min()}–{n_g.max()} units but up to {n_pre_cells} pre-treatment cells, so the cells' "
+    f"covariance matrix is singular (rank {cells_rank} < {len(cells_pre)}) and no valid Wald statistic exists."))
 for name, v in pre.items():
     p = v["p_value"]
     if zh:
@@ -155,6 +199,37 @@ for name, v in pre.items():
                   "the trends are parallel)." if p >= 0.05 else
                   "Pre-treatment coefficients are jointly significant: parallel trends are in doubt."))
     display(Markdown(txt))
+
+# %% [markdown]
+# ## 平行趋势敏感性 · Sensitivity to parallel-trend violations
+# 对 Callaway–Sant'Anna 动态聚合（e = −leads…lags，参照 e = −1）做 Rambachan–Roth（2023）相对幅度分析：
+# 允许处理后趋势偏离（相邻两期之间）至多为处理前最大偏离的 M̄ 倍，目标为处理后各期效应的平均值（e = 0…lags
+# 等权）。断点值是稳健区间仍不含零的最大 M̄。
+#
+# Rambachan–Roth (2023) relative magnitudes on the Callaway–Sant'Anna dynamic aggregation (e = −leads…lags,
+# reference e = −1): post-treatment period-to-period deviations from parallel trends may be up to M̄ times the
+# largest pre-treatment one. The target is the average of the post-treatment event-time effects (e = 0…lags,
+# equal weights). The breakdown value is the largest M̄ at which the robust interval still excludes zero.
+
+# %%
+n_post = int((cs_dyn.labels["event_time"] >= 0).sum())
+hd = sensitivity.honest_did(cs_dyn, restriction="relative_magnitude", m=[0, 0.5, 1, 1.5, 2],
+                            l_vec=[1 / n_post] * n_post)
+breakdown_cs = hd.breakdown(tol=0.01)
+ax = hd.plot(language=language)
+report.mark_synthetic(ax.figure)
+plt.show()
+display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language).round(4))
+display(Markdown(
+    f"处理后 e = 0…{lags} 平均效应 {hd.original['estimate']:.4f}；在 M̄ ≤ {breakdown_cs:.2f} 时稳健区间仍不含零"
+    f"（断点值）。即处理后趋势偏离若超过处理前最大偏离的 {breakdown_cs:.2f} 倍，就不能排除零效应。"
+    "注意：该平均值与下文首选的 simple ATT（按队列规模加权全部处理后单元）权重不同，断点值用作其敏感性的近似。"
+    if zh else
+    f"Average effect over e = 0…{lags}: {hd.original['estimate']:.4f}; the robust interval excludes zero for "
+    f"M̄ up to {breakdown_cs:.2f} (breakdown value): if post-treatment deviations from parallel trends may exceed "
+    f"{breakdown_cs:.2f} times the largest pre-treatment one, a zero effect can no longer be ruled out. Note: "
+    "this average weights event times differently from the preferred simple ATT (all post-treatment cells "
+    "weighted by cohort size); its breakdown value stands in for the preferred estimate's sensitivity."))
 
 # %% [markdown]
 # ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)
@@ -178,9 +253,11 @@ if truth is not None:
 # %%
 ov = overall.set_index("estimator")
 pretrend_p = {"TWFE": pre["TWFE event study"]["p_value"], "Sun-Abraham": pre["Sun-Abraham"]["p_value"],
-              "Imputation (BJS)": pre["Imputation (BJS)"]["p_value"], "Callaway-Sant'Anna": None}
+              "Imputation (BJS)": pre["Imputation (BJS)"]["p_value"],
+              "Callaway-Sant'Anna": pre["Callaway-Sant'Anna"]["p_value"]}
 inference = {"TWFE": tw.inference, "Sun-Abraham": sa.inference, "Imputation (BJS)": imp.inference,
-             "Callaway-Sant'Anna": cmp.results["callaway_santanna"].aggregate("simple").inference}
+             "Callaway-Sant'Anna": cs.aggregate("simple").inference
+             + f"; {sample['unit_code'].nunique()} clusters (units): analytic s.e. adequate"}
 records = []
 for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     if name not in ov.index:
@@ -188,13 +265,19 @@ for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     r = ov.loc[name]
     note = ("TWFE is biased under staggered adoption with growing effects; see the Bacon decomposition"
             if name == "TWFE" else "heterogeneity-robust")
+    if name == "Callaway-Sant'Anna":
+        note += (f"; pre-trend: joint Wald test of dynamic e=-{leads}..-2 (universal base); breakdown: "
+                 f"HonestDiD relative magnitude, average of e=0..{lags}")
     records.append({
         "evaluation": "first_unit_insurance", "estimator": name, "estimate": float(r["estimate"]),
         "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]), "p_value": float(r["p_value"]),
-        "inference": inference[name], "pretrend_p": pretrend_p[name], "breakdown": None,
+        "inference": inference[name], "pretrend_p": pretrend_p[name],
+        "breakdown": breakdown_cs if name == "Callaway-Sant'Anna" else None,
+        "preferred": name == "Callaway-Sant'Anna",
         "truth": (truth["twfe_estimand"] if name == "TWFE" else truth["simple"]) if truth else None,
         "note": note, "term": "ATT", "outcome": outcome, "sample": "all" if include_weifang else "excluding_weifang",
     })
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
                       title="首台套保险补偿 · First-unit insurance")
-display(pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p"]].round(4))
+display(report.translate_columns(fmt_p(pd.DataFrame(records)[
+    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))

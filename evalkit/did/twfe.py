@@ -31,7 +31,7 @@ from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
 from ._common import as_list, compute_inference, dof_for, prepare_panel
 from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
 
-CovType = Literal["unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
+CovType = Literal["auto", "unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
 
 
 @dataclass(repr=False)
@@ -148,7 +148,7 @@ def twfe(
     treatment: str,
     covariates: str | list[str] | None = None,
     weights: str | None = None,
-    cov_type: CovType | str = "clustered",
+    cov_type: CovType | str = "auto",
     cluster: str | None = None,
     **cov_options,
 ) -> TWFEResult:
@@ -168,7 +168,10 @@ def twfe(
         Column of positive observation weights (weighted least squares).
     cov_type : str
         Covariance by name from the inference registry (``"unadjusted"``, ``"robust"``,
-        ``"clustered"``, and whatever the inference module registers). Default clustered by unit.
+        ``"clustered"``, ``"cr2"``, ``"wild"``, ...). The default ``"auto"`` clusters by unit
+        with CR1 when there are at least 30 clusters and 10 treated ones, and otherwise uses the
+        method evalkit's few-cluster size study supports (see
+        :func:`evalkit.inference.recommend_inference`); ``.inference`` says which and why.
     cluster : str, optional
         Cluster column (default: ``unit``). Stored on the design, so every cluster-based
         ``cov_type`` uses it.
@@ -219,7 +222,7 @@ def two_by_two(
     group: str,
     post: str,
     covariates: str | list[str] | None = None,
-    cov_type: CovType | str = "clustered",
+    cov_type: CovType | str = "auto",
     unit: str | None = None,
     cluster: str | None = None,
     weights: str | None = None,
@@ -240,8 +243,9 @@ def two_by_two(
     covariates : str or list of str, optional
         Further numeric regressors.
     cov_type : str
-        Covariance by name (default clustered: by ``unit`` for panels, required ``cluster`` or
-        falls back to ``"robust"`` for cross-sections without a cluster column).
+        Covariance by name (default ``"auto"``: clustered by ``unit`` for panels, with the
+        few-cluster default when clusters are few; ``"robust"`` for cross-sections without a
+        cluster column).
     unit : str, optional
         Unit column for panels: the regression then absorbs unit effects (identical point
         estimate in a balanced panel, unit-clustered inference by default).
@@ -306,7 +310,7 @@ def two_by_two(
             df_absorbed=0, fe_nested_in_cluster=False, extra={"target_param": term},
         )
         notes.append("repeated cross-sections: pooled regression with group and post dummies")
-        if cov_type == "clustered" and clusters is None and "clusters" not in cov_options:
+        if cov_type in ("clustered", "auto") and clusters is None and "clusters" not in cov_options:
             cov_type = "robust"
             notes.append("no unit or cluster column: heteroskedasticity-robust (HC1) inference")
     return _finish(design, term, cov_type, cov_options, "2x2 difference-in-differences", notes, {})

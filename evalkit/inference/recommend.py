@@ -338,3 +338,32 @@ def few_cluster_report(
         + "; ".join(f"{m} {a:.1f}/{b:.1f}" for m, (a, b) in SIZE_STUDY.items()),
     ]
     return FewClusterReport(term, est, table, level, G, G1, notes)
+
+
+@covariance.register(
+    "auto",
+    allowed_kwargs={"clusters", "param", "n_draws", "seed", "executor", "level", "small_sample"},
+    doc="Evidence-based default: CR1 with many clusters, the size study's choice with few.",
+)
+def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "linearmodels", **options):
+    """Registry entry ``cov_type="auto"``: the inference :func:`recommend_inference` picks.
+
+    With at least ``MIN_CLUSTERS`` clusters and ``MIN_TREATED_CLUSTERS`` treated ones this is
+    CR1 (``"clustered"``); with fewer, the method that held its level in evalkit's size study
+    (:data:`DEFAULT_FEW`). The description says which was used and why, so summaries show it.
+    Bootstrap options (``n_draws``, ``seed``, ``executor``, ``param``, ``level``) apply only when
+    the bootstrap is chosen.
+    """
+    rec = recommend_inference(design, clusters=clusters)
+    if clusters is not None:
+        options = {**options, "clusters": clusters}
+    if rec.cov_type == "clustered":
+        keep = {k: v for k, v in options.items() if k == "clusters"}
+        out = covariance.compute(design, "clustered", small_sample=small_sample, **keep)
+    else:
+        allowed = covariance._REGISTRY[rec.cov_type].allowed_kwargs
+        merged = {**rec.options, **{k: v for k, v in options.items() if k in allowed}}
+        out = covariance.compute(design, rec.cov_type, **merged)
+    out.description = f"{out.description} [default chosen for {rec.reason}]" if rec.cov_type != "clustered" else (
+        f"{out.description} [default: {rec.reason}]")
+    return out

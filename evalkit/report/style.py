@@ -56,11 +56,14 @@ def cjk_font_path() -> Path:
 
 
 def register_cjk_font() -> str:
-    """Register the CJK font with matplotlib (idempotent) and return its family name."""
+    """Register the CJK font with matplotlib and put it first among sans-serif fonts (idempotent)."""
     global _FONT_READY
     if not _FONT_READY:
         font_manager.fontManager.addfont(str(cjk_font_path()))
         _FONT_READY = True
+    fallback = list(mpl.rcParams["font.sans-serif"])
+    if CJK_FONT_NAME not in fallback:
+        mpl.rcParams["font.sans-serif"] = [CJK_FONT_NAME, *fallback]
     return CJK_FONT_NAME
 
 

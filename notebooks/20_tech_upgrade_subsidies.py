@@ -44,7 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from evalkit import data, did, report
+from evalkit import data, did, report, sensitivity
 
 panel = data.load_panel(data_dir)
 panel = panel[panel["year"] <= year]
@@ -129,6 +129,44 @@ display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.
                   f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
 
 # %% [markdown]
+# ### 平行趋势敏感性 · Sensitivity (HonestDiD)
+# Rambachan–Roth（2023）相对幅度分析需要一个以单一参照期（e = −1）归一的事件研究：处理前系数是相对参照期的
+# 水平差。二值化事件研究的处理前系数若是逐期（相邻年份）差分，就不满足这一前提，断点值无法计算。
+# Rambachan–Roth (2023) relative magnitudes need an event study normalised at one reference period (e = −1),
+# whose pre-treatment coefficients are level gaps relative to it. If the binarised event study's
+# pre-treatment coefficients are period-to-period (varying-base) differences, the premise fails and no
+# breakdown value can be computed.
+
+# %%
+breakdown_att = None
+hd = None
+es_b = res.event_study
+ref = (es_b.labels["event_time"] == -1).to_numpy()
+varying_base = bool(ref.any() and np.abs(es_b.params.to_numpy()[ref]).max() > 0)
+if not varying_base:
+    n_post = int((es_b.labels["event_time"] >= 0).sum())
+    hd = sensitivity.honest_did(es_b, restriction="relative_magnitude", m=[0, 0.5, 1, 1.5, 2],
+                                l_vec=[1 / n_post] * n_post)
+else:
+    display(Markdown(
+        "**未计算断点值。** 二值化事件研究（`did.continuous(...).event_study`）的处理前系数采用“逐期基期”"
+        "（第 t 年对第 t−1 年的差分），e = −1 也是估计值而非归一的零，因此不是 HonestDiD 所需的以 e = −1 "
+        "归一的事件研究；且该估计量没有“统一基期”选项。头条中 breakdown 留空。"
+        if zh else
+        "**No breakdown value.** The pre-treatment coefficients of the binarised event study "
+        "(`did.continuous(...).event_study`) use a *varying* base period (year t against t−1), so e = −1 is an "
+        "estimate rather than a normalised zero: this is not the event study normalised at e = −1 that HonestDiD "
+        "needs, and the continuous estimator has no universal-base option. The headline's breakdown is left "
+        "empty."))
+if hd is not None:
+    breakdown_att = hd.breakdown(tol=0.01)
+    ax = hd.plot(language=language)
+    report.mark_synthetic(ax.figure)
+    plt.show()
+    display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]],
+                                     language).round(4))
+
+# %% [markdown]
 # ## 对照：带连续处理的 TWFE 及其权重 · Beside it: TWFE with the continuous treatment
 # TWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。
 
@@ -166,18 +204,23 @@ if truth is not None:
                          f"({'inside' if lo <= tv <= hi else 'outside'} the interval)"))
 
 # %%
-def _record(name, r_, estimator, tv, note):
+def _record(name, r_, estimator, tv, note, preferred=False):
     lo, hi = r_.conf_int()
     return {"evaluation": "tech_subsidy", "estimator": estimator, "estimate": r_.estimate,
             "conf_low": lo, "conf_high": hi, "p_value": r_.pvalue, "inference": r_.inference,
-            "pretrend_p": res.pretrend["p_value"] if res.pretrend else None, "breakdown": None,
+            "pretrend_p": res.pretrend["p_value"] if res.pretrend else None,
+            "breakdown": breakdown_att if preferred else None, "preferred": preferred,
             "truth": tv, "note": note, "term": name}
 
 
 records = [
     _record("ATT_o", res.att_overall, "CGBS (2024) continuous DiD, ATT^o",
             truth["att_avg"] if truth else None,
-            "average effect of the subsidy among subsidised units; parallel trends"),
+            "average effect of the subsidy among subsidised units; parallel trends; pretrend_p: joint Wald "
+            "test of the binarised event study's pre-periods"
+            + ("" if breakdown_att is not None else
+               "; no HonestDiD breakdown: the binarised event study has a varying base period"),
+            preferred=True),
     _record("ACRT_o", res.acrt_overall, "CGBS (2024) continuous DiD, ACRT^o",
             truth["acrt_avg"] if truth else None,
             "average causal response per 1‰ of intensity; needs strong parallel trends"),

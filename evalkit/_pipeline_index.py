@@ -97,6 +97,9 @@ def _fmt(x: Any) -> str:
 def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
     """Format a notebook's saved headlines as short lines ``evaluation: estimate [lo, hi], p``.
 
+    A notebook that saves no estimate rows (scorecard, allocation lab, summary) may save
+    ``extra={"summary": [...]}``: those lines are shown instead.
+
     Parameters
     ----------
     payload : dict or None
@@ -123,6 +126,9 @@ def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
         if not text.strip() and rec.get("note"):
             text = str(rec["note"])
         lines.append(f"{label}: {text}" if label else text)
+    if not lines:
+        summary = (payload.get("extra") or {}).get("summary") or []
+        lines = [str(x) for x in summary[:limit]]
     return lines
 
 

@@ -179,5 +179,13 @@ _ = report.save_headlines(
         "hhi": float(fairness.loc["hhi", "this_year"]),
         "max_prob_rank_change": float(mc.summary["prob_rank_change"].max()),
         "amounts": dict(alloc.amounts),
+        "summary": [
+            (f"{current_spec.fund} {current_spec.year}：分配 {alloc.core.t_alloc:,} 万元，"
+             f"{len(alloc.amounts)} 个单位，合计{'相符' if sum(alloc.amounts.values()) == alloc.core.t_alloc else '不符'}")
+            if zh else
+            (f"{current_spec.fund} {current_spec.year}: {alloc.core.t_alloc:,} 万元 to {len(alloc.amounts)} units, "
+             f"total {'exact' if sum(alloc.amounts.values()) == alloc.core.t_alloc else 'MISMATCH'}"),
+            f"Gini {float(fairness.loc['gini_amount', 'this_year']):.3f} · HHI {float(fairness.loc['hhi', 'this_year']):.0f}",
+        ],
     },
 )

@@ -100,5 +100,6 @@ _ = report.save_headlines(
     [],
     title="目标完成情况记分卡" if zh else "Targets scorecard",
     extra={"counts": counts, "year": year, "n_targets": len(card),
+           "summary": [" · ".join(f"{report.t(k, language)} {v}" for k, v in counts.items() if v)],
            "card": card[["indicator_id", "name_zh", "name_en", "status", "value", "target_value"]].to_dict("records")},
 )

@@ -109,4 +109,5 @@ summary_records = [
 ]
 _ = report.save_headlines(output_dir, "90_acceptance_summary", [],
                       title="验收评估总结" if zh else "Acceptance summary",
-                      extra={"table": summary_records})
+                      extra={"table": summary_records,
+                             "summary": [f"{r['evaluation']}: {r.get('verdict', '')}"[:90] for r in summary_records]})

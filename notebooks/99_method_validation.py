@@ -174,4 +174,6 @@ if n_ok < n_all:
     display(table[~table["agrees"]])
 _ = report.save_headlines(output_dir, "99_method_validation", [],
                       title="方法验证（公开数据）" if zh else "Method validation (public data)",
-                      extra={"checks": n_all, "agree": n_ok})
+                      extra={"checks": n_all, "agree": n_ok,
+                             "summary": [f"{n_ok} / {n_all} 项与已发表结果一致" if zh
+                                         else f"{n_ok} of {n_all} checks agree with published numbers"]})

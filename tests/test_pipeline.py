@@ -286,3 +286,11 @@ def test_first_run_failure_writes_no_pack(data_dir, tmp_path, nb_writer):
                      progress=False)
     assert not out.exists()
     assert (out.with_name("2025.failed") / "00_fail.ipynb").is_file()
+
+
+def test_index_shows_summary_lines_when_no_estimates_were_saved():
+    from evalkit._pipeline_index import headline_lines
+
+    assert headline_lines({"headlines": [], "extra": {"summary": ["met 8", "not met 8"]}}) == ["met 8", "not met 8"]
+    rows = [{"evaluation": "x", "estimator": "y", "estimate": 0.5, "conf_low": 0.1, "conf_high": 0.9, "p_value": 0.01}]
+    assert headline_lines({"headlines": rows, "extra": {"summary": ["ignored"]}}) == ["x · y: 0.5 [0.1, 0.9], p = 0.01"]

@@ -105,7 +105,7 @@ plt.show()
 tw = did.twfe(sample, treatment="first_unit", **design)
 display(report.translate_columns(fmt_p(tw.to_frame().round(4)), language))
 bacon = did.bacon_decomposition(sample, treatment="first_unit", **design)
-display(bacon.by_type.round(4))
+display(report.translate_columns(bacon.by_type.round(4), language))
 ax = bacon.plot(language=language)
 plt.show()
 bt = bacon.by_type.set_index("type")
@@ -162,10 +162,11 @@ cs_dyn = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
 cs_pre_terms = [term for term, e, se in zip(cs_dyn.params.index, cs_dyn.labels["event_time"], cs_dyn.std_errors)
                 if e < 0 and se > 0]  # the universal reference e = -1 is fixed at 0 and left out
 att_gt = cs.att_gt.to_frame()
-cells_pre = att_gt[(att_gt["time"] < att_gt["group"]) & (att_gt["std_error"] > 0)]["term"].tolist()
+pre_cells = att_gt[(att_gt["time"] < att_gt["group"]) & (att_gt["std_error"] > 0)]
+cells_pre = pre_cells["term"].tolist()
 cells_rank = int(np.linalg.matrix_rank(cs.att_gt.cov.loc[cells_pre, cells_pre].to_numpy(), hermitian=True))
 n_g = first[first > 0].value_counts()
-n_pre_cells = int(first[first > 0].max() - first_year)
+n_pre_cells = int(pre_cells.groupby("group").size().max())
 pre = {
     "Callaway-Sant'Anna": cs_dyn.wald_test(cs_pre_terms),
     "TWFE event study": es.pretrend_test(),
@@ -191,12 +192,15 @@ for name, v in pre.items():
     p = v["p_value"]
     if zh:
         txt = (f"{name}：处理前 {v['df']} 个系数联合检验 p = {p:.3f}。"
-               + ("未发现违背平行趋势的证据（但检验功效有限，不能证明趋势平行）。" if p >= 0.05 else
+               + ("未发现违背平行趋势的证据（但检验功效有限，不能证明趋势平行）。" if p >= 0.10 else
+                  "处理前系数在 10% 水平上联合显著：存在偏离平行趋势的微弱证据，结果需谨慎解读。" if p >= 0.05 else
                   "处理前系数联合显著，平行趋势假设存疑，结果需谨慎解读。"))
     else:
         txt = (f"{name}: joint test of {v['df']} pre-treatment coefficients, p = {p:.3f}. "
                + ("No evidence against parallel pre-trends (the test has limited power; it does not prove "
-                  "the trends are parallel)." if p >= 0.05 else
+                  "the trends are parallel)." if p >= 0.10 else
+                  "Pre-treatment coefficients are jointly significant at the 10% level: weak evidence against "
+                  "parallel trends; read with caution." if p >= 0.05 else
                   "Pre-treatment coefficients are jointly significant: parallel trends are in doubt."))
     display(Markdown(txt))
 

@@ -25,6 +25,11 @@ cluster-robust inference from the registry. ``leads=K`` uses ``k = 1..K`` as in 
 leads and never-treated units form the comparison); the default ``leads=None`` uses every
 observed lead except ``-1`` (the reference, as diff-diff's ``ImputationDiD`` does), since all
 leads together are collinear with the unit effects.
+
+``ImputationResult.event_study(leads=...)`` stacks the lead coefficients (reference ``-1``) and
+the horizon estimates into one ``EffectVector`` with a joint covariance built from per-cluster
+scores of both linear estimators (details in its docstring), so that
+``evalkit.sensitivity.honest_did`` applies to imputation results.
 """
 
 from __future__ import annotations
@@ -48,7 +53,8 @@ Partition = Literal["cohort_horizon", "cohort", "horizon"]
 
 @dataclass(repr=False)
 class ImputationResult(EffectVector):
-    """Horizon-specific imputation estimates; overall ATT in ``att``; ``pretrend_test()``."""
+    """Horizon-specific imputation estimates; overall ATT in ``att``; ``pretrend_test()``;
+    ``event_study()`` (leads and horizons with a joint covariance, for HonestDiD)."""
 
     att: ScalarEffect | None = None
     _pre: dict[str, Any] = field(default_factory=dict)
@@ -72,13 +78,137 @@ class ImputationResult(EffectVector):
         """Joint Wald test that all lead coefficients are zero (F with the registry's dof)."""
         return self.pretrends(leads, cov_type, **options).wald_test()
 
+    def event_study(self, leads: int | None = None, small_sample: str = "linearmodels") -> EffectVector:
+        """Pre-trend leads and post-treatment horizons in one vector with a joint covariance.
 
-def _pretrend_fit(pre: dict, leads, cov_type, options) -> EffectVector:
-    d0 = pre["data"]
-    rel = d0["_rel"].to_numpy(float)
+        The vector is ``(beta_{-K}, ..., beta_{-2}, tau_0, ..., tau_H)``: the lead coefficients of
+        the pre-trend regression (BJS Test 1: OLS of ``y`` on lead dummies, covariates and unit
+        and time effects on the untreated observations ``Omega_0``) followed by this result's
+        horizon estimates. Event time ``-1`` is the omitted reference (``reference=[-1]``; the
+        convention of :meth:`pretrends` with ``leads=None`` and of diff-diff), so the vector feeds
+        :func:`evalkit.sensitivity.honest_did` directly; ``honest_did(result, leads=...)`` calls
+        this method itself.
+
+        Parameters
+        ----------
+        leads : int, optional
+            Lead window ``[-leads, -1]`` as in :func:`evalkit.did.event_study`: coefficients for
+            event times ``-leads .. -2`` (those observed), ``-1`` the reference; earlier leads are
+            pooled with ``-1`` and the never-treated observations in the comparison. ``None``
+            (default) estimates every observed lead except ``-1`` (then the reference is ``-1``
+            alone). ``leads < 2`` leaves no lead coefficient and raises :class:`DesignError`.
+        small_sample : {"linearmodels", "fixest"}
+            CR1 convention of the lead block (as ``pretrends(cov_type="clustered", ...)``).
+
+        Returns
+        -------
+        EffectVector
+            ``params``/``cov`` over the leads and horizons, ``labels["event_time"]`` (leads
+            negative), ``reference=[-1]``, normal reference distribution (``dof=None``);
+            ``extra`` holds ``lead_design`` (the pre-trend ``LinearDesign``), ``cr1_factor``
+            and ``scores`` (the per-cluster score matrix whose Gram matrix is ``cov``).
+
+        Notes
+        -----
+        Both pieces are linear in the outcome. Each horizon is ``tau_h = sum_it v_hit y_it``
+        (imputation weights: ``v = w_h`` on treated, ``v = -Z_0 (Z_0'Z_0)^- Z_1' w_h`` on untreated
+        observations) and each lead is ``beta_k = sum_{it in Omega_0} a_kit y_it`` with
+        ``a = (X'X)^{-1} X'`` the OLS weights of the lead regression (``X`` = lead dummies and
+        covariates after absorbing unit and time effects on ``Omega_0``; ``a = 0`` on treated
+        observations). With clusters ``c`` (the estimation's ``cluster``, default the unit), the
+        per-cluster scores are
+
+        * horizons: ``psi_hc = sum_{it in c} v_hit eps~_it`` with the residual choice of the BJS
+          conservative variance that the horizon standard errors already use (step-1 residual of
+          the no-lead model on ``Omega_0``; ``tau_it - tau~_g`` on treated observations, with this
+          result's ``aux_partition`` and ``leave_out``);
+        * leads: ``phi_kc = sqrt(f) sum_{it in c} a_kit e^_it`` with ``e^`` the residual of the
+          lead regression and ``f = G/(G-1) (n_0-1)/(n_0-k)`` the CR1 factor of
+          ``cov_type="clustered"`` (``k`` by the ``small_sample`` convention);
+
+        and ``cov = S'S`` with ``S = [phi, psi]`` (G rows). Hence the horizon block equals this
+        result's ``cov`` (BJS conservative variance), the lead block equals
+        ``pretrends(cov_type="clustered")``'s CR1 covariance, and the cross block is
+        ``sqrt(f) sum_c phi_c psi_c'`` -- each estimator's own residual times its own weights,
+        summed within clusters. Being a Gram matrix, ``cov`` is positive semi-definite.
+
+        Assumptions: clusters are independent and the same clustering applies to both pieces;
+        the lead residual ``e^`` and the step-1 residual both estimate the untreated-outcome error
+        (they coincide when the lead coefficients are zero), so the cross terms are consistent under
+        the BJS model; the horizon block is conservative when treatment effects are heterogeneous
+        within ``aux_partition`` groups (as in BJS Theorem 3), which makes the joint covariance
+        conservative in that block only. The factor ``sqrt(f)`` on the lead scores keeps the
+        matrix a Gram matrix (no CR1 factor on the horizons, as in BJS). For Rambachan-Roth
+        bounds, the lead at ``-k`` is read as the trend difference relative to ``-1`` and the
+        horizon biases as its post-treatment continuation; the horizons' counterfactual is fitted
+        on all untreated periods rather than on ``-1`` alone, so this is the usual approximation
+        of applying HonestDiD to imputation estimates (as Stata's ``honestdid`` after
+        ``did_imputation``).
+        """
+        from ..inference.covariance import _cr1_parameter_count
+
+        check_option("small_sample", small_sample, ("linearmodels", "fixest"))
+        pre = self._pre
+        avail = _available_leads(pre)
+        if leads is None:
+            ks = sorted((k for k in avail if k != 1), reverse=True)
+        else:
+            if int(leads) < 2:
+                raise DesignError(
+                    f"leads={leads} requests no lead coefficient: the window [-leads, -1] has -1 as "
+                    "its reference, so the joint event study needs leads >= 2 (or leads=None for "
+                    "every observed lead)."
+                )
+            ks = [k for k in range(int(leads), 1, -1) if k in avail]
+        if not ks:
+            raise DesignError(
+                "No lead event time besides the reference -1 is observed before treatment, so the "
+                "imputation event study has no pre-period coefficients."
+            )
+        lead = _lead_fit(pre, ks, [-1], "clustered", {"small_sample": small_sample})
+        design = lead.design
+        n_lead = len(ks)
+        bread = design.bread()
+        a = bread[:n_lead] @ design.X.T  # OLS weights of the leads on Omega_0 (n_lead x n_0)
+        c_uniq = pre["cluster_labels"]
+        codes = pd.Index(c_uniq).get_indexer(pre["data"][pre["cluster"]].to_numpy())
+        n_c = len(c_uniq)
+        phi = np.zeros((n_c, n_lead))
+        np.add.at(phi, codes, (a * design.resid[None, :]).T)
+        g0 = len(np.unique(codes))
+        n0 = design.nobs
+        factor = g0 / (g0 - 1) * (n0 - 1) / (n0 - _cr1_parameter_count(design, small_sample))
+        scores = np.column_stack([np.sqrt(factor) * phi, pre["psi"]])
+        cov = scores.T @ scores
+        names = list(lead.params.index) + list(self.params.index)
+        params = np.concatenate([lead.params.to_numpy(), self.params.to_numpy()])
+        et = [-k for k in ks] + self.labels["event_time"].tolist()
+        return EffectVector(
+            params=pd.Series(params, index=names),
+            cov=pd.DataFrame((cov + cov.T) / 2, index=names, columns=names),
+            inference=f"{self.inference}; leads: cluster-robust (CR1) pre-trend regression; joint "
+                      "covariance from per-cluster scores",
+            labels=pd.DataFrame({"event_time": et}),
+            dof=None,
+            reference=[-1],
+            title="Imputation event study with pre-trend leads (Borusyak-Jaravel-Spiess)",
+            nobs=self.nobs,
+            notes=list(self.notes),
+            extra={"lead_design": design, "cr1_factor": factor,
+                   "scores": pd.DataFrame(scores, index=c_uniq, columns=names)},
+        )
+
+
+def _available_leads(pre: dict) -> list[int]:
+    rel = pre["data"]["_rel"].to_numpy(float)
     avail = sorted({int(-r) for r in rel[~np.isnan(rel)] if r < 0})
     if not avail:
         raise DesignError("No pre-treatment observations of eventually treated units to test.")
+    return avail
+
+
+def _pretrend_fit(pre: dict, leads, cov_type, options) -> EffectVector:
+    avail = _available_leads(pre)
     if leads is None:
         ks = sorted((k for k in avail if k != 1), reverse=True)  # every lead, relative to -1
         refs = [-1]
@@ -89,6 +219,14 @@ def _pretrend_fit(pre: dict, leads, cov_type, options) -> EffectVector:
         refs = []
     if not ks:
         raise DesignError("No lead event times to test (only event time -1 is observed before treatment).")
+    return _lead_fit(pre, ks, refs, cov_type, options)
+
+
+def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> EffectVector:
+    """Regression of ``y`` on the lead dummies ``1[t - G_i = -k]`` (``k`` in ``ks``), covariates
+    and unit and time effects on the untreated observations."""
+    d0 = pre["data"]
+    rel = d0["_rel"].to_numpy(float)
     names = [event_term(-k) for k in ks]
     covs = pre["covariates"]
     yx = np.zeros((len(d0), 1 + len(ks) + len(covs)), order="F")
@@ -146,7 +284,7 @@ def imputation(
     -------
     ImputationResult
         ``params``/``cov`` by horizon (``to_frame()``, ``plot()``), ``att`` (ScalarEffect),
-        ``pretrend_test()``, ``pretrends()``.
+        ``pretrend_test()``, ``pretrends()``, ``event_study()`` (leads and horizons jointly).
     """
     check_option("aux_partition", aux_partition, ("cohort_horizon", "cohort", "horizon"))
     covs = as_list(covariates)
@@ -247,7 +385,8 @@ def imputation(
     att = ScalarEffect(float(ests[0]), float(np.sqrt(cov[0, 0])), inference=inference, term="ATT",
                        title="Imputation (BJS) average effect on the treated", nobs=len(df))
     pre = {"data": df.loc[~treated].reset_index(drop=True), "outcome": outcome, "unit": unit, "time": time,
-           "covariates": covs, "cluster": cluster if cluster else unit}
+           "covariates": covs, "cluster": cluster if cluster else unit, "psi": psi[:, 1:],
+           "cluster_labels": c_uniq}
     return ImputationResult(
         params=pd.Series(ests[1:], index=names),
         cov=pd.DataFrame(cov[1:, 1:], index=names, columns=names),

@@ -262,6 +262,7 @@ def honest_did(
     post_moments_only: bool = True,
     refine: bool = True,
     seed: int = 0,
+    leads: int | None = None,
 ) -> HonestDiDResult:
     """Robust confidence sets under violations of parallel trends (Rambachan and Roth 2023).
 
@@ -269,8 +270,11 @@ def honest_did(
     ----------
     result : EffectVector-like
         An event-study result (TWFE event study, Callaway-Sant'Anna dynamic aggregation,
-        Sun-Abraham, imputation...) with ``params``, ``cov`` and event-time labels, normalised at
-        one reference period (default -1). Pre-period coefficients must be consecutive.
+        Sun-Abraham...) with ``params``, ``cov`` and event-time labels, normalised at one
+        reference period (default -1). Pre-period coefficients must be consecutive. A
+        Borusyak-Jaravel-Spiess imputation result (``evalkit.did.imputation``) is converted with
+        its ``event_study(leads=leads)``: pre-trend leads (reference -1) and horizons with a joint
+        cluster-robust covariance (see ``ImputationResult.event_study``).
     restriction : {"relative_magnitude", "smoothness"}
         Delta^RM(Mbar): post-treatment changes in the trend difference are at most ``Mbar`` times
         the largest pre-treatment change. Delta^SD(M): the slope of the trend difference changes by
@@ -300,6 +304,9 @@ def honest_did(
         exact to 1e-6 of the grid step); ``False`` reports grid points like R.
     seed : int
         Seed of the least-favourable critical value simulation.
+    leads : int, optional
+        Imputation results only: lead window ``[-leads, -1]`` of ``result.event_study`` (default
+        every observed lead; ``leads < 2`` leaves no pre-period coefficient and raises).
 
     Returns
     -------
@@ -315,6 +322,15 @@ def honest_did(
     check_option("restriction", restriction, RESTRICTIONS)
     if not 0 < level < 1:
         raise EvalkitError(f"level must be between 0 and 1, got {level!r}.")
+    from ..did.imputation import ImputationResult
+
+    if isinstance(result, ImputationResult):
+        result = result.event_study(leads=leads)
+    elif leads is not None:
+        raise EvalkitError(
+            "leads applies only to imputation results (evalkit.did.imputation); other event "
+            "studies fix their leads when estimated."
+        )
     es = extract(result, reference)
     lv = _target(es, event_time, l_vec)
     alpha = 1 - level

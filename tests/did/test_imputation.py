@@ -8,11 +8,16 @@ Pre-trend test (BJS equation 9): lead coefficients agree to 1e-8; diff-diff's CR
 T time effects, so its F equals evalkit's times ``(n0 - k - T) / (n0 - k)``.
 Exact identity: each estimate equals ``sum_it v_it y_it`` with the imputation weights (1e-10).
 Simulation: recovery of planted heterogeneous, growing effects within 4 Monte-Carlo s.e.
+Joint event study (``ImputationResult.event_study``; leads + horizons for HonestDiD): its diagonal
+blocks equal the horizon conservative covariance and ``pretrends()``'s CR1 covariance to 1e-10
+(absolute); the whole matrix, including the lead-horizon cross-covariances, equals a brute-force
+computation with explicit unit/time dummies and dense pseudo-inverses to 1e-10 (absolute).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from twfe_sim import staggered_panel
 
@@ -20,6 +25,7 @@ from evalkit._shared.exceptions import DesignError, EvalkitError
 from evalkit.did import imputation
 
 RTOL = 1e-8
+ATOL_JOINT = 1e-10
 
 
 def _dd(df, covariates=None, leave_out=False):
@@ -118,3 +124,122 @@ def test_mpdta_matches_diff_diff():
     np.testing.assert_allclose([r.att.estimate, r.att.std_error], [p.overall_att, p.overall_se], rtol=RTOL)
     hs = r.labels["event_time"].tolist()
     np.testing.assert_allclose(r.std_errors.to_numpy(), [p.event_study_effects[h]["se"] for h in hs], rtol=RTOL)
+
+
+# --- joint event study: leads (pre-trend regression) and horizons with one covariance ---------
+
+
+@pytest.mark.parametrize(("covariates", "leave_out", "cluster"),
+                         [(None, False, None), ("x", True, None), ("x", False, "grp")])
+def test_event_study_diagonal_blocks_match_existing(covariates, leave_out, cluster):
+    df = staggered_panel(n_units=150, seed=11).assign(grp=lambda d: d["unit"] // 4)
+    r = imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates=covariates,
+                   leave_out=leave_out, cluster=cluster)
+    ev = r.event_study()
+    pre = r.pretrends()
+    leads, hs = list(pre.params.index), list(r.params.index)
+    assert list(ev.params.index) == leads + hs
+    assert ev.reference == [-1]
+    et = ev.labels["event_time"].tolist()
+    assert et == pre.labels["event_time"].tolist() + r.labels["event_time"].tolist()
+    assert -1 not in et and all(e < -1 for e in et[: len(leads)])
+    np.testing.assert_allclose(ev.params.loc[leads], pre.params, atol=ATOL_JOINT)
+    np.testing.assert_allclose(ev.params.loc[hs], r.params, atol=ATOL_JOINT)
+    np.testing.assert_allclose(ev.cov.loc[hs, hs], r.cov, atol=ATOL_JOINT, rtol=0)
+    np.testing.assert_allclose(ev.cov.loc[leads, leads], pre.cov, atol=ATOL_JOINT, rtol=0)
+    assert np.linalg.eigvalsh(ev.cov.to_numpy()).min() > -1e-12
+    # a finite window [-4, -1]: leads -4..-2, same lead block as the regression with those leads
+    ev4 = r.event_study(leads=4)
+    assert ev4.labels["event_time"].tolist()[:3] == [-4, -3, -2]
+
+
+def _brute_force_joint(df, covariates, cluster):
+    """Explicit weight vectors (dense dummies, pseudo-inverses) and cluster sums of score products."""
+    d = df.reset_index(drop=True)
+    y = d["y"].to_numpy(float)
+    treated = ((d["cohort"] > 0) & (d["year"] >= d["cohort"])).to_numpy()
+    units, years = np.sort(d["unit"].unique()), np.sort(d["year"].unique())
+    dummies = [(d["unit"].to_numpy()[:, None] == units).astype(float),
+               (d["year"].to_numpy()[:, None] == years).astype(float)]
+    xcov = [d[[covariates]].to_numpy(float)] if covariates else []
+    z = np.column_stack(dummies + xcov)
+    z0, z1 = z[~treated], z[treated]
+    p0 = np.linalg.pinv(z0.T @ z0)
+    coef = p0 @ z0.T @ y[~treated]
+    e0 = y[~treated] - z0 @ coef
+    tau = y[treated] - z1 @ coef
+    rel1 = (d["year"] - d["cohort"]).to_numpy()[treated]
+    g1 = d["cohort"].to_numpy()[treated]
+    u1 = d["unit"].to_numpy()[treated]
+    cl = d[cluster].to_numpy()
+    clusters = np.unique(cl)
+    # horizons: tau_h = v_h'y; residual eps~ = e0 on untreated, tau - tau~_(g,h) on treated
+    hs = sorted(set(rel1.tolist()))
+    est_h, psi = [], []
+    for h in hs:
+        w = (rel1 == h) / (rel1 == h).sum()
+        v = np.zeros(len(d))
+        v[treated] = w
+        v[~treated] = -z0 @ p0 @ z1.T @ w
+        eps = np.zeros(len(d))
+        eps[~treated] = e0
+        tilde = np.zeros(len(tau))
+        for g in np.unique(g1):
+            m = (g1 == g) & (rel1 == h)
+            if not m.any():
+                continue
+            a = pd.Series(w[m]).groupby(u1[m]).sum()
+            b = pd.Series(w[m] * tau[m]).groupby(u1[m]).sum()
+            tilde[m] = (a * b).sum() / (a * a).sum()
+        eps[treated] = tau - tilde
+        est_h.append(v @ y)
+        psi.append([np.sum((v * eps)[cl == c]) for c in clusters])
+    # leads: OLS on untreated observations with lead dummies -k (k >= 2), unit and time dummies
+    rel0 = (d["year"] - d["cohort"]).to_numpy(float)[~treated]
+    rel0[d["cohort"].to_numpy()[~treated] == 0] = np.nan
+    ks = sorted({int(-r) for r in rel0[~np.isnan(rel0)] if r < -1}, reverse=True)
+    x0_cov = [x[~treated] for x in xcov]
+    lead_cols = np.column_stack([(rel0 == -k).astype(float) for k in ks] + x0_cov)
+    x0 = np.column_stack([lead_cols, z0[:, : len(units) + len(years)]])
+    pinv_x0 = np.linalg.pinv(x0)
+    beta = pinv_x0 @ y[~treated]
+    e_lead = y[~treated] - x0 @ beta
+    a_lead = pinv_x0[: len(ks)]
+    cl0 = cl[~treated]
+    phi = np.array([[np.sum((a_lead[j] * e_lead)[cl0 == c]) for c in clusters] for j in range(len(ks))])
+    n0, n_g = int((~treated).sum()), len(clusters)
+    k = len(ks) + len(x0_cov)  # unit effects nested in the clusters are not counted (CR1)
+    factor = n_g / (n_g - 1) * (n0 - 1) / (n0 - k)
+    scores = np.column_stack([np.sqrt(factor) * phi.T, np.array(psi).T])
+    params = np.concatenate([beta[: len(ks)], est_h])
+    return [-k_ for k_ in ks] + hs, params, scores.T @ scores
+
+
+@pytest.mark.parametrize(("covariates", "cluster"), [(None, "unit"), ("x", "grp")])
+def test_event_study_cross_covariance_brute_force(covariates, cluster):
+    df = staggered_panel(n_units=30, years=(2010, 2016), cohorts=(0, 2013, 2015), seed=21,
+                         effect=lambda e: 1 + 0.4 * e).assign(grp=lambda d: d["unit"] // 3)
+    r = imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates=covariates,
+                   cluster=None if cluster == "unit" else cluster)
+    ev = r.event_study()
+    et, params, cov = _brute_force_joint(df, covariates, cluster)
+    assert ev.labels["event_time"].tolist() == et
+    np.testing.assert_allclose(ev.params.to_numpy(), params, atol=ATOL_JOINT, rtol=0)
+    np.testing.assert_allclose(ev.cov.to_numpy(), cov, atol=ATOL_JOINT, rtol=0)
+    n_lead = int((np.array(et) < 0).sum())
+    assert np.abs(cov[:n_lead, n_lead:]).max() > 1e-4  # the cross block is really checked
+
+
+def test_event_study_needs_leads():
+    df = staggered_panel(n_units=60, seed=1)
+    r = imputation(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    for k in (0, 1):
+        with pytest.raises(DesignError, match="no lead coefficient"):
+            r.event_study(leads=k)
+    with pytest.raises(EvalkitError, match="small_sample"):
+        r.event_study(small_sample="x")
+    # cohorts treated from the second period on: only event time -1 is observed before treatment
+    late = df.assign(cohort=np.where(df["cohort"] > 0, 2011, 0))
+    r2 = imputation(late, outcome="y", unit="unit", time="year", cohort="cohort")
+    with pytest.raises(DesignError, match="besides the reference -1"):
+        r2.event_study()

@@ -243,7 +243,44 @@ def test_callaway_santanna_dynamic_and_sun_abraham_feed_honest_did():
     assert h.original["upper"] == pytest.approx(0.05707169, abs=1e-7)
 
 
-def test_imputation_result_gets_a_clear_error():
+def _parallel_trends_panel(n_units=300, seed=3, effect=1.0):
+    """Staggered adoption, unit and year effects only (parallel trends), constant effect."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(2010, 2020)
+    g = rng.choice([0, 2014, 2016, 2018], n_units)
+    df = pd.DataFrame({"unit": np.repeat(np.arange(n_units), len(years)),
+                       "year": np.tile(years, n_units), "cohort": np.repeat(g, len(years))})
+    treated = (df["cohort"] > 0) & (df["year"] >= df["cohort"])
+    df["y"] = (rng.normal(size=n_units)[df["unit"]] + rng.normal(size=len(years)).cumsum()[df["year"] - 2010]
+               + effect * treated + rng.normal(size=len(df)))
+    return df
+
+
+def test_imputation_result_feeds_honest_did():
+    """BJS imputation: leads and horizons jointly (ImputationResult.event_study) into honest_did."""
+    did = pytest.importorskip("evalkit.did")
+    truth = 1.0
+    im = did.imputation(_parallel_trends_panel(effect=truth), outcome="y", unit="unit", time="year",
+                        cohort="cohort", horizons=3)
+    h = honest_did(im, restriction="relative_magnitude", m=[0, 1], grid_points=200)
+    t = h.table.set_index("m")
+    assert t.loc[0, "lower"] < truth < t.loc[0, "upper"]
+    assert t.loc[1, "lower"] <= t.loc[0, "lower"] and t.loc[1, "upper"] >= t.loc[0, "upper"]
+    assert list(h.extra["post_times"]) == [0, 1, 2, 3] and h.extra["reference"] == -1
+    # the original interval is the normal interval of the horizon-0 estimate and its BJS s.e.
+    z = 1.959963984540054
+    est, se = im.params.iloc[0], im.std_errors.iloc[0]
+    assert h.original["lower"] == pytest.approx(est - z * se, abs=1e-10)
+    # passing the EffectVector directly gives the same bounds; leads= selects the lead window
+    direct = honest_did(im.event_study(leads=4), m=[0, 1], grid_points=200)
+    via = honest_did(im, leads=4, m=[0, 1], grid_points=200)
+    pd.testing.assert_frame_equal(direct.table, via.table)
+    assert list(via.extra["pre_times"]) == [-4, -3, -2]
+    s = honest_did(im, restriction="smoothness", m=[0.0])
+    assert s.table["lower"].iloc[0] < truth < s.table["upper"].iloc[0]
+
+
+def test_imputation_result_without_leads_gets_a_clear_error(medicaid):
     import warnings
 
     did = pytest.importorskip("evalkit.did")
@@ -251,5 +288,8 @@ def test_imputation_result_gets_a_clear_error():
         warnings.simplefilter("ignore")
         im = did.imputation(_ehec_staggered(), outcome="dins", unit="stfips", time="year",
                             cohort="g", horizons=3)
-    with pytest.raises(DesignError, match="joint covariance"):
-        honest_did(im)
+    assert np.isfinite(honest_did(im, m=[0], grid_points=200).table[["lower", "upper"]]).all().all()
+    with pytest.raises(DesignError, match="no lead coefficient"):
+        honest_did(im, leads=1)
+    with pytest.raises(EvalkitError, match="only to imputation results"):
+        honest_did(medicaid, leads=3)

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._shared.exceptions import EvalkitError, EvalkitWarning, SingularDesignError
+from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.validation import check_option
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
@@ -708,6 +708,12 @@ class CSResult:
         -------
         dict
             ``statistic``, ``df`` and ``p_value``.
+
+        Raises
+        ------
+        InferenceError
+            The covariance of the pre-treatment cells is singular (small cohorts with many
+            pre-treatment periods); test the dynamic aggregation's pre-periods instead.
         """
         f = self._fit
         pre = np.nonzero((f.times < f.groups) & (np.diag(f.gram)[: len(f.att)] > 0))[0]
@@ -715,6 +721,15 @@ class CSResult:
             raise EvalkitError("No pre-treatment ATT(g,t) to test (no cohort has a pre-period cell).")
         b = f.att[pre]
         v = f.gram[np.ix_(pre, pre)]
+        rank = int(np.linalg.matrix_rank(v, hermitian=True))
+        if rank < len(pre):
+            # R did also refuses ("singular covariance matrix"); solve() would return garbage
+            raise InferenceError(
+                f"The covariance of the {len(pre)} pre-treatment ATT(g,t) has rank {rank}: the "
+                "cohorts are too small for this many pre-treatment cells, so no Wald pre-test of "
+                "all cells exists. Test the pre-treatment event times of aggregate('dynamic') "
+                "instead (EffectVector.wald_test on the terms with event_time < 0)."
+            )
         stat = float(b @ np.linalg.solve(v, b))
         from scipy import stats
 

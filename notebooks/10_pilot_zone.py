@@ -231,4 +231,4 @@ records.append({
 display(report.translate_columns(pd.DataFrame(records)[
     ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]], language).round(4))
 report.save_headlines(output_dir, "10_pilot_zone", records,
-                      title="试验区整体效果 / The pilot zone as a whole")
+                      title="试验区整体效果 / The pilot zone as a whole");

@@ -121,6 +121,7 @@ display(report.translate_columns(binned.att_d.to_frame()[cols], language).round(
 fig, ax = plt.subplots(figsize=(7, 4))
 res.event_study.plot(ax=ax, language=language, uniform=False)
 ax.set_title("二值化事件研究 ATT^o(e)" if zh else "Binarised event study ATT^o(e)")
+ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 report.mark_synthetic(fig)
 plt.show()
 pt = res.pretrend
@@ -228,4 +229,4 @@ records = [
             f"negative dCDH weights: {nw['n_negative']}/{nw['n_cells']} (sum {nw['sum_negative']:.3f})"),
 ]
 report.save_headlines(output_dir, "20_tech_upgrade_subsidies", records,
-                      title="技术改造补助剂量效应 / Tech-upgrade subsidy dose response")
+                      title="技术改造补助剂量效应 / Tech-upgrade subsidy dose response");

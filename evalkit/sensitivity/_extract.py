@@ -60,6 +60,9 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     reference : int, optional
         The normalised event time.
     """
+    if callable(getattr(result, "pretrends", None)) and callable(getattr(result, "event_study", None)):
+        # imputation (BJS) results: leads and horizons with their joint covariance
+        result = result.event_study()
     if not hasattr(result, "params") or not hasattr(result, "cov"):
         raise EvalkitError(
             f"honest_did needs an event-study result with params and cov, got {type(result).__name__}."
@@ -91,16 +94,6 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     params, cov, et = params[order], cov[np.ix_(order, order)], et[order]
     pre = et[et < reference]
     post = et[et > reference]
-    if len(pre) == 0 and callable(getattr(result, "pretrends", None)):
-        raise DesignError(
-            "This result (e.g. the Borusyak-Jaravel-Spiess imputation estimator) reports only "
-            "post-treatment horizons; its pre-trend coefficients come from a separate regression "
-            "without a joint covariance with the horizons, so the Rambachan-Roth restrictions "
-            "cannot be applied to it directly. Use an event study with leads normalised at -1 "
-            "(did.event_study, did.sun_abraham, callaway_santanna(...).aggregate('dynamic') with "
-            "base_period='universal'), or build an EffectVector from result.pretrends() and the "
-            "horizons with a covariance you can justify."
-        )
     if len(pre) == 0:
         raise DesignError(
             "The event study has no pre-treatment coefficients; sensitivity bounds need at least one "

@@ -293,3 +293,22 @@ def test_imputation_result_without_leads_gets_a_clear_error(medicaid):
         honest_did(im, leads=1)
     with pytest.raises(EvalkitError, match="only to imputation results"):
         honest_did(medicaid, leads=3)
+
+
+def test_pretrend_power_accepts_imputation_results():
+    import warnings
+
+    from evalkit.did import imputation
+
+    rng = np.random.default_rng(0)
+    n, T = 60, 12
+    df = pd.DataFrame({"u": np.repeat(np.arange(n), T), "t": np.tile(np.arange(2010, 2010 + T), n)})
+    cohort = np.where(np.arange(n) < 20, 0, np.where(np.arange(n) < 40, 2015, 2018))
+    df["g"] = cohort[df["u"]]
+    df["y"] = rng.normal(size=len(df)) + ((df["g"] > 0) & (df["t"] >= df["g"])) * 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        im = imputation(df, outcome="y", unit="u", time="t", cohort="g")
+    direct = pretrend_power(im)
+    via_vector = pretrend_power(im.event_study())
+    pd.testing.assert_frame_equal(direct, via_vector)

@@ -145,7 +145,7 @@ class ImputationResult(EffectVector):
         of applying HonestDiD to imputation estimates (as Stata's ``honestdid`` after
         ``did_imputation``).
         """
-        from ..inference.covariance import _cr1_parameter_count
+        from ..inference.covariance import cr1_parameter_count
 
         check_option("small_sample", small_sample, ("linearmodels", "fixest"))
         pre = self._pre
@@ -177,7 +177,7 @@ class ImputationResult(EffectVector):
         np.add.at(phi, codes, (a * design.resid[None, :]).T)
         g0 = len(np.unique(codes))
         n0 = design.nobs
-        factor = g0 / (g0 - 1) * (n0 - 1) / (n0 - _cr1_parameter_count(design, small_sample))
+        factor = g0 / (g0 - 1) * (n0 - 1) / (n0 - cr1_parameter_count(design, small_sample))
         scores = np.column_stack([np.sqrt(factor) * phi, pre["psi"]])
         cov = scores.T @ scores
         names = list(lead.params.index) + list(self.params.index)

@@ -228,13 +228,13 @@ def clustered(
         )
     _warn_treated(design, cl, "clustered")
     n = design.nobs
-    k = _cr1_parameter_count(design, small_sample)
+    k = cr1_parameter_count(design, small_sample)
     factor = G / (G - 1) * (n - 1) / (n - k)
     v = _sandwich(design.bread(), summed.T @ summed) * factor
     return CovarianceResult(v, G - 1, f"cluster-robust (CR1) standard errors, {G} clusters, t({G - 1})")
 
 
-def _cr1_parameter_count(design: LinearDesign, small_sample: str) -> int:
+def cr1_parameter_count(design: LinearDesign, small_sample: str) -> int:
     """The ``k`` of the CR1 factor ``(n-1)/(n-k)`` under a named convention.
 
     * ``"linearmodels"`` (default): when the unit effects are nested in the clusters, no absorbed

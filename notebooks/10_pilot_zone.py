@@ -51,6 +51,16 @@ banner = report.synthetic_banner(language=language)
 if banner is not None:
     display(banner)
 zh = language == "zh"
+
+
+def fmt_p(frame):
+    """Display copy of a table with p-value columns as text, "<0.001" when tiny (display only)."""
+    out = frame.copy()
+    for col in [c for c in out.columns if c in ("p_value", "pretrend_p")]:
+        out[col] = [("" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}") for v in out[col]]
+    return out
+
+
 truth = None
 truth_file = Path(data_dir) / "truth.json"
 if synthetic and truth_file.exists():
@@ -80,7 +90,7 @@ show = table[["term", "estimate", "std_error", "conf_low", "conf_high", "p_value
 show["term"] = show["term"].map(names)
 if truth is not None:
     show["truth"] = truth["att"]
-display(report.translate_columns(show, language).round(4))
+display(report.translate_columns(fmt_p(show.round(4)), language))
 if truth is not None:
     display(Markdown(
         f"合成数据的真实效应（潍坊单位×年份平均）为 **{truth['att']:.4f}**。" if zh else
@@ -164,6 +174,9 @@ plt.show()
 
 # %%
 per_unit = sc.per_unit.copy()
+if "unit" in per_unit.columns:  # unit names beside the codes
+    unit_names = panel.groupby("unit_code")["name_zh" if zh else "name_en"].first()
+    per_unit.insert(1, "名称" if zh else "name", per_unit["unit"].map(unit_names))
 display(Markdown("**各单位合成控制 · Per-unit synthetic controls**"))
 display(report.translate_columns(per_unit, language).round(4))
 
@@ -190,6 +203,9 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 es.plot(ax=axes[0], language=language)
 rm.plot(ax=axes[1], language=language)
 sd.plot(ax=axes[2], language=language)
+axes[0].set_title("事件研究（潍坊对其余单位）" if zh else "Event study (Weifang vs the rest)")
+axes[1].set_title("相对幅度限制 M̄" if zh else "Relative magnitudes (M̄)")
+axes[2].set_title("平滑限制 M" if zh else "Smoothness (M)")
 report.mark_synthetic(fig)
 fig.tight_layout()
 plt.show()
@@ -228,7 +244,7 @@ records.append({
     "truth": truth["att"] if truth is not None else None,
     "note": f"in-time placebo ({fake}): {in_time.estimate:.4f}",
 })
-display(report.translate_columns(pd.DataFrame(records)[
-    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]], language).round(4))
+display(report.translate_columns(fmt_p(pd.DataFrame(records)[
+    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
                       title="试验区整体效果 / The pilot zone as a whole");

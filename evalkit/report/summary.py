@@ -22,6 +22,7 @@ EVALUATIONS = {
     "40_fund_allocation_effects": "factor_fund",
 }
 PRETREND_ALPHA = 0.10
+AGREEMENT_ZH = {"agree": "方向一致", "disagree": "方向不一致", "single": "仅一种方法"}
 
 
 def _num(x) -> float:
@@ -60,7 +61,7 @@ def verdict(row: dict, language: str = "zh") -> str:
         parts.append("事前趋势检验未通过，结论需谨慎" if zh else "pre-trend test rejects: read with caution")
     elif math.isfinite(pre):
         parts.append("未发现事前趋势差异（检验功效有限）" if zh else "no pre-trend detected (the test has limited power)")
-    if row.get("agreement") == "disagree":
+    if row.get("agreement") in ("disagree", AGREEMENT_ZH["disagree"]):
         parts.append("不同估计方法结论不一致" if zh else "estimators disagree in sign")
     if math.isfinite(brk):
         parts.append(f"在平行趋势偏离不超过事前最大偏离的 {brk:.2g} 倍时结论成立" if zh
@@ -102,5 +103,7 @@ def acceptance_table(headlines: dict[str, dict], language: str | None = None) ->
             "outcome_note": main.get("note"),
         }
         row["verdict"] = verdict(row, lang)
+        if lang == "zh":
+            row["agreement"] = AGREEMENT_ZH[agree]
         rows.append(row)
     return pd.DataFrame(rows)

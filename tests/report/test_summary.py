@@ -33,3 +33,12 @@ def test_verdict_wording_zero_inside_interval():
     text = verdict({"conf_low": -0.1, "conf_high": 0.2, "pretrend_p": 0.5}, "zh")
     assert "包含零" in text and "不等于没有效应" in text
     assert "Cannot judge" in verdict({"conf_low": None, "conf_high": 1}, "en")
+
+
+def test_agreement_is_translated_in_chinese(tmp_path):
+    report.save_headlines(tmp_path, "30_first_unit_insurance", [
+        {"estimator": "CS", "estimate": 0.04, "conf_low": 0.01, "conf_high": 0.07},
+        {"estimator": "TWFE", "estimate": -0.01, "conf_low": -0.03, "conf_high": 0.01},
+    ])
+    row = acceptance_table(report.load_headlines(tmp_path), "zh").set_index("notebook").loc["30_first_unit_insurance"]
+    assert row["agreement"] == "方向不一致" and "不同估计方法结论不一致" in row["verdict"]

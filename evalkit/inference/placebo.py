@@ -23,12 +23,14 @@ import pandas as pd
 
 from .._shared.exceptions import InferenceError
 from .._shared.validation import check_columns, check_option
-from .executor import Executor, get_executor
+from .executor import Executor
 from .randomization import (
     MAX_EXACT,
     PanelReassigner,
+    _choose_exact,
+    _evaluate_assignments,
+    _pvalue,
     _to_value,
-    count_arrangements,
     enumerate_arrangements,
 )
 
@@ -83,19 +85,6 @@ class PlaceboResult:
         )
         cols = ["kind", "label", "value", "estimate", "std_error", "is_observed"]
         return pd.concat([frame[cols], obs[cols]], ignore_index=True)
-
-
-def _rank_pvalue(observed: float, values: np.ndarray) -> float:
-    values = values[np.isfinite(values)]
-    tol = 1e-9 * max(1.0, abs(observed))
-    return float((1 + np.count_nonzero(np.abs(values) >= abs(observed) - tol)) / (1 + values.size))
-
-
-def _stat_eval(chunk, fn, assignments: np.ndarray, statistic: str) -> np.ndarray:
-    rows = []
-    for b in range(chunk.start, chunk.stop):
-        rows.append(_to_value(fn(assignments[b]), statistic))
-    return np.array(rows, dtype=float).reshape(-1, 3)
 
 
 def placebo_in_space(
@@ -153,23 +142,19 @@ def placebo_in_space(
         )
     fn = PanelReassigner(controls, stat, unit, cohort, time, treatment)
     values = np.concatenate([treated_cohorts, np.zeros(n0 - n1, dtype=treated_cohorts.dtype)])
-    n_distinct = count_arrangements(values)
-    if exact is None:
-        exact = n_distinct <= MAX_EXACT
+    _, exact = _choose_exact(values, exact, MAX_EXACT)
     if exact:
         table = enumerate_arrangements(values)
     else:
         rng = np.random.default_rng(seed)
         table = np.array([values[rng.permutation(n0)] for _ in range(int(n_draws))])
-    ex = get_executor(executor)
-    parts = ex.map(_stat_eval, len(table), seed=seed, args=(fn, table, statistic),
-                   chunk_size=min(ex.chunk_size, 250), desc="placebo in space")
-    vals = np.vstack(parts)
+    vals = _evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=seed,
+                                 executor=executor, desc="placebo in space")
     labels = [
         ",".join(str(u) for u in fn.units[np.flatnonzero(row != 0)]) for row in table
     ]
     dist = pd.DataFrame({"label": labels, "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]})
-    p = _rank_pvalue(obs_val, dist["value"].to_numpy())
+    p = _pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
     desc = (
         f"placebo in space ({len(table)} {'(all) ' if exact else ''}fake treated sets of {n1} "
         f"among {n0} never-treated units, {statistic})"
@@ -232,14 +217,12 @@ def placebo_in_time(
     obs_val, obs_est, obs_se = _to_value(stat(data), statistic)
     fn = PanelReassigner(pre, stat, unit, cohort, time, treatment)
     table = np.array([np.where(fn.base != 0, f, 0) for f in fake_years])
-    ex = get_executor(executor)
-    parts = ex.map(_stat_eval, len(table), seed=0, args=(fn, table, statistic), chunk_size=1,
-                   desc="placebo in time")
-    vals = np.vstack(parts)
+    vals = _evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=0,
+                                 executor=executor, chunk_size=1, desc="placebo in time")
     dist = pd.DataFrame(
         {"label": [str(f) for f in fake_years], "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]}
     )
-    p = _rank_pvalue(obs_val, dist["value"].to_numpy())
+    p = _pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
     desc = f"placebo in time ({len(fake_years)} fake adoption years before {first}, {statistic})"
     return PlaceboResult("time", obs_val, obs_est, obs_se, p, dist, statistic, True, desc)
 

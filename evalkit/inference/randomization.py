@@ -148,21 +148,63 @@ def enumerate_arrangements(values: np.ndarray) -> np.ndarray:
 def _perm_chunk(
     chunk: Chunk,
     stat_fn: Callable,
-    base: np.ndarray,
-    positions: np.ndarray,
+    base: np.ndarray | None,
+    positions: np.ndarray | None,
     table: np.ndarray | None,
     statistic: str,
 ) -> np.ndarray:
-    out = np.empty(chunk.size)
+    """``(value, estimate, std_error)`` rows for assignments ``chunk.start .. chunk.stop - 1``.
+
+    With ``positions`` None every ``table`` row is a whole assignment; otherwise the row (or,
+    without a table, a random permutation of ``base[positions]``) is placed at ``positions`` of
+    ``base``.
+    """
+    out = np.empty((chunk.size, 3))
     rng = None if table is not None else chunk.rng()
     for j, b in enumerate(range(chunk.start, chunk.stop)):
-        a = base.copy()
-        if table is not None:
-            a[positions] = table[b]
+        if positions is None:
+            a = table[b]
         else:
-            a[positions] = base[positions][rng.permutation(positions.size)]
-        out[j] = _to_value(stat_fn(a), statistic)[0]
+            a = base.copy()
+            if table is not None:
+                a[positions] = table[b]
+            else:
+                a[positions] = base[positions][rng.permutation(positions.size)]
+        out[j] = _to_value(stat_fn(a), statistic)
     return out
+
+
+def _evaluate_assignments(
+    stat_fn: Callable,
+    n: int,
+    *,
+    statistic: str,
+    table: np.ndarray | None,
+    base: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+    seed: int | None,
+    executor: Executor | str | dict | None,
+    chunk_size: int | None = None,
+    desc: str,
+) -> np.ndarray:
+    """The statistic at ``n`` assignments (see :func:`_perm_chunk`) on an executor: ``(n, 3)``.
+
+    ``chunk_size`` defaults to the executor's, at most 250.
+    """
+    ex = get_executor(executor)
+    size = min(ex.chunk_size, 250) if chunk_size is None else chunk_size
+    parts = ex.map(_perm_chunk, n, seed=seed, args=(stat_fn, base, positions, table, statistic),
+                   chunk_size=size, desc=desc)
+    return np.vstack(parts)
+
+
+def _choose_exact(values: np.ndarray, exact: bool | None, max_exact: int) -> tuple[int, bool]:
+    """``(number of distinct arrangements of values, exact)``; ``exact`` defaults to that number
+    being at most ``max_exact``."""
+    n_distinct = count_arrangements(values)
+    if exact is None:
+        exact = n_distinct <= max_exact
+    return n_distinct, bool(exact)
 
 
 def _pvalue(observed: float, dist: np.ndarray, alternative: str, exact: bool) -> float:
@@ -236,18 +278,16 @@ def permutation_test(
             f"scheme={scheme!r}: all permutable units share the same assignment, so there is "
             "nothing to permute" + (" (use scheme='units' when there is one adoption year)." if scheme == "timing" else ".")
         )
-    n_distinct = count_arrangements(values)
-    if exact is None:
-        exact = n_distinct <= max_exact
+    n_distinct, exact = _choose_exact(values, exact, max_exact)
     if exact and n_distinct > 10 * max_exact:
         raise InferenceError(f"Exact enumeration of {n_distinct} assignments is too large; use exact=False.")
     obs_val, est, se = _to_value(stat_fn(base.copy()), statistic)
     table = enumerate_arrangements(values) if exact else None
     B = n_distinct if exact else int(n_draws)
-    ex = get_executor(executor)
-    parts = ex.map(_perm_chunk, B, seed=seed, args=(stat_fn, base, positions, table, statistic),
-                   chunk_size=min(ex.chunk_size, 250), desc="randomization inference")
-    dist = np.concatenate(parts)
+    dist = _evaluate_assignments(
+        stat_fn, B, statistic=statistic, table=table, base=base, positions=positions, seed=seed,
+        executor=executor, desc="randomization inference",
+    )[:, 0].copy()
     if np.isnan(dist).mean() > 0.05:
         raise InferenceError(
             f"The statistic is undefined for {np.isnan(dist).mean():.0%} of the re-assignments "

@@ -33,38 +33,19 @@ seed: int = 20210514  # random seed of the placebo draws
 mbar_max: float = 2.0  # largest relative-magnitude bound Mbar in the sensitivity analysis
 
 # %%
-import json
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import data, did, report, sensitivity, synth
+from evalkit import did, report, sensitivity, synth
 
-panel = data.load_panel(data_dir)
-panel = panel[panel["year"] <= year].copy()
-synthetic = bool(panel.attrs.get("synthetic"))
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
-zh = language == "zh"
+nb = report.notebook.start(data_dir, year=year, language=language)
+panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 
 
-def fmt_p(frame):
-    """Display copy of a table with p-value columns as text, "<0.001" when tiny (display only)."""
-    out = frame.copy()
-    for col in [c for c in out.columns if c in ("p_value", "pretrend_p")]:
-        out[col] = [("" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}") for v in out[col]]
-    return out
-
-
-truth = None
-truth_file = Path(data_dir) / "truth.json"
-if synthetic and truth_file.exists():
-    truth = json.loads(truth_file.read_text(encoding="utf-8")).get("pilot_zone")
+truth = nb.truth("pilot_zone")
 start = int(panel.loc[panel["pilot_zone"] == 1, "year"].min())
 treated_units = sorted(panel.loc[panel["pilot_zone"] == 1, "unit_code"].unique())
 n_units = panel["unit_code"].nunique()
@@ -90,7 +71,7 @@ show = table[["term", "estimate", "std_error", "conf_low", "conf_high", "p_value
 show["term"] = show["term"].map(names)
 if truth is not None:
     show["truth"] = truth["att"]
-display(report.translate_columns(fmt_p(show.round(4)), language))
+display(report.translate_columns(report.format_p(show.round(4)), language))
 if truth is not None:
     display(Markdown(
         f"合成数据的真实效应（潍坊单位×年份平均）为 **{truth['att']:.4f}**。" if zh else
@@ -244,7 +225,7 @@ records.append({
     "truth": truth["att"] if truth is not None else None,
     "note": f"in-time placebo ({fake}): {in_time.estimate:.4f}",
 })
-display(report.translate_columns(fmt_p(pd.DataFrame(records)[
+display(report.translate_columns(report.format_p(pd.DataFrame(records)[
     ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
                       title="试验区整体效果 / The pilot zone as a whole");

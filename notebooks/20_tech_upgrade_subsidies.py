@@ -37,29 +37,18 @@ control_group: str = "never_treated"  # never_treated or not_yet_treated
 n_bootstrap: int = 999  # multiplier-bootstrap draws for the uniform band
 
 # %%
-import json
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from evalkit import data, did, report, sensitivity
+from evalkit import did, report, sensitivity
 
-panel = data.load_panel(data_dir)
-panel = panel[panel["year"] <= year]
-synthetic = bool(panel.attrs.get("synthetic"))
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
-zh = language == "zh"
+nb = report.notebook.start(data_dir, year=year, language=language)
+panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample.attrs.update(panel.attrs)
-truth = None
-truth_file = Path(data_dir) / "truth.json"
-if synthetic and truth_file.exists():
-    truth = json.loads(truth_file.read_text(encoding="utf-8")).get("tech_subsidy")
+truth = nb.truth("tech_subsidy")
 units = sample.groupby("unit_code")[["tech_subsidy_start", "tech_subsidy_dose"]].first()
 display(Markdown(
     f"**样本**：{'含' if include_weifang else '不含'}潍坊单位，{units.shape[0]} 个县级单位，"

@@ -36,45 +36,25 @@ lags: int = 5  # post-treatment event times shown
 control_group: str = "never_treated"  # never_treated or not_yet_treated (Callaway-Sant'Anna)
 
 # %%
-import json
 import warnings
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import data, did, report, sensitivity
+from evalkit import did, report, sensitivity
 
-panel = data.load_panel(data_dir)
-panel = panel[panel["year"] <= year]
-synthetic = bool(panel.attrs.get("synthetic"))
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
-zh = language == "zh"
-
-
-def fmt_p(frame):
-    """Display copy of a table with p-value columns as text, "<0.001" when tiny (display only)."""
-    out = frame.copy()
-    for col in [c for c in out.columns if c in ("p_value", "pretrend_p") or c.startswith("p_")]:
-        out[col] = [("" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}") for v in out[col]]
-    return out
-
-
+nb = report.notebook.start(data_dir, year=year, language=language)
+panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample = sample.reset_index(drop=True)
 sample.attrs.update(panel.attrs)
 design = {"outcome": outcome, "unit": "unit_code", "time": "year"}
 truth = None
-truth_file = Path(data_dir) / "truth.json"
-if synthetic and truth_file.exists():
-    t_all = json.loads(truth_file.read_text(encoding="utf-8")).get("first_unit", {})
-    if t_all.get("outcome") == outcome and year == panel["year"].max():
-        truth = t_all.get("full_sample" if include_weifang else "excluding_weifang")
+t_all = nb.truth("first_unit") or {}
+if t_all.get("outcome") == outcome and year == panel["year"].max():
+    truth = t_all.get("full_sample" if include_weifang else "excluding_weifang")
 first_year, last_year = int(sample["year"].min()), int(sample["year"].max())
 display(Markdown(
     (f"样本：{sample['unit_code'].nunique()} 个县级单位，{first_year}–{last_year} 年"
@@ -103,7 +83,7 @@ plt.show()
 
 # %%
 tw = did.twfe(sample, treatment="first_unit", **design)
-display(report.translate_columns(fmt_p(tw.to_frame().round(4)), language))
+display(report.translate_columns(report.format_p(tw.to_frame().round(4)), language))
 bacon = did.bacon_decomposition(sample, treatment="first_unit", **design)
 display(report.translate_columns(bacon.by_type.round(4), language))
 ax = bacon.plot(language=language)
@@ -129,7 +109,7 @@ with warnings.catch_warnings():
                       cohort="first_unit_year", leads=leads, lags=lags,
                       cs_options={"control_group": control_group, "base_period": "universal"}, **design)
 overall = cmp.overall()
-display(report.translate_columns(fmt_p(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
+display(report.translate_columns(report.format_p(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
                                                 "p_value"]].round(4)), language))
 display(Markdown(
     f"推断：{sample['unit_code'].nunique()} 个单位即 {sample['unit_code'].nunique()} 个聚类（按单位聚类），聚类数充足，"
@@ -176,7 +156,7 @@ pre = {
 pre_table = pd.DataFrame(
     [{"estimator": k, "statistic": v["statistic"], "df": v["df"], "p_value": v["p_value"]} for k, v in pre.items()]
 )
-display(report.translate_columns(fmt_p(pre_table.round(4)), language))
+display(report.translate_columns(report.format_p(pre_table.round(4)), language))
 display(Markdown(
     f"Callaway–Sant'Anna 的事前检验为动态聚合（按事件时间）中处理前各期（e = −{leads}…−2，参照 e = −1）系数的"
     "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretest()`（对全部处理前 ATT(g,t) 单元的联合检验）"
@@ -283,5 +263,5 @@ for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     })
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
                       title="首台套保险补偿 · First-unit insurance")
-display(report.translate_columns(fmt_p(pd.DataFrame(records)[
+display(report.translate_columns(report.format_p(pd.DataFrame(records)[
     ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))

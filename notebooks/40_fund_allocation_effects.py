@@ -37,22 +37,16 @@ n_draws: int = 200  # draws for recentre_method = dirichlet
 shocks: str = "weights,total"  # which parts of the rule are exogenous shocks
 
 # %%
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import data, did, iv, report
+from evalkit import did, iv, report
 
-panel = data.load_panel(data_dir)
-synthetic = bool(panel.attrs.get("synthetic"))
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
-zh = language == "zh"
+nb = report.notebook.start(data_dir, year=year, language=language)
+panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 alloc_dir = Path(data_dir) / "allocation"
 specs = {y: s for y, s in iv.load_specs(alloc_dir).items() if y <= year}
 instr = iv.recentred_instrument(specs, alloc_dir / "factors.csv", method=recentre_method,
@@ -62,10 +56,7 @@ first_year = min(specs)
 sample = panel[(panel["in_weifang"] == 1) & panel["year"].between(first_year, year)]
 sample = sample.merge(instr, on=["unit_code", "year"], how="left", validate="one_to_one")
 sample.attrs.update(panel.attrs)
-truth = None
-truth_file = Path(data_dir) / "truth.json"
-if synthetic and truth_file.exists():
-    truth = json.loads(truth_file.read_text(encoding="utf-8")).get("factor_fund")
+truth = nb.truth("factor_fund")
 display(Markdown(
     f"**样本**：潍坊 {sample.unit_code.nunique()} 个单位，{first_year}–{year} 年，共 {len(sample)} 个单位-年份。"
      f"\n\n**外生性假设**：{assumption}" if zh else

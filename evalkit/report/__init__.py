@@ -9,9 +9,11 @@
     report.save_headlines(output_dir, "30_first_unit_insurance", records)
 """
 
+from . import notebook
 from .headlines import HEADLINE_FIELDS, load_headlines, save_headlines
 from .labels import LABELS, label_or_name, t, translate_columns
 from .maps import boundaries_available, unit_map, unit_polygons
+from .notebook import format_p
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import current, mark_synthetic, register_cjk_font, use
 from .tables import display_table
@@ -33,9 +35,11 @@ __all__ = [
     "boundaries_available",
     "current",
     "display_table",
+    "format_p",
     "label_or_name",
     "load_headlines",
     "mark_synthetic",
+    "notebook",
     "overlay_effects",
     "plot_effects",
     "register_cjk_font",

@@ -1,0 +1,105 @@
+"""The opening every evidence notebook shares: data up to the evaluation year, style, banner.
+
+::
+
+    nb = report.notebook.start(data_dir, year=year, language=language)
+    panel, zh = nb.panel, nb.zh
+    truth = nb.truth("pilot_zone")        # None unless the data are the synthetic demo
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .style import use
+
+P_COLUMNS = ("p_value", "pretrend_p")
+
+
+@dataclass
+class NotebookStart:
+    """What :func:`start` prepared for a notebook.
+
+    Attributes
+    ----------
+    panel : DataFrame
+        The validated panel, years up to the evaluation year (``attrs`` kept).
+    synthetic : bool
+        Whether the data are the synthetic demo panel.
+    language : str
+        Report language.
+    data_dir : Path
+        The data folder.
+    """
+
+    panel: pd.DataFrame
+    synthetic: bool
+    language: str
+    data_dir: Path
+    _truth: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def zh(self) -> bool:
+        """Whether the report is in Chinese."""
+        return self.language == "zh"
+
+    def truth(self, key: str) -> dict[str, Any] | None:
+        """The planted truth of one evaluation (synthetic demo data only, else ``None``)."""
+        if not self.synthetic:
+            return None
+        if self._truth is None:
+            path = self.data_dir / "truth.json"
+            if not path.exists():
+                return None
+            from ..data import load_truth
+
+            self._truth = load_truth(path)
+        return self._truth.get(key)
+
+
+def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", display_banner: bool = True) -> NotebookStart:
+    """Load and validate the panel, keep years up to ``year``, set the style, show the banner.
+
+    Parameters
+    ----------
+    data_dir : path
+        Folder holding ``county_panel.*`` (and, for the demo, ``truth.json``).
+    year : int
+        Evaluation year; later years are left out.
+    language : {"zh", "en"}
+        Report language.
+    display_banner : bool
+        Show the synthetic-data banner (when the data are synthetic).
+    """
+    from ..data import load_panel
+
+    panel = load_panel(data_dir)
+    attrs = dict(panel.attrs)
+    panel = panel[panel["year"] <= year].copy()
+    panel.attrs.update(attrs)
+    synthetic = bool(attrs.get("synthetic"))
+    use(language=language, synthetic=synthetic)
+    if display_banner and synthetic:
+        from IPython.display import display
+
+        from . import synthetic_banner
+
+        display(synthetic_banner(language=language))
+    return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir))
+
+
+def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
+    """Display copy of a table with p-value columns as text ("<0.001" when tiny).
+
+    Columns default to ``p_value``, ``pretrend_p`` and any starting with ``p_``.
+    """
+    out = frame.copy()
+    cols = columns or [c for c in out.columns if c in P_COLUMNS or str(c).startswith("p_")]
+    for col in cols:
+        out[col] = ["" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}" for v in out[col]]
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from .._shared.exceptions import EvalkitError
 from .labels import label_or_name, t
@@ -162,7 +163,8 @@ def unit_map(
     else:
         _draw_tiles(ax, data[data[unit_col].isin(mapped)], unit_col, value_col, colormap, norm, fmt)
     sm = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
-    fig.colorbar(sm, ax=ax, fraction=0.035, pad=0.02, label=label_or_name(value_col, lang))
+    cbar = fig.colorbar(sm, ax=ax, fraction=0.035, pad=0.02, label=label_or_name(value_col, lang))
+    cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.format(v)))  # no "1e7" offset
     ax.set_title(title or label_or_name(value_col, lang))
     ax.text(0.01, 0.01, t("schematic_map", lang), transform=ax.transAxes, fontsize=8, color="#555555")
     if side_ax is not None:

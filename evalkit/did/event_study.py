@@ -201,6 +201,49 @@ def _window(rel: np.ndarray, leads, lags, bin_endpoints) -> tuple[np.ndarray, np
     return rel, keep
 
 
+def windowed_event_sample(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    control: str,
+    covariates: list[str],
+    weights: str | None,
+    cluster: str | None,
+    leads,
+    lags,
+    bin_endpoints: bool,
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Checked panel, :func:`event_sample` and the event window: ``(df, event time, notes)``.
+
+    Treated observations outside the window are dropped (noted) unless ``bin_endpoints``.
+    """
+    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covariates, weights=weights,
+                       cluster=cluster, extra={"cohort": cohort, "covariates": covariates})
+    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
+    rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
+        df = df.loc[keep].reset_index(drop=True)
+        rel = rel[keep]
+    return df, rel, notes
+
+
+def absorbed_inputs(
+    df: pd.DataFrame, *, unit: str, time: str, weights: str | None, cluster: str | None
+) -> tuple[TwoWayAbsorber, np.ndarray, np.ndarray]:
+    """``(unit and time fixed-effect absorber, unit labels, cluster labels)`` of a checked panel;
+    clusters default to the units."""
+    u, _ = codes_of(df[unit])
+    t, _ = codes_of(df[time])
+    absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
+    ulab = df[unit].to_numpy()
+    clusters = df[cluster].to_numpy() if cluster else ulab
+    return absorber, ulab, clusters
+
+
 def event_study(
     data: pd.DataFrame,
     *,
@@ -263,14 +306,10 @@ def event_study(
     refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
     if not refs:
         raise EvalkitError("reference must name at least one event time (e.g. -1).")
-    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covs, weights=weights,
-                       cluster=cluster, extra={"cohort": cohort, "covariates": covs})
-    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
-    rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
-    if not keep.all():
-        notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
-        df = df.loc[keep].reset_index(drop=True)
-        rel = rel[keep]
+    df, rel, notes = windowed_event_sample(
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
+    )
     present = np.unique(rel[~np.isnan(rel)]).astype(int)
     missing_ref = [r for r in refs if r not in present]
     if missing_ref:
@@ -290,11 +329,7 @@ def event_study(
     for j, c in enumerate(covs):
         yx[:, 1 + len(events) + j] = df[c].to_numpy(float)
     names = [event_term(e) for e in events] + covs
-    u, _ = codes_of(df[unit])
-    t, _ = codes_of(df[time])
-    absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
-    ulab = df[unit].to_numpy()
-    clusters = df[cluster].to_numpy() if cluster else ulab
+    absorber, ulab, clusters = absorbed_inputs(df, unit=unit, time=time, weights=weights, cluster=cluster)
     design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
                           treated_mask=rel_i >= 0, what="event-time dummy or covariate")
     del yx

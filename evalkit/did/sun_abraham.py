@@ -21,9 +21,15 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError
 from ..results import ScalarEffect, _critical
-from ._common import as_list, dof_for, prepare_panel
-from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
-from .event_study import EventStudyResult, _vector_result, _window, event_sample, event_term
+from ._common import as_list, dof_for
+from ._fe import fit_absorbed
+from .event_study import (
+    EventStudyResult,
+    _vector_result,
+    absorbed_inputs,
+    event_term,
+    windowed_event_sample,
+)
 
 
 @dataclass(repr=False)
@@ -140,14 +146,10 @@ def sun_abraham(
         )
     covs = as_list(covariates)
     refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
-    df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covs, weights=weights,
-                       cluster=cluster, extra={"cohort": cohort, "covariates": covs})
-    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
-    rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
-    if not keep.all():
-        notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
-        df = df.loc[keep].reset_index(drop=True)
-        rel = rel[keep]
+    df, rel, notes = windowed_event_sample(
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
+    )
     g = df["_g"].to_numpy()
     treated = ~np.isnan(rel)
     w_obs = df[weights].to_numpy(float) if weights else np.ones(len(df))
@@ -183,11 +185,7 @@ def sun_abraham(
     for c_i, c in enumerate(covs):
         yx[:, 1 + len(terms) + c_i] = df[c].to_numpy(float)
     names = terms + covs
-    u, _ = codes_of(df[unit])
-    t, _ = codes_of(df[time])
-    absorber = TwoWayAbsorber(u, t, df[weights].to_numpy(float) if weights else None)
-    ulab = df[unit].to_numpy()
-    clusters = df[cluster].to_numpy() if cluster else ulab
+    absorber, ulab, clusters = absorbed_inputs(df, unit=unit, time=time, weights=weights, cluster=cluster)
     design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
                           treated_mask=treated & (rel >= 0), what="cohort x event-time indicator or covariate")
     del yx

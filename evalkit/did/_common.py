@@ -97,6 +97,26 @@ def prepare_panel(
     return out
 
 
+def unit_clusters(df: pd.DataFrame, unit: str, cluster: str | None, units) -> np.ndarray | None:
+    """Cluster of each unit in ``units`` order (``None`` without a cluster column).
+
+    Raises
+    ------
+    PanelDataError
+        If the cluster changes within a unit.
+    """
+    if cluster is None:
+        return None
+    cn = df.groupby(unit)[cluster].nunique()
+    if (cn > 1).any():
+        raise PanelDataError(
+            [f"cluster column {cluster!r} varies within unit(s) "
+             f"{', '.join(map(str, cn.index[cn > 1][:10]))}; clusters must contain whole units"],
+            header="Invalid cluster",
+        )
+    return df.groupby(unit, sort=False)[cluster].first().reindex(units).to_numpy()
+
+
 def check_cohort(df: pd.DataFrame, unit: str, time: str, cohort: str) -> pd.Series:
     """Validate a cohort column (first treated period, 0 = never) and return it by unit.
 

@@ -58,6 +58,7 @@ from .._shared.validation import (
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
 from ..results import EffectVector, ScalarEffect
+from ._common import unit_clusters
 
 __all__ = ["ContinuousResult", "DoseCurve", "continuous", "twfe_weights"]
 
@@ -447,16 +448,7 @@ def _prepare(data, outcome, unit, time, dose, cohort, cluster):
              "treated) or give their dose"],
             header="Dose and cohort disagree",
         )
-    cl = None
-    if cluster is not None:
-        cn = df.groupby(unit)[cluster].nunique()
-        if (cn > 1).any():
-            raise PanelDataError(
-                [f"cluster column {cluster!r} varies within unit(s) "
-                 f"{', '.join(map(str, cn.index[cn > 1][:10]))}; clusters must contain whole units"],
-                header="Invalid cluster",
-            )
-        cl = df.groupby(unit, sort=False)[cluster].first().reindex(units).to_numpy()
+    cl = unit_clusters(df, unit, cluster, units)
     return units, times, Y, Dm, G, d_unit, cl, df
 
 

@@ -46,6 +46,7 @@ from .._shared.exceptions import (
 )
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
 from ..results import EffectVector, ScalarEffect
+from ._common import unit_clusters
 
 __all__ = ["DCDHResult", "dcdh"]
 
@@ -264,14 +265,7 @@ def dcdh(
             [f"{gaps.sum()} unit(s) miss their treatment in some period inside their span: "
              f"{', '.join(map(str, units[gaps][:10]))}; fill the rows or drop those units"],
             header="Missing treatment")
-    cl = None
-    if cluster is not None:
-        cn = df.groupby(unit)[cluster].nunique()
-        if (cn > 1).any():
-            raise PanelDataError(
-                [f"cluster column {cluster!r} varies within unit(s) "
-                 f"{', '.join(map(str, cn.index[cn > 1][:10]))}"], header="Invalid cluster")
-        cl = df.groupby(unit)[cluster].first().reindex(units).to_numpy()
+    cl = unit_clusters(df, unit, cluster, units)
 
     # baseline, first switch, direction
     d1 = D[np.arange(n), first]

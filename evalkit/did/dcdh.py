@@ -376,6 +376,16 @@ def _dof(ids: np.ndarray) -> int:
     return len(np.unique(ids))
 
 
+def _cell_did(Y, S, gs, ctrl, t, base):
+    """One comparison cell from period ``base`` to ``t``: ``(s, dy_s, dy_c, numerator)``, with
+    the switchers' signs ``s``, the switchers' and controls' outcome changes and
+    ``sum(s * (dy_s - mean(dy_c)))``."""
+    dy_s = Y[gs, t] - Y[gs, base]
+    dy_c = Y[ctrl, t] - Y[ctrl, base]
+    s = S[gs]
+    return s, dy_s, dy_c, float(np.sum(s * (dy_s - dy_c.mean())))
+
+
 def _centred(contrib, gs, ctrl, s, dy_s, dy_c, d_new, cl_ids):
     """Add one comparison cell's centred influence contributions (dCDH 2024 variance).
 
@@ -459,11 +469,8 @@ def _estimate(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl_ids):
             gs_ok = gs[np.isfinite(Y[gs, t]) & np.isfinite(Y[gs, f - 1])]
             if len(ctrl) == 0 or len(gs_ok) == 0:
                 continue
-            dy_s = Y[gs_ok, t] - Y[gs_ok, f - 1]
-            dy_c = Y[ctrl, t] - Y[ctrl, f - 1]
-            mc = dy_c.mean()
-            s = S[gs_ok]
-            num += float(np.sum(s * (dy_s - mc)))
+            s, dy_s, dy_c, cell_num = _cell_did(Y, S, gs_ok, ctrl, t, f - 1)
+            num += cell_num
             cum = (D[gs_ok, f:t + 1] - d1[gs_ok, None]).sum(axis=1)
             dsum += float(np.sum(s * cum))
             dnow += float(np.sum(s * (D[gs_ok, t] - d1[gs_ok])))
@@ -494,11 +501,8 @@ def _estimate(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl_ids):
                 c2 = ctrl[np.isfinite(Y[ctrl, tp]) & (first[ctrl] <= tp)]
                 if len(g2) == 0 or len(c2) == 0:
                     continue
-                dy_s = Y[g2, tp] - Y[g2, f - 1]
-                dy_c = Y[c2, tp] - Y[c2, f - 1]
-                mc = dy_c.mean()
-                s = S[g2]
-                pnum += float(np.sum(s * (dy_s - mc)))
+                s, dy_s, dy_c, cell_num = _cell_did(Y, S, g2, c2, tp, f - 1)
+                pnum += cell_num
                 pdsum += float(np.sum(s * (D[g2, f:f + ell] - d1[g2, None]).sum(axis=1)))
                 pn += len(g2)
                 pobs += len(g2) + len(c2)

@@ -242,6 +242,11 @@ def _clean(v: Any) -> Any:
         return {str(k): _clean(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_clean(x) for x in v]
+    return _scalar(v)
+
+
+def _scalar(v: Any) -> Any:
+    """A plain Python value: Fractions and NumPy scalars as floats/ints, non-finite floats as None."""
     if isinstance(v, Fraction):
         return float(v)
     if hasattr(v, "item") and not isinstance(v, str):
@@ -309,7 +314,7 @@ def _sheet(wb, title: str, df: pd.DataFrame, footer: str, int_cols: tuple[str, .
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in df.itertuples(index=False):
-        ws.append([_xl(v) for v in row])
+        ws.append([_scalar(v) for v in row])
     for j, c in enumerate(df.columns, start=1):
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(10, min(40, len(str(c)) * 2 + 2))
@@ -321,18 +326,6 @@ def _sheet(wb, title: str, df: pd.DataFrame, footer: str, int_cols: tuple[str, .
     ws.append([])
     ws.append([footer])
     return ws
-
-
-def _xl(v: Any) -> Any:
-    if isinstance(v, Fraction):
-        return float(v)
-    if hasattr(v, "item") and not isinstance(v, str):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if v is None:
-        return None
-    return v
 
 
 def _stable_zip(data: bytes) -> bytes:

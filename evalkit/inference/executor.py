@@ -335,15 +335,7 @@ class Executor:
             bar.close()
 
     def _map_processes(self, func, chunks, args, bar) -> list[Any]:
-        import pickle
-
-        try:
-            pickle.dumps((func, args))
-        except Exception as err:
-            raise InferenceError(
-                "backend='processes' needs a picklable function and arguments (define the "
-                f"statistic at module level, not as a lambda or closure): {err}"
-            ) from err
+        # map() has checked with _check_picklable that func and args pickle
         with _worker_env():  # workers are spawned on submit and inherit this environment
             futures = [self._pool.submit(_call, func, ch, args) for ch in chunks]
         for f in futures:

@@ -87,7 +87,11 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
         ref_rows = np.where(~keep)[0]
         if np.any(np.abs(params[ref_rows]) > 1e-12):
             raise DesignError(
-                f"The coefficient of the reference event time {reference} is not zero."
+                f"The coefficient of the reference event time {reference} is not zero: this event "
+                "study has no normalised period (e.g. Callaway-Sant'Anna with base_period='varying' "
+                "compares each pre-period with the one before). Re-estimate with a common reference "
+                "(callaway_santanna(..., base_period='universal')) or pass reference= the period "
+                "that is normalised to zero."
             )
     params, cov, et = params[keep], cov[np.ix_(keep, keep)], et[keep]
     order = np.argsort(et)

@@ -7,23 +7,7 @@ relative-magnitude or smoothness restrictions, with breakdown values) and :func:
 
 from __future__ import annotations
 
-import importlib
+from .honest import HonestDiDResult, honest_did
+from .power import pretrend_power
 
-_WHERE = {
-    "honest_did": "honest",
-    "HonestDiDResult": "honest",
-    "pretrend_power": "power",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        module = importlib.import_module(f"{__name__}.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'evalkit.sensitivity' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__ = ["HonestDiDResult", "honest_did", "pretrend_power"]

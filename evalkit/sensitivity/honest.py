@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from ..results import TIDY_COLUMNS, _Renderable
-from ._blas import single_threaded_blas
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
 from .flci import optimal_flci

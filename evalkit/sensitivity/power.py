@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
-from ._blas import single_threaded_blas
 from ._extract import extract
 
 

@@ -7,25 +7,8 @@ outcome-based SC of Arkhangelsky et al. 2021, with placebo inference), :func:`sy
 
 from __future__ import annotations
 
-import importlib
+from .control import SCResult, synthetic_control
+from .results import SynthResult
+from .sdid import compare_estimators, synthetic_did
 
-_WHERE = {
-    "synthetic_control": "control",
-    "synthetic_did": "sdid",
-    "compare_estimators": "sdid",
-    "SynthResult": "results",
-    "SCResult": "control",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        module = importlib.import_module(f"{__name__}.{_WHERE[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'evalkit.synth' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__all__ = ["SCResult", "SynthResult", "compare_estimators", "synthetic_control", "synthetic_did"]

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import DesignError, EvalkitError, PanelDataError
 from .._shared.validation import check_columns, check_option
-from ..sensitivity._blas import single_threaded_blas
 from . import _sdid_core as core
 from ._panel import BlockPanel, block_panel
 from .results import SynthResult, _lab

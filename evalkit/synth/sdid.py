@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError
 from .._shared.validation import check_option
-from ..sensitivity._blas import single_threaded_blas
 from . import _sdid_core as core
 from ._panel import block_panel
 from .results import SynthResult, comparison_frame

@@ -36,7 +36,7 @@ from . import _units
 from .constraints import water_fill
 from .factors import FactorTable, read_factors
 from .rounding import largest_recipient, largest_remainder
-from .spec import AllocationSpec, FactorSpec, load_spec, load_spec_collecting
+from .spec import AllocationSpec, FactorSpec, load_spec_collecting
 
 TOTAL_LABEL = "合计"
 
@@ -659,10 +659,6 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
                 floor_units=[v * u for v in r.floors], remainder=[v * u for v in r.remainders],
                 plus=[v * u for v in r.plus], order=r.order, amounts=[v * u for v in r.amounts],
                 t_alloc=t_alloc)
-
-
-def _as_spec(spec: Any) -> AllocationSpec:
-    return spec if isinstance(spec, AllocationSpec) else load_spec(spec)
 
 
 def _as_table(factors: Any) -> FactorTable:

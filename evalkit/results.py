@@ -280,7 +280,13 @@ class EffectVector(_Renderable):
             return _critical(level, self.dof)
         if self.uniform_crit is not None and np.isclose(level, self.uniform_level):
             return float(self.uniform_crit)
-        return uniform_critical_value(self.cov.to_numpy(), level)
+        # 100,000 Gaussian draws per call: computed once per covariance and level, since
+        # to_frame(), summary() and plot() all ask for it.
+        key = (id(self.cov), float(level))
+        cache = self.__dict__.setdefault("_uniform_cache", {})
+        if key not in cache:
+            cache[key] = uniform_critical_value(self.cov.to_numpy(), level)
+        return cache[key]
 
     def conf_int(self, level: float = 0.95, uniform: bool = False) -> pd.DataFrame:
         """Confidence intervals (columns ``lower``, ``upper``), pointwise or simultaneous."""

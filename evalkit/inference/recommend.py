@@ -325,9 +325,7 @@ def few_cluster_report(
             lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
             rows.append((lab, w.pvalue, *w.conf_int))
     for name, res in (extra or {}).items():
-        ci = getattr(res, "conf_int", (np.nan, np.nan))
-        ci = ci(level) if callable(ci) else ci
-        rows.append((name, float(res.pvalue), float(ci[0]), float(ci[1])))
+        rows.append((name, float(res.pvalue), *_interval_of(res, level)))
     table = pd.DataFrame(rows, columns=["method", "p_value", "conf_low", "conf_high"])
     notes = [
         f"{G} clusters, {G1 if G1 is not None else 'unknown'} treated: below the "
@@ -340,12 +338,28 @@ def few_cluster_report(
     return FewClusterReport(term, est, table, level, G, G1, notes)
 
 
+def _interval_of(res: Any, level: float) -> tuple[float, float]:
+    """A result's interval at ``level`` by its own method, or ``(nan, nan)`` when it has none
+    (randomization and placebo tests give p-values only)."""
+    if hasattr(res, "conf_int_at"):
+        return tuple(float(x) for x in res.conf_int_at(level))
+    ci = getattr(res, "conf_int", None)
+    if callable(ci):
+        try:
+            ci = ci(level)
+        except InferenceError:
+            return float("nan"), float("nan")
+    if ci is None or not np.isclose(level, getattr(res, "level", level)):
+        return float("nan"), float("nan")
+    return float(ci[0]), float(ci[1])
+
+
 @covariance.register(
     "auto",
     allowed_kwargs={"clusters", "param", "n_draws", "seed", "executor", "level", "small_sample"},
     doc="Evidence-based default: CR1 with many clusters, the size study's choice with few.",
 )
-def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "linearmodels", **options):
+def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fixest", **options):
     """Registry entry ``cov_type="auto"``: the inference :func:`recommend_inference` picks.
 
     With at least ``MIN_CLUSTERS`` clusters and ``MIN_TREATED_CLUSTERS`` treated ones this is

@@ -95,6 +95,7 @@ TWFE_METHODS = [
     "RI t statistic (exact)",
     "WCR Rademacher, cluster weights, CR2-studentised",
     "WCR Rademacher, observation weights, CR2-studentised",
+    "WCR Rademacher, unit x pre/post weights",
 ]
 
 
@@ -211,6 +212,7 @@ _TWFE_RUNNERS = dict(zip(TWFE_METHODS, [
     lambda d, Y, des, seed: d.ri_t_pvalue(Y),
     _wild(studentize="cr2"),
     _wild(bootcluster="observation", studentize="cr2"),
+    lambda d, Y, des, seed: _wild(bootcluster=d.unit * 2 + (d.year >= d.first_treated))(d, Y, des, seed),
 ], strict=True))
 
 #: Methods run in this process (``None`` = all); set by ``--methods``. Replications are seeded by
@@ -255,7 +257,8 @@ def run_chunk(chunk: Chunk, key: str) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(chunk=chunk.index)
 
 
-def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, tag: str = "") -> Path:
+def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, tag: str = "",
+               first_rep: int = 0) -> Path:
     """Run ``reps`` replications of design ``key`` in this process; p-values appended to its CSV
     chunk by chunk (run designs in separate processes to use several cores). ``tag`` names a
     partial file holding only some methods (``--methods``), joined to the others by row."""
@@ -268,7 +271,7 @@ def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, 
     seed = SEED + sum(ord(c) * 31**i for i, c in enumerate(key)) % 100_000
     n_chunks = -(-reps // chunk_size)
     t0 = time.perf_counter()
-    for i in (i for i in range(n_chunks) if i not in done):
+    for i in (i for i in range(first_rep // chunk_size, n_chunks) if i not in done):
         start, stop = i * chunk_size, min((i + 1) * chunk_size, reps)
         frame = run_chunk(Chunk(i, start, stop, seed), key)
         frame.to_csv(path, mode="a", header=not path.exists(), index=False)
@@ -287,8 +290,8 @@ def table() -> pd.DataFrame:
         frames = [pd.read_csv(p) for p in parts]
         frames = [f.assign(row=f.groupby("chunk").cumcount()).set_index(["chunk", "row"]) for f in frames]
         pv = frames[0]
-        for f in frames[1:]:  # same replications (same seeds): join on chunk and row
-            pv = pv.join(f[[c for c in f.columns if c not in pv.columns]], how="outer")
+        for f in frames[1:]:  # same replications (same seeds): align on chunk and row
+            pv = pv.combine_first(f)
         for method in pv.columns:
             p = pv[method].dropna().to_numpy()
             rate = float(np.mean(p <= ALPHA))
@@ -303,13 +306,13 @@ def table() -> pd.DataFrame:
 
 def markdown(tab: pd.DataFrame) -> str:
     """Method x design table of ``rate (MC s.e.)`` for the README."""
-    cell = tab.assign(cell=[f"{r:.1f} ({s:.1f})" for r, s in zip(tab["rejection_pct"], tab["mc_se_pct"])])
+    cell = tab.assign(cell=[f"{r:.1f} ({s:.1f})" + ("" if n == 1000 else f" [{n}]")
+                            for r, s, n in zip(tab["rejection_pct"], tab["mc_se_pct"], tab["reps"])])
     wide = cell.pivot(index="method", columns="design", values="cell")
     keys = [k for k in DESIGNS if k in wide.columns]
     methods = [m for m in TWFE_METHODS if m in wide.index] + [m for m in wide.index if m not in TWFE_METHODS]
     wide = wide.loc[methods, keys].fillna("")
-    reps = tab.groupby("design")["reps"].max()
-    head = "| method | " + " | ".join(f"{k} ({reps[k]} reps)" for k in keys) + " |"
+    head = "| method | " + " | ".join(keys) + " |"
     lines = [head, "|---|" + "---:|" * len(keys)]
     lines += [f"| {m} | " + " | ".join(wide.loc[m]) + " |" for m in wide.index]
     return "\n".join(lines)
@@ -320,6 +323,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=1000)
     ap.add_argument("--designs", nargs="*", default=list(DESIGNS))
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--first-rep", type=int, default=0, help="start at this replication (extends a "
+                    "design already run to --reps with other --methods)")
     ap.add_argument("--methods", nargs="*", default=None, help="run only these methods (by position in "
                     "TWFE_METHODS, 0-based); results go to a tagged file joined to the others")
     ap.add_argument("--table", action="store_true", help="only rebuild the table from saved p-values")
@@ -332,7 +337,7 @@ def main() -> None:
         tag = "m" + "-".join(args.methods)
     if not args.table:
         for key in args.designs:
-            run_design(key, args.reps, resume=args.resume, tag=tag)
+            run_design(key, args.reps, resume=args.resume, tag=tag, first_rep=args.first_rep)
     tab = table()
     print(markdown(tab))
 

@@ -880,7 +880,7 @@ def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster):
     clusters = np.repeat(cl, T) if cl is not None else ui
     design = LinearDesign(X=xr[:, None], resid=resid, beta=np.array([b]), names=["dose_post"],
                           y=yr, clusters=clusters, df_absorbed=n + T - 1,
-                          fe_nested_in_cluster=True)
+                          fe_nested_in_cluster=True, extra={"fe_codes": np.column_stack([ui, ti])})
     cr = compute_cov(design, "clustered")
     se = float(np.sqrt(cr.cov[0, 0]))
     tw = ScalarEffect(b, se, inference=cr.description, dof=cr.dof, term="TWFE dose×post",

@@ -56,6 +56,7 @@ from .inference import covariance as _covariance
 from .inference.covariance import CovarianceResult
 from .inference.covariance import compute as compute_cov
 from .inference.design import LinearDesign
+from .inference.precision import not_estimable_reason
 from .results import ScalarEffect
 
 __all__ = [
@@ -675,6 +676,12 @@ def panel_iv(
     if np.abs(xd).max() <= 1e-12:
         raise DesignError(f"{endog!r} has no variation after removing unit and period effects.")
     clusters = data[cl_col].to_numpy()
+    n_clusters = pd.unique(clusters).size
+    if cov_type not in ("robust", "unadjusted") and not_estimable_reason(n_clusters) is not None:
+        raise InferenceError(
+            f"panel_iv with cov_type={cov_type!r}: {not_estimable_reason(n_clusters)} "
+            f"({cl_col!r} has {n_clusters} value(s)). Use cov_type='robust' (which ignores "
+            "dependence within units) or data with more units.")
     nested = cl_col == unit or bool((data.groupby(unit)[cl_col].nunique() <= 1).all())
     treated = pd.unique(clusters[np.abs(x) > 0])
     frame = _Frame(absorber=absorber, Wd=Wd, clusters=clusters, nested=nested, treated=treated,

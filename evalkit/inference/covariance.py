@@ -130,7 +130,9 @@ def compute(design: LinearDesign, cov_type: str = "clustered", **options) -> Cov
         raise InferenceError(
             f"cov_type={cov_type!r} does not accept option(s) {sorted(bad)}; allowed: {allowed}."
         )
-    return entry.func(design, **options)
+    from .precision import guard_covariance  # NaN + warning when the variance is not estimable
+
+    return guard_covariance(design, cov_type, options, entry.func(design, **options))
 
 
 def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:

@@ -12,14 +12,19 @@ Designs (units x years; first-stage coefficient pi on a unit-variance instrument
 * ``iv-12x14``: 12 x 14 (units < years), homoskedastic i.i.d. errors, pi = 0.6 (strong);
 * ``iv-16x14``: 16 x 14 (Weifang's shape), a quarter of the clusters 3x noisier, AR(1) errors
   with rho = 0.5 within units, pi = 0.6;
-* ``iv-16x14-weak``: as ``iv-16x14`` with pi = 0.35 (a weaker first stage; the median effective F is in the table).
+* ``iv-16x14-weak``: as ``iv-16x14`` with pi = 0.35 (a weaker first stage; the median
+  effective F is in the table);
+* ``iv-16x4``: 16 x 4, the shape of the demo's factor-fund sample (16 Weifang units, 2022-2025),
+  otherwise as ``iv-16x14``;
+* ``iv-16x14-few``: as ``iv-16x14`` but only 4 units carry the instrument (the other 12 have
+  z = 0, as units outside a formula's reach), and those 4 are the 3x noisier ones.
 
 Methods: CR1 with t(G-1); CR2 with Bell-McCaffrey degrees of freedom (absorbed effects in the hat
 matrix); the wild restricted efficient bootstrap (WRE, Rademacher; full enumeration for G = 12,
 999 draws for G = 16); the Anderson-Rubin test (CR1, F(1, G-1)).
 
-Run in the background: ``nohup .venv/bin/python benchmarks/size_study_iv.py [reps] &``
-(serial; about 0.1 s per replication and design).
+Run in the background: ``nohup .venv/bin/python benchmarks/size_study_iv.py [reps] [design ...] &``
+(serial; about 0.05 s per replication and design; named designs replace their rows in the CSV).
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ DESIGNS = {
     "iv-12x14": dict(N=12, T=14, pi=0.6, noisy_share=0.0, rho=0.0),
     "iv-16x14": dict(N=16, T=14, pi=0.6, noisy_share=0.25, rho=0.5),
     "iv-16x14-weak": dict(N=16, T=14, pi=0.35, noisy_share=0.25, rho=0.5),
+    "iv-16x4": dict(N=16, T=4, pi=0.6, noisy_share=0.25, rho=0.5),
+    "iv-16x14-few": dict(N=16, T=14, pi=0.6, noisy_share=0.25, rho=0.5, instrumented=4),
 }
 METHODS = ["CR1 t(G-1)", "CR2 Bell-McCaffrey dof", "WRE Rademacher", "Anderson-Rubin (CR1, F(1,G-1))"]
 
@@ -58,11 +65,13 @@ def _ar1(rng, N, T, rho):
 
 
 def simulate(rng: np.random.Generator, N: int, T: int, pi: float, noisy_share: float,
-             rho: float) -> pd.DataFrame:
-    """One panel under the null beta = BETA."""
+             rho: float, instrumented: int | None = None) -> pd.DataFrame:
+    """One panel under the null beta = BETA (the first ``instrumented`` units carry z)."""
     a = rng.normal(size=(N, 1))
     lam = rng.normal(size=(1, T))
     z = rng.normal(size=(N, T)) + 0.5 * a
+    if instrumented is not None:
+        z[instrumented:] = 0.0
     scale = np.ones((N, 1))
     scale[: int(round(noisy_share * N))] = 3.0
     e1 = _ar1(rng, N, T, rho)
@@ -96,10 +105,12 @@ def one_rep(df: pd.DataFrame, n_draws: int) -> dict[str, float]:
     }
 
 
-def run(reps: int, n_draws: int = 999) -> pd.DataFrame:
-    """Rejection rates (%) and Monte-Carlo standard errors for every design and method."""
+def run(reps: int, designs: list[str] | None = None, n_draws: int = 999) -> pd.DataFrame:
+    """Rejection rates (%) and Monte-Carlo standard errors for the designs and every method."""
     rows = []
     for k, (name, spec) in enumerate(DESIGNS.items()):
+        if designs and name not in designs:
+            continue
         rng = np.random.default_rng([SEED, k])
         t0 = time.time()
         pv = []
@@ -120,9 +131,13 @@ def run(reps: int, n_draws: int = 999) -> pd.DataFrame:
 
 if __name__ == "__main__":
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    out = run(reps)
+    chosen = sys.argv[2:] or None
+    out = run(reps, chosen)
     path = Path(__file__).parent / "results" / "size_study_iv.csv"
     path.parent.mkdir(exist_ok=True)
+    if chosen and path.exists():  # replace the rows of the designs run now, keep the others
+        old = pd.read_csv(path)
+        out = pd.concat([old[~old["design"].isin(chosen)], out], ignore_index=True)
     out.to_csv(path, index=False)
     wide = out.pivot(index="method", columns="design", values="reject_pct")
     print(wide.round(1).to_string())

@@ -251,7 +251,7 @@ def anderson_rubin_set(
 
     Examples
     --------
-    >>> rng = np.random.default_rng(1)
+    >>> rng = np.random.default_rng(3)
     >>> z = rng.normal(size=300); x = z + rng.normal(size=300); y = 0.5 * x + rng.normal(size=300)
     >>> s = anderson_rubin_set(y, x, z)
     >>> lo, hi = s["intervals"][0]; bool(lo < 0.5 < hi)

@@ -553,7 +553,7 @@ def panel_iv(
     exog: list[str] | None = None,
     cluster: str | None = None,
     endog_scale: float = 1000.0,
-    cov_type: str = "clustered",
+    cov_type: str = "auto",
     level: float = 0.95,
     tau: float = 0.10,
     ar_grid: np.ndarray | None = None,
@@ -593,8 +593,9 @@ def panel_iv(
         enter the hat matrix exactly), ``"robust"``, ``"unadjusted"``, ``"wild"`` (the wild
         restricted efficient bootstrap of Davidson and MacKinnon 2010, see
         :func:`evalkit.inference.wild_iv.wild_restricted_efficient`) or ``"auto"`` (chosen by the
-        IV design of evalkit's few-cluster size study). The OLS, first-stage and reduced-form
-        rows use the same name (the OLS wild cluster bootstrap for ``"wild"``).
+        IV designs of evalkit's few-cluster size study: the WRE with fewer than 30 clusters,
+        CR1 otherwise; the default). The OLS, first-stage and reduced-form rows use the same
+        name (the OLS wild cluster bootstrap for ``"wild"``, the OLS default for ``"auto"``).
     level : float
         Confidence level (also of the Anderson–Rubin set).
     tau : float

@@ -191,3 +191,13 @@ def test_wre_interval_inverts_the_test_and_registry_entry():
         wild_restricted_efficient(fit.ols.extra["design"])
     with pytest.raises(InferenceError, match="does not accept"):
         fit.with_inference("wild", bootcluster="observation")
+
+
+def test_auto_default_follows_the_iv_size_study(crime):
+    """Default cov_type="auto": CR1 with 90 clusters; the WRE with 14 (evidence in the reason)."""
+    many = _crime_fit(crime)
+    assert many.inference.startswith("cluster-robust (CR1)") and "90 clusters" in many.inference
+    sub = crime[crime.county.isin(sorted(crime.county.unique())[:14])]
+    few = _crime_fit(sub, n_draws=199)
+    assert "WRE" in few.inference and "IV size study" in few.inference
+    assert few.pvalue == _crime_fit(sub, cov_type="wild", n_draws=199).pvalue

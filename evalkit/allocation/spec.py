@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._shared.exceptions import SpecError
+from ..data.reader import read_text
 from ._yaml import LinedDocument, load_with_lines
 
 TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita")
@@ -265,7 +266,7 @@ def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
             [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."],
             header="规则文件无法读取 / The spec file cannot be read",
         )
-    return _from_document(load_with_lines(p.read_text(encoding="utf-8"), p.name))
+    return _from_document(load_with_lines(read_text(p), p.name))
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> AllocationSpec:
@@ -525,7 +526,7 @@ def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
             p = Path(str(path))
             if not p.is_file():
                 return None, [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."]
-            doc = load_with_lines(p.read_text(encoding="utf-8"), p.name)
+            doc = load_with_lines(read_text(p), p.name)
         return _from_document(doc, lenient=True), []
     except _ProvisionalSpecError as exc:
         return exc.spec, list(exc.problems)

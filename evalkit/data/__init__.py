@@ -25,6 +25,7 @@ from .._shared.exceptions import EvalkitError, PanelDataError
 from .demo import DEMO_SEED, DemoData, make_demo_panel, write_demo
 from .io import read_table
 from .masters import crosswalk, shandong_counties, unit_master, weifang_units
+from .reader import read_raw_table, read_text
 from .schema import SCHEMA, Column, column
 from .validate import CodeRecodedWarning, ValidationReport, validate_panel
 
@@ -43,7 +44,9 @@ __all__ = [
     "load_panel",
     "load_truth",
     "make_demo_panel",
+    "read_raw_table",
     "read_table",
+    "read_text",
     "shandong_counties",
     "unit_master",
     "validate_panel",
@@ -195,7 +198,8 @@ def load_city_indicators(path_or_dir: str | Path) -> pd.DataFrame:
     f = p / "city_indicators.csv" if p.is_dir() else p
     if not f.exists():
         raise PanelDataError([f"{f}: file not found; check the path"], header="City indicators")
-    df = pd.read_csv(f, dtype={"indicator_id": str, "unit": str})
+    notes: list[str] = []
+    df = read_raw_table(f, is_known={"year", "indicator_id", "value", "unit"}, notes=notes)
     need = {"year", "indicator_id", "value", "unit"}
     if not need <= set(df.columns):
         raise PanelDataError([f"{f.name} needs the columns year, indicator_id, value, unit; found "
@@ -205,13 +209,14 @@ def load_city_indicators(path_or_dir: str | Path) -> pd.DataFrame:
         num = pd.to_numeric(df[c], errors="coerce")
         bad = num.isna()
         if bad.any():
-            lines = ", ".join(str(i + 2) for i in df.index[bad][:10])
+            lines = ", ".join(str(i) for i in df.index[bad][:10])
             problems.append(f"column {c!r} is missing or not a number in lines {lines}")
         df[c] = num
     if problems:
         raise PanelDataError(problems, header=f"{f.name}: city indicators")
     df["year"] = df["year"].astype(int)
-    df.attrs = {"source": str(f), "synthetic": is_synthetic(f)}
+    df = df.reset_index(drop=True)
+    df.attrs = {"source": str(f), "synthetic": is_synthetic(f), "read_notes": notes}
     return df
 
 

@@ -9,6 +9,7 @@ and reported in :attr:`FactorTable.notes`.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,6 +223,10 @@ def _from_long(raw: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.Dat
                         f"invalid; 允许/allowed: {', '.join(STATUSES)}")
     df["status"] = st
     df["value"] = _values(df["value"])
+    for i in df.index[df["value"].map(lambda v: isinstance(v, float) and math.isinf(v))][:20]:
+        problems.append(f"{source} 第 {i + 2} 行 / row {i + 2}: value={raw.at[i, 'value']!r} 不是有限数值，"
+                        "请填写实际数值或留空并标为 missing / is not a finite number; write the figure, "
+                        "or leave it empty with status missing")
     df.loc[df["status"] == "missing", "value"] = float("nan")
     dup = df.duplicated(["year", "unit_code", "factor_id"], keep=False)
     if dup.any():

@@ -231,6 +231,11 @@ def _plain(x: Any) -> Any:
 # loading
 
 
+#: Largest accepted fund total (万元, i.e. 10 trillion yuan): a larger figure is a unit slip (元 as 万元).
+MAX_TOTAL_WAN = Fraction(10**9)
+_TOO_BIG = "（金额以万元计，是否误按元填写？/ amounts are in 万元: was it written in 元?）"
+
+
 def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
     """Read and validate a formula spec (分配方案) YAML file.
 
@@ -555,8 +560,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                   integer=True)
         if dy is not None:
             data_year = int(dy)
-    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), integer=True)
-    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), integer=True)
+    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
+                 integer=True, what=_TOO_BIG)
+    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
+                   integer=True, what=_TOO_BIG)
     if total is not None and reserve is not None and reserve > total:
         pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
                f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")

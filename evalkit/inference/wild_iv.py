@@ -32,7 +32,8 @@ unbounded; its ends are then infinite.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -101,9 +102,25 @@ class WREResult:
     n_clusters: int
     t_boot: np.ndarray
     description: str
+    _pvalue_at: Callable[[float], float] | None = field(default=None, repr=False)
+    _se_raw: float = float("nan")
 
     def __repr__(self) -> str:
         return f"<WREResult: {self.description}; p={self.pvalue:.4g}>"
+
+    def pvalue_at(self, r: float) -> float:
+        """Bootstrap p-value of :math:`\\beta = r` on the same draws."""
+        if self._pvalue_at is None:
+            raise InferenceError("This WRE result does not keep its draws; rerun the bootstrap.")
+        return float(self._pvalue_at(float(r)))
+
+    def conf_int_at(self, level: float) -> tuple[float, float]:
+        """Interval at any ``level`` by inverting the test on the same draws (no new draws)."""
+        if not 0 < level < 1:
+            raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
+        if np.isclose(level, self.level):
+            return self.conf_int
+        return _invert(self.pvalue_at, self.estimate, self._se_raw, 1 - level)
 
 
 def _iv_parts(design: LinearDesign) -> dict:
@@ -303,6 +320,7 @@ def wild_restricted_efficient(
         pvalue=pval, conf_int=ci, level=float(level) if level is not None else float("nan"),
         r=float(r), n_draws=B, full_enumeration=bool(full_enumeration), weights=weights,
         pvalue_type=pvalue_type, n_clusters=G, t_boot=t_boot, description=desc,
+        _pvalue_at=lambda b0: pvalue(b0)[0], _se_raw=se_raw,
     )
 
 

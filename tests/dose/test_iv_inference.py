@@ -201,3 +201,14 @@ def test_auto_default_follows_the_iv_size_study(crime):
     few = _crime_fit(sub, n_draws=199)
     assert "WRE" in few.inference and "IV size study" in few.inference
     assert few.pvalue == _crime_fit(sub, cov_type="wild", n_draws=199).pvalue
+
+
+def test_wre_interval_at_another_level_reuses_the_draws():
+    df = _panel(10, 6, 4, drop=0)
+    fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t",
+                      endog_scale=1.0, cov_type="robust")
+    res = wild_restricted_efficient(fit.design, level=0.95)
+    again = wild_restricted_efficient(fit.design, level=0.9)
+    assert res.conf_int_at(0.9) == pytest.approx(again.conf_int, rel=1e-9)
+    assert res.conf_int_at(0.95) == res.conf_int
+    assert res.pvalue_at(res.r) == res.pvalue

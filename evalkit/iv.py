@@ -14,7 +14,10 @@ instrument (optionally with ``μ`` as a control).
 Public functions
 ----------------
 :func:`panel_iv`
-    2SLS with unit and period effects (within transformation), cluster-robust inference, naive
+    2SLS with unit and period effects (exact within transformation); inference from the
+    covariance registry with the absorbed effects described (exact CR2), the wild restricted
+    efficient bootstrap for ``cov_type="wild"`` and, by default (``"auto"``), with few clusters
+    (:mod:`evalkit.inference.wild_iv`); naive
     OLS beside it, first stage and reduced form, Montiel Olea–Pflueger effective F with its
     critical value, and the Anderson–Rubin confidence set (exact for one instrument).
 :func:`formula_instrument`, :func:`expected_instrument`, :func:`recentred_instrument`

@@ -43,6 +43,10 @@ class CovarianceResult:
         The coefficient or contrast that a scalar ``pvalue``/``conf_int`` refers to.
     details : object, optional
         Method-specific output (e.g. the :class:`~evalkit.inference.wild.WildBootstrapResult`).
+    cov_description : str, optional
+        The method behind ``cov`` in words, when ``pvalue``/``conf_int`` come from another one
+        (the wild bootstrap's ``cov`` is CR1): results built from ``cov`` alone (event-study
+        vectors, aggregated effects) must say this, not ``description``.
 
     Notes
     -----
@@ -59,6 +63,12 @@ class CovarianceResult:
     conf_level: float | None = None
     term: str | None = None
     details: Any = None
+    cov_description: str | None = None
+
+    @property
+    def description_of_cov(self) -> str:
+        """Words for inference drawn from ``cov``/``dof`` alone (see ``cov_description``)."""
+        return self.cov_description or self.description
 
     def pvalue_for(self, index: int) -> float | None:
         """The override p-value of coefficient ``index`` (``None`` when there is none)."""
@@ -753,6 +763,7 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         return CovarianceResult(
             base.cov, base.dof, res.description, pvalue=res.pvalue,
             conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
+            cov_description=base.description,
         )
     if param is None:
         param = (design.extra or {}).get("target_param", design.names[0])
@@ -762,10 +773,12 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
             base.cov, base.dof, runs[0].description,
             pvalue=np.array([r.pvalue for r in runs]),
             conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
+            cov_description=base.description,
         )
     res = wild_cluster_bootstrap(design, param=param, level=level, **options)
     name = param if isinstance(param, str) else design.names[int(param)]
     return CovarianceResult(
         base.cov, base.dof, res.description, pvalue=res.pvalue,
         conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
+        cov_description=base.description,
     )

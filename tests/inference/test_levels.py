@@ -157,3 +157,15 @@ def test_conley_taber_interval_at_every_level_from_its_distribution():
     base = conley_taber_matrix(Y, D, level=0.95)
     for lv in LEVELS:
         np.testing.assert_allclose(base.conf_int_at(lv), conley_taber_matrix(Y, D, level=lv).conf_int, rtol=1e-12)
+
+
+def test_vector_results_built_from_cov_name_its_method_not_the_bootstrap():
+    """An event study asked for cov_type='wild' reports every effect from the CR1 covariance (the
+    bootstrap tests one coefficient), so its ``inference`` must name CR1."""
+    from evalkit.did import event_study
+
+    df = _panel()
+    df["cohort"] = np.where(df["unit"] < 5, 7, 0)
+    es = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", cov_type="wild",
+                     n_draws=199)
+    assert es.inference.startswith("cluster-robust (CR1)") and "wild" not in es.inference

@@ -220,7 +220,7 @@ def inspect_out(out: Path, *, keep_extra: bool = False) -> OutState:
     listed = set(manifest["outputs"]) | set(manifest.get("user_files", {})) | {MANIFEST_NAME}
     files, empty = _pack_contents(out)
     user_files = sorted(f for f in manifest.get("user_files", {}) if f in files)
-    unlisted = sorted(f for f in files if f not in listed) + empty
+    unlisted = sorted([f for f in files if f not in listed] + empty)
     if unlisted and not keep_extra:
         shown = ", ".join(unlisted[:12]) + (f" … (+{len(unlisted) - 12})" if len(unlisted) > 12 else "")
         raise PackFolderError(
@@ -478,10 +478,9 @@ def save_failures(
     root = failed_root(out)
     root.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    folder, n = root / stamp, 1
-    while folder.exists():
-        n += 1
-        folder = root / f"{stamp}-{n}"
+    taken = [_run_order(p) for p in root.glob(stamp + "*") if _FAILED_RE.match(p.name)]
+    n = max((order[1] for order in taken), default=0) + 1  # later than any run of this second
+    folder = root / (stamp if n == 1 else f"{stamp}-{n}")
     folder.mkdir()
     for name in names:
         for src in (
@@ -497,11 +496,16 @@ def save_failures(
     runs = sorted(
         (p for p in root.iterdir() if p.is_dir() and _FAILED_RE.match(p.name)
          and (p / "FAILED.txt").is_file()),
-        key=lambda p: (p.name[:16], int(p.name[17:] or 1)),
+        key=_run_order,
     )
     for stale in runs[:-keep] if keep > 0 else runs:
         shutil.rmtree(stale, ignore_errors=True)
     return folder
+
+
+def _run_order(path: Path) -> tuple[str, int]:
+    """Sort key of a failed-run folder ``YYYYmmddTHHMMSSZ[-n]``: time, then ``n``."""
+    return path.name[:16], int(path.name[17:] or 1)
 
 
 # --------------------------------------------------------------------------------------------

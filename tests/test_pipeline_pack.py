@@ -11,8 +11,10 @@ as the issue asks; 120 s for a build to reach its first cell on a loaded machine
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -183,10 +185,12 @@ def test_a_file_is_not_a_pack_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def kept_pack(tmp_path_factory):
-    """A pack with user files: refused without --keep-extra, then built with it, then rebuilt.
+def kept_pack(tmp_path_factory, good_pack):
+    """A pack with user files: refused without --keep-extra, built with it, then rebuilt.
 
-    Built under umask 077 so that the modes the pack gets are evalkit's own.
+    The previous pack is a copy of the session's pack; the two builds run under umask 077 so
+    that the modes the pack gets are evalkit's own. The last build goes through the command
+    line, whose output is kept.
     """
     from conftest import build_test_notebooks
 
@@ -194,21 +198,17 @@ def kept_pack(tmp_path_factory):
     data = root / "data"
     data.mkdir()
     (data / "county_panel.csv").write_text("unit_code,year\n370702,2025\n", encoding="utf-8")
-    notebooks = root / "notebooks"
-    build_test_notebooks(notebooks)
+    notebooks = build_test_notebooks(root / "notebooks")
     out = root / "reports" / "2025"
+    shutil.copytree(good_pack.path, out)
     common = dict(notebooks=["00_plot"], notebooks_dir=notebooks, check_data=False,
                   synthetic=True, progress=False, workers=1)
-    first = run_evidence(2025, data, out, **common)
     (out / "专家评审意见.docx").write_bytes(b"expert review \xe4\xb8\xad")
     (out / "notes").mkdir()
     (out / "notes" / "x.txt").write_text("note")
     with_files = _snapshot(out)
-    refused = None
-    try:
+    with pytest.raises(PackFolderError) as refused:
         run_evidence(2025, data, out, **common)
-    except PackFolderError as exc:
-        refused = str(exc)
     after_refusal = _snapshot(out)
     old_umask = os.umask(0o077)
     try:
@@ -217,11 +217,19 @@ def kept_pack(tmp_path_factory):
         with pytest.raises(PackFolderError, match="extra/later.txt"):
             run_evidence(2025, data, out, **common)  # new unlisted files are refused again
         (out / "extra" / "later.txt").unlink()
-        third = run_evidence(2025, data, out, **common)  # listed user files: carried along
+        printed = io.StringIO()
+        with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+            mp.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c: True)
+            code = main(["evidence", "--year", "2025", "--data", str(data), "--quiet",
+                         "--notebooks-dir", str(notebooks), "--notebooks", "00_plot",
+                         "--workers", "1", "--out", str(out)])  # user files carried along
     finally:
         os.umask(old_umask)
-    return {"out": out, "first": first, "second": second, "third": third, "refused": refused,
-            "with_files": with_files, "after_refusal": after_refusal}
+    assert code == 0
+    return {"out": out, "second": second, "refused": str(refused.value),
+            "with_files": with_files, "after_refusal": after_refusal,
+            "printed": printed.getvalue(),
+            "manifest": json.loads((out / "manifest.json").read_text(encoding="utf-8"))}
 
 
 def test_user_files_refused_then_kept_in_extra(kept_pack):
@@ -229,8 +237,7 @@ def test_user_files_refused_then_kept_in_extra(kept_pack):
     assert "2 file(s) its manifest.json does not list" in kept_pack["refused"]
     assert "notes/x.txt, 专家评审意见.docx" in kept_pack["refused"]
     assert kept_pack["after_refusal"] == kept_pack["with_files"]  # refusal changed nothing
-    for key in ("second", "third"):
-        manifest = kept_pack[key].manifest
+    for manifest in (kept_pack["second"].manifest, kept_pack["manifest"]):
         assert sorted(manifest["user_files"]) == ["extra/notes/x.txt", "extra/专家评审意见.docx"]
         assert not set(manifest["user_files"]) & set(manifest["outputs"])
     assert (out / "extra" / "专家评审意见.docx").read_bytes() == b"expert review \xe4\xb8\xad"
@@ -255,26 +262,22 @@ def test_pack_files_are_0644_and_folders_0755(kept_pack):
 
 # ------------------------------------------------------------------ 4. the digest
 def test_manifest_lists_every_file_and_digest_is_written_beside(kept_pack):
-    out, pack = kept_pack["out"], kept_pack["third"]
-    manifest = pack.manifest
+    out, manifest = kept_pack["out"], kept_pack["manifest"]
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert sorted([*manifest["outputs"], *manifest["user_files"]]) == [
         f for f in files if f != "manifest.json"
     ]
     assert "index.html" in manifest["outputs"]
     digest = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
-    assert pack.manifest_sha256 == digest
     assert out.with_name("2025.manifest.sha256").read_text() == f"{digest}  2025/manifest.json\n"
     assert load_manifest(out / "manifest.json")["schema"] == PACK_SCHEMA
 
 
-def test_build_prints_digest_last_and_verify_holds_manifest_to_it(
-    tmp_path, notebook_factory, data_dir, no_data_check, capsys
-):
-    notebook_factory("00_x")
-    out = tmp_path / "reports" / "2025"
-    assert main(_cli(tmp_path, data_dir, out, "--workers", "1")) == 0
-    printed = capsys.readouterr().out.strip().splitlines()
+def test_build_prints_digest_last_and_verify_holds_manifest_to_it(kept_pack, tmp_path, capsys):
+    out = tmp_path / "2025"
+    shutil.copytree(kept_pack["out"], out)
+    shutil.copy2(kept_pack["out"].with_name("2025.manifest.sha256"), tmp_path)
+    printed = kept_pack["printed"].strip().splitlines()
     digest = hashlib.sha256((out / "manifest.json").read_bytes()).hexdigest()
     assert re.fullmatch(rf"manifest\.json SHA-256 \(also in .*2025\.manifest\.sha256\): {digest}",
                         printed[-1])

@@ -564,3 +564,23 @@ def test_failed_runs_are_timestamped_and_the_last_five_kept(tmp_path):
     assert all(re.fullmatch(r"\d{8}T\d{6}Z(-\d+)?", name) for name in kept)
     assert (folders[-1] / "FAILED.txt").read_text() == "run 6\n"
     assert (folders[-1] / "10_x.ipynb").is_file() and mine.read_text() == "user file"
+
+
+def test_a_failed_second_rename_puts_the_old_pack_back(tmp_path, monkeypatch):
+    out, new = tmp_path / "2025", tmp_path / ".2025.building-x" / "pack"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    new.mkdir(parents=True)
+    (new / "index.html").write_text("new")
+    real_rename = os.rename
+
+    def busy(src, dst):
+        if Path(src) == new:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(dst))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(packmod.os, "rename", busy)
+    with pytest.raises(OSError, match="busy"):
+        packmod.swap_into_place(new, out)
+    assert (out / "index.html").read_text() == "old" and (new / "index.html").is_file()
+    assert not list(tmp_path.glob(".2025.old-*"))

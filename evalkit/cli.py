@@ -103,6 +103,11 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
         "into the new pack's extra/ folder instead of refusing to replace the pack",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="run on an unbalanced panel when expected unit-years are missing (each page says so)",
+    )
     _add_debug(p)
     p.set_defaults(func=_cmd_evidence)
 
@@ -142,6 +147,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
         notebooks_dir=nb_dir,
         parameters=params,
         keep_extra=args.keep_extra,
+        allow_missing=args.allow_missing,
     )
     counts: dict[str, int] = {}
     for run in pack.runs:

@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -718,14 +719,19 @@ def _stage(path: Path) -> int:
     return 1 if int(path.name[:2]) in SUMMARY_NUMBERS else 0
 
 
-def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool) -> bool:
+def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool,
+                  allow_missing: bool = False) -> bool:
     """Validate the panel once before any kernel starts; return whether the data are synthetic."""
     if check_data:
         try:
             from .data import load_panel
         except ImportError as exc:  # pragma: no cover - evalkit.data ships with evalkit
             raise EvalkitError(f"evalkit.data cannot be imported ({exc}).") from exc
-        panel = load_panel(data_dir)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report's warnings are printed once, below
+            panel = load_panel(data_dir, year=year, allow_missing=allow_missing)
+        for text in panel.attrs["validation"].warnings:
+            print(f"evalkit: warning / 警告: {text}", file=sys.stderr)
         years = panel["year"]
         if int(years.max()) < year:
             raise EvalkitError(
@@ -757,6 +763,7 @@ def run_evidence(
     synthetic: bool | None = None,
     check_data: bool = True,
     keep_extra: bool = False,
+    allow_missing: bool = False,
 ) -> EvidencePack:
     """Run the evidence notebooks and write the evidence pack to ``out_dir`` atomically.
 
@@ -812,6 +819,10 @@ def run_evidence(
         Accept a pack at ``out_dir`` holding files its manifest does not list: they are moved
         into the new pack's ``extra/`` folder and listed in its manifest as user files (kept in
         every later build). Without it such a pack is refused, naming the files.
+    allow_missing : bool, default False
+        Accept missing unit-years (expected: every unit active in a year, for every year from
+        the data's first year to ``year``); the notebooks then run on the unbalanced panel and
+        each page says so. Without it, missing unit-years are refused before any notebook runs.
 
     Returns
     -------
@@ -896,7 +907,7 @@ def run_evidence(
             (pack / "notebooks").mkdir(parents=True)
             started_at = _now()
             t0 = time.perf_counter()
-            is_synthetic = _inspect_data(data_path, year, synthetic, check_data)
+            is_synthetic = _inspect_data(data_path, year, synthetic, check_data, allow_missing)
             tasks = _make_tasks(selected, extras, year, data_path, language, pack, work, nb_dir,
                                 out_path, timeout)
             _say(

@@ -59,7 +59,7 @@ SLOW_CELL = (
 RUNNER = (
     "import sys\n"
     "import evalkit.pipeline as p\n"
-    "p._inspect_data = lambda d, y, s, c: True\n"
+    "p._inspect_data = lambda d, y, s, c, *rest: True\n"
     "from evalkit.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
@@ -84,7 +84,7 @@ def _cli(tmp_path: Path, data_dir: Path, out: Path, *extra: str) -> list[str]:
 
 @pytest.fixture
 def no_data_check(monkeypatch):
-    monkeypatch.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c: True)
+    monkeypatch.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
 
 
 @pytest.fixture
@@ -219,7 +219,7 @@ def kept_pack(tmp_path_factory, good_pack):
         (out / "extra" / "later.txt").unlink()
         printed = io.StringIO()
         with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
-            mp.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c: True)
+            mp.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
             code = main(["evidence", "--year", "2025", "--data", str(data), "--quiet",
                          "--notebooks-dir", str(notebooks), "--notebooks", "00_plot",
                          "--workers", "1", "--out", str(out)])  # user files carried along

@@ -203,12 +203,21 @@ def environment_summary() -> dict[str, Any]:
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _bad(path: Path, what: str) -> EvalkitError:
-    return EvalkitError(
+class ManifestError(EvalkitError):
+    """A ``manifest.json`` that is not a valid evalkit manifest; ``what`` says why, briefly."""
+
+    def __init__(self, message: str, what: str):
+        super().__init__(message)
+        self.what = what
+
+
+def _bad(path: Path, what: str) -> ManifestError:
+    return ManifestError(
         f"{path} is not a valid evalkit manifest: {what}. It was damaged or not written by "
         f"evalkit; rebuild the pack with `evalkit evidence`.\n"
         f"{path} 不是有效的 evalkit 清单:{what}。它已损坏或不是 evalkit 写的;请用 evalkit evidence "
-        "重新生成证据包。"
+        "重新生成证据包。",
+        what,
     )
 
 

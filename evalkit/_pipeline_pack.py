@@ -199,7 +199,7 @@ def inspect_out(out: Path, *, keep_extra: bool = False) -> OutState:
         try:
             manifest = load_manifest(manifest_path)
         except EvalkitError as exc:
-            problem = str(exc)
+            problem = getattr(exc, "what", None) or str(exc)
     if manifest is None:
         why = (
             f"its {MANIFEST_NAME} was not written by evalkit ({problem})"

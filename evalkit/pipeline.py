@@ -11,6 +11,12 @@ executed notebook to two offline HTML pages (code hidden / code shown), writes `
         00_data_audit.code.html         the same with code
         notebooks/00_data_audit.ipynb   the executed notebook
         results/00_data_audit.json      headline numbers saved by the notebook (evalkit.report)
+        extra/                          the user's own files, only with keep_extra (listed)
+    reports/2025.manifest.sha256        SHA-256 of manifest.json (the digest the build prints)
+    reports/2025.failed/<UTC time>/     partial notebooks of a failed run (the last five kept)
+
+The folders around the build (refusing a folder that is not an evalkit pack, the lock, stop
+signals, clean-up after a killed build, file modes) are handled by :mod:`evalkit._pipeline_pack`.
 
 The papermill pitfalls this module guards against (see the project's PIPELINE notes): parameter
 *names* are pasted into the notebook as code, so they are whitelisted against the notebook's
@@ -476,8 +482,8 @@ def check_reserved_parameter(notebook: str, name: str) -> None:
         option = STANDARD_OPTIONS[name]
         raise EvalkitError(
             f"-p {notebook}:{name}=...: the parameter {name!r} comes from the command ({option}), "
-            f"never from -p, so that no page can claim other data, another year or language, or "
-            f"write outside the pack than the pack says. Use {option} for the whole run.\n"
+            "never from -p, so that no page can contradict its pack (another year, data or "
+            f"language) or write outside it. Use {option} for the whole run.\n"
             f"-p {notebook}:{name}=...:参数 {name!r} 只能由命令本身的 {option} 给出,不能用 -p 修改,"
             f"以免某一页与证据包的年份、数据、语言或位置不一致。请对整个运行使用 {option}。"
         )

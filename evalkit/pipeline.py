@@ -986,7 +986,7 @@ def run_evidence(
         except OSError as exc:
             if placed:
                 raise
-            raise unwritable(Path(exc.filename) if exc.filename else out_path, exc) from exc
+            raise _file_error(exc, out_path) from exc
         finally:
             signals.disarm()  # finish the clean-up whatever arrives now
             group.stop(kill=not placed)
@@ -1005,6 +1005,18 @@ def _stopped_message(signum: int, out_path: Path) -> str:
         f"stopped by {signal_name(signum)}: {kept}; notebooks, workers and kernels ended, the "
         f"build folder removed. (已中止:{'原有证据包保持不变' if out_path.exists() else '未写入证据包'},"
         "临时构建文件夹已删除。)"
+    )
+
+
+def _file_error(exc: OSError, out_path: Path) -> PackFolderError:
+    """A file-system error during the build, as a message naming the file (no traceback)."""
+    where = exc.filename or out_path
+    kept = "the previous pack is unchanged" if out_path.exists() else "no pack was written"
+    return PackFolderError(
+        f"Cannot use {where}: {exc.strerror or exc}; {kept} ({out_path}). Check that the file "
+        "or folder exists and can be read (and written, for --out) and that the disk has space.\n"
+        f"无法使用 {where}:{exc.strerror or exc};原有内容未改动。请检查该文件或文件夹存在且可读"
+        "(--out 需可写),并且磁盘有空余空间。"
     )
 
 

@@ -394,6 +394,21 @@ def test_unwritable_out_exits_2_without_traceback(
     assert "Permission denied" in capsys.readouterr().err
 
 
+def test_file_system_error_during_the_build_exits_2(tmp_path, notebook_factory, data_dir,
+                                                    capsys, monkeypatch):
+    notebook_factory("00_x")
+
+    def unreadable(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(data_dir / "x.csv"))
+
+    monkeypatch.setattr("evalkit.pipeline._inspect_data", unreadable)
+    out = tmp_path / "reports" / "2025"
+    assert main(_cli(tmp_path, data_dir, out)) == 2
+    err = capsys.readouterr().err
+    assert f"Cannot use {data_dir / 'x.csv'}: Permission denied; no pack was written" in err
+    assert "Traceback" not in err and _debris(out.parent) == []
+
+
 # ------------------------------------------------------------------ 2. the lock
 def test_second_build_is_refused_at_once_while_first_holds_the_lock(
     tmp_path, notebook_factory, data_dir, capsys

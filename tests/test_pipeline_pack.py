@@ -421,7 +421,7 @@ def test_second_build_is_refused_at_once_while_first_holds_the_lock(
     try:
         start = time.monotonic()
         assert main(_cli(tmp_path, data_dir, out)) == 2
-        assert time.monotonic() - start < 5
+        assert time.monotonic() - start < 10  # at once: no notebook, no waiting for the lock
         err = capsys.readouterr().err
         assert "Another evalkit build is writing" in err and "PID 4242, process group 4243" in err
         assert "另一个 evalkit 构建" in err and not out.exists()

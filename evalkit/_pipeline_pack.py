@@ -61,7 +61,6 @@ DIR_MODE = 0o755
 #: Seconds to wait for killed processes to disappear.
 KILL_WAIT = 5.0
 _FAILED_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _STOP_SIGNALS = tuple(
     s for s in (getattr(signal, n, None) for n in ("SIGTERM", "SIGINT", "SIGHUP")) if s
 )
@@ -962,8 +961,3 @@ def _is_build_folder(path: Path) -> bool:
 def new_token() -> str:
     """A fresh random build token."""
     return uuid.uuid4().hex
-
-
-def looks_like_digest(text: str) -> bool:
-    """Whether ``text`` is 64 hexadecimal characters (case-insensitive)."""
-    return bool(_HEX64.match(text.strip().lower()))

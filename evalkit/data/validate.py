@@ -478,7 +478,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     d.attrs = {k: v for k, v in df.attrs.items() if k != "read_notes"}
     d.attrs["validation"] = rep
     if P and raise_on_error:
-        err = PanelDataError(P, header=f"{source}: {len(P)} problem(s) in the panel; nothing was loaded")
+        err = PanelDataError(P, header=f"{source}: 面板数据有 {len(P)} 个问题，未载入 / {len(P)} problem(s) in "
+                                       "the panel; nothing was loaded")
         err.report = rep
         raise err
     return d

@@ -236,3 +236,29 @@ def test_evalkit_allocate_empty_inputs_exit_2_without_traceback(tmp_path, capsys
     assert code == 2
     assert expect in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_evalkit_allocate_overflowing_total_and_infinite_factor_exit_2(tmp_path, capsys):
+    from evalkit.cli import main
+
+    alloc = DEMO / "allocation"
+    spec_text = (alloc / "spec.yaml").read_text(encoding="utf-8")
+    big = _w(tmp_path, "big.yaml", re.sub(r"total_wan: \d+", "total_wan: 1e20", spec_text).encode())
+    assert main(["allocate", str(big), "--factors", str(alloc / "factors.csv"), "--out",
+                 str(tmp_path / "o1")]) == 2
+    err = capsys.readouterr().err
+    assert "big.yaml:" in err and "`total_wan`" in err and "was it written in 元?" in err
+    assert "Traceback" not in err and not (tmp_path / "o1").exists()
+
+    lines = (alloc / "factors.csv").read_text(encoding="utf-8").splitlines()
+    spec = load_spec(alloc / "spec.yaml")
+    k = next(i for i, ln in enumerate(lines) if ln.startswith(f"{spec.data_year},"))
+    cells = lines[k].split(",")
+    cells[3] = "inf"
+    lines[k] = ",".join(cells)
+    fac = _w(tmp_path, "factors.csv", ("\n".join(lines) + "\n").encode())
+    assert main(["allocate", str(alloc / "spec.yaml"), "--factors", str(fac), "--out",
+                 str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert f"factors.csv 第 {k + 1} 行 / row {k + 1}: value='inf'" in err and "is not a finite number" in err
+    assert "Traceback" not in err and not (tmp_path / "o2").exists()

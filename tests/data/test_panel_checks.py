@@ -201,3 +201,21 @@ def test_evidence_allow_missing_flag_reaches_validation(demo_rows, tmp_path, mon
     assert main(["evidence", "--year", "2025", "--data", str(src), "--out", str(tmp_path / "o"), "--quiet",
                  *flag]) == 2
     assert seen["allow_missing"] is bool(flag)
+
+
+def test_notebook_start_says_unbalanced_and_balanced_names_left_out_units(demo_rows, tmp_path, monkeypatch):
+    import IPython.display
+
+    from evalkit import report
+
+    shown: list[str] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(getattr(obj, "data", str(obj))))
+    drop = (demo_rows["unit_code"] == "370702") & (demo_rows["year"] == "2019")
+    nb = report.notebook.start(_write(tmp_path, demo_rows[~drop]), year=2025, language="zh")
+    assert nb.panel.attrs["unbalanced"] and len(nb.panel) == 140 * 14 - 1
+    assert any("本页基于不平衡面板：缺少 1 个单位-年份" in s for s in shown)
+    bal = nb.balanced()
+    assert "370702" not in set(bal["unit_code"]) and bal.attrs["left_out_units"] == ["370702"]
+    assert any("以下缺年的单位未纳入：370702 潍城区" in s for s in shown)
+    full = report.notebook.start(DEMO, year=2025, language="en", display_banner=False)
+    assert full.balanced() is full.panel

@@ -219,3 +219,18 @@ def test_notebook_start_says_unbalanced_and_balanced_names_left_out_units(demo_r
     assert any("以下缺年的单位未纳入：370702 潍城区" in s for s in shown)
     full = report.notebook.start(DEMO, year=2025, language="en", display_banner=False)
     assert full.balanced() is full.panel
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"", "county_panel.csv: 文件为空（0 字节）"),
+    ("代码,年份,营业收入(万元)\n".encode("gb18030"), "county_panel.csv: 只有表头（第 1 行），没有数据行"),
+])
+def test_evidence_refuses_empty_panel_file(tmp_path, capsys, content, expect):
+    from evalkit.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "county_panel.csv").write_bytes(content)
+    code = main(["evidence", "--year", "2025", "--data", str(folder), "--out", str(tmp_path / "pack"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and expect in err and "Traceback" not in err

@@ -1,9 +1,10 @@
 """Ship the CJK glyphs the site uses, so Chinese pages render on machines without Chinese fonts.
 
-After the HTML build, every character outside ASCII that a page shows is collected, and those
-glyphs are cut from Noto Sans CJK SC (inside the ``mplfonts`` wheel, a dependency of evalkit; SIL
+After the HTML build, every wide (East Asian Width W or F: ideographs, kana, CJK punctuation,
+full-width forms) character that a page shows is collected, and those glyphs are cut from Noto Sans CJK SC (inside the ``mplfonts`` wheel, a dependency of evalkit; SIL
 Open Font License) into ``_static/evalkit-cjk.woff``. ``_static/evalkit.css`` puts that font
-first in the theme's font stacks; it holds no ASCII glyphs, so Latin text keeps the theme's fonts.
+first in the theme's font stacks; it holds only wide glyphs, so Latin text — including ’, – and
+other punctuation that the CJK font would draw full-width — keeps the theme's fonts.
 Nothing is downloaded, and no system font is relied on.
 """
 
@@ -11,11 +12,8 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from pathlib import Path
-
-from sphinx.util import logging
-
-LOGGER = logging.getLogger(__name__)
 
 FONT_FILE = "evalkit-cjk.woff"
 _TAG = re.compile(r"<[^>]+>")
@@ -23,11 +21,12 @@ _SKIP = re.compile(r"<(script|style)\b.*?</\1>|data:[^\"')\s]+", re.S)
 
 
 def characters(pages) -> str:
-    """Sorted non-ASCII, non-space characters shown on the given HTML pages."""
+    """Sorted wide (East Asian Width W or F), non-space characters shown on the given pages."""
     seen: set[str] = set()
     for path in pages:
         text = _SKIP.sub(" ", Path(path).read_text(encoding="utf-8", errors="replace"))
-        seen.update(ch for ch in html.unescape(_TAG.sub(" ", text)) if ord(ch) > 0x7F and not ch.isspace())
+        seen.update(ch for ch in html.unescape(_TAG.sub(" ", text))
+                    if unicodedata.east_asian_width(ch) in "WF" and not ch.isspace())
     return "".join(sorted(seen))
 
 
@@ -56,7 +55,9 @@ def write_font(app, exception) -> None:
     text = characters(out.rglob("*.html"))
     (out / "_static").mkdir(exist_ok=True)
     size = subset(text or "中", out / "_static" / FONT_FILE)
-    LOGGER.info(f"cjkfont: {len(text)} characters, {size // 1024} KiB -> _static/{FONT_FILE}")
+    from sphinx.util import logging
+
+    logging.getLogger(__name__).info(f"cjkfont: {len(text)} characters, {size // 1024} KiB -> _static/{FONT_FILE}")
 
 
 def setup(app):

@@ -6,8 +6,9 @@ Build (no network needed once the ``docs`` extra is installed)::
 
 The API pages are written at build time from each package's ``__all__`` (``_ext/apigen.py``), the
 tutorials are MyST notebooks executed by myst-nb, and the Chinese pages get a subset of the CJK
-font shipped in the ``mplfonts`` wheel (``_ext/cjkfont.py``), so nothing depends on the fonts of
-the reader's machine.
+font shipped in the ``mplfonts`` wheel (``_ext/cjkfont.py``) and formulas are typeset by the
+MathJax of the ``jupyter-server-mathjax`` wheel (``_ext/offline_math.py``): nothing depends on
+the reader's fonts or network.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ extensions = [
     "apigen",
     "cjkfont",
     "docstring_compat",
+    "offline_math",
 ]
 
 exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints", "jupyter_execute"]
@@ -74,6 +76,15 @@ nb_merge_streams = True
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
 myst_heading_anchors = 3
 suppress_warnings = ["mystnb.unknown_mime_type"]
+
+# --- formulas: MathJax 2 shipped in the site (_ext/offline_math.py), never a CDN ---------------
+from offline_math import MATHJAX2_CONFIG, MATHJAX_PATH  # noqa: E402
+
+mathjax_path = MATHJAX_PATH
+mathjax2_config = MATHJAX2_CONFIG
+mathjax3_config = None
+mathjax4_config = None
+myst_update_mathjax = False  # MyST would add a MathJax 3 configuration
 
 # --- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

@@ -46,7 +46,7 @@ from IPython.display import Markdown, display
 from evalkit import did, iv, report
 
 nb = report.notebook.start(data_dir, year=year, language=language)
-panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # dCDH needs every unit-year (units with gaps named)
 alloc_dir = Path(data_dir) / "allocation"
 specs = {y: s for y, s in iv.load_specs(alloc_dir).items() if y <= year}
 instr = iv.recentred_instrument(specs, alloc_dir / "factors.csv", method=recentre_method,

@@ -96,6 +96,8 @@ TWFE_METHODS = [
     "WCR Rademacher, cluster weights, CR2-studentised",
     "WCR Rademacher, observation weights, CR2-studentised",
     "WCR Rademacher, unit x pre/post weights",
+    "WCU Rademacher, observation weights",
+    "WCR Webb, observation weights",
 ]
 
 
@@ -213,6 +215,9 @@ _TWFE_RUNNERS = dict(zip(TWFE_METHODS, [
     _wild(studentize="cr2"),
     _wild(bootcluster="observation", studentize="cr2"),
     lambda d, Y, des, seed: _wild(bootcluster=d.unit * 2 + (d.year >= d.first_treated))(d, Y, des, seed),
+    _wild(bootcluster="observation", impose_null=False),
+    lambda d, Y, des, seed: wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
+                                                   weights="webb", bootcluster="observation").pvalue,
 ], strict=True))
 
 #: Methods run in this process (``None`` = all); set by ``--methods``. Replications are seeded by

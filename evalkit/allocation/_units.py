@@ -140,5 +140,5 @@ def classify(code: str, year: int, allowed: Sequence[str], *, name: str | None =
     if row is not None and row["is_panel_unit"] != "1":
         return Refusal("not_unit", f"{row['name_zh']} 的统计数据并入其他单位，不单独分配",
                        f"{row['name_en']} is reported inside another unit: {row['notes']}")
-    return Refusal("unknown", f"未知单位代码，不在 {year} 年受益单位名单中",
-                   f"unknown unit code, not among the {year} recipients")
+    return Refusal("unknown", f"未知单位代码 `{code}`，不在 {year} 年受益单位名单中",
+                   f"unknown unit code `{code}`: not among the {year} recipients")

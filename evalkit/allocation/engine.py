@@ -103,6 +103,7 @@ class Inputs:
     log: list[dict[str, Any]] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     uom: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
 
 
 def read_last_year(obj: Any) -> dict[str, Fraction]:
@@ -227,13 +228,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             problems.append(f"{spec.where('factors')}: 人口因素 `{pf}` 在因素表 {dy} 年中不存在 / population "
                             f"factor `{pf}` (per_capita) is not in the factor table for {dy}")
     table_codes = sorted(set(cur["unit_code"]))
-    absent = [c for c in allowed if c not in table_codes and c not in spec.exclude
-              and (not spec.include or c in spec.include)]
-    if not spec.include:
-        for c in absent:
-            log.append({"kind": "note", "unit_code": c, "factor_id": "",
-                        "detail": f"因素表 {dy} 年没有该单位的数据，未参与分配 / no {dy} rows in the "
-                                  "factor table: not in this run"})
+    absent = [] if spec.include or recipients is not None else [
+        c for c in allowed if c not in table_codes and c not in spec.exclude]
     if spec.include:
         for j, c in enumerate(spec.include):
             if c not in table_codes:
@@ -437,7 +433,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                        f"multiple of {u} 万元 makes them exceed T_alloc")
             problems.append(
                 f"{spec.where('constraints')}: 保底合计（取整后）{float(sum(lo)):,.0f} 万元超过可分配额 {t:,} 万元"
-                f" / floors (after rounding) sum to {float(sum(lo)):,.0f} 万元, more than T_alloc = "
+                f" / floors sum to {float(sum(lo)):,.0f} 万元 (after rounding), more than T_alloc = "
                 f"{t:,} 万元; lower floor_wan / hold_harmless or raise total_wan{why}")
         if all(h is not None for h in hi) and sum(hi) < t:
             why = ""
@@ -448,7 +444,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                        f"multiple of {u} 万元 makes them fall short")
             problems.append(
                 f"{spec.where('constraints')}: 上限合计（取整后）{float(sum(hi)):,.0f} 万元低于可分配额 {t:,} 万元"
-                f" / caps (after rounding) sum to {float(sum(hi)):,.0f} 万元, less than T_alloc = "
+                f" / caps sum to {float(sum(hi)):,.0f} 万元 (after rounding), less than T_alloc = "
                 f"{t:,} 万元; raise cap_wan / cap_share or lower total_wan{why}")
     for c in sorted(set(last) - set(codes) - set(excluded)):
         log.append({"kind": "note", "unit_code": c, "factor_id": "",
@@ -467,7 +463,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     return Inputs(codes=codes, excluded=excluded, values={f: values[f] for f in fids},
                   population=pop_vals, raw={f: raw[f] for f in fids},
                   status={f: status[f] for f in fids}, coefficient=coef, grade=grades,
-                  last_year=last_v, log=log, sources=sources, uom=uoms)
+                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent)
 
 
 def _zero_share_units(spec: AllocationSpec, codes: list[str], values: dict[str, list[Any]],
@@ -997,7 +993,10 @@ class Allocation:
             "total_wan": self.spec.total_wan,
             "log": pd.DataFrame(inp.log, columns=["kind", "unit_code", "factor_id", "detail"]),
             "excluded": dict(inp.excluded),
-            "notes": list(self.spec.notes) + list(self.factors.notes),
+            "notes": list(self.spec.notes) + list(self.factors.notes) + [
+                f"单位主表中的 {c}（{self.name(c)}）在因素表中没有 {self.spec.data_year} 年数据，未参与分配 / "
+                f"{c} is a recipient but has no {self.spec.data_year} rows in the factor table: "
+                "not in this run" for c in self.inputs.absent],
             "inputs_sha256": self.inputs_hash,
             "spec_sha256": self.spec.sha256(),
             "factors_sha256": self.factors.sha256(),
@@ -1036,10 +1035,11 @@ class Allocation:
         from .export import method_sheet
         return method_sheet(self, language=language)
 
-    def to_excel(self, path: str | Path, *, sensitivity: bool = True) -> Path:
-        """Write the Excel workbook (allocation, method, sensitivity, metrics, audit sheets)."""
+    def to_excel(self, path: str | Path, *, sensitivity: bool = True, **options: Any) -> Path:
+        """Write the 测算表 workbook; options as :func:`evalkit.allocation.export.to_excel`
+        (``n_draws``, ``stage``, ``date``, ``public``)."""
         from .export import to_excel
-        return to_excel(self, path, sensitivity=sensitivity)
+        return to_excel(self, path, sensitivity=sensitivity, **options)
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the allocation table as UTF-8 CSV (with BOM for Excel)."""

@@ -76,7 +76,7 @@ def _waterfall(ax, start_label: str, start: float, steps: list[tuple[str, float]
     for j, (_, v) in enumerate(steps, start=1):
         ax.bar(j, v, bottom=level, color="#2e86c1" if v >= 0 else "#c0392b")
         ax.text(j, level + v + (0.01 * abs(start) if v >= 0 else -0.01 * abs(start)),
-                f"{v:+,.1f}", ha="center", va="bottom" if v >= 0 else "top", fontsize=7)
+                f"{v:+,.0f}", ha="center", va="bottom" if v >= 0 else "top", fontsize=7)
         level += v
     ax.bar(len(xs) - 1, end, color="#1e8449")
     ax.text(0, start, f"{start:,.0f}", ha="center", va="bottom", fontsize=8)

@@ -199,6 +199,25 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_template(args: argparse.Namespace) -> int:
+    """Run ``evalkit allocate-template``: write the factor-table template XLSX."""
+    from .._shared.exceptions import EvalkitError
+    from .template import write_factor_template
+    out = Path(args.out)
+    if out.exists():
+        raise EvalkitError(f"{out} 已存在，未覆盖；请换一个文件名 / {out} exists and was not "
+                           "overwritten; choose another file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write_factor_template(tmp, args.spec, year=args.year, example=args.example)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"  wrote {out}")
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--factors", required=True,
                    help="factor table CSV/XLSX (因素数据表; UTF-8, GB18030 or XLSX with title rows)")
@@ -245,6 +264,17 @@ def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
     q.add_argument("specs", nargs="+", help="two or more spec YAML files (A first)")
     _common(q)
     q.set_defaults(func=run_compare)
+    t = subparsers.add_parser(
+        "allocate-template", help="write the factor-table template XLSX (因素数据表模板)",
+        description="Write an XLSX factor-table template with Chinese headers, the units of the "
+                    "unit master and data validation, for the factors of a spec.")
+    t.add_argument("--spec", default=None,
+                   help="spec YAML whose factors the template lists (default the packaged "
+                        "spec template)")
+    t.add_argument("--year", type=int, default=None, help="data year (default the spec's)")
+    t.add_argument("--example", action="store_true", help="fill in made-up example values")
+    t.add_argument("--out", required=True, help="XLSX file to write (never overwritten)")
+    t.set_defaults(func=run_template)
 
 
 def main(argv: list[str] | None = None) -> int:

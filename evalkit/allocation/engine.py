@@ -240,7 +240,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     else:
         universe = table_codes
     for j, c in enumerate(spec.exclude):
-        if c not in table_codes and c not in spec.include:
+        if c not in table_codes and c not in spec.include and c not in allowed:
             problems.append(f"{spec.where('units', 'exclude', j)}: 未知单位代码 `{c}` / unknown unit code "
                             f"`{c}`; known: {', '.join(table_codes)}")
     excluded: dict[str, str] = {c: "方案排除 / excluded by the spec" for c in spec.exclude}

@@ -293,3 +293,40 @@ def test_shapley_equal_split_baseline_and_coefficient_player(files):
     assert sh.table.set_index("unit_code").loc["370702", "coefficients"] > 0
     plain = allocate(make_spec({"rev": 60, "inv": 40}), fac)
     assert "coefficients" not in shapley(plain).table.columns
+
+
+# ------------------------------------------------------------------------------------------
+# the factor-table template
+
+
+@pytest.mark.real_master
+def test_shipped_templates_match_the_generator_and_the_unit_master(tmp_path):
+    from importlib import resources
+
+    from evalkit.allocation import load_spec, read_factors
+    from evalkit.allocation.template import write_factor_template
+    root = resources.files("evalkit.allocation").joinpath("templates")
+    for name, example in (("因素数据表模板.xlsx", False), ("因素数据表示例.xlsx", True)):
+        fresh = write_factor_template(tmp_path / name, example=example)
+        assert fresh.read_bytes() == root.joinpath(name).read_bytes(), name
+    wb = openpyxl.load_workbook(tmp_path / "因素数据表模板.xlsx")
+    ws = wb["因素数据"]
+    assert [c.value for c in ws[1]] == ["年份", "单位代码", "单位名称", "因素代码", "数值", "计量单位",
+                                        "来源", "状态"]
+    kinds = {dv.type for dv in ws.data_validations.dataValidation}
+    assert kinds == {"whole", "list", "decimal"}
+    spec = load_spec(root.joinpath("spec_template.yaml").read_text(encoding="utf-8"))
+    listed = sorted({ws.cell(row=r, column=2).value for r in range(2, ws.max_row + 1)})
+    assert listed == [c for c in recipients(2025) if c not in spec.exclude]
+    a = allocate(spec, read_factors(tmp_path / "因素数据表示例.xlsx"))
+    assert sum(a.amounts.values()) == spec.t_alloc
+    with pytest.raises(SpecError, match="缺少因素 `rev`"):
+        allocate(spec, read_factors(tmp_path / "因素数据表模板.xlsx"))
+
+
+def test_cli_template_never_overwrites(tmp_path, capsys):
+    out = tmp_path / "t.xlsx"
+    assert cli_main(["allocate-template", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    assert cli_main(["allocate-template", "--out", str(out), "--example"]) == 2
+    assert out.read_bytes() == before and "未覆盖" in capsys.readouterr().err

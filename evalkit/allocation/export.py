@@ -200,6 +200,9 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append("")
         L.append("六、参与单位")
         L.append(f"  共 {len(alloc.codes)} 个单位：{'、'.join(names[c] for c in alloc.codes)}。")
+        if inp.absent:
+            L.append("  单位主表中以下单位在因素表中没有数据，未参与本次分配：" + "、".join(
+                alloc.name(c) for c in inp.absent) + "。")
         zero = [r["unit_code"] for r in inp.log if r["kind"] == "zero_share"]
         if zero:
             L.append("  各因素值均为 0、综合份额为 0 的单位（只得到保底额）：" + "、".join(names[c] for c in zero)

@@ -330,3 +330,26 @@ def test_cli_template_never_overwrites(tmp_path, capsys):
     before = out.read_bytes()
     assert cli_main(["allocate-template", "--out", str(out), "--example"]) == 2
     assert out.read_bytes() == before and "未覆盖" in capsys.readouterr().err
+
+
+@pytest.mark.real_master
+def test_cli_history_writes_the_multi_year_view(files, tmp_path):
+    spec, fac = files
+    hist = tmp_path / "history.csv"
+    pd.DataFrame([{"年份": y, "单位代码": c, "分配金额": 1000 + y - 2020} for y in (2022, 2023, 2024)
+                  for c in WEIFANG] + [{"年份": 2024, "单位代码": "合计", "分配金额": 16064}]
+                 ).to_csv(hist, index=False)
+    out = tmp_path / "out"
+    assert cli_main(["allocate", str(spec), "--factors", str(fac), "--history", str(hist),
+                     "--history-years", "2", "--out", str(out), "--no-sensitivity",
+                     "--charts", "none", "--date", "2025年3月1日"]) == 0
+    ws = openpyxl.load_workbook(out / "allocation_2025_多年对比.xlsx")["多年对比"]
+    head = [c.value for c in ws[4]]
+    assert head[:4] == ["单位名称", "2023年", "2024年", "2025年（本年）"] and "比上年增减(%)" in head
+    names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
+    assert names[-1] == "合计" and "县（市、区）小计" in names and "开发区小计" in names
+    # a partial sample table with the absent units named in the method sheet
+    part = tmp_path / "part.csv"
+    _factors(codes=WEIFANG[:14]).to_csv(part, index=False)
+    a = allocate(spec, part)
+    assert "未参与本次分配：潍坊峡山生态经济开发区、潍坊综合保税区" in a.method_sheet("zh")

@@ -353,3 +353,27 @@ def test_cli_history_writes_the_multi_year_view(files, tmp_path):
     _factors(codes=WEIFANG[:14]).to_csv(part, index=False)
     a = allocate(spec, part)
     assert "未参与本次分配：潍坊峡山生态经济开发区、潍坊综合保税区" in a.method_sheet("zh")
+
+
+@pytest.mark.slow
+def test_result_sheet_prints_on_one_a4_landscape_page(files, tmp_path):
+    import shutil
+    import subprocess
+    if not (shutil.which("soffice") and shutil.which("pdftotext") and shutil.which("pdfinfo")):
+        pytest.skip("LibreOffice / poppler not installed")
+    spec, fac = files
+    x = allocate(spec, fac).to_excel(tmp_path / "r.xlsx", sensitivity=False, date="2025年3月1日")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(x)],
+                   check=True, capture_output=True, timeout=170)
+    pdf = tmp_path / "r.pdf"
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "1", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    w, h = (float(v) for v in re.search(r"Page\s+1 size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert (round(w), round(h)) == (842, 595)  # A4 landscape, points
+    page = [subprocess.run(["pdftotext", "-f", str(k), "-l", str(k), "-layout", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout for k in (1, 2)]
+    for text in ("附件1", "单位：万元", "县（市、区）小计", "开发区小计", "合计", "编制：", "审批：",
+                 "潍坊高新技术产业开发区"):
+        assert text in page[0], text
+    assert "附件2" in page[1] and "附件1" not in page[1]

@@ -140,7 +140,9 @@ def _compare_workbook(cmp, path: Path) -> None:
     labels = list(cmp.allocations)
     ref = labels[0]
     df = cmp.differences()
-    rows = [{**r, "_strong": r["row_kind"] != "unit"} for r in df.to_dict(orient="records")]
+    rows = [{**r, "_strong": r["row_kind"] != "unit",
+             "unit_code": "" if r["row_kind"] == "total" else r["unit_code"]}
+            for r in df.to_dict(orient="records")]
     cols = [wbk.Column("单位代码", wbk._get("unit_code"), None, 8),
             wbk.Column("单位名称", wbk._get("name_zh"), None, 10),
             wbk.Column(f"A：{ref}", wbk._get(ref), wbk.WAN, 10)]

@@ -343,7 +343,7 @@ def result_sheet(wb, alloc: Allocation, *, footer: str, stage: str | None,
                                                    t_alloc=alloc.core.t_alloc), size=9,
                  line_chars=sum(ws.column_dimensions[get_column_letter(j)].width
                                 for j in range(1, n + 1)) * 0.95)
-    _page_setup(ws, landscape=True, header_row=4, footer=footer, one_page=True)
+    _page_setup(ws, landscape=not public, header_row=4, footer=footer, one_page=True)
     ws.print_area = f"A1:{get_column_letter(n)}{note_row}"
     return ws
 

@@ -377,3 +377,33 @@ def test_result_sheet_prints_on_one_a4_landscape_page(files, tmp_path):
                  "潍坊高新技术产业开发区"):
         assert text in page[0], text
     assert "附件2" in page[1] and "附件1" not in page[1]
+
+
+@pytest.mark.real_master
+def test_gb18030_and_title_row_xlsx_through_the_cli(files, tmp_path, capsys):
+    spec, fac = files
+    d = pd.read_csv(fac, dtype={"unit_code": str}).rename(columns={
+        "year": "年份", "unit_code": "单位代码", "factor_id": "因素代码", "value": "数值",
+        "unit_of_measure": "计量单位", "source": "来源", "status": "状态"})
+    gb = tmp_path / "gb.csv"
+    d.to_csv(gb, index=False, encoding="gb18030")
+    assert cli_main(["allocate", str(spec), "--factors", str(gb), "--out", str(tmp_path / "g"),
+                     "--no-sensitivity", "--charts", "none", "--date", "2025年3月1日"]) == 0
+    xlsx = tmp_path / "title.xlsx"
+    bad = pd.concat([d, pd.DataFrame([{**d.iloc[0].to_dict(), "单位代码": "370700"}])])
+    with pd.ExcelWriter(xlsx) as xw:
+        pd.DataFrame([["潍坊市因素数据表（2024年）"]]).to_excel(xw, index=False, header=False)
+        bad.to_excel(xw, index=False, startrow=2)
+    out = tmp_path / "x"
+    assert cli_main(["allocate", str(spec), "--factors", str(xlsx), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    # title on line 1, header on line 3, 32 unit rows on lines 4-35: the city row is line 36
+    assert "第 36 行" in err and "`370700" in err and not out.exists()
+    ok = tmp_path / "ok.xlsx"
+    with pd.ExcelWriter(ok) as xw:
+        pd.DataFrame([["潍坊市因素数据表（2024年）"]]).to_excel(xw, index=False, header=False)
+        d.to_excel(xw, index=False, startrow=2)
+    assert cli_main(["allocate", str(spec), "--factors", str(ok), "--out", str(tmp_path / "y"),
+                     "--no-sensitivity", "--charts", "none", "--date", "2025年3月1日"]) == 0
+    same = [(tmp_path / k / "allocation_2025.csv").read_bytes() for k in ("g", "y")]
+    assert same[0] == same[1]

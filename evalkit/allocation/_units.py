@@ -56,10 +56,16 @@ def name_of(code: str, language: str = "zh") -> str:
     return row["name_zh"] if language == "zh" else row["name_en"]
 
 
+@lru_cache(maxsize=1)
 def _crosswalk() -> pd.DataFrame:
     from ..data.masters import crosswalk
 
     return crosswalk()
+
+
+def _changes(cw: pd.DataFrame) -> list[tuple[str, str, int]]:
+    return [(str(o), str(n), int(y)) for o, n, y in
+            zip(cw["old_code"], cw["new_code"], cw["effective_year"], strict=True)]
 
 
 def recipients(year: int, *, crosswalk: pd.DataFrame | None = None) -> list[str]:
@@ -83,11 +89,10 @@ def recipients(year: int, *, crosswalk: pd.DataFrame | None = None) -> list[str]
     >>> "WF-Z-JKQ" in recipients(2025)  # reported inside 寒亭区, not a unit of its own
     False
     """
-    cw = _crosswalk() if crosswalk is None else crosswalk
-    gone = set(cw.loc[cw["effective_year"].astype(int) <= int(year), "old_code"].astype(str))
-    born = cw.loc[cw["effective_year"].astype(int) > int(year), "new_code"].astype(str)
-    not_yet = set(born) - set(cw.loc[cw["effective_year"].astype(int) <= int(year),
-                                     "new_code"].astype(str))
+    changes = _changes(_crosswalk() if crosswalk is None else crosswalk)
+    year = int(year)
+    gone = {o for o, _, y in changes if y <= year}
+    not_yet = {n for _, n, y in changes if y > year} - {n for _, n, y in changes if y <= year}
     return sorted(c for c, r in master().items()
                   if r["is_panel_unit"] == "1" and c not in gone and c not in not_yet)
 

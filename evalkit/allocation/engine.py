@@ -11,9 +11,10 @@ processed in unit-code order.
 
 Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share`` and
 ``per_capita`` factors with any performance coefficients, and for ``minmax_shift`` /
-``zscore_shift`` factors when every coefficient is equal: raising the minimum of a min-max factor
-lowers the other units' scores unevenly, and unequal coefficients can then shift the renormalised
-share away from the raised unit (a counterexample is kept in the tests).
+``zscore_shift`` factors when every coefficient is equal and no floor or cap binds: raising the
+minimum of a min-max factor lowers the other units' scores unevenly, and unequal coefficients, or
+a unit pushed onto its floor, can then move money away from the raised unit (counterexamples of
+both are kept in the tests).
 """
 
 from __future__ import annotations
@@ -469,6 +470,12 @@ def _zero_share_units(spec: AllocationSpec, codes: list[str], values: dict[str, 
                       pop: dict[str, list[Any]], coef: list[Fraction]) -> list[str]:
     """Units whose composite share × coefficient is 0 (they can only get their floor)."""
     if not codes:
+        return []
+    weighted = [f for f in spec.factors if f.weight != 0]
+    # a composite of 0 needs every weighted factor at its minimum (cheap pre-check)
+    at_min = [all(values[f.id][i] == min(values[f.id]) for f in weighted) or coef[i] == 0
+              for i in range(len(codes))]
+    if not any(at_min):
         return []
     score = [Fraction(0)] * len(codes)
     for f in spec.factors:

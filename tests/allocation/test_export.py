@@ -146,13 +146,14 @@ def test_cli_last_year_roundtrip_from_own_csv(files, tmp_path):
     spec, fac = files
     out = tmp_path / "y1"
     assert cli_main(["allocate", str(spec), "--factors", str(fac), "--out", str(out),
-                     "--no-sensitivity", "--stem", "prev"]) == 0
+                     "--no-sensitivity", "--charts", "none", "--stem", "prev"]) == 0
     hh = tmp_path / "hh.yaml"
     hh.write_text(SPEC.replace("cap_share: 0.4", "cap_share: 0.4\n  hold_harmless: 0.9")
                   .replace("total_wan: 20000", "total_wan: 19000"), encoding="utf-8")
     out2 = tmp_path / "y2"
     assert cli_main(["allocate", str(hh), "--factors", str(fac), "--last-year",
-                     str(out / "prev.csv"), "--out", str(out2), "--no-sensitivity"]) == 0
+                     str(out / "prev.csv"), "--out", str(out2), "--no-sensitivity",
+                     "--charts", "none"]) == 0
     import pandas as pd
     prev = pd.read_csv(out / "prev.csv", dtype={"unit_code": str}, encoding="utf-8-sig")
     cur = pd.read_csv(out2 / "allocation_2025.csv", dtype={"unit_code": str},

@@ -20,7 +20,7 @@ _L = {
            "budget": "资金总额", "base": "基数", "weights": "权重", "coefficients": "绩效系数",
            "constraints": "保底/上限", "final": "分配额", "wan": "万元",
            "waterfall": "{name} 分配额构成", "change": "{name} 年度变动分解",
-           "attribution": "各因素对分配额的贡献（Shapley，相对均分）", "net": "合计",
+           "attribution": "各因素对分配额的贡献（Shapley，相对均分）", "net": "合计（与均分之差）",
            "ranges": "权重随机扰动下的金额区间（P5–P95）", "rule": "本方案",
            "amount_map": "分配金额（万元）", "data": "数据:"},
     "en": {"baseline": "equal split", "previous": "last year", "current": "this year",
@@ -58,6 +58,14 @@ def _mark(fig) -> None:
     except ImportError:  # pragma: no cover - the report module ships with evalkit
         return
     mark_synthetic(fig)
+
+
+def _county_first(t: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the workbook's order: counties, then development zones, each in code order."""
+    from ._units import ZONE, group_of
+    key = [(group_of(c) == ZONE, c) for c in t["unit_code"]]
+    order = sorted(range(len(t)), key=lambda i: key[i])
+    return t.iloc[order].reset_index(drop=True)
 
 
 def _component_label(c: str, alloc, lab: dict[str, str]) -> str:
@@ -161,7 +169,7 @@ def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh",
     lab = _setup(language)
     from .shapley import shapley
     sh = shapley_result if shapley_result is not None else shapley(alloc)
-    t = sh.table
+    t = _county_first(sh.table)
     fids = list(sh.exact)
     names = {k: (v if language == "zh" else k) for k, v in sh.player_names().items()}
     ylab = [alloc.name(c) if language == "zh" else c for c in t["unit_code"]]
@@ -209,7 +217,7 @@ def plot_ranges(alloc, mc: Any, *, language: str = "zh", ax=None):
     Figure
     """
     lab = _setup(language)
-    t = mc.summary
+    t = _county_first(mc.summary)
     ylab = [alloc.name(c) if language == "zh" else c for c in t["unit_code"]]
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 0.36 * len(t) + 1.6))

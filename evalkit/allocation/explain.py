@@ -24,11 +24,11 @@ _TEXT: dict[str, dict[str, str]] = {
               "Amounts are whole 万元; the method and data are in annex 2.",
     },
     "detail": {
-        "zh": "本表列出每个单位每个因素的原始数据、数据状态、该因素下的份额（占全部单位的比重）和按权重折算后的"
-              "加权份额，以及综合份额、绩效系数、保底/上限、取整前金额和取整调整。用于核对计算过程。",
-        "en": "Per unit and factor: the raw value, its status, the factor share (of all units) and the "
-              "weighted share; then the composite share, coefficient, floor/cap, the amount before "
-              "rounding and the rounding adjustment. For checking the computation.",
+        "zh": "本表列出每个单位各因素按权重折算后的加权份额（各因素原始数据、数据状态和份额见“因素数据”表），"
+              "以及综合份额、绩效系数、保底/上限、取整前金额和取整调整。用于核对计算过程。",
+        "en": "Per unit: each factor's weighted share (raw values, status and shares are on the "
+              "factor-data sheet), then the composite share, coefficient, floor/cap, the amount "
+              "before rounding and the rounding adjustment. For checking the computation.",
     },
     "monte_carlo": {
         "zh": "本表回答“权重稍有不同，结果会变多少”。做法：围绕方案权重随机抽取 {n_draws:,} 组权重（狄利克雷分布，"

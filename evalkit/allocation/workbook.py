@@ -393,18 +393,16 @@ def _name_cols() -> list[Column]:
 
 def detail_sheet(wb, alloc: Allocation, *, footer: str):
     """明细: every factor's value, status, share and weighted share per unit, then the steps."""
-    rows = [{**r, "group": _GROUP_ZH.get(r.get("group"), r.get("group") or ""),
+    rows = [{**r, "_strong": r.get("unit_code") == TOTAL_LABEL,
+             "group": _GROUP_ZH.get(r.get("group"), r.get("group") or ""),
              "bound": _BOUND_ZH.get(r.get("bound") or "", r.get("bound") or ""),
              **{f"{f.id}_status": _STATUS_ZH.get(r.get(f"{f.id}_status"), r.get(f"{f.id}_status"))
                 for f in alloc.spec.factors}}
             for r in alloc.table.to_dict(orient="records")]
     cols = _name_cols() + [Column("类别", _get("group"), None, 6),
                            Column("分配金额\n（万元）", _get("amount_wan"), WAN, 9)]
-    for f in alloc.spec.factors:
-        uom = alloc.inputs.uom.get(f.id) or ""
-        cols += [Column(f"{f.name}\n数值" + (f"（{uom}）" if uom else ""), _get(f"{f.id}_value"),
-                        _value_fmt(list(alloc.table[f"{f.id}_value"])), 8),
-                 Column(f"{f.name}\n加权份额", _get(f"{f.id}_contrib"), SHARE, 7)]
+    cols += [Column(f"{f.name}\n加权份额", _get(f"{f.id}_contrib"), SHARE, 7)
+             for f in alloc.spec.factors]
     cols += [Column("综合份额", _get("composite"), SHARE, 7),
              Column("绩效等级", _get("grade"), None, 5),
              Column("绩效系数", _get("coefficient"), COEF, 5),
@@ -419,8 +417,15 @@ def detail_sheet(wb, alloc: Allocation, *, footer: str):
              Column("增减\n（万元）", _get("change_wan"), WAN, 7),
              Column("增减(%)", _get("change_pct", 0.01), PCT, 6),
              Column("备注", _get("note"), None, 6)]
-    return data_sheet(wb, "明细", cols, rows, footer=footer, note=explain("detail"),
-                      caption="分配测算明细")
+    return data_sheet(wb, "明细", _nonempty(cols, rows), rows, footer=footer,
+                      note=explain("detail"), caption="分配测算明细")
+
+
+def _nonempty(cols: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[Column]:
+    """Columns with at least one value (no 上年 columns without last year's amounts ...)."""
+    def empty(v: Any) -> bool:
+        return v is None or v == "" or (isinstance(v, float) and math.isnan(v))
+    return [c for c in cols if not all(empty(c.get(r)) for r in rows)]
 
 
 def factor_data_sheet(wb, alloc: Allocation, *, footer: str):
@@ -556,8 +561,8 @@ def audit_sheet(wb, alloc: Allocation, *, footer: str):
         r["bound"] = _BOUND_ZH.get(r.get("bound") or "", r.get("bound"))
     cols = _name_cols() + [Column(h + ("\n（万元）" if f in (WAN, WAN2) else ""), _get(k), f, 7)
                            for k, (h, f) in AUDIT_ZH.items() if k in vec.columns]
-    return data_sheet(wb, "审计", cols, rows, footer=footer, note=explain("audit"),
-                      caption="计算过程审计", unit=None)
+    return data_sheet(wb, "审计", _nonempty(cols, rows), rows, footer=footer,
+                      note=explain("audit"), caption="计算过程审计", unit=None)
 
 
 def log_sheet(wb, alloc: Allocation, *, footer: str):

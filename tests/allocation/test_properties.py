@@ -69,6 +69,11 @@ def cases(draw, transforms=TRANSFORMS, constrained=True, coefficients=True):
         if cap is not None and n * math.floor(cap * t_alloc) >= t_alloc and \
                 math.floor(cap * t_alloc) >= floor:
             cons["cap_share"] = cap
+            # a unit whose every weighted value is 0 can only get its floor: with caps that can
+            # leave money nobody may take, so keep every unit's share positive here
+            for f in factors:
+                if f["transform"] == "share":
+                    values[f["id"]] = [x + 1 for x in values[f["id"]]]
         spec["constraints"] = cons
     if coefficients and draw(st.booleans()):
         spec["performance"] = {"grades": {c: draw(st.sampled_from("ABC")) for c in codes},

@@ -407,3 +407,13 @@ def test_gb18030_and_title_row_xlsx_through_the_cli(files, tmp_path, capsys):
                      "--no-sensitivity", "--charts", "none", "--date", "2025年3月1日"]) == 0
     same = [(tmp_path / k / "allocation_2025.csv").read_bytes() for k in ("g", "y")]
     assert same[0] == same[1]
+
+
+def test_stage_is_checked_and_printed(files, tmp_path):
+    from evalkit.allocation import load_spec
+    spec, fac = files
+    with pytest.raises(SpecError, match="invalid stage '草稿'"):
+        load_spec(SPEC.replace("stage: 征求意见稿", "stage: 草稿"))
+    p = allocate(spec, fac).to_excel(tmp_path / "s.xlsx", sensitivity=False, stage="定稿",
+                                     date="2025年3月1日")
+    assert openpyxl.load_workbook(p)["附件1 分配表"]["A2"].value.endswith("（定稿）")

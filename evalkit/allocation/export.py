@@ -440,7 +440,9 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
 
 
 def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "allocation",
-                  sensitivity: bool = True, extra: dict[str, str] | None = None) -> list[Path]:
+                  sensitivity: bool = True, extra: dict[str, str] | None = None,
+                  public: bool = False, stage: str | None = None, date: Any = None
+                  ) -> list[Path]:
     """Write xlsx, csv, json and the method sheet into ``out_dir`` atomically.
 
     Everything is first written to a temporary folder beside ``out_dir``; the files are moved
@@ -456,6 +458,10 @@ def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "alloca
         Include the sensitivity sheet in the workbook.
     extra : dict, optional
         ``{file name: text}`` more text files to write alongside.
+    public : bool
+        Also write the 公开版 workbook (``<stem>_公开版.xlsx``).
+    stage, date
+        As :func:`to_excel`.
 
     Returns
     -------
@@ -466,7 +472,9 @@ def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "alloca
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
     try:
-        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=sensitivity)
+        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=sensitivity, stage=stage, date=date)
+        if public:
+            to_excel(alloc, tmp / f"{stem}_公开版.xlsx", public=True, stage=stage, date=date)
         to_csv(alloc, tmp / f"{stem}.csv")
         to_json(alloc, tmp / f"{stem}.json")
         (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")

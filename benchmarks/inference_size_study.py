@@ -98,6 +98,10 @@ TWFE_METHODS = [
     "WCR Rademacher, unit x pre/post weights",
     "WCU Rademacher, observation weights",
     "WCR Webb, observation weights",
+    "WCR-S Rademacher, cluster weights, CV3-studentised",
+    "WCU-S Rademacher, cluster weights, CV3-studentised",
+    "WCR Rademacher, observation weights, CV3-studentised",
+    "WCU Rademacher, observation weights, CV3-studentised",
 ]
 
 
@@ -218,6 +222,10 @@ _TWFE_RUNNERS = dict(zip(TWFE_METHODS, [
     _wild(bootcluster="observation", impose_null=False),
     lambda d, Y, des, seed: wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
                                                    weights="webb", bootcluster="observation").pvalue,
+    _wild(studentize="cv3"),
+    _wild(impose_null=False, studentize="cv3"),
+    _wild(bootcluster="observation", studentize="cv3"),
+    _wild(bootcluster="observation", impose_null=False, studentize="cv3"),
 ], strict=True))
 
 #: Methods run in this process (``None`` = all); set by ``--methods``. Replications are seeded by

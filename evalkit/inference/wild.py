@@ -51,6 +51,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
 from .._shared.validation import check_option
+from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
 
@@ -106,6 +107,18 @@ def enumerated_weights(n_clusters: int, start: int, stop: int) -> np.ndarray:
     return 1.0 - 2.0 * bits
 
 
+def _chunk_weights(chunk: Chunk, weights: str, enumerate_all: bool, H: int) -> np.ndarray:
+    """The H x B weight block of ``chunk`` (enumerated sign vectors or random draws)."""
+    if enumerate_all:
+        return enumerated_weights(H, chunk.start, chunk.stop)
+    return draw_weights(weights, H, chunk.size, chunk.rng())
+
+
+def _cv3_chunk(chunk: Chunk, weights: str, enumerate_all: bool, c0, c1, Q0, Q1) -> np.ndarray:
+    """One block of CV3-studentised draws (see :mod:`evalkit.inference._wild_cv3`)."""
+    return cv3_poly(_chunk_weights(chunk, weights, enumerate_all, c0.shape[0]), c0, c1, Q0, Q1)
+
+
 def _wild_chunk(
     chunk: Chunk,
     weights: str,
@@ -126,11 +139,7 @@ def _wild_chunk(
     """
     d0 = c0 if d0 is None else d0
     d1 = c1 if d1 is None else d1
-    H = c0.shape[0]
-    if enumerate_all:
-        V = enumerated_weights(H, chunk.start, chunk.stop)
-    else:
-        V = draw_weights(weights, H, chunk.size, chunk.rng())
+    V = _chunk_weights(chunk, weights, enumerate_all, c0.shape[0])
     if agg is None:
         return _poly_fast(V, c0, c1, S0, S1, P)
     N0 = c0 @ V
@@ -438,7 +447,7 @@ def wild_cluster_bootstrap(
     seed: int | None = 20210514,
     executor: Executor | str | dict | None = None,
     small_sample: str = "fixest",
-    studentize: Literal["cr1", "cr2"] = "cr1",
+    studentize: Literal["cr1", "cr2", "cv3"] = "cr1",
 ) -> WildBootstrapResult:
     r"""Wild cluster bootstrap p-value and confidence interval for :math:`R\beta = r`.
 
@@ -488,7 +497,11 @@ def wild_cluster_bootstrap(
     studentize : {"cr1", "cr2"}
         Variance that studentises the observed and every bootstrap statistic: CR1 (default) or
         CR2 (Bell-McCaffrey bias-reduced, with the absorbed effects in the hat matrix; in the
-        spirit of the studentised bootstraps of MacKinnon, Nielsen and Webb 2023, who use CV3).
+        spirit of the studentised bootstraps of MacKinnon, Nielsen and Webb 2023, who use CV3),
+        or CV3: the jackknife variance :math:`\tfrac{G-1}{G}\sum_g (R\hat\beta^{(g)} -
+        R\hat\beta)^2` with every leave-one-cluster-out fit refitting the absorbed effects not
+        nested in the clusters (WCR-S / WCU-S of MacKinnon, Nielsen and Webb 2023; see
+        :mod:`evalkit.inference._wild_cv3`). ``std_error`` is then the CV3 standard error.
 
     Returns
     -------
@@ -500,7 +513,7 @@ def wild_cluster_bootstrap(
     Roodman, Nielsen, MacKinnon and Webb (2019), *Stata Journal* 19(1); Webb (2023), *CJE* 56(3).
     """
     weights = check_option("weights", weights, _WEIGHTS)
-    studentize = check_option("studentize", studentize, ("cr1", "cr2"))
+    studentize = check_option("studentize", studentize, ("cr1", "cr2", "cv3"))
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     statistic = check_option("statistic", statistic, ("t", "coef"))
     X = np.asarray(design.X, dtype=float)
@@ -544,63 +557,72 @@ def wild_cluster_bootstrap(
         agg = np.zeros((G, Hn))
         agg[b_to_c, np.arange(Hn)] = 1.0
 
-    XtX = X.T @ X
-    XtXinv = np.linalg.pinv(XtX)
-    beta = XtXinv @ (X.T @ y)
-    resid = y - X @ beta
-    a = XtXinv @ Rv
-    est = float(Rv @ beta)
-    from .covariance import _fe_projection, cr1_factor, cr2_rows
-
-    if studentize == "cr2":
-        # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
-        # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
-        ell = cr2_rows(design, ccodes, G, _fe_projection(design, "wild bootstrap (CR2)")) @ Rv
-        kappa = 1.0
+    if studentize == "cv3":
+        Xa, ya = explicit_effects_design(design, X, y, cl)
+        arr = cv3_arrays(Xa, ya, Rv, ccodes, G, bcodes, Hn, impose_null)
+        est, se, kappa = arr["estimate"], arr["se"], (G - 1) / G
+        delta_obs = est - r
+        chunk_fn, chunk_args = _cv3_chunk, (arr["c0"], arr["c1"], arr["Q0"], arr["Q1"])
+        fe_note = "absorbed effects refitted without each cluster" if design.df_absorbed > 0 else ""
     else:
-        # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
-        # intervals do not depend on it, the reported standard error does).
-        ell = X @ a
-        kappa = cr1_factor(design, cl, small_sample)
+        XtX = X.T @ X
+        XtXinv = np.linalg.pinv(XtX)
+        beta = XtXinv @ (X.T @ y)
+        resid = y - X @ beta
+        a = XtXinv @ Rv
+        est = float(Rv @ beta)
+        from .covariance import _fe_projection, cr1_factor, cr2_rows
 
-    # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
-    P = _group_sums(ccodes, G, X * ell[:, None]) @ XtXinv
-    score_hat = _group_sums(bcodes, Hn, X * resid[:, None])  # bootstrap-cluster scores
-    se = float(np.sqrt(kappa * np.sum(_group_sums(ccodes, G, ell * resid) ** 2)))
+        if studentize == "cr2":
+            # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
+            # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
+            ell = cr2_rows(design, ccodes, G, _fe_projection(design, "wild bootstrap (CR2)")) @ Rv
+            kappa = 1.0
+        else:
+            # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
+            # intervals do not depend on it, the reported standard error does).
+            ell = X @ a
+            kappa = cr1_factor(design, cl, small_sample)
 
-    if impose_null:
-        RaR = float(Rv @ a)
-        if RaR <= 0:
-            raise InferenceError("R (X'X)^-1 R' is not positive: the restriction is not identified.")
-        shift = a / RaR  # beta_tilde(r) = beta_hat - shift * (R beta_hat - r)
-        S0 = score_hat
-        S1 = _group_sums(bcodes, Hn, X * (X @ shift)[:, None])
-    else:
-        S0 = score_hat
-        S1 = np.zeros_like(score_hat)
-    delta_obs = est - r
-    c0 = S0 @ a
-    c1 = S1 @ a
-    if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
-        d0 = _group_sums(bcodes, Hn, ell * resid)
-        d1 = _group_sums(bcodes, Hn, ell * (X @ shift)) if impose_null else np.zeros(Hn)
-        if agg is None:
-            agg = np.eye(G)
-    else:
-        d0, d1 = c0, c1
-    fe_basis, fe_note = _fe_basis(design, cl)
-    if fe_basis is not None and fe_basis.shape[1] > 0:
-        # Bootstrap residuals are M_D (v * u): minus the projection of the weighted residuals on
-        # the absorbed effects. The part on effects nested in the clusters drops out of every
-        # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
-        # with W orthonormal, so it enters as extra columns of P and S.
-        Wb = fe_basis
-        P = np.hstack([P, _group_sums(ccodes, G, Wb * ell[:, None])])
-        S0 = np.hstack([S0, _group_sums(bcodes, Hn, Wb * resid[:, None])])
-        S1 = np.hstack(
-            [S1, _group_sums(bcodes, Hn, Wb * (X @ shift)[:, None]) if impose_null
-             else np.zeros((Hn, Wb.shape[1]))]
-        )
+        # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
+        P = _group_sums(ccodes, G, X * ell[:, None]) @ XtXinv
+        score_hat = _group_sums(bcodes, Hn, X * resid[:, None])  # bootstrap-cluster scores
+        se = float(np.sqrt(kappa * np.sum(_group_sums(ccodes, G, ell * resid) ** 2)))
+
+        if impose_null:
+            RaR = float(Rv @ a)
+            if RaR <= 0:
+                raise InferenceError("R (X'X)^-1 R' is not positive: the restriction is not identified.")
+            shift = a / RaR  # beta_tilde(r) = beta_hat - shift * (R beta_hat - r)
+            S0 = score_hat
+            S1 = _group_sums(bcodes, Hn, X * (X @ shift)[:, None])
+        else:
+            S0 = score_hat
+            S1 = np.zeros_like(score_hat)
+        delta_obs = est - r
+        c0 = S0 @ a
+        c1 = S1 @ a
+        if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
+            d0 = _group_sums(bcodes, Hn, ell * resid)
+            d1 = _group_sums(bcodes, Hn, ell * (X @ shift)) if impose_null else np.zeros(Hn)
+            if agg is None:
+                agg = np.eye(G)
+        else:
+            d0, d1 = c0, c1
+        fe_basis, fe_note = _fe_basis(design, cl)
+        if fe_basis is not None and fe_basis.shape[1] > 0:
+            # Bootstrap residuals are M_D (v * u): minus the projection of the weighted residuals on
+            # the absorbed effects. The part on effects nested in the clusters drops out of every
+            # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
+            # with W orthonormal, so it enters as extra columns of P and S.
+            Wb = fe_basis
+            P = np.hstack([P, _group_sums(ccodes, G, Wb * ell[:, None])])
+            S0 = np.hstack([S0, _group_sums(bcodes, Hn, Wb * resid[:, None])])
+            S1 = np.hstack(
+                [S1, _group_sums(bcodes, Hn, Wb * (X @ shift)[:, None]) if impose_null
+                 else np.zeros((Hn, Wb.shape[1]))]
+            )
+        chunk_fn, chunk_args = _wild_chunk, (agg, c0, c1, S0, S1, P, d0, d1)
 
     if full_enumeration is None:
         full_enumeration = weights == "rademacher" and (
@@ -619,10 +641,10 @@ def wild_cluster_bootstrap(
 
     ex = get_executor(executor)
     parts = ex.map(
-        _wild_chunk,
+        chunk_fn,
         B,
         seed=seed,
-        args=(weights, bool(full_enumeration), agg, c0, c1, S0, S1, P, d0, d1),
+        args=(weights, bool(full_enumeration), *chunk_args),
         desc="wild bootstrap",
     )
     poly = np.hstack(parts)
@@ -640,7 +662,8 @@ def wild_cluster_bootstrap(
         f"wild cluster bootstrap ({'WCR' if impose_null else 'WCU'}, {weights} weights, "
         + (f"full enumeration of {B} draws" if full_enumeration else f"{B} draws")
         + f", {'t' if statistic == 't' else 'coefficient'} statistic"
-        + (", CR2-studentised" if studentize == "cr2" and statistic == "t" else "")
+        + ({"cr2": ", CR2-studentised", "cv3": ", CV3 (jackknife)-studentised"}.get(studentize, "")
+           if statistic == "t" else "")
         + f", {pvalue_type} p-value, "
         + f"{G} clusters"
         + (f", {Hn} bootstrap subclusters" if agg is not None else "")

@@ -56,6 +56,18 @@ def explicit_effects_design(design: LinearDesign, X: np.ndarray, y: np.ndarray,
     InferenceError
         When the design absorbs effects it does not describe, or when none of them is nested in
         the clusters (the leave-one-cluster-out refit would need every effect as a column).
+    
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign
+    >>> unit, year = np.repeat(np.arange(4), 6), np.tile(np.arange(6), 4)
+    >>> x = np.random.default_rng(0).normal(size=24)
+    >>> d = LinearDesign(X=x[:, None], resid=x, beta=np.zeros(1), names=["x"], y=x, clusters=unit,
+    ...                  df_absorbed=9, extra={"fe_codes": np.column_stack([unit, year])})
+    >>> Xa, ya = explicit_effects_design(d, d.X, d.y, unit)
+    >>> Xa.shape  # x and the 5 year effects left after the unit effects
+    (24, 6)
     """
     if design.df_absorbed <= 0:
         return X, y

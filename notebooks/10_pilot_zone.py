@@ -12,15 +12,7 @@
 # ---
 
 # %% [markdown]
-# # 试验区整体效果：合成控制、合成双重差分与平行趋势敏感性 · The pilot zone as a whole
-# 潍坊全市自试验区启动之年起整体成为试验区。处理单位少（潍坊的县级单位与开发区）、候选对照多（山东其余县市区），
-# 因此以合成控制（SC）、合成双重差分（SDID，Arkhangelsky 等 2021）与普通双重差分（DiD）并列估计，用安慰剂
-# 检验给出推断，并用 Rambachan–Roth（2023）方法回答：平行趋势可以偏离多少，结论仍然成立？
-#
-# All of Weifang became a pilot zone in the same year. With few treated units and many candidate
-# controls in the rest of Shandong, we estimate the effect with synthetic control, synthetic
-# difference-in-differences and plain DiD side by side, use placebo inference, and ask with
-# Rambachan–Roth (2023) how far parallel trends may fail before the conclusion changes.
+# # 试验区整体效果 · The pilot zone as a whole
 
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
@@ -39,10 +31,23 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import did, report, sensitivity, synth
+from evalkit import data, did, report, sensitivity, synth
 
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "潍坊全市自试验区启动之年起整体成为试验区。处理单位少（潍坊的县级单位与开发区）、候选对照多（山东其余县市区），"
+    "因此以合成控制（SC）、合成双重差分（SDID，Arkhangelsky 等 2021）与普通双重差分（DiD）并列估计，用安慰剂"
+    "检验给出推断，并用 Rambachan–Roth（2023）方法回答：平行趋势可以偏离多少，结论仍然成立？最后剔除与潍坊"
+    "接壤的县市区重新估计，检查溢出效应。"
+    if zh else
+    "All of Weifang became a pilot zone in the same year. With few treated units and many candidate "
+    "controls in the rest of Shandong, we estimate the effect with synthetic control, synthetic "
+    "difference-in-differences and plain DiD side by side, use placebo inference, ask with Rambachan–Roth "
+    "(2023) how far parallel trends may fail before the conclusion changes, and re-estimate without the "
+    "counties bordering Weifang to check for spillovers."))
 
 
 truth = nb.truth("pilot_zone")
@@ -201,31 +206,53 @@ display(Markdown(
 display(report.translate_columns(rm.to_frame()[["term", "conf_low", "conf_high"]], language).round(4))
 
 # %% [markdown]
+# ## 稳健性：溢出效应 · Robustness: spillovers
+
+# %%
+neighbours = data.weifang_neighbours()
+no_border = panel[~panel["unit_code"].isin(neighbours["unit_code"])].copy()
+no_border.attrs.update(panel.attrs)
+spill = {key: fn(no_border, se_method="none", **KW) for key, fn in
+         (("sdid", synth.synthetic_did), ("did", lambda d, **k: synth.synthetic_did(d, estimator="did", **k)))}
+spill_table = pd.DataFrame([
+    {"estimator": names[k], "estimate": fits[k].estimate, "estimate_no_border": spill[k].estimate,
+     "change": spill[k].estimate - fits[k].estimate}
+    for k in spill])
+sep = "、" if zh else ", "
+display(Markdown(
+    f"剔除与潍坊接壤的 {len(neighbours)} 个县市区（{sep.join(neighbours['name_zh'])}；边界取自 cnmaps 边界数据，"
+    "判定规则见单位主表）后，重新构造对照组与合成控制的候选池："
+    if zh else
+    f"Dropping the {len(neighbours)} counties bordering Weifang from the comparison group and the donor pool "
+    "(boundaries from the cnmaps boundary data; the rule is recorded in the unit master):"))
+spill_show = spill_table.assign(
+    change=[f"{c:+.4f}（{c / e:+.0%}）" if zh else f"{c:+.4f} ({c / e:+.0%})"
+            for c, e in zip(spill_table["change"], spill_table["estimate"], strict=True)])
+display(spill_show.round(4).rename(columns={
+    "estimator": report.t("estimator", language), "estimate": report.t("estimate", language),
+    "estimate_no_border": "剔除接壤县市区后" if zh else "Without bordering counties",
+    "change": "变化" if zh else "Change"}).style.hide(axis="index").format(precision=4))
+
+# %% [markdown]
 # ## 头条数字 · Headlines
 
 # %%
-records = []
-for key, res in fits.items():
-    lo, hi = res.conf_int()
-    records.append({
-        "evaluation": "pilot_zone", "estimator": names[key], "estimate": res.estimate,
-        "conf_low": lo, "conf_high": hi, "p_value": res.pvalue, "inference": res.inference,
-        "pretrend_p": pre["p_value"], "breakdown": breakdown_rm if key in ("sdid", "did") else None,
-        "preferred": key == "sdid",
-        "truth": truth["att"] if truth is not None else None,
-        "note": "Weifang vs rest of Shandong; outcome " + outcome
-        + ("; pretrend_p and breakdown from the TWFE event study of Weifang vs the rest (HonestDiD relative "
-           "magnitude, average post-period effect): SDID has no event-study covariance of its own"
-           if key == "sdid" else ""),
-    })
-records.append({
-    "evaluation": "pilot_zone", "estimator": "SC (placebo rank)", "estimate": sc.estimate,
-    "conf_low": None, "conf_high": None, "p_value": sc.pvalue, "inference": sc.inference,
-    "pretrend_p": None, "breakdown": None,
-    "truth": truth["att"] if truth is not None else None,
-    "note": f"in-time placebo ({fake}): {in_time.estimate:.4f}",
-})
-display(report.translate_columns(report.format_p(pd.DataFrame(records)[
-    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
+bias80 = power.loc[np.isclose(power["power"], 0.8), [c for c in power.columns if c.startswith("bias_e")]]
+common = dict(outcome=outcome, pretrend_p=pre["p_value"], n_clusters=n_units, n_treated=len(treated_units),
+              pretrend_power_bias=float(bias80.to_numpy().mean()) if bias80.size else None,
+              truth=truth["att"] if truth is not None else None)
+records = [
+    report.headline("pilot_zone", names[key], res, assumption="synthetic_comparison", language=language,
+                    preferred=key == "sdid", breakdown=breakdown_rm if key in ("sdid", "did") else None,
+                    spillover_estimate=spill["sdid"].estimate if key == "sdid" else None, **common)
+    for key, res in fits.items()
+]
+records.append(report.headline(
+    "pilot_zone", "SDID（剔除接壤县市区）" if zh else "SDID (bordering counties dropped)",
+    spill["sdid"], assumption="synthetic_comparison", language=language, **common))
+shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
+display(report.translate_columns(report.format_p(shown.round(4)), language).style.hide(axis="index")
+        .format(precision=4, na_rep="—"))
+box.update(report.conclusion_box(records, "pilot_zone", language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
-                      title="试验区整体效果 / The pilot zone as a whole");
+                      title="试验区整体效果" if zh else "The pilot zone as a whole");

@@ -24,7 +24,7 @@ import pandas as pd
 from .._shared.exceptions import EvalkitError, PanelDataError
 from .demo import DEMO_SEED, DemoData, make_demo_panel, write_demo
 from .io import read_table
-from .masters import crosswalk, shandong_counties, unit_master, weifang_units
+from .masters import crosswalk, shandong_counties, unit_master, weifang_neighbours, weifang_units
 from .schema import SCHEMA, Column, column
 from .validate import CodeRecodedWarning, ValidationReport, validate_panel
 
@@ -46,6 +46,7 @@ __all__ = [
     "read_table",
     "shandong_counties",
     "unit_master",
+    "weifang_neighbours",
     "validate_panel",
     "weifang_units",
     "write_demo",

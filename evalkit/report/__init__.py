@@ -10,12 +10,13 @@
 """
 
 from . import notebook
-from .headlines import HEADLINE_FIELDS, load_headlines, save_headlines
+from .headlines import HEADLINE_FIELDS, headline, load_headlines, save_headlines
 from .labels import LABELS, label_or_name, t, translate_columns
 from .maps import boundaries_available, unit_map, unit_polygons
 from .notebook import format_p
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import current, mark_synthetic, register_cjk_font, use
+from .summary import conclusion_box
 from .tables import display_table
 
 
@@ -33,9 +34,11 @@ __all__ = [
     "HEADLINE_FIELDS",
     "LABELS",
     "boundaries_available",
+    "conclusion_box",
     "current",
     "display_table",
     "format_p",
+    "headline",
     "label_or_name",
     "load_headlines",
     "mark_synthetic",

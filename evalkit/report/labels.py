@@ -79,6 +79,10 @@ LABELS: dict[str, dict[str, str]] = {
     "eval_first_unit": {"zh": "首台套保险补偿", "en": "First-unit insurance compensation"},
     "eval_factor_fund": {"zh": "因素法资金分配", "en": "Factor-method funds"},
 }
+# the acceptance conclusion's texts (verdicts, credibility checks, sections) join the one dictionary
+from .conclusion_labels import CONCLUSION_LABELS  # noqa: E402
+
+LABELS.update(CONCLUSION_LABELS)
 
 
 def t(key: str, language: str | None = None) -> str:

@@ -27,6 +27,11 @@ OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
+# A4 print stylesheet and the conclusion boxes' styles, on every page (evalkit/report/templates)
+PRINT_CSS = (Path(__file__).parent / "report" / "templates" / "evalkit_print.css").read_text(encoding="utf-8")
+OFFLINE_TEMPLATE += (
+    "{%- block html_head_css -%}<style>{% raw %}" + PRINT_CSS + "{% endraw %}</style>{%- endblock html_head_css -%}\n"
+)
 
 #: Tag papermill puts on the red "An Exception was encountered" banner cells.
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"

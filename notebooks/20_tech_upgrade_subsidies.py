@@ -13,14 +13,6 @@
 
 # %% [markdown]
 # # 技术改造补助的剂量效应 · Dose response to technology-upgrade subsidies
-# 技术改造补助按不同强度（上年营业收入的 ‰）在不同年份开始发放。本笔记本用 Callaway、Goodman-Bacon
-# 与 Sant'Anna（2024）的连续处理双重差分估计剂量效应曲线 ATT(d) 与平均因果响应 ACRT(d)，并与带连续
-# 处理变量的双向固定效应（TWFE）回归及其权重诊断（de Chaisemartin–D'Haultfœuille 2020）并列比较。
-#
-# Technology-upgrade subsidies start in different years at different intensities (‰ of the previous
-# year's revenue). We estimate the dose-response curve ATT(d) and the average causal response
-# ACRT(d) with the continuous-treatment DiD of Callaway, Goodman-Bacon and Sant'Anna (2024), and set
-# beside it TWFE with the continuous treatment and its weight diagnosis.
 
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
@@ -40,12 +32,24 @@ n_bootstrap: int = 999  # multiplier-bootstrap draws for the uniform band
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import Markdown, display
 
 from evalkit import did, report, sensitivity
 
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "技术改造补助按不同强度（上年营业收入的 ‰）在不同年份开始发放。本页用 Callaway、Goodman-Bacon 与 Sant'Anna"
+    "（2024）的连续处理双重差分估计剂量效应曲线 ATT(d) 与平均因果响应 ACRT(d)，并与带连续处理变量的双向固定效应"
+    "（TWFE）回归及其权重诊断（de Chaisemartin–D'Haultfœuille 2020）并列比较。"
+    if zh else
+    "Technology-upgrade subsidies start in different years at different intensities (‰ of the previous year's "
+    "revenue). We estimate the dose-response curve ATT(d) and the average causal response ACRT(d) with the "
+    "continuous-treatment DiD of Callaway, Goodman-Bacon and Sant'Anna (2024), and set beside it TWFE with the "
+    "continuous treatment and its weight diagnosis."))
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample.attrs.update(panel.attrs)
 truth = nb.truth("tech_subsidy")
@@ -71,7 +75,6 @@ res = did.continuous(
     sample, outcome=outcome, unit="unit_code", time="year", dose="tech_subsidy_dose",
     cohort="tech_subsidy_start", method=method, degree=degree, knots=knots, n_bins=n_bins,
     control_group=control_group, n_bootstrap=n_bootstrap, seed=20240601)
-print(res.summary())
 
 # %%
 truth_att = truth_acrt = None
@@ -194,28 +197,21 @@ if truth is not None:
                          f"({'inside' if lo <= tv <= hi else 'outside'} the interval)"))
 
 # %%
-def _record(name, r_, estimator, tv, note, preferred=False):
-    lo, hi = r_.conf_int()
-    return {"evaluation": "tech_subsidy", "estimator": estimator, "estimate": r_.estimate,
-            "conf_low": lo, "conf_high": hi, "p_value": r_.pvalue, "inference": r_.inference,
-            "pretrend_p": res.pretrend["p_value"] if res.pretrend else None,
-            "breakdown": breakdown_att if preferred else None, "preferred": preferred,
-            "truth": tv, "note": note, "term": name}
-
-
+n_subsidised = int((units.tech_subsidy_start > 0).sum())
+common = dict(outcome=outcome, n_clusters=units.shape[0], n_treated=n_subsidised,
+              pretrend_p=res.pretrend["p_value"] if res.pretrend else None)
 records = [
-    _record("ATT_o", res.att_overall, "CGBS (2024) continuous DiD, ATT^o",
-            truth["att_avg"] if truth else None,
-            "average effect of the subsidy among subsidised units; parallel trends; pretrend_p: joint Wald "
-            "test of the binarised event study's pre-periods"
-            + ("" if breakdown_att is not None else
-               "; no HonestDiD breakdown: the binarised event study has a varying base period"),
-            preferred=True),
-    _record("ACRT_o", res.acrt_overall, "CGBS (2024) continuous DiD, ACRT^o",
-            truth["acrt_avg"] if truth else None,
-            "average causal response per 1‰ of intensity; needs strong parallel trends"),
-    _record("TWFE", res.twfe, "TWFE, continuous treatment", None,
-            f"negative dCDH weights: {nw['n_negative']}/{nw['n_cells']} (sum {nw['sum_negative']:.3f})"),
+    report.headline("tech_subsidy", "CGBS (2024) ATT^o", res.att_overall, assumption="parallel_trends",
+                    preferred=True, language=language, breakdown=breakdown_att,
+                    truth=truth["att_avg"] if truth else None, **common),
+    report.headline("tech_subsidy", "CGBS (2024) ACRT^o", res.acrt_overall, assumption="strong_parallel_trends",
+                    language=language, truth=truth["acrt_avg"] if truth else None, **common),
+    report.headline("tech_subsidy", "TWFE", res.twfe, assumption="parallel_trends_homogeneous",
+                    language=language, **common),
 ]
+shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
+display(report.translate_columns(report.format_p(shown.round(4)), language).style.hide(axis="index")
+        .format(precision=4, na_rep="—"))
+box.update(report.conclusion_box(records, "tech_subsidy", language))
 report.save_headlines(output_dir, "20_tech_upgrade_subsidies", records,
-                      title="技术改造补助剂量效应 / Tech-upgrade subsidy dose response");
+                      title="技术改造补助剂量效应" if zh else "Tech-upgrade subsidy dose response");

@@ -13,16 +13,6 @@
 
 # %% [markdown]
 # # 首台套保险补偿的效果 · Effects of first-unit (首台套) insurance compensation
-# 各县区在不同年份开始获得首台套保险补偿（交错采纳）。当效果随实施年数增长时，普通的双向固定效应
-# （TWFE）回归会把已处理单位当作对照，结果可能严重偏误。本笔记本先展示采纳时间，再给出 TWFE 及其
-# Goodman-Bacon 分解，然后并列 Callaway–Sant'Anna、Sun–Abraham 与插补法（Borusyak–Jaravel–Spiess）
-# 的事件研究结果，并解读处理前趋势。
-#
-# Counties started first-unit insurance compensation in different years (staggered adoption). When
-# effects grow with exposure, a plain two-way fixed-effects (TWFE) regression uses already-treated
-# units as controls and can be badly biased. We show the adoption timing, TWFE and its
-# Goodman-Bacon diagnosis, then Callaway–Sant'Anna, Sun–Abraham and imputation (Borusyak–Jaravel–
-# Spiess) event studies side by side, and read the pre-treatment trends.
 
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
@@ -47,6 +37,18 @@ from evalkit import did, report, sensitivity
 
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "各县区在不同年份开始获得首台套保险补偿（交错采纳）。当效果随实施年数增长时，普通的双向固定效应（TWFE）回归"
+    "会把已处理单位当作对照，结果可能严重偏误。本页先展示采纳时间，再给出 TWFE 及其 Goodman-Bacon 分解，然后并列"
+    "Callaway–Sant'Anna、Sun–Abraham 与插补法（Borusyak–Jaravel–Spiess）的事件研究结果，并解读处理前趋势。"
+    if zh else
+    "Counties started first-unit insurance compensation in different years (staggered adoption). When effects "
+    "grow with exposure, a plain two-way fixed-effects (TWFE) regression uses already-treated units as controls "
+    "and can be badly biased. We show the adoption timing, TWFE and its Goodman-Bacon diagnosis, then "
+    "Callaway–Sant'Anna, Sun–Abraham and imputation (Borusyak–Jaravel–Spiess) event studies side by side, and "
+    "read the pre-treatment trends."))
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample = sample.reset_index(drop=True)
 sample.attrs.update(panel.attrs)
@@ -58,7 +60,7 @@ if t_all.get("outcome") == outcome and year == panel["year"].max():
 first_year, last_year = int(sample["year"].min()), int(sample["year"].max())
 display(Markdown(
     (f"样本：{sample['unit_code'].nunique()} 个县级单位，{first_year}–{last_year} 年"
-     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入先行区效应）。"))
+     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入试验区效应）。"))
     if zh else
     (f"Sample: {sample['unit_code'].nunique()} county-level units, {first_year}–{last_year}"
      + (" (Weifang's units included)." if include_weifang else
@@ -242,26 +244,28 @@ pretrend_p = {"TWFE": pre["TWFE event study"]["p_value"], "Sun-Abraham": pre["Su
 inference = {"TWFE": tw.inference, "Sun-Abraham": sa.inference, "Imputation (BJS)": imp.inference,
              "Callaway-Sant'Anna": cs.aggregate("simple").inference
              + f"; {sample['unit_code'].nunique()} clusters (units): analytic s.e. adequate"}
+power_cs = sensitivity.pretrend_power(cs_dyn, power=[0.8])
+bias_cols = [c for c in power_cs.columns if c.startswith("bias_e")]
+n_treated_units = int((first > 0).sum())
+assumptions = {"TWFE": "parallel_trends_homogeneous"}
 records = []
 for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     if name not in ov.index:
         continue
     r = ov.loc[name]
-    note = ("TWFE is biased under staggered adoption with growing effects; see the Bacon decomposition"
-            if name == "TWFE" else "heterogeneity-robust")
-    if name == "Callaway-Sant'Anna":
-        note += (f"; pre-trend: joint Wald test of dynamic e=-{leads}..-2 (universal base); breakdown: "
-                 f"HonestDiD relative magnitude, average of e=0..{lags}")
-    records.append({
-        "evaluation": "first_unit_insurance", "estimator": name, "estimate": float(r["estimate"]),
-        "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]), "p_value": float(r["p_value"]),
-        "inference": inference[name], "pretrend_p": pretrend_p[name],
-        "breakdown": breakdown_cs if name == "Callaway-Sant'Anna" else None,
-        "preferred": name == "Callaway-Sant'Anna",
-        "truth": (truth["twfe_estimand"] if name == "TWFE" else truth["simple"]) if truth else None,
-        "note": note, "term": "ATT", "outcome": outcome, "sample": "all" if include_weifang else "excluding_weifang",
-    })
+    # the comparison table's numbers (overall()) are the ones on the page
+    row = report.headline(
+        "first_unit", name, {**r.to_dict(), "inference": inference[name]},
+        assumption=assumptions.get(name, "parallel_trends"),
+        preferred=name == "Callaway-Sant'Anna", language=language, outcome=outcome,
+        pretrend_p=pretrend_p[name], breakdown=breakdown_cs if name == "Callaway-Sant'Anna" else None,
+        pretrend_power_bias=(float(power_cs[bias_cols].to_numpy().mean())
+                             if name == "Callaway-Sant'Anna" and bias_cols else None),
+        n_clusters=sample["unit_code"].nunique(), n_treated=n_treated_units,
+        truth=(truth["twfe_estimand"] if name == "TWFE" else truth["simple"]) if truth else None)
+    records.append(row)
+box.update(report.conclusion_box(records, "first_unit", language))
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
-                      title="首台套保险补偿 · First-unit insurance")
+                      title="首台套保险补偿" if zh else "First-unit insurance")
 display(report.translate_columns(report.format_p(pd.DataFrame(records)[
     ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))

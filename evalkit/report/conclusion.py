@@ -131,7 +131,7 @@ class Conclusion:
         parts.append(f"<h2>{esc(h['sec_measures'])}</h2>")
         parts.append(_html_table(
             [h["col_section"], h["col_evaluation"], h["col_finding"], h["col_p"], h["col_verdict"],
-             h["col_credibility"]], self.measure_rows(), widths=(7, 8, 30, 6, 27, 22)))
+             h["col_credibility"]], self.measure_rows(), widths=(7, 8, 29, 7, 27, 22)))
         parts.append(f'<p class="ek-small">{esc(self.thresholds)}</p>')
         parts.append(f"<h2>{esc(h['sec_problems'])}</h2><ol>")
         parts += [f"<li>{esc(p)}</li>" for p in self.problems]

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +84,10 @@ def headline(
         Evaluation key (``"pilot_zone"``, ``"tech_subsidy"``, ``"first_unit"``, ``"factor_fund"``).
     estimator : str
         Method name as shown (method names may stay as written in either language).
-    result : ScalarEffect-like
-        Has ``estimate``, ``pvalue``, ``inference`` and ``conf_int()``.
+    result : ScalarEffect-like or mapping
+        Has ``estimate``, ``pvalue``, ``inference`` and ``conf_int()``; or a mapping (a row of a
+        comparison table) with ``estimate, conf_low, conf_high, p_value`` and optionally
+        ``inference``.
     assumption : str
         Key of the identifying assumption the estimate rests on
         (:data:`evalkit.report.verdict.ASSUMPTIONS`); its words go into ``assumption_text``.
@@ -108,15 +111,16 @@ def headline(
     >>> round(r["conf_low"], 3), r["assumption"]
     (0.041, 'parallel_trends')
     """
-    lo, hi = result.conf_int()
+    if isinstance(result, Mapping):
+        numbers = {k: result.get(k) for k in ("estimate", "conf_low", "conf_high", "p_value", "inference")}
+    else:
+        lo, hi = result.conf_int()
+        numbers = {"estimate": result.estimate, "conf_low": lo, "conf_high": hi, "p_value": result.pvalue,
+                   "inference": result.inference}
     record = {
         "evaluation": evaluation,
         "estimator": estimator,
-        "estimate": result.estimate,
-        "conf_low": lo,
-        "conf_high": hi,
-        "p_value": result.pvalue,
-        "inference": result.inference,
+        **numbers,
         "assumption": check_assumption(assumption),
         "assumption_text": assumption_words(assumption, resolve_language(language)),
         "preferred": bool(preferred),

@@ -300,9 +300,12 @@ def verdict(records: Sequence[Mapping[str, Any]], language: str | None = None,
 
 
 def _other_assumption_reasons(ag: Agreement, lang: str, fmt) -> list[str]:
-    """Estimates under a different assumption whose interval excludes zero (they do not count)."""
-    out = []
+    """The first estimate under a different assumption whose interval excludes zero (it does not
+    count towards the verdict, but the reader should know why)."""
+    out: list[str] = []
     for r in ag.other_assumption:
+        if out:
+            break
         lo, hi = num(r.get("conf_low")), num(r.get("conf_high"))
         if _finite(lo) and _finite(hi) and (lo > 0 or hi < 0):
             out.append(t("reason_other_assumption", lang).format(

@@ -88,6 +88,11 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
         help="extra notebook parameter, converted to the type its parameters cell declares",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write each page as an A4 PDF and a combined evidence_pack.pdf (needs chromium)",
+    )
     p.set_defaults(func=_cmd_evidence)
 
 
@@ -124,6 +129,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         notebooks_dir=nb_dir,
         parameters=params,
+        pdf=args.pdf,
     )
     counts: dict[str, int] = {}
     for run in pack.runs:

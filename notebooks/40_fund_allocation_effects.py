@@ -65,7 +65,7 @@ sample.attrs.update(panel.attrs)
 truth = nb.truth("factor_fund")
 display(Markdown(
     f"**样本**：潍坊 {sample.unit_code.nunique()} 个单位，{first_year}–{year} 年，共 {len(sample)} 个单位-年份。"
-     f"\n\n**外生性假设**：{assumption}" if zh else
+     f"\n\n**外生性假设**：{report.t('assumption_shock_exogeneity', language)}。" if zh else
      f"**Sample**: Weifang's {sample.unit_code.nunique()} units, {first_year}–{year}, "
      f"{len(sample)} unit-years.\n\n**Exogeneity**: {assumption}"))
 

@@ -93,6 +93,11 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="also write each page as an A4 PDF and a combined evidence_pack.pdf (needs chromium)",
     )
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="run on an unbalanced panel when expected unit-years are missing (each page says so)",
+    )
     p.set_defaults(func=_cmd_evidence)
 
 
@@ -130,6 +135,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
         notebooks_dir=nb_dir,
         parameters=params,
         pdf=args.pdf,
+        allow_missing=args.allow_missing,
     )
     counts: dict[str, int] = {}
     for run in pack.runs:

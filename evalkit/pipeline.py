@@ -41,6 +41,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -647,14 +648,19 @@ def _stage(path: Path) -> int:
     return 1 if int(path.name[:2]) in SUMMARY_NUMBERS else 0
 
 
-def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool) -> bool:
+def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool,
+                  allow_missing: bool = False) -> bool:
     """Validate the panel once before any kernel starts; return whether the data are synthetic."""
     if check_data:
         try:
             from .data import load_panel
         except ImportError as exc:  # pragma: no cover - evalkit.data ships with evalkit
             raise EvalkitError(f"evalkit.data cannot be imported ({exc}).") from exc
-        panel = load_panel(data_dir)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report's warnings are printed once, below
+            panel = load_panel(data_dir, year=year, allow_missing=allow_missing)
+        for text in panel.attrs["validation"].warnings:
+            print(f"evalkit: warning / 警告: {text}", file=sys.stderr)
         years = panel["year"]
         if int(years.max()) < year:
             raise EvalkitError(
@@ -732,6 +738,7 @@ def run_evidence(
     synthetic: bool | None = None,
     check_data: bool = True,
     pdf: bool = False,
+    allow_missing: bool = False,
 ) -> EvidencePack:
     """Run the evidence notebooks and write the evidence pack to ``out_dir`` atomically.
 
@@ -779,6 +786,10 @@ def run_evidence(
     check_data : bool
         Load and validate the panel with :func:`evalkit.data.load_panel` before starting any
         kernel, so bad data fail fast with the validation report.
+    allow_missing : bool, default False
+        Accept missing unit-years (expected: every unit active in a year, for every year from
+        the data's first year to ``year``); the notebooks then run on the unbalanced panel and
+        each page says so. Without it, missing unit-years are refused before any notebook runs.
 
     Returns
     -------
@@ -826,7 +837,7 @@ def run_evidence(
     started_at = _now()
     t0 = time.perf_counter()
     try:
-        is_synthetic = _inspect_data(data_path, year, synthetic, check_data)
+        is_synthetic = _inspect_data(data_path, year, synthetic, check_data, allow_missing)
         tasks = []
         for path in selected:
             params = {

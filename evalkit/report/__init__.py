@@ -6,18 +6,36 @@
     report.use(language=language, synthetic=df.attrs.get("synthetic"))
     result.plot()                       # -> report.plot_effects(result.to_frame())
     report.unit_map(frame, "amount_wan")
+    report.table(frame, title="...")   # labelled headers, formatted numbers, no index
     report.save_headlines(output_dir, "30_first_unit_insurance", records)
 """
 
 from . import notebook
+from .formats import (
+    MISSING,
+    format_money,
+    format_number,
+    format_percent,
+    format_pvalue,
+    format_share,
+)
 from .headlines import HEADLINE_FIELDS, headline, load_headlines, save_headlines
-from .labels import LABELS, label_or_name, t, translate_columns
+from .labels import (
+    LABELS,
+    UNITS,
+    label_or_name,
+    t,
+    translate_columns,
+    unit_names,
+    unit_of_measure,
+    value_label,
+)
 from .maps import boundaries_available, unit_map, unit_polygons
 from .notebook import format_p
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import current, mark_synthetic, register_cjk_font, use
 from .summary import conclusion_box
-from .tables import display_table
+from .tables import Table, display_table, table
 
 
 def synthetic_banner(synthetic: bool | None = None, language: str | None = None):
@@ -33,11 +51,19 @@ def synthetic_banner(synthetic: bool | None = None, language: str | None = None)
 __all__ = [
     "HEADLINE_FIELDS",
     "LABELS",
+    "MISSING",
+    "UNITS",
+    "Table",
     "boundaries_available",
     "conclusion_box",
     "current",
     "display_table",
+    "format_money",
+    "format_number",
     "format_p",
+    "format_percent",
+    "format_pvalue",
+    "format_share",
     "headline",
     "label_or_name",
     "load_headlines",
@@ -49,10 +75,14 @@ __all__ = [
     "save_headlines",
     "synthetic_banner",
     "t",
+    "table",
     "timing_heatmap",
     "translate_columns",
     "trend_plot",
     "unit_map",
+    "unit_names",
+    "unit_of_measure",
     "unit_polygons",
     "use",
+    "value_label",
 ]

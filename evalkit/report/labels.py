@@ -17,7 +17,7 @@ LABELS: dict[str, dict[str, str]] = {
         "zh": "注意：本页使用的是内置的合成演示数据（已植入已知效应），不是真实统计数据。",
         "en": "Note: this page uses the built-in synthetic demo panel (with planted, known effects), not real statistics.",
     },
-    "schematic_map": {"zh": "示意图（非正式地图）", "en": "Schematic map (示意图), not an official map"},
+    "schematic_map": {"zh": "示意图（非正式地图）", "en": "Schematic map, not an official map"},
     "year": {"zh": "年份", "en": "Year"},
     "unit": {"zh": "单位", "en": "Unit"},
     "unit_code": {"zh": "单位代码", "en": "Unit code"},
@@ -57,27 +57,181 @@ LABELS: dict[str, dict[str, str]] = {
     "untreated": {"zh": "未处理", "en": "Untreated"},
     "never_treated": {"zh": "从未处理", "en": "Never treated"},
     # outcomes and treatments
-    "revenue_wan": {"zh": "规上工业营业收入（万元）", "en": "Above-scale industrial revenue (10k CNY)"},
+    "revenue_wan": {"zh": "规上工业营业收入（万元）", "en": "Above-scale industrial revenue (CNY 10k)"},
     "log_revenue": {"zh": "规上工业营业收入（对数）", "en": "Above-scale industrial revenue (log)"},
-    "value_added_wan": {"zh": "规上工业增加值（万元）", "en": "Industrial value added (10k CNY)"},
+    "value_added_wan": {"zh": "规上工业增加值（万元）", "en": "Industrial value added (CNY 10k)"},
     "log_value_added": {"zh": "规上工业增加值（对数）", "en": "Industrial value added (log)"},
     "n_firms": {"zh": "规上工业企业数", "en": "Above-scale industrial firms"},
-    "rd_wan": {"zh": "R&D 经费（万元）", "en": "R&D spending (10k CNY)"},
+    "rd_wan": {"zh": "R&D 经费（万元）", "en": "R&D spending (CNY 10k)"},
     "energy_tce": {"zh": "能源消费量（吨标准煤）", "en": "Energy use (tce)"},
     "employment": {"zh": "规上工业从业人员（人）", "en": "Industrial employment (persons)"},
     "pilot_zone": {"zh": "试验区", "en": "Pilot zone"},
     "first_unit": {"zh": "首台套保险补偿", "en": "First-unit insurance compensation"},
     "first_unit_year": {"zh": "首台套保险补偿起始年", "en": "First year of first-unit insurance"},
-    "tech_subsidy_wan": {"zh": "技术改造补助（万元）", "en": "Technology-upgrade subsidy (10k CNY)"},
+    "tech_subsidy_wan": {"zh": "技术改造补助（万元）", "en": "Technology-upgrade subsidy (CNY 10k)"},
     "tech_subsidy": {"zh": "技术改造补助", "en": "Technology-upgrade subsidies"},
-    "factor_fund_wan": {"zh": "因素法分配资金（万元）", "en": "Factor-method funds (10k CNY)"},
+    "factor_fund_wan": {"zh": "因素法分配资金（万元）", "en": "Factor-method funds (CNY 10k)"},
     "factor_fund": {"zh": "因素法资金分配", "en": "Factor-method fund allocation"},
-    "amount_wan": {"zh": "分配金额（万元）", "en": "Amount (10k CNY)"},
+    "amount_wan": {"zh": "分配金额（万元）", "en": "Amount (CNY 10k)"},
     # evaluations
     "eval_pilot_zone": {"zh": "试验区整体效应", "en": "Pilot zone as a whole"},
     "eval_tech_subsidy": {"zh": "技术改造补助", "en": "Technology-upgrade subsidies"},
     "eval_first_unit": {"zh": "首台套保险补偿", "en": "First-unit insurance compensation"},
     "eval_factor_fund": {"zh": "因素法资金分配", "en": "Factor-method funds"},
+    # statistics and inference
+    "estimate_short": {"zh": "估计", "en": "Estimate"},
+    "conf_low_uniform": {"zh": "一致置信带下限", "en": "Uniform band lower"},
+    "conf_high_uniform": {"zh": "一致置信带上限", "en": "Uniform band upper"},
+    "pretrend_p": {"zh": "事前趋势检验 p 值", "en": "Pre-trend test p-value"},
+    "breakdown": {"zh": "敏感性临界值", "en": "Breakdown value"},
+    "pre_rmspe": {"zh": "处理前拟合误差（RMSPE）", "en": "Pre-period fit error (RMSPE)"},
+    "post_rmspe": {"zh": "处理后拟合误差（RMSPE）", "en": "Post-period fit error (RMSPE)"},
+    "ratio": {"zh": "后/前误差比", "en": "Post/pre error ratio"},
+    "truth": {"zh": "真实值（合成数据）", "en": "True value (synthetic data)"},
+    "true_effect": {"zh": "真实效应（合成数据）", "en": "True effect (synthetic data)"},
+    "estimand": {"zh": "估计对象", "en": "Estimand"},
+    "evaluation": {"zh": "评估对象", "en": "Evaluation"},
+    "note": {"zh": "说明", "en": "Note"},
+    "df": {"zh": "自由度", "en": "Degrees of freedom"},
+    "n": {"zh": "个数", "en": "Count"},
+    "n_units": {"zh": "单位数", "en": "Units"},
+    "type": {"zh": "类别", "en": "Type"},
+    "avg_estimate": {"zh": "平均估计值", "en": "Average estimate"},
+    "dose": {"zh": "处理强度", "en": "Dose"},
+    "cohort": {"zh": "首次处理年份", "en": "First treated year"},
+    "relative_magnitude": {"zh": "相对幅度限制", "en": "Relative-magnitude restriction"},
+    "smoothness": {"zh": "平滑性限制", "en": "Smoothness restriction"},
+    "m_bar": {"zh": "相对幅度上限 M̄", "en": "Relative-magnitude bound M̄"},
+    "m_smooth": {"zh": "平滑性上限 M", "en": "Smoothness bound M"},
+    "lower": {"zh": "下限", "en": "Lower bound"},
+    "upper": {"zh": "上限", "en": "Upper bound"},
+    "quantity": {"zh": "检验项目", "en": "Quantity"},
+    "published": {"zh": "已发表数值", "en": "Published"},
+    "evalkit_value": {"zh": "evalkit 结果", "en": "evalkit"},
+    "difference": {"zh": "差异", "en": "Difference"},
+    "tolerance": {"zh": "容差", "en": "Tolerance"},
+    "agrees": {"zh": "是否一致", "en": "Agrees"},
+    "source": {"zh": "来源", "en": "Source"},
+    "yes": {"zh": "是", "en": "Yes"},
+    "no": {"zh": "否", "en": "No"},
+    "total": {"zh": "合计", "en": "Total"},
+    "missing_footnote": {"zh": "“—”表示不适用或无数据。", "en": "“—” means not applicable or no data."},
+    # methods (names shown in tables and legends)
+    "twfe": {"zh": "双向固定效应（TWFE）", "en": "Two-way fixed effects (TWFE)"},
+    "two_by_two": {"zh": "2×2 双重差分", "en": "2×2 difference-in-differences"},
+    "event_study": {"zh": "事件研究", "en": "Event study"},
+    "callaway_santanna": {"zh": "Callaway–Sant'Anna", "en": "Callaway–Sant'Anna"},
+    "sun_abraham": {"zh": "Sun–Abraham", "en": "Sun–Abraham"},
+    "imputation": {"zh": "插补估计（Borusyak–Jaravel–Spiess）", "en": "Imputation (Borusyak–Jaravel–Spiess)"},
+    "synthetic_control": {"zh": "合成控制", "en": "Synthetic control"},
+    "synthetic_did": {"zh": "合成双重差分", "en": "Synthetic DiD"},
+    "continuous_did": {"zh": "连续处理双重差分", "en": "Continuous-treatment DiD"},
+    "dcdh": {"zh": "de Chaisemartin–D'Haultfœuille", "en": "de Chaisemartin–D'Haultfœuille"},
+    "iv": {"zh": "工具变量（2SLS）", "en": "Instrumental variables (2SLS)"},
+    "bacon": {"zh": "Goodman-Bacon 分解", "en": "Goodman-Bacon decomposition"},
+    "honest_did": {"zh": "HonestDiD 稳健区间", "en": "HonestDiD robust interval"},
+    # unit types
+    "unit_type": {"zh": "单位类型", "en": "Unit type"},
+    "district": {"zh": "市辖区", "en": "District"},
+    "county": {"zh": "县", "en": "County"},
+    "county_city": {"zh": "县级市", "en": "County-level city"},
+    "zone": {"zh": "市属开发区", "en": "City development zone"},
+    "in_weifang": {"zh": "是否潍坊", "en": "In Weifang"},
+    "prefecture_zh": {"zh": "地级市", "en": "Prefecture"},
+    # data audit
+    "kind": {"zh": "类别", "en": "Kind"},
+    "message": {"zh": "内容", "en": "Message"},
+    "unit_years": {"zh": "单位×年份", "en": "Unit-years"},
+    "rows_present": {"zh": "有数据的行", "en": "Rows present"},
+    "complete": {"zh": "结果变量完整", "en": "Complete outcomes"},
+    "missing_cells": {"zh": "缺失单元", "en": "Missing cells"},
+    "missing_years": {"zh": "缺失年份", "en": "Missing years"},
+    "population_10k": {"zh": "常住人口（万人）", "en": "Resident population (10k persons)"},
+    "log_pop_2015": {"zh": "2015 年人口（对数）", "en": "Population 2015 (log)"},
+    "area": {"zh": "地区", "en": "Area"},
+    # allocation
+    "name_zh": {"zh": "单位名称", "en": "Unit name"},
+    "name_en": {"zh": "单位名称", "en": "Unit name"},
+    "alloc_group": {"zh": "单位类别", "en": "Unit group"},
+    "last_year_wan": {"zh": "上年金额（万元）", "en": "Last year (CNY 10k)"},
+    "previous_wan": {"zh": "上年金额（万元）", "en": "Last year (CNY 10k)"},
+    "change_wan": {"zh": "增减（万元）", "en": "Change (CNY 10k)"},
+    "change_pct": {"zh": "增减幅度", "en": "Change (%)"},
+    "share": {"zh": "份额", "en": "Share"},
+    "composite": {"zh": "综合得分", "en": "Composite score"},
+    "coefficient": {"zh": "调节系数", "en": "Adjustment coefficient"},
+    "base_wan": {"zh": "基数（万元）", "en": "Base (CNY 10k)"},
+    "floor_wan": {"zh": "保底（万元）", "en": "Floor (CNY 10k)"},
+    "cap_wan": {"zh": "上限（万元）", "en": "Cap (CNY 10k)"},
+    "rounding_wan": {"zh": "取整调整（万元）", "en": "Rounding (CNY 10k)"},
+    "factor_id": {"zh": "因素", "en": "Factor"},
+    "factor": {"zh": "因素", "en": "Factor"},
+    "factor_weight": {"zh": "权重", "en": "Weight"},
+    "contribution_wan": {"zh": "贡献（万元）", "en": "Contribution (CNY 10k)"},
+    "equal_split": {"zh": "均分基准", "en": "Equal split"},
+    "weights": {"zh": "权重变化", "en": "Weights"},
+    "budget": {"zh": "资金总额变化", "en": "Budget"},
+    "rounding": {"zh": "取整", "en": "Rounding"},
+    "constraints": {"zh": "保底与上限", "en": "Floors and caps"},
+    "pure_output": {"zh": "因素数据变化", "en": "Factor data"},
+    "coefficients": {"zh": "调节系数变化", "en": "Coefficients"},
+    "base": {"zh": "基数变化", "en": "Base"},
+    "mean": {"zh": "均值", "en": "Mean"},
+    "sd": {"zh": "标准差", "en": "Std. dev."},
+    "prob_floor": {"zh": "触及保底概率", "en": "P(at floor)"},
+    "prob_cap": {"zh": "触及上限概率", "en": "P(at cap)"},
+    "prob_rank_change": {"zh": "名次变动概率", "en": "P(rank changes)"},
+    "shift_pp": {"zh": "权重调整（百分点）", "en": "Weight shift (pp)"},
+    "dropped": {"zh": "去掉的因素", "en": "Factor left out"},
+    "gini_amount": {"zh": "基尼系数（分配额）", "en": "Gini coefficient (amounts)"},
+    "hhi": {"zh": "赫芬达尔指数（HHI）", "en": "Herfindahl index (HHI)"},
+    "max_min_ratio": {"zh": "最高/最低分配额之比", "en": "Highest/lowest amount"},
+    "theil_total": {"zh": "泰尔指数（总）", "en": "Theil index (total)"},
+    "theil_between": {"zh": "泰尔指数（组间）", "en": "Theil index (between groups)"},
+    "theil_within": {"zh": "泰尔指数（组内）", "en": "Theil index (within groups)"},
+    "effective_n": {"zh": "有效单位数", "en": "Effective number of units"},
+    "this_year": {"zh": "本年", "en": "This year"},
+    "last_year": {"zh": "上年", "en": "Last year"},
+    "scenario": {"zh": "方案", "en": "Scenario"},
+    "metric": {"zh": "指标", "en": "Metric"},
+    # fund IV (page 40)
+    "z_wan": {"zh": "公式预测资金（万元）", "en": "Formula-predicted funds (CNY 10k)"},
+    "ez_wan": {"zh": "预测资金期望值（万元）", "en": "Expected predicted funds (CNY 10k)"},
+    "z_recentred_wan": {"zh": "再中心化预测资金（万元）", "en": "Recentred predicted funds (CNY 10k)"},
+    # scorecard
+    "indicator": {"zh": "指标", "en": "Indicator"},
+    "target_type": {"zh": "目标类型", "en": "Target type"},
+    "cumulative": {"zh": "累计", "en": "Cumulative"},
+    "each_year": {"zh": "每年", "en": "Every year"},
+    "level": {"zh": "期末", "en": "End of period"},
+    "baseline": {"zh": "基期值（2020）", "en": "Baseline (2020)"},
+    "actual": {"zh": "实际值", "en": "Actual"},
+    "completion": {"zh": "完成率", "en": "Completion"},
+    "reason": {"zh": "原因", "en": "Reason"},
+    "data_source": {"zh": "数据来源", "en": "Data source"},
+    "department": {"zh": "责任部门", "en": "Responsible department"},
+    "section": {"zh": "方案条目", "en": "Plan section"},
+    "value_year": {"zh": "数据年份", "en": "Data year"},
+    "rule": {"zh": "达标规则", "en": "Rule"},
+    "target_count": {"zh": "目标个数", "en": "Number of targets"},
+}
+
+#: Units of measure by name (the plan's and the data's codes -> words per language).
+UNITS: dict[str, dict[str, str]] = {
+    "家": {"zh": "家", "en": "firms"},
+    "个": {"zh": "个", "en": ""},
+    "条": {"zh": "条", "en": "chains"},
+    "场": {"zh": "场", "en": "events"},
+    "%": {"zh": "%", "en": "%"},
+    "万元": {"zh": "万元", "en": "CNY 10k"},
+    "亿元": {"zh": "亿元", "en": "CNY 100m"},
+    "元": {"zh": "元", "en": "CNY"},
+    "人": {"zh": "人", "en": "persons"},
+    "万人": {"zh": "万人", "en": "10k persons"},
+    "吨标准煤": {"zh": "吨标准煤", "en": "tonnes of coal equivalent"},
+    "tce": {"zh": "吨标准煤", "en": "tonnes of coal equivalent"},
+    "亩": {"zh": "亩", "en": "mu"},
+    "项": {"zh": "项", "en": "items"},
 }
 # the acceptance conclusion's texts (verdicts, credibility checks, sections) join the one dictionary
 from .conclusion_labels import CONCLUSION_LABELS  # noqa: E402
@@ -111,3 +265,53 @@ def label_or_name(key: str, language: str | None = None) -> str:
 def translate_columns(frame, language: str | None = None):
     """Rename a frame's columns to labels where a label exists (for display tables)."""
     return frame.rename(columns={c: label_or_name(c, language) for c in frame.columns})
+
+
+def unit_of_measure(unit, language: str | None = None) -> str:
+    """A unit of measure by name in ``language`` (``"亿元"`` -> ``"CNY 100m"`` in English).
+
+    Unknown units are returned as written; a missing unit gives ``""``.
+
+    Examples
+    --------
+    >>> unit_of_measure("家", "en")
+    'firms'
+    >>> unit_of_measure("亿元", "zh")
+    '亿元'
+    """
+    lang = resolve_language(language)
+    if unit is None or (isinstance(unit, float) and unit != unit):
+        return ""
+    return UNITS.get(str(unit), {}).get(lang, str(unit))
+
+
+def unit_names(codes, language: str | None = None, *, names: dict | None = None) -> list[str]:
+    """Display names of units by code in ``language`` (from the unit master; codes it lacks stay).
+
+    Parameters
+    ----------
+    codes : iterable of str
+        Unit codes (GB/T 2260 codes or zone ids).
+    language : {"zh", "en"}, optional
+        Overrides the active report language.
+    names : dict, optional
+        ``{code: name}`` that takes precedence (e.g. names from the user's own files).
+
+    Examples
+    --------
+    >>> unit_names(["370702"], "en")
+    ['Weicheng District']
+    """
+    lang = resolve_language(language)
+    from ..data.masters import unit_master
+
+    master = unit_master().set_index("unit_code")[f"name_{lang}"].to_dict()
+    given = names or {}
+    return [str(given.get(str(c), master.get(str(c), c))) for c in codes]
+
+
+def value_label(value, language: str | None = None) -> str:
+    """Translate a coded cell value (``"county_city"``, ``"cumulative"``) when it has a label."""
+    if isinstance(value, str) and value in LABELS:
+        return t(value, language)
+    return value

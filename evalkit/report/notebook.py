@@ -78,7 +78,8 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
     """
     from ..data import load_panel
 
-    panel = load_panel(data_dir)
+    # missing unit-years were refused (or allowed with --allow-missing) before any notebook ran
+    panel = load_panel(data_dir, year=year, allow_missing=True)
     attrs = dict(panel.attrs)
     panel = panel[panel["year"] <= year].copy()
     panel.attrs.update(attrs)
@@ -90,7 +91,47 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
         from . import synthetic_banner
 
         display(synthetic_banner(language=language))
+    note = coverage_note(panel, language)
+    if display_banner and note:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"> **{note}**"))
     return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir))
+
+
+def coverage_note(panel: pd.DataFrame, language: str = "zh") -> str | None:
+    """The sentence a page shows when its panel is unbalanced (missing unit-years allowed).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`evalkit.data.load_panel` (``attrs["validation"].missing``).
+    language : {"zh", "en"}
+
+    Returns
+    -------
+    str or None
+        None for a balanced panel.
+
+    Examples
+    --------
+    >>> coverage_note(pd.DataFrame()) is None
+    True
+    """
+    rep = panel.attrs.get("validation")
+    missing = getattr(rep, "missing", None)
+    if missing is None or not len(missing):
+        return None
+    from ..data.checks import year_ranges
+
+    n, units = len(missing), missing["unit_code"].nunique()
+    years = year_ranges(missing["year"])
+    if language == "zh":
+        return (f"本页基于不平衡面板：缺少 {n} 个单位-年份（{units} 个单位，涉及 {years} 年），"
+                "经 --allow-missing 允许；缺失单位-年份未被插补，估计只使用现有观测。")
+    return (f"This page uses an unbalanced panel: {n} unit-year(s) of {units} unit(s) are missing "
+            f"(years {years}), allowed with --allow-missing; nothing was imputed, the estimates use "
+            "the observed rows only.")
 
 
 def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:

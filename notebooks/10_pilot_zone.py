@@ -219,12 +219,13 @@ spill_table = pd.DataFrame([
      "change": spill[k].estimate - fits[k].estimate}
     for k in spill])
 sep = "、" if zh else ", "
+neighbour_names = report.unit_names(neighbours["unit_code"], language)
 display(Markdown(
-    f"剔除与潍坊接壤的 {len(neighbours)} 个县市区（{sep.join(neighbours['name_zh'])}；边界取自 cnmaps 边界数据，"
+    f"剔除与潍坊接壤的 {len(neighbours)} 个县市区（{sep.join(neighbour_names)}；边界取自 cnmaps 边界数据，"
     "判定规则见单位主表）后，重新构造对照组与合成控制的候选池："
     if zh else
-    f"Dropping the {len(neighbours)} counties bordering Weifang from the comparison group and the donor pool "
-    "(boundaries from the cnmaps boundary data; the rule is recorded in the unit master):"))
+    f"Dropping the {len(neighbours)} counties bordering Weifang ({sep.join(neighbour_names)}) from the "
+    "comparison group and the donor pool (boundaries from the cnmaps boundary data; the rule is recorded in the unit master):"))
 spill_show = spill_table.assign(
     change=[f"{c:+.4f}（{c / e:+.0%}）" if zh else f"{c:+.4f} ({c / e:+.0%})"
             for c, e in zip(spill_table["change"], spill_table["estimate"], strict=True)])

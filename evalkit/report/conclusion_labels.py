@@ -283,7 +283,7 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     },
     "problem_unevaluated_measure": {
         "zh": "方案三(五)1 亩产效益评价尚无因果评估（缺少企业分类与资源要素配置数据）。建议收集 A/B/C/D 类企业名单及用电、用能、排放、信贷配置数据后补充评估。",
-        "en": "The per-mu output evaluation (plan 三(五)1) has no causal evaluation yet (no firm classes or "
+        "en": "The per-mu output evaluation (plan section III(5)1) has no causal evaluation yet (no firm classes or "
               "resource-allocation data). Collect the A/B/C/D firm lists and power, energy, emission and credit "
               "allocation data, then evaluate it.",
     },

@@ -49,10 +49,10 @@ EVALUATIONS = {
 #: The plan's measure behind each evaluation and its section numbers (总体方案, 2021; see the
 #: project's plan reading guide). 亩产效益 (三(五)1) has no evaluation page yet.
 PLAN_MEASURES = {
-    "pilot_zone": "一、四",
-    "tech_subsidy": "三(一)1、三(六)4",
-    "first_unit": "三(二)3",
-    "factor_fund": "三(六)4",
+    "pilot_zone": {"zh": "一、四", "en": "I, IV"},
+    "tech_subsidy": {"zh": "三(一)1、三(六)4", "en": "III(1)1, III(6)4"},
+    "first_unit": {"zh": "三(二)3", "en": "III(2)3"},
+    "factor_fund": {"zh": "三(六)4", "en": "III(6)4"},
 }
 #: Log outcomes: the effect b becomes 100 (e^b − 1) %.
 LOG_OUTCOMES = {"log_revenue", "log_value_added"}
@@ -202,7 +202,7 @@ def acceptance_table(headlines: dict[str, dict], language: str | None = None) ->
     for notebook, key in EVALUATIONS.items():
         records = ((headlines.get(notebook) or {}).get("headlines")) or []
         base = {"notebook": notebook, "key": key, "evaluation": t(f"eval_{key}", lang),
-                "section": PLAN_MEASURES[key]}
+                "section": PLAN_MEASURES[key][lang]}
         main = preferred_record(records)
         if main is None:
             rows.append({**base, "verdict_kind": "no_result", "verdict": t("verdict_short_no_result", lang),

@@ -63,11 +63,10 @@ display(Markdown(
     f"{panel['year'].min()}–{panel['year'].max()}; treated: Weifang's {len(treated_units)} units "
     f"(from {start}); donors: the other {n_units - len(treated_units)} units of Shandong."))
 
-# %% [markdown]
-# ## SDID、SC 与 DiD 并列 · SDID, SC and DiD side by side
-# 三者同一框架（Arkhangelsky 等 2021，表 1）：SDID 同时使用单位权重与时间权重；SC 只用单位权重、不含截距；
-# DiD 权重均等。标准误为安慰剂法（把“处理”随机分给对照单位）。The three estimators of one framework
-# (Arkhangelsky et al. 2021, Table 1); placebo standard errors.
+# %%
+display(Markdown('## SDID、SC 与 DiD 并列\n\n三者同一框架（Arkhangelsky 等 2021，表 1）：SDID 同时使用单位权重与时间权重；SC 只用单位权重、不含截距；DiD 权重均等。标准误为安慰剂法（把“处理”随机分给对照单位）。'
+                 if zh else
+                 '## SDID, SC and DiD side by side\n\nThe three estimators of one framework (Arkhangelsky et al. 2021, Table 1); placebo standard errors.'))
 
 # %%
 table, fits = synth.compare_estimators(panel, se_method="placebo", n_reps=n_reps, seed=seed, **KW)
@@ -96,18 +95,10 @@ report.mark_synthetic(fig)
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# ## 合成控制与安慰剂检验 · Synthetic control and placebo tests
-# 空间安慰剂：随机抽取与潍坊处理单位同样多的对照单位组成“安慰剂组”，用其余对照合成，比较潍坊的政策后平均差距
-# 在全部安慰剂组中的排序（p 值）；同时报告 Abadie 等（2010）的政策后/前 RMSPE 之比排序——但平均后的安慰剂组
-# 政策前几乎完美拟合，比值的分母接近零而不稳定，故以平均差距为主。各单位的 p 值以单个对照单位为安慰剂。
-# 时间安慰剂：把政策年份提前到试验区之前。
-#
-# In-space placebos: random groups of as many donors as Weifang has treated units are synthesised
-# from the remaining donors; the p-value ranks Weifang's mean post-period gap among them. The
-# Abadie et al. (2010) post/pre RMSPE ratio is reported too, but averaged placebo groups fit the
-# pre-period almost perfectly, which makes the ratio unstable, so the gap is the headline
-# statistic. Per-unit p-values use single donors. The in-time placebo moves the start earlier.
+# %%
+display(Markdown('## 合成控制与安慰剂检验\n\n空间安慰剂：随机抽取与潍坊处理单位同样多的对照单位组成“安慰剂组”，用其余对照合成，比较潍坊的政策后平均差距在全部安慰剂组中的排序（p 值）；同时报告 Abadie 等（2010）的政策后/前 RMSPE 之比排序——但平均后的安慰剂组政策前几乎完美拟合，比值的分母接近零而不稳定，故以平均差距为主。各单位的 p 值以单个对照单位为安慰剂。时间安慰剂：把政策年份提前到试验区之前。'
+                 if zh else
+                 "## Synthetic control and placebo tests\n\nIn-space placebos: random groups of as many donors as Weifang has treated units are synthesised from the remaining donors; the p-value ranks Weifang's mean post-period gap among them. The Abadie et al. (2010) post/pre RMSPE ratio is reported too, but averaged placebo groups fit the pre-period almost perfectly, which makes the ratio unstable, so the gap is the headline statistic. Per-unit p-values use single donors. The in-time placebo moves the start earlier."))
 
 # %%
 sc = synth.synthetic_control(panel, method="outcomes", statistic="estimate", n_placebo=n_reps,
@@ -166,11 +157,14 @@ if "unit" in per_unit.columns:  # unit names beside the codes
 display(Markdown("**各单位合成控制 · Per-unit synthetic controls**"))
 display(report.translate_columns(per_unit, language).round(4))
 
-# %% [markdown]
-# ## 平行趋势敏感性 · Sensitivity to parallel-trend violations
-# 潍坊对全省其余单位的事件研究（双向固定效应，参照期为试验区前一年，按单位聚类），再用 Rambachan–Roth（2023）
-# 相对幅度限制（政策后趋势偏离不超过政策前最大偏离的 M̄ 倍）与平滑限制（趋势斜率每期变化不超过 M）
-# 给出稳健置信区间，以及事前检验以 50%/80% 功效能发现的线性趋势（Roth 2022）。
+# %%
+display(Markdown('## 平行趋势敏感性\n\n潍坊对全省其余单位的事件研究（双向固定效应，参照期为试验区前一年，按单位聚类），再用 Rambachan–Roth（2023）相对幅度限制（政策后趋势偏离不超过政策前最大偏离的 M̄ 倍）与平滑限制（趋势斜率每期变化不超过 M）给出稳健置信区间，以及事前检验以 50%/80% 功效能发现的线性趋势（Roth 2022）。'
+                 if zh else
+                 "## Sensitivity to parallel-trend violations\n\nAn event study of Weifang against the rest of the "
+                 "province (two-way fixed effects, reference year the one before the pilot zone, clustered by unit); "
+                 "Rambachan–Roth (2023) robust intervals under relative magnitudes (post-period trend deviations at "
+                 "most M̄ times the largest pre-period one) and smoothness (the trend's slope changes by at most M per "
+                 "period); and the linear trends a pre-test detects with 50% / 80% power (Roth 2022)."))
 
 # %%
 es_data = panel.assign(
@@ -205,8 +199,10 @@ display(Markdown(
     f"{power['slope'].iloc[1]:.4f} per year with 50% / 80% power."))
 display(report.translate_columns(rm.to_frame()[["term", "conf_low", "conf_high"]], language).round(4))
 
-# %% [markdown]
-# ## 稳健性：溢出效应 · Robustness: spillovers
+# %%
+display(Markdown('## 稳健性：溢出效应'
+                 if zh else
+                 '## Robustness: spillovers'))
 
 # %%
 neighbours = data.weifang_neighbours()
@@ -234,8 +230,10 @@ display(spill_show.round(4).rename(columns={
     "estimate_no_border": "剔除接壤县市区后" if zh else "Without bordering counties",
     "change": "变化" if zh else "Change"}).style.hide(axis="index").format(precision=4))
 
-# %% [markdown]
-# ## 头条数字 · Headlines
+# %%
+display(Markdown('## 头条数字'
+                 if zh else
+                 '## Headlines'))
 
 # %%
 bias80 = power.loc[np.isclose(power["power"], 0.8), [c for c in power.columns if c.startswith("bias_e")]]

@@ -64,11 +64,10 @@ display(Markdown(
      f"{(units.tech_subsidy_start > 0).sum()} subsidised, {(units.tech_subsidy_start == 0).sum()} "
      "never subsidised."))
 
-# %% [markdown]
-# ## 剂量效应曲线 · Dose-response curves
-# ATT(d) 只需平行趋势假设；把 ACRT(d)（或不同剂量间 ATT 的差异）解读为因果效应还需要更强的“强平行趋势”
-# 假设（不同剂量单位之间不存在基于收益的选择）。ATT(d) needs parallel trends only; a causal reading
-# of ACRT(d) needs *strong* parallel trends (no selection on gains across doses).
+# %%
+display(Markdown('## 剂量效应曲线\n\nATT(d) 只需平行趋势假设；把 ACRT(d)（或不同剂量间 ATT 的差异）解读为因果效应还需要更强的“强平行趋势”假设（不同剂量单位之间不存在基于收益的选择）。'
+                 if zh else
+                 '## Dose-response curves\n\nATT(d) needs parallel trends only; a causal reading of ACRT(d) needs *strong* parallel trends (no selection on gains across doses).'))
 
 # %%
 res = did.continuous(
@@ -106,8 +105,10 @@ cols = ["dose", "estimate", "std_error", "conf_low", "conf_high", "conf_low_unif
 display(Markdown("**分箱估计（剂量分位数分箱）· Binned estimator (dose quantile bins)**"))
 display(report.translate_columns(binned.att_d.to_frame()[cols], language).round(4))
 
-# %% [markdown]
-# ## 事件研究（二值化）与平行趋势检验 · Binarised event study and pre-trends
+# %%
+display(Markdown('## 事件研究（二值化）与平行趋势检验'
+                 if zh else
+                 '## Binarised event study and pre-trends'))
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -121,14 +122,10 @@ display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.
                   if zh else
                   f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
 
-# %% [markdown]
-# ### 平行趋势敏感性 · Sensitivity (HonestDiD)
-# Rambachan–Roth（2023）相对幅度分析需要一个以单一参照期（e = −1）归一的事件研究：处理前系数是相对参照期的
-# 水平差。二值化事件研究的处理前系数若是逐期（相邻年份）差分，就不满足这一前提，断点值无法计算。
-# Rambachan–Roth (2023) relative magnitudes need an event study normalised at one reference period (e = −1),
-# whose pre-treatment coefficients are level gaps relative to it. If the binarised event study's
-# pre-treatment coefficients are period-to-period (varying-base) differences, the premise fails and no
-# breakdown value can be computed.
+# %%
+display(Markdown('### 平行趋势敏感性\n\nRambachan–Roth（2023）相对幅度分析需要一个以单一参照期（e = −1）归一的事件研究：处理前系数是相对参照期的水平差。二值化事件研究的处理前系数若是逐期（相邻年份）差分，就不满足这一前提，断点值无法计算。'
+                 if zh else
+                 "### Sensitivity (HonestDiD)\n\nRambachan–Roth (2023) relative magnitudes need an event study normalised at one reference period (e = −1), whose pre-treatment coefficients are level gaps relative to it. If the binarised event study's pre-treatment coefficients are period-to-period (varying-base) differences, the premise fails and no breakdown value can be computed."))
 
 # %%
 breakdown_att = None
@@ -159,9 +156,12 @@ if hd is not None:
     display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]],
                                      language).round(4))
 
-# %% [markdown]
-# ## 对照：带连续处理的 TWFE 及其权重 · Beside it: TWFE with the continuous treatment
-# TWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。
+# %%
+display(Markdown("## 对照：带连续处理的 TWFE 及其权重\n\nTWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。"
+                 if zh else
+                 "## Beside it: TWFE with the continuous treatment\n\nThe TWFE coefficient is a weighted sum of "
+                 "the unit-year effects per unit of dose, and some weights can be negative (de Chaisemartin–"
+                 "D'Haultfœuille 2020)."))
 
 # %%
 nw = res.twfe_negative_weights
@@ -182,8 +182,10 @@ display(Markdown(
      f"TWFE coefficient (per 1‰ of intensity): {tw.estimate:.4f} (s.e. {tw.std_error:.4f}); "
      f"CGBS ACRT^o: {res.acrt_overall.estimate:.4f} (s.e. {res.acrt_overall.std_error:.4f})."))
 
-# %% [markdown]
-# ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)
+# %%
+display(Markdown('## 与已知真值比较（仅合成数据）'
+                 if zh else
+                 '## Against the planted truth (synthetic data only)'))
 
 # %%
 if truth is not None:

@@ -67,8 +67,10 @@ display(Markdown(
         " (Weifang's units excluded so the pilot-zone effect does not contaminate the comparison)."))
 ))
 
-# %% [markdown]
-# ## 采纳时间 · Adoption timing
+# %%
+display(Markdown('## 采纳时间'
+                 if zh else
+                 '## Adoption timing'))
 
 # %%
 first = sample.groupby("unit_code")["first_unit_year"].first()
@@ -80,8 +82,10 @@ ax = report.timing_heatmap(sample, unit="unit_code", time="year", treatment="fir
                            label="name_zh" if zh else "name_en", max_units=80)
 plt.show()
 
-# %% [markdown]
-# ## 双向固定效应及其 Goodman-Bacon 分解 · TWFE and its Goodman-Bacon decomposition
+# %%
+display(Markdown('## 双向固定效应及其 Goodman-Bacon 分解'
+                 if zh else
+                 '## TWFE and its Goodman-Bacon decomposition'))
 
 # %%
 tw = did.twfe(sample, treatment="first_unit", **design)
@@ -101,8 +105,10 @@ display(Markdown(
     "comparisons subtract the controls' own growing effects and pull TWFE down."
 ))
 
-# %% [markdown]
-# ## 稳健估计量并列 · Heterogeneity-robust estimators side by side
+# %%
+display(Markdown('## 稳健估计量并列'
+                 if zh else
+                 '## Heterogeneity-robust estimators side by side'))
 
 # %%
 with warnings.catch_warnings():
@@ -132,8 +138,10 @@ if truth is not None:
 ax = cmp.plot(language=language, truth=truth_dyn)
 plt.show()
 
-# %% [markdown]
-# ## 处理前趋势 · Pre-treatment trends
+# %%
+display(Markdown('## 处理前趋势'
+                 if zh else
+                 '## Pre-treatment trends'))
 
 # %%
 es = cmp.results["event_study"]
@@ -186,16 +194,10 @@ for name, v in pre.items():
                   "Pre-treatment coefficients are jointly significant: parallel trends are in doubt."))
     display(Markdown(txt))
 
-# %% [markdown]
-# ## 平行趋势敏感性 · Sensitivity to parallel-trend violations
-# 对 Callaway–Sant'Anna 动态聚合（e = −leads…lags，参照 e = −1）做 Rambachan–Roth（2023）相对幅度分析：
-# 允许处理后趋势偏离（相邻两期之间）至多为处理前最大偏离的 M̄ 倍，目标为处理后各期效应的平均值（e = 0…lags
-# 等权）。断点值是稳健区间仍不含零的最大 M̄。
-#
-# Rambachan–Roth (2023) relative magnitudes on the Callaway–Sant'Anna dynamic aggregation (e = −leads…lags,
-# reference e = −1): post-treatment period-to-period deviations from parallel trends may be up to M̄ times the
-# largest pre-treatment one. The target is the average of the post-treatment event-time effects (e = 0…lags,
-# equal weights). The breakdown value is the largest M̄ at which the robust interval still excludes zero.
+# %%
+display(Markdown("## 平行趋势敏感性\n\n对 Callaway–Sant'Anna 动态聚合（e = −leads…lags，参照 e = −1）做 Rambachan–Roth（2023）相对幅度分析：允许处理后趋势偏离（相邻两期之间）至多为处理前最大偏离的 M̄ 倍，目标为处理后各期效应（e = 0…lags）的等权平均值。断点值是稳健区间仍不含零的最大 M̄。"
+                 if zh else
+                 "## Sensitivity to parallel-trend violations\n\nRambachan–Roth (2023) relative magnitudes on the Callaway–Sant'Anna dynamic aggregation (e = −leads…lags, reference e = −1): post-treatment period-to-period deviations from parallel trends may be up to M̄ times the largest pre-treatment one. The target is the average of the post-treatment event-time effects (e = 0…lags, equal weights). The breakdown value is the largest M̄ at which the robust interval still excludes zero."))
 
 # %%
 n_post = int((cs_dyn.labels["event_time"] >= 0).sum())
@@ -217,8 +219,10 @@ display(Markdown(
     "this average weights event times differently from the preferred simple ATT (all post-treatment cells "
     "weighted by cohort size); its breakdown value stands in for the preferred estimate's sensitivity."))
 
-# %% [markdown]
-# ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)
+# %%
+display(Markdown('## 与已知真值比较（仅合成数据）'
+                 if zh else
+                 '## Against the planted truth (synthetic data only)'))
 
 # %%
 if truth is not None:
@@ -233,8 +237,10 @@ if truth is not None:
         f"{truth['twfe_estimand']:.4f}."
     ))
 
-# %% [markdown]
-# ## 保存结论 · Headlines
+# %%
+display(Markdown('## 保存结论'
+                 if zh else
+                 '## Headlines'))
 
 # %%
 ov = overall.set_index("estimator")

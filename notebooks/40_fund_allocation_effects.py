@@ -69,19 +69,20 @@ display(Markdown(
      f"**Sample**: Weifang's {sample.unit_code.nunique()} units, {first_year}–{year}, "
      f"{len(sample)} unit-years.\n\n**Exogeneity**: {assumption}"))
 
-# %% [markdown]
-# ## 公式金额、期望与实际资金 · Formula amount, its expectation and the money received
+# %%
+display(Markdown('## 公式金额、期望与实际资金'
+                 if zh else
+                 '## Formula amount, its expectation and the money received'))
 
 # %%
 shown = sample[["unit_code", "name_zh" if zh else "name_en", "year", "factor_fund_wan", "z_wan", "ez_wan",
                 "z_recentred_wan"]].round(1)
 display(report.translate_columns(shown.head(16), language))
 
-# %% [markdown]
-# ## 三种估计 · Three estimates
-# 1. 朴素 OLS（单位、年份固定效应）· naive OLS with unit and year effects;
-# 2. 公式工具变量 · formula IV (z);
-# 3. 再中心化工具变量 · recentred IV (z − E[z]).
+# %%
+display(Markdown('## 三种估计\n\n1. 朴素 OLS（单位、年份固定效应）\n2. 公式工具变量\n3. 再中心化工具变量'
+                 if zh else
+                 '## Three estimates\n\n1. naive OLS with unit and year effects\n2. formula IV (z)\n3. recentred IV (z − E[z])'))
 
 # %%
 common = dict(outcome=outcome, endog="factor_fund_wan", unit="unit_code", time="year",
@@ -116,9 +117,11 @@ fig.tight_layout()
 report.mark_synthetic(fig)
 plt.show()
 
-# %% [markdown]
-# ## 第一阶段与简约式 · First stage and reduced form
-# 有效 F 统计量（Montiel Olea–Pflueger）与其临界值（最坏情形偏误 10%）；Anderson–Rubin 置信集对弱工具稳健。
+# %%
+display(Markdown('## 第一阶段与简约式\n\n有效 F 统计量（Montiel Olea–Pflueger）与其临界值（最坏情形偏误 10%）；Anderson–Rubin 置信集对弱工具稳健。'
+                 if zh else
+                 "## First stage and reduced form\n\nEffective F statistic (Montiel Olea–Pflueger) and its critical "
+                 "value (10% worst-case bias); the Anderson–Rubin set is robust to weak instruments."))
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
@@ -150,13 +153,10 @@ if truth is not None:
                          + (f"真值 {tv} {'在区间内' if inside else '不在区间内'}" if zh else
                             f"truth {tv} {'inside' if inside else 'outside'}")))
 
-# %% [markdown]
-# ## 稳健性：把年度资金额当作可开可关的连续处理 · Robustness: yearly amounts as a non-absorbing treatment
-# de Chaisemartin–D'Haultfœuille（2024）事件研究：比较资金额发生变化的单位与资金额保持为 0 的单位（潍坊以外）。
-# 注意：对照单位同时不属于试验区，试验区自身的效应会混入，结果仅作描述性对照。
-# dCDH (2024) event study comparing units whose amounts change with units that stay at zero (outside
-# Weifang). Caution: those comparison units are also outside the pilot zone, whose own effect is
-# mixed in, so this is a descriptive check only.
+# %%
+display(Markdown("## 稳健性：把年度资金额当作可开可关的连续处理\n\nde Chaisemartin–D'Haultfœuille（2024）事件研究：比较资金额发生变化的单位与资金额保持为 0 的单位（潍坊以外）。注意：对照单位同时不属于试验区，试验区自身的效应会混入，结果仅作描述性对照。"
+                 if zh else
+                 '## Robustness: yearly amounts as a non-absorbing treatment\n\ndCDH (2024) event study comparing units whose amounts change with units that stay at zero (outside Weifang). Caution: those comparison units are also outside the pilot zone, whose own effect is mixed in, so this is a descriptive check only.'))
 
 # %%
 dyn_sample = panel[panel["year"] <= year].assign(fund_per_scale=lambda d: d["factor_fund_wan"] / endog_scale)

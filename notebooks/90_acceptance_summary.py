@@ -39,7 +39,7 @@ display(HTML(conclusion.to_html()))
 # %%
 if output_dir:
     conclusion.to_docx(Path(output_dir) / "90_acceptance_summary.docx")
-records = conclusion.table.drop(columns=["credibility_reasons"]).to_dict("records")
+records = conclusion.table.drop(columns=["credibility_reasons", "credibility_flagged"], errors="ignore").to_dict("records")
 _ = report.save_headlines(
     output_dir, "90_acceptance_summary", [],
     title=conclusion.title,

@@ -106,7 +106,8 @@ class Conclusion:
             finding = f"{r['sentence']}。[{i}] {h['assumption_label']}{r['assumption']}。"
             if self.language != "zh":
                 finding = f"{r['sentence']}. [{i}] {h['assumption_label']}{r['assumption']}."
-            reasons = r.get("credibility_reasons") or []
+            # the reasons that lowered the rating; a rating nothing lowered shows what held
+            reasons = r.get("credibility_flagged") or r.get("credibility_reasons") or []
             sep = "；" if self.language == "zh" else "; "
             cred = r["credibility"] + ("：" if self.language == "zh" else ": ") + sep.join(reasons) \
                 if reasons else r["credibility"]
@@ -131,7 +132,7 @@ class Conclusion:
         parts.append(f"<h2>{esc(h['sec_measures'])}</h2>")
         parts.append(_html_table(
             [h["col_section"], h["col_evaluation"], h["col_finding"], h["col_p"], h["col_verdict"],
-             h["col_credibility"]], self.measure_rows(), widths=(7, 8, 29, 7, 27, 22)))
+             h["col_credibility"]], self.measure_rows(), widths=(7, 9, 30, 7, 26, 21)))
         parts.append(f'<p class="ek-small">{esc(self.thresholds)}</p>')
         parts.append(f"<h2>{esc(h['sec_problems'])}</h2><ol>")
         parts += [f"<li>{esc(p)}</li>" for p in self.problems]
@@ -269,7 +270,16 @@ def data_sources(data_dir: str | os.PathLike | None, year: int, language: str | 
     if not any(r["file"].startswith("county_panel") for r in rows):
         rows.insert(0, {"file": "county_panel.csv", "content": t("source_panel", lang).format(
             columns="—"), "coverage": t("source_missing", lang)})
-    return pd.DataFrame(rows, columns=["file", "content", "coverage"])
+    return _merge_same_content(pd.DataFrame(rows, columns=["file", "content", "coverage"]), lang)
+
+
+def _merge_same_content(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """One row per kind of file (e.g. every yearly allocation rule), files and coverage joined."""
+    sep = "、" if lang == "zh" else ", "
+    merged = frame.groupby("content", sort=False).agg(
+        file=("file", lambda f: sep.join(f)),
+        coverage=("coverage", lambda c: sep.join(dict.fromkeys(c))))
+    return merged.reset_index()[["file", "content", "coverage"]]
 
 
 def _describe(path: Path, year: int, lang: str) -> dict[str, str]:

@@ -215,8 +215,7 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     "inference_see_page": {"zh": "见详细页面", "en": "see the detailed page"},
     "footnote": {
         "zh": "首选方法：{estimator}；推断：{inference}；同页其他估计：{others}；详见 {page}。",
-        "en": "Preferred method: {estimator}; inference: {inference}; other estimates on the page: {others}; "
-              "see {page}.",
+        "en": "Preferred: {estimator}; inference: {inference}; also on the page: {others}; see {page}.",
     },
     # conclusion page: titles and headers
     "conclusion_title": {"zh": "验收评估结论（{year} 年）", "en": "Acceptance evaluation: conclusions ({year})"},
@@ -251,10 +250,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     "overall_inconclusive": {"zh": "{n} 项尚无定论（{names}）", "en": "{n} inconclusive ({names})"},
     "overall_no_result": {"zh": "{n} 项未生成结果（{names}）", "en": "{n} without a result ({names})"},
     "overall_credibility_note": {
-        "zh": "括号内为可信度（高/中/低），依据事前趋势检验及其功效、敏感性临界值、方法间一致性、工具变量强度、聚类数与溢出检验，规则见表下说明。",
-        "en": " Credibility (High/Medium/Low) in brackets, from the pre-trend test and its power, the breakdown "
-              "value, agreement across estimators, instrument strength, clusters and the spillover check; the "
-              "rules are stated below the table.",
+        "zh": "括号内为可信度（高/中/低），规则见第二部分表下说明。",
+        "en": " Credibility (High/Medium/Low) in brackets; the rules are stated below the table in part 2.",
     },
     "overall_scorecard": {
         "zh": "方案 {total} 项量化目标中，已达成或进展符合预期 {met} 项，未达成或进度落后 {missed} 项，未到期或无数据 {other} 项（详见目标记分卡）。",

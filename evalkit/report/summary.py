@@ -207,7 +207,7 @@ def acceptance_table(headlines: dict[str, dict], language: str | None = None) ->
         if main is None:
             rows.append({**base, "verdict_kind": "no_result", "verdict": t("verdict_short_no_result", lang),
                          "sentence": t("verdict_no_result", lang), "p_value": "—", "credibility": "—",
-                         "credibility_reasons": [], "caveat": "", "assumption": "—", "footnote": "",
+                         "credibility_reasons": [], "credibility_flagged": [], "caveat": "", "assumption": "—", "footnote": "",
                          "verdict_sentence": t("verdict_no_result", lang)})
             continue
         v = verdict(records, lang, interval_text=lambda lo, hi, m=main: interval_in_terms(m, lo, hi, lang))
@@ -223,6 +223,7 @@ def acceptance_table(headlines: dict[str, dict], language: str | None = None) ->
             "credibility": cred.label(lang),
             "credibility_rating": cred.rating,
             "credibility_reasons": cred.reasons(),
+            "credibility_flagged": [c.reason for c in flagged],
             "caveat": flagged[0].reason if flagged else "",
             "caveat_check": flagged[0].name if flagged else "",
             "assumption": (assumption_words(main["assumption"], lang)

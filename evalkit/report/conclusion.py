@@ -362,6 +362,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a document is readable like any other file
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ effective F 14.5 < 23.1). Tolerances: exact (rules on given numbers; percentages
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -161,3 +162,6 @@ def test_conclusion_docx_reads_back(tmp_path):
     assert math.isclose(section.page_width.cm, 21.0, abs_tol=0.01)
     assert math.isclose(section.page_height.cm, 29.7, abs_tol=0.01)
     assert not list((tmp_path / "out").glob("*.tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600

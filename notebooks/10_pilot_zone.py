@@ -75,7 +75,7 @@ show = table[["term", "estimate", "std_error", "conf_low", "conf_high", "p_value
 show["term"] = show["term"].map(names)
 if truth is not None:
     show["truth"] = truth["att"]
-display(report.translate_columns(report.format_p(show.round(4)), language))
+display(report.table(show, language=language, digits=4))
 if truth is not None:
     display(Markdown(
         f"合成数据的真实效应（潍坊单位×年份平均）为 **{truth['att']:.4f}**。" if zh else
@@ -155,7 +155,7 @@ if "unit" in per_unit.columns:  # unit names beside the codes
     unit_names = panel.groupby("unit_code")["name_zh" if zh else "name_en"].first()
     per_unit.insert(1, "名称" if zh else "name", per_unit["unit"].map(unit_names))
 display(Markdown("**各单位合成控制 · Per-unit synthetic controls**"))
-display(report.translate_columns(per_unit, language).round(4))
+display(report.table(per_unit, language=language, digits=4))
 
 # %%
 display(Markdown('## 平行趋势敏感性\n\n潍坊对全省其余单位的事件研究（双向固定效应，参照期为试验区前一年，按单位聚类），再用 Rambachan–Roth（2023）相对幅度限制（政策后趋势偏离不超过政策前最大偏离的 M̄ 倍）与平滑限制（趋势斜率每期变化不超过 M）给出稳健置信区间，以及事前检验以 50%/80% 功效能发现的线性趋势（Roth 2022）。'
@@ -197,7 +197,7 @@ display(Markdown(
     f"significant for Mbar up to {breakdown_rm:.2f} (relative-magnitude breakdown value). A "
     f"pre-test detects linear trends of slope {power['slope'].iloc[0]:.4f} / "
     f"{power['slope'].iloc[1]:.4f} per year with 50% / 80% power."))
-display(report.translate_columns(rm.to_frame()[["term", "conf_low", "conf_high"]], language).round(4))
+display(report.table(rm.to_frame()[["term", "conf_low", "conf_high"]], language=language, digits=4))
 
 # %%
 display(Markdown('## 稳健性：溢出效应'
@@ -250,8 +250,7 @@ records.append(report.headline(
     "pilot_zone", "SDID（剔除接壤县市区）" if zh else "SDID (bordering counties dropped)",
     spill["sdid"], assumption="synthetic_comparison", language=language, **common))
 shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
-display(report.translate_columns(report.format_p(shown.round(4)), language).style.hide(axis="index")
-        .format(precision=4, na_rep="—"))
+display(report.table(shown, language=language, digits=4))
 box.update(report.conclusion_box(records, "pilot_zone", language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
                       title="试验区整体效果" if zh else "The pilot zone as a whole");

@@ -103,7 +103,7 @@ binned = did.continuous(
     n_bootstrap=n_bootstrap, seed=20240601, twfe=False)
 cols = ["dose", "estimate", "std_error", "conf_low", "conf_high", "conf_low_uniform", "conf_high_uniform"]
 display(Markdown("**分箱估计（剂量分位数分箱）· Binned estimator (dose quantile bins)**"))
-display(report.translate_columns(binned.att_d.to_frame()[cols], language).round(4))
+display(report.table(binned.att_d.to_frame()[cols], language=language, digits=4))
 
 # %%
 display(Markdown('## 事件研究（二值化）与平行趋势检验'
@@ -153,8 +153,8 @@ if hd is not None:
     ax = hd.plot(language=language)
     report.mark_synthetic(ax.figure)
     plt.show()
-    display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]],
-                                     language).round(4))
+    display(report.table(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language=language,
+                         digits=4))
 
 # %%
 display(Markdown("## 对照：带连续处理的 TWFE 及其权重\n\nTWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。"
@@ -212,8 +212,7 @@ records = [
                     language=language, **common),
 ]
 shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
-display(report.translate_columns(report.format_p(shown.round(4)), language).style.hide(axis="index")
-        .format(precision=4, na_rep="—"))
+display(report.table(shown, language=language, digits=4))
 box.update(report.conclusion_box(records, "tech_subsidy", language))
 report.save_headlines(output_dir, "20_tech_upgrade_subsidies", records,
                       title="技术改造补助剂量效应" if zh else "Tech-upgrade subsidy dose response");

@@ -89,9 +89,9 @@ display(Markdown('## 双向固定效应及其 Goodman-Bacon 分解'
 
 # %%
 tw = did.twfe(sample, treatment="first_unit", **design)
-display(report.translate_columns(report.format_p(tw.to_frame().round(4)), language))
+display(report.table(tw.to_frame(), language=language, digits=4))
 bacon = did.bacon_decomposition(sample, treatment="first_unit", **design)
-display(report.translate_columns(bacon.by_type.round(4), language))
+display(report.table(bacon.by_type, language=language, digits=4))
 ax = bacon.plot(language=language)
 plt.show()
 bt = bacon.by_type.set_index("type")
@@ -117,8 +117,8 @@ with warnings.catch_warnings():
                       cohort="first_unit_year", leads=leads, lags=lags,
                       cs_options={"control_group": control_group, "base_period": "universal"}, **design)
 overall = cmp.overall()
-display(report.translate_columns(report.format_p(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
-                                                "p_value"]].round(4)), language))
+display(report.table(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high", "p_value"]],
+                     language=language, digits=4))
 display(Markdown(
     f"推断：{sample['unit_code'].nunique()} 个单位即 {sample['unit_code'].nunique()} 个聚类（按单位聚类），聚类数充足，"
     "Callaway–Sant'Anna 的解析（影响函数）标准误与正态临界值即可，无需少聚类校正。Callaway–Sant'Anna 使用"
@@ -166,7 +166,7 @@ pre = {
 pre_table = pd.DataFrame(
     [{"estimator": k, "statistic": v["statistic"], "df": v["df"], "p_value": v["p_value"]} for k, v in pre.items()]
 )
-display(report.translate_columns(report.format_p(pre_table.round(4)), language))
+display(report.table(pre_table, language=language, digits=4))
 display(Markdown(
     f"Callaway–Sant'Anna 的事前检验为动态聚合（按事件时间）中处理前各期（e = −{leads}…−2，参照 e = −1）系数的"
     "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretest()`（对全部处理前 ATT(g,t) 单元的联合检验）"
@@ -207,7 +207,7 @@ breakdown_cs = hd.breakdown(tol=0.01)
 ax = hd.plot(language=language)
 report.mark_synthetic(ax.figure)
 plt.show()
-display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language).round(4))
+display(report.table(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language=language, digits=4))
 display(Markdown(
     f"处理后 e = 0…{lags} 平均效应 {hd.original['estimate']:.4f}；在 M̄ ≤ {breakdown_cs:.2f} 时稳健区间仍不含零"
     f"（断点值）。即处理后趋势偏离若超过处理前最大偏离的 {breakdown_cs:.2f} 倍，就不能排除零效应。"
@@ -273,5 +273,5 @@ for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
 box.update(report.conclusion_box(records, "first_unit", language))
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
                       title="首台套保险补偿" if zh else "First-unit insurance")
-display(report.translate_columns(report.format_p(pd.DataFrame(records)[
-    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
+display(report.table(pd.DataFrame(records)[
+    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]], language=language, digits=4))

@@ -77,7 +77,7 @@ display(Markdown('## 公式金额、期望与实际资金'
 # %%
 shown = sample[["unit_code", "name_zh" if zh else "name_en", "year", "factor_fund_wan", "z_wan", "ez_wan",
                 "z_recentred_wan"]].round(1)
-display(report.translate_columns(shown.head(16), language))
+display(report.table(shown.head(16), language=language, digits=1))
 
 # %%
 display(Markdown('## 三种估计\n\n1. 朴素 OLS（单位、年份固定效应）\n2. 公式工具变量\n3. 再中心化工具变量'
@@ -100,7 +100,9 @@ for name, r_ in [("OLS", fit_formula.ols), ("IV: z", fit_formula), ("IV: z − E
                  "F_eff": getattr(r_, "effective_f", None),
                  "AR": r_.ar_text() if hasattr(r_, "ar_text") else ""})
 table = pd.DataFrame(rows)
-display(report.translate_columns(table, language).round(4))
+display(report.table(table, language=language, digits=4,
+                     labels={"F_eff": "有效 F" if zh else "Effective F",
+                             "AR": "Anderson–Rubin 置信集" if zh else "Anderson–Rubin set"}))
 
 fig, ax = plt.subplots(figsize=(6.5, 3.5))
 for i, r_ in enumerate(rows):

@@ -34,7 +34,7 @@ from IPython.display import Markdown, display
 from evalkit import data, did, report, sensitivity, synth
 
 nb = report.notebook.start(data_dir, year=year, language=language)
-panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # SC/SDID need every unit-year (units with gaps named)
 box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
 display(Markdown("## " + report.t("appendix_title", language)))
 display(Markdown(

@@ -271,7 +271,15 @@ def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
             [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."],
             header="规则文件无法读取 / The spec file cannot be read",
         )
-    return _from_document(load_with_lines(read_text(p), p.name))
+    return _from_document(_load_file(p))
+
+
+def _load_file(p: Path) -> LinedDocument:
+    """Parse a spec file read by the shared reader (UTF-8, BOM, GB18030/GBK); the encoding is noted."""
+    enc_notes: list[str] = []
+    doc = load_with_lines(read_text(p, notes=enc_notes), p.name)
+    doc.notes.extend(enc_notes)
+    return doc
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> AllocationSpec:
@@ -531,7 +539,7 @@ def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
             p = Path(str(path))
             if not p.is_file():
                 return None, [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."]
-            doc = load_with_lines(read_text(p), p.name)
+            doc = _load_file(p)
         return _from_document(doc, lenient=True), []
     except _ProvisionalSpecError as exc:
         return exc.spec, list(exc.problems)

@@ -242,6 +242,53 @@ def jump_warnings(d: pd.DataFrame, *, row_label: str, factor: float = JUMP_FACTO
     return out
 
 
+#: Values no county-level unit can reach in a year: about the whole of Shandong province
+#: (industrial revenue ≈ 10 万亿元 = 1e9 万元; R&D < 1e8 万元; energy < 1e9 吨标准煤; about 1 亿 people).
+IMPOSSIBLE_ABOVE = {"revenue_wan": 1e9, "value_added_wan": 1e9, "rd_wan": 1e8, "energy_tce": 1e9,
+                    "employment": 1e8, "population_10k": 2e4}
+
+#: Above-scale (规模以上) industrial firms have an annual revenue of at least 2,000 万元 each.
+ABOVE_SCALE_WAN = 2000.0
+
+
+def magnitude_checks(d: pd.DataFrame, *, row_label: str) -> tuple[list[str], list[str]]:
+    """Values that cannot be right for a county-level unit, whatever the unit's history.
+
+    A value above :data:`IMPOSSIBLE_ABOVE` (the size of the whole province) is a problem — almost
+    always 元 written under a 万元 header. Revenue below half of :data:`ABOVE_SCALE_WAN` per
+    above-scale firm (``revenue_wan / n_firms``) is warned about — often 亿元 written as 万元.
+
+    Parameters
+    ----------
+    d : DataFrame
+        Typed panel; the index names the rows.
+    row_label : str
+
+    Returns
+    -------
+    (problems, warnings) : lists of str
+    """
+    problems, warns = [], []
+    for col, top in IMPOSSIBLE_ABOVE.items():
+        if col in d.columns and pd.api.types.is_numeric_dtype(d[col]):
+            big = np.isfinite(d[col]) & (d[col] > top)
+            if big.any():
+                problems.append(
+                    f"column {col!r} exceeds {top:,.0f} (about the whole of Shandong) in "
+                    f"{_labels(d.index[big], row_label)}: a unit slip (元 under a 万元 header)? Write the unit in "
+                    f"the header, e.g. 营业收入(元), so it is converted / {col} 数值超过全省总量，疑为单位错误")
+    if {"revenue_wan", "n_firms"} <= set(d.columns) and pd.api.types.is_numeric_dtype(d["revenue_wan"]) \
+            and pd.api.types.is_numeric_dtype(d["n_firms"]):
+        per_firm = d["revenue_wan"] / d["n_firms"].where(d["n_firms"] > 0)
+        low = per_firm.notna() & (per_firm < ABOVE_SCALE_WAN / 2)
+        if low.any():
+            warns.append(
+                f"revenue_wan per above-scale firm is below {ABOVE_SCALE_WAN / 2:,.0f} 万元 (each such firm has at "
+                f"least {ABOVE_SCALE_WAN:,.0f} 万元) in {_labels(d.index[low], row_label)}: 亿元 written as 万元? "
+                "Check the unit of revenue / 规上企业户均营业收入过低，请检查单位")
+    return problems, warns
+
+
 def _candidates() -> dict[str, str]:
     names = {normalize_header(c.name): c.name for c in SCHEMA}
     names.update({normalize_header(n): n for n, *_ in DERIVED})

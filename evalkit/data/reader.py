@@ -312,13 +312,13 @@ def _table_from_rows(path: Path, rows: list[list[Any]], is_known: Callable[[str]
                  if not _is_blank(header[k]) or any(not _is_blank(r[k]) for r in body)]
     header = [header[k] for k in keep_cols]
     body = [[r[k] for k in keep_cols] for r in body]
-    blank = [i for i, r in enumerate(body) if all(_is_blank(v) for v in r)]
-    data = [r for i, r in enumerate(body) if i not in set(blank)]
-    idx = [ln for i, ln in enumerate(lines) if i not in set(blank)]
+    blank = {i for i, r in enumerate(body) if all(_is_blank(v) for v in r)}
+    data = [r for i, r in enumerate(body) if i not in blank]
+    idx = [ln for i, ln in enumerate(lines) if i not in blank]
     if not data:
         raise _fail(path, f"只有表头（第 {h + 1} 行），没有数据行；请在表头下填入数据",
                     f"has a header row (line {h + 1}) but no data rows; fill in the data under the header")
-    inner = [lines[i] for i in blank if i < len(body) and lines[i] < idx[-1]]
+    inner = [lines[i] for i in sorted(blank) if lines[i] < idx[-1]]
     if inner:
         shown = ", ".join(map(str, inner[:20])) + (" ..." if len(inner) > 20 else "")
         notes.append(f"{path.name}: {len(inner)} empty line(s) skipped (lines {shown})")

@@ -23,6 +23,7 @@ from .checks import (
     describe_missing,
     finite_problems,
     jump_warnings,
+    magnitude_checks,
     missing_unit_years,
     reported_within_checks,
     split_years,
@@ -454,8 +455,10 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
             rep.notes.append(f"{len(short)} unit(s) lack some years of {lo}..{hi} (unbalanced panel): "
                              f"{_rows(short.index)}")
 
+    size_problems, size_warnings = magnitude_checks(d, row_label=row_label)
+    P.extend(size_problems)
     if have_uy and numeric_ok.get("year", False):
-        for w in jump_warnings(d, row_label=row_label):
+        for w in size_warnings + jump_warnings(d, row_label=row_label):
             rep.warnings.append(w)
             warnings.warn(w, ImplausibleValueWarning, stacklevel=2)
 
@@ -478,7 +481,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     d.attrs = {k: v for k, v in df.attrs.items() if k != "read_notes"}
     d.attrs["validation"] = rep
     if P and raise_on_error:
-        err = PanelDataError(P, header=f"{source}: {len(P)} problem(s) in the panel; nothing was loaded")
+        err = PanelDataError(P, header=f"{source}: 面板数据有 {len(P)} 个问题，未载入 / {len(P)} problem(s) in "
+                                       "the panel; nothing was loaded")
         err.report = rep
         raise err
     return d

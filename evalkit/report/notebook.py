@@ -48,6 +48,39 @@ class NotebookStart:
         """Whether the report is in Chinese."""
         return self.language == "zh"
 
+    def balanced(self, display_note: bool = True) -> pd.DataFrame:
+        """The panel without the units that miss some year (for estimators that need every
+        unit-year, such as synthetic control); the page says which units were left out.
+
+        Parameters
+        ----------
+        display_note : bool, default True
+            Show the sentence naming the left-out units (when any).
+
+        Returns
+        -------
+        DataFrame
+            ``panel`` itself when it is balanced; else a copy without the incomplete units
+            (``attrs`` kept, ``attrs["left_out_units"]`` naming them).
+        """
+        rep = self.panel.attrs.get("validation")
+        missing = getattr(rep, "missing", None)
+        if missing is None or not len(missing):
+            return self.panel
+        gone = sorted(set(missing["unit_code"]))
+        out = self.panel[~self.panel["unit_code"].isin(gone)].copy()
+        out.attrs.update({**self.panel.attrs, "left_out_units": gone})
+        if display_note:
+            from IPython.display import Markdown, display
+
+            names = ", ".join(f"{c} {n}" for c, n in
+                              missing.drop_duplicates("unit_code")[["unit_code", "name_zh"]].itertuples(index=False))
+            text = (f"本页的估计需要完整的单位-年份，以下缺年的单位未纳入：{names}。" if self.zh else
+                    f"The estimates on this page need every unit-year; these units with missing years are "
+                    f"left out: {names}.")
+            display(Markdown(f"> **{text}**"))
+        return out
+
     def truth(self, key: str) -> dict[str, Any] | None:
         """The planted truth of one evaluation (synthetic demo data only, else ``None``)."""
         if not self.synthetic:

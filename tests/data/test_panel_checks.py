@@ -101,9 +101,9 @@ def test_year_typo_refused(demo_rows, tmp_path):
 
 def test_jump_warned_naming_unit_year(demo_rows, tmp_path):
     rows = demo_rows.copy()
-    i = rows.index[(rows["unit_code"] == "370783") & (rows["year"] == "2019")][0]
-    rows.loc[i, "revenue_wan"] = str(float(rows.loc[i, "revenue_wan"]) * 1e4)  # 元 under a 万元 header
-    with pytest.warns(ImplausibleValueWarning, match=r"revenue_wan of 370783 in 2019 \(1\.\d+e\+04×\)"):
+    i = rows.index[(rows["unit_code"] == "370724") & (rows["year"] == "2019")][0]
+    rows.loc[i, "revenue_wan"] = str(float(rows.loc[i, "revenue_wan"]) * 100)  # a slip by two digits
+    with pytest.warns(ImplausibleValueWarning, match=r"revenue_wan of 370724 in 2019 \(\d+(\.\d+)?×\)"):
         panel = load_panel(_write(tmp_path, rows), year=2025)
     w = panel.attrs["validation"].warnings
     assert len(w) == 1 and f"line {i + 2}" in w[0]
@@ -173,14 +173,14 @@ def test_evidence_prints_jump_warnings_on_stderr(demo_rows, tmp_path, capsys, mo
     import evalkit.pipeline as pipeline
 
     rows = demo_rows.copy()
-    i = rows.index[(rows["unit_code"] == "370783") & (rows["year"] == "2019")][0]
-    rows.loc[i, "revenue_wan"] = str(float(rows.loc[i, "revenue_wan"]) * 1e4)
+    i = rows.index[(rows["unit_code"] == "370724") & (rows["year"] == "2019")][0]
+    rows.loc[i, "revenue_wan"] = str(float(rows.loc[i, "revenue_wan"]) * 100)
     folder = _write(tmp_path, rows)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the pipeline prints them once instead of warning
         assert pipeline._inspect_data(folder, 2025, None, True) is False
     err = capsys.readouterr().err
-    assert "evalkit: warning / 警告: 数值异常跳变 / implausible jump: revenue_wan of 370783 in 2019" in err
+    assert "evalkit: warning / 警告: 数值异常跳变 / implausible jump: revenue_wan of 370724 in 2019" in err
 
 
 @pytest.mark.parametrize("flag", [[], ["--allow-missing"]])
@@ -201,3 +201,48 @@ def test_evidence_allow_missing_flag_reaches_validation(demo_rows, tmp_path, mon
     assert main(["evidence", "--year", "2025", "--data", str(src), "--out", str(tmp_path / "o"), "--quiet",
                  *flag]) == 2
     assert seen["allow_missing"] is bool(flag)
+
+
+def test_notebook_start_says_unbalanced_and_balanced_names_left_out_units(demo_rows, tmp_path, monkeypatch):
+    import IPython.display
+
+    from evalkit import report
+
+    shown: list[str] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(getattr(obj, "data", str(obj))))
+    drop = (demo_rows["unit_code"] == "370702") & (demo_rows["year"] == "2019")
+    nb = report.notebook.start(_write(tmp_path, demo_rows[~drop]), year=2025, language="zh")
+    assert nb.panel.attrs["unbalanced"] and len(nb.panel) == 140 * 14 - 1
+    assert any("本页基于不平衡面板：缺少 1 个单位-年份" in s for s in shown)
+    bal = nb.balanced()
+    assert "370702" not in set(bal["unit_code"]) and bal.attrs["left_out_units"] == ["370702"]
+    assert any("以下缺年的单位未纳入：370702 潍城区" in s for s in shown)
+    full = report.notebook.start(DEMO, year=2025, language="en", display_banner=False)
+    assert full.balanced() is full.panel
+
+
+@pytest.mark.parametrize("content,expect", [
+    (b"", "county_panel.csv: 文件为空（0 字节）"),
+    ("代码,年份,营业收入(万元)\n".encode("gb18030"), "county_panel.csv: 只有表头（第 1 行），没有数据行"),
+])
+def test_evidence_refuses_empty_panel_file(tmp_path, capsys, content, expect):
+    from evalkit.cli import main
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "county_panel.csv").write_bytes(content)
+    code = main(["evidence", "--year", "2025", "--data", str(folder), "--out", str(tmp_path / "pack"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and expect in err and "Traceback" not in err
+
+
+def test_whole_column_in_yuan_refused_and_yi_warned(demo_rows, tmp_path):
+    rows = demo_rows.copy()
+    rows["revenue_wan"] = (rows["revenue_wan"].astype(float) * 1e4).astype(str)  # every value in 元
+    with pytest.raises(PanelDataError, match=re.escape("column 'revenue_wan' exceeds 1,000,000,000 (about the "
+                                                       "whole of Shandong)")):
+        load_panel(_write(tmp_path, rows), year=2025)
+    rows = demo_rows.copy()
+    rows["revenue_wan"] = (rows["revenue_wan"].astype(float) / 1e4).astype(str)  # every value in 亿元
+    with pytest.warns(ImplausibleValueWarning, match="revenue_wan per above-scale firm is below 1,000 万元"):
+        load_panel(_write(tmp_path, rows), year=2025)

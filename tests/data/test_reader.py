@@ -236,3 +236,50 @@ def test_evalkit_allocate_empty_inputs_exit_2_without_traceback(tmp_path, capsys
     assert code == 2
     assert expect in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_evalkit_allocate_overflowing_total_and_infinite_factor_exit_2(tmp_path, capsys):
+    from evalkit.cli import main
+
+    alloc = DEMO / "allocation"
+    spec_text = (alloc / "spec.yaml").read_text(encoding="utf-8")
+    big = _w(tmp_path, "big.yaml", re.sub(r"total_wan: \d+", "total_wan: 1e20", spec_text).encode())
+    assert main(["allocate", str(big), "--factors", str(alloc / "factors.csv"), "--out",
+                 str(tmp_path / "o1")]) == 2
+    err = capsys.readouterr().err
+    assert "big.yaml:" in err and "`total_wan`" in err and "was it written in 元?" in err
+    assert "Traceback" not in err and not (tmp_path / "o1").exists()
+
+    lines = (alloc / "factors.csv").read_text(encoding="utf-8").splitlines()
+    spec = load_spec(alloc / "spec.yaml")
+    k = next(i for i, ln in enumerate(lines) if ln.startswith(f"{spec.data_year},"))
+    cells = lines[k].split(",")
+    cells[3] = "inf"
+    lines[k] = ",".join(cells)
+    fac = _w(tmp_path, "factors.csv", ("\n".join(lines) + "\n").encode())
+    assert main(["allocate", str(alloc / "spec.yaml"), "--factors", str(fac), "--out",
+                 str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert f"factors.csv 第 {k + 1} 行 / row {k + 1}: value='inf'" in err and "is not a finite number" in err
+    assert "Traceback" not in err and not (tmp_path / "o2").exists()
+
+
+def test_evalkit_allocate_reads_xlsx_factor_table_with_title_rows(tmp_path, capsys):
+    from evalkit.cli import main
+
+    alloc = DEMO / "allocation"
+    table = pd.read_csv(alloc / "factors.csv", dtype=str, keep_default_na=False)
+    rows = [list(table.columns)] + [[int(v) if c in ("year", "unit_code") and v.isdigit() else v
+                                     for c, v in zip(table.columns, r, strict=True)]
+                                    for r in table.itertuples(index=False)]
+    path = _title_workbook(tmp_path / "factors.xlsx", rows)
+    code = main(["allocate", str(alloc / "spec.yaml"), "--factors", str(path), "--out", str(tmp_path / "out"),
+                 "--no-sensitivity"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "header row found on line 4" in captured.err
+    csv_out = next((tmp_path / "out").glob("*.csv"))
+    ref_dir = tmp_path / "ref"
+    assert main(["allocate", str(alloc / "spec.yaml"), "--factors", str(alloc / "factors.csv"), "--out",
+                 str(ref_dir), "--no-sensitivity"]) == 0
+    assert csv_out.read_bytes() == next(ref_dir.glob("*.csv")).read_bytes()

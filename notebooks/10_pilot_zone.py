@@ -11,9 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 试验区整体效果 · The pilot zone as a whole
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -33,6 +30,8 @@ from IPython.display import Markdown, display
 
 from evalkit import data, did, report, sensitivity, synth
 
+page_title = "试验区整体效果" if language == "zh" else "The pilot zone as a whole"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # SC/SDID need every unit-year (units with gaps named)
 box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
@@ -253,4 +252,4 @@ shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high",
 display(report.table(shown, language=language, digits=4))
 box.update(report.conclusion_box(records, "pilot_zone", language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
-                      title="试验区整体效果" if zh else "The pilot zone as a whole");
+                      title=page_title);

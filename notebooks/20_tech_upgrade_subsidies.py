@@ -11,9 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 技术改造补助的剂量效应 · Dose response to technology-upgrade subsidies
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -37,6 +34,8 @@ from IPython.display import Markdown, display
 
 from evalkit import did, report, sensitivity
 
+page_title = "技术改造补助的剂量效应" if language == "zh" else "Dose response to technology-upgrade subsidies"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
@@ -215,4 +214,4 @@ shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high",
 display(report.table(shown, language=language, digits=4))
 box.update(report.conclusion_box(records, "tech_subsidy", language))
 report.save_headlines(output_dir, "20_tech_upgrade_subsidies", records,
-                      title="技术改造补助剂量效应" if zh else "Tech-upgrade subsidy dose response");
+                      title=page_title);

@@ -11,9 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 首台套保险补偿的效果 · Effects of first-unit (首台套) insurance compensation
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -35,6 +32,8 @@ from IPython.display import Markdown, display
 
 from evalkit import did, report, sensitivity
 
+page_title = "首台套保险补偿的效果" if language == "zh" else "Effects of first-unit insurance compensation"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
 box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
@@ -272,6 +271,6 @@ for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     records.append(row)
 box.update(report.conclusion_box(records, "first_unit", language))
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
-                      title="首台套保险补偿" if zh else "First-unit insurance")
+                      title=page_title)
 display(report.table(pd.DataFrame(records)[
     ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]], language=language, digits=4))

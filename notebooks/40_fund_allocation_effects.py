@@ -11,9 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 因素法资金的效应 · Effects of factor-method funds
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv and allocation/
@@ -34,6 +31,8 @@ from IPython.display import Markdown, display
 
 from evalkit import did, iv, report
 
+page_title = "因素法资金的效应" if language == "zh" else "Effects of factor-method funds"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # dCDH needs every unit-year (units with gaps named)
 box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
@@ -194,4 +193,4 @@ records = [
 ]
 box.update(report.conclusion_box(records, "factor_fund", language))
 report.save_headlines(output_dir, "40_fund_allocation_effects", records,
-                      title="因素法资金效应" if zh else "Effects of factor-method funds");
+                      title=page_title);

@@ -48,14 +48,17 @@ def _exporter(*, exclude_input: bool, language: str) -> HTMLExporter:
 
 
 def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
-    """Return the text of the first markdown heading of a notebook, or ``default``.
+    """Return the text of the first heading of a notebook, or ``default``.
+
+    The heading is the first ``#`` line of a markdown cell or of a Markdown output (a title that a
+    notebook displays in the pack's language).
 
     Parameters
     ----------
     nb : NotebookNode
         The notebook.
     default : str
-        Returned when no markdown cell starts with ``#``.
+        Returned when no markdown cell or Markdown output starts with ``#``.
 
     Returns
     -------
@@ -63,9 +66,12 @@ def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
         The heading without the leading ``#`` characters.
     """
     for cell in nb.cells:
-        if cell.get("cell_type") != "markdown":
-            continue
-        for line in str(cell.get("source", "")).splitlines():
+        if cell.get("cell_type") == "markdown":
+            lines = str(cell.get("source", "")).splitlines()
+        else:  # a title displayed in the pack's language: display(Markdown("# ..."))
+            lines = [str(o.get("data", {}).get("text/markdown", "")).split("\n", 1)[0]
+                     for o in cell.get("outputs", [])]
+        for line in lines:
             stripped = line.strip()
             if stripped.startswith("#"):
                 text = stripped.lstrip("#").strip()

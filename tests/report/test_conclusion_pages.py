@@ -16,9 +16,11 @@ import pytest
 from evalkit.pipeline import run_evidence
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.slow, pytest.mark.notebook]
 
 
+
+@pytest.mark.slow
+@pytest.mark.notebook
 def test_fund_page_and_conclusion_page(tmp_path):
     docx = pytest.importorskip("docx")
     pack = run_evidence(2025, ROOT / "data_raw" / "demo", tmp_path / "pack",
@@ -42,3 +44,18 @@ def test_fund_page_and_conclusion_page(tmp_path):
     doc = docx.Document(str(pack.path / "90_acceptance_summary.docx"))
     cells = "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
     assert row["sentence"] in cells and row["verdict_sentence"] in cells
+
+
+def test_page_title_displayed_in_the_pack_language_is_found():
+    import nbformat
+
+    from evalkit._pipeline_html import notebook_title
+
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("display(Markdown('# 标题'))")
+    code.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "# 试验区整体效果"})]
+    nb.cells = [nbformat.v4.new_code_cell("year = 2025"), code,
+                nbformat.v4.new_markdown_cell("## 附录")]
+    assert notebook_title(nb, "10_pilot_zone") == "试验区整体效果"
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    assert notebook_title(nb, "10_pilot_zone") == "10_pilot_zone"

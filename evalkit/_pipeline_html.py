@@ -27,6 +27,11 @@ OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
+# A4 print stylesheet and the conclusion boxes' styles, on every page (evalkit/report/templates)
+PRINT_CSS = (Path(__file__).parent / "report" / "templates" / "evalkit_print.css").read_text(encoding="utf-8")
+OFFLINE_TEMPLATE += (
+    "{%- block html_head_css -%}<style>{% raw %}" + PRINT_CSS + "{% endraw %}</style>{%- endblock html_head_css -%}\n"
+)
 
 #: Tag papermill puts on the red "An Exception was encountered" banner cells.
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
@@ -43,14 +48,17 @@ def _exporter(*, exclude_input: bool, language: str) -> HTMLExporter:
 
 
 def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
-    """Return the text of the first markdown heading of a notebook, or ``default``.
+    """Return the text of the first heading of a notebook, or ``default``.
+
+    The heading is the first ``#`` line of a markdown cell or of a Markdown output (a title that a
+    notebook displays in the pack's language).
 
     Parameters
     ----------
     nb : NotebookNode
         The notebook.
     default : str
-        Returned when no markdown cell starts with ``#``.
+        Returned when no markdown cell or Markdown output starts with ``#``.
 
     Returns
     -------
@@ -58,9 +66,12 @@ def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
         The heading without the leading ``#`` characters.
     """
     for cell in nb.cells:
-        if cell.get("cell_type") != "markdown":
-            continue
-        for line in str(cell.get("source", "")).splitlines():
+        if cell.get("cell_type") == "markdown":
+            lines = str(cell.get("source", "")).splitlines()
+        else:  # a title displayed in the pack's language: display(Markdown("# ..."))
+            lines = [str(o.get("data", {}).get("text/markdown", "")).split("\n", 1)[0]
+                     for o in cell.get("outputs", [])]
+        for line in lines:
             stripped = line.strip()
             if stripped.startswith("#"):
                 text = stripped.lstrip("#").strip()

@@ -768,6 +768,7 @@ def run_evidence(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     synthetic: bool | None = None,
     check_data: bool = True,
+    pdf: bool = False,
     keep_extra: bool = False,
     allow_missing: bool = False,
 ) -> EvidencePack:
@@ -818,6 +819,10 @@ def run_evidence(
     synthetic : bool, optional
         Whether the data are synthetic (index banner); default: read from the panel's
         ``attrs["synthetic"]``.
+    pdf : bool
+        Also print every page to an A4 PDF and write the combined ``evidence_pack.pdf`` with
+        headless Chromium (:func:`evalkit.report.pdf.write_pack_pdfs`); without Chromium no PDF
+        is written and a line says so.
     check_data : bool
         Load and validate the panel with :func:`evalkit.data.load_panel` before starting any
         kernel, so bad data fail fast with the validation report.
@@ -964,6 +969,10 @@ def run_evidence(
             from .report.webfont import embed_cjk_font_in_files
 
             embed_cjk_font_in_files(sorted(pack.rglob("*.html")))
+            if pdf:
+                from .report.pdf import write_pack_pdfs
+
+                _say(True, write_pack_pdfs(pack)[1])
             manifest = _build_manifest(pack, data_path, runs, meta, tasks, workers, timeout,
                                        user_files)
             (pack / MANIFEST_NAME).write_text(

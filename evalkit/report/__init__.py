@@ -19,7 +19,7 @@ from .formats import (
     format_pvalue,
     format_share,
 )
-from .headlines import HEADLINE_FIELDS, load_headlines, save_headlines
+from .headlines import HEADLINE_FIELDS, headline, load_headlines, save_headlines
 from .labels import (
     LABELS,
     UNITS,
@@ -34,6 +34,7 @@ from .maps import boundaries_available, unit_map, unit_polygons
 from .notebook import format_p
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import current, mark_synthetic, register_cjk_font, use
+from .summary import conclusion_box
 from .tables import Table, display_table, table
 
 
@@ -54,6 +55,7 @@ __all__ = [
     "UNITS",
     "Table",
     "boundaries_available",
+    "conclusion_box",
     "current",
     "display_table",
     "format_money",
@@ -62,6 +64,7 @@ __all__ = [
     "format_percent",
     "format_pvalue",
     "format_share",
+    "headline",
     "label_or_name",
     "load_headlines",
     "mark_synthetic",

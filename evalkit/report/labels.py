@@ -233,6 +233,10 @@ UNITS: dict[str, dict[str, str]] = {
     "亩": {"zh": "亩", "en": "mu"},
     "项": {"zh": "项", "en": "items"},
 }
+# the acceptance conclusion's texts (verdicts, credibility checks, sections) join the one dictionary
+from .conclusion_labels import CONCLUSION_LABELS  # noqa: E402
+
+LABELS.update(CONCLUSION_LABELS)
 
 
 def t(key: str, language: str | None = None) -> str:

@@ -95,6 +95,9 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     mpl.rcParams["figure.autolayout"] = False
     _CONTEXT.language = language
     _CONTEXT.synthetic = bool(synthetic)
+    from .figcheck import install
+
+    install()  # every figure drawn from now on is checked for raw names, NaN and the other language
     return _CONTEXT
 
 

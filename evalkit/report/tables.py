@@ -35,6 +35,7 @@ from .style import resolve_language
 DISPLAY_COLUMNS = ["term", "group", "time", "event_time", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
 #: Column kinds :func:`table` knows (``formats={"col": kind}``), besides a callable or "float:N".
 KINDS = ("money", "yi", "share", "percent", "p", "int", "year", "float", "text", "bool")
+_NUMBER_START = re.compile(r"^[<>≥≤]?[-+−]?[0-9]")
 RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\(.*\))?$")
 #: Columns whose cells are codes with labels (translated by default).
 CODED_COLUMNS = ("unit_type", "kind", "aggregation", "target_type", "status")
@@ -43,9 +44,10 @@ _CSS = """<style>
 .evalkit-table { margin: 0.6em 0 1.2em 0; max-width: 100%; overflow-x: auto; }
 .evalkit-table table { border-collapse: collapse; font-size: 0.9em; }
 .evalkit-table caption { caption-side: top; text-align: left; font-weight: 600; padding: 0 0 0.4em 0; }
-.evalkit-table th { border-bottom: 1px solid #555; padding: 0.25em 0.6em; text-align: left; vertical-align: bottom; }
-.evalkit-table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; vertical-align: top; }
-.evalkit-table td.num, .evalkit-table th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.evalkit-table th { border-bottom: 1px solid #555; padding: 0.25em 0.6em; text-align: left !important; vertical-align: bottom; }
+.evalkit-table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left !important; vertical-align: top; }
+.evalkit-table td.num, .evalkit-table th.num { text-align: right !important; font-variant-numeric: tabular-nums; }
+.evalkit-table td.short { white-space: nowrap; }
 .evalkit-table tr.total td { font-weight: 600; border-top: 1px solid #555; }
 .evalkit-table .evalkit-footnote { font-size: 0.85em; color: #444; margin: 0.3em 0 0 0; }
 @media print { .evalkit-table { overflow: visible; } .evalkit-table table { font-size: 8.5pt; } }
@@ -148,7 +150,9 @@ class Table:
     def to_html(self) -> str:
         """The table as an HTML fragment (with its own small stylesheet)."""
         esc = html.escape
-        cls = ["num" if n else "" for n in self.numeric]
+        short = [self.data[c].astype(str).str.len().max() <= 12 if len(self.data) else True
+                 for c in self.data.columns]
+        cls = [" ".join(k for k, on in (("num", n), ("short", s)) if on) for n, s in zip(self.numeric, short, strict=True)]
         head = "".join(f'<th class="{c}">{esc(str(h))}</th>' for h, c in zip(self.data.columns, cls, strict=True))
         rows = []
         last = len(self.data) - 1
@@ -252,7 +256,8 @@ def table(
         cells = [fmt(value_label(v, lang) if col in coded else v) for v in series]
         any_missing |= MISSING in cells
         shown[_header(col, labels, lang)] = cells
-        numeric.append(kind not in ("text", "bool") if isinstance(kind, str) else False)
+        looks_numeric = all(c == MISSING or _NUMBER_START.match(c) for c in cells)
+        numeric.append(looks_numeric if not isinstance(kind, str) or kind in ("text", "bool") else True)
     out = pd.DataFrame(shown, columns=list(shown))
     notes = list(footnotes)
     if any_missing:

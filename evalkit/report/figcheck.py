@@ -35,6 +35,7 @@ _COMBINING = re.compile(r"([A-Za-z])\u0304")
 ALLOWED_WORDS = frozenset({"evalkit", "mpdta", "castle", "prop", "log", "did", "honestdid", "synthdid", "moderndid",
                            "causaldata", "bacondecomp", "fixest", "csdid", "rmspe", "tce", "cny", "pre", "post"})
 _INSTALLED = False
+_PRINTING: list[bool] = []
 _SEEN: set[tuple] = set()
 
 
@@ -80,11 +81,11 @@ def _figure_texts(fig) -> list:
     for ax in fig.axes:
         if not ax.get_visible():
             continue
-        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
-        if ax.xaxis.get_visible() and ax.axison:
-            texts += list(ax.get_xticklabels(which="both"))
+        texts += [ax.title, ax._left_title, ax._right_title]
+        if ax.xaxis.get_visible() and ax.axison:  # axis labels and ticks are drawn only with the axis
+            texts += [ax.xaxis.label, *ax.get_xticklabels(which="both")]
         if ax.yaxis.get_visible() and ax.axison:
-            texts += list(ax.get_yticklabels(which="both"))
+            texts += [ax.yaxis.label, *ax.get_yticklabels(which="both")]
         texts += list(ax.texts)
         legend = ax.get_legend()
         if legend is not None and legend.get_visible():
@@ -151,16 +152,58 @@ def _use_mathtext_for_combining_marks(fig) -> None:
             artist.set_text(_COMBINING.sub(lambda m: f"$\\bar{{{m.group(1)}}}$", text))
 
 
+def place_synthetic_mark(fig) -> None:
+    """Put the synthetic-data mark below everything else in ``fig``, right-aligned, so it never overlaps.
+
+    The mark (a figure text with the ``evalkit-synthetic-mark`` gid) starts in the bottom-right
+    corner, where tick labels, axis labels or tables may already be; before the figure is shown or
+    saved it is moved just under the bounding box of all other artists.
+    """
+    from .style import SYNTHETIC_MARK_GID
+
+    marks = [t for t in fig.texts if t.get_gid() == SYNTHETIC_MARK_GID]
+    if not marks:
+        return
+    try:
+        renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+        for m in marks:
+            m.set_visible(False)
+        box = fig.get_tightbbox(renderer)
+    except Exception:  # noqa: BLE001 - keep the default corner when the layout cannot be measured
+        for m in marks:
+            m.set_visible(True)
+        return
+    width, height = fig.get_size_inches()
+    for m in marks:
+        m.set_visible(True)
+        m.set_position((min(box.x1, width) / width, box.y0 / height - 0.01))
+        m.set_verticalalignment("top")
+        m.set_horizontalalignment("right")
+
+
 def install() -> None:
     """Wrap ``Figure.draw`` so every drawn figure is checked (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
+    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.figure import Figure
 
     original = Figure.draw
+    original_print = FigureCanvasBase.print_figure
+
+    def print_figure(self, *args, **kwargs):
+        # only a figure that is shown or saved is checked (not intermediate draws while building it)
+        place_synthetic_mark(self.figure)
+        _PRINTING.append(True)
+        try:
+            return original_print(self, *args, **kwargs)
+        finally:
+            _PRINTING.pop()
 
     def draw(self, renderer):
+        if not _PRINTING:
+            return original(self, renderer)
         _use_mathtext_for_combining_marks(self)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -176,7 +219,9 @@ def install() -> None:
         return result
 
     draw.__wrapped__ = original
+    print_figure.__wrapped__ = original_print
     Figure.draw = draw
+    FigureCanvasBase.print_figure = print_figure
     _INSTALLED = True
 
 

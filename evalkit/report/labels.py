@@ -59,6 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
     # outcomes and treatments
     "revenue_wan": {"zh": "规上工业营业收入（万元）", "en": "Above-scale industrial revenue (CNY 10k)"},
     "log_revenue": {"zh": "规上工业营业收入（对数）", "en": "Above-scale industrial revenue (log)"},
+    "revenue_yi": {"zh": "规上工业营业收入（亿元）", "en": "Above-scale industrial revenue (CNY 100m)"},
     "value_added_wan": {"zh": "规上工业增加值（万元）", "en": "Industrial value added (CNY 10k)"},
     "log_value_added": {"zh": "规上工业增加值（对数）", "en": "Industrial value added (log)"},
     "n_firms": {"zh": "规上工业企业数", "en": "Above-scale industrial firms"},

@@ -140,8 +140,9 @@ class Table:
     """
 
     def __init__(self, data: pd.DataFrame, title: str | None, footnotes: list[str], numeric: list[bool],
-                 total_last: bool = False):
+                 total_last: bool = False, verbatim: Iterable[str] = ()):
         self.data = data
+        self.verbatim = set(verbatim)
         self.title = title
         self.footnotes = footnotes
         self.numeric = numeric
@@ -158,7 +159,11 @@ class Table:
         last = len(self.data) - 1
         for i, row in enumerate(self.data.itertuples(index=False)):
             tr = ' class="total"' if self.total_last and i == last else ""
-            cells = "".join(f'<td class="{c}">{esc(str(v))}</td>' for v, c in zip(row, cls, strict=True))
+            cells = "".join(
+                f'<td class="{c}"><code>{esc(str(v))}</code></td>' if h in self.verbatim and v != MISSING
+                else f'<td class="{c}">{esc(str(v))}</td>'
+                for v, c, h in zip(row, cls, self.data.columns, strict=True)
+            )
             rows.append(f"<tr{tr}>{cells}</tr>")
         caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
         notes = "".join(f'<p class="evalkit-footnote">{esc(n)}</p>' for n in self.footnotes)
@@ -186,6 +191,7 @@ def table(
     digits: int | None = None,
     index: bool = False,
     total_last: bool = False,
+    verbatim: Iterable[str] = (),
 ) -> Table:
     """A clean, labelled table for an evidence page.
 
@@ -218,6 +224,8 @@ def table(
         Show the frame's index as a first column (named rows only; never a 0..n-1 count).
     total_last : bool
         Style the last row as a total row.
+    verbatim : iterable of str
+        Columns quoted as written (program messages, file names), set in code type.
 
     Returns
     -------
@@ -262,7 +270,8 @@ def table(
     notes = list(footnotes)
     if any_missing:
         notes.append(missing_note or t("missing_footnote", lang))
-    return Table(out, title, notes, numeric, total_last=total_last)
+    shown_verbatim = [_header(c, labels, lang) for c in verbatim if c in cols]
+    return Table(out, title, notes, numeric, total_last=total_last, verbatim=shown_verbatim)
 
 
 def display_table(frame: pd.DataFrame, language: str | None = None, digits: int = 4, columns=None) -> pd.DataFrame:

@@ -72,12 +72,14 @@ def filter_language(nb: nbformat.NotebookNode, language: str | None) -> nbformat
     if language is None:
         return clean
 
-    def keep(cell) -> bool:
-        tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith(LANGUAGE_TAG_PREFIX)]
-        return not tags or f"{LANGUAGE_TAG_PREFIX}{language}" in tags
-
-    clean.cells = [c for c in clean.cells if keep(c)]
+    clean.cells = [c for c in clean.cells if _language_kept(c, language)]
     return clean
+
+
+def _language_kept(cell, language: str | None) -> bool:
+    """Whether a cell is shown in the pack of ``language`` (untagged cells always are)."""
+    tags = [t for t in cell.get("metadata", {}).get("tags", []) if t.startswith(LANGUAGE_TAG_PREFIX)]
+    return language is None or not tags or f"{LANGUAGE_TAG_PREFIX}{language}" in tags
 
 
 def notebook_title(nb: nbformat.NotebookNode, default: str) -> str:
@@ -189,6 +191,7 @@ _EN_RUN = re.compile(r"(?:[A-Za-z][A-Za-z'â€™\-]*[\s,;:]+){3,}[A-Za-z][A-Za-z'â€
 _CODE_SPAN = re.compile(r"`[^`]*`|<code>.*?</code>|<pre>.*?</pre>", re.DOTALL)
 _RAW_HEADER = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?:\(.*\))?$|^[a-z]+$")
 _TAG = re.compile(r"<[^>]+>")
+_VERBATIM = re.compile(r'<span class="evalkit-verbatim">.*?</span>', re.DOTALL)
 
 
 @dataclass
@@ -265,12 +268,15 @@ def _language_problems(text: str, language: str) -> list[str]:
     return [f"English text in a Chinese page: {runs[0][:60]!r}"] if runs else []
 
 
-def _text_problems(text: str, language: str, *, html_fragment: bool) -> list[str]:
-    text = _DATA_URI.sub("", text)
+def _text_problems(text: str, language: str, *, html_fragment: bool, allowed=()) -> list[str]:
+    from .report.figcheck import strip_allowed
+
+    text = _VERBATIM.sub(" ", _DATA_URI.sub("", text))
     out = []
     if html_fragment:
         out += _html_table_problems(text, language)
         text = html.unescape(_TAG.sub(" ", re.sub(r"<style.*?</style>", " ", text, flags=re.DOTALL)))
+    text = strip_allowed(text, allowed)
     if _WARNING.search(text):
         out.append(f"warning or traceback: {_WARNING.search(text).group(0)!r}")
     if _REPR.search(text):
@@ -283,9 +289,9 @@ def _text_problems(text: str, language: str, *, html_fragment: bool) -> list[str
     return out
 
 
-def _cell_problems(cell, language: str) -> list[str]:
+def _cell_problems(cell, language: str, allowed=()) -> list[str]:
     if cell.get("cell_type") == "markdown":
-        return _text_problems(str(cell.get("source", "")), language, html_fragment=True)
+        return _text_problems(str(cell.get("source", "")), language, html_fragment=True, allowed=allowed)
     out = []
     for output in cell.get("outputs", []):
         kind = output.get("output_type")
@@ -297,13 +303,13 @@ def _cell_problems(cell, language: str) -> list[str]:
                 first = next((line for line in text.splitlines() if line.strip()), "")
                 out.append(f"warning or message on stderr: {first[:160]!r}")
             else:
-                out += _text_problems(text, language, html_fragment=False)
+                out += _text_problems(text, language, html_fragment=False, allowed=allowed)
         elif kind in ("execute_result", "display_data"):
             mime, text = _shown(output)
             if mime == "text/plain":
                 out.append(f"raw Python output (no table or figure): {text[:80]!r}")
             elif mime in ("text/html", "text/markdown"):
-                out += _text_problems(text, language, html_fragment=True)
+                out += _text_problems(text, language, html_fragment=True, allowed=allowed)
     return out
 
 
@@ -332,16 +338,21 @@ def page_problems(nb: nbformat.NotebookNode, language: str, *, figure_log=None) 
         Empty when the page is clean.
     """
     problems = []
-    nb = filter_language(nb, language)
+    shown = [(i, c) for i, c in enumerate(nb.cells) if _language_kept(c, language)]
+    allowed = set()
+    if figure_log is not None:
+        from .report.figcheck import read_allowed
+
+        allowed = read_allowed(figure_log)
     by_count = {}
-    for index, cell in enumerate(nb.cells):
+    for index, cell in shown:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []) or \
                 "parameters" in cell.get("metadata", {}).get("tags", []):
             continue
         count = cell.get("execution_count")
         if count is not None:
             by_count[count] = index
-        for problem in dict.fromkeys(_cell_problems(cell, language)):
+        for problem in dict.fromkeys(_cell_problems(cell, language, allowed)):
             problems.append(PageProblem(index, count, problem))
     if figure_log is not None:
         from .report.figcheck import read_log

@@ -34,6 +34,8 @@ _COMBINING = re.compile(r"([A-Za-z])\u0304")
 #: Lower-case words that may appear in Chinese text (package, data set and method names).
 ALLOWED_WORDS = frozenset({"evalkit", "mpdta", "castle", "prop", "log", "did", "honestdid", "synthdid", "moderndid",
                            "causaldata", "bacondecomp", "fixest", "csdid", "rmspe", "tce", "cny", "pre", "post"})
+#: Names from the user's own files (units, factors, funds) that may stay as written in either language.
+ALLOWED_TEXTS: set[str] = set()
 _INSTALLED = False
 _PRINTING: list[bool] = []
 _SEEN: set[tuple] = set()
@@ -58,7 +60,7 @@ def text_problems(text: str, language: str) -> list[str]:
     >>> text_problems("估计值", "zh")
     []
     """
-    plain = _MATH.sub(" ", str(text))
+    plain = strip_allowed(_MATH.sub(" ", str(text)))
     out = [f"raw column name {m}" for m in dict.fromkeys(_RAW.findall(plain))]
     if _NAN.search(plain):
         out.append(f"missing value shown as {_NAN.search(plain).group(0)}")
@@ -69,6 +71,33 @@ def text_problems(text: str, language: str) -> list[str]:
         if len(words) >= 2:
             out.append("English text in a Chinese page")
     return out
+
+
+def strip_allowed(text: str, allowed=None) -> str:
+    """``text`` without the allowed user-file names (longest first)."""
+    for name in sorted(ALLOWED_TEXTS if allowed is None else allowed, key=len, reverse=True):
+        if name:
+            text = text.replace(name, " ")
+    return text
+
+
+def allow_names(names) -> None:
+    """Let names from the user's own files (a fund's, a factor's, a unit's) stay as written.
+
+    They are exempt from the language check in figures and, through the figure log, on the page.
+
+    Parameters
+    ----------
+    names : iterable of str
+        The names, exactly as they appear.
+    """
+    new = {str(n) for n in names if n is not None and str(n).strip()} - ALLOWED_TEXTS
+    ALLOWED_TEXTS.update(new)
+    path = _log_path()
+    if new and path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"allow": sorted(new)}, ensure_ascii=False) + "\n")
 
 
 def _figure_texts(fig) -> list:
@@ -229,4 +258,14 @@ def read_log(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if "allow" not in r]
+
+
+def read_allowed(path: str | os.PathLike) -> set[str]:
+    """The user-file names a notebook declared with :func:`allow_names` (from its figure log)."""
+    path = Path(path)
+    if not path.exists():
+        return set()
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {name for r in rows for name in r.get("allow", [])}

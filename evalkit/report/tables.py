@@ -160,7 +160,8 @@ class Table:
         for i, row in enumerate(self.data.itertuples(index=False)):
             tr = ' class="total"' if self.total_last and i == last else ""
             cells = "".join(
-                f'<td class="{c}"><code>{esc(str(v))}</code></td>' if h in self.verbatim and v != MISSING
+                f'<td class="{c}"><span class="evalkit-verbatim">{esc(str(v))}</span></td>'
+                if h in self.verbatim and v != MISSING
                 else f'<td class="{c}">{esc(str(v))}</td>'
                 for v, c, h in zip(row, cls, self.data.columns, strict=True)
             )
@@ -225,7 +226,8 @@ def table(
     total_last : bool
         Style the last row as a total row.
     verbatim : iterable of str
-        Columns quoted as written (program messages, file names), set in code type.
+        Columns quoted as written (program messages, names from the user's files); the page check
+        leaves their language alone.
 
     Returns
     -------

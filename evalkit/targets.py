@@ -255,6 +255,30 @@ def _unit(row, language: str) -> str:
     return ("" if language == "zh" else " ") + unit if unit else ""
 
 
+_NUMERALS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
+
+
+def section_text(section, language: str = "zh") -> str:
+    """A plan section reference in ``language`` (``"三(四)3"`` -> ``"3(4)3"`` in English).
+
+    Examples
+    --------
+    >>> section_text("三(二)1", "en")
+    '3(2)1'
+    >>> section_text("潍政字〔2021〕12号", "en")
+    'Wei Zheng Zi [2021] No. 12'
+    """
+    import re
+
+    text = "" if section is None or (isinstance(section, float) and section != section) else str(section)
+    if language == "zh" or not text:
+        return text
+    doc = re.fullmatch(r"潍政字〔(\d+)〕(\d+)号", text)
+    if doc:
+        return f"Wei Zheng Zi [{doc.group(1)}] No. {doc.group(2)}"
+    return "".join(str(_NUMERALS[ch]) if ch in _NUMERALS else ch for ch in text)
+
+
 def rule_text(row, language: str = "zh") -> str:
     """The rule a target is scored by, in words (``"4,000家左右（不低于3,800家，容差5%）"``).
 
@@ -312,7 +336,7 @@ def reason_text(row, year: int, language: str = "zh") -> str:
     value = _num(float(row["value"]))
     if agg == "each_year":
         years = str(row.get("years_missed") or "")
-        return (f"{years.replace(',', '、')} 年未达到每年{rule}" if zh else f"below {rule} in {years.replace(',', ', ')}")
+        return (f"{years.replace(',', '、')} 年未达到每年{rule}" if zh else f"short of {rule} in {years.replace(',', ', ')}")
     if agg == "cumulative":
         since = PLAN_START_YEAR
         return (f"{since} 年以来累计 {value}{unit}，未达到{rule}" if zh

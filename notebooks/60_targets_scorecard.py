@@ -81,7 +81,7 @@ def _value(row, col):
 
 shown = pd.DataFrame({
     "indicator": card["name_zh"] if zh else card["name_en"],
-    "section": card["section"],
+    "section": [targets.section_text(v, language) for v in card["section"]],
     "target_type": card["target_type"].map({"期末": "level", "累计": "cumulative", "每年": "each_year"}),
     "rule": [targets.rule_text(r, language) for _, r in card.iterrows()],
     "deadline": card["deadline"],
@@ -94,7 +94,7 @@ shown = pd.DataFrame({
 })
 display(report.table(
     shown, language=language, values=["target_type", "status"],
-    formats={"completion": "share", "baseline": "text", "actual": "text"},
+    formats={"completion": "share", "baseline": "text", "actual": "text", "reason": str},
     labels={"baseline": report.t("baseline", language), "actual": report.t("actual", language)},
     title="目标完成情况" if zh else "Targets",
     footnotes=[

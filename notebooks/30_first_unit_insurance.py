@@ -58,7 +58,7 @@ if t_all.get("outcome") == outcome and year == panel["year"].max():
 first_year, last_year = int(sample["year"].min()), int(sample["year"].max())
 display(Markdown(
     (f"样本：{sample['unit_code'].nunique()} 个县级单位，{first_year}–{last_year} 年"
-     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入先行区效应）。"))
+     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入试验区效应）。"))
     if zh else
     (f"Sample: {sample['unit_code'].nunique()} county-level units, {first_year}–{last_year}"
      + (" (Weifang's units included)." if include_weifang else

@@ -31,7 +31,8 @@ TEXT = {
         "not run": "未运行",
         "none": "—",
         "attachments": "附件：因素法资金测算表与测算说明",
-        "verify": "核验:evalkit verify <本目录> 会对照 manifest.json 检查每个文件的 SHA-256。",
+        "verify": "核验:evalkit verify <本目录> --sha256 <构建时给出的摘要> 会对照 manifest.json "
+        "检查每个文件的 SHA-256,并用证据包旁的 <本目录>.manifest.sha256 核对 manifest.json 本身。",
         "uncommitted": "(有未提交的修改)",
     },
     "en": {
@@ -58,8 +59,9 @@ TEXT = {
         "not run": "not run",
         "none": "—",
         "attachments": "Attachments: factor-method allocation workbook and method note",
-        "verify": "Check: `evalkit verify <this folder>` compares every file with the SHA-256 "
-        "recorded in manifest.json.",
+        "verify": "Check: `evalkit verify <this folder> --sha256 <digest the build printed>` "
+        "compares every file with the SHA-256 recorded in manifest.json, and manifest.json itself "
+        "with the digest (also in <this folder>.manifest.sha256 beside the pack).",
         "uncommitted": "(uncommitted changes)",
     },
 }

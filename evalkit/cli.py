@@ -8,7 +8,9 @@
     evalkit allocate ... / evalkit allocate-compare ...   (when evalkit.allocation provides them)
 
 Exit codes: 0 success; 1 a notebook of the evidence run failed or the pack does not verify;
-2 bad input (an :class:`~evalkit._shared.exceptions.EvalkitError`: the message says what to fix).
+2 bad input (an :class:`~evalkit._shared.exceptions.EvalkitError` or a file-system error: the
+message says what to fix); 128 + N when an evidence run was stopped by signal N (130 for
+Ctrl-C, 143 for SIGTERM). No traceback is shown unless ``--debug`` is given.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,6 +48,12 @@ def _year(text: str) -> int:
     if not 1990 <= value <= 2100:
         raise argparse.ArgumentTypeError(f"expected a year such as 2025, got {text!r}")
     return value
+
+
+def _add_debug(p: argparse.ArgumentParser) -> None:
+    """``--debug`` after the subcommand too (``evalkit evidence ... --debug``)."""
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the Python traceback of an error")
 
 
 def _add_evidence(sub: argparse._SubParsersAction) -> None:
@@ -87,12 +96,24 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
         metavar="NOTEBOOK:NAME=VALUE",
         help="extra notebook parameter, converted to the type its parameters cell declares",
     )
+    p.add_argument(
+        "--keep-extra",
+        action="store_true",
+        help="move files in the existing pack that its manifest does not list (your own files) "
+        "into the new pack's extra/ folder instead of refusing to replace the pack",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="run on an unbalanced panel when expected unit-years are missing (each page says so)",
+    )
+    _add_debug(p)
     p.set_defaults(func=_cmd_evidence)
 
 
 def _parse_params(items: Sequence[str], notebooks_dir: Path) -> dict[str, dict[str, object]]:
-    from .pipeline import coerce_parameter, discover_notebooks
+    from .pipeline import check_reserved_parameter, coerce_parameter, discover_notebooks
 
     out: dict[str, dict[str, object]] = {}
     for item in items:
@@ -102,6 +123,7 @@ def _parse_params(items: Sequence[str], notebooks_dir: Path) -> dict[str, dict[s
             raise EvalkitError(
                 f"-p {item!r}: write NOTEBOOK:NAME=VALUE, e.g. -p 50_allocation_lab:spec=spec.yaml"
             )
+        check_reserved_parameter(nb, name)
         path = discover_notebooks(notebooks_dir, [nb])[0]
         out.setdefault(path.stem, {})[name] = coerce_parameter(path, name, value)
     return out
@@ -124,12 +146,18 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         notebooks_dir=nb_dir,
         parameters=params,
+        keep_extra=args.keep_extra,
+        allow_missing=args.allow_missing,
     )
     counts: dict[str, int] = {}
     for run in pack.runs:
         counts[run.status] = counts.get(run.status, 0) + 1
     detail = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     print(f"Evidence pack: {pack.index} ({detail})")
+    side = Path(out).with_name(Path(out).name + ".manifest.sha256")
+    print(f"Check it later with: evalkit verify {out} --sha256 {pack.manifest_sha256}")
+    # the digest is the last line, so that scripts can take it with `tail -n 1`
+    print(f"manifest.json SHA-256 (also in {side}): {pack.manifest_sha256}")
     return EXIT_OK
 
 
@@ -170,13 +198,21 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--skip-inputs", action="store_true", help="do not re-hash the input data files"
     )
+    p.add_argument(
+        "--sha256",
+        metavar="HEX",
+        default=None,
+        help="the manifest digest the build printed; fail when manifest.json does not hash to "
+        "it (default: the digest in <pack>.manifest.sha256 beside the pack, when present)",
+    )
+    _add_debug(p)
     p.set_defaults(func=_cmd_verify)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify_pack
 
-    report = verify_pack(args.pack, check_inputs=not args.skip_inputs)
+    report = verify_pack(args.pack, check_inputs=not args.skip_inputs, sha256=args.sha256)
     if report.ok:
         print(report.summary())
         return EXIT_OK
@@ -202,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluation toolkit for Weifang's manufacturing pilot zone (2021-2025).",
     )
     parser.add_argument("--version", action="version", version=f"evalkit {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the Python traceback of an error"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     _add_evidence(sub)
@@ -229,12 +268,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = args.func(args)
     except PipelineError as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
         print(f"evalkit {args.command}: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except EvalkitError as exc:
-        print(f"evalkit {args.command}: error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", EXIT_FAILED))
+    except (EvalkitError, OSError) as exc:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"evalkit {args.command}: error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK if code is None else int(code)
+
+
+def _error_text(exc: Exception) -> str:
+    """The message of an error; a file-system error names the file and the reason."""
+    if isinstance(exc, OSError) and not isinstance(exc, EvalkitError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (
+            f"{exc.strerror or exc}{where}. Check that the path exists, is readable (and "
+            "writable for outputs) and the disk has space; --debug shows the details."
+        )
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,12 @@ executed notebook to two offline HTML pages (code hidden / code shown), writes `
         00_data_audit.code.html         the same with code
         notebooks/00_data_audit.ipynb   the executed notebook
         results/00_data_audit.json      headline numbers saved by the notebook (evalkit.report)
+        extra/                          the user's own files, only with keep_extra (listed)
+    reports/2025.manifest.sha256        SHA-256 of manifest.json (the digest the build prints)
+    reports/2025.failed/<UTC time>/     partial notebooks of a failed run (the last five kept)
+
+The folders around the build (refusing a folder that is not an evalkit pack, the lock, stop
+signals, clean-up after a killed build, file modes) are handled by :mod:`evalkit._pipeline_pack`.
 
 The papermill pitfalls this module guards against (see the project's PIPELINE notes): parameter
 *names* are pasted into the notebook as code, so they are whitelisted against the notebook's
@@ -41,6 +47,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,11 +58,34 @@ from jupyter_client.manager import AsyncKernelManager
 from ._pipeline_manifest import (
     MANIFEST_NAME,
     MANIFEST_VERSION,
+    PACK_SCHEMA,
     environment_summary,
     git_commit,
     hash_tree,
+    manifest_sha256,
     package_versions,
     project_root,
+)
+from ._pipeline_pack import (
+    BUILD_ENV,
+    BuildGroup,
+    BuildLock,
+    BuildStopped,
+    PackFolderError,
+    StopSignals,
+    build_environment,
+    carry_user_files,
+    check_out_location,
+    hidden_name,
+    inspect_out,
+    new_token,
+    recover,
+    save_failures,
+    set_modes,
+    signal_name,
+    swap_into_place,
+    unwritable,
+    write_digest,
 )
 from ._shared.exceptions import EvalkitError, PipelineError
 from ._shared.validation import check_option
@@ -63,10 +93,12 @@ from ._shared.validation import check_option
 __all__ = [
     "DEFAULT_TIMEOUT",
     "STANDARD_PARAMETERS",
+    "BuildStopped",
     "EvidencePack",
     "IPCKernelManager",
     "NotebookRun",
     "NotebookSkipped",
+    "PackFolderError",
     "PipelineError",
     "coerce_parameter",
     "default_notebooks_dir",
@@ -83,6 +115,9 @@ START_TIMEOUT = 180
 KERNEL_NAME = "python3"
 #: Parameters every evidence notebook declares (DEVNOTES "Notebooks"), with their types.
 STANDARD_PARAMETERS = {"year": "int", "data_dir": "str", "language": "str", "output_dir": "str"}
+#: The command-line option each standard parameter comes from (never from ``-p``).
+STANDARD_OPTIONS = {"year": "--year", "data_dir": "--data", "language": "--language",
+                    "output_dir": "--out"}
 #: Environment variable through which :func:`skip_notebook` finds its status file.
 STATUS_ENV = "EVALKIT_PIPELINE_STATUS_FILE"
 NOTEBOOK_RE = re.compile(r"^(\d{2})_[A-Za-z0-9][A-Za-z0-9_\-]*\.ipynb$")
@@ -166,8 +201,11 @@ class IPCKernelManager(AsyncKernelManager):
         # sockets ("Invalid Signature" errors, then a kernel that never answers). Give each
         # kernel its own socket prefix in the temporary folder (short: sockets are limited to
         # ~100 characters).
+        # The build's token in the name lets a later build remove the sockets of a killed one.
+        build = os.environ.get(BUILD_ENV, "")[:8] or "nobuild0"
         kwargs.setdefault(
-            "ip", os.path.join(tempfile.gettempdir(), f"evalkit-{uuid.uuid4().hex[:12]}-ipc")
+            "ip",
+            os.path.join(tempfile.gettempdir(), f"evalkit-{build}-{uuid.uuid4().hex[:8]}-ipc"),
         )
         super().__init__(**kwargs)
 
@@ -417,6 +455,40 @@ def coerce_parameter(notebook: str | os.PathLike, name: str, text: str) -> Any:
         ) from exc
 
 
+def check_reserved_parameter(notebook: str, name: str) -> None:
+    """Refuse a ``-p`` value for a parameter that must come from the command itself.
+
+    ``year``, ``data_dir``, ``language`` and ``output_dir`` say what the pack is; a notebook
+    given another value would show a page that contradicts the pack (a 2024 page in a 2025
+    pack) or write its results outside the pack.
+
+    Parameters
+    ----------
+    notebook : str
+        Notebook name (for the message).
+    name : str
+        Parameter name.
+
+    Raises
+    ------
+    EvalkitError
+        When ``name`` is one of :data:`STANDARD_PARAMETERS`.
+
+    Examples
+    --------
+    >>> check_reserved_parameter("50_allocation_lab", "spec")  # fine: a notebook's own parameter
+    """
+    if name in STANDARD_PARAMETERS:
+        option = STANDARD_OPTIONS[name]
+        raise EvalkitError(
+            f"-p {notebook}:{name}=...: the parameter {name!r} comes from the command ({option}), "
+            "never from -p, so that no page can contradict its pack (another year, data or "
+            f"language) or write outside it. Use {option} for the whole run.\n"
+            f"-p {notebook}:{name}=...:参数 {name!r} 只能由命令本身的 {option} 给出,不能用 -p 修改,"
+            f"以免某一页与证据包的年份、数据、语言或位置不一致。请对整个运行使用 {option}。"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
@@ -478,11 +550,17 @@ class EvidencePack:
         One entry per notebook, in number order.
     manifest : dict
         The content of ``manifest.json``.
+    manifest_sha256 : str
+        SHA-256 of ``manifest.json``, also written to ``<out_dir>.manifest.sha256``.
+    notes : list of str
+        What the run did besides building (a stale lock taken over, debris removed...).
     """
 
     path: Path
     runs: list[NotebookRun]
     manifest: dict[str, Any]
+    manifest_sha256: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def index(self) -> Path:
@@ -656,14 +734,19 @@ def _stage(path: Path) -> int:
     return 1 if int(path.name[:2]) in SUMMARY_NUMBERS else 0
 
 
-def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool) -> bool:
+def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data: bool,
+                  allow_missing: bool = False) -> bool:
     """Validate the panel once before any kernel starts; return whether the data are synthetic."""
     if check_data:
         try:
             from .data import load_panel
         except ImportError as exc:  # pragma: no cover - evalkit.data ships with evalkit
             raise EvalkitError(f"evalkit.data cannot be imported ({exc}).") from exc
-        panel = load_panel(data_dir)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the report's warnings are printed once, below
+            panel = load_panel(data_dir, year=year, allow_missing=allow_missing)
+        for text in panel.attrs["validation"].warnings:
+            print(f"evalkit: warning / 警告: {text}", file=sys.stderr)
         years = panel["year"]
         if int(years.max()) < year:
             raise EvalkitError(
@@ -680,52 +763,6 @@ def _inspect_data(data_dir: Path, year: int, synthetic: bool | None, check_data:
     return bool(synthetic)
 
 
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise EvalkitError(f"--out {str(out_dir)!r} is a file; pass a folder for the pack.")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST_NAME).exists():
-        raise EvalkitError(
-            f"Refusing to replace {str(out_dir)!r}: it is not empty and holds no {MANIFEST_NAME}, "
-            "so it is not an evidence pack. Choose a new or empty folder for --out."
-        )
-
-
-def _swap_into_place(new: Path, out_dir: Path) -> None:
-    """Replace ``out_dir`` by ``new`` with renames (same file system), keeping it on error."""
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(out_dir, old)
-        try:
-            os.rename(new, out_dir)
-        except OSError:
-            os.rename(old, out_dir)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, out_dir)
-
-
-def _save_failures(runs: list[NotebookRun], pack: Path, failed_dir: Path) -> Path:
-    """Copy each failed notebook's partial .ipynb and its HTML pages to ``failed_dir``."""
-    if failed_dir.exists():
-        shutil.rmtree(failed_dir)
-    failed_dir.mkdir(parents=True)
-    lines = []
-    for run in runs:
-        if run.status != "failed":
-            continue
-        lines.append(run.describe_failure())
-        for src in (
-            pack / "notebooks" / f"{run.name}.ipynb",
-            pack / f"{run.name}.html",
-            pack / f"{run.name}.code.html",
-        ):
-            if src.exists():
-                shutil.copy2(src, failed_dir / src.name)
-    (failed_dir / "FAILED.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return failed_dir
-
-
 def run_evidence(
     year: int,
     data_dir: str | os.PathLike,
@@ -740,6 +777,8 @@ def run_evidence(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     synthetic: bool | None = None,
     check_data: bool = True,
+    keep_extra: bool = False,
+    allow_missing: bool = False,
 ) -> EvidencePack:
     """Run the evidence notebooks and write the evidence pack to ``out_dir`` atomically.
 
@@ -750,7 +789,15 @@ def run_evidence(
     the rest. Everything is written to a temporary folder beside ``out_dir``, which replaces
     ``out_dir`` only when no notebook failed; otherwise the previous pack is left untouched, the
     partial executed notebooks and their HTML (with papermill's red error banner) are saved in
-    ``<out_dir>.failed/``, and :class:`PipelineError` is raised.
+    ``<out_dir>.failed/<UTC time>/`` (the last five runs are kept), and :class:`PipelineError`
+    is raised.
+
+    The pack folder is guarded (see :mod:`evalkit._pipeline_pack`): ``out_dir`` is replaced only
+    when it is an evidence pack evalkit wrote and holds no file its manifest does not list; one
+    build at a time holds ``.NAME.lock`` beside it; SIGTERM, SIGINT and SIGHUP end the workers
+    and kernels, remove the build folder and raise :class:`BuildStopped`; a build that died
+    (SIGKILL, power cut) is cleaned up by the next one. The manifest lists every file of the pack
+    but itself; its SHA-256 is returned and written to ``<out_dir>.manifest.sha256``.
 
     Parameters
     ----------
@@ -783,20 +830,38 @@ def run_evidence(
     check_data : bool
         Load and validate the panel with :func:`evalkit.data.load_panel` before starting any
         kernel, so bad data fail fast with the validation report.
+    keep_extra : bool
+        Accept a pack at ``out_dir`` holding files its manifest does not list: they are moved
+        into the new pack's ``extra/`` folder and listed in its manifest as user files (kept in
+        every later build). Without it such a pack is refused, naming the files.
+    allow_missing : bool, default False
+        Accept missing unit-years (expected: every unit active in a year, for every year from
+        the data's first year to ``year``); the notebooks then run on the unbalanced panel and
+        each page says so. Without it, missing unit-years are refused before any notebook runs.
 
     Returns
     -------
     EvidencePack
-        The finished pack.
+        The finished pack (with ``manifest_sha256``).
 
     Raises
     ------
     EvalkitError
-        For bad arguments, unknown notebooks or parameters, or invalid data (before anything
-        runs).
+        For bad arguments, unknown notebooks or parameters (``year``, ``data_dir``, ``language``
+        and ``output_dir`` cannot be given per notebook), invalid data, or an ``out_dir`` that
+        cannot take the pack (:class:`PackFolderError`: not a pack, user files, another build
+        running, a mount point, not writable); all before any notebook runs.
     PipelineError
         When a notebook failed, timed out or its kernel died; the message names each failed
         notebook, the cell index and the exception, and where the partial notebook was saved.
+    BuildStopped
+        When a stop signal ended the build (a :class:`PipelineError`).
+
+    Examples
+    --------
+    >>> pack = run_evidence(2025, "data_raw/demo", "reports/2025")  # doctest: +SKIP
+    >>> pack.manifest_sha256  # doctest: +SKIP
+    '9b1f...'
     """
     if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
         raise EvalkitError(f"year must be an integer year such as 2025, got {year!r}.")
@@ -812,7 +877,6 @@ def run_evidence(
             "`evalkit demo-data --out data_raw/demo`, or pass --data with your data folder."
         )
     out_path = Path(out_dir).expanduser().resolve()
-    _check_out_dir(out_path)
     nb_dir = Path(notebooks_dir).resolve() if notebooks_dir else default_notebooks_dir()
     selected = discover_notebooks(nb_dir, notebooks)
     extras = dict(parameters or {})
@@ -822,151 +886,279 @@ def run_evidence(
             f"Parameters given for notebook(s) not in this run: {unknown}. "
             f"Running: {[p.stem for p in selected]}."
         )
+    for name, values in extras.items():
+        for key in values:
+            check_reserved_parameter(name, key)
+    # refuse a foreign --out, user files, a mount point or an unwritable place before anything
+    # runs (checked again once the lock is held)
+    inspect_out(out_path, keep_extra=keep_extra)
+    check_out_location(out_path)
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.building-", dir=out_path.parent))
-    pack = work / "pack"
-    (pack / "notebooks").mkdir(parents=True)
-    started_at = _now()
-    t0 = time.perf_counter()
-    try:
-        is_synthetic = _inspect_data(data_path, year, synthetic, check_data)
-        tasks = []
-        for path in selected:
-            params = {
-                "year": year,
-                "data_dir": str(data_path),
-                "language": language,
-                "output_dir": str(pack),
-            }
-            declared = notebook_parameters(path)
-            missing = [
-                f"{k}: {v}" for k, v in STANDARD_PARAMETERS.items() if k not in declared
-            ]
-            if missing:
-                raise EvalkitError(
-                    f"Notebook {path.name} does not declare the standard parameter(s) "
-                    f"{missing} in its parameters cell; every evidence notebook declares "
-                    "year, data_dir, language and output_dir (DEVNOTES 'Notebooks')."
+    notes: list[str] = []
+
+    def note(text: str) -> None:
+        notes.append(text)
+        print(f"evalkit: note: {text}", file=sys.stderr, flush=True)
+
+    token = new_token()
+    lock = BuildLock(out_path)
+    group = BuildGroup(token)
+    work: Path | None = None
+    placed = False
+    with StopSignals() as signals:
+        try:
+            dead = lock.acquire({"pid": os.getpid(), "pgid": None, "token": token})
+            recover(out_path, dead, note)
+            state = inspect_out(out_path, keep_extra=keep_extra)
+            try:
+                work = Path(
+                    tempfile.mkdtemp(prefix=hidden_name(out_path, "building-"), dir=out_path.parent)
                 )
-            params.update(extras.get(path.stem, {}))
-            check_parameters(path, params)
-            tasks.append(
-                {
-                    "name": path.stem,
-                    "stage": _stage(path),
-                    "input": str(path),
-                    "output_ipynb": str(pack / "notebooks" / path.name),
-                    "html": str(pack / f"{path.stem}.html"),
-                    "status_file": str(work / "status" / f"{path.stem}.json"),
-                    "cwd": str(nb_dir),
-                    "final_out": str(out_path),
-                    "timeout": timeout,
-                    "parameters": params,
-                }
+                (work / ".evalkit-build").write_text(token, encoding="utf-8")
+            except OSError as exc:
+                raise unwritable(out_path.parent, exc) from exc
+            lock.update(work=str(work))
+            pack = work / "pack"
+            (pack / "notebooks").mkdir(parents=True)
+            started_at = _now()
+            t0 = time.perf_counter()
+            is_synthetic = _inspect_data(data_path, year, synthetic, check_data, allow_missing)
+            tasks = _make_tasks(selected, extras, year, data_path, language, pack, work, nb_dir,
+                                out_path, timeout)
+            _say(
+                progress,
+                f"evidence {year}: {len(tasks)} notebook(s) from {nb_dir}, data {data_path}, "
+                f"{workers} worker(s)",
             )
-        _say(
-            progress,
-            f"evidence {year}: {len(tasks)} notebook(s) from {nb_dir}, data {data_path}, "
-            f"{workers} worker(s)",
-        )
-        # the index page needs evalkit.report (matplotlib); import it while the kernels work
-        threading.Thread(target=_preload, args=("evalkit.report",), daemon=True).start()
-        outcomes = _execute_all(tasks, workers, progress)
-        runs = [NotebookRun(**outcomes[t["name"]]) for t in tasks]
-        failed = [r for r in runs if r.status == "failed"]
-        if failed:
-            failed_dir = _save_failures(runs, pack, out_path.with_name(out_path.name + ".failed"))
-            kept = "the previous pack is unchanged" if out_path.exists() else "no pack written"
-            raise PipelineError(
-                f"{len(failed)} notebook(s) failed; {kept} ({out_path}). "
-                f"Partial notebooks and their HTML are in {failed_dir}:\n"
-                + "\n".join(f"  - {r.describe_failure()}" for r in failed)
-            )
-        finished_at = _now()
-        from ._pipeline_index import write_index
+            # the index page needs evalkit.report (matplotlib); import it while the kernels work
+            threading.Thread(target=_preload, args=("evalkit.report",), daemon=True).start()
+            with build_environment(token):
+                lock.update(pgid=group.start())
+                outcomes = _execute_all(tasks, workers, progress, group)
+            group.stop(kill=False)
+            runs = [NotebookRun(**outcomes[t["name"]]) for t in tasks]
+            failed = [r for r in runs if r.status == "failed"]
+            if failed:
+                failed_dir = save_failures(
+                    pack, [r.name for r in failed], [r.describe_failure() for r in failed],
+                    out_path,
+                )
+                kept = "the previous pack is unchanged" if out_path.exists() else "no pack written"
+                raise PipelineError(
+                    f"{len(failed)} notebook(s) failed; {kept} ({out_path}). "
+                    f"Partial notebooks and their HTML are in {failed_dir}:\n"
+                    + "\n".join(f"  - {r.describe_failure()}" for r in failed)
+                )
+            user_files = carry_user_files(out_path, state, pack) if state.kind == "pack" else []
+            if state.unlisted:
+                note(f"moved {len(state.unlisted)} user file(s) into {out_path.name}/extra/: "
+                     + ", ".join(state.unlisted))
+            finished_at = _now()
+            from ._pipeline_index import write_index
 
-        meta = {
+            meta = {
+                "year": year,
+                "language": language,
+                "data_dir": str(data_path),
+                "synthetic": is_synthetic,
+                "evalkit_version": package_versions(("evalkit",))["evalkit"],
+                "git": git_commit(),
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+            write_index(pack, runs, meta)
+            # Chinese text must render on machines without CJK fonts: one shared subset web font
+            # (only the characters the pages use) is embedded in every page before hashing.
+            from .report.webfont import embed_cjk_font_in_files
+
+            embed_cjk_font_in_files(sorted(pack.rglob("*.html")))
+            manifest = _build_manifest(pack, data_path, runs, meta, tasks, workers, timeout,
+                                       user_files)
+            (pack / MANIFEST_NAME).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            set_modes(pack)
+            digest = manifest_sha256(pack)
+            try:
+                swap_into_place(pack, out_path, signals)
+            except OSError as exc:
+                raise _swap_error(out_path, exc) from exc
+            placed = True
+            signals.disarm()
+            write_digest(out_path, digest)
+            _say(progress, f"pack written: {out_path / 'index.html'} ({meta['seconds']} s)")
+            return EvidencePack(path=out_path, runs=runs, manifest=manifest,
+                                manifest_sha256=digest, notes=notes)
+        except BuildStopped as exc:
+            raise BuildStopped(exc.signum, _stopped_message(exc.signum, out_path)) from None
+        except OSError as exc:
+            if placed:
+                raise
+            raise _file_error(exc, out_path) from exc
+        finally:
+            signals.disarm()  # finish the clean-up whatever arrives now
+            group.stop(kill=not placed)
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
+            lock.release()
+
+
+def _stopped_message(signum: int, out_path: Path) -> str:
+    """The one line a stopped build prints: what was stopped and what was kept."""
+    kept = (
+        f"the previous pack {out_path} is unchanged" if out_path.exists()
+        else f"no pack was written at {out_path}"
+    )
+    return (
+        f"stopped by {signal_name(signum)}: {kept}; notebooks, workers and kernels ended, the "
+        f"build folder removed. (已中止:{'原有证据包保持不变' if out_path.exists() else '未写入证据包'},"
+        "临时构建文件夹已删除。)"
+    )
+
+
+def _file_error(exc: OSError, out_path: Path) -> PackFolderError:
+    """A file-system error during the build, as a message naming the file (no traceback)."""
+    where = exc.filename or out_path
+    kept = "the previous pack is unchanged" if out_path.exists() else "no pack was written"
+    return PackFolderError(
+        f"Cannot use {where}: {exc.strerror or exc}; {kept} ({out_path}). Check that the file "
+        "or folder exists and can be read (and written, for --out) and that the disk has space.\n"
+        f"无法使用 {where}:{exc.strerror or exc};原有内容未改动。请检查该文件或文件夹存在且可读"
+        "(--out 需可写),并且磁盘有空余空间。"
+    )
+
+
+def _swap_error(out_path: Path, exc: OSError) -> PackFolderError:
+    return PackFolderError(
+        f"The new pack could not be put in place at {out_path} ({exc.strerror or exc}); "
+        f"{'the previous pack is unchanged' if out_path.exists() else 'no pack was written'}. "
+        "If --out is a mount point or on another disk than its parent folder, pass a folder "
+        "inside it.\n"
+        f"新证据包无法放到 {out_path}({exc.strerror or exc});原有内容未改动。若 --out 是挂载点,"
+        "请改用其中的子文件夹。"
+    )
+
+
+def _make_tasks(
+    selected: list[Path],
+    extras: dict[str, Mapping[str, Any]],
+    year: int,
+    data_path: Path,
+    language: str,
+    pack: Path,
+    work: Path,
+    nb_dir: Path,
+    out_path: Path,
+    timeout: float,
+) -> list[dict[str, Any]]:
+    """One task per notebook: its checked parameters and where its outputs go."""
+    tasks = []
+    for path in selected:
+        params = {
             "year": year,
-            "language": language,
             "data_dir": str(data_path),
-            "synthetic": is_synthetic,
-            "evalkit_version": package_versions(("evalkit",))["evalkit"],
-            "git": git_commit(),
-            "started_at": started_at,
-            "finished_at": finished_at,
-            "seconds": round(time.perf_counter() - t0, 1),
+            "language": language,
+            "output_dir": str(pack),
         }
-        write_index(pack, runs, meta)
-        # Chinese text must render on machines without CJK fonts: one shared subset web font
-        # (only the characters the pages use) is embedded in every page before hashing.
-        from .report.webfont import embed_cjk_font_in_files
-
-        embed_cjk_font_in_files(sorted(pack.rglob("*.html")))
-        manifest = _build_manifest(pack, data_path, runs, meta, tasks, workers, timeout)
-        (pack / MANIFEST_NAME).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        declared = notebook_parameters(path)
+        missing = [f"{k}: {v}" for k, v in STANDARD_PARAMETERS.items() if k not in declared]
+        if missing:
+            raise EvalkitError(
+                f"Notebook {path.name} does not declare the standard parameter(s) "
+                f"{missing} in its parameters cell; every evidence notebook declares "
+                "year, data_dir, language and output_dir (DEVNOTES 'Notebooks')."
+            )
+        params.update(extras.get(path.stem, {}))
+        check_parameters(path, params)
+        tasks.append(
+            {
+                "name": path.stem,
+                "stage": _stage(path),
+                "input": str(path),
+                "output_ipynb": str(pack / "notebooks" / path.name),
+                "html": str(pack / f"{path.stem}.html"),
+                "status_file": str(work / "status" / f"{path.stem}.json"),
+                "cwd": str(nb_dir),
+                "final_out": str(out_path),
+                "timeout": timeout,
+                "parameters": params,
+            }
         )
-        _swap_into_place(pack, out_path)
-        stale = out_path.with_name(out_path.name + ".failed")
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-        _say(progress, f"pack written: {out_path / 'index.html'} ({meta['seconds']} s)")
-        return EvidencePack(path=out_path, runs=runs, manifest=manifest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return tasks
 
 
 def _execute_all(
-    tasks: list[dict[str, Any]], workers: int, progress: bool
+    tasks: list[dict[str, Any]], workers: int, progress: bool, group: BuildGroup | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Run the tasks in stage order, at most ``workers`` at a time, in spawned processes."""
+    """Run the tasks in stage order, at most ``workers`` at a time, in spawned processes.
+
+    The workers join ``group`` (the build's process group); if anything interrupts the run (a
+    stop signal), the group is ended before the pool is let go, so no worker finishes its
+    notebook behind the build's back.
+    """
+    ctx = multiprocessing.get_context("spawn")
+    join = {"initializer": BuildGroup.join, "initargs": (group.pgid,)} if group else {}
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, **join)
+    try:
+        outcomes = _run_stages(pool, tasks, workers, progress)
+    except BaseException:
+        if group is not None:
+            group.stop(kill=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return outcomes
+
+
+def _run_stages(
+    pool: cf.ProcessPoolExecutor, tasks: list[dict[str, Any]], workers: int, progress: bool
+) -> dict[str, dict[str, Any]]:
+    """Submit the tasks stage by stage and collect their outcomes as they finish."""
     outcomes: dict[str, dict[str, Any]] = {}
     total = len(tasks)
     counter = 0
-    ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
-        for stage in (0, 1):
-            queue = [t for t in tasks if t["stage"] == stage]
-            if stage == 1 and any(o["status"] == "failed" for o in outcomes.values()):
-                for t in queue:
-                    outcomes[t["name"]] = {
-                        "name": t["name"],
-                        "status": "not run",
-                        "reason": "not run: an earlier notebook failed",
-                        "parameters": t["parameters"],
+    for stage in (0, 1):
+        queue = [t for t in tasks if t["stage"] == stage]
+        if stage == 1 and any(o["status"] == "failed" for o in outcomes.values()):
+            for t in queue:
+                outcomes[t["name"]] = {
+                    "name": t["name"],
+                    "status": "not run",
+                    "reason": "not run: an earlier notebook failed",
+                    "parameters": t["parameters"],
+                }
+                _say(progress, f"[  -/{total}] not run {t['name']} (an earlier one failed)")
+            continue
+        running: dict[cf.Future, dict[str, Any]] = {}
+        while queue or running:
+            while queue and len(running) < workers:
+                task = queue.pop(0)
+                counter += 1
+                task["number"] = counter
+                _say(progress, f"[{counter:>3}/{total}] start   {task['name']}")
+                running[pool.submit(_execute_task, task)] = task
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                task = running.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the worker process itself died
+                    outcome = {
+                        "name": task["name"],
+                        "status": "failed",
+                        "ename": type(exc).__name__,
+                        "evalue": f"worker process failed: {exc}",
+                        "reason": f"worker process failed: {exc}",
+                        "parameters": task["parameters"],
                     }
-                    _say(progress, f"[  -/{total}] not run {t['name']} (an earlier one failed)")
-                continue
-            running: dict[cf.Future, dict[str, Any]] = {}
-            while queue or running:
-                while queue and len(running) < workers:
-                    task = queue.pop(0)
-                    counter += 1
-                    task["number"] = counter
-                    _say(progress, f"[{counter:>3}/{total}] start   {task['name']}")
-                    running[pool.submit(_execute_task, task)] = task
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for future in done:
-                    task = running.pop(future)
-                    try:
-                        outcome = future.result()
-                    except Exception as exc:  # the worker process itself died
-                        outcome = {
-                            "name": task["name"],
-                            "status": "failed",
-                            "ename": type(exc).__name__,
-                            "evalue": f"worker process failed: {exc}",
-                            "reason": f"worker process failed: {exc}",
-                            "parameters": task["parameters"],
-                        }
-                    outcomes[task["name"]] = outcome
-                    detail = f" ({outcome.get('reason')})" if outcome["status"] != "ok" else ""
-                    _say(
-                        progress,
-                        f"[{task['number']:>3}/{total}] {outcome['status']:<7} {task['name']} "
-                        f"{outcome.get('seconds', 0):.1f} s{detail}",
-                    )
+                outcomes[task["name"]] = outcome
+                detail = f" ({outcome.get('reason')})" if outcome["status"] != "ok" else ""
+                _say(
+                    progress,
+                    f"[{task['number']:>3}/{total}] {outcome['status']:<7} {task['name']} "
+                    f"{outcome.get('seconds', 0):.1f} s{detail}",
+                )
     return outcomes
 
 
@@ -978,9 +1170,11 @@ def _build_manifest(
     tasks: list[dict[str, Any]],
     workers: int,
     timeout: float,
+    user_files: list[str] = (),
 ) -> dict[str, Any]:
     git = meta["git"]
     return {
+        "schema": PACK_SCHEMA,
         "manifest_version": MANIFEST_VERSION,
         "tool": "evalkit evidence",
         "evalkit_version": meta["evalkit_version"],
@@ -994,7 +1188,9 @@ def _build_manifest(
         },
         "synthetic_data": meta["synthetic"],
         "inputs": {"root": str(data_path), "files": hash_tree(data_path)},
-        "outputs": hash_tree(pack, exclude=(MANIFEST_NAME,)),
+        "outputs": hash_tree(pack, exclude=(MANIFEST_NAME, *user_files)),
+        "user_files": {rel: digest for rel, digest in hash_tree(pack).items()
+                       if rel in set(user_files)},
         "notebooks": [
             {k: v for k, v in asdict(r).items() if k != "parameters"} for r in runs
         ],

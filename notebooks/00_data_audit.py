@@ -37,7 +37,7 @@ from IPython.display import Markdown, display
 
 from evalkit import data, report
 
-panel = data.load_panel(data_dir)
+panel = data.load_panel(data_dir, year=year, allow_missing=True)  # later years set aside; gaps refused before this page unless --allow-missing
 panel = panel[panel["year"] <= year].copy()
 synthetic = bool(panel.attrs.get("synthetic"))
 validation = panel.attrs["validation"]

@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 from evalkit import did, report, sensitivity, synth
 
 nb = report.notebook.start(data_dir, year=year, language=language)
-panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # SC/SDID need every unit-year (units with gaps named)
 
 
 truth = nb.truth("pilot_zone")

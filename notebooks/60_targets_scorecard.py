@@ -37,14 +37,13 @@ targets_file: str = ""  # optional custom targets CSV (empty: the plan's targets
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.ticker import MaxNLocator
 
-from evalkit import report, targets
+from evalkit import data, report, targets
 
 indicators_path = Path(data_dir) / "city_indicators.csv"
-indicators = pd.read_csv(indicators_path, dtype={"indicator_id": str})
+indicators = data.load_city_indicators(indicators_path)  # the shared reader: GB18030, title rows, empty files
 synthetic = (Path(data_dir) / "SYNTHETIC").exists()
 report.use(language=language, synthetic=synthetic)
 banner = report.synthetic_banner(language=language)

@@ -31,6 +31,14 @@ class PanelDataError(EvalkitError):
         super().__init__(text)
 
 
+class InputFileError(PanelDataError):
+    """An input file cannot be read: missing, empty, header-only, undecodable or of an unknown type.
+
+    Raised by :mod:`evalkit.data.reader` for every file evalkit reads (panel, factor tables,
+    specs, ...); the message names the file and the fix in Chinese and English.
+    """
+
+
 class SpecError(EvalkitError):
     """A formula or allocation specification is malformed (names the field and the fix)."""
 

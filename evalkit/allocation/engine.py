@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import PanelDataError, SpecError
+from ..data.reader import read_raw_table
 from . import _units
 from .constraints import water_fill
 from .factors import FactorTable, read_factors
@@ -128,10 +129,8 @@ def read_last_year(obj: Any) -> dict[str, Fraction]:
         if not p.is_file():
             raise SpecError([f"找不到上年分配文件 / last-year file not found: {p}"],
                             header="上年分配数据无法读取 / Last year's amounts cannot be read")
-        df = (pd.read_excel(p, dtype={"unit_code": str}) if p.suffix.lower() in (".xlsx", ".xls")
-              else pd.read_csv(p, dtype={"unit_code": str, "单位代码": str},
-                               encoding="utf-8-sig"))
-        obj = df
+        obj = read_raw_table(p, is_known={"unit_code", "单位代码", "amount_wan", "分配金额(万元)",
+                                          "分配金额", "金额", "amount", "last_year_wan"})
     if isinstance(obj, pd.DataFrame):
         df = obj.rename(columns={"单位代码": "unit_code"})
         if "amount_wan" not in df.columns:

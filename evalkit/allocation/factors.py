@@ -9,7 +9,7 @@ and reported in :attr:`FactorTable.notes`.
 from __future__ import annotations
 
 import hashlib
-import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .._shared.exceptions import PanelDataError
+from ..data.reader import read_raw_table
 
 LONG_COLUMNS = ("year", "unit_code", "factor_id", "value", "unit_of_measure", "source", "status")
 STATUSES = ("reported", "revised", "imputed", "missing")
@@ -155,14 +156,10 @@ def read_factors(path: str | Path | pd.DataFrame, *, sheet: str | int | None = 0
         if not p.is_file():
             raise PanelDataError([f"找不到因素数据文件 / factor file not found: {p}"],
                                  header="因素数据无法读取 / Factor data cannot be read")
-        if p.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            raw = pd.read_excel(p, sheet_name=sheet, dtype=object)
-        else:
-            data = p.read_bytes()
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-            raw = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
-                              na_values=["", "NA", "NaN", "nan", "缺失"])
+        # the shared reader: encodings, title rows above the header, empty files (issue 19)
+        raw = read_raw_table(p, sheet_name=sheet if sheet is not None else 0, is_known=lambda h: h.lower() in _LOOKUP,
+                             na_values=["", "NA", "NaN", "nan", "缺失"], notes=notes)
+        raw.index = raw.index - 2  # messages say row i + 2: make that the file line
     raw = _canonical_headers(raw)
     is_long = {"factor_id", "value"} <= set(raw.columns)
     if format == "long" or (format == "auto" and is_long):
@@ -200,7 +197,7 @@ def _from_long(raw: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.Dat
             [f"{source}: 缺少列 / missing column(s) {', '.join(miss)}; 需要/required: "
              f"{', '.join(LONG_COLUMNS)} (中文表头也可: 年份, 单位代码, 因素代码, 数值, 计量单位, 来源, 状态)"],
             header="因素数据有问题 / The factor table has problems")
-    df = raw.reset_index(drop=True).copy()
+    df = raw.copy()
     names = {}
     for c in ("unit_of_measure", "source"):
         if c not in df.columns:
@@ -226,6 +223,10 @@ def _from_long(raw: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.Dat
                         f"invalid; 允许/allowed: {', '.join(STATUSES)}")
     df["status"] = st
     df["value"] = _values(df["value"])
+    for i in df.index[df["value"].map(lambda v: isinstance(v, float) and math.isinf(v))][:20]:
+        problems.append(f"{source} 第 {i + 2} 行 / row {i + 2}: value={raw.at[i, 'value']!r} 不是有限数值，"
+                        "请填写实际数值或留空并标为 missing / is not a finite number; write the figure, "
+                        "or leave it empty with status missing")
     df.loc[df["status"] == "missing", "value"] = float("nan")
     dup = df.duplicated(["year", "unit_code", "factor_id"], keep=False)
     if dup.any():
@@ -259,7 +260,7 @@ def _values(s: pd.Series) -> pd.Series:
 def _from_wide(raw: pd.DataFrame, source: str, notes: list[str], year: int | None
                ) -> tuple[pd.DataFrame, dict]:
     problems: list[str] = []
-    df = raw.reset_index(drop=True).copy()
+    df = raw.copy()
     if "unit_code" not in df.columns:
         raise PanelDataError([f"{source}: 宽表缺少单位代码列 / the wide table has no unit_code column "
                               "(unit_code / 单位代码)"],

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from .._shared.exceptions import SpecError
+from ..data.reader import read_raw_table, read_text
 from ._yaml import LinedDocument, load_with_lines
 from .engine import _evalkit_version, _prepare, transform
 from .factors import FactorTable, read_factors
@@ -79,7 +80,7 @@ def load_scoring_spec(path: str | Path | Mapping[str, Any]) -> ScoringSpec:
         p = Path(path)
         if not p.is_file():
             raise SpecError([f"找不到评价方案 / scoring spec not found: {p}"])
-        doc = load_with_lines(p.read_text(encoding="utf-8"), p.name)
+        doc = load_with_lines(read_text(p), p.name)
     return _scoring_from_document(doc)
 
 
@@ -187,8 +188,7 @@ def score_firms(data: pd.DataFrame | str | Path | FactorTable, spec: ScoringSpec
     else:
         if isinstance(data, (str, Path)):
             p = Path(data)
-            data = pd.read_excel(p, dtype=object) if p.suffix.lower() in (".xlsx", ".xls") \
-                else pd.read_csv(p, dtype=str)
+            data = read_raw_table(p, is_known={id_col, name_col or id_col, "year", "factor_id"})
         frame = data.rename(columns={id_col: "unit_code"})
         if name_col and name_col in frame.columns:
             frame = frame.rename(columns={name_col: "name_zh"})

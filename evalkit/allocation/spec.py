@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._shared.exceptions import SpecError
+from ..data.reader import read_text
 from ._yaml import LinedDocument, load_with_lines
 
 TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita")
@@ -230,6 +231,11 @@ def _plain(x: Any) -> Any:
 # loading
 
 
+#: Largest accepted fund total (万元, i.e. 10 trillion yuan): a larger figure is a unit slip (元 as 万元).
+MAX_TOTAL_WAN = Fraction(10**9)
+_TOO_BIG = "（金额以万元计，是否误按元填写？/ amounts are in 万元: was it written in 元?）"
+
+
 def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
     """Read and validate a formula spec (分配方案) YAML file.
 
@@ -265,7 +271,15 @@ def load_spec(path: str | Path | Mapping[str, Any]) -> AllocationSpec:
             [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."],
             header="规则文件无法读取 / The spec file cannot be read",
         )
-    return _from_document(load_with_lines(p.read_text(encoding="utf-8"), p.name))
+    return _from_document(_load_file(p))
+
+
+def _load_file(p: Path) -> LinedDocument:
+    """Parse a spec file read by the shared reader (UTF-8, BOM, GB18030/GBK); the encoding is noted."""
+    enc_notes: list[str] = []
+    doc = load_with_lines(read_text(p, notes=enc_notes), p.name)
+    doc.notes.extend(enc_notes)
+    return doc
 
 
 def spec_from_dict(data: Mapping[str, Any], source: str = "<dict>") -> AllocationSpec:
@@ -525,7 +539,7 @@ def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
             p = Path(str(path))
             if not p.is_file():
                 return None, [f"找不到规则文件 / spec file not found: {p}. 请检查路径 / check the path."]
-            doc = load_with_lines(p.read_text(encoding="utf-8"), p.name)
+            doc = _load_file(p)
         return _from_document(doc, lenient=True), []
     except _ProvisionalSpecError as exc:
         return exc.spec, list(exc.problems)
@@ -554,8 +568,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                   integer=True)
         if dy is not None:
             data_year = int(dy)
-    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), integer=True)
-    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), integer=True)
+    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
+                 integer=True, what=_TOO_BIG)
+    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
+                   integer=True, what=_TOO_BIG)
     if total is not None and reserve is not None and reserve > total:
         pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
                f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")

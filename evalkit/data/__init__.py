@@ -22,9 +22,11 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError, PanelDataError
+from .checks import ImplausibleValueWarning, separately_reported, weifang_total
 from .demo import DEMO_SEED, DemoData, make_demo_panel, write_demo
 from .io import read_table
-from .masters import crosswalk, shandong_counties, unit_master, weifang_units
+from .masters import active_units, crosswalk, shandong_counties, unit_master, weifang_units
+from .reader import read_raw_table, read_text
 from .schema import SCHEMA, Column, column
 from .validate import CodeRecodedWarning, ValidationReport, validate_panel
 
@@ -32,9 +34,11 @@ __all__ = [
     "DEMO_SEED",
     "SCHEMA",
     "CodeRecodedWarning",
+    "ImplausibleValueWarning",
     "Column",
     "DemoData",
     "ValidationReport",
+    "active_units",
     "add_derived",
     "column",
     "crosswalk",
@@ -43,10 +47,14 @@ __all__ = [
     "load_panel",
     "load_truth",
     "make_demo_panel",
+    "read_raw_table",
     "read_table",
+    "read_text",
+    "separately_reported",
     "shandong_counties",
     "unit_master",
     "validate_panel",
+    "weifang_total",
     "weifang_units",
     "write_demo",
 ]
@@ -137,7 +145,8 @@ def add_derived(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_panel(path_or_dir: str | Path, *, start_year: int | None = None, end_year: int | None = None,
-               units: str | Mapping[str, str] | None = None, sheet_name: str | int = 0) -> pd.DataFrame:
+               units: str | Mapping[str, str] | None = None, sheet_name: str | int = 0,
+               year: int | None = None, allow_missing: bool = False) -> pd.DataFrame:
     """Read, validate and enrich the county-year panel.
 
     Parameters
@@ -152,6 +161,14 @@ def load_panel(path_or_dir: str | Path, *, start_year: int | None = None, end_ye
         :func:`read_table`), e.g. ``units={"revenue_wan": "亿元"}``.
     sheet_name : str or int, default 0
         Worksheet of an XLSX file.
+    year : int, optional
+        The evaluation year. Rows after it are set aside (named in a note; kept in
+        ``attrs["validation"].set_aside``), a year far outside the data's range (a 2041 typo)
+        is refused, and every unit of the unit master active in a year must have a row in every
+        year from the data's first year to ``year``.
+    allow_missing : bool, default False
+        With ``year``: accept missing unit-years; the panel is then unbalanced
+        (``attrs["unbalanced"]`` is True, ``attrs["validation"].missing`` lists them).
 
     Returns
     -------
@@ -159,22 +176,34 @@ def load_panel(path_or_dir: str | Path, *, start_year: int | None = None, end_ye
         Canonical columns plus ``log_revenue``, ``log_value_added``,
         ``tech_subsidy_intensity``, ``tech_subsidy_start``, ``tech_subsidy_dose``; sorted by
         ``unit_code, year``. ``attrs["synthetic"]`` is True for the demo data (``SYNTHETIC``
-        marker beside the file) and ``attrs["validation"]`` is the :class:`ValidationReport`.
+        marker beside the file), ``attrs["validation"]`` is the :class:`ValidationReport`
+        and ``attrs["unbalanced"]`` says whether expected unit-years are missing (allowed).
 
     Raises
     ------
     PanelDataError
         Listing every problem at once (``err.report`` holds the full report).
+
+    Warns
+    -----
+    ImplausibleValueWarning
+        For a unit-year more than 50 times its unit's own median (or under 1/50 of it).
+
+    Examples
+    --------
+    >>> panel = load_panel("data_raw/demo", year=2024)  # doctest: +SKIP
+    >>> int(panel["year"].max()), panel.attrs["unbalanced"]  # doctest: +SKIP
+    (2024, False)
     """
     f = _panel_file(path_or_dir)
     raw = read_table(f, units=units, sheet_name=sheet_name)
-    df = validate_panel(raw, start_year=start_year, end_year=end_year)
+    df = validate_panel(raw, start_year=start_year, end_year=end_year, year=year, allow_missing=allow_missing)
     rep = df.attrs["validation"]
     synthetic = is_synthetic(f)
     if synthetic:
         rep.notes.append("synthetic demo data (SYNTHETIC marker found): not real statistics")
     out = add_derived(df)
-    out.attrs = {"source": str(f), "synthetic": synthetic, "validation": rep}
+    out.attrs = {"source": str(f), "synthetic": synthetic, "validation": rep, "unbalanced": rep.unbalanced}
     return out
 
 
@@ -195,7 +224,8 @@ def load_city_indicators(path_or_dir: str | Path) -> pd.DataFrame:
     f = p / "city_indicators.csv" if p.is_dir() else p
     if not f.exists():
         raise PanelDataError([f"{f}: file not found; check the path"], header="City indicators")
-    df = pd.read_csv(f, dtype={"indicator_id": str, "unit": str})
+    notes: list[str] = []
+    df = read_raw_table(f, is_known={"year", "indicator_id", "value", "unit"}, notes=notes)
     need = {"year", "indicator_id", "value", "unit"}
     if not need <= set(df.columns):
         raise PanelDataError([f"{f.name} needs the columns year, indicator_id, value, unit; found "
@@ -205,13 +235,14 @@ def load_city_indicators(path_or_dir: str | Path) -> pd.DataFrame:
         num = pd.to_numeric(df[c], errors="coerce")
         bad = num.isna()
         if bad.any():
-            lines = ", ".join(str(i + 2) for i in df.index[bad][:10])
+            lines = ", ".join(str(i) for i in df.index[bad][:10])
             problems.append(f"column {c!r} is missing or not a number in lines {lines}")
         df[c] = num
     if problems:
         raise PanelDataError(problems, header=f"{f.name}: city indicators")
     df["year"] = df["year"].astype(int)
-    df.attrs = {"source": str(f), "synthetic": is_synthetic(f)}
+    df = df.reset_index(drop=True)
+    df.attrs = {"source": str(f), "synthetic": is_synthetic(f), "read_notes": notes}
     return df
 
 

@@ -16,48 +16,29 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import PanelDataError
+from .reader import NA_VALUES, read_raw_table
 from .schema import SCHEMA, UNIT_FACTORS, column, match_header, unit_factor
-
-#: Cell spellings read as missing.
-NA_VALUES = ["", "NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "-", "--", "—", "…"]
 
 _TEXT_COLUMNS = {c.name for c in SCHEMA if c.dtype == "str"}
 _NUMERIC_COLUMNS = {c.name for c in SCHEMA if c.dtype != "str"}
-_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-             ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _is_schema_header(text: str) -> bool:
+    return match_header(text)[0] is not None
 
 
 def _read_raw(path: Path, sheet_name: str | int, notes: list[str]) -> tuple[pd.DataFrame, str]:
-    kind = _SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise PanelDataError(
-            [f"{path.name}: unsupported file type {path.suffix!r}; use .csv, .xlsx or .parquet "
-             "(save .xls workbooks as .xlsx)"], header="Cannot read the table")
-    if not path.exists():
-        raise PanelDataError([f"{path}: file not found; check the path"], header="Cannot read the table")
-    if kind == "csv":
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
-        opts = dict(dtype=str, keep_default_na=False, na_values=NA_VALUES, skip_blank_lines=False,
-                    sep=sep)
-        try:
-            raw = pd.read_csv(path, encoding="utf-8-sig", **opts)
-        except UnicodeDecodeError:
-            raw = pd.read_csv(path, encoding="gb18030", **opts)
-            notes.append(f"{path.name}: not UTF-8; read as GB18030 (Chinese Windows encoding)")
-        raw.index = pd.RangeIndex(2, len(raw) + 2, name="line")
-        return raw, "line"
-    if kind == "xlsx":
-        raw = pd.read_excel(path, sheet_name=sheet_name, dtype=object, engine="openpyxl")
+    raw = read_raw_table(path, sheet_name=sheet_name, is_known=_is_schema_header, notes=notes)
+    attrs = raw.attrs
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
         numeric = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
                           and not (isinstance(v, float) and np.isnan(v)))
-        raw.attrs["numeric_cells"] = [str(c) for c in raw.columns[numeric.any(axis=0).to_numpy()]]
+        numeric_cells = [str(c) for c in raw.columns[numeric.any(axis=0).to_numpy()]]
         raw = raw.map(_excel_cell_text)
         raw = raw.replace({v: np.nan for v in NA_VALUES})
-        raw.index = pd.RangeIndex(2, len(raw) + 2, name="line")
-        return raw, "line"
-    raw = pd.read_parquet(path)
-    raw.index = pd.RangeIndex(1, len(raw) + 1, name="record")
-    return raw, "record"
+        attrs = {**attrs, "numeric_cells": numeric_cells}
+    raw.attrs = attrs
+    return raw, str(raw.index.name)
 
 
 def _excel_cell_text(v: object) -> object:
@@ -127,7 +108,9 @@ def read_table(path: str | Path, *, units: str | Mapping[str, str] | None = None
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (UTF-8 or GB18030), ``.xlsx`` or ``.parquet`` file.
+        A ``.csv`` (UTF-8, UTF-8 with BOM, UTF-16 or GB18030/GBK), ``.xlsx`` or ``.parquet``
+        file, read by :func:`evalkit.data.reader.read_raw_table` (the header row is found under
+        title rows, with a note; empty and header-only files are refused).
     units : str or dict, optional
         Units of measure of columns whose header does not say (e.g. ``营业收入`` without
         ``(万元)``). A string (``"亿元"``) applies to every money column; a dict maps a column

@@ -13,7 +13,7 @@ from importlib import resources
 import pandas as pd
 
 _ID_COLUMNS = ["unit_code", "name_zh", "name_en", "prefecture_code", "prefecture_zh",
-               "prefecture_en", "unit_type", "in_weifang", "map_polygon"]
+               "prefecture_en", "unit_type", "in_weifang", "map_polygon", "first_year", "reported_within"]
 WEIFANG_CODE = "370700"
 
 
@@ -41,11 +41,16 @@ def weifang_units() -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``unit_code, name_zh, name_en, unit_type, is_panel_unit, map_polygon,
-        gdp2021_100m_cny, code_system, notes``. ``WF-Z-JKQ`` (潍坊经济开发区) is listed with
-        ``is_panel_unit = 0``: its statistics are reported inside 寒亭区 (370703).
+        Columns ``unit_code, name_zh, name_en, unit_type, is_panel_unit, first_year,
+        reported_within, map_polygon, gdp2021_100m_cny, code_system, notes``. ``first_year`` is
+        a zone's founding year (0 for the county-level divisions: expected in every year);
+        ``reported_within`` names the unit whose published statistics already include this
+        one's (blank when reported separately). ``WF-Z-JKQ`` (潍坊经济开发区) is listed with
+        ``is_panel_unit = 0`` and ``reported_within = 370703``: its statistics are reported
+        inside 寒亭区.
     """
     df = _read("weifang_units.csv").copy()
+    df["first_year"] = pd.to_numeric(df["first_year"].replace("", "0")).astype(int)
     for c in ("is_panel_unit", "map_polygon"):
         df[c] = df[c].astype(int)
     df["gdp2021_100m_cny"] = pd.to_numeric(df["gdp2021_100m_cny"], errors="coerce")
@@ -73,6 +78,8 @@ def _unit_master() -> pd.DataFrame:
     sd = shandong_counties()
     sd["in_weifang"] = (sd["prefecture_code"] == WEIFANG_CODE).astype(int)
     sd["map_polygon"] = 1
+    sd["first_year"] = 0
+    sd["reported_within"] = ""
     wf = weifang_units()
     zones = wf[(wf["unit_type"] == "zone") & (wf["is_panel_unit"] == 1)].copy()
     zones["prefecture_code"] = WEIFANG_CODE
@@ -94,6 +101,49 @@ def unit_master() -> pd.DataFrame:
     -------
     DataFrame
         Columns ``unit_code, name_zh, name_en, prefecture_code, prefecture_zh, prefecture_en,
-        unit_type, in_weifang, map_polygon``.
+        unit_type, in_weifang, map_polygon, first_year, reported_within``. ``first_year`` (0 =
+        always) is the first year a unit is expected in the panel; ``reported_within`` (blank
+        for every shipped unit) names a host unit whose statistics already include this one's.
     """
     return _unit_master().copy()
+
+
+def active_units(year: int) -> pd.DataFrame:
+    """The units of :func:`unit_master` expected in the panel in ``year``.
+
+    Every current unit is expected from its ``first_year`` on (a zone's founding year; 0 =
+    always). A unit whose code was created by a change of the crosswalk is expected in earlier
+    years too: the rows of its predecessors are recoded into it when the panel is read.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :func:`unit_master` active in ``year``.
+
+    Examples
+    --------
+    >>> len(active_units(2025))
+    140
+    >>> "WF-Z-ZBQ" in set(active_units(2010)["unit_code"])
+    False
+    """
+    m = _unit_master()
+    return m[m["first_year"] <= int(year)].copy()
+
+
+def outside_units() -> pd.DataFrame:
+    """Known units that are not panel units, with the unit that reports their figures.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_code, name_zh, reported_within`` of Weifang units with ``is_panel_unit = 0``
+        (e.g. ``WF-Z-JKQ`` 潍坊经济开发区, reported within ``370703`` 寒亭区).
+    """
+    wf = weifang_units()
+    return wf.loc[wf["is_panel_unit"] == 0, ["unit_code", "name_zh", "reported_within"]].reset_index(drop=True)

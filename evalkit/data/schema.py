@@ -105,6 +105,11 @@ SCHEMA: tuple[Column, ...] = (
     Column("in_weifang", "flag", "", "是否潍坊", "In Weifang", "id",
            "1 for Weifang's 12 county-level divisions and 4 city development zones, else 0",
            ("是否潍坊", "潍坊", "weifang")),
+    Column("reported_within", "str", "", "统计含于", "Reported within", "id",
+           "code of the unit whose published figures already include this unit's (e.g. a zone "
+           "published together with its host district); blank = reported separately. Such a unit "
+           "is counted once in Weifang-wide totals (filled from the unit master when absent)",
+           ("统计含于", "数据含于", "含于", "并入统计", "reported_in", "included_in", "host_code")),
     Column("year", "int", "年", "年份", "Year", "id", "calendar year of the observation",
            ("年份", "年度", "年", "yr", "period"), required=True),
     Column("revenue_wan", "float", "万元", "规上工业营业收入", "Above-scale industrial operating revenue",

@@ -18,8 +18,19 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, PanelDataError
+from .checks import (
+    ImplausibleValueWarning,
+    describe_missing,
+    finite_problems,
+    jump_warnings,
+    magnitude_checks,
+    missing_unit_years,
+    reported_within_checks,
+    split_years,
+    typo_problems,
+)
 from .io import normalize_frame
-from .masters import crosswalk, unit_master
+from .masters import crosswalk, outside_units, unit_master
 from .schema import SCHEMA, column_names
 
 _MAX_LISTED = 10
@@ -52,6 +63,14 @@ class ValidationReport:
         Size of the validated table.
     years : tuple of int
         First and last year present (``(0, 0)`` when unknown).
+    warnings : list of str
+        Implausible values (a unit-year far from its unit's median) and similar doubts: not
+        errors, but shown in the audit and on stderr.
+    missing : DataFrame
+        Expected unit-years that are absent (``unit_code, name_zh, year``); checked only when
+        the evaluation year is given. Non-empty only with ``allow_missing`` (else a problem).
+    set_aside : DataFrame
+        Rows after the evaluation year, set aside (not in the panel), as read.
     """
 
     problems: list[str] = field(default_factory=list)
@@ -62,6 +81,14 @@ class ValidationReport:
     n_rows: int = 0
     n_units: int = 0
     years: tuple[int, int] = (0, 0)
+    warnings: list[str] = field(default_factory=list)
+    missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["unit_code", "name_zh", "year"]))
+    set_aside: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def unbalanced(self) -> bool:
+        """True when expected unit-years are missing and were allowed (``allow_missing``)."""
+        return len(self.missing) > 0
 
     @property
     def ok(self) -> bool:
@@ -70,7 +97,8 @@ class ValidationReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per problem or note: columns ``kind`` (problem/note/recoded) and ``message``."""
-        rows = [("problem", p) for p in self.problems] + [("note", n) for n in self.notes]
+        rows = [("problem", p) for p in self.problems] + [("warning", w) for w in self.warnings]
+        rows += [("note", n) for n in self.notes]
         rows += [("recoded", f"{self.row_label} {r['row']}: {r['column']} {r['old']!r} → {r['new']!r} "
                   f"({r['reason']})") for r in self.recoded]
         return pd.DataFrame(rows, columns=["kind", "message"])
@@ -83,10 +111,12 @@ class ValidationReport:
         """Readable text for notebooks and logs."""
         head = (f"{self.source}: {self.n_rows} rows, {self.n_units} units, years "
                 f"{self.years[0]}..{self.years[1]}; {len(self.problems)} problem(s), "
-                f"{len(self.notes)} note(s), {len(self.recoded)} recoded cell(s)")
+                f"{len(self.warnings)} warning(s), {len(self.notes)} note(s), {len(self.recoded)} recoded cell(s)")
         parts = [head]
         if self.problems:
             parts += ["Problems:"] + [f"  - {p}" for p in self.problems]
+        if self.warnings:
+            parts += ["Warnings:"] + [f"  - {w}" for w in self.warnings]
         if self.notes:
             parts += ["Notes:"] + [f"  - {n}" for n in self.notes]
         return "\n".join(parts)
@@ -124,6 +154,11 @@ _AD_HOC_ZONE_CODES = {"370706": "WF-Z-GXQ (高新区)", "370709": "WF-Z-XSQ (峡
 
 
 def _code_hint(code: str) -> str:
+    outside = outside_units().set_index("unit_code")
+    if code in outside.index:
+        host = outside.loc[code, "reported_within"]
+        return (f"; {code} ({outside.loc[code, 'name_zh']}) is reported within {host}: its figures are "
+                f"already in {host}'s, so remove these rows")
     if code in _AD_HOC_ZONE_CODES:
         return (f"; {code} is an ad-hoc local code that some systems use for "
                 f"{_AD_HOC_ZONE_CODES[code]}: if so, write that id")
@@ -133,6 +168,7 @@ def _code_hint(code: str) -> str:
 
 
 def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year: int | None = None,
+                   year: int | None = None, allow_missing: bool = False,
                    raise_on_error: bool = True) -> pd.DataFrame:
     """Validate a county-year panel and return it typed, recoded and sorted.
 
@@ -150,6 +186,14 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
         any frame with canonical or aliased headers (rows named by index label).
     start_year, end_year : int, optional
         The requested range; a year outside it is an error.
+    year : int, optional
+        The evaluation year (``--year``). Rows after it are set aside (``report.set_aside``,
+        with a note), years far outside the data's range are refused as typos, and every unit
+        active in a year (:func:`evalkit.data.masters.active_units`) must have a row in every
+        year from the data's first year to ``year``.
+    allow_missing : bool, default False
+        With ``year``: accept missing unit-years (an unbalanced panel; ``report.missing`` lists
+        them and a note says so) instead of refusing them.
     raise_on_error : bool, default True
         Raise :class:`PanelDataError` listing every problem (the report is attached as
         ``err.report``). With False, return the frame as far as it could be typed, with the
@@ -166,6 +210,9 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     -----
     CodeRecodedWarning
         When old codes were recoded through the crosswalk (every recoded row is in the report).
+    ImplausibleValueWarning
+        For each value more than 50 times its unit's own median, or less than 1/50 of it
+        (``report.warnings``).
     """
     source = str(df.attrs.get("source", "<DataFrame>"))
     if "read_notes" not in df.attrs:
@@ -181,6 +228,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
             heads = ", ".join((c.name, *c.aliases[:6]))
             P.append(f"required column {c.name!r} ({c.label_zh}) is missing: add it under one of the "
                      f"accepted headers ({heads}); see data_raw/README.md")
+
+    P.extend(typo_problems(d.columns))
 
     master = unit_master().set_index("unit_code")
     # 2. unit codes and the crosswalk -------------------------------------------------
@@ -211,6 +260,14 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
                      "(evalkit.data.unit_master(): GB/T 2260 codes such as '370702' or zone ids such "
                      "as 'WF-Z-GXQ'; old codes are recoded through evalkit.data.crosswalk())"
                      + _code_hint(str(uc)))
+
+    # 2b. rows after the evaluation year, far-off years ----------------------------------
+    if year is not None and "year" in d.columns:
+        after, far, year_problems, year_notes = split_years(d, year=year, row_label=row_label)
+        P.extend(year_problems)
+        rep.notes.extend(year_notes)
+        rep.set_aside = df.loc[after[after].index] if after.any() else rep.set_aside
+        d = d.loc[~after & ~far]
 
     # 3. numeric columns: non-numeric, missing, blank cohort ----------------------------
     numeric_ok: dict[str, bool] = {}
@@ -269,6 +326,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
                          f"(its log is used); check the source")
         d[c.name] = s
         numeric_ok[c.name] = not (na.any() or text_bad.any())
+
+    P.extend(finite_problems(d, [c.name for c in SCHEMA if c.dtype != "str"], row_label=row_label))
 
     # 4. years ----------------------------------------------------------------------
     if "year" in d.columns:
@@ -353,6 +412,13 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
                 d[idc] = mval.where(known, given)
             else:
                 d[idc] = mval
+        given_rw = d["reported_within"].fillna("").astype(str).str.strip() if "reported_within" in d.columns \
+            else pd.Series("", index=d.index)
+        d["reported_within"] = given_rw.where(given_rw != "", d["unit_code"].map(master["reported_within"]).fillna(""))
+        rw_problems, rw_notes, rw_warnings = reported_within_checks(d, set(master.index))
+        P.extend(rw_problems)
+        rep.notes.extend(rw_notes)
+        rep.warnings.extend(rw_warnings)
         missing_ids = [c for c in ("name_zh", "name_en", "prefecture_code") if c not in df.columns]
         if missing_ids:
             rep.notes.append(f"identifier column(s) {', '.join(missing_ids)} filled from the unit master")
@@ -367,7 +433,19 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
         nun = d.groupby("unit_code")["log_pop_2015"].nunique()
         for uc in nun.index[nun > 1]:
             P.append(f"log_pop_2015 varies within unit {uc}: it is time-invariant; use one value per unit")
-    if have_uy and d["year"].notna().any():
+    if have_uy and year is not None and numeric_ok.get("year", False) and d["year"].notna().any():
+        first = int(d["year"].min())
+        rep.missing = missing_unit_years(d[d["unit_code"].isin(master.index)], first=first, last=int(year))
+        if len(rep.missing):
+            msg = describe_missing(rep.missing, first=first, last=int(year))
+            if allow_missing:
+                rep.notes.append(msg + " — allowed (allow_missing / --allow-missing): the analyses run on an "
+                                 "unbalanced panel and every page says so")
+            else:
+                P.append(msg + ". 请补齐这些行，或加 --allow-missing 在不平衡面板上运行 / add the rows, or pass "
+                         "--allow-missing (allow_missing=True) to run on the unbalanced panel (every page then "
+                         "says so)")
+    elif have_uy and d["year"].notna().any():
         yrs = d["year"].dropna()
         lo = int(start_year if start_year is not None else yrs.min())
         hi = int(end_year if end_year is not None else yrs.max())
@@ -376,6 +454,13 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
         if len(short):
             rep.notes.append(f"{len(short)} unit(s) lack some years of {lo}..{hi} (unbalanced panel): "
                              f"{_rows(short.index)}")
+
+    size_problems, size_warnings = magnitude_checks(d, row_label=row_label)
+    P.extend(size_problems)
+    if have_uy and numeric_ok.get("year", False):
+        for w in size_warnings + jump_warnings(d, row_label=row_label):
+            rep.warnings.append(w)
+            warnings.warn(w, ImplausibleValueWarning, stacklevel=2)
 
     # 8. types, order ------------------------------------------------------------------
     if not P:
@@ -396,7 +481,8 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     d.attrs = {k: v for k, v in df.attrs.items() if k != "read_notes"}
     d.attrs["validation"] = rep
     if P and raise_on_error:
-        err = PanelDataError(P, header=f"{source}: {len(P)} problem(s) in the panel; nothing was loaded")
+        err = PanelDataError(P, header=f"{source}: 面板数据有 {len(P)} 个问题，未载入 / {len(P)} problem(s) in "
+                                       "the panel; nothing was loaded")
         err.report = rep
         raise err
     return d

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.validation import check_option
+from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
@@ -440,6 +441,10 @@ def callaway_santanna(
         col -= pg[k]
     sums = inf.cluster_sums(basis, d.cluster)
     gram = inf.analytic_cov(sums, d.n)
+    reason = not_estimable_reason(sums.shape[0])
+    if reason is not None:  # no false precision: the influence-function sums cancel
+        warn_not_estimable("callaway_santanna", reason)
+        gram = np.full_like(gram, np.nan)
     fit = _Fit(
         data=d,
         groups=cg,
@@ -529,7 +534,7 @@ class CSResult:
     def _moments(self, coef: np.ndarray, bootstrap: bool):
         """Covariance (and uniform critical value) of ``basis @ coef``."""
         cov = coef.T @ self._fit.gram @ coef
-        if not bootstrap:
+        if not bootstrap or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
             return cov, None
         draws = self._boot_draws() @ coef
         se, crit = inf.bootstrap_summary(draws, self._fit.options["level"])

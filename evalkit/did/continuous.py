@@ -57,6 +57,7 @@ from .._shared.validation import (
 )
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
+from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import unit_clusters
 
@@ -703,12 +704,16 @@ def continuous(
         IFc = IF
         n_cl = n
     cov = IFc.T @ IFc
+    reason = not_estimable_reason(n_cl)
+    if reason is not None:  # no false precision with one or two clusters
+        warn_not_estimable("continuous", reason)
+        cov = np.full_like(cov, np.nan)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
 
     # ---- multiplier bootstrap for sup-t bands -------------------------------------------
     crit_att = crit_acrt = None
     boot_desc = "analytic (influence-function) standard errors"
-    if bootstrap:
+    if bootstrap and reason is None:
         rng = np.random.default_rng(seed)
         crit_att = np.empty(1)
         sl_att, sl_acrt = slice(0, ngrid), slice(ngrid, 2 * ngrid)
@@ -765,11 +770,11 @@ def continuous(
         "att_o": [c["att_o"] for c in cells], "acrt_o": [c["acrt_o"] for c in cells],
         "weight": [wmap.get((c["g"], c["t"]), 0.0) for c in cells],
     })
-    es, pretrend = _event_study(cells, n, cl, n_by_g, inference, n * T)
+    es, pretrend = _event_study(cells, n, cl, n_by_g, inference, n * T, reason)
 
     tw = wts = None
     if twfe:
-        tw, wts = _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster)
+        tw, wts = _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster, reason)
     return ContinuousResult(
         att_d=att_curve, acrt_d=acrt_curve, att_overall=att_o, acrt_overall=acrt_o,
         event_study=es, twfe=tw, twfe_weights=wts, att_gt=att_gt, method=method,
@@ -781,7 +786,7 @@ def continuous(
     )
 
 
-def _event_study(cells, n, cl, n_by_g, inference, nobs):
+def _event_study(cells, n, cl, n_by_g, inference, nobs, reason=None):
     """Binarised event study of ATT^o(g,t), cohorts weighted by size within each event time."""
     if not cells:
         return None, None
@@ -806,6 +811,8 @@ def _event_study(cells, n, cl, n_by_g, inference, nobs):
     else:
         IFc = IF
     cov = IFc.T @ IFc
+    if reason is not None:
+        cov = np.full_like(cov, np.nan)
     lab = [f"e={int(e)}" for e in es_keys]
     ev = EffectVector(params=pd.Series(est, index=lab), cov=pd.DataFrame(cov, index=lab, columns=lab),
                       inference=inference,
@@ -813,7 +820,7 @@ def _event_study(cells, n, cl, n_by_g, inference, nobs):
                       title="Event study of ATT^o (binarised dose)", nobs=nobs)
     pre = [lbl for lbl, e in zip(lab, es_keys, strict=True) if e < 0]
     pretrend = None
-    if pre:
+    if pre and reason is None:
         pretrend = ev.wald_test(pre)
     return ev, pretrend
 
@@ -858,7 +865,7 @@ def _two_way_resid(x: np.ndarray, ui: np.ndarray, ti: np.ndarray, tol: float = 1
     return r
 
 
-def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster):
+def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster, reason=None):
     n, T = Y.shape
     ui = np.repeat(np.arange(n), T)
     ti = np.tile(np.arange(T), n)
@@ -876,9 +883,12 @@ def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster):
     design = LinearDesign(X=xr[:, None], resid=resid, beta=np.array([b]), names=["dose_post"],
                           y=yr, clusters=clusters, df_absorbed=n + T - 1,
                           fe_nested_in_cluster=True)
-    cr = compute_cov(design, "clustered")
-    se = float(np.sqrt(cr.cov[0, 0]))
-    tw = ScalarEffect(b, se, inference=cr.description, dof=cr.dof, term="TWFE dose×post",
+    if reason is None:
+        cr = compute_cov(design, "clustered")
+        se, desc, dof = float(np.sqrt(cr.cov[0, 0])), cr.description, cr.dof
+    else:  # already warned: variance not estimable
+        se, desc, dof = float("nan"), f"variance not estimable ({reason})", None
+    tw = ScalarEffect(b, se, inference=desc, dof=dof, term="TWFE dose×post",
                       title="TWFE with the continuous treatment", nobs=n * T,
                       notes=["Two-way fixed effects on dose×post; under heterogeneous effects it is "
                              "a weighted sum of cell effects with possibly negative weights "

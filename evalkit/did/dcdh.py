@@ -45,6 +45,7 @@ from .._shared.exceptions import (
     PanelDataError,
 )
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import unit_clusters
 
@@ -324,6 +325,11 @@ def dcdh(
         inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
                     f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
 
+    reason = not_estimable_reason(n_cl)
+    if reason is not None:  # no false precision with one or two clusters
+        warn_not_estimable("dcdh", reason)
+        cov_e, cov_p, cov_a = np.full_like(cov_e, np.nan), np.full_like(cov_p, np.nan), float("nan")
+        inf_desc += f"; variance not estimable ({reason})"
     lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
     ok_e = np.isfinite(est["effects"])
     eff = EffectVector(

@@ -41,8 +41,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._shared.exceptions import DesignError, EvalkitError
+from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.validation import check_option
+from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
 from ._fe import TwoWayAbsorber, codes_of, fit_absorbed, solve_normal
@@ -310,6 +311,7 @@ def imputation(
     untreated_times = set(t_all[~treated])
     bad_t = treated & ~np.isin(t_all, list(untreated_times))
     if bad_t.any():
+        bad_years = sorted(set(tt[bad_t].tolist()))
         notes.append(
             f"{int(bad_t.sum())} treated observations in periods {sorted(set(tt[bad_t].tolist()))} have no "
             "untreated comparison (every unit treated) and are excluded"
@@ -319,6 +321,15 @@ def imputation(
         treated = (g > 0) & (tt >= g)
         u_all, units = codes_of(df[unit])
         t_all, periods = codes_of(df[time])
+        if not treated.any():
+            raise NoControlUnitsError(
+                f"No comparison observations: in every period with treated units "
+                f"({', '.join(map(str, bad_years))}) all units are treated, and there are no "
+                "never-treated (cohort 0) or "
+                "not-yet-treated units to impute their untreated outcomes from. Add never-treated "
+                "units or units treated later, or estimate pre/post changes without a comparison "
+                "group elsewhere."
+            )
     n_u, n_t = len(units), len(periods)
     i0, i1 = np.nonzero(~treated)[0], np.nonzero(treated)[0]
     u0, t0, u1, t1 = u_all[i0], t_all[i0], u_all[i1], t_all[i1]
@@ -377,6 +388,10 @@ def imputation(
             c_codes[i1], weights=w1 * eps1, minlength=n_c
         )
     cov = psi.T @ psi
+    reason = not_estimable_reason(n_c)
+    if reason is not None:  # no false precision: the cluster sums cancel
+        warn_not_estimable("imputation", reason)
+        cov = np.full_like(cov, np.nan)
     if leave_out and lo_fallback:
         notes.append("leave-out: groups with a single unit use the non-leave-out tau_tilde")
     labels = pd.DataFrame({"event_time": hs})

@@ -130,7 +130,9 @@ def compute(design: LinearDesign, cov_type: str = "clustered", **options) -> Cov
         raise InferenceError(
             f"cov_type={cov_type!r} does not accept option(s) {sorted(bad)}; allowed: {allowed}."
         )
-    return entry.func(design, **options)
+    from .precision import guard_covariance  # NaN + warning when the variance is not estimable
+
+    return guard_covariance(design, cov_type, options, entry.func(design, **options))
 
 
 def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
@@ -561,6 +563,10 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
     """
     from .wild import wild_cluster_bootstrap
 
+    if (design.extra or {}).get("iv") is not None and R is None:  # 2SLS: Davidson-MacKinnon WRE
+        from .wild_iv import wild_iv_covariance
+
+        return wild_iv_covariance(design, param=param, level=level, **options)
     if options.get("clusters") is None and design.clusters is None:
         raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
     base = clustered(design, clusters=options.get("clusters"))  # warns on one treated cluster

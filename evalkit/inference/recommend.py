@@ -354,6 +354,10 @@ def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "lin
     Bootstrap options (``n_draws``, ``seed``, ``executor``, ``param``, ``level``) apply only when
     the bootstrap is chosen.
     """
+    if (design.extra or {}).get("iv") is not None:  # 2SLS: the IV size study decides
+        from .wild_iv import iv_auto_inference
+
+        return iv_auto_inference(design, clusters=clusters, small_sample=small_sample, **options)
     rec = recommend_inference(design, clusters=clusters)
     if clusters is not None:
         options = {**options, "clusters": clusters}

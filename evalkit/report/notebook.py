@@ -48,6 +48,39 @@ class NotebookStart:
         """Whether the report is in Chinese."""
         return self.language == "zh"
 
+    def balanced(self, display_note: bool = True) -> pd.DataFrame:
+        """The panel without the units that miss some year (for estimators that need every
+        unit-year, such as synthetic control); the page says which units were left out.
+
+        Parameters
+        ----------
+        display_note : bool, default True
+            Show the sentence naming the left-out units (when any).
+
+        Returns
+        -------
+        DataFrame
+            ``panel`` itself when it is balanced; else a copy without the incomplete units
+            (``attrs`` kept, ``attrs["left_out_units"]`` naming them).
+        """
+        rep = self.panel.attrs.get("validation")
+        missing = getattr(rep, "missing", None)
+        if missing is None or not len(missing):
+            return self.panel
+        gone = sorted(set(missing["unit_code"]))
+        out = self.panel[~self.panel["unit_code"].isin(gone)].copy()
+        out.attrs.update({**self.panel.attrs, "left_out_units": gone})
+        if display_note:
+            from IPython.display import Markdown, display
+
+            names = ", ".join(f"{c} {n}" for c, n in
+                              missing.drop_duplicates("unit_code")[["unit_code", "name_zh"]].itertuples(index=False))
+            text = (f"本页的估计需要完整的单位-年份，以下缺年的单位未纳入：{names}。" if self.zh else
+                    f"The estimates on this page need every unit-year; these units with missing years are "
+                    f"left out: {names}.")
+            display(Markdown(f"> **{text}**"))
+        return out
+
     def truth(self, key: str) -> dict[str, Any] | None:
         """The planted truth of one evaluation (synthetic demo data only, else ``None``)."""
         if not self.synthetic:
@@ -78,7 +111,8 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
     """
     from ..data import load_panel
 
-    panel = load_panel(data_dir)
+    # missing unit-years were refused (or allowed with --allow-missing) before any notebook ran
+    panel = load_panel(data_dir, year=year, allow_missing=True)
     attrs = dict(panel.attrs)
     panel = panel[panel["year"] <= year].copy()
     panel.attrs.update(attrs)
@@ -90,7 +124,47 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
         from . import synthetic_banner
 
         display(synthetic_banner(language=language))
+    note = coverage_note(panel, language)
+    if display_banner and note:
+        from IPython.display import Markdown, display
+
+        display(Markdown(f"> **{note}**"))
     return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir))
+
+
+def coverage_note(panel: pd.DataFrame, language: str = "zh") -> str | None:
+    """The sentence a page shows when its panel is unbalanced (missing unit-years allowed).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        From :func:`evalkit.data.load_panel` (``attrs["validation"].missing``).
+    language : {"zh", "en"}
+
+    Returns
+    -------
+    str or None
+        None for a balanced panel.
+
+    Examples
+    --------
+    >>> coverage_note(pd.DataFrame()) is None
+    True
+    """
+    rep = panel.attrs.get("validation")
+    missing = getattr(rep, "missing", None)
+    if missing is None or not len(missing):
+        return None
+    from ..data.checks import year_ranges
+
+    n, units = len(missing), missing["unit_code"].nunique()
+    years = year_ranges(missing["year"])
+    if language == "zh":
+        return (f"本页基于不平衡面板：缺少 {n} 个单位-年份（{units} 个单位，涉及 {years} 年），"
+                "经 --allow-missing 允许；缺失单位-年份未被插补，估计只使用现有观测。")
+    return (f"This page uses an unbalanced panel: {n} unit-year(s) of {units} unit(s) are missing "
+            f"(years {years}), allowed with --allow-missing; nothing was imputed, the estimates use "
+            "the observed rows only.")
 
 
 def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:

@@ -122,7 +122,7 @@ def test_every_problem_at_once_and_report_attached(tmp_path):
         load_panel(_write(tmp_path, rows), end_year=2021)
     err = info.value
     assert len(err.problems) == 3
-    assert str(err).startswith(f"{tmp_path / 'panel.csv'}: 3 problem(s) in the panel; nothing was loaded")
+    assert str(err).startswith(f"{tmp_path / 'panel.csv'}: 面板数据有 3 个问题，未载入 / 3 problem(s) in the panel; nothing was loaded")
     assert err.report.problems == err.problems
     assert err.report.to_frame()["kind"].tolist().count("problem") == 3
 

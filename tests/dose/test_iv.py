@@ -4,7 +4,7 @@ Tolerances
 ----------
 * 2SLS coefficient against an independent numpy 2SLS with explicit unit and year dummies on the
   same (unbalanced) panel: 1e-8 relative; cluster-robust SE against the explicit sandwich with the
-  CR1 factor G/(G-1)·(n-1)/(n-k), k = non-absorbed regressors after partialling out: 1e-8;
+  CR1 factor G/(G-1)·(n-1)/(n-k), k = non-absorbed regressors (endogenous and controls): 1e-8;
   against linearmodels ``IV2SLS`` with the dummies as exogenous regressors (its default clustered
   covariance has no small-sample factor, so it is multiplied by sqrt(G/(G-1))): 1e-8.
 * Anderson–Rubin set: the exact (quadratic) set agrees with an independent grid inversion written
@@ -78,15 +78,19 @@ def test_2sls_matches_explicit_dummies_and_linearmodels():
     b = np.linalg.solve(Xh.T @ X, Xh.T @ df.y)
     assert r.estimate == pytest.approx(b[0], rel=1e-8)
     resid = df.y.to_numpy() - X @ b
-    # registry convention: k = 1 non-absorbed regressor after partialling out w and the effects
-    v = cluster_cov(Xh, resid, df.unit.to_numpy(), k=1)
+    # registry convention (linearmodels / xtreg, unit effects nested in the unit clusters): k = 2
+    # non-absorbed regressors, x and the control w
+    v = cluster_cov(Xh, resid, df.unit.to_numpy(), k=2)
     assert r.std_error == pytest.approx(np.sqrt(v[0, 0]), rel=1e-8)
     m = IV2SLS(df.y, np.column_stack([df.w, D]), df[["x"]] / 1000, df[["z"]] / 1000).fit(
         cov_type="clustered", clusters=df.unit)
     assert r.estimate == pytest.approx(m.params["x"], rel=1e-8)
     G = df.unit.nunique()
-    # linearmodels' default clustered covariance has no small-sample factor; ours is G/(G-1)
-    assert r.std_error == pytest.approx(m.std_errors["x"] * np.sqrt(G / (G - 1)), rel=1e-8)
+    # linearmodels' default clustered covariance has no small-sample factor; ours is
+    # G/(G-1) (n-1)/(n-k) with k = 2
+    n = len(df)
+    assert r.std_error == pytest.approx(
+        m.std_errors["x"] * np.sqrt(G / (G - 1) * (n - 1) / (n - 2)), rel=1e-8)
     assert r.with_inference("robust").std_error != r.std_error
     assert set(r.to_frame().term) >= {r.term, r.ols.term, r.first_stage.term}
     assert G == 40

@@ -37,6 +37,7 @@ targets_file: str = ""  # optional custom targets CSV (empty: the plan's targets
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.ticker import MaxNLocator
 

@@ -88,7 +88,9 @@ for note in alloc.audit["notes"]:
 def named(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with the unit's name in the report language in place of name_zh."""
     out = frame.drop(columns=[c for c in ("name_zh",) if c in frame.columns]).copy()
-    out.insert(out.columns.get_loc("unit_code") + 1, "name", out["unit_code"].map(names))
+    total = report.t("total", language)
+    out.insert(out.columns.get_loc("unit_code") + 1, "name",
+               [names.get(c, total if str(c).strip() in ("合计", "total", "Total") else c) for c in out["unit_code"]])
     return out
 
 
@@ -275,8 +277,10 @@ for extra in [s.strip() for s in compare_specs.split(",") if s.strip()]:
     scenario_names.append(Path(extra).stem)
 report.allow_names(scenario_names)
 comparison = allocation.compare(scenarios, factor_table, last_year=last_amounts, names=scenario_names)
-display(report.table(named(comparison.amounts), language=language, columns=["name", *scenario_names],
+amounts = named(comparison.amounts)
+display(report.table(amounts, language=language, columns=["name", *scenario_names],
                      formats={n: "money" for n in scenario_names},
+                     total_last=amounts["name"].iloc[-1] == report.t("total", language),
                      title="各方案的分配额（万元）" if zh else "Amounts under each rule (CNY 10k)"))
 display(report.table(metric_table(comparison.metrics), language=language))
 

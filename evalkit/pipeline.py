@@ -696,6 +696,18 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
                 title=outcome["title"],
                 language=task["parameters"].get("language", "zh"),
             )
+            if outcome["status"] == "ok":  # nothing from Python may reach a page (issue 12)
+                from ._pipeline_html import describe_problems, page_problems
+
+                found = page_problems(nb, task["parameters"].get("language", "zh"),
+                                      figure_log=status_file.with_suffix(".figures.jsonl"))
+                mode = os.environ.get("EVALKIT_PAGE_CHECK", "fail")  # "warn": report on stderr, keep the page
+                if found and mode == "warn":
+                    print(describe_problems(name, found), file=sys.stderr, flush=True)
+                elif found:
+                    message = describe_problems(name, found)
+                    outcome.update(status="failed", cell_index=found[0].cell_index, exec_count=found[0].exec_count,
+                                   ename="PageHygieneError", evalue=message, reason=message)
         except Exception as exc:  # an export failure is a failure of this notebook
             if outcome["status"] != "failed":
                 outcome.update(

@@ -11,6 +11,7 @@
 """
 
 from . import notebook
+from .figcheck import allow_names
 from .formats import (
     MISSING,
     format_money,
@@ -49,6 +50,7 @@ def synthetic_banner(synthetic: bool | None = None, language: str | None = None)
 
 
 __all__ = [
+    "allow_names",
     "HEADLINE_FIELDS",
     "LABELS",
     "MISSING",

@@ -181,7 +181,7 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
 #: (CR2-BM 9.6%, CR1 16.9%). Because no method holds the band in every design, the range across
 #: methods is to be reported beside it (``report_range``; :func:`few_cluster_report`). The
 #: CV3-studentised bootstraps of MacKinnon, Nielsen and Webb (2023) (``studentize="cv3"``) were
-#: tried and do not fix the 10 x 20 design (cluster weights 10.3-18.0%, observation weights 7.3-7.5%
+#: tried and do not fix the 10 x 20 design (cluster weights 10.0-17.7%, observation weights 7.3-7.4%
 #: over 2,000 replications), so they are not the default.
 DEFAULT_FEW: dict[str, Any] = {
     "cov_type": "wild",

@@ -56,7 +56,7 @@ def explicit_effects_design(design: LinearDesign, X: np.ndarray, y: np.ndarray,
     InferenceError
         When the design absorbs effects it does not describe, or when none of them is nested in
         the clusters (the leave-one-cluster-out refit would need every effect as a column).
-    
+
     Examples
     --------
     >>> import numpy as np

@@ -21,6 +21,13 @@ from ..results import TIDY_COLUMNS
 from ._common import as_list
 
 ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna")
+#: How the dynamic estimates of every estimator are normalised (table notes and plot caption).
+NORMALISATION_TEXT = {
+    "en": "All event-time estimates are relative to event time -1 (reference, 0 by construction); "
+          "Callaway-Sant'Anna uses base_period='universal' so its pre-periods match.",
+    "zh": "所有事件时间估计均以事件时间 -1 为基期（基期取 0）；Callaway-Sant'Anna 采用 "
+          "base_period='universal'，其处理前各期与其他估计量口径一致。",
+}
 LABELS = {
     "twfe": "TWFE",
     "event_study": "TWFE event study",
@@ -40,11 +47,17 @@ class Comparison:
         ``estimator``, ``kind`` and the TIDY columns, one row per reported effect.
     results : dict
         The estimator results by name.
+    notes : list of str
+        Lines shown under the summary; the first states the normalisation of the pre-periods.
+    normalisation : str
+        ``"e=-1"`` when every dynamic estimate is relative to event time -1 (the default), or a
+        sentence saying how CS options passed through ``cs_options`` depart from it.
     """
 
     table: pd.DataFrame
     results: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    normalisation: str = "e=-1"
 
     def to_frame(self) -> pd.DataFrame:
         """The stacked tidy table."""
@@ -86,8 +99,16 @@ class Comparison:
         """
         from ..report.plots import overlay_effects
 
+        from ..report.plots import resolve_language
+
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
-        return overlay_effects(dyn, by="estimator", ax=ax, language=language, truth=truth, **kwargs)
+        lang = resolve_language(language)
+        ax = overlay_effects(dyn, by="estimator", ax=ax, language=lang, truth=truth, **kwargs)
+        if self.normalisation:
+            text = NORMALISATION_TEXT[lang] if self.normalisation == "e=-1" else self.normalisation
+            ax.annotate(text, xy=(0.0, -0.12), xycoords="axes fraction", fontsize=8, color="0.35",
+                        ha="left", va="top")
+        return ax
 
 
 def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
@@ -147,7 +168,10 @@ def compare(
     cluster : str, optional
         Cluster column (default unit).
     cs_options : dict, optional
-        Extra keyword arguments of ``callaway_santanna``.
+        Extra keyword arguments of ``callaway_santanna``. ``base_period`` defaults to
+        ``"universal"`` here (not CS's own default ``"varying"``) so that CS's pre-treatment
+        estimates are, like every other estimator's, differences from event time -1. Passing
+        ``base_period="varying"`` is allowed and stated in ``notes`` and the plot.
 
     Returns
     -------
@@ -164,6 +188,7 @@ def compare(
     results: dict[str, Any] = {}
     parts: list[pd.DataFrame] = []
     notes: list[str] = []
+    normalisation = "e=-1"
     for name in estimators:
         if name == "twfe":
             from .twfe import twfe
@@ -206,8 +231,15 @@ def compare(
             except ImportError:  # pragma: no cover - CS module not yet available
                 notes.append("Callaway-Sant'Anna is not available in this installation")
                 continue
-            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated"}
+            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated",
+                    "base_period": "universal"}
             opts.update(cs_options or {})
+            if opts["base_period"] != "universal":
+                normalisation = (
+                    f"Callaway-Sant'Anna pre-periods use base_period={opts['base_period']!r} (each "
+                    "pre-period against the one before), not event time -1 like the other "
+                    "estimators: compare its pre-periods with care."
+                )
             r = callaway_santanna(data, cohort=cohort, cluster=cluster, **common, **opts)
             results[name] = r
             parts.append(_tidy(r.aggregate("simple").to_frame(), name, "overall"))
@@ -228,4 +260,5 @@ def compare(
     table = table.reset_index(drop=True)
     if np.isfinite(table.loc[table["kind"] == "overall", "estimate"]).sum() == 0:
         notes.append("no estimator reported an overall effect")
-    return Comparison(table=table, results=results, notes=notes)
+    notes.insert(0, NORMALISATION_TEXT["en"] if normalisation == "e=-1" else normalisation)
+    return Comparison(table=table, results=results, notes=notes, normalisation=normalisation)

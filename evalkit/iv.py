@@ -48,6 +48,7 @@ from ._shared.exceptions import (
     InferenceError,
     SpecError,
 )
+from ._shared.options import refuse_unknown
 from ._shared.validation import (
     check_columns,
     check_numeric_complete,
@@ -622,6 +623,7 @@ def panel_iv(
         An instrument without variation after removing unit and period effects, or collinear
         regressors.
     """
+    refuse_unknown(panel_iv, cov_options)
     check_option("cov_type", cov_type, tuple(_covariance.available()))
     inst = [instrument] if isinstance(instrument, str) else list(instrument)
     ez = ([expected_instrument] if isinstance(expected_instrument, str)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, PanelDataError
+from .._shared.inputs import panel_input
 from ..results import TIDY_COLUMNS, _Renderable
 from ._common import prepare_panel
 from ._fe import TwoWayAbsorber, codes_of
@@ -144,6 +145,7 @@ class BaconResult(_Renderable):
         return ax
 
 
+@panel_input
 def bacon_decomposition(
     data: pd.DataFrame,
     *,

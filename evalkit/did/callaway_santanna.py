@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
+from .._shared.inputs import panel_input
 from .._shared.validation import check_option
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect, _critical
@@ -279,6 +280,7 @@ def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) ->
             )
 
 
+@panel_input
 def callaway_santanna(
     data: pd.DataFrame,
     *,

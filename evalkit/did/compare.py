@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .._shared.inputs import panel_input
 from ..results import TIDY_COLUMNS
 from ._common import as_list
 
@@ -97,9 +98,7 @@ class Comparison:
         **kwargs
             Passed to ``overlay_effects``.
         """
-        from ..report.plots import overlay_effects
-
-        from ..report.plots import resolve_language
+        from ..report.plots import overlay_effects, resolve_language
 
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
         lang = resolve_language(language)
@@ -127,6 +126,7 @@ def _in_window(frame: pd.DataFrame, leads, lags) -> pd.DataFrame:
     return frame.loc[keep]
 
 
+@panel_input
 def compare(
     data: pd.DataFrame,
     *,

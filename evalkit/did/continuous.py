@@ -49,6 +49,7 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.inputs import panel_input
 from .._shared.validation import (
     check_columns,
     check_numeric_complete,
@@ -456,6 +457,7 @@ def _prepare(data, outcome, unit, time, dose, cohort, cluster):
 # --------------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------------
+@panel_input
 def continuous(
     data: pd.DataFrame,
     *,

@@ -44,6 +44,7 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.inputs import panel_input
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
@@ -163,6 +164,7 @@ class DCDHResult:
 
 
 # --------------------------------------------------------------------------------------------
+@panel_input
 def dcdh(
     data: pd.DataFrame,
     *,

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
 from ..inference.design import LinearDesign
 from ..results import EffectVector
@@ -244,6 +246,7 @@ def absorbed_inputs(
     return absorber, ulab, clusters
 
 
+@panel_input
 def event_study(
     data: pd.DataFrame,
     *,
@@ -297,6 +300,7 @@ def event_study(
     EventStudyResult
         ``params``, ``cov``, ``to_frame()`` with ``event_time``, ``pretrend_test()``, ``plot()``.
     """
+    refuse_unknown(event_study, cov_options)
     covs = as_list(covariates)
     if not isinstance(bin_endpoints, bool):
         raise EvalkitError("bin_endpoints must be True or False.")

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from .._shared.validation import check_columns, check_numeric_complete
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
@@ -139,6 +141,7 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
     )
 
 
+@panel_input
 def twfe(
     data: pd.DataFrame,
     *,
@@ -189,6 +192,7 @@ def twfe(
         If the treatment or a covariate is absorbed by the fixed effects or they are collinear;
         the message names the terms.
     """
+    refuse_unknown(twfe, cov_options)
     covs = as_list(covariates)
     if treatment in covs:
         raise EvalkitError(f"treatment {treatment!r} is also listed in covariates; list it once.")
@@ -215,6 +219,7 @@ def twfe(
     return _finish(design, treatment, cov_type, cov_options, "Two-way fixed effects (TWFE)", notes, extra)
 
 
+@panel_input
 def two_by_two(
     data: pd.DataFrame,
     *,
@@ -261,6 +266,7 @@ def two_by_two(
     TWFEResult
         ``estimate`` is the DiD coefficient ``d`` (term ``"group:post"``).
     """
+    refuse_unknown(two_by_two, cov_options)
     covs = as_list(covariates)
     check_columns(data, {"outcome": outcome, "group": group, "post": post, "covariates": covs,
                          "unit": unit, "cluster": cluster, "weights": weights})

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from evalkit._shared.exceptions import SingularDesignError
-from evalkit.did import event_study, two_by_two, twfe
+from evalkit.did import event_study, twfe, two_by_two
 
 ATOL_COEF = 1e-7
 RTOL_SE = 1e-6

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._maketables import MaketablesMixin
+
 TIDY_COLUMNS = [
     "term",
     "group",
@@ -85,7 +87,7 @@ def uniform_critical_value(
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
-class _Renderable:
+class _Renderable(MaketablesMixin):
     """Mixin: ``__str__`` and ``_repr_html_`` from ``summary()`` and ``to_frame()``."""
 
     title: str = "Result"

@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import functools
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +116,38 @@ def _add_notes(result: Any, notes: list[str]) -> None:
             existing.extend(n for n in notes if n not in existing)
 
 
+#: Column arguments recorded on results (``extra["columns"]``: tables, depvar, cluster variable).
+COLUMN_ROLES = ("outcome", "unit", "time", "cohort", "treatment", "group", "post", "cluster", "weights")
+
+
+def _record_columns(result: Any, kwargs: dict) -> None:
+    extra = getattr(result, "extra", None)
+    if isinstance(extra, dict):
+        extra.setdefault("columns", {r: kwargs[r] for r in COLUMN_ROLES if isinstance(kwargs.get(r), str)})
+
+
+def _call_keeping_warning_locations(func: Callable, df, args, kwargs):
+    """Call ``func``; warnings it points at this wrapper are re-issued at the caller's line.
+
+    Estimators warn with ``stacklevel`` counted for a direct call; the decorator adds one frame,
+    which would point those warnings here instead of at the user's code.
+    """
+    caller = sys._getframe(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(df, *args, **kwargs)
+    for w in caught:
+        here = w.filename == __file__
+        warnings.warn_explicit(
+            w.message, w.category,
+            caller.f_code.co_filename if here else w.filename,
+            caller.f_lineno if here else w.lineno,
+            module=caller.f_globals.get("__name__") if here else None,
+            registry=caller.f_globals.setdefault("__warningregistry__", {}) if here else None,
+        )
+    return result
+
+
 def panel_input(func: Callable) -> Callable:
     """Decorator: convert ``data`` and yearly datetimes once, refuse a 0/1 cohort (see module)."""
 
@@ -123,9 +157,10 @@ def panel_input(func: Callable) -> Callable:
         df, notes = _datetime_to_years(df, kwargs)
         if isinstance(kwargs.get("cohort"), str) and isinstance(kwargs.get("time"), str):
             check_not_a_dummy(df, kwargs["cohort"], kwargs["time"], kwargs.get("unit"))
-        result = func(df, *args, **kwargs)
+        result = _call_keeping_warning_locations(func, df, args, kwargs)
         if notes:
             _add_notes(result, notes)
+        _record_columns(result, kwargs)
         return result
 
     return wrapper

@@ -569,7 +569,8 @@ class CSResult:
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
-            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef},
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef,
+                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"]},
         )
 
     # ------------------------------------------------------------------ aggregation

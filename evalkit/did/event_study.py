@@ -299,8 +299,8 @@ def event_study(
         specification mistake worth seeing) names them in a :class:`SingularDesignError`.
         ``"drop"`` does what fixest and Stata do: drops them in column order (the earlier of two
         collinear regressors is kept; tolerance :data:`evalkit.did._fe.COLLIN_TOL`) and lists
-        them in ``notes``, ``summary()`` and ``extra["dropped"]``. Event-time dummies can be dropped too (as in fixest) and
-        then have no coefficient.
+        them in ``notes``, ``summary()`` and ``extra["dropped"]``. Event-time dummies can be
+        dropped too (as in fixest) and then have no coefficient.
     **cov_options
         Options of the covariance estimator.
 

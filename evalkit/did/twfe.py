@@ -282,7 +282,8 @@ def two_by_two(
         specification mistake worth seeing) names them in a :class:`SingularDesignError`.
         ``"drop"`` does what fixest and Stata do: drops them in column order (the earlier of two
         collinear regressors is kept; tolerance :data:`evalkit.did._fe.COLLIN_TOL`) and lists
-        them in ``notes``, ``summary()`` and ``extra["dropped"]``. The DiD term and the group and post dummies are never dropped.
+        them in ``notes``, ``summary()`` and ``extra["dropped"]``. The DiD term and the group and
+        post dummies are never dropped.
     **cov_options
         Options of the covariance estimator.
 

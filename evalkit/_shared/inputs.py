@@ -133,19 +133,20 @@ def _call_keeping_warning_locations(func: Callable, df, args, kwargs):
     which would point those warnings here instead of at the user's code.
     """
     caller = sys._getframe(2)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = func(df, *args, **kwargs)
-    for w in caught:
-        here = w.filename == __file__
-        warnings.warn_explicit(
-            w.message, w.category,
-            caller.f_code.co_filename if here else w.filename,
-            caller.f_lineno if here else w.lineno,
-            module=caller.f_globals.get("__name__") if here else None,
-            registry=caller.f_globals.setdefault("__warningregistry__", {}) if here else None,
-        )
-    return result
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return func(df, *args, **kwargs)
+    finally:  # also when func raises: its warnings explain the error
+        for w in caught:
+            if w.filename == __file__:
+                warnings.warn_explicit(
+                    w.message, w.category, caller.f_code.co_filename, caller.f_lineno,
+                    module=caller.f_globals.get("__name__", "__main__"),
+                    registry=caller.f_globals.setdefault("__warningregistry__", {}),
+                )
+            else:  # (module=None would make warn_explicit drop the warning)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def panel_input(func: Callable) -> Callable:

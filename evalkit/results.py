@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ._maketables import MaketablesMixin
+from ._summary import Summary
 
 TIDY_COLUMNS = [
     "term",
@@ -214,7 +215,7 @@ class ScalarEffect(_Renderable):
         if self.nobs is not None:
             lines.append(f"Observations: {self.nobs}")
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
 
 @dataclass(repr=False)
@@ -350,7 +351,7 @@ class EffectVector(_Renderable):
             lines.append(f"Observations: {self.nobs}")
         lines.append(frame.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None, **kwargs):
         """Plot estimates with pointwise (and uniform) bands and a zero reference line.

@@ -27,6 +27,7 @@ import pandas as pd
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
+from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
@@ -58,7 +59,7 @@ class AggregatedEffects(EffectVector):
     def summary(self, level: float = 0.95) -> str:
         """Readable text: the overall effect, then the table."""
         head = self.overall.summary(level) if self.overall is not None else ""
-        return head + "\n\n" + super().summary(level)
+        return Summary(head + "\n\n" + super().summary(level))
 
 
 def _fmt(v: float) -> str:
@@ -778,7 +779,8 @@ class CSResult:
             f"{o['base_period']} base period, anticipation {o['anticipation']}); "
             f"{self.n_units} units"
         )
-        return head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n" + self.att_gt.summary(level)
+        return Summary(head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n"
+                       + self.att_gt.summary(level))
 
     def __str__(self) -> str:
         return self.summary()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from .._shared.inputs import panel_input
+from .._summary import Summary
 from ..results import TIDY_COLUMNS
 from ._common import as_list
 
@@ -78,7 +79,7 @@ class Comparison:
             wide = dyn.pivot_table(index="event_time", columns="estimator", values="estimate")
             out += ["", "Dynamic effects by event time", wide.to_string(float_format=lambda x: f"{x:.4g}")]
         out += [f"Note: {n}" for n in self.notes]
-        return "\n".join(out)
+        return Summary("\n".join(out))
 
     def __str__(self) -> str:
         return self.summary()

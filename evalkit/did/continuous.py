@@ -56,6 +56,7 @@ from .._shared.validation import (
     check_option,
     check_unique_panel,
 )
+from .._summary import Summary
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
 from ..inference.precision import not_estimable_reason, warn_not_estimable
@@ -222,7 +223,7 @@ class ContinuousResult:
         step = max(1, len(fr) // 10)
         lines.append(fr.iloc[::step].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def __str__(self) -> str:
         return self.summary()

@@ -84,3 +84,33 @@ class MaketablesMixin:
     def __maketables_default_stat_keys__(self) -> list[str]:
         """Statistics shown by default: observations."""
         return ["N"]
+
+
+class DelegatingMaketables:
+    """Plug-in attributes of a fit that enters a table as one of its results.
+
+    A class sets :meth:`_maketables_result` (e.g. a Callaway-Sant'Anna fit returns its overall
+    ``simple`` ATT) and gets every attribute of :class:`MaketablesMixin` from that result.
+    """
+
+    def _maketables_result(self) -> MaketablesMixin:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def __maketables_coef_table__(self) -> pd.DataFrame:
+        return self._maketables_result().__maketables_coef_table__
+
+    def __maketables_stat__(self, key: str) -> Any:
+        return self._maketables_result().__maketables_stat__(key)
+
+    @property
+    def __maketables_depvar__(self) -> str:
+        return self._maketables_result().__maketables_depvar__
+
+    @property
+    def __maketables_vcov_info__(self) -> dict[str, Any]:
+        return self._maketables_result().__maketables_vcov_info__
+
+    @property
+    def __maketables_default_stat_keys__(self) -> list[str]:
+        return self._maketables_result().__maketables_default_stat_keys__

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
@@ -475,7 +476,7 @@ def callaway_santanna(
     return CSResult(fit)
 
 
-class CSResult:
+class CSResult(DelegatingMaketables):
     """Result of :func:`callaway_santanna`.
 
     Attributes
@@ -791,6 +792,10 @@ class CSResult:
 
     def _repr_html_(self) -> str:
         return self.att_gt._repr_html_()
+
+    def _maketables_result(self) -> ScalarEffect:
+        """In a maketables ``ETable`` a CS fit shows its overall (``simple``) ATT."""
+        return self.aggregate("simple")
 
     def plot(self, ax=None, **kwargs):
         """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""

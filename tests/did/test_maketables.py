@@ -52,6 +52,10 @@ def test_etable_of_evalkit_and_pyfixest(castle):
         assert _cell(table, term, 1) == f"{es.params[term]:.3f} \n ({es.std_errors[term]:.3f})"
     att = cs.aggregate("simple")
     assert _cell(table, "ATT", 2) == f"{att.estimate:.3f} \n ({att.std_error:.3f})"
+    # a CS fit itself enters as its overall (simple) ATT
+    alone = mt.ETable([cs]).df
+    assert _cell(alone, "ATT", 0) == f"{att.estimate:.3f} \n ({att.std_error:.3f})"
+    assert alone.columns.get_level_values(0).tolist() == ["l_homicide"]
     # depvar, fixed effects and observations come through the plug-in attributes too
     assert table.columns.get_level_values(0).tolist() == ["l_homicide"] * 4
     fe = table.loc["fe"]

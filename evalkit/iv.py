@@ -29,6 +29,7 @@ Public functions
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import re
@@ -1024,6 +1025,8 @@ def recentred_instrument(specs, factors, **kwargs) -> pd.DataFrame:
         ``unit_code, year, z_wan, ez_wan, z_recentred_wan`` with
         ``attrs["iv_shock_assumption"]``.
     """
+    refuse_unknown(recentred_instrument, kwargs, passes_to="arguments of expected_instrument",
+                   accepted=list(inspect.signature(expected_instrument).parameters)[2:])
     fkw = {k: kwargs[k] for k in ("amount", "chain_last_year") if k in kwargs}
     z = formula_instrument(specs, factors, **fkw)
     ez = expected_instrument(specs, factors, **kwargs)

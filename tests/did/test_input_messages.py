@@ -124,3 +124,10 @@ def test_panel_iv_and_synth_compare_refuse_unknown_keywords():
         panel_iv(pd.DataFrame(), outcome="y", endog="x", instrument="z", unit="u", time="t", instruments="z")
     with pytest.raises(EvalkitError, match=r"unknown keyword argument 'n_rep'.*Did you mean 'n_reps'"):
         compare_estimators(pd.DataFrame(), outcome="y", unit="u", time="t", treatment="d", n_rep=5)
+
+
+def test_recentred_instrument_refuses_unknown_keywords():
+    from evalkit.iv import recentred_instrument
+
+    with pytest.raises(EvalkitError, match=r"unknown keyword argument 'ndraws'.*Did you mean 'n_draws'"):
+        recentred_instrument({}, None, ndraws=10)

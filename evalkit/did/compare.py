@@ -8,6 +8,7 @@ its pointwise interval, side by side by event time.
 
 from __future__ import annotations
 
+import html
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,12 @@ ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_sant
 NORMALISATION_TEXT = {
     "en": "All event-time estimates are relative to event time -1 (reference, 0 by construction); "
           "Callaway-Sant'Anna uses base_period='universal' so its pre-periods match.",
-    "zh": "所有事件时间估计均以事件时间 -1 为基期（基期取 0）；Callaway-Sant'Anna 采用 "
-          "base_period='universal'，其处理前各期与其他估计量口径一致。",
+}
+#: The same, as the plot's caption (no Python literals on report pages).
+NORMALISATION_CAPTION = {
+    "en": "All estimates relative to event time −1 (= 0); Callaway–Sant'Anna with the universal base "
+          "period, so its pre-periods match the others.",
+    "zh": "所有估计均以事件时间 −1 为参照（取 0）；Callaway–Sant'Anna 采用统一基期，处理前各期与其他估计量口径一致。",
 }
 LABELS = {
     "twfe": "TWFE",
@@ -85,7 +90,9 @@ class Comparison:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
     def plot(self, ax=None, language: str | None = None, truth: pd.Series | None = None, **kwargs):
         """Overlay event-study plot of every dynamic estimator (``report.plots.overlay_effects``).
@@ -105,8 +112,8 @@ class Comparison:
         lang = resolve_language(language)
         ax = overlay_effects(dyn, by="estimator", ax=ax, language=lang, truth=truth, **kwargs)
         if self.normalisation:
-            text = NORMALISATION_TEXT[lang] if self.normalisation == "e=-1" else self.normalisation
-            ax.annotate(text, xy=(0.0, -0.12), xycoords="axes fraction", fontsize=8, color="0.35",
+            text = NORMALISATION_CAPTION[lang] if self.normalisation == "e=-1" else self.normalisation
+            ax.annotate(text, xy=(0.0, -0.16), xycoords="axes fraction", fontsize=8, color="0.35",
                         ha="left", va="top")
         return ax
 

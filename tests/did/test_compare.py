@@ -64,11 +64,15 @@ def test_castle_pre_periods_share_one_normalisation(tmp_path):
     ref = t.loc[(t["estimator"] == "Callaway-Sant'Anna") & (t["event_time"] == -1), "estimate"]
     assert ref.tolist() == [0.0]
     assert "relative to event time -1" in c.notes[0] and "relative to event time -1" in c.summary()
+    assert "relative to event time -1" in c._repr_html_()
     import matplotlib
 
     matplotlib.use("Agg")
     ax = c.plot(language="en")
-    assert any("event time -1" in txt.get_text() for txt in ax.texts)
+    assert any("relative to event time −1" in txt.get_text() for txt in ax.texts)
+    ax.figure.savefig(tmp_path / "castle_overlay.png", bbox_inches="tight")
+    zh = c.plot(language="zh")
+    assert any("以事件时间 −1 为参照" in txt.get_text() for txt in zh.texts)
     # the old normalisation stays available, but is said
     v = compare(d, outcome="l_homicide", unit="sid", time="year", cohort="cohort",
                 estimators=["event_study", "callaway_santanna"], cs_options={"base_period": "varying"})

@@ -33,6 +33,11 @@ from ..inference.design import LinearDesign
 ABSORBED_TOL = 1e-9
 #: Relative tolerance of the pivoted-QR rank decision for collinear regressors.
 RANK_TOL = 1e-10
+#: ``collinear="drop"``: a regressor is dropped when the squared norm of its residual on the
+#: regressors kept before it (after absorbing the fixed effects) is at most this share of its
+#: squared norm before absorbing. fixest's ``collin.tol`` default (1e-10), made scale-free.
+COLLIN_TOL = 1e-10
+COLLINEAR_CHOICES = ("raise", "drop")
 
 
 def codes_of(values) -> tuple[np.ndarray, np.ndarray]:
@@ -227,6 +232,49 @@ def check_rank(xt: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str
         )
 
 
+def collinear_columns(xw: np.ndarray, raw_norm: np.ndarray, tol: float = COLLIN_TOL) -> np.ndarray:
+    """Columns to drop so that the rest have full rank, chosen in column order (as fixest).
+
+    A Cholesky factorisation of ``X'X`` column by column: column ``j`` is dropped when its squared
+    residual on the columns kept before it is at most ``tol * raw_norm[j]**2``. So the earlier of
+    two collinear regressors is kept (put the regressor of interest first), and columns the fixed
+    effects absorbed (residual zero) are dropped too.
+
+    Parameters
+    ----------
+    xw : ndarray, shape (n, k)
+        Regressors after absorbing the fixed effects (weighted scale).
+    raw_norm : ndarray, shape (k,)
+        Their norms before absorbing.
+    tol : float
+        Relative tolerance (see :data:`COLLIN_TOL`).
+
+    Returns
+    -------
+    ndarray of bool, shape (k,)
+        ``True`` for the columns to drop.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 2.0, 1.0]])
+    >>> collinear_columns(x, np.sqrt((x**2).sum(axis=0))).tolist()
+    [False, True, False]
+    """
+    k = xw.shape[1]
+    xtx = xw.T @ xw
+    r = np.zeros((k, k))
+    drop = np.zeros(k, dtype=bool)
+    for j in range(k):
+        kept = np.nonzero(~drop[:j])[0]
+        resid = xtx[j, j] - r[kept, j] @ r[kept, j]
+        if resid <= tol * max(float(raw_norm[j]) ** 2, 1e-300):
+            drop[j] = True
+            continue
+        r[j, j] = np.sqrt(resid)
+        r[j, j + 1 :] = (xtx[j, j + 1 :] - r[kept, j] @ r[kept, j + 1 :]) / r[j, j]
+    return drop
+
+
 def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str) -> np.ndarray:
     """Least-squares coefficients from the normal equations, after a rank check naming terms.
 
@@ -247,6 +295,20 @@ def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: li
     return sla.cho_solve((c, low), xw.T @ yw)
 
 
+def check_collinear_arg(collinear: str) -> None:
+    """``collinear`` is ``"raise"`` or ``"drop"``."""
+    if collinear not in COLLINEAR_CHOICES:
+        raise SingularDesignError(
+            f"collinear must be one of {COLLINEAR_CHOICES} (fixest-like dropping is 'drop'), got {collinear!r}."
+        )
+
+
+def dropped_note(dropped: list[str]) -> str:
+    """The note listing regressors dropped by ``collinear="drop"``."""
+    return (f"collinear='drop': {len(dropped)} regressor(s) dropped as absorbed by the fixed effects "
+            f"or collinear with earlier ones: {', '.join(dropped)}")
+
+
 def fit_absorbed(
     y: np.ndarray | None,
     x: np.ndarray,
@@ -256,6 +318,8 @@ def fit_absorbed(
     unit_labels: np.ndarray,
     treated_mask: np.ndarray | None = None,
     what: str = "regressor",
+    collinear: str = "raise",
+    protect: tuple[str, ...] = (),
 ) -> LinearDesign:
     """Weighted least squares of ``y`` on ``x`` with absorbed unit and time effects.
 
@@ -274,6 +338,13 @@ def fit_absorbed(
         Observations that are treated (their clusters are stored as ``treated_clusters``).
     what : str
         Word used in singular-design messages.
+    collinear : {"raise", "drop"}
+        ``"raise"``: absorbed or collinear regressors raise :class:`SingularDesignError` naming
+        them. ``"drop"``: they are dropped in column order (:func:`collinear_columns`) and listed
+        in ``extra["dropped"]``; the design's ``names`` are the kept regressors.
+    protect : tuple of str
+        Regressors that may not be dropped (the effect of interest): if one is absorbed or
+        collinear with earlier columns, the error is raised even with ``collinear="drop"``.
 
     Returns
     -------
@@ -299,6 +370,21 @@ def fit_absorbed(
         both *= sw[:, None]
     yw = both[:, 0]
     xw = both[:, 1:]
+    dropped: list[str] = []
+    if collinear == "drop" and xw.shape[1]:
+        mask = collinear_columns(xw, raw_norm)
+        lost = [p for p in protect if p in names and mask[names.index(p)]]
+        if lost:
+            raise SingularDesignError(
+                f"{lost} cannot be estimated: absorbed by the unit and time fixed effects or "
+                "collinear with the regressors before it, and collinear='drop' never drops the "
+                "effect of interest. Change the specification."
+            )
+        if mask.any():
+            dropped = [n for n, m in zip(names, mask, strict=True) if m]
+            xw = np.asfortranarray(xw[:, ~mask])
+            raw_norm = raw_norm[~mask]
+            names = [n for n, m in zip(names, mask, strict=True) if not m]
     beta = solve_normal(xw, yw, raw_norm, names, what)
     resid = yw - xw @ beta
     nested = False
@@ -325,5 +411,5 @@ def fit_absorbed(
         df_absorbed=absorber.df_absorbed,
         fe_nested_in_cluster=nested,
         treated_clusters=tclus,
-        extra={"absorber": absorber},
+        extra={"absorber": absorber, "dropped": dropped},
     )

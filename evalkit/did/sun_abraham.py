@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from ..results import ScalarEffect, _critical
 from ._common import as_list, dof_for
 from ._fe import fit_absorbed
@@ -86,6 +88,7 @@ class SunAbrahamResult(EventStudyResult):
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
 
+@panel_input
 def sun_abraham(
     data: pd.DataFrame,
     *,
@@ -140,6 +143,7 @@ def sun_abraham(
         Event-time IW effects (``params``, ``cov``, ``to_frame()``, ``plot()``,
         ``pretrend_test()``), ``cohort_effects``, ``att()``.
     """
+    refuse_unknown(sun_abraham, cov_options)
     if control not in ("never_treated", "last_treated"):
         raise EvalkitError(
             f"Invalid argument control={control!r}. Expecting one of ('never_treated', 'last_treated')."

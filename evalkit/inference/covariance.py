@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._shared.kernels import cluster_score_sums
 from .._shared.exceptions import EvalkitWarning, FewClustersWarning, InferenceError
+from .._shared.kernels import cluster_score_sums
 from .._shared.validation import check_option
 from .design import LinearDesign
 

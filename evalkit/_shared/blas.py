@@ -31,6 +31,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from functools import wraps
 
 from .exceptions import EvalkitError
 
@@ -126,3 +127,21 @@ def single_threaded_blas():
     Same as :func:`blas_limit`: one thread unless the user overrides it.
     """
     return blas_limit()
+
+
+def limited_blas(func):
+    """Decorator: run ``func`` inside :func:`blas_limit` (evalkit's dense least-squares steps).
+
+    Examples
+    --------
+    >>> @limited_blas
+    ... def gram(x):
+    ...     return x.T @ x
+    """
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        with blas_limit():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import PanelDataError, SingularDesignError
 from ..inference.design import LinearDesign
 
@@ -277,6 +278,7 @@ def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: li
     return sla.cho_solve((c, low), xw.T @ yw)
 
 
+@limited_blas
 def fit_absorbed(
     y: np.ndarray | None,
     x: np.ndarray,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .._shared.blas import limited_blas
 from ..inference.design import LinearDesign
 from ._fe import RANK_TOL, TwoWayAbsorber, cluster_layout
 
@@ -94,6 +95,7 @@ class IndicatorDesign(LinearDesign):
         return direct - by_unit @ self._B - by_time @ self._gamma
 
 
+@limited_blas
 def fit_indicators(
     y: np.ndarray,
     cell: np.ndarray,

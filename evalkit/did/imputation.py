@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.validation import check_option
 from ..inference.precision import not_estimable_reason, warn_not_estimable
@@ -246,6 +247,7 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
                           "Imputation pre-trend regression (untreated observations)", [], {}, refs)
 
 
+@limited_blas
 def imputation(
     data: pd.DataFrame,
     *,

@@ -136,8 +136,12 @@ class TwoWayAbsorber:
         uw = sp.csr_matrix((w, (self.unit_codes[has], cell[has])), shape=(self.n_units, k))
         tw = sp.csr_matrix((w, (self.time_codes[has], cell[has])), shape=(self.n_times, k)).toarray()
         unit_mean = uw.toarray() / self.unit_w[:, None]
-        gamma = self._a_pinv @ (tw - self._cell.T @ unit_mean)
-        return uw, tw, unit_mean - self._cell_bool @ gamma, gamma
+        small = self.n_units * self.n_times <= 20_000_000  # dense N x T: BLAS products
+        cell = self._cell.toarray() if small else self._cell
+        gamma = self._a_pinv @ (tw - cell.T @ unit_mean)
+        share = self._cell_bool.toarray() if small else self._cell_bool
+        unit_mean -= share @ gamma
+        return uw, tw, unit_mean, gamma
 
     def absorb(self, m: np.ndarray, inplace: bool = False) -> np.ndarray:
         """Residuals of the columns of ``m`` after weighted unit and time fixed effects.

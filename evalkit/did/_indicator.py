@@ -25,6 +25,9 @@ from .._shared.blas import limited_blas
 from ..inference.design import LinearDesign
 from ._fe import RANK_TOL, TwoWayAbsorber, cluster_layout
 
+#: Largest number of cells of a (groups x periods) matrix that is multiplied densely.
+DENSE_CELLS = 20_000_000
+
 
 class IndicatorDesign(LinearDesign):
     """A :class:`~evalkit.inference.design.LinearDesign` of absorbed exclusive indicators.
@@ -90,9 +93,11 @@ class IndicatorDesign(LinearDesign):
         has = self._cell_codes >= 0
         direct = sp.csr_matrix((r[has], (codes[has], self._cell_codes[has])),
                                shape=(n_groups, self.k)).toarray()
-        by_unit = sp.csr_matrix((r, (codes, ab.unit_codes)), shape=(n_groups, ab.n_units))
-        by_time = sp.csr_matrix((r, (codes, ab.time_codes)), shape=(n_groups, ab.n_times))
-        return direct - by_unit @ self._B - by_time @ self._gamma
+        by_time = _small_dense(sp.csr_matrix((r, (codes, ab.time_codes)), shape=(n_groups, ab.n_times)))
+        direct -= by_time @ self._gamma
+        if not _nests_units(codes, ab):  # nested: each unit's residuals sum to zero, no B term
+            direct -= sp.csr_matrix((r, (codes, ab.unit_codes)), shape=(n_groups, ab.n_units)) @ self._B
+        return direct
 
 
 @limited_blas
@@ -166,3 +171,15 @@ def fit_indicators(
         df_absorbed=absorber.df_absorbed, fe_nested_in_cluster=nested, treated_clusters=tclus,
         extra={"absorber": absorber},
     )
+
+
+def _small_dense(m):
+    """A sparse matrix as a dense array when that is small (a BLAS product beats a sparse one)."""
+    return m.toarray() if m.shape[0] * m.shape[1] <= DENSE_CELLS else m
+
+
+def _nests_units(codes: np.ndarray, ab: TwoWayAbsorber) -> bool:
+    """Whether every unit lies in a single cluster."""
+    first = np.full(ab.n_units, -1, dtype=np.int64)
+    first[ab.unit_codes] = codes
+    return bool(np.array_equal(first[ab.unit_codes], codes))

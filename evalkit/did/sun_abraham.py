@@ -37,13 +37,19 @@ from .event_study import (
 class SunAbrahamResult(EventStudyResult):
     """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall."""
 
+    def _coefficient_cov(self):
+        """Covariance of the cohort x event-time coefficients (computed once per result)."""
+        if getattr(self, "_coef_cov", None) is None:
+            from ..inference import covariance
+
+            self._coef_cov = covariance.compute(self.design, self.cov_type, **self.cov_options)
+        return self._coef_cov
+
     @property
     def cohort_effects(self) -> pd.DataFrame:
         """Cohort x event-time coefficients with standard errors and IW shares."""
         d = self.design
-        from ..inference import covariance
-
-        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        res = self._coefficient_cov()
         cov = np.asarray(res.cov)
         cols = list(self.aggregation.columns)
         idx = [d.names.index(c) for c in cols]
@@ -73,9 +79,7 @@ class SunAbrahamResult(EventStudyResult):
             raise DesignError("No post-treatment event times were estimated.")
         w = pd.Series(post["n"].to_numpy() / post["n"].sum(), index=post["term"].to_numpy())
         d = self.design
-        from ..inference import covariance
-
-        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        res = self._coefficient_cov()
         a = np.zeros(len(d.names))
         for term, v in w.items():
             a[d.names.index(term)] = v

@@ -1,5 +1,6 @@
-"""Packaging checks: environment.yml mirrors pyproject.toml, .ci/run runs the README's test
-command, jupytext pairing is configured, every notebook .py has its .ipynb.
+"""Packaging checks: environment.yml mirrors pyproject.toml (dependencies and the docs extra),
+.ci/run runs the README's test and docs commands, jupytext pairing is configured, every notebook
+.py has its .ipynb.
 
 Tolerances: none (exact string comparisons of names and version bounds).
 """
@@ -60,6 +61,18 @@ def test_environment_yml_lists_every_pyproject_dependency():
     assert py == ">=3.11" and listed.get("python") == "==3.11.*"
 
 
+def test_environment_yml_lists_the_docs_extra_with_the_same_bounds():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"]
+    listed = _environment()
+    problems = []
+    for requirement in extras["docs"]:
+        name, spec = _split(requirement)
+        if listed.get(name) != spec:
+            problems.append(f"{name}: pyproject {spec!r} vs environment.yml {listed.get(name)!r}")
+    assert extras["docs"] and problems == []
+
+
 def test_environment_yml_installs_the_package_with_the_readme_extras():
     text = (ROOT / "environment.yml").read_text(encoding="utf-8")
     assert "- -e .[maps,validation]" in text
@@ -74,11 +87,16 @@ def _readme_command(tag: str) -> str:
     return match.group(1).strip()
 
 
+def _ci_command(tag: str) -> str | None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    block = re.search(rf"# --- README {tag} command ---\n(.+?)\n# --- end ---", ci, re.S)
+    return block.group(1).strip() if block else None
+
+
 def test_ci_runs_exactly_the_readme_test_command():
     command = _readme_command("test")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    block = re.search(r"# --- README test command ---\n(.+?)\n# --- end ---", ci, re.S)
-    assert block and block.group(1).strip() == command
+    assert _ci_command("test") == command
     assert ci.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in ci
     assert "apt-get install -y" in ci and "chromium" in ci
 
@@ -90,6 +108,25 @@ def test_readme_main_command_builds_the_2025_pack_from_the_demo_data():
     extras = re.search(r'"\.\[([a-z,]+)\]"', command).group(1).split(",")
     assert {"maps", "validation"} <= set(extras)
     assert set(extras) <= set(re.search(r'"\.\[([a-z,]+)\]"', _readme_command("test")).group(1).split(","))
+
+
+def test_ci_builds_the_docs_with_exactly_the_readme_docs_command_after_the_tests():
+    command = _readme_command("docs")
+    assert _ci_command("docs") == command
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.index("# --- README docs command ---") > ci.index("# --- README test command ---")
+
+
+def test_readme_docs_command_builds_the_site_offline_with_warnings_as_errors():
+    command = _readme_command("docs")
+    assert command.startswith("python3 -m venv .venv && .venv/bin/pip install -e")
+    extras = re.search(r'"\.\[([a-z,]+)\]"', command).group(1).split(",")
+    # the tutorials read mpdta, castle and Prop 99 from the validation extra's wheels
+    assert {"docs", "validation"} <= set(extras)
+    build = command.rsplit("&&", 1)[1].split()
+    assert build[0] == ".venv/bin/sphinx-build" and {"-W", "--keep-going"} <= set(build)
+    assert build[-2:] == ["docs", "docs/_build/html"]
+    assert (ROOT / "docs" / "conf.py").is_file()
 
 
 def test_console_script_and_jupytext_pairing():

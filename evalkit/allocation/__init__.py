@@ -15,9 +15,11 @@ See ``allocation.md`` (domain brief) for the formula, the invariants and the out
 from __future__ import annotations
 
 from . import sensitivity
+from ._units import recipients
 from .engine import Allocation, allocate, read_last_year
+from .explain import explain
 from .factors import FactorTable, read_factors
-from .metrics import compare, metrics
+from .metrics import compare, metrics, read_history, years_view
 from .scoring import load_scoring_spec, score_firms
 from .shapley import decompose_change, shapley
 from .spec import AllocationSpec, FactorSpec, load_spec, spec_from_dict, spec_schema
@@ -30,14 +32,18 @@ __all__ = [
     "allocate",
     "compare",
     "decompose_change",
+    "explain",
     "load_scoring_spec",
     "load_spec",
     "metrics",
     "read_factors",
+    "read_history",
     "read_last_year",
+    "recipients",
     "score_firms",
     "sensitivity",
     "shapley",
     "spec_from_dict",
     "spec_schema",
+    "years_view",
 ]

@@ -69,7 +69,7 @@ class VectorModel:
         )
 
     def shares(self, W: np.ndarray, Z: np.ndarray | None = None,
-               empty: np.ndarray | None = None) -> np.ndarray:
+               empty: np.ndarray | None = None, use_p: np.ndarray | None = None) -> np.ndarray:
         """Final shares ``s`` (m, n) for weight rows ``W`` (m, K), renormalised within each row.
 
         Parameters
@@ -80,6 +80,8 @@ class VectorModel:
             Factor shares per draw (default the model's).
         empty : ndarray (n,), optional
             Composite used for rows whose weights are all zero (default an equal split).
+        use_p : ndarray (m,) of bool, optional
+            Rows that apply the performance coefficients (default all rows).
         """
         W = np.atleast_2d(np.asarray(W, dtype=float))
         tot = W.sum(axis=1, keepdims=True)
@@ -89,7 +91,9 @@ class VectorModel:
         n = len(self.codes)
         fallback = np.full(n, 1.0 / n) if empty is None else np.asarray(empty, dtype=float)
         comp = np.where(tot > 0, comp, fallback[None, :])
-        adj = comp * self.p[None, :]
+        p = self.p[None, :] if use_p is None else np.where(
+            np.asarray(use_p, dtype=bool)[:, None], self.p[None, :], 1.0)
+        adj = comp * p
         return adj / adj.sum(axis=1, keepdims=True)
 
     def continuous(self, s: np.ndarray, constrained: bool = True) -> tuple[np.ndarray, np.ndarray]:

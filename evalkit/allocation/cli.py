@@ -4,8 +4,13 @@
 input first and write nothing unless everything succeeds (outputs go to a temporary folder that
 is moved into ``--out`` at the end)::
 
-    evalkit allocate spec.yaml --factors factors.csv [--last-year last.csv] --out out/
+    evalkit allocate spec.yaml --factors factors.csv [--last-year last.csv] [--year 2024]
+                     [--stage 送审稿] [--history amounts.csv] --out out/
     evalkit allocate-compare spec_a.yaml spec_b.yaml --factors factors.csv --out out/
+
+``allocate`` writes the 测算表 workbook (``<stem>.xlsx``), its 公开版, CSV, JSON, the 测算说明 text
+and PNG charts with a text explaining each; ``allocate-compare`` writes each scenario and
+``comparison.xlsx`` (A, B, B−A and % per unit, 小计 and 合计).
 """
 
 from __future__ import annotations
@@ -18,13 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from .engine import allocate
 from .export import _stable_zip, commit_dir, method_sheet, to_csv, to_excel, to_json
 from .factors import read_factors
 from .metrics import compare
-from .spec import load_spec
+from .spec import STAGES
 
 
 def _slug(text: str) -> str:
@@ -32,19 +35,62 @@ def _slug(text: str) -> str:
     return s or "scenario"
 
 
+def _charts(alloc, tmp: Path, stem: str, which: str, mc=None) -> None:
+    """Write the PNG charts and a text file explaining each (``which``: all, summary, none)."""
+    if which == "none":
+        return
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .charts import plot_attribution, plot_ranges, plot_waterfall
+    from .explain import explain
+    from .shapley import shapley
+
+    sh = shapley(alloc)
+    notes = []
+    figs = [(f"{stem}_图1_因素贡献.png", plot_attribution(alloc, shapley_result=sh),
+             explain("attribution_chart"))]
+    if mc is not None:
+        figs.append((f"{stem}_图2_金额区间.png", plot_ranges(alloc, mc), explain("range_chart")))
+    if which == "all":
+        for c in alloc.codes:
+            figs.append((f"{stem}_图3_构成_{_slug(alloc.name(c))}.png", plot_waterfall(alloc, c),
+                         explain("waterfall")))
+    seen = set()
+    for name, fig, text in figs:
+        fig.savefig(tmp / name, dpi=150, metadata={"Software": None})
+        plt.close(fig)
+        key = text[:20]
+        notes.append(f"{name}\n{text if key not in seen else '（同上）'}\n")
+        seen.add(key)
+    (tmp / f"{stem}_图表说明.txt").write_text("\n".join(notes), encoding="utf-8")
+
+
 def run_allocate(args: argparse.Namespace) -> int:
     """Run ``evalkit allocate``; return 0 on success (errors raise EvalkitError)."""
-    alloc = allocate(args.spec, args.factors, last_year=args.last_year)
+    factors = read_factors(args.factors, year=args.year)
+    alloc = allocate(args.spec, factors, last_year=args.last_year)
     spec = alloc.spec
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
     try:
         stem = args.stem or f"allocation_{spec.year}"
-        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=not args.no_sensitivity)
+        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=not args.no_sensitivity,
+                 stage=args.stage, date=args.date)
+        to_excel(alloc, tmp / f"{stem}_公开版.xlsx", public=True, stage=args.stage,
+                 date=args.date)
+        if args.history:
+            _years_workbook(alloc, args.history, args.history_years, tmp / f"{stem}_多年对比.xlsx")
         to_csv(alloc, tmp / f"{stem}.csv")
         to_json(alloc, tmp / f"{stem}.json")
         (tmp / f"{stem}_测算说明.txt").write_text(method_sheet(alloc, "zh"), encoding="utf-8")
+        mc = None
+        if not args.no_sensitivity and args.charts != "none":
+            from .sensitivity import monte_carlo
+            mc = monte_carlo(alloc, n_draws=10_000, keep_draws=False)
+        _charts(alloc, tmp, stem, args.charts, mc)
         written = commit_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -56,11 +102,73 @@ def run_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _save(wb, path: Path) -> None:
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(_stable_zip(buf.getvalue()))
+
+
+def _years_workbook(alloc, history: str, n_years: int, path: Path) -> None:
+    from openpyxl import Workbook
+
+    from . import workbook as wbk
+    from .explain import explain
+    from .metrics import years_view
+    df = years_view(alloc, history, n_years=n_years)
+    rows = [{**r, "_strong": r["row_kind"] != "unit"} for r in df.to_dict(orient="records")]
+    years = [c for c in df.columns if c.isdigit()]
+    cols = [wbk.Column("单位名称", wbk._get("name_zh"), None, 10)]
+    cols += [wbk.Column(f"{y}年", wbk._get(y), wbk.WAN, 8) for y in years]
+    cols += [wbk.Column(f"{alloc.spec.year}年（本年）", wbk._get("this_year"), wbk.WAN, 9),
+             wbk.Column("比上年增减", wbk._get("change_last"), wbk.WAN, 8),
+             wbk.Column("比上年增减(%)", wbk._get("change_last_pct", 0.01), wbk.PCT, 8),
+             wbk.Column(f"前{len(years)}年平均", wbk._get("mean_past"), wbk.WAN, 8),
+             wbk.Column("比平均增减(%)", wbk._get("change_mean_pct", 0.01), wbk.PCT, 8)]
+    wb = Workbook()
+    wb.remove(wb.active)
+    footer = f"校验码 SHA-256：{alloc.inputs_hash[:16]}…"
+    wbk.data_sheet(wb, "多年对比", cols, rows, footer=footer, note=explain("years"),
+                   caption=f"{alloc.spec.fund}分配金额多年对比")
+    _save(wb, path)
+
+
+def _compare_workbook(cmp, path: Path) -> None:
+    from openpyxl import Workbook
+
+    from . import workbook as wbk
+    from .explain import explain
+    labels = list(cmp.allocations)
+    ref = labels[0]
+    df = cmp.differences()
+    rows = [{**r, "_strong": r["row_kind"] != "unit",
+             "unit_code": "" if r["row_kind"] == "total" else r["unit_code"]}
+            for r in df.to_dict(orient="records")]
+    cols = [wbk.Column("单位代码", wbk._get("unit_code"), None, 8),
+            wbk.Column("单位名称", wbk._get("name_zh"), None, 10),
+            wbk.Column(f"A：{ref}", wbk._get(ref), wbk.WAN, 10)]
+    for lab in labels[1:]:
+        cols += [wbk.Column(f"B：{lab}", wbk._get(lab), wbk.WAN, 10),
+                 wbk.Column("B−A", wbk._get(f"{lab}−{ref}"), wbk.WAN, 8),
+                 wbk.Column("增减(%)", wbk._get(f"{lab}−{ref} %", 0.01), wbk.PCT, 7)]
+    wb = Workbook()
+    wb.remove(wb.active)
+    footer = "evalkit allocate-compare"
+    wbk.data_sheet(wb, "方案对比", cols, rows, footer=footer, note=explain("compare"),
+                   caption="分配方案对比")
+    met = cmp.metrics
+    mrows = [{"metric": wbk.METRIC_ZH.get(m, (m, ""))[0], **met.loc[m].to_dict()}
+             for m in met.index]
+    mcols = [wbk.Column("指标", wbk._get("metric"), None, 14)] + [
+        wbk.Column(lab, wbk._get(lab), "0.000", 10) for lab in labels]
+    wbk.data_sheet(wb, "指标对比", mcols, mrows, footer=footer, note=explain("metrics"),
+                   unit=None, caption="公平与集中度指标对比")
+    _save(wb, path)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     """Run ``evalkit allocate-compare``; return 0 on success."""
-    specs = [load_spec(s) for s in args.specs]
-    factors = read_factors(args.factors)
-    cmp = compare(specs, factors, last_year=args.last_year)
+    factors = read_factors(args.factors, year=args.year)
+    cmp = compare(list(args.specs), factors, last_year=args.last_year)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
@@ -71,28 +179,62 @@ def run_compare(args: argparse.Namespace) -> int:
             while stem in used:
                 stem += "_"
             used.add(stem)
-            to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=False)
+            to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=False, date=args.date)
             to_csv(alloc, tmp / f"{stem}.csv")
             to_json(alloc, tmp / f"{stem}.json")
             (tmp / f"{stem}_测算说明.txt").write_text(method_sheet(alloc, "zh"), encoding="utf-8")
+        diff = cmp.differences()
         (tmp / "comparison.csv").write_bytes(
-            b"\xef\xbb\xbf" + cmp.amounts.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+            b"\xef\xbb\xbf" + diff.to_csv(index=False, lineterminator="\n").encode("utf-8"))
         (tmp / "comparison_metrics.csv").write_bytes(
             b"\xef\xbb\xbf" + cmp.metrics.to_csv(lineterminator="\n").encode("utf-8"))
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-            cmp.amounts.to_excel(xw, sheet_name="方案对比", index=False)
-            cmp.metrics.to_excel(xw, sheet_name="指标对比")
-            for ws in xw.book.worksheets:
-                ws.freeze_panes = "B2"
-        (tmp / "comparison.xlsx").write_bytes(_stable_zip(buf.getvalue()))
+        _compare_workbook(cmp, tmp / "comparison.xlsx")
+        if args.history:
+            first = next(iter(cmp.allocations.values()))
+            _years_workbook(first, args.history, args.history_years, tmp / "多年对比.xlsx")
         written = commit_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(cmp.amounts.to_string(index=False))
+    print(diff.drop(columns="row_kind").to_string(index=False))
     for p in written:
         print(f"  wrote {p}")
     return 0
+
+
+def run_template(args: argparse.Namespace) -> int:
+    """Run ``evalkit allocate-template``: write the factor-table template XLSX."""
+    from .._shared.exceptions import EvalkitError
+    from .template import write_factor_template
+    out = Path(args.out)
+    if out.exists():
+        raise EvalkitError(f"{out} 已存在，未覆盖；请换一个文件名 / {out} exists and was not "
+                           "overwritten; choose another file name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write_factor_template(tmp, args.spec, year=args.year, example=args.example)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(f"  wrote {out}")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--factors", required=True,
+                   help="factor table CSV/XLSX (因素数据表; UTF-8, GB18030 or XLSX with title rows)")
+    p.add_argument("--year", type=int, default=None,
+                   help="data year of a wide factor table that has no year column (因素数据年度)")
+    p.add_argument("--last-year", dest="last_year", default=None,
+                   help="last year's amounts (CSV/XLSX with unit_code, amount_wan)")
+    p.add_argument("--history", default=None,
+                   help="past years' amounts (CSV/XLSX: year, unit_code, amount_wan) for a "
+                        "multi-year view (多年对比)")
+    p.add_argument("--history-years", dest="history_years", type=int, default=3,
+                   help="how many past years the multi-year view shows (default 3)")
+    p.add_argument("--date", default=None,
+                   help="date printed under the title, e.g. 2025年3月1日 (default today)")
+    p.add_argument("--out", required=True, help="output folder")
 
 
 def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
@@ -108,22 +250,33 @@ def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
         description="Allocate a fund by the factor method; writes xlsx, csv, json and the 测算说明 "
                     "into --out only if every input validates.")
     p.add_argument("spec", help="formula spec YAML (分配方案)")
-    p.add_argument("--factors", required=True, help="factor table CSV/XLSX (因素数据表)")
-    p.add_argument("--last-year", dest="last_year", default=None,
-                   help="last year's amounts (CSV/XLSX with unit_code, amount_wan)")
-    p.add_argument("--out", required=True, help="output folder")
+    _common(p)
     p.add_argument("--stem", default=None, help="file name stem (default allocation_<year>)")
+    p.add_argument("--stage", choices=STAGES, default=None,
+                   help="draft stage in the title (稿别; default the spec's stage)")
+    p.add_argument("--charts", choices=("summary", "all", "none"), default="summary",
+                   help="PNG charts beside the workbook: summary (factor attribution, "
+                        "sensitivity ranges), all (also a waterfall per unit) or none")
     p.add_argument("--no-sensitivity", dest="no_sensitivity", action="store_true",
                    help="skip the Monte Carlo sensitivity sheet")
     p.set_defaults(func=run_allocate)
     q = subparsers.add_parser(
         "allocate-compare", help="compare allocation scenarios side by side",
         description="Allocate under several specs with the same factor table and compare.")
-    q.add_argument("specs", nargs="+", help="two or more spec YAML files")
-    q.add_argument("--factors", required=True, help="factor table CSV/XLSX")
-    q.add_argument("--last-year", dest="last_year", default=None, help="last year's amounts")
-    q.add_argument("--out", required=True, help="output folder")
+    q.add_argument("specs", nargs="+", help="two or more spec YAML files (A first)")
+    _common(q)
     q.set_defaults(func=run_compare)
+    t = subparsers.add_parser(
+        "allocate-template", help="write the factor-table template XLSX (因素数据表模板)",
+        description="Write an XLSX factor-table template with Chinese headers, the units of the "
+                    "unit master and data validation, for the factors of a spec.")
+    t.add_argument("--spec", default=None,
+                   help="spec YAML whose factors the template lists (default the packaged "
+                        "spec template)")
+    t.add_argument("--year", type=int, default=None, help="data year (default the spec's)")
+    t.add_argument("--example", action="store_true", help="fill in made-up example values")
+    t.add_argument("--out", required=True, help="XLSX file to write (never overwritten)")
+    t.set_defaults(func=run_template)
 
 
 def main(argv: list[str] | None = None) -> int:

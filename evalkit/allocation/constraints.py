@@ -96,7 +96,17 @@ def water_fill(base: Sequence[Fraction], s: Sequence[Fraction], lo: Sequence[Fra
         problems.append(f"保底合计 {_fmt(f_min)} 万元超过可分配额 {_fmt(total)} 万元 / floors sum to "
                         f"{_fmt(f_min)} 万元, more than T_alloc = {_fmt(total)} 万元; lower the floors "
                         "(floor_wan / hold_harmless) or raise total_wan")
-    if not problems and f_max is not None and f_max < total:
+    if not problems and f_max is not None and f_max < total and fixed:
+        names = ", ".join(labels[i] for i in fixed)
+        problems.append(f"单位 {names} 的综合份额为 0（所有因素值均为 0，或绩效系数为 0），只能得到保底/基数 "
+                        f"{_fmt(sum((_clip(base[i], lo[i], hi[i]) for i in fixed), Fraction(0)))} 万元；"
+                        f"其余单位即使都达到上限也只能分到 {_fmt(f_max)} 万元，少于可分配额 {_fmt(total)} 万元。"
+                        f"请核对这些单位的因素数据（是否漏填），或将其排除（units.exclude）/ units {names} "
+                        "have a composite share of 0 (every factor value is 0, or the coefficient is "
+                        "0), so they can only receive their floor/base; the other units' caps then "
+                        f"add up to {_fmt(f_max)} 万元, less than T_alloc = {_fmt(total)} 万元. Check "
+                        "these units' factor data (left blank?) or exclude them (units.exclude)")
+    elif not problems and f_max is not None and f_max < total:
         problems.append(f"上限合计 {_fmt(f_max)} 万元低于可分配额 {_fmt(total)} 万元 / caps sum to "
                         f"{_fmt(f_max)} 万元, less than T_alloc = {_fmt(total)} 万元; raise the caps "
                         "(cap_wan / cap_share) or lower total_wan")

@@ -11,9 +11,10 @@ processed in unit-code order.
 
 Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share`` and
 ``per_capita`` factors with any performance coefficients, and for ``minmax_shift`` /
-``zscore_shift`` factors when every coefficient is equal: raising the minimum of a min-max factor
-lowers the other units' scores unevenly, and unequal coefficients can then shift the renormalised
-share away from the raised unit (a counterexample is kept in the tests).
+``zscore_shift`` factors when every coefficient is equal and no floor or cap binds: raising the
+minimum of a min-max factor lowers the other units' scores unevenly, and unequal coefficients, or
+a unit pushed onto its floor, can then move money away from the raised unit (counterexamples of
+both are kept in the tests).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class Inputs:
     log: list[dict[str, Any]] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     uom: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
 
 
 def read_last_year(obj: Any) -> dict[str, Fraction]:
@@ -162,8 +164,44 @@ def read_last_year(obj: Any) -> dict[str, Fraction]:
     raise SpecError([f"无法识别的上年分配数据类型 / unsupported last_year type {type(obj).__name__}"])
 
 
-def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]) -> Inputs:
+def _check_recipients(spec: AllocationSpec, table: FactorTable, allowed: list[str],
+                      problems: list[str]) -> None:
+    """Refuse aggregate rows, unknown or merged codes in the data year and in ``units``."""
+    dy = spec.data_year
+    d = table.data
+    bad: dict[str, list[str]] = {}
+    for c in sorted(set(d.loc[d["year"] == dy, "unit_code"])):
+        why = _units.classify(c, spec.year, allowed, name=table.names.get(c))
+        if why is None:
+            continue
+        rows = table.rows_of(c, dy)
+        shown = ", ".join(map(str, rows[:12])) + (" …" if len(rows) > 12 else "")
+        name = table.names.get(c) or _units.name_of(c)
+        label = c if name == c else f"{c} {name}"
+        bad.setdefault(why.kind, []).append(
+            f"{table.source} 第 {shown} 行 / rows {shown}: `{label}` — {why.zh} / {why.en}")
+    for kind in ("aggregate", "merged", "not_unit", "unknown"):
+        for msg in bad.get(kind, []):
+            problems.append(msg)
+    if bad:
+        problems.append(f"{spec.year} 年可受益单位（单位主表 evalkit/data/masters）/ recipients in "
+                        f"{spec.year} (unit master): {', '.join(allowed)}")
+    for j, c in enumerate(spec.include):
+        why = _units.classify(c, spec.year, allowed)
+        if why is not None:
+            problems.append(f"{spec.where('units', 'include', j)}: `{c}` — {why.zh} / {why.en}; "
+                            "units 只能从受益单位中选择 / units must be a subset of the recipients")
+
+
+def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
+             recipients: list[str] | None = None) -> Inputs:
     problems: list[str] = []
+    allowed = _units.recipients(spec.year) if recipients is None else list(recipients)
+    _check_recipients(spec, table, allowed, problems)
+    if problems:
+        raise SpecError(problems, header=f"因素表或方案中有 {len(problems)} 处不是受益单位，未计算也未写出任何文件 / "
+                        f"{len(problems)} problem(s) with who may receive money; nothing was "
+                        "computed or written")
     log: list[dict[str, Any]] = []
     d = table.data
     dy = spec.data_year
@@ -190,6 +228,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             problems.append(f"{spec.where('factors')}: 人口因素 `{pf}` 在因素表 {dy} 年中不存在 / population "
                             f"factor `{pf}` (per_capita) is not in the factor table for {dy}")
     table_codes = sorted(set(cur["unit_code"]))
+    absent = [] if spec.include or recipients is not None else [
+        c for c in allowed if c not in table_codes and c not in spec.exclude]
     if spec.include:
         for j, c in enumerate(spec.include):
             if c not in table_codes:
@@ -200,7 +240,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     else:
         universe = table_codes
     for j, c in enumerate(spec.exclude):
-        if c not in table_codes and c not in spec.include:
+        if c not in table_codes and c not in spec.include and c not in allowed:
             problems.append(f"{spec.where('units', 'exclude', j)}: 未知单位代码 `{c}` / unknown unit code "
                             f"`{c}`; known: {', '.join(table_codes)}")
     excluded: dict[str, str] = {c: "方案排除 / excluded by the spec" for c in spec.exclude}
@@ -382,16 +422,30 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     if codes and not any("last year" in p for p in problems):
         lo, hi = bounds(spec, codes, last_v)
         t = spec.t_alloc
+        lo_d, hi_d = declared_bounds(spec, codes, last_v)
+        u = spec.rounding_unit
         if sum(lo) > t:
+            why = ""
+            if sum(lo_d) <= t:
+                why = (f"；按方案声明的保底合计为 {float(sum(lo_d)):,.2f} 万元，本可行，但每个保底须向上取整到 "
+                       f"{u} 万元的整数倍后才超出 / the declared floors add up to "
+                       f"{float(sum(lo_d)):,.2f} 万元, which fits: rounding each floor up to a "
+                       f"multiple of {u} 万元 makes them exceed T_alloc")
             problems.append(
-                f"{spec.where('constraints')}: 保底合计 {float(sum(lo)):,.0f} 万元超过可分配额 {t:,} 万元 / "
-                f"floors sum to {float(sum(lo)):,.0f} 万元, more than T_alloc = {t:,} 万元; lower "
-                "floor_wan / hold_harmless or raise total_wan")
+                f"{spec.where('constraints')}: 保底合计（取整后）{float(sum(lo)):,.0f} 万元超过可分配额 {t:,} 万元"
+                f" / floors sum to {float(sum(lo)):,.0f} 万元 (after rounding), more than T_alloc = "
+                f"{t:,} 万元; lower floor_wan / hold_harmless or raise total_wan{why}")
         if all(h is not None for h in hi) and sum(hi) < t:
+            why = ""
+            if sum(hi_d) >= t:
+                why = (f"；按方案声明的上限合计为 {float(sum(hi_d)):,.2f} 万元，本可行，但每个上限须向下取整到 "
+                       f"{u} 万元的整数倍后才不足 / the declared caps add up to "
+                       f"{float(sum(hi_d)):,.2f} 万元, which fits: rounding each cap down to a "
+                       f"multiple of {u} 万元 makes them fall short")
             problems.append(
-                f"{spec.where('constraints')}: 上限合计 {float(sum(hi)):,.0f} 万元低于可分配额 {t:,} 万元 / "
-                f"caps sum to {float(sum(hi)):,.0f} 万元, less than T_alloc = {t:,} 万元; raise "
-                "cap_wan / cap_share or lower total_wan")
+                f"{spec.where('constraints')}: 上限合计（取整后）{float(sum(hi)):,.0f} 万元低于可分配额 {t:,} 万元"
+                f" / caps sum to {float(sum(hi)):,.0f} 万元 (after rounding), less than T_alloc = "
+                f"{t:,} 万元; raise cap_wan / cap_share or lower total_wan{why}")
     for c in sorted(set(last) - set(codes) - set(excluded)):
         log.append({"kind": "note", "unit_code": c, "factor_id": "",
                     "detail": "上年有分配但本年不参与 / in last year's table but not in this run"})
@@ -401,10 +455,35 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
                         "computed or written")
     pop_vals = {f.population_factor: values[f.population_factor] for f in spec.factors
                 if f.population_factor}
+    for c in _zero_share_units(spec, codes, values, pop_vals, coef):
+        log.append({"kind": "zero_share", "unit_code": c, "factor_id": "",
+                    "detail": "各因素值均为 0（或绩效系数为 0），综合份额为 0，只能得到保底额 / every factor "
+                              "value is 0 (or the coefficient is 0): share 0, the unit gets only its "
+                              "floor"})
     return Inputs(codes=codes, excluded=excluded, values={f: values[f] for f in fids},
                   population=pop_vals, raw={f: raw[f] for f in fids},
                   status={f: status[f] for f in fids}, coefficient=coef, grade=grades,
-                  last_year=last_v, log=log, sources=sources, uom=uoms)
+                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent)
+
+
+def _zero_share_units(spec: AllocationSpec, codes: list[str], values: dict[str, list[Any]],
+                      pop: dict[str, list[Any]], coef: list[Fraction]) -> list[str]:
+    """Units whose composite share × coefficient is 0 (they can only get their floor)."""
+    if not codes:
+        return []
+    weighted = [f for f in spec.factors if f.weight != 0]
+    # a composite of 0 needs every weighted factor at its minimum (cheap pre-check)
+    at_min = [all(values[f.id][i] == min(values[f.id]) for f in weighted) or coef[i] == 0
+              for i in range(len(codes))]
+    if not any(at_min):
+        return []
+    score = [Fraction(0)] * len(codes)
+    for f in spec.factors:
+        if f.weight == 0:
+            continue
+        z = transform(f, values[f.id], pop.get(f.population_factor))
+        score = [a + f.weight * b for a, b in zip(score, z, strict=True)]
+    return [c for c, v, p in zip(codes, score, coef, strict=True) if v * p == 0]
 
 
 def _apply_missing(spec: AllocationSpec, fs: FactorSpec | None, fid: str, rule: str, code: str,
@@ -571,6 +650,29 @@ class Core:
     t_alloc: int
 
 
+def declared_bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
+                    t_alloc: int | Fraction | None = None
+                    ) -> tuple[list[Fraction], list[Fraction | None]]:
+    """Floors and caps per unit as the spec declares them, before rounding to the unit.
+
+    Same rules as :func:`bounds` (``max(floor, hold_harmless × last year)``,
+    ``min(cap, cap_share × T_alloc)``) without rounding; the method sheet shows both.
+    """
+    t_alloc = spec.t_alloc if t_alloc is None else t_alloc
+    lo, hi = [], []
+    for c, ly in zip(codes, last, strict=True):
+        f = spec.floor_units.get(c, spec.floor_default) or Fraction(0)
+        if spec.hold_harmless > 0 and ly is not None:
+            f = max(f, spec.hold_harmless * ly)
+        lo.append(Fraction(f))
+        cap = spec.cap_units.get(c, spec.cap_default)
+        if spec.cap_share is not None:
+            cs = spec.cap_share * t_alloc
+            cap = cs if cap is None else min(cap, cs)
+        hi.append(None if cap is None else Fraction(cap))
+    return lo, hi
+
+
 def bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
            t_alloc: int | Fraction | None = None) -> tuple[list[Fraction], list[Fraction | None]]:
     """Integer floors and caps (multiples of the rounding unit) per unit.
@@ -588,18 +690,9 @@ def bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
         Appropriation for ``cap_share`` (default ``spec.t_alloc``).
     """
     u = spec.rounding_unit
-    t_alloc = spec.t_alloc if t_alloc is None else t_alloc
-    lo, hi = [], []
-    for c, ly in zip(codes, last, strict=True):
-        f = spec.floor_units.get(c, spec.floor_default) or Fraction(0)
-        if spec.hold_harmless > 0 and ly is not None:
-            f = max(f, spec.hold_harmless * ly)
-        lo.append(Fraction(math.ceil(f / u) * u))
-        cap = spec.cap_units.get(c, spec.cap_default)
-        if spec.cap_share is not None:
-            cs = spec.cap_share * t_alloc
-            cap = cs if cap is None else min(cap, cs)
-        hi.append(None if cap is None else Fraction(math.floor(cap / u) * u))
+    lo_d, hi_d = declared_bounds(spec, codes, last, t_alloc)
+    lo = [Fraction(math.ceil(f / u) * u) for f in lo_d]
+    hi = [None if cap is None else Fraction(math.floor(cap / u) * u) for cap in hi_d]
     return lo, hi
 
 
@@ -665,7 +758,7 @@ def _as_table(factors: Any) -> FactorTable:
 
 
 def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFrame | str | Path,
-             last_year: Any = None) -> Allocation:
+             last_year: Any = None, *, recipients: Any = None) -> Allocation:
     """Allocate a fund by the factor method (因素法).
 
     Parameters
@@ -676,6 +769,11 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
         The factor table (see :func:`~evalkit.allocation.read_factors`).
     last_year : Allocation, mapping, Series, DataFrame or path, optional
         Last year's amounts (万元) for the base part, hold-harmless and the change columns.
+    recipients : sequence of str, optional
+        Who may receive money. Default: the unit master's units active in the spec year
+        (:func:`evalkit.allocation.recipients`). Give a list to allocate among other units
+        (another city, a research setting). Aggregate rows (合计, 小计, codes ending 00) are
+        refused either way.
 
     Returns
     -------
@@ -705,14 +803,14 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
         # check the data against a usable (provisional) spec too, so all problems come at once
         if spec_obj is not None and table is not None and last is not None:
             try:
-                _prepare(spec_obj, table, last)
+                _prepare(spec_obj, table, last, recipients)
             except SpecError as exc:
                 problems += exc.problems
         raise SpecError(problems, header=f"分配输入有 {len(problems)} 个问题，未计算也未写出任何文件 / "
                         f"The allocation inputs have {len(problems)} problem(s); nothing was "
                         "computed or written")
     spec = spec_obj
-    inp = _prepare(spec, table, last)
+    inp = _prepare(spec, table, last, None if recipients is None else list(recipients))
     core = compute(spec, inp)
     return Allocation(spec=spec, factors=table, inputs=inp, core=core, last_year_input=last)
 
@@ -901,7 +999,10 @@ class Allocation:
             "total_wan": self.spec.total_wan,
             "log": pd.DataFrame(inp.log, columns=["kind", "unit_code", "factor_id", "detail"]),
             "excluded": dict(inp.excluded),
-            "notes": list(self.spec.notes) + list(self.factors.notes),
+            "notes": list(self.spec.notes) + list(self.factors.notes) + [
+                f"单位主表中的 {c}（{self.name(c)}）在因素表中没有 {self.spec.data_year} 年数据，未参与分配 / "
+                f"{c} is a recipient but has no {self.spec.data_year} rows in the factor table: "
+                "not in this run" for c in self.inputs.absent],
             "inputs_sha256": self.inputs_hash,
             "spec_sha256": self.spec.sha256(),
             "factors_sha256": self.factors.sha256(),
@@ -940,10 +1041,11 @@ class Allocation:
         from .export import method_sheet
         return method_sheet(self, language=language)
 
-    def to_excel(self, path: str | Path, *, sensitivity: bool = True) -> Path:
-        """Write the Excel workbook (allocation, method, sensitivity, metrics, audit sheets)."""
+    def to_excel(self, path: str | Path, *, sensitivity: bool = True, **options: Any) -> Path:
+        """Write the 测算表 workbook; options as :func:`evalkit.allocation.export.to_excel`
+        (``n_draws``, ``stage``, ``date``, ``public``)."""
         from .export import to_excel
-        return to_excel(self, path, sensitivity=sensitivity)
+        return to_excel(self, path, sensitivity=sensitivity, **options)
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the allocation table as UTF-8 CSV (with BOM for Excel)."""

@@ -25,8 +25,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .engine import Allocation
 
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -55,17 +53,6 @@ _MISSING_EN = {"error": "no missing values allowed", "zero": "missing counted as
                "exclude_unit": "missing: unit excluded from this run"}
 
 
-_SENS_ZH = {"unit_code": "单位代码", "name_zh": "单位名称", "amount_wan": "分配金额(万元)",
-            "p5": "P5(万元)", "p50": "P50(万元)", "p95": "P95(万元)", "mean": "均值(万元)",
-            "sd": "标准差(万元)", "prob_rank_change": "位次变化概率", "prob_floor": "触及保底概率",
-            "prob_cap": "触及上限概率"}
-_METRIC_ZH = {"gini_amount": "基尼系数（金额）", "theil_total": "泰尔指数", "theil_between":
-              "泰尔指数-县市区与开发区之间", "theil_within": "泰尔指数-组内", "hhi": "HHI（0–10000）",
-              "effective_n": "有效受益单位数", "max_min_ratio": "最高/最低", "top3_share": "前三名占比",
-              "gini_per_capita": "基尼系数（人均）", "theil_per_capita": "泰尔指数（人均，人口加权）",
-              "gini_per_need": "基尼系数（单位需求）"}
-_METRIC_COLS_ZH = {"metric": "指标", "this_year": "本方案", "last_year": "上年",
-                   "pure_output": "纯产出基准", "pure_population": "纯人口基准"}
 
 
 def _n(x: Fraction | float | int) -> str:
@@ -77,6 +64,43 @@ def _n(x: Fraction | float | int) -> str:
 
 def _pct(x: Fraction) -> str:
     return _n(x) + "%"
+
+
+def _applied_bounds_zh(alloc: Allocation) -> list[str]:
+    """Lines stating the floors and caps actually applied (after rounding to the unit)."""
+    from .engine import declared_bounds
+    core, spec = alloc.core, alloc.spec
+    lo_d, hi_d = declared_bounds(spec, alloc.codes, alloc.inputs.last_year)
+    u = _n(spec.rounding_unit)
+    out: list[str] = []
+    if any(v > 0 for v in core.lo):
+        groups: dict[tuple[Fraction, Fraction], list[str]] = {}
+        for c, d, a in zip(alloc.codes, lo_d, core.lo, strict=True):
+            groups.setdefault((d, a), []).append(alloc.name(c))
+        parts = []
+        for (d, a), names in sorted(groups.items(), key=lambda kv: kv[0][1]):
+            txt = f"{_n(a)} 万元"
+            if d != a:
+                txt += f"（声明 {_n(d)} 万元，向上取整到 {u} 万元的整数倍）"
+            parts.append(f"{'、'.join(names) if len(groups) > 1 else '各单位'} {txt}")
+        out.append("  实际执行的保底（取整后）：" + "；".join(parts) + "。")
+    if any(h is not None for h in core.hi):
+        groups2: dict[tuple[Any, Any], list[str]] = {}
+        for c, d, a in zip(alloc.codes, hi_d, core.hi, strict=True):
+            if a is not None:
+                groups2.setdefault((d, a), []).append(alloc.name(c))
+        parts = []
+        for (d, a), names in sorted(groups2.items(), key=lambda kv: kv[0][1]):
+            txt = f"{_n(a)} 万元"
+            if d != a:
+                txt += f"（按规则为 {_n(d)} 万元，向下取整到 {u} 万元的整数倍）"
+            parts.append(f"{'、'.join(names) if len(groups2) > 1 else '各单位'} {txt}")
+        out.append("  实际执行的上限（取整后）：" + "；".join(parts) + "。")
+    if out:
+        out.append("  保底向上取整、上限向下取整，是为了使取整后的整数金额仍然满足保底和上限；因此若保底合计"
+                   "（取整后）超过可分配额、或上限合计（取整后）低于可分配额，测算无解，evalkit 会报错并说明原因，"
+                   "不会自行放宽。")
+    return out
 
 
 def method_sheet(alloc: Allocation, language: str = "zh") -> str:
@@ -154,6 +178,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         if spec.hold_harmless > 0:
             cons.append(f"各单位不低于上年分配额的 {_pct(spec.hold_harmless * 100)}")
         L.append("  " + ("；".join(cons) + "。" if cons else "未设保底和上限。"))
+        L += _applied_bounds_zh(alloc)
         if cons:
             L.append("  超出上限或低于保底的部分，按各单位份额在其余单位间等比例调整（连续“注水”法）。")
             L.append(f"  本次触及保底的单位：{'、'.join(names[c] for c in b['floor']) or '无'}；"
@@ -162,7 +187,8 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                 "再按单位代码先后" if spec.rounding_method == "largest_remainder"
                 else "四舍五入后，尾差计入分配额最大的单位")
         L.append(f"  金额以 {_n(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
-                 f"{_n(core.t_alloc)} 万元一致。")
+                 f"{_n(core.t_alloc)} 万元一致。取整使每个单位的金额与未取整金额相差不到 "
+                 f"{_n(spec.rounding_unit)} 万元（触及保底或上限的单位除外）；取整调整明细见“明细”表“取整补足”列。")
         L.append("")
         L.append("五、缺失数据处理")
         for f in spec.factors:
@@ -174,6 +200,13 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append("")
         L.append("六、参与单位")
         L.append(f"  共 {len(alloc.codes)} 个单位：{'、'.join(names[c] for c in alloc.codes)}。")
+        if inp.absent:
+            L.append("  单位主表中以下单位在因素表中没有数据，未参与本次分配：" + "、".join(
+                alloc.name(c) for c in inp.absent) + "。")
+        zero = [r["unit_code"] for r in inp.log if r["kind"] == "zero_share"]
+        if zero:
+            L.append("  各因素值均为 0、综合份额为 0 的单位（只得到保底额）：" + "、".join(names[c] for c in zero)
+                     + "。请核对其数据是否漏填。")
         if inp.excluded:
             L.append("  不参与本次分配：" + "；".join(f"{alloc.name(c)}（{w.split(' / ')[0]}）"
                                               for c, w in sorted(inp.excluded.items())) + "。")
@@ -306,28 +339,6 @@ def to_json(alloc: Allocation, path: str | Path | None = None) -> str:
 # Excel
 
 
-def _sheet(wb, title: str, df: pd.DataFrame, footer: str, int_cols: tuple[str, ...] = ()):
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    ws = wb.create_sheet(title)
-    ws.append([str(c) for c in df.columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in df.itertuples(index=False):
-        ws.append([_scalar(v) for v in row])
-    for j, c in enumerate(df.columns, start=1):
-        letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = max(10, min(40, len(str(c)) * 2 + 2))
-        if c in int_cols:
-            for cell in ws[letter][1:]:
-                cell.number_format = "#,##0"
-    ws.freeze_panes = "A2"
-    ws.oddFooter.center.text = footer
-    ws.append([])
-    ws.append([footer])
-    return ws
-
-
 def _stable_zip(data: bytes) -> bytes:
     """Rewrite an xlsx zip with fixed timestamps so identical inputs give identical bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -347,65 +358,80 @@ def _stable_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def build_workbook(alloc: Allocation, *, sensitivity: bool = True, n_draws: int = 10_000,
+                   stage: str | None = None, date: Any = None, public: bool = False):
+    """The openpyxl workbook of :func:`to_excel` (not saved).
+
+    Sheets: 附件1 分配表 (printable, signable), 附件2 测算说明; unless ``public``: 明细,
+    因素贡献, 敏感性, 权重扰动 (with ``sensitivity``), 指标, 审计 and 日志 (when anything was
+    logged).
+    """
+    from openpyxl import Workbook
+
+    from . import workbook as wbk
+    from .metrics import metrics
+    from .sensitivity import leave_one_out, monte_carlo, perturb_weights
+    from .shapley import shapley
+
+    footer = f"校验码 SHA-256：{alloc.inputs_hash[:16]}… · evalkit {alloc.evalkit_version}"
+    stage = stage or alloc.spec.stage
+    wb = Workbook()
+    wb.remove(wb.active)
+    wbk.result_sheet(wb, alloc, footer=footer, stage=stage, date=date, public=public)
+    wbk.method_sheet_ws(wb, alloc, footer=footer)
+    if public:
+        return wb
+    wbk.detail_sheet(wb, alloc, footer=footer)
+    wbk.factor_data_sheet(wb, alloc, footer=footer)
+    wbk.shapley_sheet(wb, alloc, shapley(alloc), footer=footer)
+    if sensitivity:
+        mc = monte_carlo(alloc, n_draws=n_draws, keep_draws=False)
+        wbk.sensitivity_sheet(wb, alloc, mc, leave_one_out(alloc), footer=footer)
+        pert = perturb_weights(alloc, delta=5)
+        if not pert.empty:
+            wbk.perturb_sheet(wb, alloc, pert, 5, footer=footer)
+    wbk.metrics_sheet(wb, metrics(alloc), footer=footer)
+    wbk.audit_sheet(wb, alloc, footer=footer)
+    if not alloc.audit["log"].empty:
+        wbk.log_sheet(wb, alloc, footer=footer)
+    return wb
+
+
 def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
-             n_draws: int = 10_000) -> Path:
-    """Write the workbook: 分配结果, 测算说明, 明细, 敏感性, 权重扰动, 指标, 审计 (and 日志).
+             n_draws: int = 10_000, stage: str | None = None, date: Any = None,
+             public: bool = False) -> Path:
+    """Write the 测算表 workbook (or its 公开版 with ``public=True``).
 
     Parameters
     ----------
     alloc : Allocation
     path : str or Path
     sensitivity : bool
-        Include the sensitivity sheet (Monte Carlo with ``n_draws`` draws, leave-one-out).
+        Include the sensitivity sheets (Monte Carlo with ``n_draws`` draws, leave-one-out,
+        weight perturbation).
     n_draws : int
+    stage : {"征求意见稿", "送审稿", "定稿"}, optional
+        Draft stage in the title (default the spec's ``stage``; none when neither gives one).
+    date : datetime.date or str, optional
+        Date printed under the title (default today; pass one for byte-identical reruns on
+        other days).
+    public : bool
+        The publication version: 附件1 分配表 without factor data and audit columns, and 附件2.
 
     Returns
     -------
     Path
+
+    Examples
+    --------
+    >>> a.to_excel("测算表.xlsx", stage="送审稿", date="2025年3月1日")  # doctest: +SKIP
     """
-    from openpyxl import Workbook
-
-    from .metrics import metrics
-    from .sensitivity import leave_one_out, monte_carlo, perturb_weights
-
-    footer = f"输入数据 SHA-256 / inputs hash: {alloc.inputs_hash} · evalkit {alloc.evalkit_version}"
-    wb = Workbook()
-    wb.remove(wb.active)
-    summ = alloc.summary_table("zh")
-    _sheet(wb, "分配结果", summ, footer, int_cols=("分配金额(万元)", "上年金额(万元)", "增减(万元)"))
-    method = pd.DataFrame({"测算说明": alloc.method_sheet("zh").rstrip("\n").split("\n")})
-    ws = _sheet(wb, "测算说明", method, footer)
-    ws.column_dimensions["A"].width = 120
-    _sheet(wb, "明细", alloc.table, footer, int_cols=("amount_wan", "rounding_wan"))
-    if sensitivity:
-        mc = monte_carlo(alloc, n_draws=n_draws, keep_draws=False)
-        sens = mc.summary.copy()
-        loo = leave_one_out(alloc)
-        if not loo.empty:
-            piv = loo.pivot(index="unit_code", columns="dropped", values="change_wan")
-            piv.columns = [f"去掉{c}后增减(万元)" for c in piv.columns]
-            sens = sens.merge(piv, left_on="unit_code", right_index=True, how="left")
-        _sheet(wb, "敏感性", sens.rename(columns=_SENS_ZH),
-               footer + f" · Dirichlet κ={mc.settings['kappa']}, N={mc.settings['n_draws']}, "
-               f"seed={mc.settings['seed']}", int_cols=("分配金额(万元)",))
-        pert = perturb_weights(alloc, delta=5)
-        if not pert.empty:
-            pert = pert.assign(scenario=[f"{f}{'+' if d > 0 else '−'}5pp" for f, d in
-                                         zip(pert["factor_id"], pert["shift_pp"], strict=True)])
-            piv = pert.pivot(index="unit_code", columns="scenario", values="change_wan")
-            piv = piv[list(dict.fromkeys(pert["scenario"]))]
-            piv.columns = [f"{c} 增减(万元)" for c in piv.columns]
-            _sheet(wb, "权重扰动", piv.reset_index().rename(columns={"unit_code": "单位代码"}),
-                   footer + " · 每个权重 ±5 个百分点，其余按比例调整 / each weight ±5 pp, others "
-                   "rescaled", int_cols=tuple(piv.columns))
-    met = metrics(alloc).reset_index().rename(columns={"index": "metric"})
-    met["metric"] = [f"{_METRIC_ZH.get(m, m)} ({m})" for m in met["metric"]]
-    _sheet(wb, "指标", met.rename(columns=_METRIC_COLS_ZH), footer)
-    vec = alloc.audit["vectors"].reset_index()
-    _sheet(wb, "审计", vec, footer, int_cols=("rounded_down", "rounding_added", "amount"))
-    log = alloc.audit["log"]
-    if not log.empty:
-        _sheet(wb, "日志", log, footer)
+    if stage is not None:
+        from .._shared.validation import check_option
+        from .spec import STAGES
+        check_option("stage", stage, STAGES)
+    wb = build_workbook(alloc, sensitivity=sensitivity, n_draws=n_draws, stage=stage, date=date,
+                        public=public)
     buf = io.BytesIO()
     wb.save(buf)
     p = Path(path)
@@ -414,7 +440,9 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
 
 
 def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "allocation",
-                  sensitivity: bool = True, extra: dict[str, str] | None = None) -> list[Path]:
+                  sensitivity: bool = True, extra: dict[str, str] | None = None,
+                  public: bool = False, stage: str | None = None, date: Any = None
+                  ) -> list[Path]:
     """Write xlsx, csv, json and the method sheet into ``out_dir`` atomically.
 
     Everything is first written to a temporary folder beside ``out_dir``; the files are moved
@@ -430,6 +458,10 @@ def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "alloca
         Include the sensitivity sheet in the workbook.
     extra : dict, optional
         ``{file name: text}`` more text files to write alongside.
+    public : bool
+        Also write the 公开版 workbook (``<stem>_公开版.xlsx``).
+    stage, date
+        As :func:`to_excel`.
 
     Returns
     -------
@@ -440,7 +472,9 @@ def write_outputs(alloc: Allocation, out_dir: str | Path, *, stem: str = "alloca
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
     try:
-        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=sensitivity)
+        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=sensitivity, stage=stage, date=date)
+        if public:
+            to_excel(alloc, tmp / f"{stem}_公开版.xlsx", public=True, stage=stage, date=date)
         to_csv(alloc, tmp / f"{stem}.csv")
         to_json(alloc, tmp / f"{stem}.json")
         (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")

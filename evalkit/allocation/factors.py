@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._shared.exceptions import PanelDataError
 from ..data.reader import read_raw_table
+from ._units import is_aggregate
 
 LONG_COLUMNS = ("year", "unit_code", "factor_id", "value", "unit_of_measure", "source", "status")
 STATUSES = ("reported", "revised", "imputed", "missing")
@@ -54,12 +55,21 @@ class FactorTable:
         Things changed while reading (numeric codes turned into text ...).
     names : dict
         ``{unit_code: name_zh}`` when the file carries a name column.
+    rows : dict
+        ``{(year, unit_code): [file row numbers]}`` (1 = the header row), so messages about a unit
+        can name the rows to fix.
     """
 
     data: pd.DataFrame
     source: str = "<DataFrame>"
     notes: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    rows: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+
+    def rows_of(self, code: str, year: int | None = None) -> list[int]:
+        """File row numbers holding ``code`` (in ``year`` when given)."""
+        return sorted({r for (y, c), rs in self.rows.items() for r in rs
+                       if c == code and (year is None or y == year)})
 
     def canonical_csv(self) -> str:
         """Sorted CSV text of the table: the data part of the inputs hash."""
@@ -168,16 +178,25 @@ def read_factors(path: str | Path | pd.DataFrame, *, sheet: str | int | None = 0
         df, names = _from_wide(raw, source, notes, year)
     else:
         raise PanelDataError([f"format={format!r} 无效 / invalid; 允许/allowed: auto, long, wide"])
-    return FactorTable(data=df, source=source, notes=notes, names=names)
+    rows: dict[tuple[int, str], list[int]] = {}
+    for y, c, r in zip(df["year"], df["unit_code"], df.pop("_row"), strict=True):
+        rows.setdefault((int(y), c), []).append(int(r))
+    return FactorTable(data=df, source=source, notes=notes, names=names, rows=rows)
 
 
 def _fix_codes(df: pd.DataFrame, source: str, notes: list[str], problems: list[str]) -> None:
     codes = []
     changed = []
+    names = df["name_zh"] if "name_zh" in df.columns else pd.Series("", index=df.index)
     for i, v in zip(df.index, df["unit_code"], strict=True):
         c, ch = _code_text(v)
-        if c is None:
-            problems.append(f"{source} 第 {i + 2} 行 / row {i + 2}: unit_code 为空 / is empty; "
+        row = df.at[i, "_row"] if "_row" in df.columns else i + 2
+        if c is None and is_aggregate("", str(names[i]) if isinstance(names[i], str) else ""):
+            problems.append(f"{source} 第 {row} 行 / row {row}: “{names[i]}”是合计/小计行，不是受益单位；"
+                            "请删除该行（合计由 evalkit 计算）/ a total/subtotal row, not a recipient; "
+                            "delete it (evalkit computes the totals)")
+        elif c is None:
+            problems.append(f"{source} 第 {row} 行 / row {row}: unit_code 为空 / is empty; "
                             "填写单位代码 / fill in the unit code")
         if ch:
             changed.append(c)
@@ -198,6 +217,8 @@ def _from_long(raw: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.Dat
              f"{', '.join(LONG_COLUMNS)} (中文表头也可: 年份, 单位代码, 因素代码, 数值, 计量单位, 来源, 状态)"],
             header="因素数据有问题 / The factor table has problems")
     df = raw.copy()
+    if "_row" not in df.columns:
+        df["_row"] = df.index + 2
     names = {}
     for c in ("unit_of_measure", "source"):
         if c not in df.columns:
@@ -236,7 +257,7 @@ def _from_long(raw: pd.DataFrame, source: str, notes: list[str]) -> tuple[pd.Dat
     if problems:
         raise PanelDataError(problems, header=f"因素数据 {source} 有问题 / The factor table "
                              f"{source} has problems")
-    return df[list(LONG_COLUMNS)].reset_index(drop=True), names
+    return df[[*LONG_COLUMNS, "_row"]].reset_index(drop=True), names
 
 
 def _values(s: pd.Series) -> pd.Series:
@@ -285,8 +306,9 @@ def _from_wide(raw: pd.DataFrame, source: str, notes: list[str], year: int | Non
                          "factor_id": fid, "value": v, "unit_of_measure": uom, "source": source,
                          "status": "missing" if (isinstance(v, float) and pd.isna(v))
                          else "reported",
-                         "name_zh": df.at[i, "name_zh"] if has_names else None})
-    long = pd.DataFrame(rows, columns=[*LONG_COLUMNS, "name_zh"])
+                         "name_zh": df.at[i, "name_zh"] if has_names else None,
+                         "_row": i + 2})
+    long = pd.DataFrame(rows, columns=[*LONG_COLUMNS, "name_zh", "_row"])
     if problems:
         raise PanelDataError(problems, header=f"因素数据 {source} 有问题 / The factor table "
                              f"{source} has problems")

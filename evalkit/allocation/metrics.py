@@ -210,10 +210,69 @@ class Comparison:
     metrics: pd.DataFrame
     allocations: dict[str, Allocation]
 
+    def differences(self, reference: str | None = None) -> pd.DataFrame:
+        """Each scenario against a reference: amounts, B−A and % per unit, 小计 and 合计.
+
+        Parameters
+        ----------
+        reference : str, optional
+            Label of scenario A (default the first).
+
+        Returns
+        -------
+        DataFrame
+            Rows: counties, ``县（市、区）小计``, development zones, ``开发区小计``, ``合计``
+            (column ``row_kind``: unit / subtotal / total). Columns ``unit_code, name_zh``, the
+            reference amount, then for every other scenario B its amount, ``<B>−<A>`` (万元)
+            and ``<B>−<A> %`` (percent of A; NaN where A is 0).
+        """
+        labels = list(self.allocations)
+        ref = labels[0] if reference is None else reference
+        if ref not in labels:
+            raise EvalkitError(f"reference {ref!r} is not a scenario; scenarios: {labels}.")
+        body = self.amounts[self.amounts["unit_code"] != "合计"].copy()
+        body["group"] = [_units.group_of(c) for c in body["unit_code"]]
+        parts = []
+        for grp, label in ((_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")):
+            g = body[body["group"] == grp].sort_values("unit_code", kind="mergesort")
+            if g.empty:
+                continue
+            parts.append(g.assign(row_kind="unit"))
+            sub = {"unit_code": "", "name_zh": label, "row_kind": "subtotal",
+                   **{lab: int(g[lab].sum()) for lab in labels}}
+            parts.append(pd.DataFrame([sub]))
+        tot = {"unit_code": "合计", "name_zh": "合计", "row_kind": "total",
+               **{lab: int(body[lab].sum()) for lab in labels}}
+        parts.append(pd.DataFrame([tot]))
+        df = pd.concat(parts, ignore_index=True)
+        out = df[["unit_code", "name_zh", "row_kind", ref]].copy()
+        a = df[ref].astype(float)
+        for lab in labels:
+            if lab == ref:
+                continue
+            b = df[lab].astype(float)
+            out[lab] = df[lab].astype("int64")
+            out[f"{lab}−{ref}"] = (b - a).astype("int64")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[f"{lab}−{ref} %"] = np.where(a != 0, (b - a) / a * 100, np.nan)
+        return out
+
+
+def _spec_label(s: Any, labels: list[str]) -> str:
+    stem = str(s.source).rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    base = s.name if s.name != s.fund or s.source.startswith("<") else stem
+    lab, j = base, 2
+    while lab in labels:
+        lab, j = f"{base} ({j})", j + 1
+    return lab
+
 
 def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
-            names: Sequence[str] | None = None) -> Comparison:
+            names: Sequence[str] | None = None, *, recipients: Any = None) -> Comparison:
     """Allocate under several specs and compare amounts and metrics.
+
+    Every spec is checked before anything is compared: the error lists the problems of all bad
+    specs at once, each under its file name.
 
     Parameters
     ----------
@@ -223,28 +282,45 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
         As in :func:`~evalkit.allocation.allocate`.
     names : sequence of str, optional
         Scenario labels (default the spec ``name``, made unique).
+    recipients : sequence of str, optional
+        As in :func:`~evalkit.allocation.allocate`.
 
     Returns
     -------
     Comparison
+
+    Examples
+    --------
+    >>> cmp = compare(["spec_a.yaml", "spec_b.yaml"], "factors.csv")  # doctest: +SKIP
+    >>> cmp.differences()  # A, B, B−A and % per unit, 小计 and 合计  # doctest: +SKIP
     """
-    from .spec import AllocationSpec, load_spec
+    from .._shared.exceptions import SpecError
+    from .spec import AllocationSpec
     if not specs:
         raise EvalkitError("compare needs at least one spec.")
-    table = _as_table(factors)
-    loaded = [s if isinstance(s, AllocationSpec) else load_spec(s) for s in specs]
-    labels = list(names) if names is not None else []
-    if not labels:
-        for s in loaded:
-            stem = str(s.source).rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            base = s.name if s.name != s.fund or s.source.startswith("<") else stem
-            lab, j = base, 2
-            while lab in labels:
-                lab, j = f"{base} ({j})", j + 1
-            labels.append(lab)
-    if len(labels) != len(loaded):
+    if names is not None and len(names) != len(specs):
         raise EvalkitError("names must have one label per spec.")
-    allocs = {lab: allocate(s, table, last_year) for lab, s in zip(labels, loaded, strict=True)}
+    table = _as_table(factors)
+    allocs_list: list[Allocation | None] = []
+    problems: list[str] = []
+    for j, s in enumerate(specs):
+        src = s.source if isinstance(s, AllocationSpec) else str(s)
+        try:
+            allocs_list.append(allocate(s, table, last_year, recipients=recipients))
+        except SpecError as exc:
+            allocs_list.append(None)
+            problems.append(f"方案 {j + 1}（{src}）/ spec {j + 1} ({src}):")
+            problems += [f"    {p}" for p in exc.problems]
+    if problems:
+        n_bad = sum(a is None for a in allocs_list)
+        raise SpecError(problems, header=f"{n_bad} 个方案有问题，未比较也未写出任何文件 / {n_bad} spec(s) "
+                        "have problems; nothing was compared or written")
+    done = [a for a in allocs_list if a is not None]
+    labels: list[str] = list(names) if names is not None else []
+    if not labels:
+        for a in done:
+            labels.append(_spec_label(a.spec, labels))
+    allocs = dict(zip(labels, done, strict=True))
     codes = sorted({c for a in allocs.values() for c in a.table["unit_code"] if c != "合计"})
     first = next(iter(allocs.values()))
     df = pd.DataFrame({"unit_code": codes, "name_zh": [first.name(c) for c in codes]})
@@ -254,3 +330,90 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
     df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
     met = pd.DataFrame({lab: metrics(a)["this_year"] for lab, a in allocs.items()})
     return Comparison(amounts=df, metrics=met, allocations=allocs)
+
+
+def read_history(obj: Any) -> dict[int, dict[str, float]]:
+    """Past years' amounts as ``{year: {unit_code: 万元}}``.
+
+    Parameters
+    ----------
+    obj : mapping, DataFrame or path
+        ``{year: {code: amount}}``; or a long table (CSV/XLSX or frame) with columns
+        ``year, unit_code, amount_wan`` (Chinese headers 年份, 单位代码, 分配金额 also read);
+        合计/小计 rows are skipped.
+    """
+    if isinstance(obj, Mapping):
+        return {int(y): {str(c): float(v) for c, v in m.items()} for y, m in obj.items()}
+    if not isinstance(obj, pd.DataFrame):
+        from pathlib import Path
+        p = Path(obj)
+        if not p.is_file():
+            raise EvalkitError(f"history file not found / 找不到历年分配文件: {p}")
+        obj = (pd.read_excel(p, dtype=object) if p.suffix.lower() in (".xlsx", ".xlsm")
+               else pd.read_csv(p, dtype=str, encoding="utf-8-sig"))
+    df = obj.rename(columns={"年份": "year", "年度": "year", "单位代码": "unit_code",
+                             "分配金额": "amount_wan", "分配金额(万元)": "amount_wan",
+                             "金额": "amount_wan"})
+    need = {"year", "unit_code", "amount_wan"}
+    if not need <= set(df.columns):
+        raise EvalkitError(f"history needs the columns year, unit_code, amount_wan (年份, 单位代码, "
+                           f"分配金额); found {list(df.columns)}.")
+    out: dict[int, dict[str, float]] = {}
+    for y, c, v in zip(df["year"], df["unit_code"], df["amount_wan"], strict=True):
+        c = str(c).strip()
+        if _units.is_aggregate(c) or pd.isna(v):
+            continue
+        out.setdefault(int(float(y)), {})[c] = float(v)
+    return out
+
+
+def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFrame:
+    """This year's amounts against the last ``n_years`` years' amounts, with 小计 and 合计.
+
+    Parameters
+    ----------
+    alloc : Allocation
+    history : mapping, DataFrame or path
+        Past amounts (see :func:`read_history`); years before ``alloc.spec.year`` are used.
+    n_years : int
+        How many past years to show (the most recent ones).
+
+    Returns
+    -------
+    DataFrame
+        ``unit_code, name_zh, row_kind``, one column per past year, ``this_year``,
+        ``change_last`` (vs the latest past year), ``change_last_pct``, ``mean_past`` and
+        ``change_mean_pct`` (vs the mean of the shown past years).
+    """
+    hist = read_history(history)
+    years = sorted(y for y in hist if y < alloc.spec.year)[-n_years:]
+    if not years:
+        raise EvalkitError(f"history has no year before {alloc.spec.year}; years: {sorted(hist)}.")
+    rows = []
+    codes = [c for c in alloc.table["unit_code"] if c != "合计"]
+    for c in codes:
+        rows.append({"unit_code": c, "name_zh": alloc.name(c), "group": _units.group_of(c),
+                     **{str(y): hist[y].get(c, np.nan) for y in years},
+                     "this_year": float(alloc.amounts.get(c, 0))})
+    body = pd.DataFrame(rows)
+    parts = []
+    ycols = [str(y) for y in years] + ["this_year"]
+    for grp, label in ((_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")):
+        g = body[body["group"] == grp].sort_values("unit_code", kind="mergesort")
+        if g.empty:
+            continue
+        parts.append(g.assign(row_kind="unit"))
+        parts.append(pd.DataFrame([{"unit_code": "", "name_zh": label, "row_kind": "subtotal",
+                                    **{k: g[k].sum(min_count=len(g)) for k in ycols}}]))
+    parts.append(pd.DataFrame([{"unit_code": "合计", "name_zh": "合计", "row_kind": "total",
+                                **{k: body[k].sum(min_count=len(body)) for k in ycols}}]))
+    df = pd.concat(parts, ignore_index=True).drop(columns="group")
+    last = df[str(years[-1])]
+    df["change_last"] = df["this_year"] - last
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["change_last_pct"] = np.where(last != 0, df["change_last"] / last * 100, np.nan)
+        df["mean_past"] = df[[str(y) for y in years]].mean(axis=1, skipna=False)
+        df["change_mean_pct"] = np.where(df["mean_past"] != 0,
+                                         (df["this_year"] - df["mean_past"]) / df["mean_past"]
+                                         * 100, np.nan)
+    return df

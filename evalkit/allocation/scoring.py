@@ -196,7 +196,7 @@ def score_firms(data: pd.DataFrame | str | Path | FactorTable, spec: ScoringSpec
             frame = frame.assign(year=sp.data_year)
         table = read_factors(frame)
     es = sp.engine_spec
-    inp = _prepare(es, table, {})
+    inp = _prepare(es, table, {}, recipients=sorted(set(table.data["unit_code"])))  # firms
     n = len(inp.codes)
     z = {f.id: transform(f, inp.values[f.id], inp.population.get(f.population_factor))
          for f in es.factors}

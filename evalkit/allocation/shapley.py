@@ -12,7 +12,7 @@ components add up exactly to each unit's integer change.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -92,21 +92,27 @@ def exact_shapley(values: np.ndarray, v_full: list[Fraction] | None = None,
     return phi
 
 
+COEFFICIENT_PLAYER = "coefficients"
+
+
 @dataclass
 class ShapleyResult:
-    """Attribution of each unit's amount to the factors.
+    """Attribution of each unit's amount to the factors and the performance coefficient.
 
     Attributes
     ----------
     table : DataFrame
-        Unit rows: ``unit_code, name_zh, baseline_wan``, one column per factor (万元), and
-        ``continuous_wan`` (= baseline + Σ factors).
+        Unit rows: ``unit_code, name_zh, baseline_wan``, one column per factor (万元), a
+        ``coefficients`` column when the spec has unequal performance coefficients, and
+        ``continuous_wan`` (= baseline + Σ contributions).
     exact : dict
-        ``{factor_id: [Fraction per unit]}``.
+        ``{player: [Fraction per unit]}`` (players: factor ids, then ``coefficients``).
     baseline : str
         ``equal``, ``population`` or ``last_year``.
     constrained : bool
         Whether floors and caps were applied in each ``v(S)``.
+    names : dict
+        ``{player: display name}`` (factor names; 绩效系数 for the coefficient).
     """
 
     table: pd.DataFrame
@@ -115,6 +121,11 @@ class ShapleyResult:
     constrained: bool
     v_full: list[Fraction]
     v_empty: list[Fraction]
+    names: dict[str, str] = field(default_factory=dict)
+
+    def player_names(self) -> dict[str, str]:
+        """``{column: display name}`` of the contribution columns, in order."""
+        return {k: self.names.get(k, k) for k in self.exact}
 
     def check(self) -> bool:
         """Verify efficiency ``Σ_k φ_k = v(all) - v(∅)`` exactly for every unit.
@@ -148,12 +159,19 @@ def _baseline_composite(alloc: Allocation, baseline: str, population_factor: str
                        "('equal', 'population', 'last_year').")
 
 
+def _coefficient_is_player(alloc: Allocation) -> bool:
+    return alloc.spec.performance is not None and len(set(alloc.inputs.coefficient)) > 1
+
+
 def shapley(alloc: Allocation, *, baseline: str = "equal", constrained: bool = True,
             population_factor: str | None = None) -> ShapleyResult:
     """Exact Shapley attribution of each unit's continuous amount to the factors.
 
-    ``v(S)`` is the unit's continuous amount using only the factors in S, weights renormalised
-    within S; ``v(∅)`` is the baseline (an equal split, a population split or last year's amount).
+    Players are the factors and, when the spec's performance coefficients differ between units,
+    the coefficient (绩效系数) as a player of its own. ``v(S)`` is the unit's continuous amount
+    using only the factors in S (weights renormalised within S), with the coefficients applied
+    only when the coefficient player is in S. ``v(∅)`` is the baseline: a true equal split
+    (every unit the same amount, no coefficient), a population split, or last year's amount.
 
     Parameters
     ----------
@@ -167,41 +185,55 @@ def shapley(alloc: Allocation, *, baseline: str = "equal", constrained: bool = T
     Returns
     -------
     ShapleyResult
+
+    Examples
+    --------
+    >>> sh = shapley(alloc)  # doctest: +SKIP
+    >>> sh.check()  # contributions add up exactly to amount − equal split  # doctest: +SKIP
+    True
     """
     spec = alloc.spec
     K = len(spec.factors)
-    if K > MAX_PLAYERS:
-        raise EvalkitError(f"Exact Shapley over 2^K subsets is limited to K ≤ {MAX_PLAYERS} factors "
-                           f"(got {K}).")
+    with_p = _coefficient_is_player(alloc)
+    P = K + int(with_p)
+    if P > MAX_PLAYERS:
+        raise EvalkitError(f"Exact Shapley over 2^K subsets is limited to K ≤ {MAX_PLAYERS} players "
+                           f"(got {P}).")
     model = VectorModel.from_allocation(alloc)
-    masks = subset_masks(K)
-    W = masks * model.w[None, :]
+    masks = subset_masks(P)
+    W = masks[:, :K] * model.w[None, :]
+    use_p = masks[:, K] if with_p else np.zeros(len(masks), dtype=bool)
+    if not with_p and spec.performance is not None:
+        use_p = np.ones(len(masks), dtype=bool)  # equal coefficients: they change nothing
     n = len(alloc.codes)
     if baseline == "last_year":
         if any(v is None for v in alloc.inputs.last_year):
             raise EvalkitError("baseline='last_year' needs last year's amounts (allocate(..., "
                                "last_year=...)).")
-        v_empty = [Fraction(v) for v in alloc.inputs.last_year]
         empty_comp = np.full(n, 1.0 / n)
     else:
         comp = _baseline_composite(alloc, baseline, population_factor)
         empty_comp = np.array([float(v) for v in comp])
-    s = model.shares(W, empty=empty_comp)
+    s = model.shares(W, empty=empty_comp, use_p=use_p)
     vals, _ = model.continuous(s, constrained=constrained)
     if baseline == "last_year":
-        vals[0] = [float(v) for v in v_empty]
+        vals[0] = [float(v) for v in alloc.inputs.last_year]
     v_empty = [Fraction(float(v)) for v in vals[0]]
     v_full = [Fraction(float(v)) for v in vals[-1]]
     phi = exact_shapley(vals)
     exact = {f.id: phi[k] for k, f in enumerate(spec.factors)}
+    names = {f.id: f.name for f in spec.factors}
+    if with_p:
+        exact[COEFFICIENT_PLAYER] = phi[K]
+        names[COEFFICIENT_PLAYER] = "绩效系数"
     table = pd.DataFrame({"unit_code": alloc.codes,
                           "name_zh": [alloc.name(c) for c in alloc.codes],
                           "baseline_wan": [float(v) for v in v_empty]})
-    for f in spec.factors:
-        table[f.id] = [float(v) for v in exact[f.id]]
+    for k in exact:
+        table[k] = [float(v) for v in exact[k]]
     table["continuous_wan"] = [float(v) for v in v_full]
     return ShapleyResult(table=table, exact=exact, baseline=baseline, constrained=constrained,
-                         v_full=list(v_full), v_empty=list(v_empty))
+                         v_full=list(v_full), v_empty=list(v_empty), names=names)
 
 
 # ------------------------------------------------------------------------------------------

@@ -48,7 +48,9 @@ _TOP_KEYS = {
     "rounding": "取整 / rounding",
     "units": "参与单位 / units included",
     "notes": "备注 / notes for the method sheet",
+    "stage": "稿别 / draft stage: 征求意见稿, 送审稿 or 定稿",
 }
+STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
                 "shift", "population_factor", "source")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -151,6 +153,8 @@ class AllocationSpec:
         Names given in the spec (override the unit master).
     notes : tuple of str
         Notes from loading (numeric keys kept as text ...), shown in the method sheet.
+    stage : str or None
+        Draft stage printed in the workbook title: 征求意见稿, 送审稿 or 定稿.
     source : str
         File name.
     document : LinedDocument
@@ -182,6 +186,7 @@ class AllocationSpec:
     text_notes: tuple[str, ...]
     source: str
     document: LinedDocument = field(repr=False, compare=False)
+    stage: str | None = None
 
     @property
     def t_alloc(self) -> int:
@@ -711,6 +716,11 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             pr.add(("units",), f"单位同时出现在 include 和 exclude：{', '.join(both)}",
                    f"units both included and excluded: {', '.join(both)}")
 
+    stage = data.get("stage")
+    if stage is not None and str(stage) not in STAGES:
+        pr.add(("stage",), f"稿别 {stage!r} 无效；允许：{'、'.join(STAGES)}",
+               f"invalid stage {stage!r}; allowed: {', '.join(STAGES)}")
+        stage = None
     text_notes: list[str] = []
     nt = data.get("notes")
     if isinstance(nt, str):
@@ -735,7 +745,8 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                 rounding_method=method if method in ROUNDING_METHODS else "largest_remainder",
                 tie_break="code", include=tuple(include), exclude=tuple(exclude),
                 unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
-                source=doc.source, document=doc)
+                source=doc.source, document=doc,
+                stage=None if stage is None else str(stage))
         raise _ProvisionalSpecError(pr.items, provisional, header=(
             f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
             f"{len(pr.items)} problem(s)"))
@@ -747,6 +758,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
+        stage=None if stage is None else str(stage),
     )
 
 
@@ -816,6 +828,7 @@ def spec_schema() -> dict[str, Any]:
                     "include": {"type": "array", "items": {"type": ["string", "integer"]}},
                     "exclude": {"type": "array", "items": {"type": ["string", "integer"]}},
                     "names": {"type": "object", "additionalProperties": {"type": "string"}}}}]},
+            "stage": {"enum": list(STAGES)},
             "notes": {"oneOf": [{"type": "string"},
                                 {"type": "array", "items": {"type": "string"}}]},
         },

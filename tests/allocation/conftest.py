@@ -60,3 +60,24 @@ def demo_case():
                      constraints={"floor_wan": {"default": 200, "370772": 300},
                                   "cap_share": 0.25})
     return spec, table(vals, WEIFANG)
+
+
+LABELS = list("ABCD") + [f"U{i:02d}" for i in range(100)]
+
+
+@pytest.fixture(autouse=True)
+def labelled_units(request, monkeypatch):
+    """Arithmetic tests label units A, B, C … or U00, U01 …: let those be recipients too.
+
+    Tests of the recipient rules themselves are marked ``real_master`` and see the package's
+    unit master unchanged.
+    """
+    if request.node.get_closest_marker("real_master"):
+        return
+    from evalkit.allocation import _units
+    real = _units.recipients
+    monkeypatch.setattr(_units, "recipients", lambda year, **kw: real(year, **kw) + LABELS)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "real_master: use the package unit master unchanged")

@@ -22,7 +22,9 @@ from evalkit.allocation import allocate, read_factors
 from evalkit.allocation.constraints import water_fill
 from evalkit.allocation.rounding import largest_recipient, largest_remainder
 
-CITIES = ["370100", "370300", "370700"]  # 济南, 淄博, 潍坊 (codes only label the example)
+# The worked example is about three cities; Weifang county codes stand in for them here, because
+# a city code such as 370700 is an aggregate row, never a recipient of a county allocation.
+CITIES = ["370702", "370703", "370704"]
 
 
 def test_shandong_2016_40_60_worked_example():
@@ -44,7 +46,7 @@ def test_shandong_2016_40_60_worked_example():
 def test_shandong_with_renormalised_tier_coefficients():
     # 梯级奖补 style coefficients 1.2 / 1.0 / 0.8, renormalised (allocation.md §2 step 5)
     spec = make_spec({"task": 40, "workers": 60},
-                     performance={"grades": {"370100": "超额", "370300": "完成", "370700": "未完成"},
+                     performance={"grades": {"370702": "超额", "370703": "完成", "370704": "未完成"},
                                   "map": {"超额": 1.2, "完成": 1.0, "未完成": 0.8}})
     a = allocate(spec, table({"task": [300, 200, 100], "workers": [1000, 3000, 2000]}, CITIES))
     s = [F(54, 151), F(65, 151), F(32, 151)]  # (0.36, 13/30, 6.4/30) / (30.2/30)

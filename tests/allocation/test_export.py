@@ -52,17 +52,20 @@ def test_excel_workbook_contents_and_determinism(files, tmp_path):
     p2 = allocate(spec, fac).to_excel(tmp_path / "b.xlsx")
     assert _sha(p1) == _sha(p2)  # byte-identical across runs
     wb = openpyxl.load_workbook(p1)
-    assert wb.sheetnames[:7] == ["分配结果", "测算说明", "明细", "敏感性", "权重扰动", "指标", "审计"]
-    ws = wb["分配结果"]
-    assert ws.freeze_panes == "A2"
-    assert a.inputs_hash in ws.oddFooter.center.text
-    header = [c.value for c in ws[1]]
-    assert header[:3] == ["单位代码", "单位名称", "分配金额(万元)"]
-    amounts = [ws.cell(row=r, column=3).value for r in range(2, 2 + len(CODES) + 1)]
+    assert wb.sheetnames == ["附件1 分配表", "附件2 测算说明", "明细", "因素数据", "因素贡献", "敏感性",
+                             "权重扰动", "指标", "审计"]
+    ws = wb["附件1 分配表"]
+    assert ws.freeze_panes == "C5"
+    assert a.inputs_hash[:16] in ws.oddFooter.right.text
+    header = [c.value for c in ws[4]]
+    assert header[:3] == ["序号", "单位名称", "单位代码"]
+    amt = header.index("分配金额") + 1
+    names = [ws.cell(row=r, column=2).value for r in range(5, 5 + len(CODES) + 3)]
+    amounts = [ws.cell(row=r, column=amt).value for r in range(5, 5 + len(CODES) + 3)]
     assert all(isinstance(x, int) for x in amounts)
-    assert amounts[-1] == 19_000 and sum(amounts[:-1]) == 19_000
-    assert ws.cell(row=2 + len(CODES), column=1).value == "合计"
-    method = "\n".join(str(c.value) for c in wb["测算说明"]["A"] if c.value)
+    assert names[-1] == "合计" and amounts[-1] == 19_000
+    assert sum(x for x, n in zip(amounts, names, strict=True) if "计" not in n) == 19_000
+    method = "\n".join(str(c.value) for c in wb["附件2 测算说明"]["A"] if c.value)
     assert "预留 1,000 万元" in method and "规上工业营业收入" in method and "权重 60%" in method
 
 
@@ -99,7 +102,8 @@ def test_cli_writes_everything(files, tmp_path):
                      "--no-sensitivity"]) == 0
     names = sorted(p.name for p in out.iterdir())
     assert names == ["allocation_2025.csv", "allocation_2025.json", "allocation_2025.xlsx",
-                     "allocation_2025_测算说明.txt"]
+                     "allocation_2025_公开版.xlsx", "allocation_2025_图1_因素贡献.png",
+                     "allocation_2025_图表说明.txt", "allocation_2025_测算说明.txt"]
     spec_b = tmp_path / "spec_b.yaml"
     spec_b.write_text(SPEC.replace("weight: 60", "weight: 80").replace("weight: 40", "weight: 20")
                       .replace("fund: 技术改造专项资金", "fund: 技术改造专项资金\nname: 方案B"),
@@ -142,13 +146,14 @@ def test_cli_last_year_roundtrip_from_own_csv(files, tmp_path):
     spec, fac = files
     out = tmp_path / "y1"
     assert cli_main(["allocate", str(spec), "--factors", str(fac), "--out", str(out),
-                     "--no-sensitivity", "--stem", "prev"]) == 0
+                     "--no-sensitivity", "--charts", "none", "--stem", "prev"]) == 0
     hh = tmp_path / "hh.yaml"
     hh.write_text(SPEC.replace("cap_share: 0.4", "cap_share: 0.4\n  hold_harmless: 0.9")
                   .replace("total_wan: 20000", "total_wan: 19000"), encoding="utf-8")
     out2 = tmp_path / "y2"
     assert cli_main(["allocate", str(hh), "--factors", str(fac), "--last-year",
-                     str(out / "prev.csv"), "--out", str(out2), "--no-sensitivity"]) == 0
+                     str(out / "prev.csv"), "--out", str(out2), "--no-sensitivity",
+                     "--charts", "none"]) == 0
     import pandas as pd
     prev = pd.read_csv(out / "prev.csv", dtype={"unit_code": str}, encoding="utf-8-sig")
     cur = pd.read_csv(out2 / "allocation_2025.csv", dtype={"unit_code": str},

@@ -69,6 +69,11 @@ def cases(draw, transforms=TRANSFORMS, constrained=True, coefficients=True):
         if cap is not None and n * math.floor(cap * t_alloc) >= t_alloc and \
                 math.floor(cap * t_alloc) >= floor:
             cons["cap_share"] = cap
+            # a unit whose every weighted value is 0 can only get its floor: with caps that can
+            # leave money nobody may take, so keep every unit's share positive here
+            for f in factors:
+                if f["transform"] == "share":
+                    values[f["id"]] = [x + 1 for x in values[f["id"]]]
         spec["constraints"] = cons
     if coefficients and draw(st.booleans()):
         spec["performance"] = {"grades": {c: draw(st.sampled_from("ABC")) for c in codes},
@@ -107,8 +112,10 @@ def test_budget_exhausted_nonnegative_bounds(case):
 @given(cases(), st.data())
 def test_monotone_in_positively_weighted_factor(case, data):
     spec, values, codes = case
-    # with performance coefficients only "share" keeps monotonicity (see the counterexample test)
-    ok = ("share",) if "performance" in spec else ("share", "minmax_shift")
+    # with performance coefficients, or floors/caps that can bind, only "share" keeps
+    # monotonicity (see the counterexample tests)
+    ok = ("share",) if "performance" in spec or spec.get("constraints") else \
+        ("share", "minmax_shift")
     shares = [j for j, f in enumerate(spec["factors"])
               if f["transform"] in ok and f["weight"] > 0]
     assume(shares)
@@ -122,6 +129,23 @@ def test_monotone_in_positively_weighted_factor(case, data):
     # 4. raising x_ik never lowers amount_i (continuous and rounded; weak at a floor or cap)
     assert b.core.continuous[a.codes.index(codes[i])] >= a.core.continuous[a.codes.index(codes[i])]
     assert b.amounts[codes[i]] >= a.amounts[codes[i]]
+
+
+def test_minmax_with_a_binding_floor_is_not_monotone():
+    # found by hypothesis: raising unit 0's min-max value from the minimum (0 → 1) lowers unit 1's
+    # min-max score to ε, pushing it onto its floor; the money left for the free units is then
+    # split so that unit 0 falls from 52/51 to its floor of 1 although its own share rose.
+    spec = {"fund": "prop", "year": 2025, "total_wan": 4, "reserve_wan": 0,
+            "factors": [{"id": "f0", "name": "f0", "weight": 25, "direction": "+",
+                         "transform": "share"},
+                        {"id": "f1", "name": "f1", "weight": 75, "direction": "+",
+                         "transform": "minmax_shift"}],
+            "constraints": {"floor_wan": 1}}
+    codes = ["370702", "370703", "370704"]
+    a = run(spec, {"f0": [1, 0, 0], "f1": [0, 1, 2]}, codes)
+    b = run(spec, {"f0": [1, 0, 0], "f1": [1, 1, 2]}, codes)
+    assert a.core.continuous[0] == Fraction(52, 51) and b.core.continuous[0] == 1
+    assert b.core.s[0] > a.core.s[0]
 
 
 def test_minmax_with_unequal_coefficients_is_not_monotone():

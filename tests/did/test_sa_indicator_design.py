@@ -65,7 +65,7 @@ def test_structured_equals_dense(monkeypatch, unbalanced, kw):
     assert abs(a_new.estimate - a_old.estimate) < TOL and abs(a_new.std_error - a_old.std_error) < TOL
     # the lazily built dense matrix is the dense path's matrix, so every other method agrees too
     np.testing.assert_allclose(new.design.X, old.design.X, rtol=0, atol=TOL)
-    for cov_type in ("robust", "unadjusted"):
+    for cov_type in ("robust", "unadjusted", "cr2"):
         v_new = covariance.compute(new.design, cov_type).cov
         v_old = covariance.compute(old.design, cov_type).cov
         np.testing.assert_allclose(v_new, v_old, rtol=1e-9, atol=1e-14)

@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import PanelDataError, SingularDesignError
 from ..inference.design import LinearDesign
 
@@ -112,6 +113,40 @@ class TwoWayAbsorber:
         for j in range(m2.shape[1]):
             out[:, j] = np.bincount(self.unit_codes, weights=self.w * m2[:, j], minlength=self.n_units)
         return out / self.unit_w[:, None]
+
+    def indicator_projection(self, cell: np.ndarray, k: int):
+        """What the fixed effects remove from exclusive indicators, without dense columns.
+
+        For ``X`` with ``X[i, cell[i]] = 1`` (``cell[i] = -1``: no indicator),
+        ``absorb(X) = X - B[unit] - gamma[time]``.
+
+        Parameters
+        ----------
+        cell : ndarray of int, shape (n,)
+            Indicator of each observation, ``-1`` for none.
+        k : int
+            Number of indicators.
+
+        Returns
+        -------
+        uw : sparse matrix, shape (N, k)
+            Weight of each unit in each indicator (``U'WX``).
+        tw : ndarray, shape (T, k)
+            Weight of each period in each indicator (``T'WX``).
+        B : ndarray, shape (N, k)
+        gamma : ndarray, shape (T, k)
+        """
+        has = cell >= 0
+        w = self.w[has]
+        uw = sp.csr_matrix((w, (self.unit_codes[has], cell[has])), shape=(self.n_units, k))
+        tw = sp.csr_matrix((w, (self.time_codes[has], cell[has])), shape=(self.n_times, k)).toarray()
+        unit_mean = uw.toarray() / self.unit_w[:, None]
+        small = self.n_units * self.n_times <= 20_000_000  # dense N x T: BLAS products
+        cell = self._cell.toarray() if small else self._cell
+        gamma = self._a_pinv @ (tw - cell.T @ unit_mean)
+        share = self._cell_bool.toarray() if small else self._cell_bool
+        unit_mean -= share @ gamma
+        return uw, tw, unit_mean, gamma
 
     def absorb(self, m: np.ndarray, inplace: bool = False) -> np.ndarray:
         """Residuals of the columns of ``m`` after weighted unit and time fixed effects.
@@ -309,6 +344,7 @@ def dropped_note(dropped: list[str]) -> str:
             f"or collinear with earlier ones: {', '.join(dropped)}")
 
 
+@limited_blas
 def fit_absorbed(
     y: np.ndarray | None,
     x: np.ndarray,
@@ -387,6 +423,23 @@ def fit_absorbed(
             names = [n for n, m in zip(names, mask, strict=True) if not m]
     beta = solve_normal(xw, yw, raw_norm, names, what)
     resid = yw - xw @ beta
+    nested, tclus = cluster_layout(absorber, clusters, unit_labels, treated_mask)
+    return LinearDesign(
+        X=xw,
+        resid=resid,
+        beta=beta,
+        names=list(names),
+        y=yw,
+        clusters=clusters,
+        df_absorbed=absorber.df_absorbed,
+        fe_nested_in_cluster=nested,
+        treated_clusters=tclus,
+        extra={"absorber": absorber, "dropped": dropped},
+    )
+
+
+def cluster_layout(absorber: TwoWayAbsorber, clusters, unit_labels, treated_mask) -> tuple[bool, object]:
+    """``(unit effects nested in the clusters?, labels of clusters with treated observations)``."""
     nested = False
     tclus = None
     if clusters is not None:
@@ -401,15 +454,4 @@ def fit_absorbed(
                 nested = bool(np.array_equal(first[absorber.unit_codes], c_codes))
         if treated_mask is not None and cl.ndim == 1:
             tclus = pd.unique(cl[np.asarray(treated_mask, dtype=bool)])
-    return LinearDesign(
-        X=xw,
-        resid=resid,
-        beta=beta,
-        names=list(names),
-        y=yw,
-        clusters=clusters,
-        df_absorbed=absorber.df_absorbed,
-        fe_nested_in_cluster=nested,
-        treated_clusters=tclus,
-        extra={"absorber": absorber, "dropped": dropped},
-    )
+    return nested, tclus

@@ -114,7 +114,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
     extra["covariates_se"] = pd.Series(np.sqrt(np.clip(np.diag(full.loc[other, other]), 0, None)), index=other)
     params = pd.Series(a @ design.beta, index=agg.index)
     cov = a @ full.to_numpy() @ a.T
-    return cls(
+    out = cls(
         params=params,
         cov=pd.DataFrame((cov + cov.T) / 2, index=agg.index, columns=agg.index),
         inference=res.description_of_cov,
@@ -130,6 +130,8 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
         cov_options=dict(options),
         aggregation=agg,
     )
+    out._coef_cov = res  # the coefficients' covariance, reused by att() / cohort_effects
+    return out
 
 
 def event_sample(

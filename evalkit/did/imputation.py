@@ -41,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
@@ -250,6 +251,7 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
 
 
 @panel_input
+@limited_blas
 def imputation(
     data: pd.DataFrame,
     *,

@@ -225,10 +225,12 @@ display(Markdown('## 与已知真值比较（仅合成数据）'
 
 # %%
 if truth is not None:
-    rows = [("TWFE", tw.estimate, truth["twfe_estimand"], "twfe_estimand"),
-            ("Callaway-Sant'Anna", float(overall.set_index("estimator").loc["Callaway-Sant'Anna", "estimate"]),
-             truth["simple"], "simple")]
-    display(pd.DataFrame(rows, columns=["estimator", "estimate", "truth", "estimand"]).round(4))
+    rows = [("TWFE", tw.estimate, truth["twfe_estimand"],
+             "TWFE 的方差加权估计对象" if zh else "TWFE's variance-weighted estimand"),
+            ("Callaway–Sant'Anna", float(overall.set_index("estimator").loc["Callaway-Sant'Anna", "estimate"]),
+             truth["simple"], "简单平均处理效应" if zh else "simple average effect")]
+    display(report.table(pd.DataFrame(rows, columns=["estimator", "estimate", "truth", "estimand"]),
+                         language=language, digits=4))
     display(Markdown(
         f"真实的平均处理效应（simple）为 {truth['simple']:.4f}；无噪声时 TWFE 只能得到 {truth['twfe_estimand']:.4f}。"
         if zh else

@@ -30,7 +30,6 @@ Public functions
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import warnings
 from dataclasses import dataclass, field, replace
@@ -805,7 +804,7 @@ def _spec_variant(spec, weights=None, total=None):
 
     if weights is None and total is None:
         return spec
-    data = json.loads(spec.canonical())
+    data = spec.flat_data()  # first-level groups folded into effective weights
     if weights is not None:
         for f in data["factors"]:
             if f["id"] in weights:

@@ -103,6 +103,48 @@ def _applied_bounds_zh(alloc: Allocation) -> list[str]:
     return out
 
 
+_CN_NUM = "一二三四五六七八九十"
+
+
+def _factor_line_zh(j: int, f: Any, inp: Any) -> str:
+    how = _TRANSFORM_ZH[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+    src = f.source or inp.sources.get(f.id) or "因素数据表"
+    uom = inp.uom.get(f.id) or ""
+    wt = (f"组内权重 {_pct(f.local_weight)}，折合总权重 {_pct(f.weight)}" if f.group
+          else f"权重 {_pct(f.weight)}")
+    return (f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），{wt}，"
+            f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
+
+
+def _factor_lines_zh(spec: Any, inp: Any) -> list[str]:
+    """Section 二 of the method sheet: flat factors, or 一级/二级 factors with both weights."""
+    if not spec.groups:
+        return [_factor_line_zh(j, f, inp) for j, f in enumerate(spec.factors, start=1)]
+    out = ["  分配因素分两级：一级因素权重之和为 100%，每个一级因素下的二级因素组内权重之和为 100%；"
+           "二级因素的折合总权重 = 一级因素权重 × 组内权重。"]
+    for gi, g in enumerate(spec.groups):
+        label = _CN_NUM[gi] if gi < len(_CN_NUM) else str(gi + 1)
+        out.append(f"  （{label}）{g.name}（{g.id}），一级权重 {_pct(g.weight)}：")
+        members = [f for f in spec.factors if f.group == g.id]
+        out += ["  " + _factor_line_zh(j, f, inp) for j, f in enumerate(members, start=1)]
+    return out
+
+
+def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
+    """Section 2 of the English method sheet (groups shown with both weights)."""
+    out = []
+    for g in spec.groups:
+        out.append(f"  group {g.name} ({g.id}), weight {_pct(g.weight)}; within it:")
+    for j, f in enumerate(spec.factors, start=1):
+        how = _TRANSFORM_EN[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+        src = f.source or inp.sources.get(f.id) or "factor table"
+        wt = (f"group {f.group}, weight within group {_pct(f.local_weight)}, effective "
+              f"{_pct(f.weight)}" if f.group else f"weight {_pct(f.weight)}")
+        out.append(f"  {j}. {f.name} ({f.id}), {wt}, direction {f.direction}, {how}; "
+                   f"source: {src}.")
+    return out
+
+
 def method_sheet(alloc: Allocation, language: str = "zh") -> str:
     """The method sheet (测算说明): factors, weights, sources and year, rules as applied.
 
@@ -139,15 +181,11 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                      f"{_n(base_tot)} 万元；其余 {_n(core.t_alloc - base_tot)} 万元按因素分配。")
         L.append("")
         L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
-        for j, f in enumerate(spec.factors, start=1):
-            how = _TRANSFORM_ZH[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
-            src = f.source or inp.sources.get(f.id) or "因素数据表"
-            uom = inp.uom.get(f.id) or ""
-            L.append(f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），权重 {_pct(f.weight)}，"
-                     f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
+        L += _factor_lines_zh(spec, inp)
         L.append("")
         L.append("三、计算方法")
-        L.append("  某单位综合份额 = Σ（因素权重 × 该单位该因素份额）；")
+        L.append("  某单位综合份额 = Σ（" + ("二级因素折合总权重" if spec.groups else "因素权重")
+                 + " × 该单位该因素份额）；")
         if spec.performance:
             mp = "、".join(f"{g} {_n(c)}" for g, c in spec.performance.map.items())
             L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
@@ -227,11 +265,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                      f"({_n(base_tot)} 万元 in all); the rest by factors.")
         L.append("")
         L.append(f"2. Factors and weights (data of {spec.data_year})")
-        for j, f in enumerate(spec.factors, start=1):
-            how = _TRANSFORM_EN[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
-            src = f.source or inp.sources.get(f.id) or "factor table"
-            L.append(f"  {j}. {f.name} ({f.id}), weight {_pct(f.weight)}, direction {f.direction}, "
-                     f"{how}; source: {src}.")
+        L += _factor_lines_en(spec, inp)
         L.append("")
         L.append("3. Formula")
         L.append("  composite share = Σ weight × factor share"

@@ -41,6 +41,7 @@ _TOP_KEYS = {
     "total_wan": "资金总额(万元) / total (万元, integer)",
     "reserve_wan": "预留(万元) / reserve (万元, integer)",
     "base": "基数 / base part",
+    "groups": "一级因素 / first-level factor groups (optional)",
     "factors": "因素 / factors",
     "performance": "绩效调节系数 / performance coefficients",
     "constraints": "保底与上限 / floors and caps",
@@ -52,7 +53,8 @@ _TOP_KEYS = {
 }
 STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
-                "shift", "population_factor", "source")
+                "shift", "population_factor", "source", "group")
+_GROUP_KEYS = ("id", "name", "weight")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -84,6 +86,11 @@ class FactorSpec:
         Data source text for the method sheet (else taken from the factor table).
     missing : str
         Missing-data rule in force for this factor.
+    group : str or None
+        Id of the first-level group (一级因素) this second-level factor belongs to.
+    local_weight : Fraction or None
+        Weight within the group in percent (the group's factors sum to 100); ``weight`` is then
+        the effective weight ``group weight × local_weight / 100``.
     """
 
     id: str
@@ -97,6 +104,27 @@ class FactorSpec:
     population_factor: str | None = None
     source: str | None = None
     missing: str = "error"
+    group: str | None = None
+    local_weight: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A first-level factor (一级因素) grouping second-level factors (二级因素).
+
+    Attributes
+    ----------
+    id : str
+        Identifier named by the factors' ``group`` field.
+    name : str
+        Chinese name for the method sheet (e.g. 业务因素, 绩效因素).
+    weight : Fraction
+        Weight in percent (group weights sum to 100).
+    """
+
+    id: str
+    name: str
+    weight: Fraction
 
 
 @dataclass(frozen=True)
@@ -155,6 +183,9 @@ class AllocationSpec:
         Notes from loading (numeric keys kept as text ...), shown in the method sheet.
     stage : str or None
         Draft stage printed in the workbook title: 征求意见稿, 送审稿 or 定稿.
+    groups : tuple of GroupSpec
+        First-level factors (一级因素) when the spec has a ``groups`` block; each factor's
+        ``weight`` is then its effective weight (group weight × weight within the group / 100).
     source : str
         File name.
     document : LinedDocument
@@ -187,6 +218,7 @@ class AllocationSpec:
     source: str
     document: LinedDocument = field(repr=False, compare=False)
     stage: str | None = None
+    groups: tuple[GroupSpec, ...] = ()
 
     @property
     def t_alloc(self) -> int:
@@ -219,11 +251,63 @@ class AllocationSpec:
         weights : mapping
             ``{factor_id: weight_in_percent}``; factors not named keep their weight.
         """
-        data = json.loads(self.canonical())
+        data = self.flat_data()
         for i, f in enumerate(data["factors"]):
             if f["id"] in weights:
                 data["factors"][i]["weight"] = _plain(weights[f["id"]])
         return spec_from_dict(data, source=self.source + " (weights changed)")
+
+    def flat_data(self) -> dict[str, Any]:
+        """The spec data with first-level groups folded into effective factor weights.
+
+        A spec with ``groups`` gives the same allocation as this flat spec, where each factor's
+        ``weight`` is ``group weight × weight within the group / 100`` (exact text). Tools that
+        change factor weights (sensitivity, the recentred instrument) work on this form.
+
+        Returns
+        -------
+        dict
+            A plain mapping that :func:`spec_from_dict` accepts.
+
+        Examples
+        --------
+        >>> sp = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 100,
+        ...     "groups": [{"id": "biz", "weight": 80}, {"id": "perf", "weight": 20}],
+        ...     "factors": [{"id": "a", "group": "biz", "weight": 50},
+        ...                 {"id": "b", "group": "biz", "weight": 50},
+        ...                 {"id": "c", "group": "perf", "weight": 100}]})
+        >>> [f["weight"] for f in sp.flat_data()["factors"]]
+        [40, 40, 20]
+        """
+        data = json.loads(self.canonical())
+        if not self.groups:
+            return data
+        eff = {f.id: f.weight for f in self.factors}
+        data.pop("groups", None)
+        for f in data["factors"]:
+            f.pop("group", None)
+            f["weight"] = _exact_text(eff[f["id"]])
+        return data
+
+
+def _exact_text(x: Fraction) -> Any:
+    """An int, or the exact decimal text of a Fraction, or ``"p/q"`` when it has no decimal form."""
+    if x.denominator == 1:
+        return int(x)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return f"{x.numerator}/{x.denominator}"
+    digits = 0
+    while (x * 10 ** digits).denominator != 1:
+        digits += 1
+    n = x.numerator * 10 ** digits // x.denominator
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    return f"{sign}{n // 10 ** digits}.{n % 10 ** digits:0{digits}d}"
 
 
 def _plain(x: Any) -> Any:
@@ -407,9 +491,75 @@ def _per_unit(pr: _Problems, path: tuple, value: Any, *, what: str
     return default, units
 
 
+def _parse_groups(pr: _Problems, gl: Any) -> dict[str, GroupSpec]:
+    """Parse the optional ``groups`` block (一级因素): ``{id: GroupSpec}`` in spec order."""
+    if gl is None:
+        return {}
+    if not isinstance(gl, list) or not gl:
+        pr.add(("groups",), "应为非空列表，每项如 {id: biz, name: 业务因素, weight: 85}",
+               "expected a non-empty list of items like {id: biz, name: 业务因素, weight: 85}")
+        return {}
+    out: dict[str, GroupSpec] = {}
+    total = Fraction(0)
+    ok = True
+    for i, g in enumerate(gl):
+        path = ("groups", i)
+        if not isinstance(g, Mapping):
+            pr.add(path, "每个一级因素应为映射 {id, name, weight}",
+                   "each group must be a mapping {id, name, weight}")
+            ok = False
+            continue
+        _unknown_keys(pr, path, g, _GROUP_KEYS)
+        gid = g.get("id")
+        if not isinstance(gid, str) or not _ID_RE.match(gid):
+            pr.add(path + ("id",), f"一级因素代码应为字母开头的标识符，实际为 {gid!r}",
+                   f"group id must be an identifier starting with a letter, got {gid!r}")
+            ok = False
+            continue
+        if gid in out:
+            pr.add(path + ("id",), f"一级因素代码 `{gid}` 重复", f"group id `{gid}` is repeated")
+            ok = False
+            continue
+        w = _num(pr, path + ("weight",), g.get("weight"), lo=Fraction(0),
+                 what="（权重为百分数，不得为负）/ (weights are percentages, never negative)")
+        if w is None:
+            ok = False
+            w = Fraction(0)
+        total += w
+        out[gid] = GroupSpec(id=gid, name=str(g.get("name", gid)), weight=w)
+    if ok and total != 100:
+        listed = " + ".join(f"{g.id}:{_plain(g.weight)}" for g in out.values())
+        pr.add(("groups",), f"一级因素权重之和为 {_plain(total)}，应为 100（{listed}）",
+               f"group weights sum to {_plain(total)}, they must sum to 100 ({listed})")
+    return out
+
+
+def _group_weights(pr: _Problems, groups: dict[str, GroupSpec],
+                   members: dict[str, list[tuple[str, Fraction]]],
+                   factors: list[FactorSpec]) -> list[FactorSpec]:
+    """Check each group's second-level weights sum to 100; return factors with effective weights."""
+    from dataclasses import replace
+
+    for gi, gid in enumerate(groups):
+        ms = members.get(gid, [])
+        path = ("groups", gi)
+        if not ms:
+            pr.add(path, f"一级因素 `{gid}` 下没有二级因素（没有 factors 项写 group: {gid}）",
+                   f"group `{gid}` has no factors (no item of factors says group: {gid})")
+            continue
+        tot = sum((w for _, w in ms), Fraction(0))
+        if tot != 100:
+            listed = " + ".join(f"{fid}:{_plain(w)}" for fid, w in ms)
+            pr.add(path, f"一级因素 `{gid}` 下二级因素权重之和为 {_plain(tot)}，应为 100（{listed}）",
+                   f"the weights of the factors in group `{gid}` sum to {_plain(tot)}, they must "
+                   f"sum to 100 ({listed})")
+    return [replace(f, local_weight=f.weight, weight=groups[f.group].weight * f.weight / 100)
+            if f.group else f for f in factors]
+
+
 def _parse_factors(pr: _Problems, data: Mapping[str, Any]
-                   ) -> tuple[list[FactorSpec], dict[str, str]]:
-    """Parse ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
+                   ) -> tuple[list[FactorSpec], dict[str, str], tuple[GroupSpec, ...]]:
+    """Parse ``groups``, ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
     # missing rules
     miss = data.get("missing") or {}
     missing_default = "error"
@@ -437,6 +587,8 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
                    "expected a non-empty list of items like "
                    "{id: rev, weight: 30, direction: +, transform: share}")
         flist = []
+    groups = _parse_groups(pr, data.get("groups"))
+    members: dict[str, list[tuple[str, Fraction]]] = {}
     seen: dict[str, int] = {}
     weight_sum = Fraction(0)
     weights_ok = True
@@ -501,6 +653,16 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
         if "shift" in f:
             s = _num(pr, path + ("shift",), f["shift"], lo=Fraction(0))
             shift = s if s is not None else shift
+        grp = f.get("group")
+        if grp is not None and not groups:
+            pr.add(path + ("group",), f"因素指定了 group: {grp}，但方案没有 groups（一级因素）块",
+                   f"factor names group: {grp} but the spec has no groups block (first-level "
+                   "factors); add groups or remove group")
+        elif groups and grp not in groups:
+            pr.add(path + ("group",), f"一级因素 {grp!r} 不在 groups 中；已有：{', '.join(groups)}",
+                   f"group {grp!r} is not in groups; known: {', '.join(groups)}")
+        elif groups:
+            members.setdefault(grp, []).append((fid, w))
         factors.append(FactorSpec(
             id=fid, name=str(f.get("name", fid)), weight=w, direction=direction,
             transform=transform, unit_of_measure=(str(f["unit_of_measure"])
@@ -508,12 +670,17 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
             convert=conv, shift=shift, population_factor=str(pop) if pop else None,
             source=str(f["source"]) if f.get("source") else None,
             missing=missing_map.get(fid, missing_default),
+            group=str(grp) if groups and grp in groups else None,
         ))
+    if groups:
+        if weights_ok:
+            factors = _group_weights(pr, groups, members, factors)
+        return factors, missing_map, tuple(groups.values())
     if flist and weights_ok and weight_sum != 100:
         listed = " + ".join(f"{f.id}:{_plain(f.weight)}" for f in factors)
         pr.add(("factors",), f"权重之和为 {_plain(weight_sum)}，应为 100（{listed}）",
                f"weights sum to {_plain(weight_sum)}, they must sum to 100 ({listed})")
-    return factors, missing_map
+    return factors, missing_map, ()
 
 
 
@@ -594,7 +761,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                      lo=Fraction(0), hi=Fraction(1), what="（0.5 表示上年的一半）/ (0.5 = half of last year)")
             base_share = b if b is not None else Fraction(0)
 
-    factors, missing_map = _parse_factors(pr, data)
+    factors, missing_map, groups = _parse_factors(pr, data)
     fids = {f.id for f in factors}
     seen = {f.id: i for i, f in enumerate(factors)}
     for k in missing_map:
@@ -746,7 +913,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                 tie_break="code", include=tuple(include), exclude=tuple(exclude),
                 unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
                 source=doc.source, document=doc,
-                stage=None if stage is None else str(stage))
+                stage=None if stage is None else str(stage), groups=groups)
         raise _ProvisionalSpecError(pr.items, provisional, header=(
             f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
             f"{len(pr.items)} problem(s)"))
@@ -758,7 +925,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
-        stage=None if stage is None else str(stage),
+        stage=None if stage is None else str(stage), groups=groups,
     )
 
 
@@ -789,8 +956,13 @@ def spec_schema() -> dict[str, Any]:
                                                                    "exclusiveMinimum": 0}},
             "shift": {"type": "number", "minimum": 0},
             "population_factor": {"type": "string"}, "source": {"type": "string"},
+            "group": {"type": "string", "pattern": _ID_RE.pattern},
         },
     }
+    group = {"type": "object", "additionalProperties": False, "required": ["id", "weight"],
+             "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                            "name": {"type": "string"},
+                            "weight": {"type": "number", "minimum": 0, "maximum": 100}}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "evalkit allocation spec (因素法分配方案)",
@@ -804,6 +976,7 @@ def spec_schema() -> dict[str, Any]:
             "reserve_wan": {"type": "integer", "minimum": 0},
             "base": {"type": "object", "additionalProperties": False, "properties": {
                 "share_of_last_year": {"type": "number", "minimum": 0, "maximum": 1}}},
+            "groups": {"type": "array", "minItems": 1, "items": group},
             "factors": {"type": "array", "minItems": 1, "items": factor},
             "performance": {"type": "object", "additionalProperties": False,
                             "required": ["map"], "properties": {

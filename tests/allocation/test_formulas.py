@@ -1,0 +1,155 @@
+"""Allocation formulas as bureaus write them (issue 15), each checked against a hand computation.
+
+Tolerances: none — every comparison is exact (integers or ``fractions.Fraction``).
+
+Sources for the shape of the rules (the figures are invented for the examples):
+* lottery-fund style rules: 业务因素 85% / 绩效因素 15%, each split into second-level factors
+  (issue 15; allocation_research.md §1.3).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+from pathlib import Path
+
+import pytest
+from conftest import make_spec, table
+
+from evalkit._shared.exceptions import SpecError
+from evalkit.allocation import allocate, load_spec, read_factors, spec_from_dict
+
+CITIES = ["370702", "370703", "370704"]
+DEMO = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+
+
+def _grouped(total=10_000, group_weights=(60, 40), inner=(50, 50, 100)):
+    return spec_from_dict({
+        "fund": "测试资金", "year": 2025, "total_wan": total,
+        "groups": [{"id": "biz", "name": "业务因素", "weight": group_weights[0]},
+                   {"id": "perf", "name": "绩效因素", "weight": group_weights[1]}],
+        "factors": [{"id": "task", "group": "biz", "weight": inner[0]},
+                    {"id": "workers", "group": "biz", "weight": inner[1]},
+                    {"id": "output", "group": "perf", "weight": inner[2]}]})
+
+
+VALUES = {"task": [300, 200, 100], "workers": [1000, 3000, 2000], "output": [1, 1, 2]}
+
+
+# ------------------------------------------------------------------------------------------
+# hierarchical factors (一级/二级)
+
+
+def test_hierarchical_factors_by_hand():
+    # effective weights: task 60% × 50% = 30%, workers 60% × 50% = 30%, output 40% × 100% = 40%
+    # shares: task 300/600, 200/600, 100/600 = 1/2, 1/3, 1/6
+    #         workers 1000/6000, 3000/6000, 2000/6000 = 1/6, 1/2, 1/3
+    #         output 1/4, 1/4, 2/4 = 1/4, 1/4, 1/2
+    # composite 370702: .3·1/2 + .3·1/6 + .4·1/4 = .15 + .05 + .10 = .30
+    #           370703: .3·1/3 + .3·1/2 + .4·1/4 = .10 + .15 + .10 = .35
+    #           370704: .3·1/6 + .3·1/3 + .4·1/2 = .05 + .10 + .20 = .35
+    # T = 10,001: quotas 3000.3, 3500.35, 3500.35; floors sum to 10,000; the one 万元 left goes
+    # to the larger remainder, .35 = .35 tied, equal quotas, so by code → 370703.
+    spec = _grouped(total=10_001)
+    assert [f.weight for f in spec.factors] == [30, 30, 40]
+    assert [f.local_weight for f in spec.factors] == [50, 50, 100]
+    a = allocate(spec, table(VALUES, CITIES))
+    assert a.core.composite == [F(3, 10), F(7, 20), F(7, 20)]
+    assert a.core.continuous == [F(30003, 10), F(70007, 20), F(70007, 20)]
+    assert a.core.amounts == [3000, 3501, 3500]
+
+
+def test_hierarchical_equals_flat_with_effective_weights():
+    grouped = _grouped(group_weights=(85, 15), inner=(40, 60, 100))
+    flat = make_spec({"task": 34, "workers": 51, "output": 15})
+    t = table(VALUES, CITIES)
+    assert allocate(grouped, t).core.amounts == allocate(flat, t).core.amounts
+    # flat_data folds the groups; with_weights works on the folded weights
+    data = grouped.flat_data()
+    assert "groups" not in data and [f["weight"] for f in data["factors"]] == [34, 51, 15]
+    moved = grouped.with_weights({"task": 39, "workers": 46})
+    assert [f.weight for f in moved.factors] == [39, 46, 15] and not moved.groups
+
+
+def test_hierarchical_non_decimal_effective_weight_is_exact():
+    # 1/3 of a group: 100/3 % within a 50% group = 50/3 % effective (text "50/3")
+    sp = _grouped(group_weights=(50, 50), inner=("33.3333", "66.6667", 100))
+    assert sp.factors[0].weight == F(333333, 20000)
+    assert spec_from_dict(sp.flat_data()).factors[0].weight == sp.factors[0].weight
+
+
+GROUPS_BAD = """\
+fund: 测试资金
+year: 2025
+total_wan: 1000
+groups:
+  - {id: biz, name: 业务因素, weight: 80}
+  - {id: perf, name: 绩效因素, weight: 15}
+  - {id: empty, name: 空组, weight: 5}
+factors:
+  - {id: a, group: biz, weight: 60}
+  - {id: b, group: biz, weight: 30}
+  - {id: c, group: perf, weight: 100}
+  - {id: d, group: nosuch, weight: 100}
+"""
+
+
+def test_hierarchical_validation_lists_every_problem_with_lines():
+    with pytest.raises(SpecError) as e:
+        load_spec(GROUPS_BAD)
+    msg = str(e.value)
+    # group weights 80 + 15 + 5 = 100 are fine; biz sums to 90; `empty` has no factors;
+    # d names an unknown group
+    assert "<spec text>:5" in msg and "`biz`" in msg and "90" in msg and "sum to 100" in msg
+    assert "<spec text>:7" in msg and "group `empty` has no factors" in msg
+    assert "<spec text>:12" in msg and "'nosuch'" in msg and "不在 groups 中" in msg
+
+
+def test_group_weights_must_sum_to_100_and_group_needs_block():
+    with pytest.raises(SpecError, match=r"group weights sum to 90"):
+        _grouped(group_weights=(60, 30))
+    with pytest.raises(SpecError, match=r"no groups block"):
+        spec_from_dict({"fund": "f", "year": 2025, "total_wan": 10,
+                        "factors": [{"id": "a", "group": "x", "weight": 100}]})
+
+
+def test_hierarchical_method_sheet_shows_both_levels():
+    a = allocate(_grouped(group_weights=(85, 15), inner=(40, 60, 100)), table(VALUES, CITIES))
+    zh = a.method_sheet("zh")
+    assert "（一）业务因素（biz），一级权重 85%" in zh
+    assert "组内权重 40%，折合总权重 34%" in zh and "组内权重 60%，折合总权重 51%" in zh
+    assert "（二）绩效因素（perf），一级权重 15%" in zh
+    assert "effective 34%" in a.method_sheet("en")
+
+
+def test_demo_hierarchical_example_runs():
+    spec = load_spec(DEMO / "formula_groups.yaml")
+    assert [f.weight for f in spec.factors] == [34, F(51, 2), F(51, 2), 15]
+    a = allocate(spec, read_factors(DEMO / "factors.csv"))
+    assert sum(a.core.amounts) == spec.t_alloc == 43_500
+
+
+# ------------------------------------------------------------------------------------------
+# every worked example runs through `evalkit allocate`; the recentred instrument handles them
+
+
+EXAMPLES = sorted(p.name for p in DEMO.glob("formula_*.yaml"))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_worked_example_runs_through_the_cli(name, tmp_path):
+    from evalkit.allocation.cli import main as cli_main
+    from evalkit.allocation.template import formula_examples
+
+    assert (DEMO / name).read_text(encoding="utf-8") == formula_examples()[name]
+    out = tmp_path / "out"
+    assert cli_main(["allocate", str(DEMO / name), "--factors", str(DEMO / "factors.csv"),
+                     "--out", str(out), "--charts", "none", "--no-sensitivity"]) == 0
+    assert (out / "allocation_2025_测算说明.txt").is_file()
+
+
+def test_recentred_instrument_redraws_a_grouped_spec():
+    from evalkit.iv import _spec_variant
+
+    spec = _grouped(group_weights=(85, 15), inner=(40, 60, 100))
+    v = _spec_variant(spec, weights={"task": "30", "workers": "55"}, total=20_000)
+    assert [f.weight for f in v.factors] == [30, 55, 15] and v.total_wan == 20_000

@@ -9,9 +9,9 @@ Every number is a :class:`fractions.Fraction` built from the decimal text of the
 result does not depend on the platform, the row order or floating-point noise. Units are always
 processed in unit-code order.
 
-Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share`` and
-``per_capita`` factors with any performance coefficients, and for ``minmax_shift`` /
-``zscore_shift`` factors when every coefficient is equal and no floor or cap binds: raising the
+Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share``,
+``per_capita`` and ``ratio_to_mean`` factors with any performance coefficients, and for
+``minmax_shift`` / ``zscore_shift`` / ``zscore`` factors when every coefficient is equal and no floor or cap binds: raising the
 minimum of a min-max factor lowers the other units' scores unevenly, and unequal coefficients, or
 a unit pushed onto its floor, can then move money away from the raised unit (counterexamples of
 both are kept in the tests).
@@ -50,6 +50,11 @@ def _frac(v: Any) -> Fraction:
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
     return Fraction(repr(float(v)))
+
+
+def _plain_num(x: Fraction) -> str:
+    """A Fraction as short text for messages (integer, or decimal to 6 places)."""
+    return str(int(x)) if x.denominator == 1 else f"{float(x):.6g}"
 
 
 def _evalkit_version() -> str:
@@ -350,7 +355,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             continue
         complete = all(v is not None for v in vals)
         w = spec.where("factors", i, "transform")
-        if f.transform in ("share", "per_capita"):
+        if f.transform in ("share", "per_capita") or (f.transform == "ratio_to_mean"
+                                                       and f.direction == "+"):
             neg = [c for c, v in zip(codes, vals, strict=True) if v is not None and v < 0]
             if neg:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}，但单位 {', '.join(neg)} 的值为负；份额要求"
@@ -361,7 +367,18 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             elif complete and f.weight > 0 and sum(vals, Fraction(0)) == 0:
                 problems.append(f"{w}: 因素 `{f.id}` 所有单位均为 0，无法计算份额 / factor `{f.id}` is zero "
                                 "for every unit, so its share is undefined; drop it or set weight 0")
-        if f.transform == "inverse_share" or (f.transform == "per_capita" and f.direction == "-"):
+        if f.transform == "zscore" and complete and len(vals) > 0:
+            low = [c for c, v in zip(codes, zscores(f, vals), strict=True)
+                   if f.score_base + f.score_scale * v <= 0]
+            if low:
+                problems.append(f"{w}: 因素 `{f.id}` 的标准分 {_plain_num(f.score_base)} + "
+                                f"{_plain_num(f.score_scale)} × z 在单位 {', '.join(low)} 不为正，"
+                                "无法计算份额；请提高 score_base 或改用 zscore_shift / factor "
+                                f"`{f.id}`: the standard score {_plain_num(f.score_base)} + "
+                                f"{_plain_num(f.score_scale)} × z is ≤ 0 for units {', '.join(low)}, "
+                                "so no share can be formed; raise score_base or use zscore_shift")
+        if f.transform == "inverse_share" or (f.transform in ("per_capita", "ratio_to_mean")
+                                              and f.direction == "-"):
             bad = [c for c, v in zip(codes, vals, strict=True) if v is not None and v <= 0]
             if bad:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}（逆向），单位 {', '.join(bad)} 的值不为正 / "
@@ -569,6 +586,56 @@ def _sqrt(x: Fraction) -> Fraction:
         return Fraction(str((Decimal(x.numerator) / Decimal(x.denominator)).sqrt()))
 
 
+def zscores(f: FactorSpec, x: list[Fraction]) -> list[Fraction]:
+    """Standardised scores ``(x − mean) ÷ sd`` (population sd), sign turned for ``-`` factors.
+
+    This is the 标准化处理 of 财预〔2022〕58号: （某指标 − 该指标均值）÷ 该指标标准差. All zeros
+    when every unit has the same value. The square root is taken to 50 digits.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from evalkit.allocation.spec import FactorSpec
+    >>> f = FactorSpec(id="g", name="g", weight=F(100), direction="+", transform="zscore")
+    >>> [str(v) for v in zscores(f, [F(1), F(3)])]
+    ['-1', '1']
+    """
+    n = len(x)
+    mean = sum(x, Fraction(0)) / n
+    var = sum(((v - mean) ** 2 for v in x), Fraction(0)) / n
+    if var == 0:
+        return [Fraction(0)] * n
+    sd = _sqrt(var)
+    return [((v - mean) if f.direction == "+" else (mean - v)) / sd for v in x]
+
+
+def ratios_to_mean(f: FactorSpec, x: list[Fraction]) -> list[Fraction]:
+    """Ratio to the average of the included units, clipped to the factor's ``bounds``.
+
+    ``x_i ÷ mean`` for ``+`` factors and ``mean ÷ x_i`` for ``-`` factors (values > 0 checked).
+    Without bounds the shares equal ``share`` / ``inverse_share``; bounds such as
+    ``[0.5, 1.5]`` (该地区指标与全市平均值之比，最低 0.5、最高 1.5) make the difference.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from evalkit.allocation.spec import FactorSpec
+    >>> f = FactorSpec(id="g", name="g", weight=F(100), direction="+", transform="ratio_to_mean",
+    ...                bounds=(F(1, 2), F(3, 2)))
+    >>> [str(v) for v in ratios_to_mean(f, [F(1), F(2), F(9)])]
+    ['1/2', '1/2', '3/2']
+    """
+    n = len(x)
+    mean = sum(x, Fraction(0)) / n
+    if mean == 0:
+        return [Fraction(1)] * n
+    r = [v / mean if f.direction == "+" else mean / v for v in x]
+    if f.bounds is not None:
+        lo, hi = f.bounds
+        r = [min(max(v, lo), hi) for v in r]
+    return r
+
+
 def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = None
               ) -> list[Fraction]:
     """Turn raw values into a share vector summing to 1 (allocation.md §2 step 3).
@@ -605,15 +672,13 @@ def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = Non
             rng = hi - lo
             score = [((v - lo) if f.direction == "+" else (hi - v)) / rng + f.shift for v in x]
     elif t == "zscore_shift":
-        mean = sum(x, Fraction(0)) / n
-        var = sum(((v - mean) ** 2 for v in x), Fraction(0)) / n
-        if var == 0:
-            score = [Fraction(1)] * n
-        else:
-            sd = _sqrt(var)
-            z = [((v - mean) if f.direction == "+" else (mean - v)) / sd for v in x]
-            zmin = min(z)
-            score = [v - zmin + f.shift for v in z]
+        z = zscores(f, x)
+        zmin = min(z)
+        score = [Fraction(1)] * n if all(v == 0 for v in z) else [v - zmin + f.shift for v in z]
+    elif t == "zscore":
+        score = [f.score_base + f.score_scale * v for v in zscores(f, x)]  # > 0 checked
+    elif t == "ratio_to_mean":
+        score = ratios_to_mean(f, x)
     else:  # pragma: no cover - validated in spec.py
         raise AssertionError(t)
     tot = sum(score, Fraction(0))

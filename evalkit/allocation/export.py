@@ -36,6 +36,8 @@ _TRANSFORM_ZH = {
     "minmax_shift": "按（数值−最小值）÷（最大值−最小值）标准化并加 {eps} 后计算比重",
     "zscore_shift": "按标准化得分（（数值−均值）÷标准差）平移至最小为 {eps} 后计算比重",
     "per_capita": "按人均值（除以人口因素 {pop}）占合计的比重计算",
+    "zscore": "按标准分 {base} + {scale} × 标准化值（标准化值 =（数值−均值）÷标准差）占合计的比重计算",
+    "ratio_to_mean": "按该单位数值与参与单位平均值之比{bounds}占合计的比重计算",
 }
 _TRANSFORM_EN = {
     "share": "share of the units' total",
@@ -43,7 +45,24 @@ _TRANSFORM_EN = {
     "minmax_shift": "(value − min)/(max − min) + {eps}, then share",
     "zscore_shift": "z-score (value − mean)/sd shifted so the minimum is {eps}, then share",
     "per_capita": "per-capita value (÷ population factor {pop}), then share",
+    "zscore": "standard score {base} + {scale} × z, z = (value − mean)/sd, then share",
+    "ratio_to_mean": "ratio of the value to the units' average{bounds_en}, then share",
 }
+
+
+def _how(f: Any, table: dict[str, str]) -> str:
+    """The transform of a factor described in words (Chinese or English table)."""
+    inv = f.direction == "-"
+    bz = bn = ""
+    if f.bounds is not None:
+        bz = f"（最低 {_n(f.bounds[0])}、最高 {_n(f.bounds[1])}）"
+        bn = f" (clipped to [{_n(f.bounds[0])}, {_n(f.bounds[1])}])"
+    if inv and f.transform == "ratio_to_mean":
+        bz = "的倒数（平均值÷数值）" + bz
+        bn = " inverted (average ÷ value)" + bn
+    return table[f.transform].format(eps=_n(f.shift), pop=f.population_factor,
+                                     base=_n(f.score_base), scale=_n(f.score_scale),
+                                     bounds=bz, bounds_en=bn)
 _MISSING_ZH = {"error": "不允许缺失（缺失即报错）", "zero": "缺失视同为 0（视同放弃）",
                "carry_forward": "缺失时沿用上一年数值", "impute_share": "缺失时保持上一年占比推算",
                "exclude_unit": "缺失的单位不参与本次分配"}
@@ -107,7 +126,7 @@ _CN_NUM = "一二三四五六七八九十"
 
 
 def _factor_line_zh(j: int, f: Any, inp: Any) -> str:
-    how = _TRANSFORM_ZH[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+    how = _how(f, _TRANSFORM_ZH)
     src = f.source or inp.sources.get(f.id) or "因素数据表"
     uom = inp.uom.get(f.id) or ""
     wt = (f"组内权重 {_pct(f.local_weight)}，折合总权重 {_pct(f.weight)}" if f.group
@@ -136,7 +155,7 @@ def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
     for g in spec.groups:
         out.append(f"  group {g.name} ({g.id}), weight {_pct(g.weight)}; within it:")
     for j, f in enumerate(spec.factors, start=1):
-        how = _TRANSFORM_EN[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
+        how = _how(f, _TRANSFORM_EN)
         src = f.source or inp.sources.get(f.id) or "factor table"
         wt = (f"group {f.group}, weight within group {_pct(f.local_weight)}, effective "
               f"{_pct(f.weight)}" if f.group else f"weight {_pct(f.weight)}")

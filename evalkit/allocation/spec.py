@@ -24,7 +24,8 @@ from .._shared.exceptions import SpecError
 from ..data.reader import read_text
 from ._yaml import LinedDocument, load_with_lines
 
-TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita")
+TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita", "zscore",
+              "ratio_to_mean")
 DIRECTIONS = ("+", "-")
 MISSING_RULES = ("error", "zero", "carry_forward", "impute_share", "exclude_unit")
 ROUNDING_METHODS = ("largest_remainder", "largest_recipient")
@@ -53,7 +54,8 @@ _TOP_KEYS = {
 }
 STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
-                "shift", "population_factor", "source", "group")
+                "shift", "population_factor", "source", "group", "bounds", "score_base",
+                "score_scale")
 _GROUP_KEYS = ("id", "name", "weight")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -73,7 +75,9 @@ class FactorSpec:
     direction : {"+", "-"}
         ``+``: more is more; ``-``: less is more (handled by the transform, never by the weight).
     transform : str
-        One of ``share``, ``inverse_share``, ``minmax_shift``, ``zscore_shift``, ``per_capita``.
+        One of ``share``, ``inverse_share``, ``minmax_shift``, ``zscore_shift``, ``per_capita``,
+        ``zscore`` (standard score ``base + scale × z``) and ``ratio_to_mean`` (ratio to the
+        average, optionally clipped to ``bounds``).
     unit_of_measure : str or None
         Expected unit of measure in the factor table (``万元``, ``亿元``, ``人`` ...).
     convert : dict
@@ -86,6 +90,11 @@ class FactorSpec:
         Data source text for the method sheet (else taken from the factor table).
     missing : str
         Missing-data rule in force for this factor.
+    bounds : tuple of Fraction or None
+        ``(low, high)`` clip of the ``ratio_to_mean`` ratio (e.g. 0.5 and 1.5).
+    score_base, score_scale : Fraction
+        ``zscore`` score ``base + scale × z`` (defaults 50 and 10, the T score 标准分);
+        must be > 0 for every unit.
     group : str or None
         Id of the first-level group (一级因素) this second-level factor belongs to.
     local_weight : Fraction or None
@@ -104,6 +113,9 @@ class FactorSpec:
     population_factor: str | None = None
     source: str | None = None
     missing: str = "error"
+    bounds: tuple[Fraction, Fraction] | None = None
+    score_base: Fraction = Fraction(50)
+    score_scale: Fraction = Fraction(10)
     group: str | None = None
     local_weight: Fraction | None = None
 
@@ -557,6 +569,41 @@ def _group_weights(pr: _Problems, groups: dict[str, GroupSpec],
             if f.group else f for f in factors]
 
 
+def _transform_options(pr: _Problems, path: tuple, f: Mapping[str, Any], transform: str
+                       ) -> tuple[tuple[Fraction, Fraction] | None, Fraction, Fraction]:
+    """``bounds`` (ratio_to_mean) and ``score_base``/``score_scale`` (zscore) of one factor."""
+    for key, owner in (("bounds", "ratio_to_mean"), ("score_base", "zscore"),
+                       ("score_scale", "zscore")):
+        if key in f and transform != owner:
+            pr.add(path + (key,), f"`{key}` 只用于 transform: {owner}，本因素为 {transform}",
+                   f"`{key}` applies only to transform: {owner}; this factor uses {transform}")
+    bounds = None
+    b = f.get("bounds")
+    if b is not None and transform == "ratio_to_mean":
+        if not isinstance(b, list) or len(b) != 2:
+            pr.add(path + ("bounds",), f"应为 [下限, 上限]，如 [0.5, 1.5]，实际为 {b!r}",
+                   f"expected [low, high] such as [0.5, 1.5], got {b!r}")
+        else:
+            lo = _num(pr, path + ("bounds", 0), b[0], lo=Fraction(0))
+            hi = _num(pr, path + ("bounds", 1), b[1], lo=Fraction(0))
+            if lo is not None and hi is not None:
+                if hi <= lo or hi == 0:
+                    pr.add(path + ("bounds",), f"上限 {b[1]} 应大于下限 {b[0]}",
+                           f"the high bound {b[1]} must exceed the low bound {b[0]}")
+                else:
+                    bounds = (lo, hi)
+    base, scale = Fraction(50), Fraction(10)
+    if "score_base" in f and transform == "zscore":
+        v = _num(pr, path + ("score_base",), f["score_base"])
+        base = v if v is not None else base
+    if "score_scale" in f and transform == "zscore":
+        v = _num(pr, path + ("score_scale",), f["score_scale"], lo=Fraction(0))
+        if v == 0:
+            pr.add(path + ("score_scale",), "score_scale 必须为正", "score_scale must be positive")
+        scale = v if v else scale
+    return bounds, base, scale
+
+
 def _parse_factors(pr: _Problems, data: Mapping[str, Any]
                    ) -> tuple[list[FactorSpec], dict[str, str], tuple[GroupSpec, ...]]:
     """Parse ``groups``, ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
@@ -633,6 +680,7 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
         elif direction == "+" and transform == "inverse_share":
             pr.add(path + ("direction",), "inverse_share 只用于逆向因素，请将 direction 设为 -",
                    "inverse_share is for '-' factors; set direction: -")
+        bounds, score_base, score_scale = _transform_options(pr, path, f, transform)
         pop = f.get("population_factor")
         if transform == "per_capita" and not pop:
             pr.add(path + ("population_factor",),
@@ -670,7 +718,8 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
             convert=conv, shift=shift, population_factor=str(pop) if pop else None,
             source=str(f["source"]) if f.get("source") else None,
             missing=missing_map.get(fid, missing_default),
-            group=str(grp) if groups and grp in groups else None,
+            group=str(grp) if groups and grp in groups else None, bounds=bounds,
+            score_base=score_base, score_scale=score_scale,
         ))
     if groups:
         if weights_ok:
@@ -957,6 +1006,10 @@ def spec_schema() -> dict[str, Any]:
             "shift": {"type": "number", "minimum": 0},
             "population_factor": {"type": "string"}, "source": {"type": "string"},
             "group": {"type": "string", "pattern": _ID_RE.pattern},
+            "bounds": {"type": "array", "items": {"type": "number", "minimum": 0},
+                       "minItems": 2, "maxItems": 2},
+            "score_base": {"type": "number"},
+            "score_scale": {"type": "number", "exclusiveMinimum": 0},
         },
     }
     group = {"type": "object", "additionalProperties": False, "required": ["id", "weight"],

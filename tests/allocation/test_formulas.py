@@ -1,6 +1,7 @@
 """Allocation formulas as bureaus write them (issue 15), each checked against a hand computation.
 
-Tolerances: none — every comparison is exact (integers or ``fractions.Fraction``).
+Tolerances: none — every comparison is exact (integers or ``fractions.Fraction``), except the
+float Monte Carlo transform checked against the exact one at rtol 1e-12.
 
 Sources for the shape of the rules (the figures are invented for the examples):
 * lottery-fund style rules: 业务因素 85% / 绩效因素 15%, each split into second-level factors
@@ -126,6 +127,104 @@ def test_demo_hierarchical_example_runs():
     assert [f.weight for f in spec.factors] == [34, F(51, 2), F(51, 2), 15]
     a = allocate(spec, read_factors(DEMO / "factors.csv"))
     assert sum(a.core.amounts) == spec.t_alloc == 43_500
+
+
+# ------------------------------------------------------------------------------------------
+# transforms: ratio to the average, standardised scores
+
+
+FOUR = CITIES + ["370705"]
+
+
+def test_ratio_to_mean_and_zscore_by_hand():
+    # ratio (bounds 0.5–1.5): x = 1, 2, 4, 9, mean 4 → 1/4, 1/2, 1, 9/4 → clipped 1/2, 1/2, 1, 3/2;
+    #   sum 7/2 → shares 1/7, 1/7, 2/7, 3/7
+    # zscore (50 + 10 z): y = 1, 1, 3, 3, mean 2, population sd 1 → z = −1, −1, 1, 1
+    #   → scores 40, 40, 60, 60, sum 200 → shares 1/5, 1/5, 3/10, 3/10
+    # composite (60/40): U1 = U2 = 3/35 + 2/25 = 29/175; U3 = 6/35 + 3/25 = 51/175;
+    #   U4 = 9/35 + 3/25 = 66/175 (sum 175/175)
+    # T = 1000: quotas 165.714…, 165.714…, 291.428…, 377.142…; floors 165+165+291+377 = 998;
+    #   the 2 万元 left go to the largest remainders .714 (U1) and .714 (U2)
+    spec = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 1000, "factors": [
+        {"id": "r", "weight": 60, "transform": "ratio_to_mean", "bounds": [0.5, 1.5]},
+        {"id": "z", "weight": 40, "transform": "zscore", "score_base": 50, "score_scale": 10}]})
+    a = allocate(spec, table({"r": [1, 2, 4, 9], "z": [1, 1, 3, 3]}, FOUR))
+    assert a.core.z["r"] == [F(1, 7), F(1, 7), F(2, 7), F(3, 7)]
+    assert a.core.z["z"] == [F(1, 5), F(1, 5), F(3, 10), F(3, 10)]
+    assert a.core.composite == [F(29, 175), F(29, 175), F(51, 175), F(66, 175)]
+    assert a.core.amounts == [166, 166, 291, 377]
+
+
+def test_less_is_more_ratio_and_zscore():
+    # '-' ratio: mean ÷ x = 4/1, 4/2, 4/4, 4/9 → clipped 3/2, 3/2, 1, 1/2 → shares 3/9, 3/9, 2/9, 1/9
+    # '-' zscore: z = 1, 1, −1, −1 → 60, 60, 40, 40 → shares 3/10, 3/10, 1/5, 1/5
+    spec = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 1000, "factors": [
+        {"id": "r", "weight": 50, "direction": "-", "transform": "ratio_to_mean",
+         "bounds": [0.5, 1.5]},
+        {"id": "z", "weight": 50, "direction": "-", "transform": "zscore"}]})
+    a = allocate(spec, table({"r": [1, 2, 4, 9], "z": [1, 1, 3, 3]}, FOUR))
+    assert a.core.z["r"] == [F(1, 3), F(1, 3), F(2, 9), F(1, 9)]
+    assert a.core.z["z"] == [F(3, 10), F(3, 10), F(1, 5), F(1, 5)]
+
+
+def test_unbounded_ratio_to_mean_equals_share():
+    vals = {"a": [3, 5, 11, 1]}
+    r = allocate(spec_from_dict({"fund": "f", "year": 2025, "total_wan": 997, "factors": [
+        {"id": "a", "weight": 100, "transform": "ratio_to_mean"}]}), table(vals, FOUR))
+    s = allocate(make_spec({"a": 100}, total=997), table(vals, FOUR))
+    assert r.core.z == s.core.z and r.core.amounts == s.core.amounts
+
+
+def test_zscore_nonpositive_score_is_an_error_naming_units():
+    # y = 1, 1, 1, 9: mean 3, sd √12 → z = −1/√3 ≈ −0.577 for the first three; 5 + 10 z < 0
+    spec = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 100, "factors": [
+        {"id": "z", "weight": 100, "transform": "zscore", "score_base": 5}]})
+    with pytest.raises(SpecError, match=r"≤ 0 for units 370702, 370703, 370704"):
+        allocate(spec, table({"z": [1, 1, 1, 9]}, FOUR))
+
+
+TRANSFORM_BAD = """fund: 测试资金
+year: 2025
+total_wan: 1000
+factors:
+  - {id: a, weight: 50, transform: share, bounds: [0.5, 1.5]}
+  - {id: b, weight: 25, transform: ratio_to_mean, bounds: [1.5, 0.5]}
+  - {id: c, weight: 25, transform: zscore, score_scale: 0}
+"""
+
+
+def test_transform_options_validated_with_lines():
+    with pytest.raises(SpecError) as e:
+        load_spec(TRANSFORM_BAD)
+    msg = str(e.value)
+    assert "<spec text>:5" in msg and "`bounds` applies only to transform: ratio_to_mean" in msg
+    assert "<spec text>:6" in msg and "must exceed the low bound" in msg
+    assert "<spec text>:7" in msg and "score_scale must be positive" in msg
+
+
+@pytest.mark.parametrize("t,extra,direction", [
+    ("ratio_to_mean", {"bounds": [0.5, 1.5]}, "+"), ("ratio_to_mean", {}, "-"),
+    ("zscore", {"score_base": 40}, "+"), ("zscore", {}, "-")])
+def test_monte_carlo_float_transform_matches_exact(t, extra, direction):
+    import numpy as np
+
+    from evalkit.allocation.engine import transform
+    from evalkit.allocation.sensitivity import _transform_float
+
+    f = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 10, "factors": [
+        {"id": "a", "weight": 100, "transform": t, "direction": direction, **extra}]}).factors[0]
+    x = [F(3), F(5), F(11), F(1), F(7)]
+    exact = [float(v) for v in transform(f, x)]
+    got = _transform_float(f, np.array([[float(v) for v in x]]), None)[0]
+    assert np.allclose(got, exact, rtol=1e-12, atol=0)
+
+
+def test_transforms_method_sheet_text():
+    a = allocate(load_spec(DEMO / "formula_transforms.yaml"), read_factors(DEMO / "factors.csv"))
+    zh = a.method_sheet("zh")
+    assert "按该单位数值与参与单位平均值之比（最低 0.5、最高 1.5）占合计的比重计算" in zh
+    assert "按标准分 50 + 10 × 标准化值" in zh
+    assert sum(a.core.amounts) == 43_500
 
 
 # ------------------------------------------------------------------------------------------

@@ -941,6 +941,8 @@ def expected_instrument(
     table = factors if isinstance(factors, allocation.FactorTable) else \
         allocation.read_factors(factors)
     years = list(specs)
+    for sp in specs.values():
+        allocation.require_redrawable(sp, "the recentred formula instrument / 重定心公式工具变量")
     ids = {yr: tuple(sp.factor_ids) for yr, sp in specs.items()}
     if "weights" in shocks and len(set(ids.values())) > 1:
         raise SpecError([f"year {yr}: factors {list(v)}" for yr, v in ids.items()],

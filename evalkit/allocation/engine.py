@@ -866,7 +866,7 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
     table, last = loaded
     if problems:
         # check the data against a usable (provisional) spec too, so all problems come at once
-        if spec_obj is not None and table is not None and last is not None:
+        if isinstance(spec_obj, AllocationSpec) and table is not None and last is not None:
             try:
                 _prepare(spec_obj, table, last, recipients)
             except SpecError as exc:
@@ -875,6 +875,9 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
                         f"The allocation inputs have {len(problems)} problem(s); nothing was "
                         "computed or written")
     spec = spec_obj
+    if not isinstance(spec, AllocationSpec):  # a spec with pools: each pool on its own
+        from .pools import allocate_pools
+        return allocate_pools(spec, table, last, recipients)
     inp = _prepare(spec, table, last, None if recipients is None else list(recipients))
     core = compute(spec, inp)
     return Allocation(spec=spec, factors=table, inputs=inp, core=core, last_year_input=last)

@@ -51,6 +51,7 @@ _TOP_KEYS = {
     "units": "参与单位 / units included",
     "notes": "备注 / notes for the method sheet",
     "stage": "稿别 / draft stage: 征求意见稿, 送审稿 or 定稿",
+    "pools": "资金池 / separate pools (each with its own total, units, factors ...)",
 }
 STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
@@ -733,6 +734,42 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
 
 
 
+def redraw_blockers(spec: Any) -> list[str]:
+    """Features of ``spec`` that tools redrawing weights and totals cannot handle.
+
+    The recentred formula instrument (:mod:`evalkit.iv`) recomputes a spec with other factor
+    weights and totals. First-level groups are folded into effective weights
+    (:meth:`AllocationSpec.flat_data`) and new transforms are recomputed as they are; a spec
+    with separate pools has no single weight vector or total, so it is refused.
+
+    Returns
+    -------
+    list of str
+        One bilingual line per unsupported feature (empty when the spec can be redrawn).
+    """
+    out = []
+    if not isinstance(spec, AllocationSpec):
+        out.append("资金池 pools（各池有各自的总额和因素，没有统一的权重向量）/ separate pools "
+                   "(each pool has its own total and factors, so there is no single weight vector)")
+    return out
+
+
+def require_redrawable(spec: Any, what: str) -> None:
+    """Raise :class:`SpecError` naming every feature of ``spec`` that ``what`` cannot redraw.
+
+    Examples
+    --------
+    >>> sp = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 10,
+    ...                      "factors": [{"id": "a", "weight": 100}]})
+    >>> require_redrawable(sp, "the recentred instrument")  # nothing to refuse
+    """
+    blockers = redraw_blockers(spec)
+    if blockers:
+        raise SpecError(blockers, header=(
+            f"{what} 不支持方案 {getattr(spec, 'source', '')} 使用的以下功能 / {what} does not "
+            "support these features of the spec; use a spec without them for the instrument"))
+
+
 class _ProvisionalSpecError(SpecError):
     """A spec error that still carries a best-effort spec, so data checks can run too."""
 
@@ -748,7 +785,8 @@ def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
     100), a provisional spec is returned with the problems so the factor data can be checked
     against it and every problem reported at once. Callers must not allocate with it.
     """
-    if isinstance(path, AllocationSpec):
+    from .pools import PooledSpec
+    if isinstance(path, (AllocationSpec, PooledSpec)):
         return path, []
     try:
         if isinstance(path, Mapping):
@@ -774,6 +812,9 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     if not isinstance(data, Mapping):
         raise SpecError([f"{doc.source}: 规则文件应为键值映射 / the spec must be a mapping of fields"],
                         header="规则文件有问题 / The spec has problems")
+    if "pools" in data:
+        from .pools import pooled_from_document
+        return pooled_from_document(doc)
     _unknown_keys(pr, (), data, list(_TOP_KEYS))
     for req in ("fund", "year", "total_wan", "factors"):
         if req not in data:

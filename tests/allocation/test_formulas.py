@@ -228,6 +228,83 @@ def test_transforms_method_sheet_text():
 
 
 # ------------------------------------------------------------------------------------------
+# separate pools (分池)
+
+
+POOLED = """\
+fund: 测试资金
+year: 2025
+total_wan: 11001
+factors:
+  - {id: task, weight: 40}
+  - {id: workers, weight: 60}
+pools:
+  - id: county
+    name: 县市区
+    total_wan: 10000
+    units: ["370702", "370703", "370704"]
+  - id: zone
+    name: 功能区
+    total_wan: 1001
+    units: ["370772", "WF-Z-GXQ"]
+    factors:
+      - {id: output, weight: 100}
+    constraints: {floor_wan: 300}
+"""
+POOL_VALUES = {"task": [300, 200, 100, None, None], "workers": [1000, 3000, 2000, None, None],
+               "output": [None, None, None, 1, 3]}
+POOL_CODES = CITIES + ["370772", "WF-Z-GXQ"]
+
+
+def _pool_table():
+    import pandas as pd
+    from conftest import make_table
+    t = make_table(POOL_VALUES, POOL_CODES)
+    return read_factors(pd.DataFrame(t[t["value"].notna()]))
+
+
+def test_pools_by_hand_with_subtotals():
+    # county (40/60 of task and workers, T = 10,000): the Shandong example of test_engine,
+    #   composite 3/10, 13/30, 4/15 → 3000, 4333.3…, 2666.6… → [3000, 4333, 2667]
+    # zone (output 1 : 3, T = 1,001, floor 300): quotas 250.25 and 750.75; 370772 is lifted to
+    #   its floor 300 and the other unit takes the rest, 1001 − 300 = 701
+    a = allocate(load_spec(POOLED), _pool_table())
+    county, zone = (p[2] for p in a.pools)
+    assert county.core.amounts == [3000, 4333, 2667]
+    assert zone.core.amounts == [300, 701] and zone.bound_units["floor"] == ["370772"]
+    t = a.table
+    subs = t[t["unit_code"] == "小计"]
+    assert list(subs["name_zh"]) == ["县市区小计", "功能区小计"]
+    assert list(subs["amount_wan"]) == [10_000, 1001]
+    assert t.iloc[-1]["unit_code"] == "合计" and t.iloc[-1]["amount_wan"] == 11_001
+    assert list(t["pool"]) == ["county"] * 4 + ["zone"] * 3 + [""]  # units, then 小计
+    sheet = a.method_sheet("zh")
+    assert "县市区小计：10,000" in sheet and "功能区小计：1,001" in sheet and "合计：11,001" in sheet
+    a.check()
+
+
+POOLED_BAD = POOLED.replace("total_wan: 11001", "total_wan: 12000").replace(
+    '"370704"]', '"370704", "370772"]').replace("- {id: output, weight: 100}",
+                                                 "- {id: output, weight: 90}")
+
+
+def test_pools_validation_with_full_paths_and_lines():
+    # total 12,000 ≠ 10,000 + 1,001; 370772 in both pools; the zone's weights sum to 90
+    with pytest.raises(SpecError) as e:
+        load_spec(POOLED_BAD)
+    msg = str(e.value)
+    assert "<spec text>:3" in msg and "differs from the pools' sum 11001" in msg
+    assert "<spec text>:15" in msg and "unit 370772 is in both pool `county` and pool `zone`" in msg
+    assert "<spec text>:16" in msg and "`pools[1].factors`" in msg and "sum to 90" in msg
+
+
+def test_pool_needs_units_and_total():
+    bad = POOLED.replace("    total_wan: 1001\n", "").replace("total_wan: 11001\n", "")
+    with pytest.raises(SpecError, match=r"pool `zone` needs `total_wan`"):
+        load_spec(bad)
+
+
+# ------------------------------------------------------------------------------------------
 # every worked example runs through `evalkit allocate`; the recentred instrument handles them
 
 
@@ -252,3 +329,15 @@ def test_recentred_instrument_redraws_a_grouped_spec():
     spec = _grouped(group_weights=(85, 15), inner=(40, 60, 100))
     v = _spec_variant(spec, weights={"task": "30", "workers": "55"}, total=20_000)
     assert [f.weight for f in v.factors] == [30, 55, 15] and v.total_wan == 20_000
+
+
+def test_recentred_instrument_refuses_pools_naming_the_feature():
+    from evalkit.iv import expected_instrument
+
+    pooled = load_spec(POOLED)
+    with pytest.raises(SpecError, match=r"separate pools"):
+        expected_instrument({2024: pooled, 2025: pooled}, _pool_table())
+    # the plain formula instrument (no redraws) works on a pooled spec
+    from evalkit.iv import formula_instrument
+    z = formula_instrument({2025: pooled}, _pool_table(), chain_last_year=False)
+    assert len(z) == 5

@@ -62,7 +62,7 @@ class VectorModel:
             codes=alloc.codes, factor_ids=fids, Z=Z.reshape(len(alloc.codes), len(fids)),
             w=np.array([float(f.weight) / 100 for f in spec.factors]),
             p=np.array([float(v) for v in alloc.inputs.coefficient]),
-            base=np.array([float(v) for v in core.base]),
+            base=np.array([float(v) for v in core.fill_base]),  # base + net awards
             lo=np.array([float(v) for v in core.lo]),
             hi=np.array([np.inf if v is None else float(v) for v in core.hi]),
             total=float(core.t_alloc), unit=spec.rounding_unit, method=spec.rounding_method,

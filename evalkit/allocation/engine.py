@@ -96,6 +96,8 @@ class Inputs:
         Every missing-data rule applied and every note (``kind, unit_code, factor_id, detail``).
     sources : dict
         ``{factor_id: "source text"}`` from the factor table.
+    award_values : dict
+        ``{factor_id: [Fraction per unit]}`` of the factors that per-point awards measure.
     """
 
     codes: list[str]
@@ -111,6 +113,7 @@ class Inputs:
     sources: dict[str, str] = field(default_factory=dict)
     uom: dict[str, str] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
+    award_values: dict[str, list[Fraction]] = field(default_factory=dict)
 
 
 def read_last_year(obj: Any) -> dict[str, Fraction]:
@@ -212,8 +215,9 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     dy = spec.data_year
     fids = spec.factor_ids
     pops = sorted({f.population_factor for f in spec.factors if f.population_factor} - set(fids))
+    award_fs = sorted({a.factor for a in spec.awards} - set(fids) - set(pops))
     perf_f = spec.performance.source_factor if spec.performance else None
-    needed = fids + pops + ([perf_f] if perf_f else [])
+    needed = fids + pops + award_fs + ([perf_f] if perf_f else [])
     cur = d[(d["year"] == dy) & d["factor_id"].isin(needed)]
     if cur.empty:
         problems.append(
@@ -232,6 +236,11 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
         if pf not in present:
             problems.append(f"{spec.where('factors')}: 人口因素 `{pf}` 在因素表 {dy} 年中不存在 / population "
                             f"factor `{pf}` (per_capita) is not in the factor table for {dy}")
+    for j, a in enumerate(spec.awards):
+        if a.factor not in present:
+            problems.append(f"{spec.where('awards', j, 'factor')}: 奖补 `{a.id}` 的因素 `{a.factor}` 在因素表 "
+                            f"{dy} 年中不存在 / factor `{a.factor}` of award `{a.id}` is not in the "
+                            f"factor table for {dy}")
     table_codes = sorted(set(cur["unit_code"]))
     absent = [] if spec.include or recipients is not None else [
         c for c in allowed if c not in table_codes and c not in spec.exclude]
@@ -271,7 +280,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     uoms: dict[str, str] = {}
     drop_units: dict[str, str] = {}
     fspecs: dict[str, FactorSpec | None] = {f.id: f for f in spec.factors}
-    for pf in pops:
+    for pf in pops + award_fs:
         fspecs[pf] = None
     for fid, fs in fspecs.items():
         if fid not in present:
@@ -480,7 +489,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     return Inputs(codes=codes, excluded=excluded, values={f: values[f] for f in fids},
                   population=pop_vals, raw={f: raw[f] for f in fids},
                   status={f: status[f] for f in fids}, coefficient=coef, grade=grades,
-                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent)
+                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent,
+                  award_values={a.factor: values[a.factor] for a in spec.awards})
 
 
 def _zero_share_units(spec: AllocationSpec, codes: list[str], values: dict[str, list[Any]],
@@ -713,6 +723,15 @@ class Core:
     order: list[int]
     amounts: list[int]
     t_alloc: int
+    awards: dict[str, list[Fraction]] = field(default_factory=dict)
+    net_award: list[Fraction] = field(default_factory=list)
+
+    @property
+    def fill_base(self) -> list[Fraction]:
+        """What each unit has before the factor increment: base plus net awards (奖补)."""
+        if not self.net_award:
+            return list(self.base)
+        return [b + a for b, a in zip(self.base, self.net_award, strict=True)]
 
 
 def declared_bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
@@ -803,7 +822,16 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
     t_alloc = spec.t_alloc
     base = [spec.base_share * (ly or Fraction(0)) for ly in inp.last_year]
     lo, hi = bounds(spec, codes, inp.last_year)
-    wf = water_fill(base, s, lo, hi, Fraction(t_alloc), labels=codes)
+    awards, net = award_amounts(spec, inp)
+    fill = [b + a for b, a in zip(base, net, strict=True)] if awards else base
+    wf = water_fill(fill, s, lo, hi, Fraction(t_alloc), labels=codes)
+    if awards and wf.lam < 0:
+        raise SpecError([f"{spec.where('awards')}: 奖励净额 {_plain_num(sum(net, Fraction(0)))} 万元（加基数）"
+                         f"超过可分配额 {t_alloc} 万元，因素法部分将为负 / net awards "
+                         f"{_plain_num(sum(net, Fraction(0)))} 万元 (plus the base) exceed T_alloc = "
+                         f"{t_alloc} 万元, so the factor part would be negative; lower per_point_wan "
+                         "or cap_wan, or raise total_wan"],
+                        header="奖补超过可分配额 / The awards exceed the amount to allocate")
     u = spec.rounding_unit
     quota = [a / u for a in wf.amounts]
     caps_int = [None if h is None else int(h / u) for h in hi]
@@ -815,7 +843,27 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
                 hi=hi, lam=wf.lam, continuous=wf.amounts, bound=wf.bound, quota=quota,
                 floor_units=[v * u for v in r.floors], remainder=[v * u for v in r.remainders],
                 plus=[v * u for v in r.plus], order=r.order, amounts=[v * u for v in r.amounts],
-                t_alloc=t_alloc)
+                t_alloc=t_alloc, awards=awards, net_award=net if awards else [])
+
+
+def award_amounts(spec: AllocationSpec, inp: Inputs
+                  ) -> tuple[dict[str, list[Fraction]], list[Fraction]]:
+    """Per-point awards and deductions per unit (奖补), and their net per unit.
+
+    Returns
+    -------
+    awards : dict
+        ``{award_id: [amount per unit]}``; deductions are negative.
+    net : list of Fraction
+        Σ awards − Σ deductions per unit (zeros without an ``awards`` block).
+    """
+    n = len(inp.codes)
+    out: dict[str, list[Fraction]] = {}
+    for a in spec.awards:
+        sign = 1 if a.kind == "award" else -1
+        out[a.id] = [sign * a.amount(v) for v in inp.award_values[a.factor]]
+    net = [sum((v[i] for v in out.values()), Fraction(0)) for i in range(n)]
+    return out, net
 
 
 def _as_table(factors: Any) -> FactorTable:
@@ -992,6 +1040,8 @@ class Allocation:
                 "continuous_wan": _f(core.continuous[i]),
                 "rounding_wan": int(core.plus[i]),
             })
+            for aid, vals in core.awards.items():  # 奖补 (deductions negative)
+                row[f"{aid}_wan"] = _f(vals[i])
             rows.append(row)
         for c, why in sorted(self.inputs.excluded.items()):
             ly = self.last_year_input.get(c)

@@ -149,6 +149,32 @@ def _factor_lines_zh(spec: Any, inp: Any) -> list[str]:
     return out
 
 
+def _award_lines_zh(alloc: Any, names: dict[str, str]) -> list[str]:
+    """The 奖补 part of section 三: each rule in words and the amounts per unit."""
+    spec, core = alloc.spec, alloc.core
+    if not spec.awards:
+        return []
+    out = ["  按点奖励与扣减（奖补）：奖励额加到、扣减额从该单位的分配额中扣除；可分配额不变，"
+           "因素法部分相应减少（或增加）：因素法部分 = 可分配额 − 奖励合计 + 扣减合计；"]
+    for a in spec.awards:
+        verb, side = ("奖励", "超过") if a.kind == "award" else ("扣减", "低于")
+        rule = (f"    {a.name}（{a.id}）：因素 {a.factor} {side} {_n(a.threshold)} 的部分，"
+                f"每{'多' if a.kind == 'award' else '少'} {_n(a.point)}{verb} "
+                f"{_n(a.per_point_wan)} 万元")
+        if a.min_wan:
+            rule += f"，最低 {_n(a.min_wan)} 万元"
+        if a.cap_wan is not None:
+            rule += f"，每个单位最高{verb} {_n(a.cap_wan)} 万元"
+        got = [f"{names[c]} {_n(abs(v))}" for c, v in zip(alloc.codes, core.awards[a.id],
+                                                        strict=True) if v]
+        out.append(rule + "；" + (f"本次{verb}：" + "、".join(got) + " 万元。" if got
+                                  else f"本次无单位获得{verb}。"))
+    tot = sum(core.net_award, Fraction(0))
+    out.append(f"    奖补净额合计 {_n(tot)} 万元，因素法部分 {_n(core.t_alloc - tot)} 万元"
+               "（触及保底或上限时，以保底、上限为准）。")
+    return out
+
+
 def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
     """Section 2 of the English method sheet (groups shown with both weights)."""
     out = []
@@ -214,6 +240,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         if spec.performance:
             L.append("  各单位绩效等级：" + "、".join(
                 f"{names[c]} {g}" for c, g in zip(alloc.codes, inp.grade, strict=True) if g) + "。")
+        L += _award_lines_zh(alloc, names)
         L.append("")
         L.append("四、保底、上限与取整")
         cons = []
@@ -291,6 +318,13 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                  + ("; × performance coefficient, renormalised" if spec.performance else "")
                  + "; amount = " + ("base + " if spec.base_share > 0 else "")
                  + "increment × share, then floors/caps (water-filling) and rounding.")
+        for a in spec.awards:
+            L.append(f"  {a.kind} {a.name} ({a.id}): {_n(a.per_point_wan)} 万元 per "
+                     f"{_n(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
+                     f"{_n(a.threshold)}" + (f", at least {_n(a.min_wan)}" if a.min_wan else "")
+                     + (f", at most {_n(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
+                     + "; added to (deductions: subtracted from) the unit's amount, the factor "
+                       "part shrinks or grows so the total is unchanged.")
         L.append("")
         L.append("4. Floors, caps, rounding")
         L.append(f"  floor default {_n(spec.floor_default or 0)} 万元, per unit "

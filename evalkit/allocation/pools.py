@@ -55,11 +55,10 @@ from .spec import (
 
 #: Keys a pool may set; the ones after ``units`` override the top level.
 POOL_KEYS = ("id", "name", "total_wan", "reserve_wan", "units", "factors", "groups",
-             "constraints", "performance", "base", "missing", "rounding")
-_OVERRIDES = ("total_wan", "reserve_wan", "units", "factors", "groups", "constraints",
-              "performance", "base", "missing", "rounding")
+             "constraints", "performance", "base", "missing", "rounding", "awards")
+_OVERRIDES = POOL_KEYS[2:]
 _SHARED = ("fund", "name", "year", "data_year", "factors", "groups", "performance", "constraints",
-           "missing", "rounding", "base", "notes", "stage")
+           "missing", "rounding", "base", "notes", "stage", "awards")
 SUBTOTAL_LABEL = "小计"
 TOTAL_LABEL = "合计"
 

@@ -52,7 +52,11 @@ _TOP_KEYS = {
     "notes": "备注 / notes for the method sheet",
     "stage": "稿别 / draft stage: 征求意见稿, 送审稿 or 定稿",
     "pools": "资金池 / separate pools (each with its own total, units, factors ...)",
+    "awards": "按点奖励与扣减 / per-point awards and deductions (奖补)",
 }
+AWARD_KINDS = ("award", "deduction")
+_AWARD_KEYS = ("id", "name", "factor", "kind", "threshold", "per_point_wan", "point", "min_wan",
+               "cap_wan")
 STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
                 "shift", "population_factor", "source", "group", "bounds", "score_base",
@@ -141,6 +145,61 @@ class GroupSpec:
 
 
 @dataclass(frozen=True)
+class AwardSpec:
+    """A per-point award or deduction (按点奖励/扣减), e.g. 每提高 1 个百分点奖励 500 万元，最高 1 亿元.
+
+    For an ``award`` the points are ``(value − threshold) ÷ point`` where positive, for a
+    ``deduction`` ``(threshold − value) ÷ point``; the amount is ``per_point_wan × points``,
+    raised to ``min_wan`` when a unit qualifies and limited to ``cap_wan``.
+
+    Attributes
+    ----------
+    id, name : str
+    factor : str
+        Factor id in the factor table whose value is measured (need not be weighted).
+    kind : {"award", "deduction"}
+    threshold : Fraction
+        Value above which awards (below which deductions) start.
+    per_point_wan : Fraction
+        万元 per point.
+    point : Fraction
+        Size of one point in the factor's unit (default 1, e.g. one percentage point).
+    min_wan, cap_wan : Fraction or None
+        Smallest amount for a unit that qualifies, largest amount per unit.
+    """
+
+    id: str
+    name: str
+    factor: str
+    kind: str
+    threshold: Fraction
+    per_point_wan: Fraction
+    point: Fraction = Fraction(1)
+    min_wan: Fraction | None = None
+    cap_wan: Fraction | None = None
+
+    def amount(self, value: Fraction) -> Fraction:
+        """The award (or deduction, as a positive amount) for one unit's value.
+
+        Examples
+        --------
+        >>> from fractions import Fraction as F
+        >>> a = AwardSpec("g", "增速奖励", "grw", "award", F(5), F(500), cap_wan=F(10000))
+        >>> a.amount(F("8.5")), a.amount(F(40)), a.amount(F(4))
+        (Fraction(1750, 1), Fraction(10000, 1), Fraction(0, 1))
+        """
+        gap = value - self.threshold if self.kind == "award" else self.threshold - value
+        if gap <= 0:
+            return Fraction(0)
+        amt = self.per_point_wan * gap / self.point
+        if self.min_wan is not None:
+            amt = max(amt, self.min_wan)
+        if self.cap_wan is not None:
+            amt = min(amt, self.cap_wan)
+        return amt
+
+
+@dataclass(frozen=True)
 class PerformanceSpec:
     """Performance grades mapped to coefficients (绩效调节系数), renormalised afterwards.
 
@@ -196,6 +255,8 @@ class AllocationSpec:
         Notes from loading (numeric keys kept as text ...), shown in the method sheet.
     stage : str or None
         Draft stage printed in the workbook title: 征求意见稿, 送审稿 or 定稿.
+    awards : tuple of AwardSpec
+        Per-point awards and deductions (奖补), added to / subtracted from the factor amounts.
     groups : tuple of GroupSpec
         First-level factors (一级因素) when the spec has a ``groups`` block; each factor's
         ``weight`` is then its effective weight (group weight × weight within the group / 100).
@@ -232,6 +293,7 @@ class AllocationSpec:
     document: LinedDocument = field(repr=False, compare=False)
     stage: str | None = None
     groups: tuple[GroupSpec, ...] = ()
+    awards: tuple[AwardSpec, ...] = ()
 
     @property
     def t_alloc(self) -> int:
@@ -502,6 +564,66 @@ def _per_unit(pr: _Problems, path: tuple, value: Any, *, what: str
         if n is not None:
             units[code] = n
     return default, units
+
+
+def _parse_awards(pr: _Problems, al: Any) -> tuple[AwardSpec, ...]:
+    """Parse the optional ``awards`` block (按点奖励与扣减)."""
+    if al is None:
+        return ()
+    if not isinstance(al, list) or not al:
+        pr.add(("awards",), "应为非空列表，每项如 {id: grw_award, factor: grw, kind: award, threshold: 5, "
+               "per_point_wan: 500, cap_wan: 10000}",
+               "expected a non-empty list of items like {id: grw_award, factor: grw, kind: award, "
+               "threshold: 5, per_point_wan: 500, cap_wan: 10000}")
+        return ()
+    out: list[AwardSpec] = []
+    seen: set[str] = set()
+    for i, a in enumerate(al):
+        path = ("awards", i)
+        if not isinstance(a, Mapping):
+            pr.add(path, "每项奖补应为映射 {id, factor, kind, threshold, per_point_wan}",
+                   "each award must be a mapping {id, factor, kind, threshold, per_point_wan}")
+            continue
+        _unknown_keys(pr, path, a, _AWARD_KEYS)
+        aid = a.get("id")
+        if not isinstance(aid, str) or not _ID_RE.match(aid) or aid in seen:
+            pr.add(path + ("id",), f"奖补代码应为不重复的标识符（字母开头），实际为 {aid!r}",
+                   f"an award id must be a unique identifier starting with a letter, got {aid!r}")
+            aid = f"award{i + 1}"
+        seen.add(aid)
+        fac = a.get("factor")
+        if not isinstance(fac, str) or not _ID_RE.match(fac):
+            pr.add(path + ("factor",), f"需要 factor（因素表中的因素代码），实际为 {fac!r}",
+                   f"needs factor (a factor id of the factor table), got {fac!r}")
+        kind = a.get("kind", "award")
+        kind = {"奖励": "award", "扣减": "deduction"}.get(kind, kind)
+        if kind not in AWARD_KINDS:
+            pr.add(path + ("kind",), f"kind {kind!r} 无效；允许 award（奖励）或 deduction（扣减）",
+                   f"invalid kind {kind!r}; allowed: award or deduction")
+        nums = {}
+        for key, lo, req in (("threshold", None, True), ("per_point_wan", Fraction(0), True),
+                             ("point", Fraction(0), False), ("min_wan", Fraction(0), False),
+                             ("cap_wan", Fraction(0), False)):
+            if key not in a:
+                if req:
+                    pr.add(path, f"奖补 `{aid}` 缺少 `{key}`", f"award `{aid}` needs `{key}`")
+                continue
+            nums[key] = _num(pr, path + (key,), a[key], lo=lo, hi=MAX_TOTAL_WAN)
+        if nums.get("point") == 0:
+            pr.add(path + ("point",), "point 必须为正", "point must be positive")
+            nums["point"] = None
+        if nums.get("min_wan") is not None and nums.get("cap_wan") is not None and \
+                nums["min_wan"] > nums["cap_wan"]:
+            pr.add(path + ("min_wan",), f"最低额 {a['min_wan']} 高于最高额 {a['cap_wan']}",
+                   f"min_wan {a['min_wan']} exceeds cap_wan {a['cap_wan']}")
+        if None in (nums.get("threshold"), nums.get("per_point_wan")) or kind not in AWARD_KINDS \
+                or not isinstance(fac, str):
+            continue
+        out.append(AwardSpec(id=aid, name=str(a.get("name", aid)), factor=fac, kind=kind,
+                             threshold=nums["threshold"], per_point_wan=nums["per_point_wan"],
+                             point=nums.get("point") or Fraction(1), min_wan=nums.get("min_wan"),
+                             cap_wan=nums.get("cap_wan")))
+    return tuple(out)
 
 
 def _parse_groups(pr: _Problems, gl: Any) -> dict[str, GroupSpec]:
@@ -863,6 +985,8 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             pr.add(("factors", seen.get(f.id, 0), "population_factor"),
                    "人口因素不能是它自身", "population_factor cannot be the factor itself")
 
+    awards = _parse_awards(pr, data.get("awards"))
+
     # performance
     perf = None
     pdata = data.get("performance")
@@ -1003,7 +1127,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                 tie_break="code", include=tuple(include), exclude=tuple(exclude),
                 unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
                 source=doc.source, document=doc,
-                stage=None if stage is None else str(stage), groups=groups)
+                stage=None if stage is None else str(stage), groups=groups, awards=awards)
         raise _ProvisionalSpecError(pr.items, provisional, header=(
             f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
             f"{len(pr.items)} problem(s)"))
@@ -1015,7 +1139,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
-        stage=None if stage is None else str(stage), groups=groups,
+        stage=None if stage is None else str(stage), groups=groups, awards=awards,
     )
 
 
@@ -1061,7 +1185,7 @@ def spec_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "evalkit allocation spec (因素法分配方案)",
         "type": "object", "additionalProperties": False,
-        "required": ["fund", "year", "total_wan", "factors"],
+        "required": ["fund", "year"],  # total_wan and factors: top level or per pool
         "properties": {
             "fund": {"type": "string"}, "name": {"type": "string"},
             "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
@@ -1071,6 +1195,23 @@ def spec_schema() -> dict[str, Any]:
             "base": {"type": "object", "additionalProperties": False, "properties": {
                 "share_of_last_year": {"type": "number", "minimum": 0, "maximum": 1}}},
             "groups": {"type": "array", "minItems": 1, "items": group},
+            "awards": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "factor", "threshold", "per_point_wan"],
+                "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                               "name": {"type": "string"},
+                               "factor": {"type": "string", "pattern": _ID_RE.pattern},
+                               "kind": {"enum": list(AWARD_KINDS) + ["奖励", "扣减"]},
+                               "threshold": num, "per_point_wan": {"type": "number", "minimum": 0},
+                               "point": {"type": "number", "exclusiveMinimum": 0},
+                               "min_wan": {"type": "number", "minimum": 0},
+                               "cap_wan": {"type": "number", "minimum": 0}}}},
+            "pools": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["id", "total_wan", "units"],
+                "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                               "name": {"type": "string"},
+                               "total_wan": {"type": "number", "minimum": 0},
+                               "reserve_wan": {"type": "number", "minimum": 0}}}},
             "factors": {"type": "array", "minItems": 1, "items": factor},
             "performance": {"type": "object", "additionalProperties": False,
                             "required": ["map"], "properties": {

@@ -305,6 +305,79 @@ def test_pool_needs_units_and_total():
 
 
 # ------------------------------------------------------------------------------------------
+# per-point awards and deductions (奖补)
+
+
+def _award_spec(total=30_000, cut_per_point=200, cut_cap=300, **extra):
+    return spec_from_dict({"fund": "f", "year": 2025, "total_wan": total,
+                           "factors": [{"id": "task", "weight": 100}],
+                           "awards": [
+                               {"id": "up", "name": "增速奖励", "factor": "grw", "kind": "award",
+                                "threshold": 5, "per_point_wan": 500, "cap_wan": 10_000},
+                               {"id": "down", "name": "增速扣减", "factor": "grw",
+                                "kind": "deduction", "threshold": 5,
+                                "per_point_wan": cut_per_point, "cap_wan": cut_cap}], **extra})
+
+
+AWARD_VALUES = {"task": [300, 200, 100], "grw": ["8.5", 40, 4]}
+
+
+def test_awards_and_deductions_by_hand():
+    # 每提高 1 个百分点奖励 500 万元，最高 1 亿元 above 5%: grw 8.5 → 3.5 × 500 = 1750;
+    #   grw 40 → 35 × 500 = 17,500, capped at 10,000; grw 4 → no award
+    # deduction 200 per point below 5, at most 300: grw 4 → 1 × 200 = 200
+    # net 1750, 10,000, −200 (sum 11,550); factor part 30,000 − 11,550 = 18,450 split 1/2, 1/3,
+    #   1/6 → 9225, 6150, 3075; amounts 10,975, 16,150, 2875 (sum 30,000)
+    a = allocate(_award_spec(), table(AWARD_VALUES, CITIES))
+    assert a.core.awards == {"up": [1750, 10_000, 0], "down": [0, 0, -200]}
+    assert a.core.amounts == [10_975, 16_150, 2875] and sum(a.core.amounts) == 30_000
+    assert list(a.table["up_wan"][:3]) == [1750, 10_000, 0]
+    sheet = a.method_sheet("zh")
+    assert "每多 1奖励 500 万元，每个单位最高奖励 10,000 万元" in sheet
+    assert "本次扣减：潍城区" not in sheet and "坊子区 200 万元" in sheet
+
+
+def test_deduction_is_limited_to_the_units_amount():
+    # deduction 5000 per point: grw 4 → 5000, more than the unit's factor part; with floor 0 the
+    #   unit is held at 0: Σ = 1750 + 10,000 + λ(1/2 + 1/3) = 30,000 → λ = 21,900;
+    #   amounts 1750 + 10,950 = 12,700; 10,000 + 7300 = 17,300; 0
+    a = allocate(_award_spec(cut_per_point=5000, cut_cap=5000), table(AWARD_VALUES, CITIES))
+    assert a.core.amounts == [12_700, 17_300, 0] and a.core.bound[2] == "floor"
+
+
+def test_awards_larger_than_the_fund_are_an_error():
+    with pytest.raises(SpecError, match=r"net awards 11550 万元 .* exceed T_alloc = 5000"):
+        allocate(_award_spec(total=5000), table(AWARD_VALUES, CITIES))
+
+
+AWARDS_BAD = """\
+fund: 测试资金
+year: 2025
+total_wan: 1000
+factors:
+  - {id: a, weight: 100}
+awards:
+  - {id: up, factor: grw, kind: bonus, threshold: 5, per_point_wan: 500}
+  - {id: cut, factor: grw, kind: deduction, threshold: 5}
+  - {id: lim, factor: grw, threshold: 5, per_point_wan: 1, min_wan: 50, cap_wan: 10}
+"""
+
+
+def test_awards_validated_with_lines():
+    with pytest.raises(SpecError) as e:
+        load_spec(AWARDS_BAD)
+    msg = str(e.value)
+    assert "<spec text>:7" in msg and "invalid kind 'bonus'" in msg
+    assert "<spec text>:8" in msg and "award `cut` needs `per_point_wan`" in msg
+    assert "<spec text>:9" in msg and "min_wan 50 exceeds cap_wan 10" in msg
+
+
+def test_award_factor_missing_from_table_is_reported():
+    with pytest.raises(SpecError, match=r"factor `grw` of award `up` is not in the factor table"):
+        allocate(_award_spec(), table({"task": [1, 2, 3]}, CITIES))
+
+
+# ------------------------------------------------------------------------------------------
 # every worked example runs through `evalkit allocate`; the recentred instrument handles them
 
 
@@ -341,3 +414,10 @@ def test_recentred_instrument_refuses_pools_naming_the_feature():
     from evalkit.iv import formula_instrument
     z = formula_instrument({2025: pooled}, _pool_table(), chain_last_year=False)
     assert len(z) == 5
+
+
+def test_recentred_instrument_keeps_awards_in_redraws():
+    from evalkit.iv import _spec_variant
+
+    v = _spec_variant(_award_spec(), total=40_000)
+    assert v.awards == _award_spec().awards and v.t_alloc == 40_000

@@ -827,9 +827,9 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
     wf = water_fill(fill, s, lo, hi, Fraction(t_alloc), labels=codes)
     if awards and wf.lam < 0:
         raise SpecError([f"{spec.where('awards')}: 奖励净额 {_plain_num(sum(net, Fraction(0)))} 万元（加基数）"
-                         f"超过可分配额 {t_alloc} 万元，因素法部分将为负 / net awards "
+                         f"超过可分配额 {_plain_num(Fraction(t_alloc))} 万元，因素法部分将为负 / net awards "
                          f"{_plain_num(sum(net, Fraction(0)))} 万元 (plus the base) exceed T_alloc = "
-                         f"{t_alloc} 万元, so the factor part would be negative; lower per_point_wan "
+                         f"{_plain_num(Fraction(t_alloc))} 万元, so the factor part would be negative; lower per_point_wan "
                          "or cap_wan, or raise total_wan"],
                         header="奖补超过可分配额 / The awards exceed the amount to allocate")
     u = spec.rounding_unit
@@ -935,6 +935,12 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
 # result
 
 
+def _money_cell(x: int | Fraction) -> int | float:
+    """An amount for a table cell: ``int`` when whole, else a float (exact to 0.01 万元)."""
+    x = Fraction(x)
+    return int(x) if x.denominator == 1 else float(x)
+
+
 def _f(x: Fraction | None) -> float:
     return float("nan") if x is None else float(x)
 
@@ -1003,8 +1009,11 @@ class Allocation:
         return list(self.inputs.codes)
 
     def amount_series(self) -> pd.Series:
-        """Final amounts (万元, int) indexed by unit code."""
-        return pd.Series(self.amounts, name="amount_wan", dtype="int64")
+        """Final amounts (万元; int, or float with a rounding unit below 1) by unit code."""
+        if isinstance(self.spec.rounding_unit, int):
+            return pd.Series(self.amounts, name="amount_wan", dtype="int64")
+        return pd.Series({c: float(v) for c, v in self.amounts.items()}, name="amount_wan",
+                         dtype="float64")
 
     def continuous_series(self) -> pd.Series:
         """Continuous (pre-rounding) amounts as floats, indexed by unit code."""
@@ -1020,7 +1029,7 @@ class Allocation:
             amt = core.amounts[i]
             row: dict[str, Any] = {
                 "unit_code": c, "name_zh": self.name(c), "group": _units.group_of(c),
-                "amount_wan": amt,
+                "amount_wan": _money_cell(amt),
                 "last_year_wan": None if ly is None else _f(ly),
                 "change_wan": None if ly is None else _f(amt - ly),
                 "change_pct": None if ly is None or ly == 0 else round(
@@ -1038,7 +1047,7 @@ class Allocation:
                 "base_wan": _f(core.base[i]), "floor_wan": _f(core.lo[i]),
                 "cap_wan": _f(core.hi[i]), "bound": core.bound[i],
                 "continuous_wan": _f(core.continuous[i]),
-                "rounding_wan": int(core.plus[i]),
+                "rounding_wan": _money_cell(core.plus[i]),
             })
             for aid, vals in core.awards.items():  # 奖补 (deductions negative)
                 row[f"{aid}_wan"] = _f(vals[i])
@@ -1054,7 +1063,7 @@ class Allocation:
         lys = [r.get("last_year_wan") for r in rows]
         ly_tot = None if any(v is None for v in lys) else sum(Fraction(repr(v)) for v in lys)
         total = {"unit_code": TOTAL_LABEL, "name_zh": TOTAL_LABEL, "group": "",
-                 "amount_wan": int(sum(core.amounts)),
+                 "amount_wan": _money_cell(sum(core.amounts)),
                  "last_year_wan": None if ly_tot is None else float(ly_tot),
                  "change_wan": None if ly_tot is None else float(sum(core.amounts) - ly_tot),
                  "change_pct": None if not ly_tot else round(
@@ -1062,7 +1071,8 @@ class Allocation:
                  "share": 1.0, "continuous_wan": float(sum(core.continuous, Fraction(0))),
                  "base_wan": float(sum(core.base, Fraction(0)))}
         df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
-        df["amount_wan"] = df["amount_wan"].astype("int64")
+        df["amount_wan"] = df["amount_wan"].astype(
+            "int64" if isinstance(spec.rounding_unit, int) else "float64")
         for col in ("last_year_wan", "change_wan", "change_pct"):
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
         if "note" not in df.columns:

@@ -333,7 +333,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                  f"{_pct(spec.hold_harmless * 100)}.")
         L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
                  f"{', '.join(b['cap']) or 'none'}.")
-        L.append(f"  rounded to {spec.rounding_unit} 万元 by {spec.rounding_method}; the amounts add "
+        L.append(f"  rounded to {_n(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
                  f"up to {_n(core.t_alloc)} 万元.")
         L.append("")
         L.append("5. Missing data")

@@ -41,6 +41,7 @@ import pandas as pd
 
 from .._shared.exceptions import SpecError
 from ._yaml import LinedDocument, _path_text
+from .engine import _money_cell
 from .spec import (
     _ID_RE,
     _TOO_BIG,
@@ -324,14 +325,17 @@ class PooledAllocation:
                    "name_zh": f"{pname}{SUBTOTAL_LABEL}"}
             for c in money:
                 if c in body.columns and body[c].notna().any():
-                    sub[c] = body[c].sum()
+                    sub[c] = round(float(body[c].sum()), 6)
+            sub["amount_wan"] = _money_cell(sum(a.core.amounts))  # exact, not a float sum
             parts += [body, pd.DataFrame([sub])]
         df = pd.concat(parts, ignore_index=True, sort=False)
         subs = df[df["unit_code"] == SUBTOTAL_LABEL]
         tot = {"pool": "", "pool_name": "", "unit_code": TOTAL_LABEL, "name_zh": TOTAL_LABEL}
         for c in money:
             if c in subs.columns and subs[c].notna().any():
-                tot[c] = subs[c].sum()
+                tot[c] = round(float(subs[c].sum()), 6)
+        tot["amount_wan"] = _money_cell(sum((Fraction(v) for _, _, a in self.pools
+                                             for v in a.core.amounts), Fraction(0)))
         return pd.concat([df, pd.DataFrame([tot])], ignore_index=True, sort=False)
 
     def check(self) -> None:

@@ -39,8 +39,8 @@ _TOP_KEYS = {
     "name": "方案名称 / scenario label",
     "year": "分配年度 / allocation year",
     "data_year": "因素数据年度 / year of the factor data (default year-1)",
-    "total_wan": "资金总额(万元) / total (万元, integer)",
-    "reserve_wan": "预留(万元) / reserve (万元, integer)",
+    "total_wan": "资金总额(万元，最多两位小数) / total (万元, up to 2 decimals)",
+    "reserve_wan": "预留(万元) / reserve (万元, up to 2 decimals)",
     "base": "基数 / base part",
     "groups": "一级因素 / first-level factor groups (optional)",
     "factors": "因素 / factors",
@@ -231,8 +231,8 @@ class AllocationSpec:
         Fund name and scenario label.
     year, data_year : int
         Allocation year and the year of the factor data (declared; default ``year - 1``).
-    total_wan, reserve_wan : int
-        Appropriation and reserve (预留), 万元.
+    total_wan, reserve_wan : int or Fraction
+        Appropriation and reserve (预留), 万元 (``int`` when whole; down to 0.01 万元).
     base_share : Fraction
         β in ``base_i = β × last_year_i``.
     factors : tuple of FactorSpec
@@ -243,8 +243,8 @@ class AllocationSpec:
         No unit above this share of ``T_alloc``.
     hold_harmless : Fraction
         Each unit gets at least this fraction of last year's amount.
-    rounding_unit : int
-        Amounts are multiples of this many 万元.
+    rounding_unit : int or Fraction
+        Amounts are multiples of this many 万元 (1 by default; down to 0.01 万元).
     rounding_method : str
         ``largest_remainder`` (default) or ``largest_recipient`` (尾差 to the largest recipient).
     include, exclude : tuple of str
@@ -270,8 +270,8 @@ class AllocationSpec:
     name: str
     year: int
     data_year: int
-    total_wan: int
-    reserve_wan: int
+    total_wan: int | Fraction
+    reserve_wan: int | Fraction
     base_share: Fraction
     factors: tuple[FactorSpec, ...]
     performance: PerformanceSpec | None
@@ -281,7 +281,7 @@ class AllocationSpec:
     cap_units: dict[str, Fraction]
     cap_share: Fraction | None
     hold_harmless: Fraction
-    rounding_unit: int
+    rounding_unit: int | Fraction
     rounding_method: str
     tie_break: str
     include: tuple[str, ...]
@@ -296,7 +296,7 @@ class AllocationSpec:
     awards: tuple[AwardSpec, ...] = ()
 
     @property
-    def t_alloc(self) -> int:
+    def t_alloc(self) -> int | Fraction:
         """``total_wan - reserve_wan``: the amount to allocate now (万元)."""
         return self.total_wan - self.reserve_wan
 
@@ -383,6 +383,25 @@ def _exact_text(x: Fraction) -> Any:
     sign = "-" if n < 0 else ""
     n = abs(n)
     return f"{sign}{n // 10 ** digits}.{n % 10 ** digits:0{digits}d}"
+
+
+#: Smallest money step: 0.01 万元 (100 元).
+MIN_UNIT_WAN = Fraction(1, 100)
+
+
+def _money(x: Fraction) -> int | Fraction:
+    """An amount in 万元: ``int`` when whole (the usual case), else the exact Fraction."""
+    return int(x) if x.denominator == 1 else x
+
+
+def _cents(pr: Any, path: tuple, v: Fraction | None) -> Fraction | None:
+    """Check an amount has at most two decimals (multiples of 0.01 万元 = 100 元)."""
+    if v is not None and (v / MIN_UNIT_WAN).denominator != 1:
+        pr.add(path, f"金额 {float(v)} 最多保留两位小数（0.01 万元 = 100 元）",
+               f"amount {float(v)} has more than two decimals; 万元 amounts go down to 0.01 "
+               "(100 元)")
+        return None
+    return v
 
 
 def _plain(x: Any) -> Any:
@@ -952,10 +971,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                   integer=True)
         if dy is not None:
             data_year = int(dy)
-    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
-                 integer=True, what=_TOO_BIG)
-    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
-                   integer=True, what=_TOO_BIG)
+    total = _cents(pr, ("total_wan",), _num(pr, ("total_wan",), data.get("total_wan", 0),
+                                            lo=Fraction(0), hi=MAX_TOTAL_WAN, what=_TOO_BIG))
+    reserve = _cents(pr, ("reserve_wan",), _num(pr, ("reserve_wan",), data.get("reserve_wan", 0),
+                                                lo=Fraction(0), hi=MAX_TOTAL_WAN, what=_TOO_BIG))
     if total is not None and reserve is not None and reserve > total:
         pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
                f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")
@@ -1051,8 +1070,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         pr.add(("rounding",), "应为映射", "expected a mapping")
         rnd = {}
     _unknown_keys(pr, ("rounding",), rnd, ["unit_wan", "method", "tie_break"])
-    unit = _num(pr, ("rounding", "unit_wan"), rnd.get("unit_wan", 1), lo=Fraction(1), integer=True)
-    unit_i = int(unit) if unit is not None else 1
+    unit = _num(pr, ("rounding", "unit_wan"), rnd.get("unit_wan", 1), lo=MIN_UNIT_WAN,
+                what="（最小 0.01 万元，即 100 元）/ (at least 0.01 万元 = 100 元)")
+    unit = _cents(pr, ("rounding", "unit_wan"), unit)
+    unit_i = _money(unit) if unit is not None else 1
     method = _ROUNDING_ALIASES.get(rnd.get("method", "largest_remainder"),
                                    rnd.get("method", "largest_remainder"))
     if method not in ROUNDING_METHODS:
@@ -1119,7 +1140,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             # never used to compute amounts: only to check the data against it
             provisional = AllocationSpec(
                 fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
-                total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+                total_wan=_money(total), reserve_wan=_money(reserve), base_share=base_share,
                 factors=tuple(factors), performance=perf, floor_default=floor_default,
                 floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
                 cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i,
@@ -1133,7 +1154,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             f"{len(pr.items)} problem(s)"))
     return AllocationSpec(
         fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
-        total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+        total_wan=_money(total), reserve_wan=_money(reserve), base_share=base_share,
         factors=tuple(factors), performance=perf, floor_default=floor_default,
         floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
@@ -1190,8 +1211,8 @@ def spec_schema() -> dict[str, Any]:
             "fund": {"type": "string"}, "name": {"type": "string"},
             "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
             "data_year": {"type": "integer", "minimum": 1900, "maximum": 2200},
-            "total_wan": {"type": "integer", "minimum": 0},
-            "reserve_wan": {"type": "integer", "minimum": 0},
+            "total_wan": {"type": "number", "minimum": 0, "multipleOf": 0.01},
+            "reserve_wan": {"type": "number", "minimum": 0, "multipleOf": 0.01},
             "base": {"type": "object", "additionalProperties": False, "properties": {
                 "share_of_last_year": {"type": "number", "minimum": 0, "maximum": 1}}},
             "groups": {"type": "array", "minItems": 1, "items": group},
@@ -1227,7 +1248,7 @@ def spec_schema() -> dict[str, Any]:
             "missing": {"type": "object",
                         "additionalProperties": {"enum": list(MISSING_RULES)}},
             "rounding": {"type": "object", "additionalProperties": False, "properties": {
-                "unit_wan": {"type": "integer", "minimum": 1},
+                "unit_wan": {"type": "number", "minimum": 0.01},
                 "method": {"enum": list(ROUNDING_METHODS) + list(_ROUNDING_ALIASES)},
                 "tie_break": {"enum": list(TIE_BREAKS)}}},
             "units": {"oneOf": [

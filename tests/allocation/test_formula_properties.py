@@ -35,6 +35,11 @@ def _split(draw, k: int) -> list[int]:
     return [b - a for a, b in zip([0] + cuts, cuts + [100], strict=True)]
 
 
+def _dec(x: Fraction) -> int | str:
+    """An amount as an int, or its exact two-decimal text."""
+    return int(x) if x.denominator == 1 else f"{float(x):.2f}"
+
+
 def _factor(draw, j: int, n: int, values: dict) -> dict:
     t = draw(st.sampled_from(TRANSFORMS))
     f = {"id": f"f{j}", "name": f"f{j}", "transform": t, "direction": "+"}
@@ -69,20 +74,22 @@ def pool_block(draw, codes: list[str], values: dict, offset: int):
         groups = None
         for f, w in zip(factors, _split(draw, k), strict=True):
             f["weight"] = w
-    unit = draw(st.sampled_from([1, 1, 5]))
-    total = unit * draw(st.integers(n, 10_000))
-    reserve = unit * draw(st.integers(0, total // unit // 10))
-    t_alloc = total - reserve
-    block = {"total_wan": total, "reserve_wan": reserve, "factors": factors,
+    unit = draw(st.sampled_from([1, 1, 5, "0.01"]))  # 0.01 万元: non-integer totals too
+    u = Fraction(unit)
+    k_total = draw(st.integers(n, 10_000))
+    total = u * k_total
+    reserve = u * draw(st.integers(0, k_total // 10))
+    k_alloc = int((total - reserve) / u)  # T_alloc in rounding units
+    block = {"total_wan": _dec(total), "reserve_wan": _dec(reserve), "factors": factors,
              "rounding": {"unit_wan": unit}}
     if groups:
         block["groups"] = groups
-    floor = draw(st.integers(0, t_alloc // (2 * n)))
+    floor = u * draw(st.integers(0, k_alloc // (2 * n)))
     if floor:
-        block["constraints"] = {"floor_wan": floor}
+        block["constraints"] = {"floor_wan": _dec(floor)}
     if draw(st.booleans()):
         values[f"a{offset}"] = draw(st.lists(st.integers(-100, 100), min_size=n, max_size=n))
-        cap = max(1, t_alloc // (4 * n))
+        cap = _dec(u * (k_alloc // (4 * n)))  # awards add up to at most T_alloc / 2
         block["awards"] = [
             {"id": f"up{offset}", "factor": f"a{offset}", "kind": "award",
              "threshold": draw(st.integers(-50, 50)), "per_point_wan": draw(st.integers(0, 50)),
@@ -145,30 +152,30 @@ def test_invariants_hold_per_pool(case):
     res = allocate(spec_from_dict(spec), _table(_align(spec, values, codes), codes))
     parts = res.pools if "pools" in spec else [("", "", res)]
     for (block, units), (_, _, a) in zip(_pools(spec, codes), parts, strict=True):
-        u = block["rounding"]["unit_wan"]
+        u = Fraction(block["rounding"]["unit_wan"])
         assert sorted(a.codes) == sorted(units)
         # amounts are multiples of the unit and add up exactly to the pool's total less reserve
         assert all(x % u == 0 and x >= 0 for x in a.core.amounts)
-        assert sum(a.core.amounts) == block["total_wan"] - block["reserve_wan"]
+        assert sum(a.core.amounts) == Fraction(block["total_wan"]) - Fraction(block["reserve_wan"])
         # floors and caps per pool
         for x, lo, hi in zip(a.core.amounts, a.core.lo, a.core.hi, strict=True):
             assert x >= lo and (hi is None or x <= hi)
-        floor = block.get("constraints", {}).get("floor_wan", 0)
+        floor = Fraction(block.get("constraints", {}).get("floor_wan", 0))
         assert all(x >= floor for x in a.core.amounts)
         # awards and deductions respect their own caps
         for aw in block.get("awards", []):
             got = a.core.awards[aw["id"]]
             if aw["kind"] == "award":
-                assert all(0 <= v <= aw["cap_wan"] for v in got)
+                assert all(0 <= v <= Fraction(aw["cap_wan"]) for v in got)
             else:
-                assert all(-aw["cap_wan"] <= v <= 0 for v in got)
+                assert all(-Fraction(aw["cap_wan"]) <= v <= 0 for v in got)
         # continuity: within one rounding unit of the continuous amount
         for x, c in zip(a.core.amounts, a.core.continuous, strict=True):
             assert abs(x - c) < u
     if "pools" in spec:
         t = res.table
-        assert t.iloc[-1]["amount_wan"] == sum(p["total_wan"] - p["reserve_wan"]
-                                               for p in spec["pools"])
+        assert Fraction(str(t.iloc[-1]["amount_wan"])) == sum(
+            Fraction(p["total_wan"]) - Fraction(p["reserve_wan"]) for p in spec["pools"])
 
 
 @FAST

@@ -378,6 +378,64 @@ def test_award_factor_missing_from_table_is_reported():
 
 
 # ------------------------------------------------------------------------------------------
+# finer money: rounding units down to 0.01 万元, non-integer totals
+
+
+def test_cents_rounding_by_hand():
+    # total 100.02, reserve 0.5 → T_alloc 99.52 万元 = 9952 cents; three equal shares → quotas
+    #   3317.33… cents each; floors 3 × 3317 = 9951; the one cent left goes to the tie on
+    #   equal quotas by code → 370702: 33.18, 33.17, 33.17 (sum 99.52)
+    sp = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 100.02, "reserve_wan": 0.5,
+                         "factors": [{"id": "a", "weight": 100}], "rounding": {"unit_wan": 0.01}})
+    assert sp.t_alloc == F(9952, 100) and sp.rounding_unit == F(1, 100)
+    a = allocate(sp, table({"a": [1, 1, 1]}, CITIES))
+    assert a.core.amounts == [F("33.18"), F("33.17"), F("33.17")]
+    assert sum(a.core.amounts) == F("99.52")
+    assert list(a.table["amount_wan"]) == [33.18, 33.17, 33.17, 99.52]
+    assert "金额以 0.01 万元为单位取整" in a.method_sheet("zh")
+
+
+def test_integer_specs_keep_integer_amounts():
+    a = allocate(make_spec({"a": 100}, total=10), table({"a": [1, 2, 3]}, CITIES))
+    assert all(type(x) is int for x in a.core.amounts)
+    assert str(a.table["amount_wan"].dtype) == "int64"
+
+
+MONEY_BAD = """\
+fund: 测试资金
+year: 2025
+total_wan: 100.005
+reserve_wan: 1.5
+factors:
+  - {id: a, weight: 100}
+rounding: {unit_wan: 0.001}
+"""
+
+
+def test_money_validated_with_lines():
+    with pytest.raises(SpecError) as e:
+        load_spec(MONEY_BAD)
+    msg = str(e.value)
+    assert "<spec text>:3" in msg and "amount 100.005 has more than two decimals" in msg
+    assert "<spec text>:7" in msg and "at least 0.01 万元" in msg
+    # T_alloc must be a multiple of the unit
+    with pytest.raises(SpecError, match=r"T_alloc = 4001/40 is not a multiple|not a multiple"):
+        load_spec(MONEY_BAD.replace("100.005", "100.03").replace("0.001", "0.05"))
+
+
+def test_fine_money_example_workbook_shows_cents(tmp_path):
+    from openpyxl import load_workbook
+
+    a = allocate(load_spec(DEMO / "formula_fine_money.yaml"), read_factors(DEMO / "factors.csv"))
+    assert sum(a.core.amounts) == F("4350.50")
+    assert all((x * 100).denominator == 1 and x >= F("50.5") for x in a.core.amounts)
+    p = a.to_excel(tmp_path / "x.xlsx", sensitivity=False, date="2025年3月1日")
+    ws = load_workbook(p).worksheets[0]
+    fmts = {c.number_format for row in ws.iter_rows() for c in row if isinstance(c.value, float)}
+    assert "#,##0.00" in fmts and "#,##0" not in fmts
+
+
+# ------------------------------------------------------------------------------------------
 # every worked example runs through `evalkit allocate`; the recentred instrument handles them
 
 

@@ -1,28 +1,39 @@
-"""Monte-Carlo size study of few-cluster inference for a TWFE difference-in-differences.
+"""Monte-Carlo size study of few-cluster inference: a registry of designs, one table.
 
-12 clusters (units), 3 treated from period 6 of 10, 1,000 replications under the null (no
-effect), two designs:
+Every design simulates panels under a true null, runs each of its inference methods on every
+replication and records the p-values; the rejection rate of 5 % tests (with its Monte-Carlo
+standard error) is what decides evalkit's few-cluster default (``cov_type="auto"``, see
+``evalkit/inference/recommend.py``) and fills the table in ``benchmarks/README.md``.
 
-(a) homoskedastic i.i.d. N(0, 1) errors;
-(b) treated clusters' errors three times as noisy, AR(1) errors with rho = 0.7 (stationary).
+Designs are registered with :func:`register_design` (a :class:`SizeDesign`: a key, a label and a
+``replicate(rng, seed) -> {method: p-value}`` function), so other estimators (e.g. an IV design)
+join the same study and table without touching the loop::
 
-For each replication the TWFE design is built the way ``evalkit.did.twfe`` builds it (unit and year
-effects absorbed, clusters = units, the effects described in ``design.extra["fe_codes"]``) and the
-5% two-sided test of beta = 0 is run with every method below. Rejection rates (and their
-Monte-Carlo standard errors, sqrt(p(1-p)/1000) ~ 0.7 points at 5%) go to
-``benchmarks/results/inference_size_study.csv`` and the table in ``benchmarks/README.md``.
+    from benchmarks.inference_size_study import SizeDesign, register_design
+    register_design(SizeDesign("iv12x14", "IV, 12 x 14", my_replicate))
 
-Run once: ``.venv/bin/python benchmarks/inference_size_study.py`` (2 processes, a few minutes);
-``... inference_size_study.py robustness`` re-checks the chosen default in two more designs:
-(c) treated clusters 1/3 as noisy and (d) equal scales, both AR(1) with rho = 0.7.
+The TWFE designs (:class:`TWFEDesign`) build the design the way ``evalkit.did.twfe`` does (unit
+and year effects absorbed and described in ``design.extra["fe_codes"]``, clusters = units) and
+test ``beta = 0`` with every method of :data:`TWFE_METHODS`.
+
+Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/inference_size_study.py [--reps 1000]
+[--designs a b u12x14a ...]`` (one process; start several, each with its own designs, to use
+several cores). Each design's p-values go to
+``results/inference_size_pvalues_<key>.csv`` (one column per method, one row per replication,
+appended chunk by chunk, so an interrupted run keeps what it finished and ``--resume`` continues
+it); ``--table`` rebuilds ``results/inference_size_study.csv`` and prints the markdown table from
+whatever is saved.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
-import sys
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -31,234 +42,310 @@ from scipy import stats
 
 from evalkit.inference import covariance
 from evalkit.inference.design import LinearDesign
-from evalkit.inference.executor import Chunk, Executor
-from evalkit.inference.randomization import conley_taber_matrix
+from evalkit.inference.executor import Chunk
 from evalkit.inference.wild import wild_cluster_bootstrap
 
-N, T, N1, T0 = 12, 10, 3, 5  # units, periods, treated units, pre-periods
-REPS = 1000
 SEED = 20240601
 B_WILD = 9999
 ALPHA = 0.05
+RESULTS = Path(__file__).parent / "results"
 
-METHODS = [
-    "CR1 t(G-1)",
-    "CR2 Bell-McCaffrey dof",
-    "WCR Rademacher (full enumeration 4096)",
-    "WCR Webb (9999), t",
-    "WCU Webb (9999), t",
-    "WCU Rademacher (full enumeration 4096)",
-    "WCR Webb (9999), coefficient (score)",
-    "WCR Rademacher subcluster=unit-period (9999)",
-    "RI t-statistic (exact 220)",
-    "RI coefficient (exact 220)",
-    "Conley-Taber (exact 729)",
-    "CR3 jackknife (leave-one-cluster-out TWFE refits), t(G-1)",
+
+@dataclass(frozen=True)
+class SizeDesign:
+    """One simulation design of the size study.
+
+    Parameters
+    ----------
+    key : str
+        Short identifier (file names, command line).
+    label : str
+        Column heading of the table.
+    replicate : callable
+        ``replicate(rng, seed) -> dict[str, float]``: simulate one data set under the null with
+        ``rng`` and return each method's p-value (``seed`` seeds the methods' own resampling).
+        Must be a module-level (picklable) object for the process pool.
+    """
+
+    key: str
+    label: str
+    replicate: Callable[[np.random.Generator, int], dict[str, float]]
+
+
+#: Registered designs, in table order.
+DESIGNS: dict[str, SizeDesign] = {}
+
+
+def register_design(design: SizeDesign) -> SizeDesign:
+    """Add ``design`` to :data:`DESIGNS` (replacing one with the same key)."""
+    DESIGNS[design.key] = design
+    return design
+
+
+# ---------------------------------------------------------------------------------------------
+# TWFE difference-in-differences designs
+# ---------------------------------------------------------------------------------------------
+TWFE_METHODS = [
+    "CR1 (fixest), t(G-1)",
+    "CR2, Bell-McCaffrey dof",
+    "CR3 jackknife, t(G-1)",
+    "WCR Rademacher, cluster weights",
+    "WCU Rademacher, cluster weights",
+    "WCR Rademacher, observation weights (default)",
+    "RI t statistic (exact)",
+    "WCR Rademacher, cluster weights, CR2-studentised",
+    "WCR Rademacher, observation weights, CR2-studentised",
+    "WCR Rademacher, unit x pre/post weights",
+    "WCU Rademacher, observation weights",
+    "WCR Webb, observation weights",
 ]
-#: Decision rules combining the methods above (computed from their p-values, same replications).
-COMBINED = {
-    "max p of CR2-BM and WCR subcluster": ("CR2 Bell-McCaffrey dof", "WCR Rademacher subcluster=unit-period (9999)"),
-    "max p of CR2-BM and RI t": ("CR2 Bell-McCaffrey dof", "RI t-statistic (exact 220)"),
-    "max p of CR2-BM and WCR Rademacher": ("CR2 Bell-McCaffrey dof", "WCR Rademacher (full enumeration 4096)"),
-}
 
 
-def simulate(rng: np.random.Generator, design: str) -> np.ndarray:
-    """One N x T outcome matrix under the null (fixed effects drawn, no treatment effect)."""
-    alpha = rng.normal(size=(N, 1))
-    gamma = rng.normal(size=(1, T))
-    if design == "a":
-        eps = rng.normal(size=(N, T))
-    else:  # b: treated 3x noisier; c: treated 1/3 as noisy; d: equal scales; all AR(1) 0.7
-        rho = 0.7
-        e = np.empty((N, T))
-        e[:, 0] = rng.normal(size=N) / np.sqrt(1 - rho**2)
-        for t in range(1, T):
-            e[:, t] = rho * e[:, t - 1] + rng.normal(size=N)
-        e *= np.sqrt(1 - rho**2)  # unit stationary variance
-        treated_scale = {"b": 3.0, "c": 1 / 3, "d": 1.0}[design]
-        scale = np.where(np.arange(N) < N1, treated_scale, 1.0)[:, None]
-        eps = e * scale
-    return alpha + gamma + eps
+def _ar1(rng: np.random.Generator, N: int, T: int, rho: float) -> np.ndarray:
+    e = np.empty((N, T))
+    e[:, 0] = rng.normal(size=N) / np.sqrt(1 - rho**2)
+    for t in range(1, T):
+        e[:, t] = rho * e[:, t - 1] + rng.normal(size=N)
+    return e * np.sqrt(1 - rho**2)  # unit stationary variance
+
+
+@dataclass(frozen=True)
+class TWFEDesign:
+    """A TWFE DiD under the null: N units (clusters), T periods, the first ``n_treated`` units
+    treated from period ``first_treated`` (0-based), unit and year effects N(0, 1).
+
+    ``errors``: ``"iid"`` N(0, 1); ``"noisy"`` treated units' errors 3x as large, AR(1) 0.7;
+    ``"quiet"`` treated units 1/3 as noisy, AR(1) 0.7; ``"equal"`` equal scales, AR(1) 0.7.
+    """
+
+    N: int
+    T: int
+    n_treated: int
+    first_treated: int
+    errors: str
+
+    def simulate(self, rng: np.random.Generator) -> np.ndarray:
+        N, T = self.N, self.T
+        alpha, gamma = rng.normal(size=(N, 1)), rng.normal(size=(1, T))
+        if self.errors == "iid":
+            eps = rng.normal(size=(N, T))
+        else:
+            scale = {"noisy": 3.0, "quiet": 1 / 3, "equal": 1.0}[self.errors]
+            eps = _ar1(rng, N, T, 0.7) * np.where(np.arange(N) < self.n_treated, scale, 1.0)[:, None]
+        return alpha + gamma + eps
+
+    @cached_property
+    def D(self) -> np.ndarray:
+        return np.outer(np.arange(self.N) < self.n_treated, np.arange(self.T) >= self.first_treated).astype(float)
+
+    @cached_property
+    def unit(self) -> np.ndarray:
+        return np.repeat(np.arange(self.N), self.T)
+
+    @cached_property
+    def year(self) -> np.ndarray:
+        return np.tile(np.arange(self.T), self.N)
+
+    @cached_property
+    def assignments(self) -> np.ndarray:
+        """Every set of ``n_treated`` units (the actual one first)."""
+        return np.array([np.isin(np.arange(self.N), c)
+                         for c in itertools.combinations(range(self.N), self.n_treated)], float)
+
+    def design(self, Y: np.ndarray) -> LinearDesign:
+        yt, dt = two_way(Y).ravel(), two_way(self.D).ravel()
+        beta = np.array([dt @ yt / (dt @ dt)])
+        return LinearDesign(
+            X=dt[:, None], resid=yt - dt * beta[0], beta=beta, names=["treat"], y=yt,
+            clusters=self.unit, df_absorbed=self.N + self.T - 1, fe_nested_in_cluster=True,
+            treated_clusters=np.arange(self.n_treated),
+            extra={"fe_codes": np.column_stack([self.unit, self.year])},
+        )
+
+    def ri_t_pvalue(self, Y: np.ndarray) -> float:
+        """Exact randomization p-value of the CR1 t statistic over every treated set."""
+        Yt = two_way(Y)
+        post = (np.arange(self.T) >= self.first_treated).astype(float)
+        pc = post - post.mean()
+        ac = self.assignments - self.assignments.mean(axis=1, keepdims=True)
+        sxx = (ac**2).sum(axis=1) * (pc @ pc)
+        beta = (ac @ Yt @ pc) / sxx
+        s = ac * ((Yt @ pc)[None, :] - beta[:, None] * ac * (pc @ pc))
+        t = beta / np.sqrt((s**2).sum(axis=1)) * sxx  # CR1 factor is common: cancels
+        return float(np.mean(np.abs(t) >= np.abs(t[0]) * (1 - 1e-9)))
+
+    def cr3_pvalue(self, Y: np.ndarray) -> float:
+        """Jackknife CV3 (MacKinnon, Nielsen and Webb 2023) with leave-one-cluster-out refits."""
+        def beta_of(Ym, Dm):
+            yt, dt = two_way(Ym), two_way(Dm)
+            return float(np.sum(dt * yt) / np.sum(dt * dt))
+
+        b = beta_of(Y, self.D)
+        jack = [beta_of(np.delete(Y, g, 0), np.delete(self.D, g, 0)) for g in range(self.N)]
+        v3 = (self.N - 1) / self.N * np.sum((np.array(jack) - b) ** 2)
+        return float(2 * stats.t.sf(abs(b) / np.sqrt(v3), self.N - 1))
+
+    def __call__(self, rng: np.random.Generator, seed: int) -> dict[str, float]:
+        Y = self.simulate(rng)
+        des = self.design(Y)
+        methods = TWFE_METHODS if ONLY is None else [m for m in TWFE_METHODS if m in ONLY]
+        return {m: float(_TWFE_RUNNERS[m](self, Y, des, seed)) for m in methods}
+
+
+def _cr1(d: TWFEDesign, Y, des, seed) -> float:
+    c1 = covariance.compute(des, "clustered")
+    return 2 * stats.t.sf(abs(des.beta[0]) / np.sqrt(c1.cov[0, 0]), c1.dof)
+
+
+def _wild(**opts):
+    def run(d: TWFEDesign, Y, des, seed) -> float:
+        return wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
+                                      weights="rademacher", **opts).pvalue
+    return run
+
+
+_TWFE_RUNNERS = dict(zip(TWFE_METHODS, [
+    _cr1,
+    lambda d, Y, des, seed: covariance.compute(des, "cr2").pvalue[0],
+    lambda d, Y, des, seed: d.cr3_pvalue(Y),
+    _wild(),
+    _wild(impose_null=False),
+    _wild(bootcluster="observation"),
+    lambda d, Y, des, seed: d.ri_t_pvalue(Y),
+    _wild(studentize="cr2"),
+    _wild(bootcluster="observation", studentize="cr2"),
+    lambda d, Y, des, seed: _wild(bootcluster=d.unit * 2 + (d.year >= d.first_treated))(d, Y, des, seed),
+    _wild(bootcluster="observation", impose_null=False),
+    lambda d, Y, des, seed: wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
+                                                   weights="webb", bootcluster="observation").pvalue,
+], strict=True))
+
+#: Methods run in this process (``None`` = all); set by ``--methods``. Replications are seeded by
+#: design and chunk and methods draw no data, so runs of different methods on the same design see
+#: the same simulated panels and their p-value files join row by row.
+ONLY: list[str] | None = None
 
 
 def two_way(m: np.ndarray) -> np.ndarray:
+    """Two-way demeaned balanced N x T matrix."""
     return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
 
 
-TREATED = np.arange(N) < N1
-POST = np.arange(T) >= T0
-D = np.outer(TREATED, POST).astype(float)
-UNIT = np.repeat(np.arange(N), T)
-YEAR = np.tile(np.arange(T), N)
-ASSIGN = np.array([np.isin(np.arange(N), c) for c in itertools.combinations(range(N), N1)], float)
+_ERRORS_LABEL = {"iid": "i.i.d.", "noisy": "treated 3x noisier, AR(1) 0.7",
+                 "quiet": "treated 1/3 as noisy, AR(1) 0.7", "equal": "equal scales, AR(1) 0.7"}
+for _key, (_N, _T, _N1, _T0, _err) in {
+    "a": (12, 10, 3, 5, "iid"),
+    "b": (12, 10, 3, 5, "noisy"),
+    "c": (12, 10, 3, 5, "quiet"),
+    "d": (12, 10, 3, 5, "equal"),
+    "u12x14a": (12, 14, 3, 7, "iid"),
+    "u12x14b": (12, 14, 3, 7, "noisy"),
+    "u16x14a": (16, 14, 4, 7, "iid"),
+    "u16x14b": (16, 14, 4, 7, "noisy"),
+    "u10x20b": (10, 20, 3, 10, "noisy"),
+}.items():
+    register_design(SizeDesign(
+        _key, f"{_N}x{_T}, {_N1} treated, {_ERRORS_LABEL[_err]}", TWFEDesign(_N, _T, _N1, _T0, _err)))
 
 
-def make_design(Y: np.ndarray) -> LinearDesign:
-    yt, dt = two_way(Y).ravel(), two_way(D).ravel()
-    beta = np.array([dt @ yt / (dt @ dt)])
-    return LinearDesign(
-        X=dt[:, None], resid=yt - dt * beta[0], beta=beta, names=["treat"], y=yt, clusters=UNIT,
-        df_absorbed=N + T - 1, fe_nested_in_cluster=True, treated_clusters=np.arange(N1),
-        extra={"fe_codes": np.column_stack([UNIT, YEAR])},
-    )
+# ---------------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------------
+def run_chunk(chunk: Chunk, key: str) -> pd.DataFrame:
+    """Replications ``chunk.start..chunk.stop`` of design ``key`` (seeded by the chunk)."""
+    rng = chunk.rng()
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(chunk.size):
+            rows.append(DESIGNS[key].replicate(rng, int(rng.integers(2**31))))
+    return pd.DataFrame(rows).assign(chunk=chunk.index)
 
 
-def ri_pvalues(Y: np.ndarray) -> tuple[float, float]:
-    """Exact randomization p-values (t with CR1 and coefficient) over all 220 treated sets."""
-    Yt = two_way(Y)
-    pc = POST - POST.mean()
-    ac = ASSIGN - ASSIGN.mean(axis=1, keepdims=True)  # 220 x N
-    sxx = (ac**2).sum(axis=1) * (pc @ pc)
-    beta = (ac @ Yt @ pc) / sxx
-    # residuals e_b = Yt - beta_b * outer(ac_b, pc); cluster scores s_bi = sum_t ac_bi pc_t e_bit
-    yp = Yt @ pc  # N
-    s = ac * (yp[None, :] - beta[:, None] * ac * (pc @ pc))
-    n, k = N * T, 1 + (N + T - 1)
-    var = (s**2).sum(axis=1) / sxx**2 * N / (N - 1) * (n - 1) / (n - k)
-    t = beta / np.sqrt(var)
-    obs = 0  # the first combination (0, 1, 2) is the actual treated set
-    tol = 1e-9
-    p_t = np.mean(np.abs(t) >= np.abs(t[obs]) * (1 - tol))
-    p_b = np.mean(np.abs(beta) >= np.abs(beta[obs]) * (1 - tol))
-    return float(p_t), float(p_b)
+def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, tag: str = "",
+               first_rep: int = 0) -> Path:
+    """Run ``reps`` replications of design ``key`` in this process; p-values appended to its CSV
+    chunk by chunk (run designs in separate processes to use several cores). ``tag`` names a
+    partial file holding only some methods (``--methods``), joined to the others by row."""
+    path = RESULTS / f"inference_size_pvalues_{key}{'__' + tag if tag else ''}.csv"
+    done: set[int] = set()
+    if resume and path.exists():
+        done = set(pd.read_csv(path, usecols=["chunk"])["chunk"].unique())
+    elif path.exists():
+        path.unlink()
+    seed = SEED + sum(ord(c) * 31**i for i, c in enumerate(key)) % 100_000
+    n_chunks = -(-reps // chunk_size)
+    t0 = time.perf_counter()
+    for i in (i for i in range(first_rep // chunk_size, n_chunks) if i not in done):
+        start, stop = i * chunk_size, min((i + 1) * chunk_size, reps)
+        frame = run_chunk(Chunk(i, start, stop, seed), key)
+        frame.to_csv(path, mode="a", header=not path.exists(), index=False)
+        print(f"{key}: chunk {i + 1}/{n_chunks} at {time.perf_counter() - t0:.0f}s", flush=True)
+    return path
 
 
-def cr3_pvalue(Y: np.ndarray) -> float:
-    """Jackknife CV3 (MacKinnon, Nielsen and Webb 2023) with exact leave-one-cluster-out refits."""
-    def beta_of(Ym, Dm):
-        yt, dt = two_way(Ym), two_way(Dm)
-        return float(np.sum(dt * yt) / np.sum(dt * dt))
-
-    b = beta_of(Y, D)
-    keep = np.ones(N, bool)
-    jack = []
-    for g in range(N):
-        keep[:] = True
-        keep[g] = False
-        jack.append(beta_of(Y[keep], D[keep]))
-    v3 = (N - 1) / N * np.sum((np.array(jack) - b) ** 2)
-    return float(2 * stats.t.sf(abs(b) / np.sqrt(v3), N - 1))
-
-
-def one_replication(Y: np.ndarray, seed: int) -> list[float]:
-    """P-values of every method for one simulated panel."""
-    des = make_design(Y)
-    out = []
-    c1 = covariance.compute(des, "clustered")
-    t1 = des.beta[0] / np.sqrt(c1.cov[0, 0])
-    out.append(2 * stats.t.sf(abs(t1), c1.dof))
-    c2 = covariance.compute(des, "cr2")
-    out.append(float(c2.pvalue[0]))
-    kw = dict(param=0, level=None, seed=seed)
-    out.append(wild_cluster_bootstrap(des, weights="rademacher", **kw).pvalue)
-    out.append(wild_cluster_bootstrap(des, weights="webb", n_draws=B_WILD, **kw).pvalue)
-    out.append(wild_cluster_bootstrap(des, weights="webb", n_draws=B_WILD, impose_null=False, **kw).pvalue)
-    out.append(wild_cluster_bootstrap(des, weights="rademacher", impose_null=False, **kw).pvalue)
-    out.append(wild_cluster_bootstrap(des, weights="webb", n_draws=B_WILD, statistic="coef", **kw).pvalue)
-    out.append(
-        wild_cluster_bootstrap(
-            des, weights="rademacher", n_draws=B_WILD, bootcluster=np.arange(N * T), **kw
-        ).pvalue
-    )
-    out.extend(ri_pvalues(Y))
-    out.append(conley_taber_matrix(Y, D, level=0.95).pvalue)
-    out.append(cr3_pvalue(Y))
+def table() -> pd.DataFrame:
+    """Rejection rates (%) and Monte-Carlo standard errors from every saved design."""
+    rows = []
+    for key, design in DESIGNS.items():
+        parts = sorted(RESULTS.glob(f"inference_size_pvalues_{key}.csv")) + sorted(
+            RESULTS.glob(f"inference_size_pvalues_{key}__*.csv"))
+        if not parts:
+            continue
+        frames = [pd.read_csv(p) for p in parts]
+        frames = [f.assign(row=f.groupby("chunk").cumcount()).set_index(["chunk", "row"]) for f in frames]
+        pv = frames[0]
+        for f in frames[1:]:  # same replications (same seeds): align on chunk and row
+            pv = pv.combine_first(f)
+        for method in pv.columns:
+            p = pv[method].dropna().to_numpy()
+            rate = float(np.mean(p <= ALPHA))
+            rows.append({"design": key, "label": design.label, "method": method, "reps": p.size,
+                         "rejection_pct": 100 * rate,
+                         "mc_se_pct": 100 * float(np.sqrt(rate * (1 - rate) / max(p.size, 1)))})
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out.to_csv(RESULTS / "inference_size_study.csv", index=False)
     return out
 
 
-#: Methods re-checked in the robustness designs (c), (d): CR1, CR2, WCR Rademacher, WCR
-#: observation-level weights (the default chosen from (a), (b)), RI on t.
-ROBUST_METHODS = [0, 1, 2, 7, 8]
+def markdown(tab: pd.DataFrame) -> str:
+    """Method x design table of ``rate (MC s.e.)`` for the README."""
+    cell = tab.assign(cell=[f"{r:.1f} ({s:.1f})" + ("" if n == 1000 else f" [{n}]")
+                            for r, s, n in zip(tab["rejection_pct"], tab["mc_se_pct"], tab["reps"])])
+    wide = cell.pivot(index="method", columns="design", values="cell")
+    keys = [k for k in DESIGNS if k in wide.columns]
+    methods = [m for m in TWFE_METHODS if m in wide.index] + [m for m in wide.index if m not in TWFE_METHODS]
+    wide = wide.loc[methods, keys].fillna("")
+    head = "| method | " + " | ".join(keys) + " |"
+    lines = [head, "|---|" + "---:|" * len(keys)]
+    lines += [f"| {m} | " + " | ".join(wide.loc[m]) + " |" for m in wide.index]
+    return "\n".join(lines)
 
 
-def one_replication_robust(Y: np.ndarray, seed: int) -> list[float]:
-    """P-values of :data:`ROBUST_METHODS` for one panel."""
-    des = make_design(Y)
-    c1 = covariance.compute(des, "clustered")
-    t1 = des.beta[0] / np.sqrt(c1.cov[0, 0])
-    kw = dict(param=0, level=None, seed=seed)
-    return [
-        2 * stats.t.sf(abs(t1), c1.dof),
-        float(covariance.compute(des, "cr2").pvalue[0]),
-        wild_cluster_bootstrap(des, weights="rademacher", **kw).pvalue,
-        wild_cluster_bootstrap(des, weights="rademacher", n_draws=B_WILD, bootcluster="observation", **kw).pvalue,
-        ri_pvalues(Y)[0],
-    ]
-
-
-def run_chunk_robust(chunk: Chunk, design: str) -> np.ndarray:
-    """Robustness replications (designs c, d) for :data:`ROBUST_METHODS`."""
-    rng = chunk.rng()
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(chunk.size):
-            Y = simulate(rng, design)
-            rows.append(one_replication_robust(Y, int(rng.integers(2**31))))
-    return np.array(rows)
-
-
-def robustness(reps: int = REPS) -> pd.DataFrame:
-    """Designs (c) treated clusters 1/3 as noisy and (d) equal scales, both AR(1) 0.7."""
-    out_dir = Path(__file__).parent / "results"
-    rows = []
-    t0 = time.perf_counter()
-    with Executor("processes", n_workers=2, chunk_size=25, progress=False) as ex:
-        for design, seed in (("c", SEED + 2), ("d", SEED + 3)):
-            pv = np.vstack(ex.map(run_chunk_robust, reps, seed=seed, args=(design,)))
-            np.save(out_dir / f"inference_size_pvalues_{design}.npy", pv)
-            for j, m in zip(range(pv.shape[1]), [METHODS[i] for i in ROBUST_METHODS]):
-                rows.append({"design": design, "method": m, "rejection_rate": float(np.mean(pv[:, j] <= ALPHA))})
-            print(f"design {design} done at {time.perf_counter() - t0:.0f}s", flush=True)
-    table = pd.DataFrame(rows).pivot(index="method", columns="design", values="rejection_rate")
-    table = table.loc[[METHODS[i] for i in ROBUST_METHODS]]
-    table.columns = ["(c) treated 1/3 as noisy, AR(1) 0.7", "(d) equal scales, AR(1) 0.7"]
-    table.to_csv(out_dir / "inference_size_study_robustness.csv")
-    print((table * 100).round(1).to_markdown())
-    return table
-
-
-def run_chunk(chunk: Chunk, design: str) -> np.ndarray:
-    """Replications ``chunk.start..chunk.stop`` of ``design`` (seeded by the chunk)."""
-    rng = chunk.rng()
-    rows = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(chunk.size):
-            Y = simulate(rng, design)
-            rows.append(one_replication(Y, int(rng.integers(2**31))))
-    return np.array(rows)
-
-
-def main(reps: int = REPS) -> pd.DataFrame:
-    out_dir = Path(__file__).parent / "results"
-    out_dir.mkdir(exist_ok=True)
-    rows = []
-    t0 = time.perf_counter()
-    with Executor("processes", n_workers=2, chunk_size=25, progress=False) as ex:
-        for design, seed in (("a", SEED), ("b", SEED + 1)):
-            pv = np.vstack(ex.map(run_chunk, reps, seed=seed, args=(design,)))
-            np.save(out_dir / f"inference_size_pvalues_{design}.npy", pv)
-            cols = {m: pv[:, j] for j, m in enumerate(METHODS)}
-            for name, (m1, m2) in COMBINED.items():
-                cols[name] = np.maximum(cols[m1], cols[m2])
-            for m, p in cols.items():
-                rate = float(np.mean(p <= ALPHA))
-                rows.append({"design": design, "method": m, "rejection_rate": rate,
-                             "mc_se": float(np.sqrt(rate * (1 - rate) / reps))})
-            print(f"design {design} done at {time.perf_counter() - t0:.0f}s", flush=True)
-    table = pd.DataFrame(rows).pivot(index="method", columns="design", values="rejection_rate")
-    table = table.loc[METHODS + list(COMBINED)]
-    table.columns = ["(a) homoskedastic", "(b) treated 3x noisier, AR(1) 0.7"]
-    table.to_csv(out_dir / "inference_size_study.csv")
-    print(f"total {time.perf_counter() - t0:.0f}s, {reps} replications per design")
-    print((table * 100).round(1).to_markdown())
-    return table
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=1000)
+    ap.add_argument("--designs", nargs="*", default=list(DESIGNS))
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--first-rep", type=int, default=0, help="start at this replication (extends a "
+                    "design already run to --reps with other --methods)")
+    ap.add_argument("--methods", nargs="*", default=None, help="run only these methods (by position in "
+                    "TWFE_METHODS, 0-based); results go to a tagged file joined to the others")
+    ap.add_argument("--table", action="store_true", help="only rebuild the table from saved p-values")
+    args = ap.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    global ONLY
+    tag = ""
+    if args.methods:
+        ONLY = [TWFE_METHODS[int(i)] for i in args.methods]
+        tag = "m" + "-".join(args.methods)
+    if not args.table:
+        for key in args.designs:
+            run_design(key, args.reps, resume=args.resume, tag=tag, first_rep=args.first_rep)
+    tab = table()
+    print(markdown(tab))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "robustness":
-        robustness()
-    else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else REPS)
+    main()

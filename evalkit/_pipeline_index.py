@@ -30,6 +30,7 @@ TEXT = {
         "skipped": "已跳过",
         "not run": "未运行",
         "none": "—",
+        "attachments": "附件：因素法资金测算表与测算说明",
         "verify": "核验:evalkit verify <本目录> --sha256 <构建时给出的摘要> 会对照 manifest.json "
         "检查每个文件的 SHA-256,并用证据包旁的 <本目录>.manifest.sha256 核对 manifest.json 本身。",
         "uncommitted": "(有未提交的修改)",
@@ -57,6 +58,7 @@ TEXT = {
         "skipped": "skipped",
         "not run": "not run",
         "none": "—",
+        "attachments": "Attachments: factor-method allocation workbook and method note",
         "verify": "Check: `evalkit verify <this folder> --sha256 <digest the build printed>` "
         "compares every file with the SHA-256 recorded in manifest.json, and manifest.json itself "
         "with the digest (also in <this folder>.manifest.sha256 beside the pack).",
@@ -140,6 +142,29 @@ def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
     return load_headlines(pack)
 
 
+#: What each attachment of the allocation folder is, by file suffix (zh, en).
+_ATTACHMENT_KINDS = {".xlsx": ("测算表（Excel）", "allocation workbook (Excel)"),
+                     ".csv": ("表格（CSV）", "table (CSV)"), ".json": ("完整测算记录（JSON）", "full audit record (JSON)"),
+                     ".txt": ("说明（文本）", "note (text)"), ".pdf": ("PDF 文件", "PDF"), ".docx": ("Word 文件", "Word file")}
+
+
+def _attachments(pack: Path, tx: dict[str, str]) -> str:
+    """Links to the files the allocation notebook wrote into ``allocation/`` (empty when none)."""
+    folder = pack / "allocation"
+    if not folder.is_dir():
+        return ""
+    zh = tx is TEXT["zh"]
+    items = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        kind = _ATTACHMENT_KINDS.get(path.suffix.lower(), ("附件", "attachment"))[0 if zh else 1]
+        if "测算说明" in path.name:
+            kind = "测算说明" if zh else "method note"
+        items.append(f'<li><a href="allocation/{html.escape(path.name)}">{html.escape(path.name)}</a> · {kind}</li>')
+    if not items:
+        return ""
+    return f'<h2>{html.escape(tx["attachments"])}</h2><ul class="attachments">{"".join(items)}</ul>'
+
+
 def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
     """Write ``index.html`` of a pack.
 
@@ -208,7 +233,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
 {banner if meta.get("synthetic") else ""}
 <dl class="meta">
 <dt>{tx["year"]}</dt><dd>{meta["year"]}</dd>
-<dt>{tx["data"]}</dt><dd>{esc(str(meta["data_dir"]))}</dd>
+<dt>{tx["data"]}</dt><dd>{esc(Path(str(meta["data_dir"])).name)}</dd>
 <dt>{tx["version"]}</dt><dd>{esc(str(meta.get("evalkit_version")))}</dd>
 <dt>{tx["commit"]}</dt><dd>{esc(commit)}</dd>
 <dt>{tx["generated"]}</dt><dd>{esc(str(meta.get("finished_at")))}</dd>
@@ -221,6 +246,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
 {chr(10).join(rows)}
 </tbody>
 </table>
+{_attachments(pack, tx)}
 <footer>{esc(tx["verify"])}</footer>
 </body>
 </html>

@@ -104,6 +104,11 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write each page as an A4 PDF and a combined evidence_pack.pdf (needs chromium)",
+    )
+    p.add_argument(
         "--allow-missing",
         action="store_true",
         help="run on an unbalanced panel when expected unit-years are missing (each page says so)",
@@ -146,6 +151,7 @@ def _cmd_evidence(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         notebooks_dir=nb_dir,
         parameters=params,
+        pdf=args.pdf,
         keep_extra=args.keep_extra,
         allow_missing=args.allow_missing,
     )

@@ -696,6 +696,18 @@ def _execute_task(task: dict[str, Any]) -> dict[str, Any]:
                 title=outcome["title"],
                 language=task["parameters"].get("language", "zh"),
             )
+            if outcome["status"] == "ok":  # nothing from Python may reach a page (issue 12)
+                from ._pipeline_html import describe_problems, page_problems
+
+                found = page_problems(nb, task["parameters"].get("language", "zh"),
+                                      figure_log=status_file.with_suffix(".figures.jsonl"))
+                mode = os.environ.get("EVALKIT_PAGE_CHECK", "fail")  # "warn": report on stderr, keep the page
+                if found and mode == "warn":
+                    print(describe_problems(name, found), file=sys.stderr, flush=True)
+                elif found:
+                    message = describe_problems(name, found)
+                    outcome.update(status="failed", cell_index=found[0].cell_index, exec_count=found[0].exec_count,
+                                   ename="PageHygieneError", evalue=message, reason=message)
         except Exception as exc:  # an export failure is a failure of this notebook
             if outcome["status"] != "failed":
                 outcome.update(
@@ -768,6 +780,7 @@ def run_evidence(
     parameters: Mapping[str, Mapping[str, Any]] | None = None,
     synthetic: bool | None = None,
     check_data: bool = True,
+    pdf: bool = False,
     keep_extra: bool = False,
     allow_missing: bool = False,
 ) -> EvidencePack:
@@ -818,6 +831,10 @@ def run_evidence(
     synthetic : bool, optional
         Whether the data are synthetic (index banner); default: read from the panel's
         ``attrs["synthetic"]``.
+    pdf : bool
+        Also print every page to an A4 PDF and write the combined ``evidence_pack.pdf`` with
+        headless Chromium (:func:`evalkit.report.pdf.write_pack_pdfs`); without Chromium no PDF
+        is written and a line says so.
     check_data : bool
         Load and validate the panel with :func:`evalkit.data.load_panel` before starting any
         kernel, so bad data fail fast with the validation report.
@@ -964,6 +981,10 @@ def run_evidence(
             from .report.webfont import embed_cjk_font_in_files
 
             embed_cjk_font_in_files(sorted(pack.rglob("*.html")))
+            if pdf:
+                from .report.pdf import write_pack_pdfs
+
+                _say(True, write_pack_pdfs(pack)[1])
             manifest = _build_manifest(pack, data_path, runs, meta, tasks, workers, timeout,
                                        user_files)
             (pack / MANIFEST_NAME).write_text(

@@ -16,6 +16,7 @@ Both have ``to_frame()`` returning the tidy table with the columns of :data:`TID
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +141,20 @@ class ScalarEffect(_Renderable):
         Lines shown under the summary (assumptions, warnings, "synthetic data").
     extra : dict
         Estimator-specific information (kept for advanced users).
+    interval_at : callable, optional
+        ``level -> (low, high)`` recomputing the interval at any level with the result's own
+        method (e.g. test inversion on the stored bootstrap draws).
+    resampled_by : str, optional
+        The resampling method (in words) behind ``conf_int_override``. Set when the interval
+        comes from draws: at a level other than ``conf_level_override`` the interval is then
+        ``interval_at(level)``, or refused when that is unavailable -- never silently a
+        t/normal interval of another method.
+
+    Examples
+    --------
+    >>> eff = ScalarEffect(estimate=1.2, std_error=0.5, dof=20)
+    >>> [round(x, 3) for x in eff.conf_int(0.90)]
+    [0.338, 2.062]
     """
 
     estimate: float
@@ -154,6 +169,8 @@ class ScalarEffect(_Renderable):
     conf_level_override: float = 0.95
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    interval_at: Callable[[float], tuple[float, float]] | None = None
+    resampled_by: str | None = None
 
     @property
     def params(self) -> pd.Series:
@@ -175,10 +192,30 @@ class ScalarEffect(_Renderable):
         return float(_pvalue(self.statistic, self.dof))
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
-        """Confidence interval ``(low, high)`` at ``level``."""
+        """Confidence interval ``(low, high)`` at ``level``, by the result's own method.
+
+        Raises
+        ------
+        EvalkitError
+            When the interval comes from resampling draws that cannot answer ``level`` (the
+            message says how to rerun at that level).
+        """
         if self.conf_int_override is not None and np.isclose(level, self.conf_level_override):
             lo, hi = self.conf_int_override
             return float(lo), float(hi)
+        if self.interval_at is not None:
+            _critical(level, None)  # validates level
+            lo, hi = self.interval_at(level)
+            return float(lo), float(hi)
+        if self.resampled_by is not None:
+            from ._shared.exceptions import EvalkitError
+
+            raise EvalkitError(
+                f"This result's interval comes from {self.resampled_by} at the "
+                f"{self.conf_level_override:.0%} level, and its draws cannot give the {level:.0%} "
+                f"interval. Rerun at that level: result.with_inference(..., level={level}) or "
+                f"the estimator's level={level} argument."
+            )
         c = _critical(level, self.dof)
         return float(self.estimate - c * self.std_error), float(self.estimate + c * self.std_error)
 
@@ -233,8 +270,14 @@ class EffectVector(_Renderable):
     dof : float or None
         Degrees of freedom of the reference t distribution; ``None`` means normal.
     uniform_crit : float or None
-        Critical value for simultaneous bands (e.g. from a multiplier bootstrap); computed from a
-        Gaussian approximation of ``cov`` when ``None``.
+        Critical value for simultaneous bands at ``uniform_level`` (e.g. from a multiplier
+        bootstrap); computed from a Gaussian approximation of ``cov`` when ``None``.
+    uniform_draws : ndarray or None
+        The bootstrap draws of the sup-t statistic behind ``uniform_crit``: bands at any other
+        level are their quantile (the same bootstrap). When ``uniform_crit`` is set without
+        them, bands at another level are refused rather than taken from another method.
+    uniform_quantile : str
+        numpy quantile rule used with ``uniform_draws`` (the one that gave ``uniform_crit``).
     reference : list
         Event times normalised to zero (drawn as reference points by ``plot()``).
     title, notes, extra : see :class:`ScalarEffect`.
@@ -247,6 +290,8 @@ class EffectVector(_Renderable):
     dof: float | None = None
     uniform_crit: float | None = None
     uniform_level: float = 0.95
+    uniform_draws: np.ndarray | None = None
+    uniform_quantile: str = "inverted_cdf"
     reference: list = field(default_factory=list)
     title: str = "Effect estimates"
     nobs: int | None = None
@@ -280,6 +325,18 @@ class EffectVector(_Renderable):
             return _critical(level, self.dof)
         if self.uniform_crit is not None and np.isclose(level, self.uniform_level):
             return float(self.uniform_crit)
+        if self.uniform_draws is not None:
+            _critical(level, None)  # validates level
+            return float(np.quantile(self.uniform_draws, level, method=self.uniform_quantile))
+        if self.uniform_crit is not None and np.isfinite(self.uniform_crit):
+            from ._shared.exceptions import EvalkitError
+
+            raise EvalkitError(
+                f"The simultaneous bands of this result come from a bootstrap at the "
+                f"{self.uniform_level:.0%} level, and its draws were not kept, so the "
+                f"{level:.0%} bands cannot be computed by the same method. Refit with "
+                f"level={level}."
+            )
         # 100,000 Gaussian draws per call: computed once per covariance and level, since
         # to_frame(), summary() and plot() all ask for it.
         key = (id(self.cov), float(level))

@@ -1,13 +1,14 @@
 """The plan's numeric targets and a scorecard against city-level indicators.
 
 The targets are data, not code: ``evalkit/plan_targets.csv`` (shipped in the package) lists each
-target with an indicator id, a value, a comparison (``>=``, ``<=``, ``==``, or ``approx`` for the
-plan's "about N" (左右): met when the value reaches N less a relative tolerance, exceeding being
-fine), a deadline year and an aggregation:
+target with an indicator id, a value, a comparison (``>=`` for the plan's "以上", ``<=``, ``==``,
+or ``approx`` for its "about N" (左右): met when the value reaches N less the relative
+``tolerance``, exceeding being fine), a deadline year, the target type in the plan's words, the
+baseline year, the data source and the department the plan makes responsible:
 
-* ``level`` -- the indicator's value in the deadline year must satisfy the comparison;
-* ``cumulative`` -- the sum of the yearly values from the plan's start year must;
-* ``each_year`` -- every year from the start year to the deadline must.
+* 期末 (``level``) -- the indicator's value in the deadline year must satisfy the comparison;
+* 累计 (``cumulative``) -- the sum of the yearly values from the plan's start year must;
+* 每年 (``each_year``) -- every year from the start year to the deadline must.
 
 :func:`scorecard` compares them with a city-year indicators table (``year, indicator_id,
 value``) as of an evaluation year. Before a deadline a target is "pending", and the scorecard says
@@ -28,10 +29,14 @@ from ._shared.exceptions import PanelDataError, SpecError
 PLAN_START_YEAR = 2021
 COMPARISONS = (">=", "<=", "==", "approx")
 AGGREGATIONS = ("level", "cumulative", "each_year")
+#: The plan's words for the target types and the aggregation each one means.
+TARGET_TYPES = {"期末": "level", "累计": "cumulative", "每年": "each_year"}
 TARGET_COLUMNS = [
     "indicator_id", "name_zh", "name_en", "target_value", "comparison", "tolerance",
-    "deadline", "aggregation", "unit", "section", "source_note",
+    "deadline", "target_type", "unit", "section", "source_note",
 ]
+#: Optional columns (filled with missing values when a custom table lacks them).
+OPTIONAL_COLUMNS = ["baseline_year", "data_source_zh", "data_source_en", "department_zh", "department_en"]
 STATUS = ("met", "not_met", "on_track", "off_track", "pending", "no_data")
 
 
@@ -48,6 +53,9 @@ def load_targets(path: str | os.PathLike | None = None) -> pd.DataFrame:
             table = pd.read_csv(fh, dtype={"indicator_id": str})
     else:
         table = pd.read_csv(path, dtype={"indicator_id": str})
+    if "target_type" not in table.columns and "aggregation" in table.columns:  # older tables
+        reverse = {v: k for k, v in TARGET_TYPES.items()}
+        table["target_type"] = table["aggregation"].map(lambda a: reverse.get(a, a))
     missing = [c for c in TARGET_COLUMNS if c not in table.columns]
     if missing:
         raise SpecError([f"missing column(s) {missing}; expected {TARGET_COLUMNS}"], header="Targets table")
@@ -56,8 +64,10 @@ def load_targets(path: str | os.PathLike | None = None) -> pd.DataFrame:
         line = i + 2  # header is line 1
         if row["comparison"] not in COMPARISONS:
             problems.append(f"line {line} ({row['indicator_id']}): comparison {row['comparison']!r} not in {COMPARISONS}")
-        if row["aggregation"] not in AGGREGATIONS:
-            problems.append(f"line {line} ({row['indicator_id']}): aggregation {row['aggregation']!r} not in {AGGREGATIONS}")
+        if row["target_type"] not in TARGET_TYPES and row["target_type"] not in AGGREGATIONS:
+            problems.append(f"line {line} ({row['indicator_id']}): target_type {row['target_type']!r} not one of "
+                            f"{tuple(TARGET_TYPES)} (期末 = value in the deadline year, 累计 = sum since "
+                            f"{PLAN_START_YEAR}, 每年 = every year)")
         if not np.isfinite(pd.to_numeric(row["target_value"], errors="coerce")):
             problems.append(f"line {line} ({row['indicator_id']}): target_value must be a number")
         if row["comparison"] == "approx" and not (pd.to_numeric(row["tolerance"], errors="coerce") > 0):
@@ -71,6 +81,12 @@ def load_targets(path: str | os.PathLike | None = None) -> pd.DataFrame:
         raise SpecError(problems, header="Targets table has problems")
     table["target_value"] = table["target_value"].astype(float)
     table["deadline"] = table["deadline"].astype(int)
+    table["aggregation"] = table["target_type"].map(lambda v: TARGET_TYPES.get(v, v))
+    table["target_type"] = table["aggregation"].map({v: k for k, v in TARGET_TYPES.items()})
+    for col in OPTIONAL_COLUMNS:
+        if col not in table.columns:
+            table[col] = PLAN_START_YEAR - 1 if col == "baseline_year" else np.nan
+    table["baseline_year"] = pd.to_numeric(table["baseline_year"], errors="coerce").fillna(PLAN_START_YEAR - 1).astype(int)
     return table
 
 
@@ -139,13 +155,18 @@ def scorecard(
 def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> dict:
     tol = float(tg["tolerance"]) if pd.notna(tg["tolerance"]) else 0.0
     target, comp, deadline, agg = float(tg["target_value"]), tg["comparison"], int(tg["deadline"]), tg["aggregation"]
-    out = {k: tg[k] for k in ("indicator_id", "name_zh", "name_en", "unit", "target_value", "comparison", "deadline", "aggregation")}
-    out.update(value=np.nan, value_year=np.nan, baseline=np.nan, expected_now=np.nan, status="no_data", years_missed="")
+    keep = ("indicator_id", "name_zh", "name_en", "unit", "target_value", "comparison", "tolerance", "deadline",
+            "aggregation", "target_type", "section", "baseline_year", "data_source_zh", "data_source_en",
+            "department_zh", "department_en")
+    out = {k: tg.get(k, np.nan) for k in keep}
+    out["tolerance"] = tol
+    out.update(value=np.nan, value_year=np.nan, baseline=np.nan, expected_now=np.nan, status="no_data", years_missed="",
+               completion=np.nan, worst_year=np.nan)
     if series.empty:
         return out
     last_year = int(series.index.max())
     out["value_year"] = last_year
-    baseline = series.get(start_year - 1, np.nan)
+    baseline = series.get(int(tg.get("baseline_year", start_year - 1)), np.nan)
     out["baseline"] = baseline
     if agg == "each_year":
         window = series[(series.index >= start_year) & (series.index <= min(year, deadline))]
@@ -153,6 +174,10 @@ def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> 
             return out
         missed = [int(y) for y, v in window.items() if not _satisfies(v, target, comp, tol)]
         out["value"] = float(window.iloc[-1])
+        out["value_year"] = int(window.index[-1])
+        ratios = window.map(lambda v: _completion(v, target, comp))
+        out["completion"] = float(ratios.min())
+        out["worst_year"] = int(ratios.idxmin())
         out["years_missed"] = ",".join(map(str, missed))
         expected_years = set(range(start_year, min(year, deadline) + 1))
         gaps = sorted(expected_years - set(window.index.astype(int)))
@@ -174,8 +199,11 @@ def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> 
         out["value_year"] = int(upto.index[-1]) if not upto.empty else np.nan
         base_value = baseline
     out["value"] = value
+    if agg == "cumulative" and not window.empty:
+        out["value_year"] = int(window.index[-1])
     if not np.isfinite(value):
         return out
+    out["completion"] = _completion(value, target, comp)
     if year >= deadline:
         if agg == "level" and out["value_year"] != deadline:
             out["status"] = "no_data"
@@ -195,6 +223,136 @@ def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> 
     else:
         out["status"] = "pending"
     return out
+
+
+def _completion(value: float, target: float, comparison: str) -> float:
+    """完成率: actual / target (target / actual for "at most" targets), as a fraction."""
+    if not np.isfinite(value) or target == 0:
+        return np.nan
+    if comparison == "<=":
+        return float(target / value) if value > 0 else np.nan
+    return float(value / target)
+
+
+def threshold(row) -> float:
+    """The value that meets a target: the target itself, or less the tolerance for "about N"."""
+    target = float(row["target_value"])
+    if row["comparison"] == "approx":
+        return target - float(row["tolerance"]) * abs(target)
+    return target
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _unit(row, language: str) -> str:
+    from .report.labels import unit_of_measure
+
+    unit = unit_of_measure(row["unit"], language)
+    if unit == "%":
+        return "%"
+    return ("" if language == "zh" else " ") + unit if unit else ""
+
+
+_NUMERALS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
+
+
+def section_text(section, language: str = "zh") -> str:
+    """A plan section reference in ``language`` (``"三(四)3"`` -> ``"3(4)3"`` in English).
+
+    Examples
+    --------
+    >>> section_text("三(二)1", "en")
+    '3(2)1'
+    >>> section_text("潍政字〔2021〕12号", "en")
+    'Wei Zheng Zi [2021] No. 12'
+    """
+    import re
+
+    text = "" if section is None or (isinstance(section, float) and section != section) else str(section)
+    if language == "zh" or not text:
+        return text
+    doc = re.fullmatch(r"潍政字〔(\d+)〕(\d+)号", text)
+    if doc:
+        return f"Wei Zheng Zi [{doc.group(1)}] No. {doc.group(2)}"
+    return "".join(str(_NUMERALS[ch]) if ch in _NUMERALS else ch for ch in text)
+
+
+def rule_text(row, language: str = "zh") -> str:
+    """The rule a target is scored by, in words (``"4,000家左右（不低于3,800家，容差5%）"``).
+
+    Examples
+    --------
+    >>> rule_text({"target_value": 300, "comparison": ">=", "tolerance": 0, "unit": "家"}, "zh")
+    '300家以上'
+    >>> rule_text({"target_value": 10, "comparison": "approx", "tolerance": 0.1, "unit": "个"}, "en")
+    'about 10 (at least 9, tolerance 10%)'
+    """
+    zh = language == "zh"
+    unit = _unit(row, language)
+    tgt = f"{_num(float(row['target_value']))}{unit}"
+    comp = row["comparison"]
+    if comp == ">=":
+        return f"{tgt}以上" if zh else f"at least {tgt}"
+    if comp == "<=":
+        return f"不超过{tgt}" if zh else f"at most {tgt}"
+    if comp == "==":
+        return f"等于{tgt}" if zh else f"exactly {tgt}"
+    low = f"{_num(threshold(row))}{unit}"
+    pct = f"{100 * float(row['tolerance']):g}%"
+    return f"{tgt}左右（不低于{low}，容差{pct}）" if zh else f"about {tgt} (at least {low}, tolerance {pct})"
+
+
+def reason_text(row, year: int, language: str = "zh") -> str:
+    """Why a target is not met, off track or without data (empty for met / on-track targets).
+
+    Parameters
+    ----------
+    row : mapping
+        One row of :func:`scorecard`.
+    year : int
+        Evaluation year.
+    language : {"zh", "en"}
+        Language of the sentence.
+    """
+    zh = language == "zh"
+    status, agg = row["status"], row["aggregation"]
+    unit = _unit(row, language)
+    if status in ("met", "on_track"):
+        return ""
+    if status == "pending":
+        return "无基期值，无法判断进度" if zh else "no baseline value to judge progress against"
+    if status == "no_data":
+        missed = str(row.get("years_missed") or "")
+        gaps = missed.replace("missing data: ", "") if missed.startswith("missing data") else ""
+        if gaps:
+            return f"缺少 {gaps} 年数据" if zh else f"no data for {gaps}"
+        deadline = int(row["deadline"])
+        if agg == "level" and year >= deadline:
+            return f"缺少 {deadline} 年数据" if zh else f"no data for {deadline}"
+        return "数据表中没有该指标" if zh else "the indicators table has no values for this target"
+    rule = rule_text(row, language)
+    value = _num(float(row["value"]))
+    if agg == "each_year":
+        years = str(row.get("years_missed") or "")
+        return (f"{years.replace(',', '、')} 年未达到每年{rule}" if zh else f"short of {rule} in {years.replace(',', ', ')}")
+    if agg == "cumulative":
+        since = PLAN_START_YEAR
+        return (f"{since} 年以来累计 {value}{unit}，未达到{rule}" if zh
+                else f"{value}{unit} in total since {since}, short of {rule}")
+    if status == "off_track":
+        expected = _num(float(row["expected_now"]))
+        return (f"{int(row['value_year'])} 年为 {value}{unit}，低于按进度应达到的 {expected}{unit}" if zh
+                else f"{value}{unit} in {int(row['value_year'])}, below the {expected}{unit} a steady path needs")
+    return (f"{int(row['value_year'])} 年为 {value}{unit}，未达到{rule}" if zh
+            else f"{value}{unit} in {int(row['value_year'])}, short of {rule}")
+
+
+def cumulative_series(series: pd.Series, start_year: int = PLAN_START_YEAR) -> pd.Series:
+    """Running total of yearly values from the plan's start year (what a 累计 target is scored on)."""
+    window = series[series.index >= start_year].sort_index()
+    return window.cumsum()
 
 
 def summarise(card: pd.DataFrame) -> dict[str, int]:

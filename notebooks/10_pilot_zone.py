@@ -11,17 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 试验区整体效果：合成控制、合成双重差分与平行趋势敏感性 · The pilot zone as a whole
-# 潍坊全市自试验区启动之年起整体成为试验区。处理单位少（潍坊的县级单位与开发区）、候选对照多（山东其余县市区），
-# 因此以合成控制（SC）、合成双重差分（SDID，Arkhangelsky 等 2021）与普通双重差分（DiD）并列估计，用安慰剂
-# 检验给出推断，并用 Rambachan–Roth（2023）方法回答：平行趋势可以偏离多少，结论仍然成立？
-#
-# All of Weifang became a pilot zone in the same year. With few treated units and many candidate
-# controls in the rest of Shandong, we estimate the effect with synthetic control, synthetic
-# difference-in-differences and plain DiD side by side, use placebo inference, and ask with
-# Rambachan–Roth (2023) how far parallel trends may fail before the conclusion changes.
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -39,10 +28,25 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from evalkit import did, report, sensitivity, synth
+from evalkit import data, did, report, sensitivity, synth
 
+page_title = "试验区整体效果" if language == "zh" else "The pilot zone as a whole"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # SC/SDID need every unit-year (units with gaps named)
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "潍坊全市自试验区启动之年起整体成为试验区。处理单位少（潍坊的县级单位与开发区）、候选对照多（山东其余县市区），"
+    "因此以合成控制（SC）、合成双重差分（SDID，Arkhangelsky 等 2021）与普通双重差分（DiD）并列估计，用安慰剂"
+    "检验给出推断，并用 Rambachan–Roth（2023）方法回答：平行趋势可以偏离多少，结论仍然成立？最后剔除与潍坊"
+    "接壤的县市区重新估计，检查溢出效应。"
+    if zh else
+    "All of Weifang became a pilot zone in the same year. With few treated units and many candidate "
+    "controls in the rest of Shandong, we estimate the effect with synthetic control, synthetic "
+    "difference-in-differences and plain DiD side by side, use placebo inference, ask with Rambachan–Roth "
+    "(2023) how far parallel trends may fail before the conclusion changes, and re-estimate without the "
+    "counties bordering Weifang to check for spillovers."))
 
 
 truth = nb.truth("pilot_zone")
@@ -58,11 +62,10 @@ display(Markdown(
     f"{panel['year'].min()}–{panel['year'].max()}; treated: Weifang's {len(treated_units)} units "
     f"(from {start}); donors: the other {n_units - len(treated_units)} units of Shandong."))
 
-# %% [markdown]
-# ## SDID、SC 与 DiD 并列 · SDID, SC and DiD side by side
-# 三者同一框架（Arkhangelsky 等 2021，表 1）：SDID 同时使用单位权重与时间权重；SC 只用单位权重、不含截距；
-# DiD 权重均等。标准误为安慰剂法（把“处理”随机分给对照单位）。The three estimators of one framework
-# (Arkhangelsky et al. 2021, Table 1); placebo standard errors.
+# %%
+display(Markdown('## SDID、SC 与 DiD 并列\n\n三者同一框架（Arkhangelsky 等 2021，表 1）：SDID 同时使用单位权重与时间权重；SC 只用单位权重、不含截距；DiD 权重均等。标准误为安慰剂法（把“处理”随机分给对照单位）。'
+                 if zh else
+                 '## SDID, SC and DiD side by side\n\nThe three estimators of one framework (Arkhangelsky et al. 2021, Table 1); placebo standard errors.'))
 
 # %%
 table, fits = synth.compare_estimators(panel, se_method="placebo", n_reps=n_reps, seed=seed, **KW)
@@ -71,7 +74,7 @@ show = table[["term", "estimate", "std_error", "conf_low", "conf_high", "p_value
 show["term"] = show["term"].map(names)
 if truth is not None:
     show["truth"] = truth["att"]
-display(report.translate_columns(report.format_p(show.round(4)), language))
+display(report.table(show, language=language, digits=4))
 if truth is not None:
     display(Markdown(
         f"合成数据的真实效应（潍坊单位×年份平均）为 **{truth['att']:.4f}**。" if zh else
@@ -91,18 +94,10 @@ report.mark_synthetic(fig)
 fig.tight_layout()
 plt.show()
 
-# %% [markdown]
-# ## 合成控制与安慰剂检验 · Synthetic control and placebo tests
-# 空间安慰剂：随机抽取与潍坊处理单位同样多的对照单位组成“安慰剂组”，用其余对照合成，比较潍坊的政策后平均差距
-# 在全部安慰剂组中的排序（p 值）；同时报告 Abadie 等（2010）的政策后/前 RMSPE 之比排序——但平均后的安慰剂组
-# 政策前几乎完美拟合，比值的分母接近零而不稳定，故以平均差距为主。各单位的 p 值以单个对照单位为安慰剂。
-# 时间安慰剂：把政策年份提前到试验区之前。
-#
-# In-space placebos: random groups of as many donors as Weifang has treated units are synthesised
-# from the remaining donors; the p-value ranks Weifang's mean post-period gap among them. The
-# Abadie et al. (2010) post/pre RMSPE ratio is reported too, but averaged placebo groups fit the
-# pre-period almost perfectly, which makes the ratio unstable, so the gap is the headline
-# statistic. Per-unit p-values use single donors. The in-time placebo moves the start earlier.
+# %%
+display(Markdown('## 合成控制与安慰剂检验\n\n空间安慰剂：随机抽取与潍坊处理单位同样多的对照单位组成“安慰剂组”，用其余对照合成，比较潍坊的政策后平均差距在全部安慰剂组中的排序（p 值）；同时报告 Abadie 等（2010）的政策后/前 RMSPE 之比排序——但平均后的安慰剂组政策前几乎完美拟合，比值的分母接近零而不稳定，故以平均差距为主。各单位的 p 值以单个对照单位为安慰剂。时间安慰剂：把政策年份提前到试验区之前。'
+                 if zh else
+                 "## Synthetic control and placebo tests\n\nIn-space placebos: random groups of as many donors as Weifang has treated units are synthesised from the remaining donors; the p-value ranks Weifang's mean post-period gap among them. The Abadie et al. (2010) post/pre RMSPE ratio is reported too, but averaged placebo groups fit the pre-period almost perfectly, which makes the ratio unstable, so the gap is the headline statistic. Per-unit p-values use single donors. The in-time placebo moves the start earlier."))
 
 # %%
 sc = synth.synthetic_control(panel, method="outcomes", statistic="estimate", n_placebo=n_reps,
@@ -159,13 +154,16 @@ if "unit" in per_unit.columns:  # unit names beside the codes
     unit_names = panel.groupby("unit_code")["name_zh" if zh else "name_en"].first()
     per_unit.insert(1, "名称" if zh else "name", per_unit["unit"].map(unit_names))
 display(Markdown("**各单位合成控制 · Per-unit synthetic controls**"))
-display(report.translate_columns(per_unit, language).round(4))
+display(report.table(per_unit, language=language, digits=4))
 
-# %% [markdown]
-# ## 平行趋势敏感性 · Sensitivity to parallel-trend violations
-# 潍坊对全省其余单位的事件研究（双向固定效应，参照期为试验区前一年，按单位聚类），再用 Rambachan–Roth（2023）
-# 相对幅度限制（政策后趋势偏离不超过政策前最大偏离的 M̄ 倍）与平滑限制（趋势斜率每期变化不超过 M）
-# 给出稳健置信区间，以及事前检验以 50%/80% 功效能发现的线性趋势（Roth 2022）。
+# %%
+display(Markdown('## 平行趋势敏感性\n\n潍坊对全省其余单位的事件研究（双向固定效应，参照期为试验区前一年，按单位聚类），再用 Rambachan–Roth（2023）相对幅度限制（政策后趋势偏离不超过政策前最大偏离的 M̄ 倍）与平滑限制（趋势斜率每期变化不超过 M）给出稳健置信区间，以及事前检验以 50%/80% 功效能发现的线性趋势（Roth 2022）。'
+                 if zh else
+                 "## Sensitivity to parallel-trend violations\n\nAn event study of Weifang against the rest of the "
+                 "province (two-way fixed effects, reference year the one before the pilot zone, clustered by unit); "
+                 "Rambachan–Roth (2023) robust intervals under relative magnitudes (post-period trend deviations at "
+                 "most M̄ times the largest pre-period one) and smoothness (the trend's slope changes by at most M per "
+                 "period); and the linear trends a pre-test detects with 50% / 80% power (Roth 2022)."))
 
 # %%
 es_data = panel.assign(
@@ -185,7 +183,7 @@ es.plot(ax=axes[0], language=language)
 rm.plot(ax=axes[1], language=language)
 sd.plot(ax=axes[2], language=language)
 axes[0].set_title("事件研究（潍坊对其余单位）" if zh else "Event study (Weifang vs the rest)")
-axes[1].set_title("相对幅度限制 M̄" if zh else "Relative magnitudes (M̄)")
+axes[1].set_title("相对幅度限制" if zh else "Relative magnitudes")
 axes[2].set_title("平滑限制 M" if zh else "Smoothness (M)")
 report.mark_synthetic(fig)
 fig.tight_layout()
@@ -198,34 +196,60 @@ display(Markdown(
     f"significant for Mbar up to {breakdown_rm:.2f} (relative-magnitude breakdown value). A "
     f"pre-test detects linear trends of slope {power['slope'].iloc[0]:.4f} / "
     f"{power['slope'].iloc[1]:.4f} per year with 50% / 80% power."))
-display(report.translate_columns(rm.to_frame()[["term", "conf_low", "conf_high"]], language).round(4))
-
-# %% [markdown]
-# ## 头条数字 · Headlines
+display(report.table(rm.to_frame()[["term", "conf_low", "conf_high"]], language=language, digits=4))
 
 # %%
-records = []
-for key, res in fits.items():
-    lo, hi = res.conf_int()
-    records.append({
-        "evaluation": "pilot_zone", "estimator": names[key], "estimate": res.estimate,
-        "conf_low": lo, "conf_high": hi, "p_value": res.pvalue, "inference": res.inference,
-        "pretrend_p": pre["p_value"], "breakdown": breakdown_rm if key in ("sdid", "did") else None,
-        "preferred": key == "sdid",
-        "truth": truth["att"] if truth is not None else None,
-        "note": "Weifang vs rest of Shandong; outcome " + outcome
-        + ("; pretrend_p and breakdown from the TWFE event study of Weifang vs the rest (HonestDiD relative "
-           "magnitude, average post-period effect): SDID has no event-study covariance of its own"
-           if key == "sdid" else ""),
-    })
-records.append({
-    "evaluation": "pilot_zone", "estimator": "SC (placebo rank)", "estimate": sc.estimate,
-    "conf_low": None, "conf_high": None, "p_value": sc.pvalue, "inference": sc.inference,
-    "pretrend_p": None, "breakdown": None,
-    "truth": truth["att"] if truth is not None else None,
-    "note": f"in-time placebo ({fake}): {in_time.estimate:.4f}",
-})
-display(report.translate_columns(report.format_p(pd.DataFrame(records)[
-    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
+display(Markdown('## 稳健性：溢出效应'
+                 if zh else
+                 '## Robustness: spillovers'))
+
+# %%
+neighbours = data.weifang_neighbours()
+no_border = panel[~panel["unit_code"].isin(neighbours["unit_code"])].copy()
+no_border.attrs.update(panel.attrs)
+spill = {key: fn(no_border, se_method="none", **KW) for key, fn in
+         (("sdid", synth.synthetic_did), ("did", lambda d, **k: synth.synthetic_did(d, estimator="did", **k)))}
+spill_table = pd.DataFrame([
+    {"estimator": names[k], "estimate": fits[k].estimate, "estimate_no_border": spill[k].estimate,
+     "change": spill[k].estimate - fits[k].estimate}
+    for k in spill])
+sep = "、" if zh else ", "
+neighbour_names = report.unit_names(neighbours["unit_code"], language)
+display(Markdown(
+    f"剔除与潍坊接壤的 {len(neighbours)} 个县市区（{sep.join(neighbour_names)}；边界取自 cnmaps 边界数据，"
+    "判定规则见单位主表）后，重新构造对照组与合成控制的候选池："
+    if zh else
+    f"Dropping the {len(neighbours)} counties bordering Weifang ({sep.join(neighbour_names)}) from the "
+    "comparison group and the donor pool (boundaries from the cnmaps boundary data; the rule is recorded in the unit master):"))
+spill_show = spill_table.assign(
+    change=[f"{c:+.4f}（{c / e:+.0%}）" if zh else f"{c:+.4f} ({c / e:+.0%})"
+            for c, e in zip(spill_table["change"], spill_table["estimate"], strict=True)])
+display(spill_show.round(4).rename(columns={
+    "estimator": report.t("estimator", language), "estimate": report.t("estimate", language),
+    "estimate_no_border": "剔除接壤县市区后" if zh else "Without bordering counties",
+    "change": "变化" if zh else "Change"}).style.hide(axis="index").format(precision=4))
+
+# %%
+display(Markdown('## 头条数字'
+                 if zh else
+                 '## Headlines'))
+
+# %%
+bias80 = power.loc[np.isclose(power["power"], 0.8), [c for c in power.columns if c.startswith("bias_e")]]
+common = dict(outcome=outcome, pretrend_p=pre["p_value"], n_clusters=n_units, n_treated=len(treated_units),
+              pretrend_power_bias=float(bias80.to_numpy().mean()) if bias80.size else None,
+              truth=truth["att"] if truth is not None else None)
+records = [
+    report.headline("pilot_zone", names[key], res, assumption="synthetic_comparison", language=language,
+                    preferred=key == "sdid", breakdown=breakdown_rm if key in ("sdid", "did") else None,
+                    spillover_estimate=spill["sdid"].estimate if key == "sdid" else None, **common)
+    for key, res in fits.items()
+]
+records.append(report.headline(
+    "pilot_zone", "SDID（剔除接壤县市区）" if zh else "SDID (bordering counties dropped)",
+    spill["sdid"], assumption="synthetic_comparison", language=language, **common))
+shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
+display(report.table(shown, language=language, digits=4))
+box.update(report.conclusion_box(records, "pilot_zone", language))
 report.save_headlines(output_dir, "10_pilot_zone", records,
-                      title="试验区整体效果 / The pilot zone as a whole");
+                      title=page_title);

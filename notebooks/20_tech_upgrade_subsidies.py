@@ -11,17 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 技术改造补助的剂量效应 · Dose response to technology-upgrade subsidies
-# 技术改造补助按不同强度（上年营业收入的 ‰）在不同年份开始发放。本笔记本用 Callaway、Goodman-Bacon
-# 与 Sant'Anna（2024）的连续处理双重差分估计剂量效应曲线 ATT(d) 与平均因果响应 ACRT(d)，并与带连续
-# 处理变量的双向固定效应（TWFE）回归及其权重诊断（de Chaisemartin–D'Haultfœuille 2020）并列比较。
-#
-# Technology-upgrade subsidies start in different years at different intensities (‰ of the previous
-# year's revenue). We estimate the dose-response curve ATT(d) and the average causal response
-# ACRT(d) with the continuous-treatment DiD of Callaway, Goodman-Bacon and Sant'Anna (2024), and set
-# beside it TWFE with the continuous treatment and its weight diagnosis.
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -40,12 +29,26 @@ n_bootstrap: int = 999  # multiplier-bootstrap draws for the uniform band
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from IPython.display import Markdown, display
 
 from evalkit import did, report, sensitivity
 
+page_title = "技术改造补助的剂量效应" if language == "zh" else "Dose response to technology-upgrade subsidies"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "技术改造补助按不同强度（上年营业收入的 ‰）在不同年份开始发放。本页用 Callaway、Goodman-Bacon 与 Sant'Anna"
+    "（2024）的连续处理双重差分估计剂量效应曲线 ATT(d) 与平均因果响应 ACRT(d)，并与带连续处理变量的双向固定效应"
+    "（TWFE）回归及其权重诊断（de Chaisemartin–D'Haultfœuille 2020）并列比较。"
+    if zh else
+    "Technology-upgrade subsidies start in different years at different intensities (‰ of the previous year's "
+    "revenue). We estimate the dose-response curve ATT(d) and the average causal response ACRT(d) with the "
+    "continuous-treatment DiD of Callaway, Goodman-Bacon and Sant'Anna (2024), and set beside it TWFE with the "
+    "continuous treatment and its weight diagnosis."))
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample.attrs.update(panel.attrs)
 truth = nb.truth("tech_subsidy")
@@ -60,18 +63,16 @@ display(Markdown(
      f"{(units.tech_subsidy_start > 0).sum()} subsidised, {(units.tech_subsidy_start == 0).sum()} "
      "never subsidised."))
 
-# %% [markdown]
-# ## 剂量效应曲线 · Dose-response curves
-# ATT(d) 只需平行趋势假设；把 ACRT(d)（或不同剂量间 ATT 的差异）解读为因果效应还需要更强的“强平行趋势”
-# 假设（不同剂量单位之间不存在基于收益的选择）。ATT(d) needs parallel trends only; a causal reading
-# of ACRT(d) needs *strong* parallel trends (no selection on gains across doses).
+# %%
+display(Markdown('## 剂量效应曲线\n\nATT(d) 只需平行趋势假设；把 ACRT(d)（或不同剂量间 ATT 的差异）解读为因果效应还需要更强的“强平行趋势”假设（不同剂量单位之间不存在基于收益的选择）。'
+                 if zh else
+                 '## Dose-response curves\n\nATT(d) needs parallel trends only; a causal reading of ACRT(d) needs *strong* parallel trends (no selection on gains across doses).'))
 
 # %%
 res = did.continuous(
     sample, outcome=outcome, unit="unit_code", time="year", dose="tech_subsidy_dose",
     cohort="tech_subsidy_start", method=method, degree=degree, knots=knots, n_bins=n_bins,
     control_group=control_group, n_bootstrap=n_bootstrap, seed=20240601)
-print(res.summary())
 
 # %%
 truth_att = truth_acrt = None
@@ -101,10 +102,12 @@ binned = did.continuous(
     n_bootstrap=n_bootstrap, seed=20240601, twfe=False)
 cols = ["dose", "estimate", "std_error", "conf_low", "conf_high", "conf_low_uniform", "conf_high_uniform"]
 display(Markdown("**分箱估计（剂量分位数分箱）· Binned estimator (dose quantile bins)**"))
-display(report.translate_columns(binned.att_d.to_frame()[cols], language).round(4))
+display(report.table(binned.att_d.to_frame()[cols], language=language, digits=4))
 
-# %% [markdown]
-# ## 事件研究（二值化）与平行趋势检验 · Binarised event study and pre-trends
+# %%
+display(Markdown('## 事件研究（二值化）与平行趋势检验'
+                 if zh else
+                 '## Binarised event study and pre-trends'))
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4))
@@ -118,14 +121,10 @@ display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.
                   if zh else
                   f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
 
-# %% [markdown]
-# ### 平行趋势敏感性 · Sensitivity (HonestDiD)
-# Rambachan–Roth（2023）相对幅度分析需要一个以单一参照期（e = −1）归一的事件研究：处理前系数是相对参照期的
-# 水平差。二值化事件研究的处理前系数若是逐期（相邻年份）差分，就不满足这一前提，断点值无法计算。
-# Rambachan–Roth (2023) relative magnitudes need an event study normalised at one reference period (e = −1),
-# whose pre-treatment coefficients are level gaps relative to it. If the binarised event study's
-# pre-treatment coefficients are period-to-period (varying-base) differences, the premise fails and no
-# breakdown value can be computed.
+# %%
+display(Markdown('### 平行趋势敏感性\n\nRambachan–Roth（2023）相对幅度分析需要一个以单一参照期（e = −1）归一的事件研究：处理前系数是相对参照期的水平差。二值化事件研究的处理前系数若是逐期（相邻年份）差分，就不满足这一前提，断点值无法计算。'
+                 if zh else
+                 "### Sensitivity (HonestDiD)\n\nRambachan–Roth (2023) relative magnitudes need an event study normalised at one reference period (e = −1), whose pre-treatment coefficients are level gaps relative to it. If the binarised event study's pre-treatment coefficients are period-to-period (varying-base) differences, the premise fails and no breakdown value can be computed."))
 
 # %%
 breakdown_att = None
@@ -153,12 +152,15 @@ if hd is not None:
     ax = hd.plot(language=language)
     report.mark_synthetic(ax.figure)
     plt.show()
-    display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]],
-                                     language).round(4))
+    display(report.table(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language=language,
+                         digits=4))
 
-# %% [markdown]
-# ## 对照：带连续处理的 TWFE 及其权重 · Beside it: TWFE with the continuous treatment
-# TWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。
+# %%
+display(Markdown("## 对照：带连续处理的 TWFE 及其权重\n\nTWFE 系数是各单位-年份“每单位剂量效应”的加权和，部分权重可能为负（de Chaisemartin–D'Haultfœuille 2020）。"
+                 if zh else
+                 "## Beside it: TWFE with the continuous treatment\n\nThe TWFE coefficient is a weighted sum of "
+                 "the unit-year effects per unit of dose, and some weights can be negative (de Chaisemartin–"
+                 "D'Haultfœuille 2020)."))
 
 # %%
 nw = res.twfe_negative_weights
@@ -179,8 +181,10 @@ display(Markdown(
      f"TWFE coefficient (per 1‰ of intensity): {tw.estimate:.4f} (s.e. {tw.std_error:.4f}); "
      f"CGBS ACRT^o: {res.acrt_overall.estimate:.4f} (s.e. {res.acrt_overall.std_error:.4f})."))
 
-# %% [markdown]
-# ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)
+# %%
+display(Markdown('## 与已知真值比较（仅合成数据）'
+                 if zh else
+                 '## Against the planted truth (synthetic data only)'))
 
 # %%
 if truth is not None:
@@ -194,28 +198,20 @@ if truth is not None:
                          f"({'inside' if lo <= tv <= hi else 'outside'} the interval)"))
 
 # %%
-def _record(name, r_, estimator, tv, note, preferred=False):
-    lo, hi = r_.conf_int()
-    return {"evaluation": "tech_subsidy", "estimator": estimator, "estimate": r_.estimate,
-            "conf_low": lo, "conf_high": hi, "p_value": r_.pvalue, "inference": r_.inference,
-            "pretrend_p": res.pretrend["p_value"] if res.pretrend else None,
-            "breakdown": breakdown_att if preferred else None, "preferred": preferred,
-            "truth": tv, "note": note, "term": name}
-
-
+n_subsidised = int((units.tech_subsidy_start > 0).sum())
+common = dict(outcome=outcome, n_clusters=units.shape[0], n_treated=n_subsidised,
+              pretrend_p=res.pretrend["p_value"] if res.pretrend else None)
 records = [
-    _record("ATT_o", res.att_overall, "CGBS (2024) continuous DiD, ATT^o",
-            truth["att_avg"] if truth else None,
-            "average effect of the subsidy among subsidised units; parallel trends; pretrend_p: joint Wald "
-            "test of the binarised event study's pre-periods"
-            + ("" if breakdown_att is not None else
-               "; no HonestDiD breakdown: the binarised event study has a varying base period"),
-            preferred=True),
-    _record("ACRT_o", res.acrt_overall, "CGBS (2024) continuous DiD, ACRT^o",
-            truth["acrt_avg"] if truth else None,
-            "average causal response per 1‰ of intensity; needs strong parallel trends"),
-    _record("TWFE", res.twfe, "TWFE, continuous treatment", None,
-            f"negative dCDH weights: {nw['n_negative']}/{nw['n_cells']} (sum {nw['sum_negative']:.3f})"),
+    report.headline("tech_subsidy", "CGBS (2024) ATT^o", res.att_overall, assumption="parallel_trends",
+                    preferred=True, language=language, breakdown=breakdown_att,
+                    truth=truth["att_avg"] if truth else None, **common),
+    report.headline("tech_subsidy", "CGBS (2024) ACRT^o", res.acrt_overall, assumption="strong_parallel_trends",
+                    language=language, truth=truth["acrt_avg"] if truth else None, **common),
+    report.headline("tech_subsidy", "TWFE", res.twfe, assumption="parallel_trends_homogeneous",
+                    language=language, **common),
 ]
+shown = pd.DataFrame(records)[["estimator", "estimate", "conf_low", "conf_high", "p_value"]]
+display(report.table(shown, language=language, digits=4))
+box.update(report.conclusion_box(records, "tech_subsidy", language))
 report.save_headlines(output_dir, "20_tech_upgrade_subsidies", records,
-                      title="技术改造补助剂量效应 / Tech-upgrade subsidy dose response");
+                      title=page_title);

@@ -11,19 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 首台套保险补偿的效果 · Effects of first-unit (首台套) insurance compensation
-# 各县区在不同年份开始获得首台套保险补偿（交错采纳）。当效果随实施年数增长时，普通的双向固定效应
-# （TWFE）回归会把已处理单位当作对照，结果可能严重偏误。本笔记本先展示采纳时间，再给出 TWFE 及其
-# Goodman-Bacon 分解，然后并列 Callaway–Sant'Anna、Sun–Abraham 与插补法（Borusyak–Jaravel–Spiess）
-# 的事件研究结果，并解读处理前趋势。
-#
-# Counties started first-unit insurance compensation in different years (staggered adoption). When
-# effects grow with exposure, a plain two-way fixed-effects (TWFE) regression uses already-treated
-# units as controls and can be badly biased. We show the adoption timing, TWFE and its
-# Goodman-Bacon diagnosis, then Callaway–Sant'Anna, Sun–Abraham and imputation (Borusyak–Jaravel–
-# Spiess) event studies side by side, and read the pre-treatment trends.
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
@@ -45,8 +32,22 @@ from IPython.display import Markdown, display
 
 from evalkit import did, report, sensitivity
 
+page_title = "首台套保险补偿的效果" if language == "zh" else "Effects of first-unit insurance compensation"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.panel, nb.synthetic, nb.zh
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "各县区在不同年份开始获得首台套保险补偿（交错采纳）。当效果随实施年数增长时，普通的双向固定效应（TWFE）回归"
+    "会把已处理单位当作对照，结果可能严重偏误。本页先展示采纳时间，再给出 TWFE 及其 Goodman-Bacon 分解，然后并列"
+    "Callaway–Sant'Anna、Sun–Abraham 与插补法（Borusyak–Jaravel–Spiess）的事件研究结果，并解读处理前趋势。"
+    if zh else
+    "Counties started first-unit insurance compensation in different years (staggered adoption). When effects "
+    "grow with exposure, a plain two-way fixed-effects (TWFE) regression uses already-treated units as controls "
+    "and can be badly biased. We show the adoption timing, TWFE and its Goodman-Bacon diagnosis, then "
+    "Callaway–Sant'Anna, Sun–Abraham and imputation (Borusyak–Jaravel–Spiess) event studies side by side, and "
+    "read the pre-treatment trends."))
 sample = panel if include_weifang else panel[panel["in_weifang"] == 0]
 sample = sample.reset_index(drop=True)
 sample.attrs.update(panel.attrs)
@@ -58,15 +59,17 @@ if t_all.get("outcome") == outcome and year == panel["year"].max():
 first_year, last_year = int(sample["year"].min()), int(sample["year"].max())
 display(Markdown(
     (f"样本：{sample['unit_code'].nunique()} 个县级单位，{first_year}–{last_year} 年"
-     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入先行区效应）。"))
+     + ("（含潍坊单位）。" if include_weifang else "（不含潍坊单位，以免混入试验区效应）。"))
     if zh else
     (f"Sample: {sample['unit_code'].nunique()} county-level units, {first_year}–{last_year}"
      + (" (Weifang's units included)." if include_weifang else
         " (Weifang's units excluded so the pilot-zone effect does not contaminate the comparison)."))
 ))
 
-# %% [markdown]
-# ## 采纳时间 · Adoption timing
+# %%
+display(Markdown('## 采纳时间'
+                 if zh else
+                 '## Adoption timing'))
 
 # %%
 first = sample.groupby("unit_code")["first_unit_year"].first()
@@ -78,14 +81,16 @@ ax = report.timing_heatmap(sample, unit="unit_code", time="year", treatment="fir
                            label="name_zh" if zh else "name_en", max_units=80)
 plt.show()
 
-# %% [markdown]
-# ## 双向固定效应及其 Goodman-Bacon 分解 · TWFE and its Goodman-Bacon decomposition
+# %%
+display(Markdown('## 双向固定效应及其 Goodman-Bacon 分解'
+                 if zh else
+                 '## TWFE and its Goodman-Bacon decomposition'))
 
 # %%
 tw = did.twfe(sample, treatment="first_unit", **design)
-display(report.translate_columns(report.format_p(tw.to_frame().round(4)), language))
+display(report.table(tw.to_frame(), language=language, digits=4))
 bacon = did.bacon_decomposition(sample, treatment="first_unit", **design)
-display(report.translate_columns(bacon.by_type.round(4), language))
+display(report.table(bacon.by_type, language=language, digits=4))
 ax = bacon.plot(language=language)
 plt.show()
 bt = bacon.by_type.set_index("type")
@@ -99,8 +104,10 @@ display(Markdown(
     "comparisons subtract the controls' own growing effects and pull TWFE down."
 ))
 
-# %% [markdown]
-# ## 稳健估计量并列 · Heterogeneity-robust estimators side by side
+# %%
+display(Markdown('## 稳健估计量并列'
+                 if zh else
+                 '## Heterogeneity-robust estimators side by side'))
 
 # %%
 with warnings.catch_warnings():
@@ -109,8 +116,8 @@ with warnings.catch_warnings():
                       cohort="first_unit_year", leads=leads, lags=lags,
                       cs_options={"control_group": control_group, "base_period": "universal"}, **design)
 overall = cmp.overall()
-display(report.translate_columns(report.format_p(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high",
-                                                "p_value"]].round(4)), language))
+display(report.table(overall[["estimator", "estimate", "std_error", "conf_low", "conf_high", "p_value"]],
+                     language=language, digits=4))
 display(Markdown(
     f"推断：{sample['unit_code'].nunique()} 个单位即 {sample['unit_code'].nunique()} 个聚类（按单位聚类），聚类数充足，"
     "Callaway–Sant'Anna 的解析（影响函数）标准误与正态临界值即可，无需少聚类校正。Callaway–Sant'Anna 使用"
@@ -130,8 +137,10 @@ if truth is not None:
 ax = cmp.plot(language=language, truth=truth_dyn)
 plt.show()
 
-# %% [markdown]
-# ## 处理前趋势 · Pre-treatment trends
+# %%
+display(Markdown('## 处理前趋势'
+                 if zh else
+                 '## Pre-treatment trends'))
 
 # %%
 es = cmp.results["event_study"]
@@ -156,7 +165,7 @@ pre = {
 pre_table = pd.DataFrame(
     [{"estimator": k, "statistic": v["statistic"], "df": v["df"], "p_value": v["p_value"]} for k, v in pre.items()]
 )
-display(report.translate_columns(report.format_p(pre_table.round(4)), language))
+display(report.table(pre_table, language=language, digits=4))
 display(Markdown(
     f"Callaway–Sant'Anna 的事前检验为动态聚合（按事件时间）中处理前各期（e = −{leads}…−2，参照 e = −1）系数的"
     "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretest()`（对全部处理前 ATT(g,t) 单元的联合检验）"
@@ -184,16 +193,10 @@ for name, v in pre.items():
                   "Pre-treatment coefficients are jointly significant: parallel trends are in doubt."))
     display(Markdown(txt))
 
-# %% [markdown]
-# ## 平行趋势敏感性 · Sensitivity to parallel-trend violations
-# 对 Callaway–Sant'Anna 动态聚合（e = −leads…lags，参照 e = −1）做 Rambachan–Roth（2023）相对幅度分析：
-# 允许处理后趋势偏离（相邻两期之间）至多为处理前最大偏离的 M̄ 倍，目标为处理后各期效应的平均值（e = 0…lags
-# 等权）。断点值是稳健区间仍不含零的最大 M̄。
-#
-# Rambachan–Roth (2023) relative magnitudes on the Callaway–Sant'Anna dynamic aggregation (e = −leads…lags,
-# reference e = −1): post-treatment period-to-period deviations from parallel trends may be up to M̄ times the
-# largest pre-treatment one. The target is the average of the post-treatment event-time effects (e = 0…lags,
-# equal weights). The breakdown value is the largest M̄ at which the robust interval still excludes zero.
+# %%
+display(Markdown("## 平行趋势敏感性\n\n对 Callaway–Sant'Anna 动态聚合（e = −leads…lags，参照 e = −1）做 Rambachan–Roth（2023）相对幅度分析：允许处理后趋势偏离（相邻两期之间）至多为处理前最大偏离的 M̄ 倍，目标为处理后各期效应（e = 0…lags）的等权平均值。断点值是稳健区间仍不含零的最大 M̄。"
+                 if zh else
+                 "## Sensitivity to parallel-trend violations\n\nRambachan–Roth (2023) relative magnitudes on the Callaway–Sant'Anna dynamic aggregation (e = −leads…lags, reference e = −1): post-treatment period-to-period deviations from parallel trends may be up to M̄ times the largest pre-treatment one. The target is the average of the post-treatment event-time effects (e = 0…lags, equal weights). The breakdown value is the largest M̄ at which the robust interval still excludes zero."))
 
 # %%
 n_post = int((cs_dyn.labels["event_time"] >= 0).sum())
@@ -203,7 +206,7 @@ breakdown_cs = hd.breakdown(tol=0.01)
 ax = hd.plot(language=language)
 report.mark_synthetic(ax.figure)
 plt.show()
-display(report.translate_columns(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language).round(4))
+display(report.table(hd.to_frame()[["term", "estimate", "conf_low", "conf_high"]], language=language, digits=4))
 display(Markdown(
     f"处理后 e = 0…{lags} 平均效应 {hd.original['estimate']:.4f}；在 M̄ ≤ {breakdown_cs:.2f} 时稳健区间仍不含零"
     f"（断点值）。即处理后趋势偏离若超过处理前最大偏离的 {breakdown_cs:.2f} 倍，就不能排除零效应。"
@@ -215,15 +218,19 @@ display(Markdown(
     "this average weights event times differently from the preferred simple ATT (all post-treatment cells "
     "weighted by cohort size); its breakdown value stands in for the preferred estimate's sensitivity."))
 
-# %% [markdown]
-# ## 与已知真值比较（仅合成数据）· Against the planted truth (synthetic data only)
+# %%
+display(Markdown('## 与已知真值比较（仅合成数据）'
+                 if zh else
+                 '## Against the planted truth (synthetic data only)'))
 
 # %%
 if truth is not None:
-    rows = [("TWFE", tw.estimate, truth["twfe_estimand"], "twfe_estimand"),
-            ("Callaway-Sant'Anna", float(overall.set_index("estimator").loc["Callaway-Sant'Anna", "estimate"]),
-             truth["simple"], "simple")]
-    display(pd.DataFrame(rows, columns=["estimator", "estimate", "truth", "estimand"]).round(4))
+    rows = [("TWFE", tw.estimate, truth["twfe_estimand"],
+             "TWFE 的方差加权估计对象" if zh else "TWFE's variance-weighted estimand"),
+            ("Callaway–Sant'Anna", float(overall.set_index("estimator").loc["Callaway-Sant'Anna", "estimate"]),
+             truth["simple"], "简单平均处理效应" if zh else "simple average effect")]
+    display(report.table(pd.DataFrame(rows, columns=["estimator", "estimate", "truth", "estimand"]),
+                         language=language, digits=4))
     display(Markdown(
         f"真实的平均处理效应（simple）为 {truth['simple']:.4f}；无噪声时 TWFE 只能得到 {truth['twfe_estimand']:.4f}。"
         if zh else
@@ -231,8 +238,10 @@ if truth is not None:
         f"{truth['twfe_estimand']:.4f}."
     ))
 
-# %% [markdown]
-# ## 保存结论 · Headlines
+# %%
+display(Markdown('## 保存结论'
+                 if zh else
+                 '## Headlines'))
 
 # %%
 ov = overall.set_index("estimator")
@@ -242,26 +251,28 @@ pretrend_p = {"TWFE": pre["TWFE event study"]["p_value"], "Sun-Abraham": pre["Su
 inference = {"TWFE": tw.inference, "Sun-Abraham": sa.inference, "Imputation (BJS)": imp.inference,
              "Callaway-Sant'Anna": cs.aggregate("simple").inference
              + f"; {sample['unit_code'].nunique()} clusters (units): analytic s.e. adequate"}
+power_cs = sensitivity.pretrend_power(cs_dyn, power=[0.8])
+bias_cols = [c for c in power_cs.columns if c.startswith("bias_e")]
+n_treated_units = int((first > 0).sum())
+assumptions = {"TWFE": "parallel_trends_homogeneous"}
 records = []
 for name in ["Callaway-Sant'Anna", "Imputation (BJS)", "Sun-Abraham", "TWFE"]:
     if name not in ov.index:
         continue
     r = ov.loc[name]
-    note = ("TWFE is biased under staggered adoption with growing effects; see the Bacon decomposition"
-            if name == "TWFE" else "heterogeneity-robust")
-    if name == "Callaway-Sant'Anna":
-        note += (f"; pre-trend: joint Wald test of dynamic e=-{leads}..-2 (universal base); breakdown: "
-                 f"HonestDiD relative magnitude, average of e=0..{lags}")
-    records.append({
-        "evaluation": "first_unit_insurance", "estimator": name, "estimate": float(r["estimate"]),
-        "conf_low": float(r["conf_low"]), "conf_high": float(r["conf_high"]), "p_value": float(r["p_value"]),
-        "inference": inference[name], "pretrend_p": pretrend_p[name],
-        "breakdown": breakdown_cs if name == "Callaway-Sant'Anna" else None,
-        "preferred": name == "Callaway-Sant'Anna",
-        "truth": (truth["twfe_estimand"] if name == "TWFE" else truth["simple"]) if truth else None,
-        "note": note, "term": "ATT", "outcome": outcome, "sample": "all" if include_weifang else "excluding_weifang",
-    })
+    # the comparison table's numbers (overall()) are the ones on the page
+    row = report.headline(
+        "first_unit", name, {**r.to_dict(), "inference": inference[name]},
+        assumption=assumptions.get(name, "parallel_trends"),
+        preferred=name == "Callaway-Sant'Anna", language=language, outcome=outcome,
+        pretrend_p=pretrend_p[name], breakdown=breakdown_cs if name == "Callaway-Sant'Anna" else None,
+        pretrend_power_bias=(float(power_cs[bias_cols].to_numpy().mean())
+                             if name == "Callaway-Sant'Anna" and bias_cols else None),
+        n_clusters=sample["unit_code"].nunique(), n_treated=n_treated_units,
+        truth=(truth["twfe_estimand"] if name == "TWFE" else truth["simple"]) if truth else None)
+    records.append(row)
+box.update(report.conclusion_box(records, "first_unit", language))
 report.save_headlines(output_dir, "30_first_unit_insurance", records,
-                      title="首台套保险补偿 · First-unit insurance")
-display(report.translate_columns(report.format_p(pd.DataFrame(records)[
-    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]].round(4)), language))
+                      title=page_title)
+display(report.table(pd.DataFrame(records)[
+    ["estimator", "estimate", "conf_low", "conf_high", "p_value", "pretrend_p", "breakdown"]], language=language, digits=4))

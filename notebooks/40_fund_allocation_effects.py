@@ -11,20 +11,6 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # 因素法资金的效应 · Effects of factor-method funds
-# 因素法资金 = 公式金额 + 相机追加。追加部分可能流向当年经营困难的单位，因此直接回归（OLS）会低估资金效应。
-# 公式按上年（滞后）因素数据与当年权重、总额计算出“按公式应得金额”，可作为实际到位资金的工具变量。
-# 按 Borusyak–Hull（2023），只把财政局逐年的权重与总额视为外生冲击：把工具变量减去其在这些冲击分布下的
-# 期望（重排各年的权重向量与总额后重算公式），得到“再中心化”工具变量。
-#
-# Factor-method money = formula amount + a discretionary top-up that may go to units doing badly
-# this year, so OLS is biased. The formula amount computed from lagged factors with each year's
-# weights and total instruments the money received. Following Borusyak and Hull (2023) only the
-# bureau's yearly weights and totals are treated as exogenous shocks: the instrument is recentred
-# by its expectation over those shocks (recomputing the formula with permuted yearly weight vectors
-# and totals).
-
 # %% tags=["parameters"]
 year: int = 2025  # evaluation year (last year used)
 data_dir: str = "../data_raw/demo"  # folder with county_panel.csv and allocation/
@@ -45,8 +31,27 @@ from IPython.display import Markdown, display
 
 from evalkit import did, iv, report
 
+page_title = "因素法资金的效应" if language == "zh" else "Effects of factor-method funds"
+display(Markdown(f"# {page_title}"))  # the title in the pack's language only
 nb = report.notebook.start(data_dir, year=year, language=language)
 panel, synthetic, zh = nb.balanced(), nb.synthetic, nb.zh  # dCDH needs every unit-year (units with gaps named)
+box = display(Markdown(""), display_id=True)  # the conclusion box, filled in at the end
+display(Markdown("## " + report.t("appendix_title", language)))
+display(Markdown(
+    "因素法资金 = 公式金额 + 相机追加。追加部分可能流向当年经营困难的单位，因此直接回归（OLS）会低估资金效应。"
+    "公式按上年（滞后）因素数据与当年权重、总额计算出“按公式应得金额”，可作为实际到位资金的工具变量。"
+    "本页论证的识别假设是：只有财政部门逐年确定的权重与总额是外生冲击（Borusyak–Hull 2023）；滞后因素水平本身"
+    "可能与各单位的经营状况相关，不作外生假定。因此首选估计为“再中心化”工具变量（工具变量减去其在这些冲击分布下的"
+    "期望）；工具变量偏弱时以 Anderson–Rubin 置信集为准。未再中心化的公式工具变量依赖更强的假设，仅作对照。"
+    if zh else
+    "Factor-method money = formula amount + a discretionary top-up that may go to units doing badly this year, "
+    "so OLS is biased. The formula amount computed from lagged factors with each year's weights and total "
+    "instruments the money received. The identifying assumption argued here: only the bureau's yearly weights "
+    "and totals are exogenous shocks (Borusyak and Hull 2023); the lagged factor levels may be related to the "
+    "units' fortunes and are not assumed exogenous. The preferred estimate is therefore the recentred "
+    "instrument (minus its expectation over those shocks), read through the Anderson–Rubin set when the "
+    "instrument is weak. The formula instrument without recentring rests on a stronger assumption and is shown "
+    "for comparison only."))
 alloc_dir = Path(data_dir) / "allocation"
 specs = {y: s for y, s in iv.load_specs(alloc_dir).items() if y <= year}
 instr = iv.recentred_instrument(specs, alloc_dir / "factors.csv", method=recentre_method,
@@ -59,23 +64,24 @@ sample.attrs.update(panel.attrs)
 truth = nb.truth("factor_fund")
 display(Markdown(
     f"**样本**：潍坊 {sample.unit_code.nunique()} 个单位，{first_year}–{year} 年，共 {len(sample)} 个单位-年份。"
-     f"\n\n**外生性假设**：{assumption}" if zh else
+     f"\n\n**外生性假设**：{report.t('assumption_shock_exogeneity', language)}。" if zh else
      f"**Sample**: Weifang's {sample.unit_code.nunique()} units, {first_year}–{year}, "
      f"{len(sample)} unit-years.\n\n**Exogeneity**: {assumption}"))
 
-# %% [markdown]
-# ## 公式金额、期望与实际资金 · Formula amount, its expectation and the money received
+# %%
+display(Markdown('## 公式金额、期望与实际资金'
+                 if zh else
+                 '## Formula amount, its expectation and the money received'))
 
 # %%
 shown = sample[["unit_code", "name_zh" if zh else "name_en", "year", "factor_fund_wan", "z_wan", "ez_wan",
                 "z_recentred_wan"]].round(1)
-display(report.translate_columns(shown.head(16), language))
+display(report.table(shown.head(16), language=language, digits=1))
 
-# %% [markdown]
-# ## 三种估计 · Three estimates
-# 1. 朴素 OLS（单位、年份固定效应）· naive OLS with unit and year effects;
-# 2. 公式工具变量 · formula IV (z);
-# 3. 再中心化工具变量 · recentred IV (z − E[z]).
+# %%
+display(Markdown('## 三种估计\n\n1. 朴素 OLS（单位、年份固定效应）\n2. 公式工具变量\n3. 再中心化工具变量'
+                 if zh else
+                 '## Three estimates\n\n1. naive OLS with unit and year effects\n2. formula IV (z)\n3. recentred IV (z − E[z])'))
 
 # %%
 common = dict(outcome=outcome, endog="factor_fund_wan", unit="unit_code", time="year",
@@ -83,9 +89,6 @@ common = dict(outcome=outcome, endog="factor_fund_wan", unit="unit_code", time="
 fit_formula = iv.panel_iv(sample, instrument="z_wan", **common)
 fit_recentred = iv.panel_iv(sample, instrument="z_wan", expected_instrument="ez_wan",
                             shock_assumption=assumption, **common)
-print(fit_formula.summary())
-print()
-print(fit_recentred.summary())
 
 # %%
 rows = []
@@ -96,7 +99,9 @@ for name, r_ in [("OLS", fit_formula.ols), ("IV: z", fit_formula), ("IV: z − E
                  "F_eff": getattr(r_, "effective_f", None),
                  "AR": r_.ar_text() if hasattr(r_, "ar_text") else ""})
 table = pd.DataFrame(rows)
-display(report.translate_columns(table, language).round(4))
+display(report.table(table, language=language, digits=4,
+                     labels={"F_eff": "有效 F" if zh else "Effective F",
+                             "AR": "Anderson–Rubin 置信集" if zh else "Anderson–Rubin set"}))
 
 fig, ax = plt.subplots(figsize=(6.5, 3.5))
 for i, r_ in enumerate(rows):
@@ -113,9 +118,11 @@ fig.tight_layout()
 report.mark_synthetic(fig)
 plt.show()
 
-# %% [markdown]
-# ## 第一阶段与简约式 · First stage and reduced form
-# 有效 F 统计量（Montiel Olea–Pflueger）与其临界值（最坏情形偏误 10%）；Anderson–Rubin 置信集对弱工具稳健。
+# %%
+display(Markdown('## 第一阶段与简约式\n\n有效 F 统计量（Montiel Olea–Pflueger）与其临界值（最坏情形偏误 10%）；Anderson–Rubin 置信集对弱工具稳健。'
+                 if zh else
+                 "## First stage and reduced form\n\nEffective F statistic (Montiel Olea–Pflueger) and its critical "
+                 "value (10% worst-case bias); the Anderson–Rubin set is robust to weak instruments."))
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
@@ -147,13 +154,10 @@ if truth is not None:
                          + (f"真值 {tv} {'在区间内' if inside else '不在区间内'}" if zh else
                             f"truth {tv} {'inside' if inside else 'outside'}")))
 
-# %% [markdown]
-# ## 稳健性：把年度资金额当作可开可关的连续处理 · Robustness: yearly amounts as a non-absorbing treatment
-# de Chaisemartin–D'Haultfœuille（2024）事件研究：比较资金额发生变化的单位与资金额保持为 0 的单位（潍坊以外）。
-# 注意：对照单位同时不属于试验区，试验区自身的效应会混入，结果仅作描述性对照。
-# dCDH (2024) event study comparing units whose amounts change with units that stay at zero (outside
-# Weifang). Caution: those comparison units are also outside the pilot zone, whose own effect is
-# mixed in, so this is a descriptive check only.
+# %%
+display(Markdown("## 稳健性：把年度资金额当作可开可关的连续处理\n\nde Chaisemartin–D'Haultfœuille（2024）事件研究：比较资金额发生变化的单位与资金额保持为 0 的单位（潍坊以外）。注意：对照单位同时不属于试验区，试验区自身的效应会混入，结果仅作描述性对照。"
+                 if zh else
+                 '## Robustness: yearly amounts as a non-absorbing treatment\n\ndCDH (2024) event study comparing units whose amounts change with units that stay at zero (outside Weifang). Caution: those comparison units are also outside the pilot zone, whose own effect is mixed in, so this is a descriptive check only.'))
 
 # %%
 dyn_sample = panel[panel["year"] <= year].assign(fund_per_scale=lambda d: d["factor_fund_wan"] / endog_scale)
@@ -161,7 +165,6 @@ dyn_sample.attrs.update(panel.attrs)
 n_eff = int(dyn_sample.loc[dyn_sample["fund_per_scale"] > 0, "year"].nunique())
 dyn = did.dcdh(dyn_sample, outcome=outcome, unit="unit_code", time="year", treatment="fund_per_scale",
                effects=max(1, n_eff), placebo=3, normalized=True)
-print(dyn.summary())
 fig, ax = plt.subplots(figsize=(7, 4))
 dyn.plot(ax=ax, language=language)
 ax.set_title("dCDH 事件研究（每单位剂量，归一化）" if zh else "dCDH event study (normalised, per unit of dose)")
@@ -169,32 +172,25 @@ report.mark_synthetic(fig)
 plt.show()
 
 # %%
-def _record(r_, estimator, note, ar=""):
-    lo, hi = r_.conf_int()
-    return {"evaluation": "factor_fund", "estimator": estimator, "estimate": r_.estimate,
-            "conf_low": lo, "conf_high": hi, "p_value": r_.pvalue, "inference": r_.inference,
-            "pretrend_p": None, "breakdown": None,
-            "truth": truth["beta_per_1000_wan"] if truth else None, "note": note + ar}
+common = dict(outcome=outcome, effect_scale=endog_scale, outcome_mean=float(sample["revenue_wan"].mean()),
+              n_clusters=sample["unit_code"].nunique(),
+              truth=truth["beta_per_1000_wan"] if truth else None)
 
 
-# Weifang has only 16 units: panel_iv's default inference (cov_type="auto") is then the wild
-# restricted efficient bootstrap, the only method that held its level in every design of evalkit's
-# IV size study (benchmarks/README.md). The formula-instrument row with CR1 is kept for comparison.
-fit_preferred = fit_formula
+def _iv_fields(r_):
+    return dict(f_eff=r_.effective_f, f_critical=r_.f_critical,
+                ar_intervals=[list(iv_) for iv_ in r_.ar_intervals])
+
+
 records = [
-    {**_record(fit_preferred, "2SLS, formula instrument z (WRE wild bootstrap)",
-               f"F_eff {fit_formula.effective_f:.1f} (crit {fit_formula.f_critical:.1f}); ",
-               f"AR set {fit_formula.ar_text()}"), "preferred": True},
-    _record(fit_formula.ols, "TWFE OLS (naive)", f"effect per {endog_scale:g} 万元; biased by top-ups"),
-    _record(fit_formula.with_inference("clustered"), "2SLS, formula instrument z (CR1)",
-            f"F_eff {fit_formula.effective_f:.1f} (crit {fit_formula.f_critical:.1f}); ",
-            f"AR set {fit_formula.ar_text()}"),
-    _record(fit_recentred, "2SLS, recentred instrument z − E[z] (Borusyak–Hull)",
-            f"F_eff {fit_recentred.effective_f:.1f} (crit {fit_recentred.f_critical:.1f}); ",
-            f"AR set {fit_recentred.ar_text()}; {assumption}"),
-    _record(dyn.average_total_effect, "dCDH (2024) average total effect per unit of treatment",
-            "descriptive: comparison units outside Weifang also lack the pilot zone; placebo p = "
-            + (f"{dyn.placebo_test['p_value']:.3f}" if dyn.placebo_test else "n/a")),
+    report.headline("factor_fund", "2SLS, z − E[z] (Borusyak–Hull)", fit_recentred, assumption="shock_exogeneity",
+                    preferred=True, language=language, **_iv_fields(fit_recentred), **common),
+    report.headline("factor_fund", "2SLS, z", fit_formula, assumption="formula_exogeneity", language=language,
+                    **_iv_fields(fit_formula), **common),
+    report.headline("factor_fund", "OLS", fit_formula.ols, assumption="no_selection", language=language, **common),
+    report.headline("factor_fund", "dCDH (2024)", dyn.average_total_effect, assumption="parallel_trends",
+                    language=language, **{**common, "n_clusters": None}),
 ]
+box.update(report.conclusion_box(records, "factor_fund", language))
 report.save_headlines(output_dir, "40_fund_allocation_effects", records,
-                      title="因素法资金效应 / Effects of factor-method funds")
+                      title=page_title);

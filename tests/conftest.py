@@ -131,6 +131,13 @@ def build_test_notebooks(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def make_test_notebooks() -> Callable[[Path], Path]:
+    """:func:`build_test_notebooks` as a fixture: ``from conftest import`` is ambiguous under
+    xdist, where ``tests/allocation/conftest.py`` may hold the module name ``conftest``."""
+    return build_test_notebooks
+
+
+@pytest.fixture(scope="session")
 def good_pack(tmp_path_factory: pytest.TempPathFactory):
     """A finished evidence pack of the four test notebooks (built once per test session)."""
     from evalkit.pipeline import run_evidence

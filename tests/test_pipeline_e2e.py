@@ -41,7 +41,7 @@ def test_data_audit_2025_on_demo_data(tmp_path, request):
     pack = run_evidence(2025, data, tmp_path / "reports" / "2025", notebooks=["00_data_audit"],
                         notebooks_dir=NOTEBOOKS, progress=False)
     (run,) = pack.runs
-    assert run.status == "ok" and run.title == "数据审计 · Data audit"
+    assert run.status == "ok" and run.title == "数据审计"  # one language per page
     saved = json.loads((pack.path / "results" / "00_data_audit.json").read_text(encoding="utf-8"))
     assert saved["title"] == "数据审计" and saved["extra"]["synthetic"] is True
     assert saved["headlines"][0]["estimate"] > 0

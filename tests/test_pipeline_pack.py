@@ -185,20 +185,18 @@ def test_a_file_is_not_a_pack_folder(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def kept_pack(tmp_path_factory, good_pack):
+def kept_pack(tmp_path_factory, good_pack, make_test_notebooks):
     """A pack with user files: refused without --keep-extra, built with it, then rebuilt.
 
     The previous pack is a copy of the session's pack; the two builds run under umask 077 so
     that the modes the pack gets are evalkit's own. The last build goes through the command
     line, whose output is kept.
     """
-    from conftest import build_test_notebooks
-
     root = tmp_path_factory.mktemp("kept")
     data = root / "data"
     data.mkdir()
     (data / "county_panel.csv").write_text("unit_code,year\n370702,2025\n", encoding="utf-8")
-    notebooks = build_test_notebooks(root / "notebooks")
+    notebooks = make_test_notebooks(root / "notebooks")
     out = root / "reports" / "2025"
     shutil.copytree(good_pack.path, out)
     common = dict(notebooks=["00_plot"], notebooks_dir=notebooks, check_data=False,
@@ -442,7 +440,7 @@ def test_two_concurrent_builds_one_refused_pack_verifies(tmp_path, nb_writer, da
     second = subprocess.run(
         [sys.executable, "-c", RUNNER,
          *_cli(tmp_path, data_dir, out, "-p", f"00_x:mark={tmp_path / 'second'}")],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=300,  # a loaded machine starts Python slowly
     )
     assert second.returncode == 2, second.stderr
     assert f"PID {first.pid}" in second.stderr and "Another evalkit build" in second.stderr

@@ -26,11 +26,11 @@ _L = {
     "en": {"baseline": "equal split", "previous": "last year", "current": "this year",
            "rounding": "rounding", "budget": "budget", "base": "base", "weights": "weights",
            "coefficients": "coefficients", "constraints": "floors/caps", "final": "amount",
-           "wan": "10k CNY (万元)", "waterfall": "{name}: how the amount is built",
+           "wan": "CNY 10k", "waterfall": "{name}: how the amount is built",
            "change": "{name}: change from last year",
            "attribution": "Factor contributions (Shapley, vs equal split)", "net": "net",
            "ranges": "Amounts under random weights (P5–P95)", "rule": "this rule",
-           "amount_map": "Amount (万元)", "data": "data: "},
+           "amount_map": "Amount (CNY 10k)", "data": "data: "},
 }
 
 
@@ -124,7 +124,7 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
     if unit not in alloc.codes:
         raise EvalkitError(f"unit {unit!r} is not in this allocation; units: {alloc.codes}.")
     i = alloc.codes.index(unit)
-    name = alloc.name(unit) if language == "zh" else unit
+    name = _unit_name(alloc, unit, language)
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 4.5))
     else:
@@ -139,8 +139,8 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
         from .shapley import shapley
         sh = shapley(alloc)
         row = sh.table.iloc[i]
-        steps = [((sh.names.get(k, k) if language == "zh" else
-                   (lab["coefficients"] if k == "coefficients" else k)), float(row[k]))
+        # the spec file's own names in either language (a name from the user's files may stay as written)
+        steps = [((sh.names.get(k, k) if k != "coefficients" else lab["coefficients"]), float(row[k]))
                  for k in sh.exact]
         steps.append((lab["rounding"], float(alloc.core.amounts[i] - alloc.core.continuous[i])))
         _waterfall(ax, lab["baseline"], float(row["baseline_wan"]), steps, lab["final"],
@@ -171,8 +171,8 @@ def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh",
     sh = shapley_result if shapley_result is not None else shapley(alloc)
     t = _county_first(sh.table)
     fids = list(sh.exact)
-    names = {k: (v if language == "zh" else k) for k, v in sh.player_names().items()}
-    ylab = [alloc.name(c) if language == "zh" else c for c in t["unit_code"]]
+    names = dict(sh.player_names())  # the spec file's own names, in either language
+    ylab = [_unit_name(alloc, c, language) for c in t["unit_code"]]
     if ax is None:
         fig, ax = plt.subplots(figsize=(9, 0.38 * len(t) + 1.8))
     else:
@@ -260,5 +260,15 @@ def plot_map(alloc, *, value: str = "amount_wan", language: str = "zh"):
         raise EvalkitError("evalkit.report.unit_map is not available; cannot draw the map.") from exc
     frame = alloc.table[alloc.table["unit_code"] != "合计"][["unit_code", "name_zh", value]]
     frame = pd.DataFrame(frame).reset_index(drop=True)
+    frame["name"] = [_unit_name(alloc, c, language) for c in frame["unit_code"]]
     title = lab["amount_map"] if value == "amount_wan" else None
-    return unit_map(frame, value, language=language, title=title)
+    return unit_map(frame, value, name_col="name", language=language, title=title)
+
+
+def _unit_name(alloc, unit: str, language: str) -> str:
+    """A unit's name in the chart language (the unit master's English name, else the code)."""
+    if language == "zh":
+        return alloc.name(unit)
+    from ..report.labels import unit_names
+
+    return unit_names([unit], "en")[0]

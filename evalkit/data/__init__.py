@@ -25,7 +25,14 @@ from .._shared.exceptions import EvalkitError, PanelDataError
 from .checks import ImplausibleValueWarning, separately_reported, weifang_total
 from .demo import DEMO_SEED, DemoData, make_demo_panel, write_demo
 from .io import read_table
-from .masters import active_units, crosswalk, shandong_counties, unit_master, weifang_units
+from .masters import (
+    active_units,
+    crosswalk,
+    shandong_counties,
+    unit_master,
+    weifang_neighbours,
+    weifang_units,
+)
 from .reader import read_raw_table, read_text
 from .schema import SCHEMA, Column, column
 from .validate import CodeRecodedWarning, ValidationReport, validate_panel
@@ -53,6 +60,7 @@ __all__ = [
     "separately_reported",
     "shandong_counties",
     "unit_master",
+    "weifang_neighbours",
     "validate_panel",
     "weifang_total",
     "weifang_units",

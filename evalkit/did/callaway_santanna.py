@@ -535,13 +535,13 @@ class CSResult:
         """Covariance (and uniform critical value) of ``basis @ coef``."""
         cov = coef.T @ self._fit.gram @ coef
         if not bootstrap or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
-            return cov, None
+            return cov, None, None
         draws = self._boot_draws() @ coef
-        se, crit = inf.bootstrap_summary(draws, self._fit.options["level"])
-        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov() @ coef, se), crit
+        se, crit, sup = inf.bootstrap_summary(draws, self._fit.options["level"], return_sup=True)
+        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov() @ coef, se), crit, sup
 
     def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
-        cov, crit = self._moments(coef, bootstrap)
+        cov, crit, sup = self._moments(coef, bootstrap)
         o = self._fit.options
         return cls(
             params=pd.Series(est, index=terms, dtype=float),
@@ -550,6 +550,7 @@ class CSResult:
             labels=labels.reset_index(drop=True),
             uniform_crit=crit,
             uniform_level=o["level"],
+            uniform_draws=sup,
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
@@ -558,7 +559,7 @@ class CSResult:
         )
 
     def _scalar(self, est, coef, term, title, bootstrap):
-        cov, _ = self._moments(coef[:, None], bootstrap)
+        cov, _, _ = self._moments(coef[:, None], bootstrap)
         return ScalarEffect(
             estimate=float(est),
             std_error=float(np.sqrt(max(cov[0, 0], 0.0))),

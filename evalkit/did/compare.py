@@ -86,7 +86,12 @@ class Comparison:
         """
         from ..report.plots import overlay_effects
 
+        from ..report.labels import label_or_name
+
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
+        keys = {label: key for key, label in LABELS.items()}
+        dyn["estimator"] = [label_or_name(keys.get(name, name), language)
+                            if language != "en" else name for name in dyn["estimator"]]
         return overlay_effects(dyn, by="estimator", ax=ax, language=language, truth=truth, **kwargs)
 
 

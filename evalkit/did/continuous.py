@@ -63,6 +63,9 @@ from ._common import unit_clusters
 
 __all__ = ["ContinuousResult", "DoseCurve", "continuous", "twfe_weights"]
 
+#: Quantile rule of the sup-t critical value (numpy's default, linear interpolation).
+_BAND_QUANTILE = "linear"
+
 _ASSUMPTIONS = [
     "ATT(d) is identified under parallel trends: absent treatment, units at every dose would "
     "have followed the same outcome trend as the comparison (zero-dose) units.",
@@ -712,6 +715,7 @@ def continuous(
 
     # ---- multiplier bootstrap for sup-t bands -------------------------------------------
     crit_att = crit_acrt = None
+    maxes = np.full((0, 2), np.nan)
     boot_desc = "analytic (influence-function) standard errors"
     if bootstrap and reason is None:
         rng = np.random.default_rng(seed)
@@ -730,8 +734,8 @@ def continuous(
             tz[:, se == 0] = 0.0
             maxes[s:s + b, 0] = tz[:, sl_att].max(axis=1)
             maxes[s:s + b, 1] = tz[:, sl_acrt].max(axis=1)
-        crit_att = float(np.quantile(maxes[:, 0], level))
-        crit_acrt = float(np.quantile(maxes[:, 1], level))
+        crit_att = float(np.quantile(maxes[:, 0], level, method=_BAND_QUANTILE))
+        crit_acrt = float(np.quantile(maxes[:, 1], level, method=_BAND_QUANTILE))
         boot_desc = (f"analytic (influence-function) standard errors; simultaneous bands by "
                      f"multiplier bootstrap ({n_bootstrap} Rademacher draws, seed {seed})")
     unit_word = f"{n_cl} clusters" if cl is not None else f"{n} units"
@@ -743,17 +747,18 @@ def continuous(
     if data.attrs.get("synthetic"):
         notes.append("Synthetic demo data, not real statistics.")
 
-    def _curve(sl, name, crit, quantity):
+    def _curve(sl, name, crit, quantity, sup):
         lab = [f"{name}[d={v:.4g}]" for v in grid]
         return DoseCurve(
             params=pd.Series(theta[sl], index=lab), cov=pd.DataFrame(cov[sl, sl], index=lab,
                                                                      columns=lab),
             inference=inference, uniform_crit=crit, uniform_level=level,
+            uniform_draws=sup if bootstrap else None, uniform_quantile=_BAND_QUANTILE,
             title=f"{quantity} ({method})", nobs=n * T, notes=notes, dose=grid.copy(),
             quantity=quantity)
 
-    att_curve = _curve(slice(0, ngrid), "ATT", crit_att, "ATT(d)")
-    acrt_curve = _curve(slice(ngrid, 2 * ngrid), "ACRT", crit_acrt, "ACRT(d)")
+    att_curve = _curve(slice(0, ngrid), "ATT", crit_att, "ATT(d)", maxes[:, 0])
+    acrt_curve = _curve(slice(ngrid, 2 * ngrid), "ACRT", crit_acrt, "ACRT(d)", maxes[:, 1])
     att_o = ScalarEffect(float(theta[-2]), float(se[-2]), inference=inference, term="ATT_o",
                          title="Average treatment effect on the treated (ATT^o)", nobs=n * T,
                          notes=notes[:1])
@@ -882,7 +887,7 @@ def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster, reason=None
     clusters = np.repeat(cl, T) if cl is not None else ui
     design = LinearDesign(X=xr[:, None], resid=resid, beta=np.array([b]), names=["dose_post"],
                           y=yr, clusters=clusters, df_absorbed=n + T - 1,
-                          fe_nested_in_cluster=True)
+                          fe_nested_in_cluster=True, extra={"fe_codes": np.column_stack([ui, ti])})
     if reason is None:
         cr = compute_cov(design, "clustered")
         se, desc, dof = float(np.sqrt(cr.cov[0, 0])), cr.description, cr.dof

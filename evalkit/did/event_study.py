@@ -115,7 +115,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
     return cls(
         params=params,
         cov=pd.DataFrame((cov + cov.T) / 2, index=agg.index, columns=agg.index),
-        inference=res.description,
+        inference=res.description_of_cov,
         labels=labels.reset_index(drop=True),
         dof=dof,
         reference=list(reference),

@@ -79,7 +79,7 @@ class ImputationResult(EffectVector):
         """Joint Wald test that all lead coefficients are zero (F with the registry's dof)."""
         return self.pretrends(leads, cov_type, **options).wald_test()
 
-    def event_study(self, leads: int | None = None, small_sample: str = "linearmodels") -> EffectVector:
+    def event_study(self, leads: int | None = None, small_sample: str = "fixest") -> EffectVector:
         """Pre-trend leads and post-treatment horizons in one vector with a joint covariance.
 
         The vector is ``(beta_{-K}, ..., beta_{-2}, tau_0, ..., tau_H)``: the lead coefficients of
@@ -98,8 +98,10 @@ class ImputationResult(EffectVector):
             pooled with ``-1`` and the never-treated observations in the comparison. ``None``
             (default) estimates every observed lead except ``-1`` (then the reference is ``-1``
             alone). ``leads < 2`` leaves no lead coefficient and raises :class:`DesignError`.
-        small_sample : {"linearmodels", "fixest"}
-            CR1 convention of the lead block (as ``pretrends(cov_type="clustered", ...)``).
+        small_sample : {"fixest", "xtreg"}
+            CR1 convention of the lead block (as ``pretrends(cov_type="clustered", ...)``; see
+            :func:`evalkit.inference.covariance.cr1_parameter_count`): ``"fixest"`` (default)
+            counts the absorbed effects not nested in the clusters, ``"xtreg"`` none of them.
 
         Returns
         -------
@@ -146,9 +148,9 @@ class ImputationResult(EffectVector):
         of applying HonestDiD to imputation estimates (as Stata's ``honestdid`` after
         ``did_imputation``).
         """
-        from ..inference.covariance import cr1_parameter_count
+        from ..inference.covariance import SMALL_SAMPLE_CONVENTIONS, cr1_parameter_count
 
-        check_option("small_sample", small_sample, ("linearmodels", "fixest"))
+        check_option("small_sample", small_sample, SMALL_SAMPLE_CONVENTIONS)
         pre = self._pre
         avail = _available_leads(pre)
         if leads is None:

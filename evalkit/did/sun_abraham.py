@@ -82,7 +82,7 @@ class SunAbrahamResult(EventStudyResult):
         se = float(np.sqrt(max(a @ np.asarray(res.cov) @ a, 0.0)))
         dof = dof_for(res.dof)
         _critical(level, dof)
-        return ScalarEffect(est, se, inference=res.description, dof=dof, term="ATT",
+        return ScalarEffect(est, se, inference=res.description_of_cov, dof=dof, term="ATT",
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
 

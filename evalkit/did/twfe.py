@@ -6,14 +6,19 @@ continuous) and optional covariates with unit and time effects absorbed exactly 
 repeated cross-sections.
 
 Degrees-of-freedom convention of ``cov_type="clustered"`` (from the covariance registry): CR1 with
-factor ``G/(G-1) * (n-1)/(n-k)``, where ``k`` counts the non-absorbed regressors when the unit
-effects are nested in the clusters (clustering by unit or a coarser level), and also the absorbed
-effects otherwise; reference ``t(G-1)``. This is exactly linearmodels ``PanelOLS(...,
-entity_effects=True, time_effects=True).fit(cov_type="clustered", cluster_entity=True,
-debiased=True, group_debias=True, auto_df=False, count_effects=False)`` (tested to 1e-8) and Stata
-``xtreg, fe vce(cluster unit)`` without year dummies counted. fixest/pyfixest (``ssc`` default,
-``fixef.K="nested"``) also count the ``T-1`` time effects in ``k``; their standard errors are larger
-by ``sqrt((n-k)/(n-k-T+1))``.
+factor ``G/(G-1) * (n-1)/(n-k)`` and reference ``t(G-1)``; ``k`` follows ``small_sample=``:
+
+* ``"fixest"`` (default): ``k`` counts the regressors and the absorbed effects not nested in the
+  clusters (one kept per nested set), as R fixest / pyfixest ``ssc(fixef.K="nested")``: with unit
+  and year effects clustered by unit, ``k + T`` (tested against pyfixest on the castle-doctrine
+  panel).
+* ``"xtreg"``: ``k`` counts the regressors only when the unit effects are nested in the clusters
+  (Stata ``xtreg, fe vce(cluster unit)`` with the year effects absorbed; linearmodels
+  ``PanelOLS(..., entity_effects=True, time_effects=True).fit(cov_type="clustered",
+  cluster_entity=True, debiased=True, group_debias=True, auto_df=False, count_effects=False)``,
+  tested to 1e-8). Standard errors smaller than fixest's by ``sqrt((n-k-T)/(n-k))``.
+
+When the unit effects are not nested in the clusters both count every absorbed effect.
 """
 
 from __future__ import annotations
@@ -120,6 +125,9 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
         override["conf_int_override"] = tuple(ci)
         if getattr(res, "conf_level", None):
             override["conf_level_override"] = float(res.conf_level)
+        if applies and getattr(res, "resampling", False):  # intervals from the draws, any level
+            override["resampled_by"] = res.description
+            override["interval_at"] = res.interval_function(i)
     return TWFEResult(
         estimate=float(params.iloc[i]),
         std_error=se,
@@ -176,7 +184,9 @@ def twfe(
         Cluster column (default: ``unit``). Stored on the design, so every cluster-based
         ``cov_type`` uses it.
     **cov_options
-        Options of the covariance estimator.
+        Options of the covariance estimator, e.g. ``small_sample="fixest"`` (default) or
+        ``"xtreg"`` for the CR1 factor of ``"clustered"`` (see the module notes), ``level=`` for
+        the interval of ``"wild"``.
 
     Returns
     -------

@@ -43,6 +43,10 @@ class CovarianceResult:
         The coefficient or contrast that a scalar ``pvalue``/``conf_int`` refers to.
     details : object, optional
         Method-specific output (e.g. the :class:`~evalkit.inference.wild.WildBootstrapResult`).
+    cov_description : str, optional
+        The method behind ``cov`` in words, when ``pvalue``/``conf_int`` come from another one
+        (the wild bootstrap's ``cov`` is CR1): results built from ``cov`` alone (event-study
+        vectors, aggregated effects) must say this, not ``description``.
 
     Notes
     -----
@@ -59,6 +63,12 @@ class CovarianceResult:
     conf_level: float | None = None
     term: str | None = None
     details: Any = None
+    cov_description: str | None = None
+
+    @property
+    def description_of_cov(self) -> str:
+        """Words for inference drawn from ``cov``/``dof`` alone (see ``cov_description``)."""
+        return self.cov_description or self.description
 
     def pvalue_for(self, index: int) -> float | None:
         """The override p-value of coefficient ``index`` (``None`` when there is none)."""
@@ -66,6 +76,21 @@ class CovarianceResult:
             return None
         arr = np.atleast_1d(np.asarray(self.pvalue, dtype=float))
         return float(arr[0] if arr.size == 1 else arr[index])
+
+    def interval_function(self, index: int) -> Callable[[float], tuple[float, float]] | None:
+        """``level -> (low, high)`` for coefficient ``index`` from the method's own draws, when
+        the method resamples and keeps what that needs (the wild bootstrap); ``None`` otherwise
+        (analytic methods: the interval at any level follows from ``cov`` and ``dof``)."""
+        d = self.details
+        if isinstance(d, list):
+            d = d[index] if 0 <= index < len(d) else None
+        return getattr(d, "conf_int_at", None)
+
+    @property
+    def resampling(self) -> bool:
+        """Whether ``pvalue``/``conf_int`` come from draws (bootstrap) rather than ``cov``."""
+        d = self.details[0] if isinstance(self.details, list) and self.details else self.details
+        return hasattr(d, "conf_int_at")
 
     def conf_int_for(self, index: int) -> tuple[float, float] | None:
         """The override confidence interval of coefficient ``index`` (``None`` when none)."""
@@ -203,19 +228,41 @@ def robust(design: LinearDesign, kind: str = "HC1") -> CovarianceResult:
     return CovarianceResult(v, None, f"heteroskedasticity-robust ({kind}) standard errors")
 
 
+#: Names of the CR1 small-sample conventions (``small_sample=`` of ``cov_type="clustered"``).
+SMALL_SAMPLE_CONVENTIONS = ("fixest", "xtreg")
+
+
 @register(
     "clustered",
     allowed_kwargs={"clusters", "small_sample"},
-    doc="Cluster-robust (CR1) variance with the Stata/fixest small-sample factor; t(G-1) reference.",
+    doc="Cluster-robust (CR1) variance with fixest's small-sample factor (or xtreg's); t(G-1) reference.",
 )
 def clustered(
-    design: LinearDesign, clusters: np.ndarray | None = None, small_sample: str = "linearmodels"
+    design: LinearDesign, clusters: np.ndarray | None = None, small_sample: str = "fixest"
 ) -> CovarianceResult:
     """Cluster-robust CR1 variance.
 
-    Small-sample factor ``G/(G-1) * (n-1)/(n-k)`` where absorbed fixed effects nested in the
-    clusters are not counted in ``k`` (as Stata ``xtreg, fe`` / fixest / linearmodels), and a
-    ``t(G-1)`` reference distribution.
+    Small-sample factor ``G/(G-1) * (n-1)/(n-k)`` and a ``t(G-1)`` reference; ``k`` follows the
+    convention ``small_sample`` (see :func:`cr1_parameter_count`):
+
+    * ``"fixest"`` (default): absorbed fixed effects count in ``k`` unless they are nested in the
+      clusters (R fixest / pyfixest ``ssc(fixef.K="nested")``), so numbers match R output.
+    * ``"xtreg"``: absorbed effects do not count when the unit effects are nested in the clusters
+      (Stata ``xtreg, fe vce(cluster)`` with the time effects absorbed; linearmodels
+      ``PanelOLS(...).fit(cov_type="clustered", count_effects=False)``). Smaller standard errors
+      when time effects are absorbed: by ``sqrt((n-k-T)/(n-k))`` with ``T`` periods.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, covariance
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([np.ones(40), rng.normal(size=40)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=40)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], clusters=np.arange(40) % 8)
+    >>> covariance.compute(d, "clustered").dof  # t(G - 1)
+    7
     """
     cl = design.clusters if clusters is None else np.asarray(clusters)
     if cl is None:
@@ -229,34 +276,90 @@ def clustered(
             "Use cov_type='robust' or a randomization-based method."
         )
     _warn_treated(design, cl, "clustered")
-    n = design.nobs
-    k = cr1_parameter_count(design, small_sample)
-    factor = G / (G - 1) * (n - 1) / (n - k)
+    factor = cr1_factor(design, cl, small_sample)
     v = _sandwich(design.bread(), summed.T @ summed) * factor
-    return CovarianceResult(v, G - 1, f"cluster-robust (CR1) standard errors, {G} clusters, t({G - 1})")
+    return CovarianceResult(
+        v, G - 1,
+        f"cluster-robust (CR1) standard errors, {G} clusters, t({G - 1}), {small_sample} small-sample factor",
+    )
 
 
-def cr1_parameter_count(design: LinearDesign, small_sample: str) -> int:
+def cr1_factor(design: LinearDesign, clusters: np.ndarray, small_sample: str = "fixest") -> float:
+    """The CR1 factor ``G/(G-1) * (n-1)/(n-k)`` with ``k`` from :func:`cr1_parameter_count`."""
+    G = int(np.unique(np.asarray(clusters)).size)
+    n = design.nobs
+    k = cr1_parameter_count(design, small_sample, clusters)
+    if n - k <= 0:
+        raise InferenceError(
+            f"No residual degrees of freedom left for CR1: {n} observations, {k} parameters "
+            f"counted (small_sample={small_sample!r})."
+        )
+    return G / (G - 1) * (n - 1) / (n - k)
+
+
+def cr1_parameter_count(
+    design: LinearDesign, small_sample: str = "fixest", clusters: np.ndarray | None = None
+) -> int:
     """The ``k`` of the CR1 factor ``(n-1)/(n-k)`` under a named convention.
 
-    * ``"linearmodels"`` (default): when the unit effects are nested in the clusters, no absorbed
-      effect is counted (linearmodels ``count_effects=False``; Stata ``xtreg, fe``).
-    * ``"fixest"``: absorbed effects nested in the clusters are not counted, the others are, plus
-      one (fixest/pyfixest ``ssc(fixef.K="nested")``, the R default), so numbers match R output.
+    Parameters
+    ----------
+    design : LinearDesign
+        The fitted design (``k`` regressors, ``df_absorbed`` absorbed effects).
+    small_sample : {"fixest", "xtreg"}
+        * ``"fixest"`` (default): every absorbed effect counts except those of a set nested in the
+          clusters, of which one is kept per nested set (fixest/pyfixest
+          ``ssc(fixef.K="nested")``, the R default): unit + year effects clustered by unit give
+          ``k + T``. Needs the design to describe its absorbed effects
+          (``design.extra["absorber"]`` or ``["fe_codes"]``, as every evalkit TWFE-family design
+          does) when some are nested; otherwise warns and counts like ``"xtreg"``.
+        * ``"xtreg"``: no absorbed effect counts when the design's unit effects are nested in the
+          clusters (Stata ``xtreg, fe`` with absorbed time effects; linearmodels
+          ``count_effects=False``); all count otherwise.
+        Without absorbed effects both give ``k``.
+    clusters : array, optional
+        Cluster labels (default ``design.clusters``).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign
+    >>> unit, year = np.repeat(np.arange(4), 5), np.tile(np.arange(5), 4)
+    >>> d = LinearDesign(X=np.ones((20, 1)), resid=np.zeros(20), beta=np.zeros(1), names=["x"],
+    ...                  clusters=unit, df_absorbed=8, fe_nested_in_cluster=True,
+    ...                  extra={"fe_codes": np.column_stack([unit, year])})
+    >>> cr1_parameter_count(d, "fixest"), cr1_parameter_count(d, "xtreg")
+    (6, 1)
     """
-    check_option("small_sample", small_sample, ("linearmodels", "fixest"))
+    check_option("small_sample", small_sample, SMALL_SAMPLE_CONVENTIONS)
+    k, absorbed = design.k, design.df_absorbed
+    if absorbed <= 0:
+        return k
+    cl = design.clusters if clusters is None else clusters
+    sets = fe_code_sets(design)
+    if sets is not None and cl is not None and np.ndim(cl) == 1:
+        levels = [int(np.unique(c).size) for c in sets[0] if nested_in(c, cl)]
+        if not levels:
+            return k + absorbed
+        if small_sample == "xtreg":
+            return k
+        return k + absorbed - sum(m - 1 for m in levels)
     if not design.fe_nested_in_cluster:
-        return design.k + design.df_absorbed
-    if small_sample == "linearmodels":
-        return design.k
-    absorber = design.extra.get("absorber")
-    nested = getattr(absorber, "n_units", None)
-    if nested is None:
-        raise InferenceError(
-            "small_sample='fixest' needs to know which absorbed effects are nested in the clusters; "
-            "this design does not say (fit it with evalkit.did estimators)."
+        return k + absorbed
+    if small_sample == "fixest":
+        warnings.warn(
+            f"small_sample='fixest' needs to know which of the {absorbed} absorbed effects are "
+            "nested in the clusters, and this design does not describe them (design.extra"
+            "['absorber'] or ['fe_codes']): counting none of them (small_sample='xtreg'). "
+            "Fit with the evalkit.did estimators, or pass small_sample='xtreg' to silence this.",
+            EvalkitWarning,
+            stacklevel=4,
         )
-    return design.k + design.df_absorbed - int(nested) + 1
+    return k
 
 
 def _two_way(design: LinearDesign, cl: np.ndarray) -> CovarianceResult:
@@ -283,11 +386,14 @@ def _two_way(design: LinearDesign, cl: np.ndarray) -> CovarianceResult:
 class FEProjection:
     r"""Projection :math:`P_D` on absorbed fixed-effect dummies (on the design's weighted scale).
 
-    The first set of effects (the one with most levels, e.g. units) is handled through its sparse
-    group structure; the others (e.g. years) through their residuals after the first set
-    (Frisch--Waugh--Lovell): :math:`P_D = P_U + \tilde T(\tilde T'\tilde T)^+\tilde T'` with
-    :math:`\tilde T = M_U T`. Memory is :math:`O(n p_T)` where :math:`p_T` counts the levels of the
-    smaller effects.
+    One set of effects :math:`U` (the *sparse* set: by default the one with most levels, or the
+    one named by ``sparse``) is handled through its group structure; the others :math:`T` through
+    their residuals after :math:`U` (Frisch--Waugh--Lovell): :math:`P_D = P_U + Z Z'` with
+    :math:`Z` an orthonormal basis of :math:`\tilde T = M_U T`. The sum is :math:`P_D` whichever
+    set is sparse; which one is matters to the wild bootstrap, which drops :math:`P_U` when
+    :math:`U` is nested in the clusters and so needs :math:`U` to be that set (e.g. units, even
+    when there are fewer units than years). Memory is :math:`O(n p_T)` where :math:`p_T` counts
+    the levels of the other effects.
 
     Parameters
     ----------
@@ -295,12 +401,29 @@ class FEProjection:
         Integer codes (one array of length n per set of effects).
     weights : ndarray, optional
         Observation weights (the design is on the ``sqrt(weights)`` scale).
+    sparse : int, optional
+        Position in ``codes`` of the set handled through its group structure (default: the set
+        with most levels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unit, year = np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3)
+    >>> proj = FEProjection([unit, year], sparse=0)
+    >>> proj.Z.shape  # year effects residualised on the 3 unit effects: rank 3
+    (12, 3)
+    >>> round(float(proj.diag().sum()), 10)  # trace of P_D = 3 + 4 - 1
+    6.0
     """
 
-    def __init__(self, codes: list[np.ndarray], weights: np.ndarray | None = None) -> None:
+    def __init__(
+        self, codes: list[np.ndarray], weights: np.ndarray | None = None, sparse: int | None = None
+    ) -> None:
         codes = [np.unique(np.asarray(c), return_inverse=True)[1].ravel() for c in codes]
         n = codes[0].shape[0]
         order = sorted(range(len(codes)), key=lambda j: -(codes[j].max() + 1))
+        if sparse is not None:
+            order = [int(sparse)] + [j for j in order if j != int(sparse)]
         self.u = codes[order[0]]
         self.n_u = int(self.u.max()) + 1
         self.s = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=float))
@@ -322,6 +445,8 @@ class FEProjection:
         else:
             self.Z = np.zeros((n, 0))
         self.n = n
+        #: whether the sparse set is known to be nested in the clusters (see from_design)
+        self.sparse_nested = False
 
     def _usum(self, m: np.ndarray) -> np.ndarray:
         out = np.zeros((self.n_u,) + m.shape[1:])
@@ -329,18 +454,35 @@ class FEProjection:
         return out
 
     @classmethod
-    def from_design(cls, design: LinearDesign) -> FEProjection | None:
+    def from_design(cls, design: LinearDesign, clusters: np.ndarray | None = None) -> FEProjection | None:
         """Build from ``design.extra``: ``"fe_codes"`` (n x m codes, optional ``"weights"``) or an
-        ``"absorber"`` with ``unit_codes``, ``time_codes`` and ``weights``; ``None`` if neither."""
-        extra = design.extra or {}
-        if extra.get("fe_codes") is not None:
-            fe = np.asarray(extra["fe_codes"])
-            fe = fe.reshape(fe.shape[0], -1)
-            return cls([fe[:, j] for j in range(fe.shape[1])], extra.get("weights"))
-        ab = extra.get("absorber")
-        if ab is not None and hasattr(ab, "unit_codes") and hasattr(ab, "time_codes"):
-            return cls([ab.unit_codes, ab.time_codes], getattr(ab, "weights", None))
-        return None
+        ``"absorber"`` with ``unit_codes``, ``time_codes`` and ``weights``; ``None`` if neither.
+
+        With ``clusters``, the sparse set is the one nested in them with most levels (so that
+        :attr:`sparse_nested` is true and :attr:`Z` spans what the clusters do not absorb);
+        without, the set with most levels.
+        """
+        sets = fe_code_sets(design)
+        if sets is None:
+            return None
+        codes, weights = sets
+        sparse = None
+        nested = False
+        if clusters is not None:
+            inside = [j for j, c in enumerate(codes) if nested_in(c, clusters)]
+            if inside:
+                sparse = max(inside, key=lambda j: np.unique(codes[j]).size)
+                nested = True
+        proj = cls(codes, weights, sparse=sparse)
+        proj.sparse_nested = nested
+        return proj
+
+    def sparse_basis(self) -> np.ndarray:
+        """Orthonormal columns spanning the sparse set's dummies (``P_U`` = this times its
+        transpose), n x (levels of the sparse set)."""
+        out = np.zeros((self.n, self.n_u))
+        out[np.arange(self.n), self.u] = self.s / np.sqrt(self.nu[self.u])
+        return out
 
     def block(self, idx: np.ndarray) -> np.ndarray:
         """The block ``P_D[idx, idx]``."""
@@ -364,6 +506,38 @@ class FEProjection:
         if self.Z.shape[1]:
             za = _group_sum(codes, n_groups, self.Z * q[:, None]).T
         return out + za.T @ za
+
+
+def fe_code_sets(design: LinearDesign) -> tuple[list[np.ndarray], np.ndarray | None] | None:
+    """The absorbed effects a design describes: (list of code arrays, weights), or ``None``."""
+    extra = design.extra or {}
+    if extra.get("fe_codes") is not None:
+        fe = np.asarray(extra["fe_codes"])
+        fe = fe.reshape(fe.shape[0], -1)
+        return [fe[:, j] for j in range(fe.shape[1])], extra.get("weights")
+    ab = extra.get("absorber")
+    if ab is not None and hasattr(ab, "unit_codes") and hasattr(ab, "time_codes"):
+        return [np.asarray(ab.unit_codes), np.asarray(ab.time_codes)], getattr(ab, "weights", None)
+    return None
+
+
+def nested_in(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether every level of ``inner`` lies inside one level of ``outer`` (e.g. units in states).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nested_in(np.array([0, 0, 1, 1]), np.array(["a", "a", "a", "a"]))
+    True
+    >>> nested_in(np.array([0, 1, 0, 1]), np.array(["a", "a", "b", "b"]))
+    False
+    """
+    _, ic = np.unique(np.asarray(inner), return_inverse=True)
+    _, oc = np.unique(np.asarray(outer), return_inverse=True)
+    ic, oc = ic.ravel(), oc.ravel()
+    first = np.full(int(ic.max()) + 1 if ic.size else 0, -1, dtype=np.int64)
+    first[ic] = oc
+    return bool(np.array_equal(first[ic], oc))
 
 
 def _group_sum(codes: np.ndarray, n_groups: int, m: np.ndarray) -> np.ndarray:
@@ -439,6 +613,29 @@ def _warn_treated(design: LinearDesign, cl: np.ndarray, method: str) -> None:
         )
 
 
+def cr2_rows(
+    design: LinearDesign, codes: np.ndarray, n_groups: int, proj: FEProjection | None
+) -> np.ndarray:
+    """Rows of :math:`A_g X_g (X'X)^{-1}` for every cluster g (n x k), the CR2 score weights.
+
+    :math:`A_g = (I - H_{gg})^{+1/2}` with :math:`H` the full hat matrix (regressors plus the
+    absorbed effects described by ``proj``). The CR2 cluster score of coefficient ``j`` is
+    ``sum_{i in g} Q[i, j] e_i``.
+    """
+    X, B = design.X, design.bread()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(n_groups + 1))
+    Q = np.empty(X.shape)
+    for g in range(n_groups):
+        idx = order[bounds[g] : bounds[g + 1]]
+        Xg = X[idx]
+        hgg = Xg @ B @ Xg.T
+        if proj is not None:
+            hgg = hgg + proj.block(idx)
+        Q[idx] = _inv_sqrt_psd(np.eye(len(idx)) - hgg) @ Xg @ B
+    return Q
+
+
 @register(
     "cr2",
     allowed_kwargs={"clusters", "contrast", "level"},
@@ -491,20 +688,8 @@ def cr2(
     X, e, B = design.X, design.resid, design.bread()
     n, k = X.shape
     proj = _fe_projection(design, "cr2")
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(G + 1))
-    Q = np.empty((n, k))  # rows of A_g X_g (X'X)^{-1}
-    meat_scores = np.empty((G, k))
-    for g in range(G):
-        idx = order[bounds[g] : bounds[g + 1]]
-        Xg = X[idx]
-        hgg = Xg @ B @ Xg.T
-        if proj is not None:
-            hgg = hgg + proj.block(idx)
-        Ag = _inv_sqrt_psd(np.eye(len(idx)) - hgg)
-        Qg = Ag @ Xg @ B
-        Q[idx] = Qg
-        meat_scores[g] = Qg.T @ e[idx]
+    Q = cr2_rows(design, codes, G, proj)
+    meat_scores = _group_sum(codes, G, Q * e[:, None])
     V = meat_scores.T @ meat_scores
     V = (V + V.T) / 2
 
@@ -548,7 +733,8 @@ def cr2(
     "wild",
     allowed_kwargs={
         "param", "R", "r", "clusters", "bootcluster", "impose_null", "weights", "n_draws",
-        "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor",
+        "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor", "small_sample",
+        "studentize",
     },
     doc="Wild cluster bootstrap p-value and interval (WCR by default) for one coefficient or R b = r.",
 )
@@ -569,12 +755,15 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         return wild_iv_covariance(design, param=param, level=level, **options)
     if options.get("clusters") is None and design.clusters is None:
         raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
-    base = clustered(design, clusters=options.get("clusters"))  # warns on one treated cluster
+    base = clustered(  # warns on one treated cluster
+        design, clusters=options.get("clusters"), small_sample=options.get("small_sample", "fixest")
+    )
     if R is not None:
         res = wild_cluster_bootstrap(design, R=R, level=level, **options)
         return CovarianceResult(
             base.cov, base.dof, res.description, pvalue=res.pvalue,
             conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
+            cov_description=base.description,
         )
     if param is None:
         param = (design.extra or {}).get("target_param", design.names[0])
@@ -584,10 +773,12 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
             base.cov, base.dof, runs[0].description,
             pvalue=np.array([r.pvalue for r in runs]),
             conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
+            cov_description=base.description,
         )
     res = wild_cluster_bootstrap(design, param=param, level=level, **options)
     name = param if isinstance(param, str) else design.names[int(param)]
     return CovarianceResult(
         base.cov, base.dof, res.description, pvalue=res.pvalue,
         conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
+        cov_description=base.description,
     )

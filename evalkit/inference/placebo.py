@@ -70,6 +70,20 @@ class PlaceboResult:
     def __repr__(self) -> str:
         return f"<PlaceboResult: {self.description}; p={self.pvalue:.4g}>"
 
+    def conf_int(self, level: float = 0.95):
+        """Not available: a placebo test ranks the observed statistic, it gives no interval.
+
+        Raises
+        ------
+        InferenceError
+            Always, saying what gives an interval at ``level``.
+        """
+        raise InferenceError(
+            f"A placebo test gives a rank p-value, not a {level:.0%} interval. For an interval "
+            f"use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
+            "evalkit.inference.conley_taber(..., level=...)."
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Plot-ready frame: ``kind, label, value, estimate, std_error, is_observed``."""
         frame = self.distribution.assign(kind=self.kind, is_observed=False)

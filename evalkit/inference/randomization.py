@@ -76,6 +76,21 @@ class RandomizationResult:
     def __repr__(self) -> str:
         return f"<RandomizationResult: {self.description}; p={self.pvalue:.4g}>"
 
+    def conf_int(self, level: float = 0.95):
+        """Not available: a randomization test of the sharp null gives a p-value, no interval.
+
+        Raises
+        ------
+        InferenceError
+            Always, saying what gives an interval at ``level``.
+        """
+        raise InferenceError(
+            f"A randomization test gives a p-value for the null of no effect, not a {level:.0%} "
+            "interval (that would need the test re-run for every hypothesised effect). For an "
+            f"interval use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
+            "evalkit.inference.conley_taber(..., level=...)."
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Plot-ready frame: one row per assignment (``draw, value``) plus the observed row."""
         frame = pd.DataFrame(
@@ -427,6 +442,15 @@ class ConleyTaberResult:
 
     def __repr__(self) -> str:
         return f"<ConleyTaberResult: {self.description}; p={self.pvalue:.4g}>"
+
+    def conf_int_at(self, level: float) -> tuple[float, float]:
+        """Interval at any ``level`` from the same simulated distribution (``conf_int`` is the
+        one at ``self.level``)."""
+        if not 0 < level < 1:
+            raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
+        a = 1 - level
+        lo_q, hi_q = np.quantile(self.distribution, [a / 2, 1 - a / 2])
+        return float(self.estimate - hi_q), float(self.estimate - lo_q)
 
 
 def _two_way_resid(Y: np.ndarray) -> np.ndarray:

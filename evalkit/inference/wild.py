@@ -23,18 +23,21 @@ squared denominator are affine/quadratic in :math:`\delta = R\hat\beta - r`. The
 five per-draw coefficients of those polynomials, which makes confidence intervals by test
 inversion cheap (no new draws for each trial value of :math:`r`).
 
-Absorbed fixed effects: the bootstrap runs on the partialled-out (within-transformed) design.
+Absorbed fixed effects: the bootstrap runs on the partialled-out (within-transformed) design, and
+the bootstrap errors :math:`v \odot \ddot u` are re-projected on the absorbed effects exactly, as
+with explicit dummies in ``X``: the cluster scores need :math:`X_g'(M_D(v\odot\ddot u))_g`.
 Effects nested in the clusters (unit effects with clustering by unit or coarser) drop out of every
-cluster score exactly. Effects that are not nested (year effects) would leave the bootstrap
-residuals un-re-projected -- the approximation made when a bootstrap is simply run on demeaned
-data (e.g. wildboottest on a within-transformed design), which moved p-values by ~0.02 at G = 12
-in our checks. When the design describes its
-absorbed effects (``design.extra["absorber"]`` from the TWFE family, or ``["fe_codes"]``),
-evalkit subtracts the projection of the bootstrap errors on them exactly: it has rank equal to the
-number of year effects, so it enters as extra columns of the cluster-level arrays and each draw
-stays :math:`O(G(k + T))`. The result equals the bootstrap with explicit year dummies in ``X``
-(tested). Without that description evalkit warns and uses the demeaned-data approximation;
-clusters finer than the absorbed units also trigger a warning.
+cluster score; the others (year effects) leave :math:`X_g'(WW'(v\odot\ddot u))_g`, where
+:math:`W` is an orthonormal basis of the year dummies residualised on the unit dummies
+(:class:`~evalkit.inference.covariance.FEProjection` with the units as its sparse set, whether
+there are more units than years or fewer). :math:`W` has rank :math:`T-1`, so it enters as extra
+columns of the cluster-level arrays and each draw stays :math:`O(G(k + T))`. When no absorbed set
+is nested in the clusters (clusters finer than units), :math:`W` spans all absorbed effects. The
+result equals the bootstrap with explicit unit and year dummies for units fewer than, as many as
+or more than years, unbalanced panels and weights (tested by full enumeration against a brute-force
+refit). The design must describe its absorbed effects (``design.extra["absorber"]`` from the TWFE
+family, or ``["fe_codes"]``); otherwise evalkit warns and uses the demeaned-data approximation
+(what a bootstrap on within-transformed data does, which moved p-values by ~0.02 at G = 12).
 """
 
 from __future__ import annotations
@@ -113,8 +116,16 @@ def _wild_chunk(
     S0: np.ndarray,
     S1: np.ndarray,
     P: np.ndarray,
+    d0: np.ndarray | None = None,
+    d1: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One block of draws: rows N0, N1, D00, D01, D11 (see module docstring)."""
+    """One block of draws: rows N0, N1, D00, D01, D11 (see module docstring).
+
+    ``d0``/``d1`` are the bootstrap-cluster terms of the studentising scores when they differ
+    from the numerator's ``c0``/``c1`` (CR2 studentisation); ``None`` = the same.
+    """
+    d0 = c0 if d0 is None else d0
+    d1 = c1 if d1 is None else d1
     H = c0.shape[0]
     if enumerate_all:
         V = enumerated_weights(H, chunk.start, chunk.stop)
@@ -124,8 +135,8 @@ def _wild_chunk(
         return _poly_fast(V, c0, c1, S0, S1, P)
     N0 = c0 @ V
     N1 = c1 @ V
-    cv0 = agg @ (c0[:, None] * V)  # bootstrap clusters finer than variance clusters
-    cv1 = agg @ (c1[:, None] * V)
+    cv0 = agg @ (d0[:, None] * V)  # bootstrap clusters finer than variance clusters
+    cv1 = agg @ (d1[:, None] * V)
     Z0 = cv0 - P @ (S0.T @ V)
     Z1 = cv1 - P @ (S1.T @ V)
     return np.vstack(
@@ -216,6 +227,31 @@ class WildBootstrapResult:
         delta = self.estimate - r
         return _pvalue_delta(self._poly, delta, self.std_error, self._kappa, self.impose_null,
                              self.pvalue_type, self.statistic_type)
+
+    def conf_int_at(self, level: float) -> tuple[float, float]:
+        """Confidence interval at any ``level`` by inverting the bootstrap test on the same draws.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from evalkit.inference import LinearDesign
+        >>> rng = np.random.default_rng(0)
+        >>> cl = np.repeat(np.arange(10), 20)
+        >>> X = np.column_stack([np.ones(200), rng.normal(size=200)])
+        >>> y = X @ [1.0, 0.3] + rng.normal(size=10)[cl] + rng.normal(size=200)
+        >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+        >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=cl)
+        >>> res = wild_cluster_bootstrap(d, param="x")
+        >>> lo90, hi90 = res.conf_int_at(0.90)
+        >>> res.conf_int[0] <= lo90 < hi90 <= res.conf_int[1]
+        True
+        """
+        if not 0 < level < 1:
+            raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
+        if np.isfinite(self.level) and np.isclose(level, self.level):
+            return self.conf_int
+        return _invert(self._poly, self.estimate, self.std_error, self._kappa, self.impose_null,
+                       self.pvalue_type, self.statistic_type, 1 - level)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy table (``estimate, std_error, statistic, p_value, conf_low, conf_high``)."""
@@ -335,6 +371,55 @@ def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndar
     return out
 
 
+#: Largest number of absorbed-effect columns re-projected exactly when the absorbed effects are
+#: not nested in the clusters (their full basis enters the cluster-level arrays).
+MAX_REPROJECTED_COLUMNS = 2000
+
+
+def _fe_basis(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """Columns W with ``X_g' (P_D u)_g = X_g' (W W' u)_g`` for every cluster g, and a note.
+
+    ``P_D`` is the projection on the absorbed effects. Effects nested in the clusters contribute
+    nothing to any cluster score, so W spans only the others residualised on them (e.g. the year
+    effects after the unit effects -- whichever of the two has more levels). When no absorbed set
+    is nested in the clusters, W spans all of ``P_D``. Warns (and returns ``None``) when the
+    design absorbs effects it does not describe, or when that basis would be too wide.
+    """
+    if design.df_absorbed <= 0:
+        return None, ""
+    from .covariance import FEProjection
+
+    proj = FEProjection.from_design(design, clusters=clusters)
+    if proj is None:
+        if design.fe_nested_in_cluster:
+            msg = ("if some are not nested in the clusters (e.g. year effects), the bootstrap "
+                   "residuals are not re-projected on them and the p-value is approximate")
+        else:
+            msg = ("they are not nested in the clusters (e.g. clusters finer than units), so the "
+                   "bootstrap errors load on them and the p-value is approximate")
+        warnings.warn(
+            f"The design absorbs {design.df_absorbed} fixed effects without describing them "
+            f"(design.extra['absorber'] or ['fe_codes']): {msg}. Describe them (fit with the "
+            "evalkit.did estimators) for the exact bootstrap, or cluster at the unit level.",
+            EvalkitWarning,
+            stacklevel=3,
+        )
+        return None, "absorbed effects not re-projected (not described by the design)"
+    if proj.sparse_nested:
+        return proj.Z, "absorbed effects re-projected"
+    width = proj.n_u + proj.Z.shape[1]
+    if width > MAX_REPROJECTED_COLUMNS:
+        warnings.warn(
+            f"The absorbed effects are not nested in the clusters and span {width} columns (more "
+            f"than {MAX_REPROJECTED_COLUMNS}): the bootstrap errors are not re-projected on them "
+            "and the p-value is approximate. Cluster at the unit level or coarser.",
+            EvalkitWarning,
+            stacklevel=3,
+        )
+        return None, "absorbed effects not re-projected (not nested in the clusters)"
+    return np.hstack([proj.sparse_basis(), proj.Z]), "absorbed effects (not nested in the clusters) re-projected"
+
+
 def wild_cluster_bootstrap(
     design: LinearDesign,
     *,
@@ -352,6 +437,8 @@ def wild_cluster_bootstrap(
     level: float | None = 0.95,
     seed: int | None = 20210514,
     executor: Executor | str | dict | None = None,
+    small_sample: str = "fixest",
+    studentize: Literal["cr1", "cr2"] = "cr1",
 ) -> WildBootstrapResult:
     r"""Wild cluster bootstrap p-value and confidence interval for :math:`R\beta = r`.
 
@@ -394,6 +481,14 @@ def wild_cluster_bootstrap(
         Seed; identical draws for any executor or worker count.
     executor : Executor, str, dict or None
         Where the draws run (see :func:`~evalkit.inference.executor.get_executor`).
+    small_sample : {"fixest", "xtreg"}
+        CR1 convention of the studentising standard error (see
+        :func:`~evalkit.inference.covariance.cr1_parameter_count`); it does not change p-values
+        or intervals, only the reported ``std_error``.
+    studentize : {"cr1", "cr2"}
+        Variance that studentises the observed and every bootstrap statistic: CR1 (default) or
+        CR2 (Bell-McCaffrey bias-reduced, with the absorbed effects in the hat matrix; in the
+        spirit of the studentised bootstraps of MacKinnon, Nielsen and Webb 2023, who use CV3).
 
     Returns
     -------
@@ -405,6 +500,7 @@ def wild_cluster_bootstrap(
     Roodman, Nielsen, MacKinnon and Webb (2019), *Stata Journal* 19(1); Webb (2023), *CJE* 56(3).
     """
     weights = check_option("weights", weights, _WEIGHTS)
+    studentize = check_option("studentize", studentize, ("cr1", "cr2"))
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     statistic = check_option("statistic", statistic, ("t", "coef"))
     X = np.asarray(design.X, dtype=float)
@@ -424,15 +520,6 @@ def wild_cluster_bootstrap(
     G = int(ccodes.max()) + 1
     if G < 2:
         raise InferenceError(f"The wild cluster bootstrap needs at least 2 clusters; found {G}.")
-    if design.df_absorbed > 0 and not design.fe_nested_in_cluster:
-        warnings.warn(
-            "The design's absorbed unit effects are not nested in the clusters (e.g. clusters finer "
-            "than units): the wild bootstrap on the within-transformed data then lets bootstrap "
-            "errors load on the absorbed effects and is only approximate. Cluster at the unit level "
-            "or coarser (units nested in clusters).",
-            EvalkitWarning,
-            stacklevel=2,
-        )
     if isinstance(bootcluster, str):
         if bootcluster != "observation":
             raise InferenceError(
@@ -463,14 +550,23 @@ def wild_cluster_bootstrap(
     resid = y - X @ beta
     a = XtXinv @ Rv
     est = float(Rv @ beta)
-    # CR1 factor as in cov_type="clustered" (absorbed effects counted unless nested in clusters).
-    k_ssc = k + (0 if design.fe_nested_in_cluster else design.df_absorbed)
-    kappa = G / (G - 1) * (n - 1) / max(n - k_ssc, 1)
+    from .covariance import _fe_projection, cr1_factor, cr2_rows
 
-    # rows p_g = (X'X)^-1 X_g'X_g a = (X'X)^-1 sum_{i in g} x_i (x_i'a), without k x k blocks
-    P = _group_sums(ccodes, G, X * (X @ a)[:, None]) @ XtXinv
+    if studentize == "cr2":
+        # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
+        # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
+        ell = cr2_rows(design, ccodes, G, _fe_projection(design, "wild bootstrap (CR2)")) @ Rv
+        kappa = 1.0
+    else:
+        # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
+        # intervals do not depend on it, the reported standard error does).
+        ell = X @ a
+        kappa = cr1_factor(design, cl, small_sample)
+
+    # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
+    P = _group_sums(ccodes, G, X * ell[:, None]) @ XtXinv
     score_hat = _group_sums(bcodes, Hn, X * resid[:, None])  # bootstrap-cluster scores
-    se = float(np.sqrt(kappa * np.sum((_group_sums(ccodes, G, X * resid[:, None]) @ a) ** 2)))
+    se = float(np.sqrt(kappa * np.sum(_group_sums(ccodes, G, ell * resid) ** 2)))
 
     if impose_null:
         RaR = float(Rv @ a)
@@ -485,34 +581,26 @@ def wild_cluster_bootstrap(
     delta_obs = est - r
     c0 = S0 @ a
     c1 = S1 @ a
-    exact_fe = False
-    if design.df_absorbed > 0 and design.fe_nested_in_cluster:
-        # Absorbed effects not nested in the clusters (e.g. years): the bootstrap residuals need
-        # M_D (v * u), i.e. minus the projection of the weighted residuals on those effects. Unit
-        # effects nested in the clusters drop out of every cluster score (X is demeaned within
-        # units); the rest is Z Z'(v * u) with Z an orthonormal basis of the residualised
-        # year dummies -- rank p_T, so it enters as p_T extra columns of P and S.
-        from .covariance import FEProjection
-
-        proj = FEProjection.from_design(design)
-        if proj is None:
-            warnings.warn(
-                f"The design absorbs {design.df_absorbed} fixed effects without describing them "
-                "(design.extra['absorber'] or ['fe_codes']): if some are not nested in the clusters "
-                "(e.g. year effects), the bootstrap residuals are not re-projected on them and the "
-                "p-value is approximate. Describe them for the exact bootstrap.",
-                EvalkitWarning,
-                stacklevel=2,
-            )
-        elif proj.Z.shape[1] > 0:
-            Z = proj.Z
-            P = np.hstack([P, _group_sums(ccodes, G, Z * (X @ a)[:, None])])
-            S0 = np.hstack([S0, _group_sums(bcodes, Hn, Z * resid[:, None])])
-            S1 = np.hstack(
-                [S1, _group_sums(bcodes, Hn, Z * (X @ shift)[:, None]) if impose_null
-                 else np.zeros((Hn, Z.shape[1]))]
-            )
-            exact_fe = True
+    if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
+        d0 = _group_sums(bcodes, Hn, ell * resid)
+        d1 = _group_sums(bcodes, Hn, ell * (X @ shift)) if impose_null else np.zeros(Hn)
+        if agg is None:
+            agg = np.eye(G)
+    else:
+        d0, d1 = c0, c1
+    fe_basis, fe_note = _fe_basis(design, cl)
+    if fe_basis is not None and fe_basis.shape[1] > 0:
+        # Bootstrap residuals are M_D (v * u): minus the projection of the weighted residuals on
+        # the absorbed effects. The part on effects nested in the clusters drops out of every
+        # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
+        # with W orthonormal, so it enters as extra columns of P and S.
+        Wb = fe_basis
+        P = np.hstack([P, _group_sums(ccodes, G, Wb * ell[:, None])])
+        S0 = np.hstack([S0, _group_sums(bcodes, Hn, Wb * resid[:, None])])
+        S1 = np.hstack(
+            [S1, _group_sums(bcodes, Hn, Wb * (X @ shift)[:, None]) if impose_null
+             else np.zeros((Hn, Wb.shape[1]))]
+        )
 
     if full_enumeration is None:
         full_enumeration = weights == "rademacher" and (
@@ -534,7 +622,7 @@ def wild_cluster_bootstrap(
         _wild_chunk,
         B,
         seed=seed,
-        args=(weights, bool(full_enumeration), agg, c0, c1, S0, S1, P),
+        args=(weights, bool(full_enumeration), agg, c0, c1, S0, S1, P, d0, d1),
         desc="wild bootstrap",
     )
     poly = np.hstack(parts)
@@ -551,10 +639,12 @@ def wild_cluster_bootstrap(
     desc = (
         f"wild cluster bootstrap ({'WCR' if impose_null else 'WCU'}, {weights} weights, "
         + (f"full enumeration of {B} draws" if full_enumeration else f"{B} draws")
-        + f", {'t' if statistic == 't' else 'coefficient'} statistic, {pvalue_type} p-value, "
+        + f", {'t' if statistic == 't' else 'coefficient'} statistic"
+        + (", CR2-studentised" if studentize == "cr2" and statistic == "t" else "")
+        + f", {pvalue_type} p-value, "
         + f"{G} clusters"
         + (f", {Hn} bootstrap subclusters" if agg is not None else "")
-        + (", absorbed effects re-projected" if exact_fe else "")
+        + (f", {fe_note}" if fe_note else "")
         + ")"
     )
     return WildBootstrapResult(

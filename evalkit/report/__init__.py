@@ -11,6 +11,7 @@
 """
 
 from . import notebook
+from .figcheck import allow_names
 from .formats import (
     MISSING,
     format_money,
@@ -19,7 +20,7 @@ from .formats import (
     format_pvalue,
     format_share,
 )
-from .headlines import HEADLINE_FIELDS, load_headlines, save_headlines
+from .headlines import HEADLINE_FIELDS, headline, load_headlines, save_headlines
 from .labels import (
     LABELS,
     UNITS,
@@ -34,6 +35,7 @@ from .maps import boundaries_available, unit_map, unit_polygons
 from .notebook import format_p
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import current, mark_synthetic, register_cjk_font, use
+from .summary import conclusion_box
 from .tables import Table, display_table, table
 
 
@@ -48,12 +50,14 @@ def synthetic_banner(synthetic: bool | None = None, language: str | None = None)
 
 
 __all__ = [
+    "allow_names",
     "HEADLINE_FIELDS",
     "LABELS",
     "MISSING",
     "UNITS",
     "Table",
     "boundaries_available",
+    "conclusion_box",
     "current",
     "display_table",
     "format_money",
@@ -62,6 +66,7 @@ __all__ = [
     "format_percent",
     "format_pvalue",
     "format_share",
+    "headline",
     "label_or_name",
     "load_headlines",
     "mark_synthetic",

@@ -54,8 +54,12 @@ def format_number(value, digits: int | None = None) -> str:
     if digits is None:
         size = abs(v)
         digits = 0 if size >= 1000 else 1 if size >= 100 else 2 if size >= 1 else 3
-    text = f"{v:,.{digits}f}"
-    return "0" if text in ("-0", "-0.0", "-0.00", "-0.000") else text
+    return _no_negative_zero(f"{v:,.{digits}f}")
+
+
+def _no_negative_zero(text: str) -> str:
+    """``"-0"`` / ``"-0.00"`` (a tiny negative rounded away) written without the sign."""
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def format_money(value_wan, language: str | None = None, *, unit: str | None = None, digits: int | None = None,
@@ -92,7 +96,7 @@ def format_money(value_wan, language: str | None = None, *, unit: str | None = N
         digits = 2 if digits is None else digits
     else:
         digits = 0 if digits is None else digits
-    text = f"{v:,.{digits}f}"
+    text = _no_negative_zero(f"{v:,.{digits}f}")
     return f"{text} {unit_of_measure(use, lang)}" if with_unit else text
 
 

@@ -11,10 +11,13 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .._shared.exceptions import EvalkitError
+from .style import resolve_language
+from .verdict import annotate_agreement, assumption_words, check_assumption
 
 HEADLINE_FIELDS = (
     "evaluation",
@@ -28,6 +31,22 @@ HEADLINE_FIELDS = (
     "breakdown",
     "truth",
     "note",
+    # what the verdict and credibility rules read (evalkit/report/verdict.py)
+    "preferred",
+    "assumption",
+    "assumption_text",
+    "outcome",
+    "effect_scale",
+    "outcome_mean",
+    "f_eff",
+    "f_critical",
+    "ar_intervals",
+    "n_clusters",
+    "n_treated",
+    "pretrend_power_bias",
+    "spillover_estimate",
+    "agrees_with",
+    "disagrees_with",
 )
 RESULTS_SUBDIR = "results"
 
@@ -47,6 +66,72 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def headline(
+    evaluation: str,
+    estimator: str,
+    result: Any,
+    *,
+    assumption: str,
+    preferred: bool = False,
+    language: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """One headline record from a scalar result, with the fields the verdict rules read.
+
+    Parameters
+    ----------
+    evaluation : str
+        Evaluation key (``"pilot_zone"``, ``"tech_subsidy"``, ``"first_unit"``, ``"factor_fund"``).
+    estimator : str
+        Method name as shown (method names may stay as written in either language).
+    result : ScalarEffect-like or mapping
+        Has ``estimate``, ``pvalue``, ``inference`` and ``conf_int()``; or a mapping (a row of a
+        comparison table) with ``estimate, conf_low, conf_high, p_value`` and optionally
+        ``inference``.
+    assumption : str
+        Key of the identifying assumption the estimate rests on
+        (:data:`evalkit.report.verdict.ASSUMPTIONS`); its words go into ``assumption_text``.
+    preferred : bool
+        Whether this is the page's preferred estimate (exactly one per page).
+    language : {"zh", "en"}, optional
+        Language of ``assumption_text``.
+    **fields
+        Any other :data:`HEADLINE_FIELDS` (``pretrend_p``, ``breakdown``, ``f_eff``, ...).
+
+    Returns
+    -------
+    dict
+        The record.
+
+    Examples
+    --------
+    >>> from evalkit.results import ScalarEffect
+    >>> r = headline("pilot_zone", "DiD", ScalarEffect(0.08, 0.02), assumption="parallel_trends",
+    ...              language="en")
+    >>> round(r["conf_low"], 3), r["assumption"]
+    (0.041, 'parallel_trends')
+    """
+    if isinstance(result, Mapping):
+        numbers = {k: result.get(k) for k in ("estimate", "conf_low", "conf_high", "p_value", "inference")}
+    else:
+        lo, hi = result.conf_int()
+        numbers = {"estimate": result.estimate, "conf_low": lo, "conf_high": hi, "p_value": result.pvalue,
+                   "inference": result.inference}
+    record = {
+        "evaluation": evaluation,
+        "estimator": estimator,
+        **numbers,
+        "assumption": check_assumption(assumption),
+        "assumption_text": assumption_words(assumption, resolve_language(language)),
+        "preferred": bool(preferred),
+    }
+    unknown = sorted(set(fields) - set(HEADLINE_FIELDS) - {"term", "sample"})
+    if unknown:
+        raise EvalkitError(f"Unknown headline field(s) {unknown}; known: {list(HEADLINE_FIELDS)}.")
+    record.update(fields)
+    return record
+
+
 def save_headlines(
     output_dir: str | os.PathLike | None,
     notebook: str,
@@ -64,7 +149,9 @@ def save_headlines(
     notebook : str
         Notebook name, e.g. ``"30_first_unit_insurance"``.
     records : list of dict
-        Headline rows; keys from :data:`HEADLINE_FIELDS` (others are kept too).
+        Headline rows; keys from :data:`HEADLINE_FIELDS` (others are kept too). The preferred
+        row gets ``agrees_with`` / ``disagrees_with`` filled from the others
+        (:func:`evalkit.report.verdict.annotate_agreement`).
     title : str, optional
         Human title of the notebook for the index page.
     extra : dict, optional
@@ -83,6 +170,7 @@ def save_headlines(
     for row in rows:
         for k in HEADLINE_FIELDS:
             row.setdefault(k, None)
+    annotate_agreement(rows)
     payload = {"notebook": notebook, "title": title, "headlines": rows}
     if extra:
         payload["extra"] = {k: _clean(v) for k, v in extra.items()}

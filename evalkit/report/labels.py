@@ -59,6 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
     # outcomes and treatments
     "revenue_wan": {"zh": "规上工业营业收入（万元）", "en": "Above-scale industrial revenue (CNY 10k)"},
     "log_revenue": {"zh": "规上工业营业收入（对数）", "en": "Above-scale industrial revenue (log)"},
+    "revenue_yi": {"zh": "规上工业营业收入（亿元）", "en": "Above-scale industrial revenue (CNY 100m)"},
     "value_added_wan": {"zh": "规上工业增加值（万元）", "en": "Industrial value added (CNY 10k)"},
     "log_value_added": {"zh": "规上工业增加值（对数）", "en": "Industrial value added (log)"},
     "n_firms": {"zh": "规上工业企业数", "en": "Above-scale industrial firms"},
@@ -191,6 +192,10 @@ LABELS: dict[str, dict[str, str]] = {
     "theil_within": {"zh": "泰尔指数（组内）", "en": "Theil index (within groups)"},
     "effective_n": {"zh": "有效单位数", "en": "Effective number of units"},
     "this_year": {"zh": "本年", "en": "This year"},
+    "top3_share": {"zh": "前三名份额", "en": "Top-3 share"},
+    "p5": {"zh": "5% 分位数", "en": "5th percentile"},
+    "p50": {"zh": "中位数", "en": "Median"},
+    "p95": {"zh": "95% 分位数", "en": "95th percentile"},
     "last_year": {"zh": "上年", "en": "Last year"},
     "scenario": {"zh": "方案", "en": "Scenario"},
     "metric": {"zh": "指标", "en": "Metric"},
@@ -233,6 +238,10 @@ UNITS: dict[str, dict[str, str]] = {
     "亩": {"zh": "亩", "en": "mu"},
     "项": {"zh": "项", "en": "items"},
 }
+# the acceptance conclusion's texts (verdicts, credibility checks, sections) join the one dictionary
+from .conclusion_labels import CONCLUSION_LABELS  # noqa: E402
+
+LABELS.update(CONCLUSION_LABELS)
 
 
 def t(key: str, language: str | None = None) -> str:

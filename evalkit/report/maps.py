@@ -135,12 +135,14 @@ def unit_map(
     if polys is None and not mapped:
         mapped = set(data.loc[~data[unit_col].str.startswith("WF-") & (data[unit_col] != "370772"), unit_col])
     side = data[~data[unit_col].isin(mapped)]
+    cax = None
     if ax is None:
-        ncols = 2 if len(side) else 1
-        fig, axes = plt.subplots(1, ncols, figsize=(11 if ncols == 2 else 8, 6.5),
-                                 gridspec_kw={"width_ratios": [3, 1.3]} if ncols == 2 else None)
-        ax = axes[0] if ncols == 2 else axes
-        side_ax = axes[1] if ncols == 2 else None
+        # map | colour bar | gap | zone table: each in its own column, so nothing overlaps
+        ratios = [3, 0.09, 0.55, 1.7] if len(side) else [3, 0.09]
+        fig = plt.figure(figsize=(12 if len(side) else 8, 6.5))
+        grid = fig.add_gridspec(1, len(ratios), width_ratios=ratios, wspace=0.05)
+        ax, cax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        side_ax = fig.add_subplot(grid[0, 3]) if len(side) else None
         mark_synthetic(fig)
     else:
         fig, side_ax = ax.figure, None
@@ -154,16 +156,24 @@ def unit_map(
                  missing_kwds={"color": "#eeeeee", "label": t("missing", lang)})
         small = len(gdf) <= 30
         if small:
-            for _, row in gdf.iterrows():
+            areas = pd.Series([geom.area for geom in gdf.geometry], index=gdf.index)  # relative sizes only
+            tiny = areas < 0.4 * areas.median()  # small districts: name only, smaller, so labels do not collide
+            for (_, row), is_tiny in zip(gdf.iterrows(), tiny, strict=True):
                 pt = row.geometry.representative_point()
                 v = row[value_col]
-                txt = f"{row['_name']}\n{fmt.format(v)}" if pd.notna(v) else row["_name"]
-                ax.annotate(txt, (pt.x, pt.y), ha="center", va="center", fontsize=7)
+                txt = f"{row['_name']}\n{fmt.format(v)}" if pd.notna(v) and not is_tiny else row["_name"]
+                ax.annotate(txt, (pt.x, pt.y), ha="center", va="center", fontsize=6 if is_tiny else 7,
+                            **_label_style(colormap(norm(v)) if pd.notna(v) else "#eeeeee"))
         ax.set_axis_off()
     else:
         _draw_tiles(ax, data[data[unit_col].isin(mapped)], unit_col, value_col, colormap, norm, fmt)
     sm = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
-    cbar = fig.colorbar(sm, ax=ax, fraction=0.035, pad=0.02, label=label_or_name(value_col, lang))
+    if cax is not None:
+        cbar = fig.colorbar(sm, cax=cax)
+    else:
+        cbar = fig.colorbar(sm, ax=ax, fraction=0.035, pad=0.02)
+    cbar.set_label(label_or_name(value_col, lang), fontsize=9)
+    cbar.ax.tick_params(labelsize=8)
     cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.format(v)))  # no "1e7" offset
     ax.set_title(title or label_or_name(value_col, lang))
     ax.text(0.01, 0.01, t("schematic_map", lang), transform=ax.transAxes, fontsize=8, color="#555555")
@@ -171,13 +181,37 @@ def unit_map(
         side_ax.axis("off")
         rows = [[n, fmt.format(v) if pd.notna(v) else "—"] for n, v in zip(side["_name"], side[value_col], strict=False)]
         if rows:
-            tab = side_ax.table(cellText=rows, colLabels=[t("name", lang), label_or_name(value_col, lang)],
-                                loc="center", cellLoc="left", colWidths=[0.72, 0.28])
+            head = _wrap_label(label_or_name(value_col, lang))
+            tab = side_ax.table(cellText=rows, colLabels=[t("name", lang), head],
+                                loc="center", cellLoc="left", colWidths=[0.66, 0.34])
             tab.auto_set_font_size(False)
             tab.set_fontsize(8)
-            tab.scale(1, 1.4)
+            tab.scale(1, 1.5)
+            for (r, _c), cell in tab.get_celld().items():
+                if r == 0:
+                    cell.set_height(cell.get_height() * 1.8)  # two-line header
             side_ax.set_title(t("zones_table", lang), fontsize=9)
     return fig
+
+
+def _wrap_label(text: str) -> str:
+    """Put a label's unit on its own line ("收入（万元）" -> "收入\n（万元）")."""
+    for mark in ("（", " ("):
+        if mark in text:
+            head, tail = text.split(mark, 1)
+            return f"{head}\n{mark.strip()}{tail}"
+    return text
+
+
+def _label_style(fill) -> dict:
+    """Text colour and outline that stay legible on a fill colour (white on dark fills)."""
+    from matplotlib import colors
+    from matplotlib import patheffects as pe
+
+    r, g, b = colors.to_rgb(fill)
+    dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
+    text, halo = ("white", "#222222") if dark else ("#111111", "white")
+    return {"color": text, "path_effects": [pe.withStroke(linewidth=1.6, foreground=halo, alpha=0.8)]}
 
 
 def _draw_tiles(ax, data, unit_col, value_col, colormap, norm, fmt):
@@ -193,7 +227,8 @@ def _draw_tiles(ax, data, unit_col, value_col, colormap, norm, fmt):
         color = colormap(norm(v)) if pd.notna(v) else "#eeeeee"
         ax.add_patch(plt.Rectangle((c, -r), 0.95, 0.95, facecolor=color, edgecolor="white"))
         label = row["_name"] + (f"\n{fmt.format(v)}" if pd.notna(v) else "")
-        ax.text(c + 0.475, -r + 0.475, label, ha="center", va="center", fontsize=7 if len(pos) <= 30 else 4)
+        ax.text(c + 0.475, -r + 0.475, label, ha="center", va="center", fontsize=7 if len(pos) <= 30 else 5,
+                **_label_style(color))
     rows = [p[0] for p in pos.values()] or [0]
     cols = [p[1] for p in pos.values()] or [0]
     ax.set_xlim(min(cols) - 0.1, max(cols) + 1.05)

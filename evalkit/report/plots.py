@@ -215,8 +215,12 @@ def timing_heatmap(
     language: str | None = None,
     sort_by_first: bool = True,
     max_units: int | None = None,
+    only_treated: bool = False,
 ):
     """Units x years heat map of a treatment (binary or amount), units ordered by first treatment.
+
+    Tick labels are drawn at 8 points with one row per 0.2 inch, so they stay readable when the page
+    is printed; pass ``max_units`` or ``only_treated`` to keep long panels to a readable height.
 
     Parameters
     ----------
@@ -225,9 +229,16 @@ def timing_heatmap(
     unit, time, treatment : str
         Column names.
     label : str, optional
-        Column used as the row label (e.g. ``name_zh``); defaults to ``unit``.
+        Column used as the row label (e.g. ``name_zh`` / ``name_en``); defaults to ``unit``.
     max_units : int, optional
         Show at most this many units (the treated ones first); the title says how many are hidden.
+    only_treated : bool
+        Leave out the units never treated (the title says how many).
+
+    Returns
+    -------
+    Axes
+        The heat map's axes.
     """
     lang = resolve_language(language)
     lab = label or unit
@@ -237,25 +248,35 @@ def timing_heatmap(
     first_pos = np.where(treated.any(axis=1), treated.argmax(axis=1), treated.shape[1])
     order = wide.index[np.argsort(first_pos, kind="stable")] if sort_by_first else wide.index
     wide = wide.loc[order]
+    never = int((~treated.any(axis=1)).sum())
     hidden = 0
+    if only_treated and never:
+        wide = wide[wide.fillna(0).gt(0).any(axis=1)]
     if max_units is not None and len(wide) > max_units:
         hidden = len(wide) - max_units
         wide = wide.iloc[:max_units]
-    height = max(3.0, 0.16 * len(wide) + 1.2)
-    ax = _new_ax(ax, figsize=(9, min(height, 22)))
+    height = max(3.0, 0.2 * len(wide) + 1.6)
+    ax = _new_ax(ax, figsize=(9, height))
     values = wide.to_numpy(dtype=float)
     binary = np.isin(values[~np.isnan(values)], [0, 1]).all()
     cmap = plt.get_cmap("Blues" if binary else "viridis").with_extremes(bad="#dddddd")
     im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=cmap, interpolation="nearest")
-    ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=90, fontsize=7)
+    ax.set_xticks(range(wide.shape[1]), [str(c) for c in wide.columns], rotation=90, fontsize=8)
     names = [idx[1] if isinstance(idx, tuple) else idx for idx in wide.index]
-    ax.set_yticks(range(len(names)), names, fontsize=6 if len(names) > 40 else 8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
     if not binary:
-        plt.colorbar(im, ax=ax, fraction=0.03, pad=0.01, label=label_or_name(treatment, lang))
+        cbar = plt.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+        cbar.set_label(label_or_name(treatment, lang), fontsize=9)
+        cbar.ax.tick_params(labelsize=8)
     head = title or label_or_name(treatment, lang)
+    notes = []
+    if only_treated and never:
+        notes.append(f"{never} 个单位从未处理，未显示" if lang == "zh" else f"{never} never-treated units not shown")
     if hidden:
-        head += f"（另有 {hidden} 个单位未显示）" if lang == "zh" else f" ({hidden} more units not shown)"
-    ax.set_title(head)
+        notes.append(f"另有 {hidden} 个单位未显示" if lang == "zh" else f"{hidden} more units not shown")
+    if notes:
+        head += f"（{'；'.join(notes)}）" if lang == "zh" else f" ({'; '.join(notes)})"
+    ax.set_title(head, fontsize=10)
     ax.set_xlabel(label_or_name(time, lang))
     ax.grid(False)
     return ax

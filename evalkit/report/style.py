@@ -21,6 +21,7 @@ from .._shared.validation import check_option
 LANGUAGES = ("zh", "en")
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
+SYNTHETIC_MARK_GID = "evalkit-synthetic-mark"
 
 
 @dataclass
@@ -95,6 +96,9 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     mpl.rcParams["figure.autolayout"] = False
     _CONTEXT.language = language
     _CONTEXT.synthetic = bool(synthetic)
+    from .figcheck import install
+
+    install()  # every figure drawn from now on is checked for raw names, NaN and the other language
     return _CONTEXT
 
 
@@ -124,7 +128,7 @@ def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = No
     from .labels import t
 
     flag = _CONTEXT.synthetic if synthetic is None else synthetic
-    if not flag:
+    if not flag or any(t.get_gid() == SYNTHETIC_MARK_GID for t in fig.texts):
         return
     register_cjk_font()
     fig.text(
@@ -137,4 +141,5 @@ def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = No
         color="#b22222",
         family=[CJK_FONT_NAME, "DejaVu Sans"],
         alpha=0.9,
+        gid=SYNTHETIC_MARK_GID,  # moved below every other artist when the figure is shown or saved
     )

@@ -1,18 +1,43 @@
-"""The acceptance summary table, built from the headlines the detailed notebooks saved.
+"""The acceptance summary, built from the headline records the evaluation pages saved.
 
-One row per evaluation: the preferred estimate and its interval, the pre-trend test, whether the
-estimators agree, the sensitivity breakdown value, and a carefully worded verdict. Nothing is
-recomputed here: every number comes from a notebook's saved headlines.
+One row per evaluation: the plan's measure and section, a plain sentence with the effect in the
+indicator's own terms (log points as %, money effects per 1,000 万元 in 万元 of revenue), the
+p-value, the verdict (:func:`evalkit.report.verdict.verdict`), the credibility rating with its
+reasons, the assumption it rests on and a numbered footnote with the method details. Nothing is
+recomputed: every number comes from a page's saved records, and the summary's row is always the
+page's preferred record.
+
+Examples
+--------
+>>> rows = [{"estimator": "SDID", "estimate": 0.0737, "conf_low": 0.045, "conf_high": 0.102,
+...          "p_value": 1e-6, "assumption": "synthetic_comparison", "preferred": True,
+...          "outcome": "log_revenue"}]
+>>> effect_sentence(rows[0], "pilot_zone", "en")[:56]
+"Weifang's units: above-scale industrial revenue up about"
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
 from .labels import t
 from .style import resolve_language
+from .verdict import (
+    ASSUMPTIONS,
+    assumption_words,
+    credibility,
+    num,
+    preferred_interval,
+    preferred_record,
+    verdict,
+)
+
+__all__ = ["EVALUATIONS", "PLAN_MEASURES", "acceptance_table", "effect_sentence", "format_p_value",
+           "inference_words", "verdict"]
 
 # notebook -> evaluation key (label key "eval_<key>")
 EVALUATIONS = {
@@ -21,89 +46,232 @@ EVALUATIONS = {
     "30_first_unit_insurance": "first_unit",
     "40_fund_allocation_effects": "factor_fund",
 }
-PRETREND_ALPHA = 0.10
-AGREEMENT_ZH = {"agree": "方向一致", "disagree": "方向不一致", "single": "仅一种方法"}
+#: The plan's measure behind each evaluation and its section numbers (总体方案, 2021; see the
+#: project's plan reading guide). 亩产效益 (三(五)1) has no evaluation page yet.
+PLAN_MEASURES = {
+    "pilot_zone": {"zh": "一、四", "en": "I, IV"},
+    "tech_subsidy": {"zh": "三(一)1、三(六)4", "en": "III(1)1, III(6)4"},
+    "first_unit": {"zh": "三(二)3", "en": "III(2)3"},
+    "factor_fund": {"zh": "三(六)4", "en": "III(6)4"},
+}
+#: Log outcomes: the effect b becomes 100 (e^b − 1) %.
+LOG_OUTCOMES = {"log_revenue", "log_value_added"}
 
 
-def _num(x) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return v
+def format_p_value(p: Any) -> str:
+    """p-value as text: "<0.001", three decimals, or "—" when missing."""
+    v = num(p)
+    if not math.isfinite(v):
+        return "—"
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
 
 
-def _agreement(rows: list[dict]) -> tuple[str, float, float]:
-    ests = [_num(r.get("estimate")) for r in rows if math.isfinite(_num(r.get("estimate")))]
-    if len(ests) < 2:
-        return "single", min(ests, default=math.nan), max(ests, default=math.nan)
-    same_sign = all(e > 0 for e in ests) or all(e < 0 for e in ests)
-    return ("agree" if same_sign else "disagree"), min(ests), max(ests)
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
 
 
-def verdict(row: dict, language: str = "zh") -> str:
-    """Carefully worded verdict from the interval, pre-trend test, agreement and breakdown."""
-    zh = language == "zh"
-    lo, hi = _num(row.get("conf_low")), _num(row.get("conf_high"))
-    pre = _num(row.get("pretrend_p"))
-    brk = _num(row.get("breakdown"))
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "无法判断：缺少置信区间。" if zh else "Cannot judge: no confidence interval."
-    parts = []
-    if lo > 0:
-        parts.append("95% 置信区间为正：数据支持正向效应" if zh else "95% interval above zero: the data support a positive effect")
-    elif hi < 0:
-        parts.append("95% 置信区间为负：数据显示负向效应" if zh else "95% interval below zero: the data indicate a negative effect")
+def _pct(x: float) -> str:
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    v = 100 * math.expm1(x)
+    return _minus(f"{v:.1f}%" if abs(v) >= 1 else f"{v:.2f}%")
+
+
+def _pct_abs(x: float) -> str:
+    return _pct(x).lstrip("−")
+
+
+def _money(v: float) -> str:
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return _minus(f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.1f}")
+
+
+def _plain(x: float) -> str:
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return _minus(f"{x:.3g}")
+
+
+def _to(lang: str) -> str:
+    return " 至 " if lang == "zh" else " to "
+
+
+def interval_in_terms(row: Mapping[str, Any], lo: float, hi: float, language: str | None = None) -> str:
+    """An interval of the record's effect written in the indicator's own terms."""
+    lang = resolve_language(language)
+    if row.get("outcome") in LOG_OUTCOMES:
+        mean = num(row.get("outcome_mean"))
+        if num(row.get("effect_scale")) > 0 and math.isfinite(mean):
+            return (f"{_money(mean * math.expm1(lo))}{_to(lang)}{_money(mean * math.expm1(hi))} "
+                    + ("万元" if lang == "zh" else "10k CNY"))
+        return f"{_pct(lo)}{_to(lang)}{_pct(hi)}"
+    return f"{_plain(lo)}{_to(lang)}{_plain(hi)}"
+
+
+def effect_sentence(row: Mapping[str, Any], evaluation: str, language: str | None = None) -> str:
+    """One plain sentence: the preferred effect in the indicator's own terms with its interval.
+
+    Log outcomes are shown as % (100 (e^b − 1)); an effect per ``effect_scale`` 万元 of money is
+    also shown in 万元 of the outcome at the sample mean ``outcome_mean``. With a weak instrument
+    the interval is the Anderson–Rubin set.
+    """
+    lang = resolve_language(language)
+    est = num(row.get("estimate"))
+    if not math.isfinite(est):
+        return t("verdict_no_result", lang)
+    lo, hi, kind = preferred_interval(row)
+    ci_name = t(f"interval_{kind}", lang)
+    outcome = row.get("outcome")
+    indicator = t(f"indicator_{outcome}", lang) if f"indicator_{outcome}" in _known() else (
+        t(outcome, lang) if outcome in _known() else t("indicator_outcome", lang))
+    up = est >= 0
+    p = format_p_value(row.get("p_value"))
+    p_text = f"p{p}" if p.startswith("<") else f"p = {p}"
+    ci = interval_in_terms(row, lo, hi, lang) if math.isfinite(lo) or math.isfinite(hi) else "—"
+    if outcome in LOG_OUTCOMES:
+        amount = _pct_abs(est)
+        scale = num(row.get("effect_scale"))
+        mean = num(row.get("outcome_mean"))
+        if scale > 0 and math.isfinite(mean):
+            money = _money(abs(mean * math.expm1(est)))
+            template = "sentence_money"
+            return t(template, lang).format(
+                scale=f"{scale:,.0f}", indicator=indicator, dir=t("up" if up else "down", lang),
+                pct=amount, money=money, ci_name=ci_name, ci=ci, p=p_text,
+                subject=t(f"subject_{evaluation}", lang))
     else:
-        parts.append("置信区间包含零：未发现统计上显著的效应（不等于没有效应）" if zh
-                     else "interval includes zero: no statistically significant effect (not proof of no effect)")
-    if math.isfinite(pre) and pre < PRETREND_ALPHA:
-        parts.append("事前趋势检验未通过，结论需谨慎" if zh else "pre-trend test rejects: read with caution")
-    elif math.isfinite(pre):
-        parts.append("未发现事前趋势差异（检验功效有限）" if zh else "no pre-trend detected (the test has limited power)")
-    if row.get("agreement") in ("disagree", AGREEMENT_ZH["disagree"]):
-        parts.append("不同估计方法结论不一致" if zh else "estimators disagree in sign")
-    if math.isfinite(brk):
-        parts.append(f"在平行趋势偏离不超过事前最大偏离的 {brk:.2g} 倍时结论成立" if zh
-                      else f"conclusion holds for parallel-trend violations up to {brk:.2g}x the largest pre-period one")
-    return ("；" if zh else "; ").join(parts) + ("。" if zh else ".")
+        amount = _plain(abs(est))
+    return t("sentence_effect", lang).format(
+        subject=t(f"subject_{evaluation}", lang), indicator=indicator,
+        dir=t("up" if up else "down", lang), amount=amount, ci_name=ci_name, ci=ci, p=p_text)
+
+
+def _known() -> set[str]:
+    from .labels import LABELS
+
+    return set(LABELS)
+
+
+INFERENCE_WORDS = (  # (keyword in the estimator's inference text, label key), first match wins
+    ("anderson", "inference_ar"),
+    ("placebo", "inference_placebo"),
+    ("wild", "inference_wild"),
+    ("cr2", "inference_cr2"),
+    ("multiplier", "inference_multiplier"),
+    ("influence", "inference_analytic"),
+    ("analytic", "inference_analytic"),
+    ("cluster", "inference_cluster"),
+    ("bootstrap", "inference_bootstrap"),
+)
+
+
+def inference_words(text: Any, language: str | None = None) -> str:
+    """An estimator's inference description in the report language (by keyword)."""
+    lang = resolve_language(language)
+    low = str(text or "").lower()
+    for key, label in INFERENCE_WORDS:
+        if key in low:
+            return t(label, lang)
+    return t("inference_see_page", lang)
+
+
+def footnote(records: Sequence[Mapping[str, Any]], notebook: str, language: str | None = None) -> str:
+    """Method details of an evaluation's preferred estimate, for a numbered footnote."""
+    lang = resolve_language(language)
+    main = preferred_record(records)
+    if main is None:
+        return t("verdict_no_result", lang)
+    others = [str(r.get("estimator")) for r in records if r is not main]
+    sep = "、" if lang == "zh" else ", "
+    return t("footnote", lang).format(
+        estimator=main.get("estimator"), inference=inference_words(main.get("inference"), lang),
+        others=sep.join(others) if others else "—", page=f"{notebook}.html")
 
 
 def acceptance_table(headlines: dict[str, dict], language: str | None = None) -> pd.DataFrame:
     """One row per evaluation from saved headlines (``report.load_headlines(pack)``).
 
-    The preferred row of a notebook is the one flagged ``preferred``; otherwise its first row.
-    Evaluations whose notebook saved nothing appear with status "no result".
+    Columns: ``notebook, key, evaluation, section, sentence, p_value, verdict_kind, verdict,
+    verdict_sentence, credibility, credibility_reasons, caveat, assumption, footnote, estimate,
+    conf_low, conf_high`` (the last three raw, for checks). Evaluations whose page saved nothing
+    appear with the verdict "no result".
     """
     lang = resolve_language(language)
     rows = []
     for notebook, key in EVALUATIONS.items():
-        payload = headlines.get(notebook)
-        records = (payload or {}).get("headlines") or []
-        base = {"evaluation": t(f"eval_{key}", lang), "notebook": notebook}
-        if not records:
-            rows.append({**base, "estimator": None, "verdict": "未生成结果" if lang == "zh" else "no result"})
+        records = ((headlines.get(notebook) or {}).get("headlines")) or []
+        base = {"notebook": notebook, "key": key, "evaluation": t(f"eval_{key}", lang),
+                "section": PLAN_MEASURES[key][lang]}
+        main = preferred_record(records)
+        if main is None:
+            rows.append({**base, "verdict_kind": "no_result", "verdict": t("verdict_short_no_result", lang),
+                         "sentence": t("verdict_no_result", lang), "p_value": "—", "credibility": "—",
+                         "credibility_reasons": [], "credibility_flagged": [], "caveat": "", "assumption": "—", "footnote": "",
+                         "verdict_sentence": t("verdict_no_result", lang)})
             continue
-        main = next((r for r in records if r.get("preferred")), records[0])
-        agree, lo_est, hi_est = _agreement(records)
-        row = {
+        v = verdict(records, lang, interval_text=lambda lo, hi, m=main: interval_in_terms(m, lo, hi, lang))
+        cred = credibility(records, lang)
+        flagged = cred.flagged()
+        rows.append({
             **base,
-            "estimator": main.get("estimator"),
-            "estimate": _num(main.get("estimate")),
-            "conf_low": _num(main.get("conf_low")),
-            "conf_high": _num(main.get("conf_high")),
-            "p_value": _num(main.get("p_value")),
-            "inference": main.get("inference"),
-            "pretrend_p": _num(main.get("pretrend_p")),
-            "agreement": agree,
-            "estimate_range": f"[{lo_est:.3g}, {hi_est:.3g}]" if math.isfinite(lo_est) else "",
-            "n_estimators": len(records),
-            "breakdown": _num(main.get("breakdown")),
-            "truth": _num(main.get("truth")),
-            "outcome_note": main.get("note"),
-        }
-        row["verdict"] = verdict(row, lang)
-        if lang == "zh":
-            row["agreement"] = AGREEMENT_ZH[agree]
-        rows.append(row)
+            "sentence": effect_sentence(main, key, lang),
+            "p_value": format_p_value(main.get("p_value")),
+            "verdict_kind": v.kind,
+            "verdict": t(f"verdict_short_{v.kind}", lang),
+            "verdict_sentence": v.sentence,
+            "credibility": cred.label(lang),
+            "credibility_rating": cred.rating,
+            "credibility_reasons": cred.reasons(),
+            "credibility_flagged": [c.reason for c in flagged],
+            "caveat": flagged[0].reason if flagged else "",
+            "caveat_check": flagged[0].name if flagged else "",
+            "assumption": (assumption_words(main["assumption"], lang)
+                           if main.get("assumption") in ASSUMPTIONS else "—"),
+            "footnote": footnote(records, notebook, lang),
+            "estimate": num(main.get("estimate")),
+            "conf_low": num(main.get("conf_low")),
+            "conf_high": num(main.get("conf_high")),
+        })
     return pd.DataFrame(rows)
+
+
+def conclusion_box_html(records: Sequence[Mapping[str, Any]], evaluation: str,
+                        language: str | None = None) -> str:
+    """The conclusion box at the top of an evaluation page, as HTML.
+
+    Shows the preferred estimate in the indicator's own terms with its interval and p-value, the
+    verdict with its reasons, the credibility rating and the main caveat, and the assumption it
+    rests on — all from the page's headline records.
+    """
+    import html
+
+    lang = resolve_language(language)
+    main = preferred_record(records)
+    if main is None:
+        return f'<div class="ek-box"><p>{html.escape(t("verdict_no_result", lang))}</p></div>'
+    v = verdict(records, lang, interval_text=lambda lo, hi: interval_in_terms(main, lo, hi, lang))
+    cred = credibility(records, lang)
+    flagged = cred.flagged()
+    caveat = flagged[0].reason if flagged else t("box_no_caveat", lang)
+    rows = [
+        (t("box_finding", lang), effect_sentence(main, evaluation, lang)),
+        (t("box_verdict", lang), v.sentence),
+        (t("box_credibility", lang), cred.label(lang)),
+        (t("box_caveat", lang), caveat),
+        (t("assumption_label", lang).rstrip("：: "), assumption_words(main["assumption"], lang)
+         if main.get("assumption") in ASSUMPTIONS else "—"),
+        (t("box_method", lang), footnote(records, "", lang).split(t("box_see", lang))[0].rstrip("；; ")),
+    ]
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(x))}</td></tr>" for k, x in rows)
+    return (f'<div class="ek-box"><h2>{html.escape(t("box_title", lang))}</h2>'
+            f'<table class="ek-table ek-box-table"><colgroup><col style="width:14%"><col style="width:86%">'
+            f"</colgroup><tbody>{body}</tbody></table>"
+            f'<p class="ek-small">{html.escape(t("box_appendix_note", lang))}</p></div>')
+
+
+def conclusion_box(records: Sequence[Mapping[str, Any]], evaluation: str, language: str | None = None):
+    """:func:`conclusion_box_html` as an IPython ``HTML`` object for ``display``/``update``."""
+    from IPython.display import HTML
+
+    return HTML(conclusion_box_html(records, evaluation, language))

@@ -35,6 +35,7 @@ from .style import resolve_language
 DISPLAY_COLUMNS = ["term", "group", "time", "event_time", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
 #: Column kinds :func:`table` knows (``formats={"col": kind}``), besides a callable or "float:N".
 KINDS = ("money", "yi", "share", "percent", "p", "int", "year", "float", "text", "bool")
+_NUMBER_START = re.compile(r"^[<>≥≤]?[-+−]?[0-9]")
 RAW_NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\(.*\))?$")
 #: Columns whose cells are codes with labels (translated by default).
 CODED_COLUMNS = ("unit_type", "kind", "aggregation", "target_type", "status")
@@ -43,9 +44,10 @@ _CSS = """<style>
 .evalkit-table { margin: 0.6em 0 1.2em 0; max-width: 100%; overflow-x: auto; }
 .evalkit-table table { border-collapse: collapse; font-size: 0.9em; }
 .evalkit-table caption { caption-side: top; text-align: left; font-weight: 600; padding: 0 0 0.4em 0; }
-.evalkit-table th { border-bottom: 1px solid #555; padding: 0.25em 0.6em; text-align: left; vertical-align: bottom; }
-.evalkit-table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; vertical-align: top; }
-.evalkit-table td.num, .evalkit-table th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.evalkit-table th { border-bottom: 1px solid #555; padding: 0.25em 0.6em; text-align: left !important; vertical-align: bottom; }
+.evalkit-table td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left !important; vertical-align: top; }
+.evalkit-table td.num, .evalkit-table th.num { text-align: right !important; font-variant-numeric: tabular-nums; }
+.evalkit-table td.short { white-space: nowrap; }
 .evalkit-table tr.total td { font-weight: 600; border-top: 1px solid #555; }
 .evalkit-table .evalkit-footnote { font-size: 0.85em; color: #444; margin: 0.3em 0 0 0; }
 @media print { .evalkit-table { overflow: visible; } .evalkit-table table { font-size: 8.5pt; } }
@@ -138,8 +140,9 @@ class Table:
     """
 
     def __init__(self, data: pd.DataFrame, title: str | None, footnotes: list[str], numeric: list[bool],
-                 total_last: bool = False):
+                 total_last: bool = False, verbatim: Iterable[str] = ()):
         self.data = data
+        self.verbatim = set(verbatim)
         self.title = title
         self.footnotes = footnotes
         self.numeric = numeric
@@ -148,13 +151,20 @@ class Table:
     def to_html(self) -> str:
         """The table as an HTML fragment (with its own small stylesheet)."""
         esc = html.escape
-        cls = ["num" if n else "" for n in self.numeric]
+        short = [self.data[c].astype(str).str.len().max() <= 12 if len(self.data) else True
+                 for c in self.data.columns]
+        cls = [" ".join(k for k, on in (("num", n), ("short", s)) if on) for n, s in zip(self.numeric, short, strict=True)]
         head = "".join(f'<th class="{c}">{esc(str(h))}</th>' for h, c in zip(self.data.columns, cls, strict=True))
         rows = []
         last = len(self.data) - 1
         for i, row in enumerate(self.data.itertuples(index=False)):
             tr = ' class="total"' if self.total_last and i == last else ""
-            cells = "".join(f'<td class="{c}">{esc(str(v))}</td>' for v, c in zip(row, cls, strict=True))
+            cells = "".join(
+                f'<td class="{c}"><span class="evalkit-verbatim">{esc(str(v))}</span></td>'
+                if h in self.verbatim and v != MISSING
+                else f'<td class="{c}">{esc(str(v))}</td>'
+                for v, c, h in zip(row, cls, self.data.columns, strict=True)
+            )
             rows.append(f"<tr{tr}>{cells}</tr>")
         caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
         notes = "".join(f'<p class="evalkit-footnote">{esc(n)}</p>' for n in self.footnotes)
@@ -182,6 +192,7 @@ def table(
     digits: int | None = None,
     index: bool = False,
     total_last: bool = False,
+    verbatim: Iterable[str] = (),
 ) -> Table:
     """A clean, labelled table for an evidence page.
 
@@ -214,6 +225,9 @@ def table(
         Show the frame's index as a first column (named rows only; never a 0..n-1 count).
     total_last : bool
         Style the last row as a total row.
+    verbatim : iterable of str
+        Columns quoted as written (program messages, names from the user's files); the page check
+        leaves their language alone.
 
     Returns
     -------
@@ -252,12 +266,14 @@ def table(
         cells = [fmt(value_label(v, lang) if col in coded else v) for v in series]
         any_missing |= MISSING in cells
         shown[_header(col, labels, lang)] = cells
-        numeric.append(kind not in ("text", "bool") if isinstance(kind, str) else False)
+        looks_numeric = all(c == MISSING or _NUMBER_START.match(c) for c in cells)
+        numeric.append(looks_numeric if not isinstance(kind, str) or kind in ("text", "bool") else True)
     out = pd.DataFrame(shown, columns=list(shown))
     notes = list(footnotes)
     if any_missing:
         notes.append(missing_note or t("missing_footnote", lang))
-    return Table(out, title, notes, numeric, total_last=total_last)
+    shown_verbatim = [_header(c, labels, lang) for c in verbatim if c in cols]
+    return Table(out, title, notes, numeric, total_last=total_last, verbatim=shown_verbatim)
 
 
 def display_table(frame: pd.DataFrame, language: str | None = None, digits: int = 4, columns=None) -> pd.DataFrame:

@@ -215,7 +215,7 @@ class SCResult(SynthResult):
             ax.axhline(0, color="0.3", lw=0.8)
             self._vline(ax, language)
             ax.set_ylabel(_lab("gap", language))
-            ax.set_title(self.title)
+            ax.set_title(self._plot_title(language))
             ax.legend(frameon=False)
             return ax
         tb = self.placebo_table.sort_values("ratio")
@@ -223,7 +223,7 @@ class SCResult(SynthResult):
         ax.barh(tb["unit"].astype(str), tb["ratio"], color=colors)
         ax.set_xlabel("post/pre RMSPE" if language == "en" else "政策后/前 RMSPE 之比")
         ax.tick_params(axis="y", labelsize=6)
-        ax.set_title(self.title)
+        ax.set_title(self._plot_title(language))
         return ax
 
 

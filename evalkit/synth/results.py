@@ -49,6 +49,11 @@ def _lab(key: str, language: str) -> str:
     return _LABELS.get(language, _LABELS["en"]).get(key, key)
 
 
+# report label of each estimator, for plot titles in the report's language
+_TITLE_KEYS = {"sdid": "synthetic_did", "sc": "synthetic_control", "did": "two_by_two",
+               "sc_outcomes": "synthetic_control", "sc_adh": "synthetic_control"}
+
+
 @dataclass(repr=False)
 class SynthResult(ScalarEffect):
     """A synthetic-control style estimate (SC, synthetic DiD, DiD in the same framework).
@@ -83,6 +88,11 @@ class SynthResult(ScalarEffect):
     treated_units: list = field(default_factory=list)
     first_treated: object = None
     outcome: str = ""
+
+    def _plot_title(self, language: str) -> str:
+        """The method's name in ``language`` for a plot title (the full English title in "en")."""
+        key = _TITLE_KEYS.get(self.estimator)
+        return self.title if language == "en" or key is None else _lab(key, language)
 
     @property
     def weights(self) -> pd.DataFrame:
@@ -155,8 +165,8 @@ class SynthResult(ScalarEffect):
                     width=0.8, label=_lab("time_weights", language))
             ax2.set_ylim(0, max(3.0, 3 * float(self.time_weights.max())))
             ax2.set_ylabel(_lab("time_weights", language))
-        ax.set_ylabel(self.outcome)
-        ax.set_title(self.title)
+        ax.set_ylabel(_lab(self.outcome, language))
+        ax.set_title(self._plot_title(language))
         ax.legend(loc="upper left", frameon=False)
         return ax
 
@@ -166,7 +176,7 @@ class SynthResult(ScalarEffect):
         ax.axhline(0, color="0.3", lw=0.8)
         self._vline(ax, language)
         ax.set_ylabel(_lab("gap", language))
-        ax.set_title(self.title)
+        ax.set_title(self._plot_title(language))
         ax.legend(frameon=False)
         return ax
 
@@ -174,7 +184,7 @@ class SynthResult(ScalarEffect):
         w = self.weights.head(top)
         ax.barh(w["unit"].astype(str)[::-1], w["weight"].to_numpy()[::-1], color="C0")
         ax.set_xlabel(_lab("weight", language))
-        ax.set_title(self.title)
+        ax.set_title(self._plot_title(language))
         return ax
 
     def _plot_placebo_hist(self, ax, language):
@@ -187,7 +197,7 @@ class SynthResult(ScalarEffect):
         ax.axvline(self.estimate, color="C3", lw=2, label=_lab("estimate", language))
         ax.set_xlabel(_lab("estimate", language))
         ax.set_ylabel(_lab("density", language))
-        ax.set_title(self.title)
+        ax.set_title(self._plot_title(language))
         ax.legend(frameon=False)
         return ax
 

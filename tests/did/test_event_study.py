@@ -43,7 +43,8 @@ def test_every_event_time_matches_linearmodels(unbalanced):
     df = staggered_panel(n_units=200, seed=3, effect=lambda e: 1 + 0.3 * e)
     if unbalanced:
         df = df.sample(frac=0.85, random_state=2)
-    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates="x")
+    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates="x",
+                    small_sample="xtreg")
     events = r.labels["event_time"].tolist()
     assert -1 not in events and r.reference == [-1]
     assert events == sorted(set(df["rel"].dropna().astype(int)) - {-1})
@@ -65,7 +66,7 @@ def test_every_event_time_matches_linearmodels(unbalanced):
 def test_binned_window_and_two_references():
     df = staggered_panel(n_units=200, seed=8)
     r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=3, lags=2,
-                    bin_endpoints=True, reference=[-1, -2])
+                    bin_endpoints=True, reference=[-1, -2], small_sample="xtreg")
     assert r.labels["event_time"].tolist() == [-3, 0, 1, 2]
     assert r.reference == [-2, -1]
     d = df.copy()
@@ -155,7 +156,7 @@ def test_weighted_unbalanced_matches_linearmodels():
     df = staggered_panel(n_units=150, seed=12).sample(frac=0.85, random_state=5)
     df["w"] = np.random.default_rng(2).uniform(0.5, 2.0, len(df))
     r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", weights="w", leads=3, lags=3,
-                    bin_endpoints=True)
+                    bin_endpoints=True, small_sample="xtreg")
     d = df.copy()
     d["rb"] = d["rel"].clip(-3, 3)
     events = r.labels["event_time"].tolist()

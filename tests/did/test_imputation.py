@@ -60,13 +60,13 @@ def test_pretrend_test_matches_diff_diff():
 
     df = staggered_panel(n_units=300, seed=5)
     r = imputation(df, outcome="y", unit="unit", time="year", cohort="cohort")
-    pre = r.pretrends()
+    pre = r.pretrends(small_sample="xtreg")
     peer = ImputationDiD(cluster="unit")
     peer.fit(df.assign(ft=df["cohort"].astype(int)), outcome="y", unit="unit", time="year", first_treat="ft")
     pt = peer._pretrend_test()
     lead = pt["lead_coefficients"]
     np.testing.assert_allclose(pre.params.to_numpy(), [lead[e] for e in pre.labels["event_time"]], rtol=RTOL)
-    mine = r.pretrend_test()
+    mine = r.pretrend_test(small_sample="xtreg")
     n0, k, n_t = pre.design.nobs, pre.design.k, df["year"].nunique()
     np.testing.assert_allclose(mine["statistic"] / mine["df"] * (n0 - k - n_t) / (n0 - k), pt["f_stat"], rtol=RTOL)
     assert mine["df"] == pt["df"]
@@ -221,7 +221,7 @@ def test_event_study_cross_covariance_brute_force(covariates, cluster):
                          effect=lambda e: 1 + 0.4 * e).assign(grp=lambda d: d["unit"] // 3)
     r = imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", covariates=covariates,
                    cluster=None if cluster == "unit" else cluster)
-    ev = r.event_study()
+    ev = r.event_study(small_sample="xtreg")  # the brute force counts like xtreg
     et, params, cov = _brute_force_joint(df, covariates, cluster)
     assert ev.labels["event_time"].tolist() == et
     np.testing.assert_allclose(ev.params.to_numpy(), params, atol=ATOL_JOINT, rtol=0)

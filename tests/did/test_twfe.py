@@ -3,8 +3,9 @@
 Tolerances: 1e-8 (relative) against linearmodels PanelOLS / statsmodels OLS on the same data (two
 implementations of one closed form); simulation recovery within 4 Monte-Carlo standard errors.
 References: linearmodels 7.1 ``PanelOLS`` with entity and time effects, clustered by entity with
-``debiased=True, group_debias=True, auto_df=False, count_effects=False`` (the evalkit clustered
-convention, see ``evalkit/did/twfe.py``); Cheng and Hoekstra (2013) castle-doctrine data shipped by
+``debiased=True, group_debias=True, auto_df=False, count_effects=False`` (evalkit's
+``small_sample="xtreg"`` CR1 convention, selected explicitly; the default is fixest's, tested in
+``tests/inference/test_small_sample_fixest.py``); Cheng and Hoekstra (2013) castle-doctrine data shipped by
 causaldata 0.1.5, whose TWFE coefficient 0.0818 is printed in the R bacondecomp vignette (Flack and
 Jee, ``bacondecomp`` README/vignette: "Two-way FE estimate = 0.0818").
 """
@@ -41,7 +42,8 @@ def test_twfe_matches_linearmodels(unbalanced, weights):
     df["w"] = np.random.default_rng(1).uniform(0.5, 2.0, len(df))
     if unbalanced:
         df = df.sample(frac=0.8, random_state=4)
-    r = twfe(df, outcome="y", unit="unit", time="year", treatment="treat", covariates=["x"], weights=weights)
+    r = twfe(df, outcome="y", unit="unit", time="year", treatment="treat", covariates=["x"], weights=weights,
+             small_sample="xtreg")
     m = _lm(df, ["treat", "x"], weights)
     np.testing.assert_allclose(r.params.to_numpy(), m.params.to_numpy(), rtol=RTOL)
     np.testing.assert_allclose(r.std_errors.to_numpy(), m.std_errors.to_numpy(), rtol=RTOL)
@@ -57,7 +59,7 @@ def test_unadjusted_and_robust_match_linearmodels():
     rr = r.with_inference("robust")
     assert rr.design is r.design
     np.testing.assert_allclose(rr.params, r.params, rtol=0)
-    rc = r.with_inference("clustered")
+    rc = r.with_inference("clustered", small_sample="xtreg")
     mc = _lm(df, ["treat", "x"])
     np.testing.assert_allclose(rc.std_errors.to_numpy(), mc.std_errors.to_numpy(), rtol=RTOL)
 

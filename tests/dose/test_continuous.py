@@ -122,7 +122,8 @@ def test_twfe_against_linearmodels_and_weight_identity():
     m = PanelOLS(p.y, p[["dpost"]], entity_effects=True, time_effects=True).fit(
         cov_type="clustered", cluster_entity=True)
     assert r.twfe.estimate == pytest.approx(m.params["dpost"], rel=1e-8)
-    # CR1 with the registry's convention (absorbed effects not counted in k): explicit dummies
+    # CR1 with the registry's default convention (fixest: unit effects nested in the clusters
+    # not counted, the T-1 time effects and one constant counted in k): explicit dummies
     d = p.reset_index()
     X = np.column_stack([d.dpost, pd.get_dummies(d.unit, dtype=float),
                          pd.get_dummies(d.time, dtype=float).iloc[:, 1:]])
@@ -131,7 +132,8 @@ def test_twfe_against_linearmodels_and_weight_identity():
     bread = np.linalg.pinv(X.T @ X)
     sc = pd.DataFrame(X * e.to_numpy()[:, None]).groupby(d.unit.to_numpy()).sum().to_numpy()
     G = d.unit.nunique()
-    v = bread @ sc.T @ sc @ bread * G / (G - 1)
+    n, T = len(d), d.time.nunique()
+    v = bread @ sc.T @ sc @ bread * G / (G - 1) * (n - 1) / (n - 1 - T)
     assert r.twfe.estimate == pytest.approx(b[0], rel=1e-8)
     assert r.twfe.std_error == pytest.approx(np.sqrt(v[0, 0]), rel=1e-8)
     # dCDH (2020): with no noise, beta_TWFE = sum_{treated cells} w_it * effect_it / D_it

@@ -70,7 +70,7 @@ def test_2sls_matches_explicit_dummies_and_linearmodels():
 
     df = sim_panel(drop=17)
     r = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="unit", time="year",
-                    exog=["w"])
+                    exog=["w"], small_sample="xtreg")  # linearmodels' count, selected explicitly
     D = dummies(df)
     X = np.column_stack([df.x / 1000, df.w, D])
     Z = np.column_stack([df.z / 1000, df.w, D])
@@ -78,7 +78,7 @@ def test_2sls_matches_explicit_dummies_and_linearmodels():
     b = np.linalg.solve(Xh.T @ X, Xh.T @ df.y)
     assert r.estimate == pytest.approx(b[0], rel=1e-8)
     resid = df.y.to_numpy() - X @ b
-    # registry convention (linearmodels / xtreg, unit effects nested in the unit clusters): k = 2
+    # small_sample="xtreg" (linearmodels' count, unit effects nested in the unit clusters): k = 2
     # non-absorbed regressors, x and the control w
     v = cluster_cov(Xh, resid, df.unit.to_numpy(), k=2)
     assert r.std_error == pytest.approx(np.sqrt(v[0, 0]), rel=1e-8)
@@ -113,7 +113,8 @@ def _grid_ar(df, b0, crit_level=0.95):
 @pytest.mark.parametrize("strength", [0.8, 0.0])
 def test_anderson_rubin_matches_grid(strength):
     df = sim_panel(seed=3, strength=strength, N=30, T=6)
-    r = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="unit", time="year")
+    r = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="unit", time="year",
+                    small_sample="xtreg")  # the reference counts k = K (xtreg convention)
     grid = np.linspace(-20, 20, 161)
     step = grid[1] - grid[0]
     ints = r.ar_intervals
@@ -228,7 +229,7 @@ def test_anderson_rubin_two_instruments_grid():
     df["z2"] = df.z * rng.uniform(0.5, 1.5, len(df)) + rng.gamma(2.0, 200.0, len(df))
     grid = np.linspace(-5, 5, 81)
     r = iv.panel_iv(df, outcome="y", endog="x", instrument=["z", "z2"], unit="unit", time="year",
-                    ar_grid=grid)
+                    ar_grid=grid, small_sample="xtreg")  # the reference counts k = K (xtreg)
     D = dummies(df)
     Zr = df[["z", "z2"]].to_numpy() / 1000
     Zt = Zr - D @ np.linalg.lstsq(D, Zr, rcond=None)[0]

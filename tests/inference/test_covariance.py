@@ -157,7 +157,9 @@ def test_cr1_matches_statsmodels_cluster():
     sm = pytest.importorskip("statsmodels.api")
     unit, year, d, x, y = _panel(seed=6)
     des = _absorbed_design(unit, year, d, x, y)
-    des.fe_nested_in_cluster = False  # count every absorbed effect, as statsmodels does
+    # count every absorbed effect, as statsmodels with explicit dummies does: a design that
+    # neither describes its effects nor has them nested in the clusters
+    des.fe_nested_in_cluster, des.extra = False, {}
     Xf = np.column_stack([d, x, _dummies(unit, year)])
     ref = sm.OLS(y, Xf).fit(cov_type="cluster", cov_kwds={"groups": unit}).cov_params()[:2, :2]
     with warnings.catch_warnings():

@@ -22,6 +22,7 @@ from .factors import FactorTable, read_factors
 from .metrics import compare, metrics, read_history, years_view
 from .pools import PooledAllocation, PooledSpec
 from .scoring import load_scoring_spec, score_firms
+from .settlement import Settlement, settle
 from .shapley import decompose_change, shapley
 from .spec import (
                    AllocationSpec,
@@ -39,6 +40,7 @@ __all__ = [
     "FactorTable",
     "PooledAllocation",
     "PooledSpec",
+    "Settlement",
     "allocate",
     "compare",
     "decompose_change",
@@ -53,6 +55,7 @@ __all__ = [
     "require_redrawable",
     "score_firms",
     "sensitivity",
+    "settle",
     "shapley",
     "spec_from_dict",
     "spec_schema",

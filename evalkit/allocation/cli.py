@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .._shared.exceptions import SpecError
 from .engine import allocate
 from .export import _stable_zip, commit_dir, method_sheet, to_csv, to_excel, to_json
 from .factors import read_factors
@@ -84,6 +85,15 @@ def run_allocate(args: argparse.Namespace) -> int:
     factors = read_factors(args.factors, year=args.year)
     alloc = allocate(args.spec, factors, last_year=args.last_year)
     spec = alloc.spec
+    settled = None
+    if args.preliminary or getattr(spec, "advance_share", None) is not None:
+        if not args.preliminary:
+            raise SpecError(["方案写了 advance（预拨比例），请用 --preliminary 给出初步数据 / the spec has "
+                             "advance: give the preliminary factor table with --preliminary"],
+                            header="缺少初步数据 / Preliminary data missing")
+        from .settlement import settle
+        settled = settle(spec, read_factors(args.preliminary, year=args.year), factors,
+                         last_year=args.last_year)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
@@ -106,6 +116,10 @@ def run_allocate(args: argparse.Namespace) -> int:
             _years_workbook(alloc, args.history, args.history_years, tmp / f"{stem}_多年对比.xlsx")
         if not pooled:
             _single_outputs(alloc, args, tmp, stem)
+        if settled is not None:  # 预拨与清算: the settlement table and the method sheet section
+            settled.table.to_csv(tmp / f"{stem}_预拨清算.csv", index=False, lineterminator="\n",
+                                 encoding="utf-8-sig")
+            (tmp / f"{stem}_测算说明.txt").write_text(settled.method_sheet("zh"), encoding="utf-8")
         written = commit_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -272,6 +286,8 @@ def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--charts", choices=("summary", "all", "none"), default="summary",
                    help="PNG charts beside the workbook: summary (factor attribution, "
                         "sensitivity ranges), all (also a waterfall per unit) or none")
+    p.add_argument("--preliminary", help="preliminary factor table for the advance (预拨初步数据); "
+                   "the spec needs advance: {share: ...}; --factors then holds the final data")
     p.add_argument("--no-sensitivity", dest="no_sensitivity", action="store_true",
                    help="skip the Monte Carlo sensitivity sheet")
     p.set_defaults(func=run_allocate)

@@ -192,6 +192,10 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
             continue
         pools.append((pid, str(p.get("name") or pid), spec))
     _check_total(pr, data, totals)
+    if "advance" in data:
+        pr.add(("advance",), "分池方案暂不支持预拨与清算，请每个资金池单独写方案",
+               "advance and settlement are not supported in a spec with pools yet; write one spec "
+               "per pool")
     if "reserve_wan" in data:
         pr.add(("reserve_wan",), "分池方案请在每个资金池中写 reserve_wan",
                "a pooled spec gives reserve_wan per pool (pools[i].reserve_wan)")

@@ -53,6 +53,7 @@ _TOP_KEYS = {
     "stage": "稿别 / draft stage: 征求意见稿, 送审稿 or 定稿",
     "pools": "资金池 / separate pools (each with its own total, units, factors ...)",
     "awards": "按点奖励与扣减 / per-point awards and deductions (奖补)",
+    "advance": "预拨与清算 / advance now, settlement on final data: {share: 0.7}",
 }
 AWARD_KINDS = ("award", "deduction")
 _AWARD_KEYS = ("id", "name", "factor", "kind", "threshold", "per_point_wan", "point", "min_wan",
@@ -255,6 +256,9 @@ class AllocationSpec:
         Notes from loading (numeric keys kept as text ...), shown in the method sheet.
     stage : str or None
         Draft stage printed in the workbook title: 征求意见稿, 送审稿 or 定稿.
+    advance_share : Fraction or None
+        预拨比例: the share of each unit's allocation on preliminary data paid in advance; the
+        rest is settled (清算) against the final data (:func:`evalkit.allocation.settle`).
     awards : tuple of AwardSpec
         Per-point awards and deductions (奖补), added to / subtracted from the factor amounts.
     groups : tuple of GroupSpec
@@ -294,6 +298,7 @@ class AllocationSpec:
     stage: str | None = None
     groups: tuple[GroupSpec, ...] = ()
     awards: tuple[AwardSpec, ...] = ()
+    advance_share: Fraction | None = None
 
     @property
     def t_alloc(self) -> int | Fraction:
@@ -1005,6 +1010,15 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                    "人口因素不能是它自身", "population_factor cannot be the factor itself")
 
     awards = _parse_awards(pr, data.get("awards"))
+    advance_share = None
+    adv = data.get("advance")
+    if adv is not None:
+        if not isinstance(adv, Mapping) or "share" not in adv:
+            pr.add(("advance",), "应为 {share: 0.7}（预拨比例）", "expected {share: 0.7} (share advanced)")
+        else:
+            _unknown_keys(pr, ("advance",), adv, ["share"])
+            advance_share = _num(pr, ("advance", "share"), adv["share"], lo=Fraction(0),
+                                 hi=Fraction(1), what="（0.7 表示预拨 70%）/ (0.7 = 70% advanced)")
 
     # performance
     perf = None
@@ -1083,6 +1097,12 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     if tie not in TIE_BREAKS:
         pr.add(("rounding", "tie_break"), f"并列规则 {tie!r} 无效；允许：code",
                f"invalid tie_break {tie!r}; allowed: code")
+    if advance_share is not None and total is not None and reserve is not None and \
+            unit is not None and (advance_share * (total - reserve)) % unit:
+        pr.add(("advance", "share"),
+               f"预拨额 {_plain(advance_share * (total - reserve))} 万元不是取整单位 {_plain(unit)} 的整数倍",
+               f"the advance {_plain(advance_share * (total - reserve))} 万元 (share × T_alloc) is "
+               f"not a multiple of unit_wan {_plain(unit)}; choose a share that gives whole units")
     if total is not None and reserve is not None and unit is not None and (total - reserve) % unit:
         pr.add(("rounding", "unit_wan"),
                f"可分配额 {total - reserve} 不是取整单位 {unit} 的整数倍",
@@ -1148,7 +1168,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                 tie_break="code", include=tuple(include), exclude=tuple(exclude),
                 unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
                 source=doc.source, document=doc,
-                stage=None if stage is None else str(stage), groups=groups, awards=awards)
+                stage=None if stage is None else str(stage), groups=groups, awards=awards, advance_share=advance_share)
         raise _ProvisionalSpecError(pr.items, provisional, header=(
             f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
             f"{len(pr.items)} problem(s)"))
@@ -1160,7 +1180,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
-        stage=None if stage is None else str(stage), groups=groups, awards=awards,
+        stage=None if stage is None else str(stage), groups=groups, awards=awards, advance_share=advance_share,
     )
 
 

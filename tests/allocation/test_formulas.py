@@ -436,6 +436,44 @@ def test_fine_money_example_workbook_shows_cents(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------
+# advance and settlement (预拨与清算)
+
+
+def _adv_spec(share=0.6, total=1000):
+    return spec_from_dict({"fund": "f", "year": 2025, "total_wan": total,
+                           "factors": [{"id": "a", "weight": 100}], "advance": {"share": share}})
+
+
+def test_advance_and_settlement_by_hand():
+    # preliminary a = 1, 1, 2 → full allocation 250, 250, 500 → advance 60 %: 150, 150, 300
+    # final a = 1, 2, 1 → 250, 500, 250 → settlement +100, +350, −50 (sum 400 = 1000 − 600)
+    from evalkit.allocation import settle
+    s = settle(_adv_spec(), table({"a": [1, 1, 2]}, CITIES), table({"a": [1, 2, 1]}, CITIES))
+    assert s.advance == {"370702": 150, "370703": 150, "370704": 300}
+    assert s.settlement == {"370702": 100, "370703": 350, "370704": -50}
+    assert list(s.table["settlement_wan"]) == [100, 350, -50, 400]
+    sheet = s.method_sheet("zh")
+    assert "预拨其中 60%，合计 600 万元" in sheet and "清算 -50 万元" in sheet and "清算 +350" in sheet
+
+
+def test_advance_rounds_by_largest_remainder():
+    # preliminary equal: 334, 333, 333 (the spare 万元 to 370702 by code); × 0.6 = 200.4, 199.8,
+    #   199.8 → floors 200 + 199 + 199 = 598; the 2 left go to the .8 remainders → 200, 200, 200
+    from evalkit.allocation import settle
+    s = settle(_adv_spec(), table({"a": [1, 1, 1]}, CITIES), table({"a": [1, 1, 1]}, CITIES))
+    assert s.preliminary.core.amounts == [334, 333, 333]
+    assert s.advance == {"370702": 200, "370703": 200, "370704": 200}
+    assert s.settlement == {"370702": 134, "370703": 133, "370704": 133}
+
+
+def test_advance_validated():
+    with pytest.raises(SpecError, match=r"not a multiple of unit_wan 1"):
+        _adv_spec(share=0.3333, total=1000)
+    with pytest.raises(SpecError, match=r"outside"):
+        _adv_spec(share=1.5)
+
+
+# ------------------------------------------------------------------------------------------
 # every worked example runs through `evalkit allocate`; the recentred instrument handles them
 
 
@@ -449,9 +487,24 @@ def test_worked_example_runs_through_the_cli(name, tmp_path):
 
     assert (DEMO / name).read_text(encoding="utf-8") == formula_examples()[name]
     out = tmp_path / "out"
+    extra = (["--preliminary", str(DEMO / "formula_advance_preliminary.csv")]
+             if name == "formula_advance.yaml" else [])
     assert cli_main(["allocate", str(DEMO / name), "--factors", str(DEMO / "factors.csv"),
-                     "--out", str(out), "--charts", "none", "--no-sensitivity"]) == 0
+                     "--out", str(out), "--charts", "none", "--no-sensitivity", *extra]) == 0
     assert (out / "allocation_2025_测算说明.txt").is_file()
+    if extra:  # 预拨与清算: advance + settlement = final, the year's total unchanged
+        import pandas as pd
+        t = pd.read_csv(out / "allocation_2025_预拨清算.csv", encoding="utf-8-sig")
+        assert (t["advance_wan"] + t["settlement_wan"] == t["final_wan"]).all()
+        assert t.iloc[-1]["final_wan"] == 43_500 and t.iloc[-1]["advance_wan"] == 30_450
+
+
+def test_cli_advance_spec_needs_preliminary_data(tmp_path):
+    from evalkit.allocation.cli import main as cli_main
+
+    assert cli_main(["allocate", str(DEMO / "formula_advance.yaml"), "--factors",
+                     str(DEMO / "factors.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
 
 
 def test_recentred_instrument_redraws_a_grouped_spec():

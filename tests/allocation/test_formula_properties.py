@@ -190,3 +190,32 @@ def test_grouped_spec_equals_flat_with_effective_weights(case):
     assert [f.weight for f in flat.factors] == [f.weight for f in sp.factors]
     assert sum((f.weight for f in sp.factors), Fraction(0)) == 100
     assert allocate(sp, table).core.amounts == allocate(flat, table).core.amounts
+
+
+@FAST
+@given(cases(), st.integers(1, 9), st.data())
+def test_advance_plus_settlement_equals_final(case, tenths, data):
+    from evalkit.allocation import settle
+
+    spec, values, codes = case
+    if "pools" in spec:
+        return
+    u = Fraction(spec["rounding"]["unit_wan"])
+    k_alloc = (Fraction(spec["total_wan"]) - Fraction(spec["reserve_wan"])) / u
+    share = Fraction(tenths, 10)
+    if (share * k_alloc).denominator != 1:
+        return  # the spec would refuse this share (advance not a whole number of units)
+    spec = {**spec, "advance": {"share": f"0.{tenths}"}}
+    final = _align(spec, values, codes)
+    prelim = {fid: list(v) for fid, v in final.items()}
+    j = data.draw(st.integers(0, len(codes) - 1))
+    for fid, col in prelim.items():  # preliminary data differ for one unit
+        if col[j] is not None and fid.startswith("f"):
+            col[j] = col[j] + data.draw(st.integers(0, 5))
+    s = settle(spec_from_dict(spec), _table(prelim, codes), _table(final, codes))
+    t_alloc = Fraction(spec["total_wan"]) - Fraction(spec["reserve_wan"])
+    assert sum(s.advance.values()) == share * t_alloc
+    assert sum(s.final.amounts.values()) == t_alloc
+    for c in codes:
+        assert s.advance[c] + s.settlement[c] == s.final.amounts[c]
+        assert (Fraction(s.advance[c]) / u).denominator == 1

@@ -208,7 +208,7 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
     notes = (nt,) if isinstance(nt, str) else tuple(str(x) for x in nt) if isinstance(nt, list) \
         else ()
     stage = data.get("stage")
-    return PooledSpec(fund=first.fund, name=first.name, year=first.year, data_year=first.data_year,
+    return PooledSpec(fund=str(data.get("fund", "")), name=str(data.get("name") or data.get("fund", "")), year=first.year, data_year=first.data_year,
                       pools=tuple(pools), stage=str(stage) if stage in STAGES else None,
                       text_notes=notes, source=doc.source, document=doc)
 
@@ -241,6 +241,8 @@ def _pool_document(doc: LinedDocument, data: Mapping[str, Any], pool: Mapping[st
     merged = {k: data[k] for k in _SHARED if k in data and k not in own}
     merged.update({k: pool[k] for k in own})
     merged.setdefault("total_wan", 0)
+    if "fund" in data:  # each pool's workbook and method sheet name the pool
+        merged["fund"] = f"{data['fund']}（{pool.get('name') or pool.get('id')}）"
     if "groups" in pool and "factors" not in pool:
         merged.pop("factors", None)  # the pool's own groups need its own factors
     prefix = ("pools", i)

@@ -25,10 +25,12 @@ _SUBMODULES = {
     "results",
 }
 
-__all__ = sorted(_SUBMODULES) + ["__version__"]
+__all__ = sorted(_SUBMODULES) + ["__version__", "blas_threads"]
 
 
 def __getattr__(name: str):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "blas_threads":  # context manager: BLAS threads of evalkit's heavy dense products
+        return importlib.import_module(f"{__name__}._shared.blas").blas_threads
     raise AttributeError(f"module 'evalkit' has no attribute {name!r}")

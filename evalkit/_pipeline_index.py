@@ -98,7 +98,9 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
+def headline_lines(
+    payload: dict[str, Any] | None, limit: int = 4, language: str | None = None
+) -> list[str]:
     """Format a notebook's saved headlines as short lines ``evaluation: estimate [lo, hi], p``.
 
     A notebook that saves no estimate rows (scorecard, allocation lab, summary) may save
@@ -110,6 +112,9 @@ def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
         What :func:`evalkit.report.save_headlines` wrote for the notebook.
     limit : int
         At most this many lines.
+    language : {"zh", "en"}, optional
+        Name evaluations by their label in this language (``pilot_zone`` -> 试验区); without
+        it, as saved.
 
     Returns
     -------
@@ -120,7 +125,9 @@ def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
         return []
     lines = []
     for rec in payload.get("headlines", [])[:limit]:
-        label = " · ".join(str(rec[k]) for k in ("evaluation", "estimator") if rec.get(k))
+        names = [_evaluation_label(rec["evaluation"], language) if rec.get("evaluation") else None,
+                 rec.get("estimator")]
+        label = " · ".join(str(n) for n in names if n)
         text = _fmt(rec.get("estimate"))
         if rec.get("conf_low") is not None and rec.get("conf_high") is not None:
             text += f" [{_fmt(rec['conf_low'])}, {_fmt(rec['conf_high'])}]"
@@ -134,6 +141,15 @@ def headline_lines(payload: dict[str, Any] | None, limit: int = 4) -> list[str]:
         summary = (payload.get("extra") or {}).get("summary") or []
         lines = [str(x) for x in summary[:limit]]
     return lines
+
+
+def _evaluation_label(key: Any, language: str | None) -> str:
+    """An evaluation key in the pack's language where the label dictionary holds it."""
+    if language is None:
+        return str(key)
+    from .report.labels import label_or_name
+
+    return label_or_name(str(key), language)
 
 
 def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
@@ -198,7 +214,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
         status = f'<span class="status {status_cls}">{esc(tx.get(run.status, run.status))}</span>'
         if run.reason and run.status != "ok":
             status += f'<div class="reason">{esc(run.reason)}</div>'
-        hl = headline_lines(payload)
+        hl = headline_lines(payload, language=lang)
         hl_html = (
             '<ul class="hl">' + "".join(f"<li>{esc(h)}</li>" for h in hl) + "</ul>"
             if hl

@@ -29,6 +29,7 @@ Public functions
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 import warnings
@@ -47,6 +48,7 @@ from ._shared.exceptions import (
     InferenceError,
     SpecError,
 )
+from ._shared.options import refuse_unknown
 from ._shared.validation import (
     check_columns,
     check_numeric_complete,
@@ -621,6 +623,7 @@ def panel_iv(
         An instrument without variation after removing unit and period effects, or collinear
         regressors.
     """
+    refuse_unknown(panel_iv, cov_options)
     check_option("cov_type", cov_type, tuple(_covariance.available()))
     inst = [instrument] if isinstance(instrument, str) else list(instrument)
     ez = ([expected_instrument] if isinstance(expected_instrument, str)
@@ -1023,6 +1026,8 @@ def recentred_instrument(specs, factors, **kwargs) -> pd.DataFrame:
         ``unit_code, year, z_wan, ez_wan, z_recentred_wan`` with
         ``attrs["iv_shock_assumption"]``.
     """
+    refuse_unknown(recentred_instrument, kwargs, passes_to="arguments of expected_instrument",
+                   accepted=list(inspect.signature(expected_instrument).parameters)[2:])
     fkw = {k: kwargs[k] for k in ("amount", "chain_last_year") if k in kwargs}
     z = formula_instrument(specs, factors, **fkw)
     ez = expected_instrument(specs, factors, **kwargs)

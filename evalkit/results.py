@@ -24,6 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._maketables import MaketablesMixin
+from ._summary import Summary
+
 TIDY_COLUMNS = [
     "term",
     "group",
@@ -86,7 +89,7 @@ def uniform_critical_value(
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
-class _Renderable:
+class _Renderable(MaketablesMixin):
     """Mixin: ``__str__`` and ``_repr_html_`` from ``summary()`` and ``to_frame()``."""
 
     title: str = "Result"
@@ -249,7 +252,7 @@ class ScalarEffect(_Renderable):
         if self.nobs is not None:
             lines.append(f"Observations: {self.nobs}")
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
 
 @dataclass(repr=False)
@@ -405,7 +408,7 @@ class EffectVector(_Renderable):
             lines.append(f"Observations: {self.nobs}")
         lines.append(frame.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None, **kwargs):
         """Plot estimates with pointwise (and uniform) bands and a zero reference line.

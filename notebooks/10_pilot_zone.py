@@ -153,7 +153,7 @@ per_unit = sc.per_unit.copy()
 if "unit" in per_unit.columns:  # unit names beside the codes
     unit_names = panel.groupby("unit_code")["name_zh" if zh else "name_en"].first()
     per_unit.insert(1, "名称" if zh else "name", per_unit["unit"].map(unit_names))
-display(Markdown("**各单位合成控制 · Per-unit synthetic controls**"))
+display(Markdown("**各单位合成控制**" if zh else "**Per-unit synthetic controls**"))
 display(report.table(per_unit, language=language, digits=4))
 
 # %%

@@ -101,7 +101,7 @@ binned = did.continuous(
     cohort="tech_subsidy_start", method="binned", n_bins=n_bins, control_group=control_group,
     n_bootstrap=n_bootstrap, seed=20240601, twfe=False)
 cols = ["dose", "estimate", "std_error", "conf_low", "conf_high", "conf_low_uniform", "conf_high_uniform"]
-display(Markdown("**分箱估计（剂量分位数分箱）· Binned estimator (dose quantile bins)**"))
+display(Markdown("**分箱估计（剂量分位数分箱）**" if zh else "**Binned estimator (dose quantile bins)**"))
 display(report.table(binned.att_d.to_frame()[cols], language=language, digits=4))
 
 # %%

@@ -113,7 +113,7 @@ if truth is not None:
 ax.axvline(0, color="grey", lw=0.8)
 ax.set_yticks(range(len(rows)), [r_["estimator"] for r_ in rows])
 ax.set_xlabel(f"每 {endog_scale:g} 万元资金对 {report.t(outcome, language)} 的效应" if zh else
-               f"Effect of {endog_scale:g} 万元 on {report.t(outcome, language)}")
+               f"Effect of {endog_scale:g} {report.unit_of_measure('万元', language)} on {report.t(outcome, language)}")
 fig.tight_layout()
 report.mark_synthetic(fig)
 plt.show()

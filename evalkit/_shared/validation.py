@@ -41,7 +41,7 @@ def check_columns(df: pd.DataFrame, columns: dict[str, str | Sequence[str] | Non
         Mapping of argument name to a column name, a list of column names, or ``None`` (skipped).
     """
     if not isinstance(df, pd.DataFrame):
-        raise EvalkitError(f"data must be a pandas DataFrame, got {type(df).__name__}.")
+        raise EvalkitError(f"data must be a pandas DataFrame, got {type(df).__module__}.{type(df).__name__}.")
     missing = []
     for arg, cols in columns.items():
         if cols is None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import (
     EvalkitError,
     ExcludedUnitsWarning,
@@ -170,6 +171,7 @@ def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alter
         )
 
 
+@limited_blas
 def compute_inference(design: LinearDesign, cov_type: str, options: dict):
     """Covariance from the registry, with the design's clusters as default."""
     return covariance.compute(design, cov_type, **options)

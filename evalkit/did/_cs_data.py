@@ -264,7 +264,7 @@ def prepare(
         u_codes = u_codes[keep]
     else:
         data_cluster = data[cluster].to_numpy() if cluster else None
-    groups = np.unique(g_vals[g_vals > 0])
+    groups = np.sort(pd.unique(g_vals[g_vals > 0]))  # hash, not a sort of every row (O(n))
     if len(groups) == 0:
         raise PanelDataError(
             [f"column {cohort!r} has no treated cohort (all values are 0 = never treated)"],

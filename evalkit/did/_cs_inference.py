@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from .._shared.blas import blas_limit
+
 _KAPPA = (np.sqrt(5.0) + 1.0) / 2.0
 _P_LOW = _KAPPA / np.sqrt(5.0)  # P(v = 1 - kappa)
 _IQR_NORM = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
@@ -39,7 +41,8 @@ def cluster_sums(basis: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
 
 def analytic_cov(sums: np.ndarray, n: int) -> np.ndarray:
     """Covariance ``S' S / n^2`` of the estimates whose cluster-summed influence is ``sums``."""
-    return (sums.T @ sums) / float(n) ** 2
+    with blas_limit():  # one BLAS thread unless overridden: see evalkit._shared.blas
+        return (sums.T @ sums) / float(n) ** 2
 
 
 def multiplier_draws(
@@ -71,6 +74,14 @@ def multiplier_draws(
     rows = max(1, min(n_bootstrap, chunk_rows))
     u = np.empty((rows, nc), dtype=np.float32)
     low = np.empty((rows, nc), dtype=bool)
+    with blas_limit():  # one BLAS thread unless overridden: see evalkit._shared.blas
+        _fill_draws(out, u, low, s32, rng, lo, hi, p_lo)
+    return out / float(n)
+
+
+def _fill_draws(out, u, low, s32, rng, lo, hi, p_lo) -> None:
+    """Write multiplier draws times ``s32`` into ``out`` in chunks of ``len(u)`` replications."""
+    rows, n_bootstrap = u.shape[0], out.shape[0]
     for start in range(0, n_bootstrap, rows):
         b = min(rows, n_bootstrap - start)
         ub, lb = u[:b], low[:b]
@@ -80,7 +91,6 @@ def multiplier_draws(
         np.multiply(lb, np.float32(lo - hi), out=ub)
         ub += np.float32(hi)
         out[start : start + b] = ub @ s32
-    return out / float(n)
 
 
 def bootstrap_summary(draws: np.ndarray, level: float, return_sup: bool = False):

@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import PanelDataError, SingularDesignError
 from ..inference.design import LinearDesign
 
@@ -33,6 +34,11 @@ from ..inference.design import LinearDesign
 ABSORBED_TOL = 1e-9
 #: Relative tolerance of the pivoted-QR rank decision for collinear regressors.
 RANK_TOL = 1e-10
+#: ``collinear="drop"``: a regressor is dropped when the squared norm of its residual on the
+#: regressors kept before it (after absorbing the fixed effects) is at most this share of its
+#: squared norm before absorbing. fixest's ``collin.tol`` default (1e-10), made scale-free.
+COLLIN_TOL = 1e-10
+COLLINEAR_CHOICES = ("raise", "drop")
 
 
 def codes_of(values) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +113,40 @@ class TwoWayAbsorber:
         for j in range(m2.shape[1]):
             out[:, j] = np.bincount(self.unit_codes, weights=self.w * m2[:, j], minlength=self.n_units)
         return out / self.unit_w[:, None]
+
+    def indicator_projection(self, cell: np.ndarray, k: int):
+        """What the fixed effects remove from exclusive indicators, without dense columns.
+
+        For ``X`` with ``X[i, cell[i]] = 1`` (``cell[i] = -1``: no indicator),
+        ``absorb(X) = X - B[unit] - gamma[time]``.
+
+        Parameters
+        ----------
+        cell : ndarray of int, shape (n,)
+            Indicator of each observation, ``-1`` for none.
+        k : int
+            Number of indicators.
+
+        Returns
+        -------
+        uw : sparse matrix, shape (N, k)
+            Weight of each unit in each indicator (``U'WX``).
+        tw : ndarray, shape (T, k)
+            Weight of each period in each indicator (``T'WX``).
+        B : ndarray, shape (N, k)
+        gamma : ndarray, shape (T, k)
+        """
+        has = cell >= 0
+        w = self.w[has]
+        uw = sp.csr_matrix((w, (self.unit_codes[has], cell[has])), shape=(self.n_units, k))
+        tw = sp.csr_matrix((w, (self.time_codes[has], cell[has])), shape=(self.n_times, k)).toarray()
+        unit_mean = uw.toarray() / self.unit_w[:, None]
+        small = self.n_units * self.n_times <= 20_000_000  # dense N x T: BLAS products
+        cell = self._cell.toarray() if small else self._cell
+        gamma = self._a_pinv @ (tw - cell.T @ unit_mean)
+        share = self._cell_bool.toarray() if small else self._cell_bool
+        unit_mean -= share @ gamma
+        return uw, tw, unit_mean, gamma
 
     def absorb(self, m: np.ndarray, inplace: bool = False) -> np.ndarray:
         """Residuals of the columns of ``m`` after weighted unit and time fixed effects.
@@ -227,6 +267,49 @@ def check_rank(xt: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str
         )
 
 
+def collinear_columns(xw: np.ndarray, raw_norm: np.ndarray, tol: float = COLLIN_TOL) -> np.ndarray:
+    """Columns to drop so that the rest have full rank, chosen in column order (as fixest).
+
+    A Cholesky factorisation of ``X'X`` column by column: column ``j`` is dropped when its squared
+    residual on the columns kept before it is at most ``tol * raw_norm[j]**2``. So the earlier of
+    two collinear regressors is kept (put the regressor of interest first), and columns the fixed
+    effects absorbed (residual zero) are dropped too.
+
+    Parameters
+    ----------
+    xw : ndarray, shape (n, k)
+        Regressors after absorbing the fixed effects (weighted scale).
+    raw_norm : ndarray, shape (k,)
+        Their norms before absorbing.
+    tol : float
+        Relative tolerance (see :data:`COLLIN_TOL`).
+
+    Returns
+    -------
+    ndarray of bool, shape (k,)
+        ``True`` for the columns to drop.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 2.0, 1.0]])
+    >>> collinear_columns(x, np.sqrt((x**2).sum(axis=0))).tolist()
+    [False, True, False]
+    """
+    k = xw.shape[1]
+    xtx = xw.T @ xw
+    r = np.zeros((k, k))
+    drop = np.zeros(k, dtype=bool)
+    for j in range(k):
+        kept = np.nonzero(~drop[:j])[0]
+        resid = xtx[j, j] - r[kept, j] @ r[kept, j]
+        if resid <= tol * max(float(raw_norm[j]) ** 2, 1e-300):
+            drop[j] = True
+            continue
+        r[j, j] = np.sqrt(resid)
+        r[j, j + 1 :] = (xtx[j, j + 1 :] - r[kept, j] @ r[kept, j + 1 :]) / r[j, j]
+    return drop
+
+
 def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str) -> np.ndarray:
     """Least-squares coefficients from the normal equations, after a rank check naming terms.
 
@@ -247,6 +330,21 @@ def solve_normal(xw: np.ndarray, yw: np.ndarray, raw_norm: np.ndarray, names: li
     return sla.cho_solve((c, low), xw.T @ yw)
 
 
+def check_collinear_arg(collinear: str) -> None:
+    """``collinear`` is ``"raise"`` or ``"drop"``."""
+    if collinear not in COLLINEAR_CHOICES:
+        raise SingularDesignError(
+            f"collinear must be one of {COLLINEAR_CHOICES} (fixest-like dropping is 'drop'), got {collinear!r}."
+        )
+
+
+def dropped_note(dropped: list[str]) -> str:
+    """The note listing regressors dropped by ``collinear="drop"``."""
+    return (f"collinear='drop': {len(dropped)} regressor(s) dropped as absorbed by the fixed effects "
+            f"or collinear with earlier ones: {', '.join(dropped)}")
+
+
+@limited_blas
 def fit_absorbed(
     y: np.ndarray | None,
     x: np.ndarray,
@@ -256,6 +354,8 @@ def fit_absorbed(
     unit_labels: np.ndarray,
     treated_mask: np.ndarray | None = None,
     what: str = "regressor",
+    collinear: str = "raise",
+    protect: tuple[str, ...] = (),
 ) -> LinearDesign:
     """Weighted least squares of ``y`` on ``x`` with absorbed unit and time effects.
 
@@ -274,6 +374,13 @@ def fit_absorbed(
         Observations that are treated (their clusters are stored as ``treated_clusters``).
     what : str
         Word used in singular-design messages.
+    collinear : {"raise", "drop"}
+        ``"raise"``: absorbed or collinear regressors raise :class:`SingularDesignError` naming
+        them. ``"drop"``: they are dropped in column order (:func:`collinear_columns`) and listed
+        in ``extra["dropped"]``; the design's ``names`` are the kept regressors.
+    protect : tuple of str
+        Regressors that may not be dropped (the effect of interest): if one is absorbed or
+        collinear with earlier columns, the error is raised even with ``collinear="drop"``.
 
     Returns
     -------
@@ -299,8 +406,40 @@ def fit_absorbed(
         both *= sw[:, None]
     yw = both[:, 0]
     xw = both[:, 1:]
+    dropped: list[str] = []
+    if collinear == "drop" and xw.shape[1]:
+        mask = collinear_columns(xw, raw_norm)
+        lost = [p for p in protect if p in names and mask[names.index(p)]]
+        if lost:
+            raise SingularDesignError(
+                f"{lost} cannot be estimated: absorbed by the unit and time fixed effects or "
+                "collinear with the regressors before it, and collinear='drop' never drops the "
+                "effect of interest. Change the specification."
+            )
+        if mask.any():
+            dropped = [n for n, m in zip(names, mask, strict=True) if m]
+            xw = np.asfortranarray(xw[:, ~mask])
+            raw_norm = raw_norm[~mask]
+            names = [n for n, m in zip(names, mask, strict=True) if not m]
     beta = solve_normal(xw, yw, raw_norm, names, what)
     resid = yw - xw @ beta
+    nested, tclus = cluster_layout(absorber, clusters, unit_labels, treated_mask)
+    return LinearDesign(
+        X=xw,
+        resid=resid,
+        beta=beta,
+        names=list(names),
+        y=yw,
+        clusters=clusters,
+        df_absorbed=absorber.df_absorbed,
+        fe_nested_in_cluster=nested,
+        treated_clusters=tclus,
+        extra={"absorber": absorber, "dropped": dropped},
+    )
+
+
+def cluster_layout(absorber: TwoWayAbsorber, clusters, unit_labels, treated_mask) -> tuple[bool, object]:
+    """``(unit effects nested in the clusters?, labels of clusters with treated observations)``."""
     nested = False
     tclus = None
     if clusters is not None:
@@ -315,15 +454,4 @@ def fit_absorbed(
                 nested = bool(np.array_equal(first[absorber.unit_codes], c_codes))
         if treated_mask is not None and cl.ndim == 1:
             tclus = pd.unique(cl[np.asarray(treated_mask, dtype=bool)])
-    return LinearDesign(
-        X=xw,
-        resid=resid,
-        beta=beta,
-        names=list(names),
-        y=yw,
-        clusters=clusters,
-        df_absorbed=absorber.df_absorbed,
-        fe_nested_in_cluster=nested,
-        treated_clusters=tclus,
-        extra={"absorber": absorber},
-    )
+    return nested, tclus

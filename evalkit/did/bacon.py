@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, PanelDataError
+from .._shared.inputs import panel_input
+from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
 from ._common import prepare_panel
 from ._fe import TwoWayAbsorber, codes_of
@@ -99,7 +101,7 @@ class BaconResult(_Renderable):
                  f"Weighted sum of the 2x2 estimates: {self.decomposition_sum:.6g}",
                  self.by_type.to_string(index=False, float_format=lambda x: f"{x:.5g}")]
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def plot(self, ax=None, language: str = "en"):
         """Scatter of each 2x2 estimate against its weight, by type, with the TWFE line.
@@ -144,6 +146,7 @@ class BaconResult(_Renderable):
         return ax
 
 
+@panel_input
 def bacon_decomposition(
     data: pd.DataFrame,
     *,

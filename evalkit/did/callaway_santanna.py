@@ -24,8 +24,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
+from .._shared.inputs import panel_input
 from .._shared.validation import check_option
+from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect, _critical
 from . import _cs_inference as inf
@@ -57,7 +60,7 @@ class AggregatedEffects(EffectVector):
     def summary(self, level: float = 0.95) -> str:
         """Readable text: the overall effect, then the table."""
         head = self.overall.summary(level) if self.overall is not None else ""
-        return head + "\n\n" + super().summary(level)
+        return Summary(head + "\n\n" + super().summary(level))
 
 
 def _fmt(v: float) -> str:
@@ -279,6 +282,7 @@ def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) ->
             )
 
 
+@panel_input
 def callaway_santanna(
     data: pd.DataFrame,
     *,
@@ -472,7 +476,7 @@ def callaway_santanna(
     return CSResult(fit)
 
 
-class CSResult:
+class CSResult(DelegatingMaketables):
     """Result of :func:`callaway_santanna`.
 
     Attributes
@@ -568,7 +572,8 @@ class CSResult:
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
-            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef},
+            extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef,
+                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"]},
         )
 
     # ------------------------------------------------------------------ aggregation
@@ -776,7 +781,8 @@ class CSResult:
             f"{o['base_period']} base period, anticipation {o['anticipation']}); "
             f"{self.n_units} units"
         )
-        return head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n" + self.att_gt.summary(level)
+        return Summary(head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n"
+                       + self.att_gt.summary(level))
 
     def __str__(self) -> str:
         return self.summary()
@@ -786,6 +792,10 @@ class CSResult:
 
     def _repr_html_(self) -> str:
         return self.att_gt._repr_html_()
+
+    def _maketables_result(self) -> ScalarEffect:
+        """In a maketables ``ETable`` a CS fit shows its overall (``simple``) ATT."""
+        return self.aggregate("simple")
 
     def plot(self, ax=None, **kwargs):
         """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""

@@ -8,6 +8,7 @@ its pointwise interval, side by side by event time.
 
 from __future__ import annotations
 
+import html
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,23 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .._shared.inputs import panel_input
+from .._summary import Summary
 from ..results import TIDY_COLUMNS
 from ._common import as_list
 
 ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna")
+#: How the dynamic estimates of every estimator are normalised (table notes and plot caption).
+NORMALISATION_TEXT = {
+    "en": "All event-time estimates are relative to event time -1 (reference, 0 by construction); "
+          "Callaway-Sant'Anna uses base_period='universal' so its pre-periods match.",
+}
+#: The same, as the plot's caption (no Python literals on report pages).
+NORMALISATION_CAPTION = {
+    "en": "All estimates relative to event time −1 (= 0); Callaway–Sant'Anna with the universal base "
+          "period, so its pre-periods match the others.",
+    "zh": "所有估计均以事件时间 −1 为参照（取 0）；Callaway–Sant'Anna 采用统一基期，处理前各期与其他估计量口径一致。",
+}
 LABELS = {
     "twfe": "TWFE",
     "event_study": "TWFE event study",
@@ -40,11 +54,17 @@ class Comparison:
         ``estimator``, ``kind`` and the TIDY columns, one row per reported effect.
     results : dict
         The estimator results by name.
+    notes : list of str
+        Lines shown under the summary; the first states the normalisation of the pre-periods.
+    normalisation : str
+        ``"e=-1"`` when every dynamic estimate is relative to event time -1 (the default), or a
+        sentence saying how CS options passed through ``cs_options`` depart from it.
     """
 
     table: pd.DataFrame
     results: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    normalisation: str = "e=-1"
 
     def to_frame(self) -> pd.DataFrame:
         """The stacked tidy table."""
@@ -64,13 +84,15 @@ class Comparison:
             wide = dyn.pivot_table(index="event_time", columns="estimator", values="estimate")
             out += ["", "Dynamic effects by event time", wide.to_string(float_format=lambda x: f"{x:.4g}")]
         out += [f"Note: {n}" for n in self.notes]
-        return "\n".join(out)
+        return Summary("\n".join(out))
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (self.table.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
     def plot(self, ax=None, language: str | None = None, truth: pd.Series | None = None, **kwargs):
         """Overlay event-study plot of every dynamic estimator (``report.plots.overlay_effects``).
@@ -84,15 +106,20 @@ class Comparison:
         **kwargs
             Passed to ``overlay_effects``.
         """
-        from ..report.plots import overlay_effects
-
         from ..report.labels import label_or_name
+        from ..report.plots import overlay_effects, resolve_language
 
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
+        lang = resolve_language(language)
         keys = {label: key for key, label in LABELS.items()}
-        dyn["estimator"] = [label_or_name(keys.get(name, name), language)
-                            if language != "en" else name for name in dyn["estimator"]]
-        return overlay_effects(dyn, by="estimator", ax=ax, language=language, truth=truth, **kwargs)
+        dyn["estimator"] = [label_or_name(keys.get(name, name), lang) if lang != "en" else name
+                            for name in dyn["estimator"]]
+        ax = overlay_effects(dyn, by="estimator", ax=ax, language=lang, truth=truth, **kwargs)
+        if self.normalisation:
+            text = NORMALISATION_CAPTION[lang] if self.normalisation == "e=-1" else self.normalisation
+            ax.annotate(text, xy=(0.0, -0.16), xycoords="axes fraction", fontsize=8, color="0.35",
+                        ha="left", va="top")
+        return ax
 
 
 def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
@@ -111,6 +138,7 @@ def _in_window(frame: pd.DataFrame, leads, lags) -> pd.DataFrame:
     return frame.loc[keep]
 
 
+@panel_input
 def compare(
     data: pd.DataFrame,
     *,
@@ -152,7 +180,10 @@ def compare(
     cluster : str, optional
         Cluster column (default unit).
     cs_options : dict, optional
-        Extra keyword arguments of ``callaway_santanna``.
+        Extra keyword arguments of ``callaway_santanna``. ``base_period`` defaults to
+        ``"universal"`` here (not CS's own default ``"varying"``) so that CS's pre-treatment
+        estimates are, like every other estimator's, differences from event time -1. Passing
+        ``base_period="varying"`` is allowed and stated in ``notes`` and the plot.
 
     Returns
     -------
@@ -169,6 +200,7 @@ def compare(
     results: dict[str, Any] = {}
     parts: list[pd.DataFrame] = []
     notes: list[str] = []
+    normalisation = "e=-1"
     for name in estimators:
         if name == "twfe":
             from .twfe import twfe
@@ -211,8 +243,15 @@ def compare(
             except ImportError:  # pragma: no cover - CS module not yet available
                 notes.append("Callaway-Sant'Anna is not available in this installation")
                 continue
-            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated"}
+            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated",
+                    "base_period": "universal"}
             opts.update(cs_options or {})
+            if opts["base_period"] != "universal":
+                normalisation = (
+                    f"Callaway-Sant'Anna pre-periods use base_period={opts['base_period']!r} (each "
+                    "pre-period against the one before), not event time -1 like the other "
+                    "estimators: compare its pre-periods with care."
+                )
             r = callaway_santanna(data, cohort=cohort, cluster=cluster, **common, **opts)
             results[name] = r
             parts.append(_tidy(r.aggregate("simple").to_frame(), name, "overall"))
@@ -233,4 +272,5 @@ def compare(
     table = table.reset_index(drop=True)
     if np.isfinite(table.loc[table["kind"] == "overall", "estimate"]).sum() == 0:
         notes.append("no estimator reported an overall effect")
-    return Comparison(table=table, results=results, notes=notes)
+    notes.insert(0, NORMALISATION_TEXT["en"] if normalisation == "e=-1" else normalisation)
+    return Comparison(table=table, results=results, notes=notes, normalisation=normalisation)

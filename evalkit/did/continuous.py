@@ -49,12 +49,14 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.inputs import panel_input
 from .._shared.validation import (
     check_columns,
     check_numeric_complete,
     check_option,
     check_unique_panel,
 )
+from .._summary import Summary
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
 from ..inference.precision import not_estimable_reason, warn_not_estimable
@@ -224,7 +226,7 @@ class ContinuousResult:
         step = max(1, len(fr) // 10)
         lines.append(fr.iloc[::step].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def __str__(self) -> str:
         return self.summary()
@@ -459,6 +461,7 @@ def _prepare(data, outcome, unit, time, dose, cohort, cluster):
 # --------------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------------
+@panel_input
 def continuous(
     data: pd.DataFrame,
     *,

@@ -44,7 +44,9 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.inputs import panel_input
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import unit_clusters
@@ -130,7 +132,7 @@ class DCDHResult:
         if self.placebo_test:
             lines.append(f"Joint test of placebos = 0: p = {self.placebo_test['p_value']:.4g}")
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def __str__(self) -> str:
         return self.summary()
@@ -163,6 +165,7 @@ class DCDHResult:
 
 
 # --------------------------------------------------------------------------------------------
+@panel_input
 def dcdh(
     data: pd.DataFrame,
     *,

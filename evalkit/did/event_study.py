@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
 from ..inference.design import LinearDesign
 from ..results import EffectVector
@@ -35,7 +37,7 @@ from ._common import (
     prepare_panel,
     require_never_treated,
 )
-from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
+from ._fe import TwoWayAbsorber, check_collinear_arg, codes_of, dropped_note, fit_absorbed
 
 Control = Literal["never_treated", "last_treated", "both"]
 CONTROLS = ("never_treated", "last_treated", "both")
@@ -112,7 +114,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
     extra["covariates_se"] = pd.Series(np.sqrt(np.clip(np.diag(full.loc[other, other]), 0, None)), index=other)
     params = pd.Series(a @ design.beta, index=agg.index)
     cov = a @ full.to_numpy() @ a.T
-    return cls(
+    out = cls(
         params=params,
         cov=pd.DataFrame((cov + cov.T) / 2, index=agg.index, columns=agg.index),
         inference=res.description_of_cov,
@@ -128,6 +130,8 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
         cov_options=dict(options),
         aggregation=agg,
     )
+    out._coef_cov = res  # the coefficients' covariance, reused by att() / cohort_effects
+    return out
 
 
 def event_sample(
@@ -244,6 +248,7 @@ def absorbed_inputs(
     return absorber, ulab, clusters
 
 
+@panel_input
 def event_study(
     data: pd.DataFrame,
     *,
@@ -260,6 +265,7 @@ def event_study(
     weights: str | None = None,
     cov_type: str = "clustered",
     cluster: str | None = None,
+    collinear: str = "raise",
     **cov_options,
 ) -> EventStudyResult:
     """Dynamic TWFE event study with one coefficient per event time.
@@ -289,6 +295,14 @@ def event_study(
         Registered covariance name (default cluster-robust by ``cluster`` or unit).
     cluster : str, optional
         Cluster column (default ``unit``).
+    collinear : {"raise", "drop"}
+        What to do with covariates absorbed by the fixed effects or collinear with other
+        regressors. ``"raise"`` (the default: in an evaluation a collinear covariate is usually a
+        specification mistake worth seeing) names them in a :class:`SingularDesignError`.
+        ``"drop"`` does what fixest and Stata do: drops them in column order (the earlier of two
+        collinear regressors is kept; tolerance :data:`evalkit.did._fe.COLLIN_TOL`) and lists
+        them in ``notes``, ``summary()`` and ``extra["dropped"]``. Event-time dummies can be
+        dropped too (as in fixest) and then have no coefficient.
     **cov_options
         Options of the covariance estimator.
 
@@ -297,6 +311,8 @@ def event_study(
     EventStudyResult
         ``params``, ``cov``, ``to_frame()`` with ``event_time``, ``pretrend_test()``, ``plot()``.
     """
+    refuse_unknown(event_study, cov_options)
+    check_collinear_arg(collinear)
     covs = as_list(covariates)
     if not isinstance(bin_endpoints, bool):
         raise EvalkitError("bin_endpoints must be True or False.")
@@ -331,14 +347,19 @@ def event_study(
     names = [event_term(e) for e in events] + covs
     absorber, ulab, clusters = absorbed_inputs(df, unit=unit, time=time, weights=weights, cluster=cluster)
     design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
-                          treated_mask=rel_i >= 0, what="event-time dummy or covariate")
+                          treated_mask=rel_i >= 0, what="event-time dummy or covariate",
+                          collinear=collinear)
     del yx
+    dropped = design.extra["dropped"]
+    if dropped:
+        notes.append(dropped_note(dropped))
+        events = [e for e in events if event_term(e) not in dropped]
     labels = pd.DataFrame({"event_time": events})
     if bin_endpoints:
         notes.append("end points bin all event times beyond the window")
     extra = {"control": control, "n_units": absorber.n_units, "n_periods": absorber.n_times,
-             "binned": bin_endpoints}
-    return _vector_result(design, names[: len(events)], labels, cov_type, cov_options,
+             "binned": bin_endpoints, "dropped": list(dropped)}
+    return _vector_result(design, [event_term(e) for e in events], labels, cov_type, cov_options,
                           "Event study (dynamic TWFE)", notes, extra, refs)
 
 

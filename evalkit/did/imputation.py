@@ -41,7 +41,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._shared.blas import limited_blas
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
+from .._shared.inputs import panel_input
 from .._shared.validation import check_option
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
@@ -248,6 +250,8 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
                           "Imputation pre-trend regression (untreated observations)", [], {}, refs)
 
 
+@panel_input
+@limited_blas
 def imputation(
     data: pd.DataFrame,
     *,

@@ -20,9 +20,12 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from ..results import ScalarEffect, _critical
 from ._common import as_list, dof_for
 from ._fe import fit_absorbed
+from ._indicator import fit_indicators
 from .event_study import (
     EventStudyResult,
     _vector_result,
@@ -36,13 +39,19 @@ from .event_study import (
 class SunAbrahamResult(EventStudyResult):
     """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall."""
 
+    def _coefficient_cov(self):
+        """Covariance of the cohort x event-time coefficients (computed once per result)."""
+        if getattr(self, "_coef_cov", None) is None:
+            from ..inference import covariance
+
+            self._coef_cov = covariance.compute(self.design, self.cov_type, **self.cov_options)
+        return self._coef_cov
+
     @property
     def cohort_effects(self) -> pd.DataFrame:
         """Cohort x event-time coefficients with standard errors and IW shares."""
         d = self.design
-        from ..inference import covariance
-
-        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        res = self._coefficient_cov()
         cov = np.asarray(res.cov)
         cols = list(self.aggregation.columns)
         idx = [d.names.index(c) for c in cols]
@@ -72,9 +81,7 @@ class SunAbrahamResult(EventStudyResult):
             raise DesignError("No post-treatment event times were estimated.")
         w = pd.Series(post["n"].to_numpy() / post["n"].sum(), index=post["term"].to_numpy())
         d = self.design
-        from ..inference import covariance
-
-        res = covariance.compute(d, self.cov_type, **self.cov_options)
+        res = self._coefficient_cov()
         a = np.zeros(len(d.names))
         for term, v in w.items():
             a[d.names.index(term)] = v
@@ -86,6 +93,7 @@ class SunAbrahamResult(EventStudyResult):
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
 
+@panel_input
 def sun_abraham(
     data: pd.DataFrame,
     *,
@@ -140,6 +148,7 @@ def sun_abraham(
         Event-time IW effects (``params``, ``cov``, ``to_frame()``, ``plot()``,
         ``pretrend_test()``), ``cohort_effects``, ``att()``.
     """
+    refuse_unknown(sun_abraham, cov_options)
     if control not in ("never_treated", "last_treated"):
         raise EvalkitError(
             f"Invalid argument control={control!r}. Expecting one of ('never_treated', 'last_treated')."
@@ -165,30 +174,26 @@ def sun_abraham(
             )
     cells = counts.drop([(gg, r) for gg in counts.index.get_level_values(0).unique() for r in refs])
     terms = [f"cohort::{int(gg)}:{event_term(e)}" for gg, e in cells.index]
-    yx = np.zeros((len(df), 1 + len(terms) + len(covs)), order="F")
-    yx[:, 0] = df[outcome].to_numpy(float)
     # integer cell keys (cohort, event time) -> column positions, without pandas indexing
     cell_g = cells.index.get_level_values(0).to_numpy().astype(np.int64)
     cell_e = cells.index.get_level_values(1).to_numpy().astype(np.int64)
-    off = int(max(np.abs(cell_e).max(), np.nanmax(np.abs(rel))) + 1) if len(cell_e) else 1
-    cell_key = cell_g * (2 * off + 1) + cell_e + off
-    order = np.argsort(cell_key)
-    key_idx = np.full(len(df), -1)
-    tr = np.nonzero(treated)[0]
-    obs_key = g[tr].astype(np.int64) * (2 * off + 1) + rel[tr].astype(np.int64) + off
-    pos_sorted = np.searchsorted(cell_key[order], obs_key)
-    pos_sorted = np.clip(pos_sorted, 0, len(order) - 1)
-    hit = cell_key[order][pos_sorted] == obs_key
-    key_idx[tr[hit]] = order[pos_sorted[hit]]
-    rows = np.nonzero(key_idx >= 0)[0]
-    yx[rows, 1 + key_idx[rows]] = 1.0
-    for c_i, c in enumerate(covs):
-        yx[:, 1 + len(terms) + c_i] = df[c].to_numpy(float)
-    names = terms + covs
+    key_idx = _cell_positions(g, rel, treated, cell_g, cell_e)
     absorber, ulab, clusters = absorbed_inputs(df, unit=unit, time=time, weights=weights, cluster=cluster)
-    design = fit_absorbed(None, yx, names, absorber, clusters, ulab,
-                          treated_mask=treated & (rel >= 0), what="cohort x event-time indicator or covariate")
-    del yx
+    y = df[outcome].to_numpy(float)
+    post = treated & (rel >= 0)
+    design = None
+    if not covs:  # exclusive indicators only: no dense n x k matrix (see _indicator.py)
+        design = fit_indicators(y, key_idx, terms, absorber, clusters, ulab, treated_mask=post)
+    if design is None:
+        yx = np.zeros((len(df), 1 + len(terms) + len(covs)), order="F")
+        yx[:, 0] = y
+        rows = np.nonzero(key_idx >= 0)[0]
+        yx[rows, 1 + key_idx[rows]] = 1.0
+        for c_i, c in enumerate(covs):
+            yx[:, 1 + len(terms) + c_i] = df[c].to_numpy(float)
+        design = fit_absorbed(None, yx, terms + covs, absorber, clusters, ulab, treated_mask=post,
+                              what="cohort x event-time indicator or covariate")
+        del yx
     # interaction weights: cohort shares of each event time's observations
     events = sorted({int(e) for e in cell_e})
     e_pos = np.searchsorted(np.array(events), cell_e)
@@ -205,3 +210,21 @@ def sun_abraham(
     return _vector_result(design, list(agg.index), labels, cov_type, cov_options,
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,
                           cls=SunAbrahamResult, agg=agg)
+
+
+def _cell_positions(g: np.ndarray, rel: np.ndarray, treated: np.ndarray, cell_g: np.ndarray,
+                    cell_e: np.ndarray) -> np.ndarray:
+    """Column of each observation's (cohort, event time) cell among the estimated cells; -1 for
+    control rows and reference event times."""
+    off = int(max(np.abs(cell_e).max(), np.nanmax(np.abs(rel))) + 1) if len(cell_e) else 1
+    cell_key = cell_g * (2 * off + 1) + cell_e + off
+    order = np.argsort(cell_key)
+    key_idx = np.full(len(g), -1)
+    tr = np.nonzero(treated)[0]
+    if len(order) == 0:
+        return key_idx
+    obs_key = g[tr].astype(np.int64) * (2 * off + 1) + rel[tr].astype(np.int64) + off
+    pos_sorted = np.clip(np.searchsorted(cell_key[order], obs_key), 0, len(order) - 1)
+    hit = cell_key[order][pos_sorted] == obs_key
+    key_idx[tr[hit]] = order[pos_sorted[hit]]
+    return key_idx

@@ -30,11 +30,20 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
+from .._shared.inputs import panel_input
+from .._shared.options import refuse_unknown
 from .._shared.validation import check_columns, check_numeric_complete
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
 from ._common import as_list, compute_inference, dof_for, prepare_panel
-from ._fe import TwoWayAbsorber, codes_of, fit_absorbed
+from ._fe import (
+    TwoWayAbsorber,
+    check_collinear_arg,
+    codes_of,
+    collinear_columns,
+    dropped_note,
+    fit_absorbed,
+)
 
 CovType = Literal["auto", "unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
 
@@ -147,6 +156,7 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
     )
 
 
+@panel_input
 def twfe(
     data: pd.DataFrame,
     *,
@@ -158,6 +168,7 @@ def twfe(
     weights: str | None = None,
     cov_type: CovType | str = "auto",
     cluster: str | None = None,
+    collinear: str = "raise",
     **cov_options,
 ) -> TWFEResult:
     """Static two-way fixed-effects regression ``y_it = a_i + g_t + b * D_it + X_it c + e_it``.
@@ -183,6 +194,13 @@ def twfe(
     cluster : str, optional
         Cluster column (default: ``unit``). Stored on the design, so every cluster-based
         ``cov_type`` uses it.
+    collinear : {"raise", "drop"}
+        What to do with covariates absorbed by the fixed effects or collinear with other
+        regressors. ``"raise"`` (the default: in an evaluation a collinear covariate is usually a
+        specification mistake worth seeing) names them in a :class:`SingularDesignError`.
+        ``"drop"`` does what fixest and Stata do: drops them in column order (the earlier of two
+        collinear regressors is kept; tolerance :data:`evalkit.did._fe.COLLIN_TOL`) and lists
+        them in ``notes``, ``summary()`` and ``extra["dropped"]``. The treatment is never dropped.
     **cov_options
         Options of the covariance estimator, e.g. ``small_sample="fixest"`` (default) or
         ``"xtreg"`` for the CR1 factor of ``"clustered"`` (see the module notes), ``level=`` for
@@ -199,6 +217,8 @@ def twfe(
         If the treatment or a covariate is absorbed by the fixed effects or they are collinear;
         the message names the terms.
     """
+    refuse_unknown(twfe, cov_options)
+    check_collinear_arg(collinear)
     covs = as_list(covariates)
     if treatment in covs:
         raise EvalkitError(f"treatment {treatment!r} is also listed in covariates; list it once.")
@@ -215,16 +235,18 @@ def twfe(
     treat = df[treatment].to_numpy(float)
     design = fit_absorbed(
         df[outcome].to_numpy(float), df[names].to_numpy(float), names, absorber, clusters,
-        ulab, treated_mask=treat != 0,
+        ulab, treated_mask=treat != 0, collinear=collinear, protect=(treatment,),
     )
     design.extra.update({"unit": ulab, "time": df[time].to_numpy(), "target_param": treatment})
-    notes = []
+    notes = [dropped_note(design.extra["dropped"])] if design.extra["dropped"] else []
     if weights:
         notes.append(f"weighted by {weights!r}")
-    extra = {"n_units": absorber.n_units, "n_periods": absorber.n_times, "balanced": absorber.balanced}
+    extra = {"n_units": absorber.n_units, "n_periods": absorber.n_times, "balanced": absorber.balanced,
+             "dropped": list(design.extra["dropped"])}
     return _finish(design, treatment, cov_type, cov_options, "Two-way fixed effects (TWFE)", notes, extra)
 
 
+@panel_input
 def two_by_two(
     data: pd.DataFrame,
     *,
@@ -236,6 +258,7 @@ def two_by_two(
     unit: str | None = None,
     cluster: str | None = None,
     weights: str | None = None,
+    collinear: str = "raise",
     **cov_options,
 ) -> TWFEResult:
     """Canonical 2x2 difference-in-differences: ``y = a + b1 G + b2 P + d (G x P) + X c + e``.
@@ -263,6 +286,14 @@ def two_by_two(
         Cluster column (default ``unit``).
     weights : str, optional
         Positive observation weights.
+    collinear : {"raise", "drop"}
+        What to do with covariates absorbed by the fixed effects or collinear with other
+        regressors. ``"raise"`` (the default: in an evaluation a collinear covariate is usually a
+        specification mistake worth seeing) names them in a :class:`SingularDesignError`.
+        ``"drop"`` does what fixest and Stata do: drops them in column order (the earlier of two
+        collinear regressors is kept; tolerance :data:`evalkit.did._fe.COLLIN_TOL`) and lists
+        them in ``notes``, ``summary()`` and ``extra["dropped"]``. The DiD term and the group and
+        post dummies are never dropped.
     **cov_options
         Options of the covariance estimator.
 
@@ -271,6 +302,8 @@ def two_by_two(
     TWFEResult
         ``estimate`` is the DiD coefficient ``d`` (term ``"group:post"``).
     """
+    refuse_unknown(two_by_two, cov_options)
+    check_collinear_arg(collinear)
     covs = as_list(covariates)
     check_columns(data, {"outcome": outcome, "group": group, "post": post, "covariates": covs,
                          "unit": unit, "cluster": cluster, "weights": weights})
@@ -304,14 +337,19 @@ def two_by_two(
         x = np.column_stack([gg * pp] + [df[c].to_numpy(float) for c in covs])
         ulab = df[unit].to_numpy()
         clusters = df[cluster].to_numpy() if cluster else ulab
-        design = fit_absorbed(y, x, names, absorber, clusters, ulab, treated_mask=gg * pp != 0)
+        design = fit_absorbed(y, x, names, absorber, clusters, ulab, treated_mask=gg * pp != 0,
+                              collinear=collinear, protect=(term,))
         design.extra["target_param"] = term
+        dropped = design.extra["dropped"]
         notes.append("panel: unit effects absorbed")
     else:
         names = ["const", group, post, term, *covs]
         x = np.column_stack([np.ones(len(df)), gg, pp, gg * pp] + [df[c].to_numpy(float) for c in covs])
         sw = np.sqrt(w)
         xw, yw = x * sw[:, None], y * sw
+        dropped = []
+        if collinear == "drop":
+            xw, names, dropped = _drop_plain(xw, names, protect=("const", group, post, term))
         _rank_plain(xw, names)
         beta, *_ = np.linalg.lstsq(xw, yw, rcond=None)
         clusters = df[cluster].to_numpy() if cluster else None
@@ -323,7 +361,21 @@ def two_by_two(
         if cov_type in ("clustered", "auto") and clusters is None and "clusters" not in cov_options:
             cov_type = "robust"
             notes.append("no unit or cluster column: heteroskedasticity-robust (HC1) inference")
-    return _finish(design, term, cov_type, cov_options, "2x2 difference-in-differences", notes, {})
+    if dropped:
+        notes.append(dropped_note(dropped))
+    return _finish(design, term, cov_type, cov_options, "2x2 difference-in-differences", notes,
+                   {"dropped": list(dropped)})
+
+
+def _drop_plain(xw: np.ndarray, names: list[str], protect: tuple[str, ...]):
+    """``collinear="drop"`` without absorbed effects: drop in column order, never ``protect``."""
+    norms = np.sqrt((xw**2).sum(axis=0))
+    mask = collinear_columns(xw, norms)
+    lost = [n for n, m in zip(names, mask, strict=True) if m and n in protect]
+    if lost:
+        raise SingularDesignError(f"{lost} cannot be estimated (collinear with the regressors before them).")
+    return xw[:, ~mask], [n for n, m in zip(names, mask, strict=True) if not m], [
+        n for n, m in zip(names, mask, strict=True) if m]
 
 
 def _rank_plain(xw: np.ndarray, names: list[str]) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, FewClustersWarning, InferenceError
+from .._shared.kernels import cluster_score_sums
 from .._shared.validation import check_option
 from .design import LinearDesign
 
@@ -168,11 +169,8 @@ def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
 def cluster_scores(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray, int]:
     """Sum the score contributions ``x_i e_i`` within clusters; returns (G x k scores, G)."""
     codes, uniq = _codes(clusters)
-    scores = design.X * design.resid[:, None]
     G = len(uniq)
-    summed = np.zeros((G, design.k))
-    np.add.at(summed, codes, scores)
-    return summed, G
+    return cluster_score_sums(design, codes, G), G
 
 
 def _codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from scipy import stats
 from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
+from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
@@ -181,7 +182,7 @@ class HonestDiDResult(_Renderable):
             self.table.to_string(index=False, float_format=lambda x: f"{x:.6g}"),
         ]
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
     def breakdown(self, tol: float | None = None, m_max: float | None = None) -> float:
         """Largest ``m`` at which the robust interval still excludes zero.

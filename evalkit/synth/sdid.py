@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 
 from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError
+from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
 from . import _sdid_core as core
 from ._panel import block_panel
@@ -246,6 +248,8 @@ def compare_estimators(
     results : dict
         The :class:`SynthResult` of each estimator.
     """
+    refuse_unknown(compare_estimators, kwargs, passes_to="arguments of synthetic_did",
+                   accepted=[k for k in inspect.signature(synthetic_did).parameters if k != "data"])
     results = {
         e: synthetic_did(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
                          estimator=e, level=level, **kwargs)

@@ -1,0 +1,83 @@
+"""Refuse keyword arguments no estimator knows, with a "did you mean ...?" suggestion.
+
+Estimators that pass ``**cov_options`` on to the covariance registry used to let any keyword
+through, so a misspelt or mis-named argument (``control_group=`` where the function calls it
+``control``) surfaced later as a covariance error about the wrong thing. :func:`refuse_unknown`
+checks the keywords at the door: a keyword that is neither an argument of the function nor an
+option of any registered covariance estimator is refused, naming the closest valid names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+
+from .exceptions import EvalkitError
+
+
+def _parameters(func: Callable) -> list[str]:
+    sig = inspect.signature(func)
+    return [n for n, p in sig.parameters.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+
+
+def covariance_option_names() -> set[str]:
+    """Every option name accepted by some registered covariance estimator."""
+    from ..inference import covariance
+
+    names: set[str] = set()
+    for entry in covariance._REGISTRY.values():
+        names |= set(entry.allowed_kwargs)
+    return names
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` (or ``'x' or 'y'``) for the closest candidates, else ``""``."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+
+
+def refuse_unknown(
+    func: Callable, options: Mapping[str, object], *, passes_to: str = "covariance",
+    accepted: Iterable[str] | None = None,
+) -> None:
+    """Raise :class:`EvalkitError` for keywords that neither ``func`` nor its ``**`` target accepts.
+
+    Parameters
+    ----------
+    func : callable
+        The public function (its own argument names are the first suggestions).
+    options : mapping
+        The keywords collected by ``**options``.
+    passes_to : str
+        What ``**options`` feeds, in words (``"covariance"`` = the covariance registry).
+    accepted : iterable of str, optional
+        Names the ``**`` target accepts; default: every covariance option.
+
+    Raises
+    ------
+    EvalkitError
+        Naming each unknown keyword with the closest valid name.
+
+    Examples
+    --------
+    >>> from evalkit.did import event_study
+    >>> refuse_unknown(event_study, {"clusters": "state"})  # a covariance option: accepted
+    """
+    allowed = covariance_option_names() if accepted is None else set(accepted)
+    own = _parameters(func)
+    unknown = [k for k in options if k not in allowed and k not in own]
+    if not unknown:
+        return
+    lines = [
+        f"{func.__name__}() got an unknown keyword argument {k!r}.{suggest(k, own + sorted(allowed))}"
+        for k in unknown
+    ]
+    target = "covariance options" if passes_to == "covariance" else passes_to
+    raise EvalkitError(
+        " ".join(lines)
+        + f" Its arguments are {', '.join(own)}; further keywords go to the {target}"
+        + (f" ({', '.join(sorted(allowed))})." if allowed else ".")
+    )

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import json
 import re
 import warnings
 from dataclasses import dataclass, field, replace
@@ -808,7 +807,7 @@ def _spec_variant(spec, weights=None, total=None):
 
     if weights is None and total is None:
         return spec
-    data = json.loads(spec.canonical())
+    data = spec.flat_data()  # first-level groups folded into effective weights
     if weights is not None:
         for f in data["factors"]:
             if f["id"] in weights:
@@ -945,6 +944,8 @@ def expected_instrument(
     table = factors if isinstance(factors, allocation.FactorTable) else \
         allocation.read_factors(factors)
     years = list(specs)
+    for sp in specs.values():
+        allocation.require_redrawable(sp, "the recentred formula instrument / 重定心公式工具变量")
     ids = {yr: tuple(sp.factor_ids) for yr, sp in specs.items()}
     if "weights" in shocks and len(set(ids.values())) > 1:
         raise SpecError([f"year {yr}: factors {list(v)}" for yr, v in ids.items()],

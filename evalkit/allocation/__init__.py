@@ -20,15 +20,27 @@ from .engine import Allocation, allocate, read_last_year
 from .explain import explain
 from .factors import FactorTable, read_factors
 from .metrics import compare, metrics, read_history, years_view
+from .pools import PooledAllocation, PooledSpec
 from .scoring import load_scoring_spec, score_firms
+from .settlement import Settlement, settle
 from .shapley import decompose_change, shapley
-from .spec import AllocationSpec, FactorSpec, load_spec, spec_from_dict, spec_schema
+from .spec import (
+                   AllocationSpec,
+                   FactorSpec,
+                   load_spec,
+                   require_redrawable,
+                   spec_from_dict,
+                   spec_schema,
+)
 
 __all__ = [
     "Allocation",
     "AllocationSpec",
     "FactorSpec",
     "FactorTable",
+    "PooledAllocation",
+    "PooledSpec",
+    "Settlement",
     "allocate",
     "compare",
     "decompose_change",
@@ -40,8 +52,10 @@ __all__ = [
     "read_history",
     "read_last_year",
     "recipients",
+    "require_redrawable",
     "score_firms",
     "sensitivity",
+    "settle",
     "shapley",
     "spec_from_dict",
     "spec_schema",

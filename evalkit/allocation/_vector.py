@@ -34,8 +34,8 @@ class VectorModel:
         Integer bounds in 万元 (``hi`` is ``inf`` without a cap).
     total : float
         ``T_alloc`` in 万元.
-    unit : int
-        Rounding unit (万元).
+    unit : int or float
+        Rounding unit (万元; a float below 1 万元, amounts then rounded to 0.01).
     method : str
         Rounding method.
     """
@@ -49,7 +49,7 @@ class VectorModel:
     lo: np.ndarray
     hi: np.ndarray
     total: float
-    unit: int
+    unit: int | float
     method: str
 
     @classmethod
@@ -62,10 +62,12 @@ class VectorModel:
             codes=alloc.codes, factor_ids=fids, Z=Z.reshape(len(alloc.codes), len(fids)),
             w=np.array([float(f.weight) / 100 for f in spec.factors]),
             p=np.array([float(v) for v in alloc.inputs.coefficient]),
-            base=np.array([float(v) for v in core.base]),
+            base=np.array([float(v) for v in core.fill_base]),  # base + net awards
             lo=np.array([float(v) for v in core.lo]),
             hi=np.array([np.inf if v is None else float(v) for v in core.hi]),
-            total=float(core.t_alloc), unit=spec.rounding_unit, method=spec.rounding_method,
+            total=float(core.t_alloc), method=spec.rounding_method,
+            unit=spec.rounding_unit if isinstance(spec.rounding_unit, int)
+            else float(spec.rounding_unit),  # 0.01 万元 ...: float draws, rounded to cents
         )
 
     def shares(self, W: np.ndarray, Z: np.ndarray | None = None,
@@ -111,12 +113,13 @@ class VectorModel:
         tot = int(round(self.total / u))
         caps = np.where(np.isfinite(self.hi), self.hi / u, np.inf)
         if self.method == "largest_remainder":
-            return largest_remainder_batch(q, tot, caps) * u
+            out = largest_remainder_batch(q, tot, caps) * u
+            return out if isinstance(u, int) else np.round(out, 2)
         half = np.floor(np.round(q, 9) + 0.5)
         resid = tot - half.sum(axis=1)
         order = np.lexsort((np.arange(q.shape[1])[None, :].repeat(q.shape[0], 0), -q), axis=-1)
         half[np.arange(q.shape[0]), order[:, 0]] += resid
-        return (half * u).astype(np.int64)
+        return (half * u).astype(np.int64) if isinstance(u, int) else np.round(half * u, 2)
 
 
 def ranks(amounts: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .._shared.exceptions import SpecError
 from .engine import allocate
 from .export import _stable_zip, commit_dir, method_sheet, to_csv, to_excel, to_json
 from .factors import read_factors
@@ -67,30 +68,58 @@ def _charts(alloc, tmp: Path, stem: str, which: str, mc=None) -> None:
     (tmp / f"{stem}_图表说明.txt").write_text("\n".join(notes), encoding="utf-8")
 
 
+def _single_outputs(alloc, args: argparse.Namespace, tmp: Path, stem: str) -> None:
+    """csv, json, 测算说明 and charts of a one-pool allocation."""
+    to_csv(alloc, tmp / f"{stem}.csv")
+    to_json(alloc, tmp / f"{stem}.json")
+    (tmp / f"{stem}_测算说明.txt").write_text(method_sheet(alloc, "zh"), encoding="utf-8")
+    mc = None
+    if not args.no_sensitivity and args.charts != "none":
+        from .sensitivity import monte_carlo
+        mc = monte_carlo(alloc, n_draws=10_000, keep_draws=False)
+    _charts(alloc, tmp, stem, args.charts, mc)
+
+
 def run_allocate(args: argparse.Namespace) -> int:
     """Run ``evalkit allocate``; return 0 on success (errors raise EvalkitError)."""
     factors = read_factors(args.factors, year=args.year)
     alloc = allocate(args.spec, factors, last_year=args.last_year)
     spec = alloc.spec
+    settled = None
+    if args.preliminary or getattr(spec, "advance_share", None) is not None:
+        if not args.preliminary:
+            raise SpecError(["方案写了 advance（预拨比例），请用 --preliminary 给出初步数据 / the spec has "
+                             "advance: give the preliminary factor table with --preliminary"],
+                            header="缺少初步数据 / Preliminary data missing")
+        from .settlement import settle
+        settled = settle(spec, read_factors(args.preliminary, year=args.year), factors,
+                         last_year=args.last_year)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".alloc-", dir=out.parent))
     try:
         stem = args.stem or f"allocation_{spec.year}"
-        to_excel(alloc, tmp / f"{stem}.xlsx", sensitivity=not args.no_sensitivity,
-                 stage=args.stage, date=args.date)
-        to_excel(alloc, tmp / f"{stem}_公开版.xlsx", public=True, stage=args.stage,
-                 date=args.date)
-        if args.history:
+        pooled = getattr(alloc, "pools", None)
+        for suffix, one in ([(f"_{pid}", a) for pid, _, a in pooled] if pooled else [("", alloc)]):
+            to_excel(one, tmp / f"{stem}{suffix}.xlsx", sensitivity=not args.no_sensitivity,
+                     stage=args.stage, date=args.date)
+            to_excel(one, tmp / f"{stem}{suffix}_公开版.xlsx", public=True, stage=args.stage,
+                     date=args.date)
+        if pooled:  # the pools together: 小计 per pool and 合计 in the csv and the 测算说明
+            alloc.to_csv(tmp / f"{stem}.csv")
+            alloc.to_json(tmp / f"{stem}.json")
+            (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")
+            if args.history:
+                print("  note: --history 多年对比 is not produced for a spec with pools / 分池方案暂不生成多年对比",
+                      file=sys.stderr)
+        elif args.history:
             _years_workbook(alloc, args.history, args.history_years, tmp / f"{stem}_多年对比.xlsx")
-        to_csv(alloc, tmp / f"{stem}.csv")
-        to_json(alloc, tmp / f"{stem}.json")
-        (tmp / f"{stem}_测算说明.txt").write_text(method_sheet(alloc, "zh"), encoding="utf-8")
-        mc = None
-        if not args.no_sensitivity and args.charts != "none":
-            from .sensitivity import monte_carlo
-            mc = monte_carlo(alloc, n_draws=10_000, keep_draws=False)
-        _charts(alloc, tmp, stem, args.charts, mc)
+        if not pooled:
+            _single_outputs(alloc, args, tmp, stem)
+        if settled is not None:  # 预拨与清算: the settlement table and the method sheet section
+            settled.table.to_csv(tmp / f"{stem}_预拨清算.csv", index=False, lineterminator="\n",
+                                 encoding="utf-8-sig")
+            (tmp / f"{stem}_测算说明.txt").write_text(settled.method_sheet("zh"), encoding="utf-8")
         written = commit_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -257,6 +286,8 @@ def add_subparsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--charts", choices=("summary", "all", "none"), default="summary",
                    help="PNG charts beside the workbook: summary (factor attribution, "
                         "sensitivity ranges), all (also a waterfall per unit) or none")
+    p.add_argument("--preliminary", help="preliminary factor table for the advance (预拨初步数据); "
+                   "the spec needs advance: {share: ...}; --factors then holds the final data")
     p.add_argument("--no-sensitivity", dest="no_sensitivity", action="store_true",
                    help="skip the Monte Carlo sensitivity sheet")
     p.set_defaults(func=run_allocate)

@@ -9,9 +9,9 @@ Every number is a :class:`fractions.Fraction` built from the decimal text of the
 result does not depend on the platform, the row order or floating-point noise. Units are always
 processed in unit-code order.
 
-Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share`` and
-``per_capita`` factors with any performance coefficients, and for ``minmax_shift`` /
-``zscore_shift`` factors when every coefficient is equal and no floor or cap binds: raising the
+Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share``,
+``per_capita`` and ``ratio_to_mean`` factors with any performance coefficients, and for
+``minmax_shift`` / ``zscore_shift`` / ``zscore`` factors when every coefficient is equal and no floor or cap binds: raising the
 minimum of a min-max factor lowers the other units' scores unevenly, and unequal coefficients, or
 a unit pushed onto its floor, can then move money away from the raised unit (counterexamples of
 both are kept in the tests).
@@ -50,6 +50,11 @@ def _frac(v: Any) -> Fraction:
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
     return Fraction(repr(float(v)))
+
+
+def _plain_num(x: Fraction) -> str:
+    """A Fraction as short text for messages (integer, or decimal to 6 places)."""
+    return str(int(x)) if x.denominator == 1 else f"{float(x):.6g}"
 
 
 def _evalkit_version() -> str:
@@ -91,6 +96,8 @@ class Inputs:
         Every missing-data rule applied and every note (``kind, unit_code, factor_id, detail``).
     sources : dict
         ``{factor_id: "source text"}`` from the factor table.
+    award_values : dict
+        ``{factor_id: [Fraction per unit]}`` of the factors that per-point awards measure.
     """
 
     codes: list[str]
@@ -106,6 +113,7 @@ class Inputs:
     sources: dict[str, str] = field(default_factory=dict)
     uom: dict[str, str] = field(default_factory=dict)
     absent: list[str] = field(default_factory=list)
+    award_values: dict[str, list[Fraction]] = field(default_factory=dict)
 
 
 def read_last_year(obj: Any) -> dict[str, Fraction]:
@@ -207,8 +215,9 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     dy = spec.data_year
     fids = spec.factor_ids
     pops = sorted({f.population_factor for f in spec.factors if f.population_factor} - set(fids))
+    award_fs = sorted({a.factor for a in spec.awards} - set(fids) - set(pops))
     perf_f = spec.performance.source_factor if spec.performance else None
-    needed = fids + pops + ([perf_f] if perf_f else [])
+    needed = fids + pops + award_fs + ([perf_f] if perf_f else [])
     cur = d[(d["year"] == dy) & d["factor_id"].isin(needed)]
     if cur.empty:
         problems.append(
@@ -227,6 +236,11 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
         if pf not in present:
             problems.append(f"{spec.where('factors')}: 人口因素 `{pf}` 在因素表 {dy} 年中不存在 / population "
                             f"factor `{pf}` (per_capita) is not in the factor table for {dy}")
+    for j, a in enumerate(spec.awards):
+        if a.factor not in present:
+            problems.append(f"{spec.where('awards', j, 'factor')}: 奖补 `{a.id}` 的因素 `{a.factor}` 在因素表 "
+                            f"{dy} 年中不存在 / factor `{a.factor}` of award `{a.id}` is not in the "
+                            f"factor table for {dy}")
     table_codes = sorted(set(cur["unit_code"]))
     absent = [] if spec.include or recipients is not None else [
         c for c in allowed if c not in table_codes and c not in spec.exclude]
@@ -266,7 +280,7 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     uoms: dict[str, str] = {}
     drop_units: dict[str, str] = {}
     fspecs: dict[str, FactorSpec | None] = {f.id: f for f in spec.factors}
-    for pf in pops:
+    for pf in pops + award_fs:
         fspecs[pf] = None
     for fid, fs in fspecs.items():
         if fid not in present:
@@ -350,7 +364,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             continue
         complete = all(v is not None for v in vals)
         w = spec.where("factors", i, "transform")
-        if f.transform in ("share", "per_capita"):
+        if f.transform in ("share", "per_capita") or (f.transform == "ratio_to_mean"
+                                                       and f.direction == "+"):
             neg = [c for c, v in zip(codes, vals, strict=True) if v is not None and v < 0]
             if neg:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}，但单位 {', '.join(neg)} 的值为负；份额要求"
@@ -361,7 +376,18 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
             elif complete and f.weight > 0 and sum(vals, Fraction(0)) == 0:
                 problems.append(f"{w}: 因素 `{f.id}` 所有单位均为 0，无法计算份额 / factor `{f.id}` is zero "
                                 "for every unit, so its share is undefined; drop it or set weight 0")
-        if f.transform == "inverse_share" or (f.transform == "per_capita" and f.direction == "-"):
+        if f.transform == "zscore" and complete and len(vals) > 0:
+            low = [c for c, v in zip(codes, zscores(f, vals), strict=True)
+                   if f.score_base + f.score_scale * v <= 0]
+            if low:
+                problems.append(f"{w}: 因素 `{f.id}` 的标准分 {_plain_num(f.score_base)} + "
+                                f"{_plain_num(f.score_scale)} × z 在单位 {', '.join(low)} 不为正，"
+                                "无法计算份额；请提高 score_base 或改用 zscore_shift / factor "
+                                f"`{f.id}`: the standard score {_plain_num(f.score_base)} + "
+                                f"{_plain_num(f.score_scale)} × z is ≤ 0 for units {', '.join(low)}, "
+                                "so no share can be formed; raise score_base or use zscore_shift")
+        if f.transform == "inverse_share" or (f.transform in ("per_capita", "ratio_to_mean")
+                                              and f.direction == "-"):
             bad = [c for c, v in zip(codes, vals, strict=True) if v is not None and v <= 0]
             if bad:
                 problems.append(f"{w}: 因素 `{f.id}` 使用 {f.transform}（逆向），单位 {', '.join(bad)} 的值不为正 / "
@@ -463,7 +489,8 @@ def _prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction]
     return Inputs(codes=codes, excluded=excluded, values={f: values[f] for f in fids},
                   population=pop_vals, raw={f: raw[f] for f in fids},
                   status={f: status[f] for f in fids}, coefficient=coef, grade=grades,
-                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent)
+                  last_year=last_v, log=log, sources=sources, uom=uoms, absent=absent,
+                  award_values={a.factor: values[a.factor] for a in spec.awards})
 
 
 def _zero_share_units(spec: AllocationSpec, codes: list[str], values: dict[str, list[Any]],
@@ -569,6 +596,56 @@ def _sqrt(x: Fraction) -> Fraction:
         return Fraction(str((Decimal(x.numerator) / Decimal(x.denominator)).sqrt()))
 
 
+def zscores(f: FactorSpec, x: list[Fraction]) -> list[Fraction]:
+    """Standardised scores ``(x − mean) ÷ sd`` (population sd), sign turned for ``-`` factors.
+
+    This is the 标准化处理 of 财预〔2022〕58号: （某指标 − 该指标均值）÷ 该指标标准差. All zeros
+    when every unit has the same value. The square root is taken to 50 digits.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from evalkit.allocation.spec import FactorSpec
+    >>> f = FactorSpec(id="g", name="g", weight=F(100), direction="+", transform="zscore")
+    >>> [str(v) for v in zscores(f, [F(1), F(3)])]
+    ['-1', '1']
+    """
+    n = len(x)
+    mean = sum(x, Fraction(0)) / n
+    var = sum(((v - mean) ** 2 for v in x), Fraction(0)) / n
+    if var == 0:
+        return [Fraction(0)] * n
+    sd = _sqrt(var)
+    return [((v - mean) if f.direction == "+" else (mean - v)) / sd for v in x]
+
+
+def ratios_to_mean(f: FactorSpec, x: list[Fraction]) -> list[Fraction]:
+    """Ratio to the average of the included units, clipped to the factor's ``bounds``.
+
+    ``x_i ÷ mean`` for ``+`` factors and ``mean ÷ x_i`` for ``-`` factors (values > 0 checked).
+    Without bounds the shares equal ``share`` / ``inverse_share``; bounds such as
+    ``[0.5, 1.5]`` (该地区指标与全市平均值之比，最低 0.5、最高 1.5) make the difference.
+
+    Examples
+    --------
+    >>> from fractions import Fraction as F
+    >>> from evalkit.allocation.spec import FactorSpec
+    >>> f = FactorSpec(id="g", name="g", weight=F(100), direction="+", transform="ratio_to_mean",
+    ...                bounds=(F(1, 2), F(3, 2)))
+    >>> [str(v) for v in ratios_to_mean(f, [F(1), F(2), F(9)])]
+    ['1/2', '1/2', '3/2']
+    """
+    n = len(x)
+    mean = sum(x, Fraction(0)) / n
+    if mean == 0:
+        return [Fraction(1)] * n
+    r = [v / mean if f.direction == "+" else mean / v for v in x]
+    if f.bounds is not None:
+        lo, hi = f.bounds
+        r = [min(max(v, lo), hi) for v in r]
+    return r
+
+
 def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = None
               ) -> list[Fraction]:
     """Turn raw values into a share vector summing to 1 (allocation.md §2 step 3).
@@ -605,15 +682,13 @@ def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = Non
             rng = hi - lo
             score = [((v - lo) if f.direction == "+" else (hi - v)) / rng + f.shift for v in x]
     elif t == "zscore_shift":
-        mean = sum(x, Fraction(0)) / n
-        var = sum(((v - mean) ** 2 for v in x), Fraction(0)) / n
-        if var == 0:
-            score = [Fraction(1)] * n
-        else:
-            sd = _sqrt(var)
-            z = [((v - mean) if f.direction == "+" else (mean - v)) / sd for v in x]
-            zmin = min(z)
-            score = [v - zmin + f.shift for v in z]
+        z = zscores(f, x)
+        zmin = min(z)
+        score = [Fraction(1)] * n if all(v == 0 for v in z) else [v - zmin + f.shift for v in z]
+    elif t == "zscore":
+        score = [f.score_base + f.score_scale * v for v in zscores(f, x)]  # > 0 checked
+    elif t == "ratio_to_mean":
+        score = ratios_to_mean(f, x)
     else:  # pragma: no cover - validated in spec.py
         raise AssertionError(t)
     tot = sum(score, Fraction(0))
@@ -648,6 +723,15 @@ class Core:
     order: list[int]
     amounts: list[int]
     t_alloc: int
+    awards: dict[str, list[Fraction]] = field(default_factory=dict)
+    net_award: list[Fraction] = field(default_factory=list)
+
+    @property
+    def fill_base(self) -> list[Fraction]:
+        """What each unit has before the factor increment: base plus net awards (奖补)."""
+        if not self.net_award:
+            return list(self.base)
+        return [b + a for b, a in zip(self.base, self.net_award, strict=True)]
 
 
 def declared_bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
@@ -738,7 +822,16 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
     t_alloc = spec.t_alloc
     base = [spec.base_share * (ly or Fraction(0)) for ly in inp.last_year]
     lo, hi = bounds(spec, codes, inp.last_year)
-    wf = water_fill(base, s, lo, hi, Fraction(t_alloc), labels=codes)
+    awards, net = award_amounts(spec, inp)
+    fill = [b + a for b, a in zip(base, net, strict=True)] if awards else base
+    wf = water_fill(fill, s, lo, hi, Fraction(t_alloc), labels=codes)
+    if awards and wf.lam < 0:
+        raise SpecError([f"{spec.where('awards')}: 奖励净额 {_plain_num(sum(net, Fraction(0)))} 万元（加基数）"
+                         f"超过可分配额 {_plain_num(Fraction(t_alloc))} 万元，因素法部分将为负 / net awards "
+                         f"{_plain_num(sum(net, Fraction(0)))} 万元 (plus the base) exceed T_alloc = "
+                         f"{_plain_num(Fraction(t_alloc))} 万元, so the factor part would be negative; lower per_point_wan "
+                         "or cap_wan, or raise total_wan"],
+                        header="奖补超过可分配额 / The awards exceed the amount to allocate")
     u = spec.rounding_unit
     quota = [a / u for a in wf.amounts]
     caps_int = [None if h is None else int(h / u) for h in hi]
@@ -750,7 +843,27 @@ def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction
                 hi=hi, lam=wf.lam, continuous=wf.amounts, bound=wf.bound, quota=quota,
                 floor_units=[v * u for v in r.floors], remainder=[v * u for v in r.remainders],
                 plus=[v * u for v in r.plus], order=r.order, amounts=[v * u for v in r.amounts],
-                t_alloc=t_alloc)
+                t_alloc=t_alloc, awards=awards, net_award=net if awards else [])
+
+
+def award_amounts(spec: AllocationSpec, inp: Inputs
+                  ) -> tuple[dict[str, list[Fraction]], list[Fraction]]:
+    """Per-point awards and deductions per unit (奖补), and their net per unit.
+
+    Returns
+    -------
+    awards : dict
+        ``{award_id: [amount per unit]}``; deductions are negative.
+    net : list of Fraction
+        Σ awards − Σ deductions per unit (zeros without an ``awards`` block).
+    """
+    n = len(inp.codes)
+    out: dict[str, list[Fraction]] = {}
+    for a in spec.awards:
+        sign = 1 if a.kind == "award" else -1
+        out[a.id] = [sign * a.amount(v) for v in inp.award_values[a.factor]]
+    net = [sum((v[i] for v in out.values()), Fraction(0)) for i in range(n)]
+    return out, net
 
 
 def _as_table(factors: Any) -> FactorTable:
@@ -801,7 +914,7 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
     table, last = loaded
     if problems:
         # check the data against a usable (provisional) spec too, so all problems come at once
-        if spec_obj is not None and table is not None and last is not None:
+        if isinstance(spec_obj, AllocationSpec) and table is not None and last is not None:
             try:
                 _prepare(spec_obj, table, last, recipients)
             except SpecError as exc:
@@ -810,6 +923,9 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
                         f"The allocation inputs have {len(problems)} problem(s); nothing was "
                         "computed or written")
     spec = spec_obj
+    if not isinstance(spec, AllocationSpec):  # a spec with pools: each pool on its own
+        from .pools import allocate_pools
+        return allocate_pools(spec, table, last, recipients)
     inp = _prepare(spec, table, last, None if recipients is None else list(recipients))
     core = compute(spec, inp)
     return Allocation(spec=spec, factors=table, inputs=inp, core=core, last_year_input=last)
@@ -817,6 +933,12 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
 
 # ------------------------------------------------------------------------------------------
 # result
+
+
+def _money_cell(x: int | Fraction) -> int | float:
+    """An amount for a table cell: ``int`` when whole, else a float (exact to 0.01 万元)."""
+    x = Fraction(x)
+    return int(x) if x.denominator == 1 else float(x)
 
 
 def _f(x: Fraction | None) -> float:
@@ -887,8 +1009,11 @@ class Allocation:
         return list(self.inputs.codes)
 
     def amount_series(self) -> pd.Series:
-        """Final amounts (万元, int) indexed by unit code."""
-        return pd.Series(self.amounts, name="amount_wan", dtype="int64")
+        """Final amounts (万元; int, or float with a rounding unit below 1) by unit code."""
+        if isinstance(self.spec.rounding_unit, int):
+            return pd.Series(self.amounts, name="amount_wan", dtype="int64")
+        return pd.Series({c: float(v) for c, v in self.amounts.items()}, name="amount_wan",
+                         dtype="float64")
 
     def continuous_series(self) -> pd.Series:
         """Continuous (pre-rounding) amounts as floats, indexed by unit code."""
@@ -904,7 +1029,7 @@ class Allocation:
             amt = core.amounts[i]
             row: dict[str, Any] = {
                 "unit_code": c, "name_zh": self.name(c), "group": _units.group_of(c),
-                "amount_wan": amt,
+                "amount_wan": _money_cell(amt),
                 "last_year_wan": None if ly is None else _f(ly),
                 "change_wan": None if ly is None else _f(amt - ly),
                 "change_pct": None if ly is None or ly == 0 else round(
@@ -922,8 +1047,10 @@ class Allocation:
                 "base_wan": _f(core.base[i]), "floor_wan": _f(core.lo[i]),
                 "cap_wan": _f(core.hi[i]), "bound": core.bound[i],
                 "continuous_wan": _f(core.continuous[i]),
-                "rounding_wan": int(core.plus[i]),
+                "rounding_wan": _money_cell(core.plus[i]),
             })
+            for aid, vals in core.awards.items():  # 奖补 (deductions negative)
+                row[f"{aid}_wan"] = _f(vals[i])
             rows.append(row)
         for c, why in sorted(self.inputs.excluded.items()):
             ly = self.last_year_input.get(c)
@@ -936,7 +1063,7 @@ class Allocation:
         lys = [r.get("last_year_wan") for r in rows]
         ly_tot = None if any(v is None for v in lys) else sum(Fraction(repr(v)) for v in lys)
         total = {"unit_code": TOTAL_LABEL, "name_zh": TOTAL_LABEL, "group": "",
-                 "amount_wan": int(sum(core.amounts)),
+                 "amount_wan": _money_cell(sum(core.amounts)),
                  "last_year_wan": None if ly_tot is None else float(ly_tot),
                  "change_wan": None if ly_tot is None else float(sum(core.amounts) - ly_tot),
                  "change_pct": None if not ly_tot else round(
@@ -944,7 +1071,8 @@ class Allocation:
                  "share": 1.0, "continuous_wan": float(sum(core.continuous, Fraction(0))),
                  "base_wan": float(sum(core.base, Fraction(0)))}
         df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
-        df["amount_wan"] = df["amount_wan"].astype("int64")
+        df["amount_wan"] = df["amount_wan"].astype(
+            "int64" if isinstance(spec.rounding_unit, int) else "float64")
         for col in ("last_year_wan", "change_wan", "change_pct"):
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
         if "note" not in df.columns:

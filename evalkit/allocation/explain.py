@@ -18,10 +18,10 @@ from .._shared.exceptions import EvalkitError
 _TEXT: dict[str, dict[str, str]] = {
     "result": {
         "zh": "本表为{fund}{year}年度分配结果。先列县市区，再列开发区，各有小计；合计等于本次可分配额 "
-              "{t_alloc:,} 万元（资金总额减预留）。金额为整数万元，分配方法与数据见附件2《测算说明》。",
+              "{t_alloc:,} 万元（资金总额减预留）。金额为{money_zh}，分配方法与数据见附件2《测算说明》。",
         "en": "Allocation of {fund} for {year}: counties first, then development zones, each with a "
               "subtotal; the total equals the {t_alloc:,} 万元 allocated now (total less reserve). "
-              "Amounts are whole 万元; the method and data are in annex 2.",
+              "Amounts are {money_en}; the method and data are in annex 2.",
     },
     "detail": {
         "zh": "本表列出每个单位各因素按权重折算后的加权份额（各因素原始数据、数据状态和份额见“因素数据”表），"

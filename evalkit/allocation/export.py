@@ -36,6 +36,8 @@ _TRANSFORM_ZH = {
     "minmax_shift": "按（数值−最小值）÷（最大值−最小值）标准化并加 {eps} 后计算比重",
     "zscore_shift": "按标准化得分（（数值−均值）÷标准差）平移至最小为 {eps} 后计算比重",
     "per_capita": "按人均值（除以人口因素 {pop}）占合计的比重计算",
+    "zscore": "按标准分 {base} + {scale} × 标准化值（标准化值 =（数值−均值）÷标准差）占合计的比重计算",
+    "ratio_to_mean": "按该单位数值与参与单位平均值之比{bounds}占合计的比重计算",
 }
 _TRANSFORM_EN = {
     "share": "share of the units' total",
@@ -43,7 +45,24 @@ _TRANSFORM_EN = {
     "minmax_shift": "(value − min)/(max − min) + {eps}, then share",
     "zscore_shift": "z-score (value − mean)/sd shifted so the minimum is {eps}, then share",
     "per_capita": "per-capita value (÷ population factor {pop}), then share",
+    "zscore": "standard score {base} + {scale} × z, z = (value − mean)/sd, then share",
+    "ratio_to_mean": "ratio of the value to the units' average{bounds_en}, then share",
 }
+
+
+def _how(f: Any, table: dict[str, str]) -> str:
+    """The transform of a factor described in words (Chinese or English table)."""
+    inv = f.direction == "-"
+    bz = bn = ""
+    if f.bounds is not None:
+        bz = f"（最低 {_n(f.bounds[0])}、最高 {_n(f.bounds[1])}）"
+        bn = f" (clipped to [{_n(f.bounds[0])}, {_n(f.bounds[1])}])"
+    if inv and f.transform == "ratio_to_mean":
+        bz = "的倒数（平均值÷数值）" + bz
+        bn = " inverted (average ÷ value)" + bn
+    return table[f.transform].format(eps=_n(f.shift), pop=f.population_factor,
+                                     base=_n(f.score_base), scale=_n(f.score_scale),
+                                     bounds=bz, bounds_en=bn)
 _MISSING_ZH = {"error": "不允许缺失（缺失即报错）", "zero": "缺失视同为 0（视同放弃）",
                "carry_forward": "缺失时沿用上一年数值", "impute_share": "缺失时保持上一年占比推算",
                "exclude_unit": "缺失的单位不参与本次分配"}
@@ -103,6 +122,74 @@ def _applied_bounds_zh(alloc: Allocation) -> list[str]:
     return out
 
 
+_CN_NUM = "一二三四五六七八九十"
+
+
+def _factor_line_zh(j: int, f: Any, inp: Any) -> str:
+    how = _how(f, _TRANSFORM_ZH)
+    src = f.source or inp.sources.get(f.id) or "因素数据表"
+    uom = inp.uom.get(f.id) or ""
+    wt = (f"组内权重 {_pct(f.local_weight)}，折合总权重 {_pct(f.weight)}" if f.group
+          else f"权重 {_pct(f.weight)}")
+    return (f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），{wt}，"
+            f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
+
+
+def _factor_lines_zh(spec: Any, inp: Any) -> list[str]:
+    """Section 二 of the method sheet: flat factors, or 一级/二级 factors with both weights."""
+    if not spec.groups:
+        return [_factor_line_zh(j, f, inp) for j, f in enumerate(spec.factors, start=1)]
+    out = ["  分配因素分两级：一级因素权重之和为 100%，每个一级因素下的二级因素组内权重之和为 100%；"
+           "二级因素的折合总权重 = 一级因素权重 × 组内权重。"]
+    for gi, g in enumerate(spec.groups):
+        label = _CN_NUM[gi] if gi < len(_CN_NUM) else str(gi + 1)
+        out.append(f"  （{label}）{g.name}（{g.id}），一级权重 {_pct(g.weight)}：")
+        members = [f for f in spec.factors if f.group == g.id]
+        out += ["  " + _factor_line_zh(j, f, inp) for j, f in enumerate(members, start=1)]
+    return out
+
+
+def _award_lines_zh(alloc: Any, names: dict[str, str]) -> list[str]:
+    """The 奖补 part of section 三: each rule in words and the amounts per unit."""
+    spec, core = alloc.spec, alloc.core
+    if not spec.awards:
+        return []
+    out = ["  按点奖励与扣减（奖补）：奖励额加到、扣减额从该单位的分配额中扣除；可分配额不变，"
+           "因素法部分相应减少（或增加）：因素法部分 = 可分配额 − 奖励合计 + 扣减合计；"]
+    for a in spec.awards:
+        verb, side = ("奖励", "超过") if a.kind == "award" else ("扣减", "低于")
+        rule = (f"    {a.name}（{a.id}）：因素 {a.factor} {side} {_n(a.threshold)} 的部分，"
+                f"每{'多' if a.kind == 'award' else '少'} {_n(a.point)}{verb} "
+                f"{_n(a.per_point_wan)} 万元")
+        if a.min_wan:
+            rule += f"，最低 {_n(a.min_wan)} 万元"
+        if a.cap_wan is not None:
+            rule += f"，每个单位最高{verb} {_n(a.cap_wan)} 万元"
+        got = [f"{names[c]} {_n(abs(v))}" for c, v in zip(alloc.codes, core.awards[a.id],
+                                                        strict=True) if v]
+        out.append(rule + "；" + (f"本次{verb}：" + "、".join(got) + " 万元。" if got
+                                  else f"本次无单位获得{verb}。"))
+    tot = sum(core.net_award, Fraction(0))
+    out.append(f"    奖补净额合计 {_n(tot)} 万元，因素法部分 {_n(core.t_alloc - tot)} 万元"
+               "（触及保底或上限时，以保底、上限为准）。")
+    return out
+
+
+def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
+    """Section 2 of the English method sheet (groups shown with both weights)."""
+    out = []
+    for g in spec.groups:
+        out.append(f"  group {g.name} ({g.id}), weight {_pct(g.weight)}; within it:")
+    for j, f in enumerate(spec.factors, start=1):
+        how = _how(f, _TRANSFORM_EN)
+        src = f.source or inp.sources.get(f.id) or "factor table"
+        wt = (f"group {f.group}, weight within group {_pct(f.local_weight)}, effective "
+              f"{_pct(f.weight)}" if f.group else f"weight {_pct(f.weight)}")
+        out.append(f"  {j}. {f.name} ({f.id}), {wt}, direction {f.direction}, {how}; "
+                   f"source: {src}.")
+    return out
+
+
 def method_sheet(alloc: Allocation, language: str = "zh") -> str:
     """The method sheet (测算说明): factors, weights, sources and year, rules as applied.
 
@@ -139,15 +226,11 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                      f"{_n(base_tot)} 万元；其余 {_n(core.t_alloc - base_tot)} 万元按因素分配。")
         L.append("")
         L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
-        for j, f in enumerate(spec.factors, start=1):
-            how = _TRANSFORM_ZH[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
-            src = f.source or inp.sources.get(f.id) or "因素数据表"
-            uom = inp.uom.get(f.id) or ""
-            L.append(f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），权重 {_pct(f.weight)}，"
-                     f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
+        L += _factor_lines_zh(spec, inp)
         L.append("")
         L.append("三、计算方法")
-        L.append("  某单位综合份额 = Σ（因素权重 × 该单位该因素份额）；")
+        L.append("  某单位综合份额 = Σ（" + ("二级因素折合总权重" if spec.groups else "因素权重")
+                 + " × 该单位该因素份额）；")
         if spec.performance:
             mp = "、".join(f"{g} {_n(c)}" for g, c in spec.performance.map.items())
             L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
@@ -157,6 +240,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         if spec.performance:
             L.append("  各单位绩效等级：" + "、".join(
                 f"{names[c]} {g}" for c, g in zip(alloc.codes, inp.grade, strict=True) if g) + "。")
+        L += _award_lines_zh(alloc, names)
         L.append("")
         L.append("四、保底、上限与取整")
         cons = []
@@ -227,17 +311,20 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                      f"({_n(base_tot)} 万元 in all); the rest by factors.")
         L.append("")
         L.append(f"2. Factors and weights (data of {spec.data_year})")
-        for j, f in enumerate(spec.factors, start=1):
-            how = _TRANSFORM_EN[f.transform].format(eps=_n(f.shift), pop=f.population_factor)
-            src = f.source or inp.sources.get(f.id) or "factor table"
-            L.append(f"  {j}. {f.name} ({f.id}), weight {_pct(f.weight)}, direction {f.direction}, "
-                     f"{how}; source: {src}.")
+        L += _factor_lines_en(spec, inp)
         L.append("")
         L.append("3. Formula")
         L.append("  composite share = Σ weight × factor share"
                  + ("; × performance coefficient, renormalised" if spec.performance else "")
                  + "; amount = " + ("base + " if spec.base_share > 0 else "")
                  + "increment × share, then floors/caps (water-filling) and rounding.")
+        for a in spec.awards:
+            L.append(f"  {a.kind} {a.name} ({a.id}): {_n(a.per_point_wan)} 万元 per "
+                     f"{_n(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
+                     f"{_n(a.threshold)}" + (f", at least {_n(a.min_wan)}" if a.min_wan else "")
+                     + (f", at most {_n(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
+                     + "; added to (deductions: subtracted from) the unit's amount, the factor "
+                       "part shrinks or grows so the total is unchanged.")
         L.append("")
         L.append("4. Floors, caps, rounding")
         L.append(f"  floor default {_n(spec.floor_default or 0)} 万元, per unit "
@@ -246,7 +333,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                  f"{_pct(spec.hold_harmless * 100)}.")
         L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
                  f"{', '.join(b['cap']) or 'none'}.")
-        L.append(f"  rounded to {spec.rounding_unit} 万元 by {spec.rounding_method}; the amounts add "
+        L.append(f"  rounded to {_n(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
                  f"up to {_n(core.t_alloc)} 万元.")
         L.append("")
         L.append("5. Missing data")

@@ -120,9 +120,9 @@ def _metric_column(amounts: np.ndarray, groups: list[str], pop: np.ndarray | Non
 
 def _benchmark(alloc: Allocation, values: list[Fraction]) -> np.ndarray:
     tot = sum(values, Fraction(0))
-    t = alloc.core.t_alloc
-    r = largest_remainder([v / tot * t for v in values], t, alloc.codes)
-    return np.array(r.amounts, dtype=float)
+    t, u = Fraction(alloc.core.t_alloc), Fraction(alloc.spec.rounding_unit)
+    r = largest_remainder([v / tot * t / u for v in values], int(t / u), alloc.codes)
+    return np.array([float(a * u) for a in r.amounts], dtype=float)
 
 
 def metrics(alloc: Allocation, *, population_factor: str | None = None,

@@ -87,7 +87,7 @@ def load_scoring_spec(path: str | Path | Mapping[str, Any]) -> ScoringSpec:
 def _scoring_from_document(doc: LinedDocument) -> ScoringSpec:
     data = doc.data if isinstance(doc.data, Mapping) else {}
     pr = _Problems(doc)
-    _unknown_keys(pr, (), data, ["evaluation", "year", "data_year", "factors", "classes",
+    _unknown_keys(pr, (), data, ["evaluation", "year", "data_year", "groups", "factors", "classes",
                                  "missing", "notes"])
     for req in ("evaluation", "year", "factors", "classes"):
         if req not in data:
@@ -99,7 +99,7 @@ def _scoring_from_document(doc: LinedDocument) -> ScoringSpec:
     if "data_year" in data:
         d = _num(pr, ("data_year",), data["data_year"], integer=True)
         dy = int(d) if d is not None else dy
-    factors, _ = _parse_factors(pr, data)
+    factors, _, _ = _parse_factors(pr, data)
     cl = data.get("classes") or {}
     method = cl.get("method", "quantile") if isinstance(cl, Mapping) else None
     shares: dict[str, Fraction] = {}

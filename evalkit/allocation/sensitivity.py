@@ -154,11 +154,21 @@ def _transform_float(f, x: np.ndarray, pop: np.ndarray | None) -> np.ndarray:
         rng = np.where(hi > lo, hi - lo, 1.0)
         sc = ((x - lo) if f.direction == "+" else (hi - x)) / rng + eps
         sc = np.where(hi > lo, sc, 1.0)
-    else:  # zscore_shift
+    elif t == "ratio_to_mean":
+        mean = x.mean(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = x / mean if f.direction == "+" else mean / x
+        if f.bounds is not None:
+            r = np.clip(r, float(f.bounds[0]), float(f.bounds[1]))
+        sc = np.where(mean > 0, r, 1.0)
+    else:  # zscore_shift, zscore
         sd = x.std(axis=1, keepdims=True)
         z = (x - x.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1.0)
         z = z if f.direction == "+" else -z
-        sc = np.where(sd > 0, z - z.min(axis=1, keepdims=True) + eps, 1.0)
+        if t == "zscore":
+            sc = float(f.score_base) + float(f.score_scale) * z
+        else:
+            sc = np.where(sd > 0, z - z.min(axis=1, keepdims=True) + eps, 1.0)
     tot = sc.sum(axis=1, keepdims=True)
     return sc / tot
 

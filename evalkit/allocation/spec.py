@@ -24,7 +24,8 @@ from .._shared.exceptions import SpecError
 from ..data.reader import read_text
 from ._yaml import LinedDocument, load_with_lines
 
-TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita")
+TRANSFORMS = ("share", "inverse_share", "minmax_shift", "zscore_shift", "per_capita", "zscore",
+              "ratio_to_mean")
 DIRECTIONS = ("+", "-")
 MISSING_RULES = ("error", "zero", "carry_forward", "impute_share", "exclude_unit")
 ROUNDING_METHODS = ("largest_remainder", "largest_recipient")
@@ -38,9 +39,10 @@ _TOP_KEYS = {
     "name": "方案名称 / scenario label",
     "year": "分配年度 / allocation year",
     "data_year": "因素数据年度 / year of the factor data (default year-1)",
-    "total_wan": "资金总额(万元) / total (万元, integer)",
-    "reserve_wan": "预留(万元) / reserve (万元, integer)",
+    "total_wan": "资金总额(万元，最多两位小数) / total (万元, up to 2 decimals)",
+    "reserve_wan": "预留(万元) / reserve (万元, up to 2 decimals)",
     "base": "基数 / base part",
+    "groups": "一级因素 / first-level factor groups (optional)",
     "factors": "因素 / factors",
     "performance": "绩效调节系数 / performance coefficients",
     "constraints": "保底与上限 / floors and caps",
@@ -49,10 +51,18 @@ _TOP_KEYS = {
     "units": "参与单位 / units included",
     "notes": "备注 / notes for the method sheet",
     "stage": "稿别 / draft stage: 征求意见稿, 送审稿 or 定稿",
+    "pools": "资金池 / separate pools (each with its own total, units, factors ...)",
+    "awards": "按点奖励与扣减 / per-point awards and deductions (奖补)",
+    "advance": "预拨与清算 / advance now, settlement on final data: {share: 0.7}",
 }
+AWARD_KINDS = ("award", "deduction")
+_AWARD_KEYS = ("id", "name", "factor", "kind", "threshold", "per_point_wan", "point", "min_wan",
+               "cap_wan")
 STAGES = ("征求意见稿", "送审稿", "定稿")
 _FACTOR_KEYS = ("id", "name", "weight", "direction", "transform", "unit_of_measure", "convert",
-                "shift", "population_factor", "source")
+                "shift", "population_factor", "source", "group", "bounds", "score_base",
+                "score_scale")
+_GROUP_KEYS = ("id", "name", "weight")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -71,7 +81,9 @@ class FactorSpec:
     direction : {"+", "-"}
         ``+``: more is more; ``-``: less is more (handled by the transform, never by the weight).
     transform : str
-        One of ``share``, ``inverse_share``, ``minmax_shift``, ``zscore_shift``, ``per_capita``.
+        One of ``share``, ``inverse_share``, ``minmax_shift``, ``zscore_shift``, ``per_capita``,
+        ``zscore`` (standard score ``base + scale × z``) and ``ratio_to_mean`` (ratio to the
+        average, optionally clipped to ``bounds``).
     unit_of_measure : str or None
         Expected unit of measure in the factor table (``万元``, ``亿元``, ``人`` ...).
     convert : dict
@@ -84,6 +96,16 @@ class FactorSpec:
         Data source text for the method sheet (else taken from the factor table).
     missing : str
         Missing-data rule in force for this factor.
+    bounds : tuple of Fraction or None
+        ``(low, high)`` clip of the ``ratio_to_mean`` ratio (e.g. 0.5 and 1.5).
+    score_base, score_scale : Fraction
+        ``zscore`` score ``base + scale × z`` (defaults 50 and 10, the T score 标准分);
+        must be > 0 for every unit.
+    group : str or None
+        Id of the first-level group (一级因素) this second-level factor belongs to.
+    local_weight : Fraction or None
+        Weight within the group in percent (the group's factors sum to 100); ``weight`` is then
+        the effective weight ``group weight × local_weight / 100``.
     """
 
     id: str
@@ -97,6 +119,85 @@ class FactorSpec:
     population_factor: str | None = None
     source: str | None = None
     missing: str = "error"
+    bounds: tuple[Fraction, Fraction] | None = None
+    score_base: Fraction = Fraction(50)
+    score_scale: Fraction = Fraction(10)
+    group: str | None = None
+    local_weight: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A first-level factor (一级因素) grouping second-level factors (二级因素).
+
+    Attributes
+    ----------
+    id : str
+        Identifier named by the factors' ``group`` field.
+    name : str
+        Chinese name for the method sheet (e.g. 业务因素, 绩效因素).
+    weight : Fraction
+        Weight in percent (group weights sum to 100).
+    """
+
+    id: str
+    name: str
+    weight: Fraction
+
+
+@dataclass(frozen=True)
+class AwardSpec:
+    """A per-point award or deduction (按点奖励/扣减), e.g. 每提高 1 个百分点奖励 500 万元，最高 1 亿元.
+
+    For an ``award`` the points are ``(value − threshold) ÷ point`` where positive, for a
+    ``deduction`` ``(threshold − value) ÷ point``; the amount is ``per_point_wan × points``,
+    raised to ``min_wan`` when a unit qualifies and limited to ``cap_wan``.
+
+    Attributes
+    ----------
+    id, name : str
+    factor : str
+        Factor id in the factor table whose value is measured (need not be weighted).
+    kind : {"award", "deduction"}
+    threshold : Fraction
+        Value above which awards (below which deductions) start.
+    per_point_wan : Fraction
+        万元 per point.
+    point : Fraction
+        Size of one point in the factor's unit (default 1, e.g. one percentage point).
+    min_wan, cap_wan : Fraction or None
+        Smallest amount for a unit that qualifies, largest amount per unit.
+    """
+
+    id: str
+    name: str
+    factor: str
+    kind: str
+    threshold: Fraction
+    per_point_wan: Fraction
+    point: Fraction = Fraction(1)
+    min_wan: Fraction | None = None
+    cap_wan: Fraction | None = None
+
+    def amount(self, value: Fraction) -> Fraction:
+        """The award (or deduction, as a positive amount) for one unit's value.
+
+        Examples
+        --------
+        >>> from fractions import Fraction as F
+        >>> a = AwardSpec("g", "增速奖励", "grw", "award", F(5), F(500), cap_wan=F(10000))
+        >>> a.amount(F("8.5")), a.amount(F(40)), a.amount(F(4))
+        (Fraction(1750, 1), Fraction(10000, 1), Fraction(0, 1))
+        """
+        gap = value - self.threshold if self.kind == "award" else self.threshold - value
+        if gap <= 0:
+            return Fraction(0)
+        amt = self.per_point_wan * gap / self.point
+        if self.min_wan is not None:
+            amt = max(amt, self.min_wan)
+        if self.cap_wan is not None:
+            amt = min(amt, self.cap_wan)
+        return amt
 
 
 @dataclass(frozen=True)
@@ -131,8 +232,8 @@ class AllocationSpec:
         Fund name and scenario label.
     year, data_year : int
         Allocation year and the year of the factor data (declared; default ``year - 1``).
-    total_wan, reserve_wan : int
-        Appropriation and reserve (预留), 万元.
+    total_wan, reserve_wan : int or Fraction
+        Appropriation and reserve (预留), 万元 (``int`` when whole; down to 0.01 万元).
     base_share : Fraction
         β in ``base_i = β × last_year_i``.
     factors : tuple of FactorSpec
@@ -143,8 +244,8 @@ class AllocationSpec:
         No unit above this share of ``T_alloc``.
     hold_harmless : Fraction
         Each unit gets at least this fraction of last year's amount.
-    rounding_unit : int
-        Amounts are multiples of this many 万元.
+    rounding_unit : int or Fraction
+        Amounts are multiples of this many 万元 (1 by default; down to 0.01 万元).
     rounding_method : str
         ``largest_remainder`` (default) or ``largest_recipient`` (尾差 to the largest recipient).
     include, exclude : tuple of str
@@ -155,6 +256,14 @@ class AllocationSpec:
         Notes from loading (numeric keys kept as text ...), shown in the method sheet.
     stage : str or None
         Draft stage printed in the workbook title: 征求意见稿, 送审稿 or 定稿.
+    advance_share : Fraction or None
+        预拨比例: the share of each unit's allocation on preliminary data paid in advance; the
+        rest is settled (清算) against the final data (:func:`evalkit.allocation.settle`).
+    awards : tuple of AwardSpec
+        Per-point awards and deductions (奖补), added to / subtracted from the factor amounts.
+    groups : tuple of GroupSpec
+        First-level factors (一级因素) when the spec has a ``groups`` block; each factor's
+        ``weight`` is then its effective weight (group weight × weight within the group / 100).
     source : str
         File name.
     document : LinedDocument
@@ -165,8 +274,8 @@ class AllocationSpec:
     name: str
     year: int
     data_year: int
-    total_wan: int
-    reserve_wan: int
+    total_wan: int | Fraction
+    reserve_wan: int | Fraction
     base_share: Fraction
     factors: tuple[FactorSpec, ...]
     performance: PerformanceSpec | None
@@ -176,7 +285,7 @@ class AllocationSpec:
     cap_units: dict[str, Fraction]
     cap_share: Fraction | None
     hold_harmless: Fraction
-    rounding_unit: int
+    rounding_unit: int | Fraction
     rounding_method: str
     tie_break: str
     include: tuple[str, ...]
@@ -187,9 +296,12 @@ class AllocationSpec:
     source: str
     document: LinedDocument = field(repr=False, compare=False)
     stage: str | None = None
+    groups: tuple[GroupSpec, ...] = ()
+    awards: tuple[AwardSpec, ...] = ()
+    advance_share: Fraction | None = None
 
     @property
-    def t_alloc(self) -> int:
+    def t_alloc(self) -> int | Fraction:
         """``total_wan - reserve_wan``: the amount to allocate now (万元)."""
         return self.total_wan - self.reserve_wan
 
@@ -219,11 +331,82 @@ class AllocationSpec:
         weights : mapping
             ``{factor_id: weight_in_percent}``; factors not named keep their weight.
         """
-        data = json.loads(self.canonical())
+        data = self.flat_data()
         for i, f in enumerate(data["factors"]):
             if f["id"] in weights:
                 data["factors"][i]["weight"] = _plain(weights[f["id"]])
         return spec_from_dict(data, source=self.source + " (weights changed)")
+
+    def flat_data(self) -> dict[str, Any]:
+        """The spec data with first-level groups folded into effective factor weights.
+
+        A spec with ``groups`` gives the same allocation as this flat spec, where each factor's
+        ``weight`` is ``group weight × weight within the group / 100`` (exact text). Tools that
+        change factor weights (sensitivity, the recentred instrument) work on this form.
+
+        Returns
+        -------
+        dict
+            A plain mapping that :func:`spec_from_dict` accepts.
+
+        Examples
+        --------
+        >>> sp = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 100,
+        ...     "groups": [{"id": "biz", "weight": 80}, {"id": "perf", "weight": 20}],
+        ...     "factors": [{"id": "a", "group": "biz", "weight": 50},
+        ...                 {"id": "b", "group": "biz", "weight": 50},
+        ...                 {"id": "c", "group": "perf", "weight": 100}]})
+        >>> [f["weight"] for f in sp.flat_data()["factors"]]
+        [40, 40, 20]
+        """
+        data = json.loads(self.canonical())
+        if not self.groups:
+            return data
+        eff = {f.id: f.weight for f in self.factors}
+        data.pop("groups", None)
+        for f in data["factors"]:
+            f.pop("group", None)
+            f["weight"] = _exact_text(eff[f["id"]])
+        return data
+
+
+def _exact_text(x: Fraction) -> Any:
+    """An int, or the exact decimal text of a Fraction, or ``"p/q"`` when it has no decimal form."""
+    if x.denominator == 1:
+        return int(x)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return f"{x.numerator}/{x.denominator}"
+    digits = 0
+    while (x * 10 ** digits).denominator != 1:
+        digits += 1
+    n = x.numerator * 10 ** digits // x.denominator
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    return f"{sign}{n // 10 ** digits}.{n % 10 ** digits:0{digits}d}"
+
+
+#: Smallest money step: 0.01 万元 (100 元).
+MIN_UNIT_WAN = Fraction(1, 100)
+
+
+def _money(x: Fraction) -> int | Fraction:
+    """An amount in 万元: ``int`` when whole (the usual case), else the exact Fraction."""
+    return int(x) if x.denominator == 1 else x
+
+
+def _cents(pr: Any, path: tuple, v: Fraction | None) -> Fraction | None:
+    """Check an amount has at most two decimals (multiples of 0.01 万元 = 100 元)."""
+    if v is not None and (v / MIN_UNIT_WAN).denominator != 1:
+        pr.add(path, f"金额 {float(v)} 最多保留两位小数（0.01 万元 = 100 元）",
+               f"amount {float(v)} has more than two decimals; 万元 amounts go down to 0.01 "
+               "(100 元)")
+        return None
+    return v
 
 
 def _plain(x: Any) -> Any:
@@ -407,9 +590,170 @@ def _per_unit(pr: _Problems, path: tuple, value: Any, *, what: str
     return default, units
 
 
+def _parse_awards(pr: _Problems, al: Any) -> tuple[AwardSpec, ...]:
+    """Parse the optional ``awards`` block (按点奖励与扣减)."""
+    if al is None:
+        return ()
+    if not isinstance(al, list) or not al:
+        pr.add(("awards",), "应为非空列表，每项如 {id: grw_award, factor: grw, kind: award, threshold: 5, "
+               "per_point_wan: 500, cap_wan: 10000}",
+               "expected a non-empty list of items like {id: grw_award, factor: grw, kind: award, "
+               "threshold: 5, per_point_wan: 500, cap_wan: 10000}")
+        return ()
+    out: list[AwardSpec] = []
+    seen: set[str] = set()
+    for i, a in enumerate(al):
+        path = ("awards", i)
+        if not isinstance(a, Mapping):
+            pr.add(path, "每项奖补应为映射 {id, factor, kind, threshold, per_point_wan}",
+                   "each award must be a mapping {id, factor, kind, threshold, per_point_wan}")
+            continue
+        _unknown_keys(pr, path, a, _AWARD_KEYS)
+        aid = a.get("id")
+        if not isinstance(aid, str) or not _ID_RE.match(aid) or aid in seen:
+            pr.add(path + ("id",), f"奖补代码应为不重复的标识符（字母开头），实际为 {aid!r}",
+                   f"an award id must be a unique identifier starting with a letter, got {aid!r}")
+            aid = f"award{i + 1}"
+        seen.add(aid)
+        fac = a.get("factor")
+        if not isinstance(fac, str) or not _ID_RE.match(fac):
+            pr.add(path + ("factor",), f"需要 factor（因素表中的因素代码），实际为 {fac!r}",
+                   f"needs factor (a factor id of the factor table), got {fac!r}")
+        kind = a.get("kind", "award")
+        kind = {"奖励": "award", "扣减": "deduction"}.get(kind, kind)
+        if kind not in AWARD_KINDS:
+            pr.add(path + ("kind",), f"kind {kind!r} 无效；允许 award（奖励）或 deduction（扣减）",
+                   f"invalid kind {kind!r}; allowed: award or deduction")
+        nums = {}
+        for key, lo, req in (("threshold", None, True), ("per_point_wan", Fraction(0), True),
+                             ("point", Fraction(0), False), ("min_wan", Fraction(0), False),
+                             ("cap_wan", Fraction(0), False)):
+            if key not in a:
+                if req:
+                    pr.add(path, f"奖补 `{aid}` 缺少 `{key}`", f"award `{aid}` needs `{key}`")
+                continue
+            nums[key] = _num(pr, path + (key,), a[key], lo=lo, hi=MAX_TOTAL_WAN)
+        if nums.get("point") == 0:
+            pr.add(path + ("point",), "point 必须为正", "point must be positive")
+            nums["point"] = None
+        if nums.get("min_wan") is not None and nums.get("cap_wan") is not None and \
+                nums["min_wan"] > nums["cap_wan"]:
+            pr.add(path + ("min_wan",), f"最低额 {a['min_wan']} 高于最高额 {a['cap_wan']}",
+                   f"min_wan {a['min_wan']} exceeds cap_wan {a['cap_wan']}")
+        if None in (nums.get("threshold"), nums.get("per_point_wan")) or kind not in AWARD_KINDS \
+                or not isinstance(fac, str):
+            continue
+        out.append(AwardSpec(id=aid, name=str(a.get("name", aid)), factor=fac, kind=kind,
+                             threshold=nums["threshold"], per_point_wan=nums["per_point_wan"],
+                             point=nums.get("point") or Fraction(1), min_wan=nums.get("min_wan"),
+                             cap_wan=nums.get("cap_wan")))
+    return tuple(out)
+
+
+def _parse_groups(pr: _Problems, gl: Any) -> dict[str, GroupSpec]:
+    """Parse the optional ``groups`` block (一级因素): ``{id: GroupSpec}`` in spec order."""
+    if gl is None:
+        return {}
+    if not isinstance(gl, list) or not gl:
+        pr.add(("groups",), "应为非空列表，每项如 {id: biz, name: 业务因素, weight: 85}",
+               "expected a non-empty list of items like {id: biz, name: 业务因素, weight: 85}")
+        return {}
+    out: dict[str, GroupSpec] = {}
+    total = Fraction(0)
+    ok = True
+    for i, g in enumerate(gl):
+        path = ("groups", i)
+        if not isinstance(g, Mapping):
+            pr.add(path, "每个一级因素应为映射 {id, name, weight}",
+                   "each group must be a mapping {id, name, weight}")
+            ok = False
+            continue
+        _unknown_keys(pr, path, g, _GROUP_KEYS)
+        gid = g.get("id")
+        if not isinstance(gid, str) or not _ID_RE.match(gid):
+            pr.add(path + ("id",), f"一级因素代码应为字母开头的标识符，实际为 {gid!r}",
+                   f"group id must be an identifier starting with a letter, got {gid!r}")
+            ok = False
+            continue
+        if gid in out:
+            pr.add(path + ("id",), f"一级因素代码 `{gid}` 重复", f"group id `{gid}` is repeated")
+            ok = False
+            continue
+        w = _num(pr, path + ("weight",), g.get("weight"), lo=Fraction(0),
+                 what="（权重为百分数，不得为负）/ (weights are percentages, never negative)")
+        if w is None:
+            ok = False
+            w = Fraction(0)
+        total += w
+        out[gid] = GroupSpec(id=gid, name=str(g.get("name", gid)), weight=w)
+    if ok and total != 100:
+        listed = " + ".join(f"{g.id}:{_plain(g.weight)}" for g in out.values())
+        pr.add(("groups",), f"一级因素权重之和为 {_plain(total)}，应为 100（{listed}）",
+               f"group weights sum to {_plain(total)}, they must sum to 100 ({listed})")
+    return out
+
+
+def _group_weights(pr: _Problems, groups: dict[str, GroupSpec],
+                   members: dict[str, list[tuple[str, Fraction]]],
+                   factors: list[FactorSpec]) -> list[FactorSpec]:
+    """Check each group's second-level weights sum to 100; return factors with effective weights."""
+    from dataclasses import replace
+
+    for gi, gid in enumerate(groups):
+        ms = members.get(gid, [])
+        path = ("groups", gi)
+        if not ms:
+            pr.add(path, f"一级因素 `{gid}` 下没有二级因素（没有 factors 项写 group: {gid}）",
+                   f"group `{gid}` has no factors (no item of factors says group: {gid})")
+            continue
+        tot = sum((w for _, w in ms), Fraction(0))
+        if tot != 100:
+            listed = " + ".join(f"{fid}:{_plain(w)}" for fid, w in ms)
+            pr.add(path, f"一级因素 `{gid}` 下二级因素权重之和为 {_plain(tot)}，应为 100（{listed}）",
+                   f"the weights of the factors in group `{gid}` sum to {_plain(tot)}, they must "
+                   f"sum to 100 ({listed})")
+    return [replace(f, local_weight=f.weight, weight=groups[f.group].weight * f.weight / 100)
+            if f.group else f for f in factors]
+
+
+def _transform_options(pr: _Problems, path: tuple, f: Mapping[str, Any], transform: str
+                       ) -> tuple[tuple[Fraction, Fraction] | None, Fraction, Fraction]:
+    """``bounds`` (ratio_to_mean) and ``score_base``/``score_scale`` (zscore) of one factor."""
+    for key, owner in (("bounds", "ratio_to_mean"), ("score_base", "zscore"),
+                       ("score_scale", "zscore")):
+        if key in f and transform != owner:
+            pr.add(path + (key,), f"`{key}` 只用于 transform: {owner}，本因素为 {transform}",
+                   f"`{key}` applies only to transform: {owner}; this factor uses {transform}")
+    bounds = None
+    b = f.get("bounds")
+    if b is not None and transform == "ratio_to_mean":
+        if not isinstance(b, list) or len(b) != 2:
+            pr.add(path + ("bounds",), f"应为 [下限, 上限]，如 [0.5, 1.5]，实际为 {b!r}",
+                   f"expected [low, high] such as [0.5, 1.5], got {b!r}")
+        else:
+            lo = _num(pr, path + ("bounds", 0), b[0], lo=Fraction(0))
+            hi = _num(pr, path + ("bounds", 1), b[1], lo=Fraction(0))
+            if lo is not None and hi is not None:
+                if hi <= lo or hi == 0:
+                    pr.add(path + ("bounds",), f"上限 {b[1]} 应大于下限 {b[0]}",
+                           f"the high bound {b[1]} must exceed the low bound {b[0]}")
+                else:
+                    bounds = (lo, hi)
+    base, scale = Fraction(50), Fraction(10)
+    if "score_base" in f and transform == "zscore":
+        v = _num(pr, path + ("score_base",), f["score_base"])
+        base = v if v is not None else base
+    if "score_scale" in f and transform == "zscore":
+        v = _num(pr, path + ("score_scale",), f["score_scale"], lo=Fraction(0))
+        if v == 0:
+            pr.add(path + ("score_scale",), "score_scale 必须为正", "score_scale must be positive")
+        scale = v if v else scale
+    return bounds, base, scale
+
+
 def _parse_factors(pr: _Problems, data: Mapping[str, Any]
-                   ) -> tuple[list[FactorSpec], dict[str, str]]:
-    """Parse ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
+                   ) -> tuple[list[FactorSpec], dict[str, str], tuple[GroupSpec, ...]]:
+    """Parse ``groups``, ``factors`` and ``missing`` (shared by allocation and scoring specs)."""
     # missing rules
     miss = data.get("missing") or {}
     missing_default = "error"
@@ -437,6 +781,8 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
                    "expected a non-empty list of items like "
                    "{id: rev, weight: 30, direction: +, transform: share}")
         flist = []
+    groups = _parse_groups(pr, data.get("groups"))
+    members: dict[str, list[tuple[str, Fraction]]] = {}
     seen: dict[str, int] = {}
     weight_sum = Fraction(0)
     weights_ok = True
@@ -481,6 +827,7 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
         elif direction == "+" and transform == "inverse_share":
             pr.add(path + ("direction",), "inverse_share 只用于逆向因素，请将 direction 设为 -",
                    "inverse_share is for '-' factors; set direction: -")
+        bounds, score_base, score_scale = _transform_options(pr, path, f, transform)
         pop = f.get("population_factor")
         if transform == "per_capita" and not pop:
             pr.add(path + ("population_factor",),
@@ -501,6 +848,16 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
         if "shift" in f:
             s = _num(pr, path + ("shift",), f["shift"], lo=Fraction(0))
             shift = s if s is not None else shift
+        grp = f.get("group")
+        if grp is not None and not groups:
+            pr.add(path + ("group",), f"因素指定了 group: {grp}，但方案没有 groups（一级因素）块",
+                   f"factor names group: {grp} but the spec has no groups block (first-level "
+                   "factors); add groups or remove group")
+        elif groups and grp not in groups:
+            pr.add(path + ("group",), f"一级因素 {grp!r} 不在 groups 中；已有：{', '.join(groups)}",
+                   f"group {grp!r} is not in groups; known: {', '.join(groups)}")
+        elif groups:
+            members.setdefault(grp, []).append((fid, w))
         factors.append(FactorSpec(
             id=fid, name=str(f.get("name", fid)), weight=w, direction=direction,
             transform=transform, unit_of_measure=(str(f["unit_of_measure"])
@@ -508,13 +865,55 @@ def _parse_factors(pr: _Problems, data: Mapping[str, Any]
             convert=conv, shift=shift, population_factor=str(pop) if pop else None,
             source=str(f["source"]) if f.get("source") else None,
             missing=missing_map.get(fid, missing_default),
+            group=str(grp) if groups and grp in groups else None, bounds=bounds,
+            score_base=score_base, score_scale=score_scale,
         ))
+    if groups:
+        if weights_ok:
+            factors = _group_weights(pr, groups, members, factors)
+        return factors, missing_map, tuple(groups.values())
     if flist and weights_ok and weight_sum != 100:
         listed = " + ".join(f"{f.id}:{_plain(f.weight)}" for f in factors)
         pr.add(("factors",), f"权重之和为 {_plain(weight_sum)}，应为 100（{listed}）",
                f"weights sum to {_plain(weight_sum)}, they must sum to 100 ({listed})")
-    return factors, missing_map
+    return factors, missing_map, ()
 
+
+
+def redraw_blockers(spec: Any) -> list[str]:
+    """Features of ``spec`` that tools redrawing weights and totals cannot handle.
+
+    The recentred formula instrument (:mod:`evalkit.iv`) recomputes a spec with other factor
+    weights and totals. First-level groups are folded into effective weights
+    (:meth:`AllocationSpec.flat_data`) and new transforms are recomputed as they are; a spec
+    with separate pools has no single weight vector or total, so it is refused.
+
+    Returns
+    -------
+    list of str
+        One bilingual line per unsupported feature (empty when the spec can be redrawn).
+    """
+    out = []
+    if not isinstance(spec, AllocationSpec):
+        out.append("资金池 pools（各池有各自的总额和因素，没有统一的权重向量）/ separate pools "
+                   "(each pool has its own total and factors, so there is no single weight vector)")
+    return out
+
+
+def require_redrawable(spec: Any, what: str) -> None:
+    """Raise :class:`SpecError` naming every feature of ``spec`` that ``what`` cannot redraw.
+
+    Examples
+    --------
+    >>> sp = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 10,
+    ...                      "factors": [{"id": "a", "weight": 100}]})
+    >>> require_redrawable(sp, "the recentred instrument")  # nothing to refuse
+    """
+    blockers = redraw_blockers(spec)
+    if blockers:
+        raise SpecError(blockers, header=(
+            f"{what} 不支持方案 {getattr(spec, 'source', '')} 使用的以下功能 / {what} does not "
+            "support these features of the spec; use a spec without them for the instrument"))
 
 
 class _ProvisionalSpecError(SpecError):
@@ -532,7 +931,8 @@ def load_spec_collecting(path: Any) -> tuple[AllocationSpec | None, list[str]]:
     100), a provisional spec is returned with the problems so the factor data can be checked
     against it and every problem reported at once. Callers must not allocate with it.
     """
-    if isinstance(path, AllocationSpec):
+    from .pools import PooledSpec
+    if isinstance(path, (AllocationSpec, PooledSpec)):
         return path, []
     try:
         if isinstance(path, Mapping):
@@ -558,6 +958,9 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     if not isinstance(data, Mapping):
         raise SpecError([f"{doc.source}: 规则文件应为键值映射 / the spec must be a mapping of fields"],
                         header="规则文件有问题 / The spec has problems")
+    if "pools" in data:
+        from .pools import pooled_from_document
+        return pooled_from_document(doc)
     _unknown_keys(pr, (), data, list(_TOP_KEYS))
     for req in ("fund", "year", "total_wan", "factors"):
         if req not in data:
@@ -573,10 +976,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                   integer=True)
         if dy is not None:
             data_year = int(dy)
-    total = _num(pr, ("total_wan",), data.get("total_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
-                 integer=True, what=_TOO_BIG)
-    reserve = _num(pr, ("reserve_wan",), data.get("reserve_wan", 0), lo=Fraction(0), hi=MAX_TOTAL_WAN,
-                   integer=True, what=_TOO_BIG)
+    total = _cents(pr, ("total_wan",), _num(pr, ("total_wan",), data.get("total_wan", 0),
+                                            lo=Fraction(0), hi=MAX_TOTAL_WAN, what=_TOO_BIG))
+    reserve = _cents(pr, ("reserve_wan",), _num(pr, ("reserve_wan",), data.get("reserve_wan", 0),
+                                                lo=Fraction(0), hi=MAX_TOTAL_WAN, what=_TOO_BIG))
     if total is not None and reserve is not None and reserve > total:
         pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
                f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")
@@ -594,7 +997,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                      lo=Fraction(0), hi=Fraction(1), what="（0.5 表示上年的一半）/ (0.5 = half of last year)")
             base_share = b if b is not None else Fraction(0)
 
-    factors, missing_map = _parse_factors(pr, data)
+    factors, missing_map, groups = _parse_factors(pr, data)
     fids = {f.id for f in factors}
     seen = {f.id: i for i, f in enumerate(factors)}
     for k in missing_map:
@@ -605,6 +1008,17 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         if f.population_factor and f.population_factor == f.id:
             pr.add(("factors", seen.get(f.id, 0), "population_factor"),
                    "人口因素不能是它自身", "population_factor cannot be the factor itself")
+
+    awards = _parse_awards(pr, data.get("awards"))
+    advance_share = None
+    adv = data.get("advance")
+    if adv is not None:
+        if not isinstance(adv, Mapping) or "share" not in adv:
+            pr.add(("advance",), "应为 {share: 0.7}（预拨比例）", "expected {share: 0.7} (share advanced)")
+        else:
+            _unknown_keys(pr, ("advance",), adv, ["share"])
+            advance_share = _num(pr, ("advance", "share"), adv["share"], lo=Fraction(0),
+                                 hi=Fraction(1), what="（0.7 表示预拨 70%）/ (0.7 = 70% advanced)")
 
     # performance
     perf = None
@@ -670,8 +1084,10 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         pr.add(("rounding",), "应为映射", "expected a mapping")
         rnd = {}
     _unknown_keys(pr, ("rounding",), rnd, ["unit_wan", "method", "tie_break"])
-    unit = _num(pr, ("rounding", "unit_wan"), rnd.get("unit_wan", 1), lo=Fraction(1), integer=True)
-    unit_i = int(unit) if unit is not None else 1
+    unit = _num(pr, ("rounding", "unit_wan"), rnd.get("unit_wan", 1), lo=MIN_UNIT_WAN,
+                what="（最小 0.01 万元，即 100 元）/ (at least 0.01 万元 = 100 元)")
+    unit = _cents(pr, ("rounding", "unit_wan"), unit)
+    unit_i = _money(unit) if unit is not None else 1
     method = _ROUNDING_ALIASES.get(rnd.get("method", "largest_remainder"),
                                    rnd.get("method", "largest_remainder"))
     if method not in ROUNDING_METHODS:
@@ -681,6 +1097,12 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     if tie not in TIE_BREAKS:
         pr.add(("rounding", "tie_break"), f"并列规则 {tie!r} 无效；允许：code",
                f"invalid tie_break {tie!r}; allowed: code")
+    if advance_share is not None and total is not None and reserve is not None and \
+            unit is not None and (advance_share * (total - reserve)) % unit:
+        pr.add(("advance", "share"),
+               f"预拨额 {_plain(advance_share * (total - reserve))} 万元不是取整单位 {_plain(unit)} 的整数倍",
+               f"the advance {_plain(advance_share * (total - reserve))} 万元 (share × T_alloc) is "
+               f"not a multiple of unit_wan {_plain(unit)}; choose a share that gives whole units")
     if total is not None and reserve is not None and unit is not None and (total - reserve) % unit:
         pr.add(("rounding", "unit_wan"),
                f"可分配额 {total - reserve} 不是取整单位 {unit} 的整数倍",
@@ -738,7 +1160,7 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             # never used to compute amounts: only to check the data against it
             provisional = AllocationSpec(
                 fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
-                total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+                total_wan=_money(total), reserve_wan=_money(reserve), base_share=base_share,
                 factors=tuple(factors), performance=perf, floor_default=floor_default,
                 floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
                 cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i,
@@ -746,19 +1168,19 @@ def _from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                 tie_break="code", include=tuple(include), exclude=tuple(exclude),
                 unit_names=names, notes=tuple(doc.notes), text_notes=tuple(text_notes),
                 source=doc.source, document=doc,
-                stage=None if stage is None else str(stage))
+                stage=None if stage is None else str(stage), groups=groups, awards=awards, advance_share=advance_share)
         raise _ProvisionalSpecError(pr.items, provisional, header=(
             f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / The spec {doc.source} has "
             f"{len(pr.items)} problem(s)"))
     return AllocationSpec(
         fund=fund, name=str(data.get("name") or fund), year=year, data_year=data_year,
-        total_wan=int(total), reserve_wan=int(reserve), base_share=base_share,
+        total_wan=_money(total), reserve_wan=_money(reserve), base_share=base_share,
         factors=tuple(factors), performance=perf, floor_default=floor_default,
         floor_units=floor_units, cap_default=cap_default, cap_units=cap_units,
         cap_share=cap_share, hold_harmless=hold, rounding_unit=unit_i, rounding_method=method,
         tie_break=tie, include=tuple(include), exclude=tuple(exclude), unit_names=names,
         notes=tuple(doc.notes), text_notes=tuple(text_notes), source=doc.source, document=doc,
-        stage=None if stage is None else str(stage),
+        stage=None if stage is None else str(stage), groups=groups, awards=awards, advance_share=advance_share,
     )
 
 
@@ -789,21 +1211,48 @@ def spec_schema() -> dict[str, Any]:
                                                                    "exclusiveMinimum": 0}},
             "shift": {"type": "number", "minimum": 0},
             "population_factor": {"type": "string"}, "source": {"type": "string"},
+            "group": {"type": "string", "pattern": _ID_RE.pattern},
+            "bounds": {"type": "array", "items": {"type": "number", "minimum": 0},
+                       "minItems": 2, "maxItems": 2},
+            "score_base": {"type": "number"},
+            "score_scale": {"type": "number", "exclusiveMinimum": 0},
         },
     }
+    group = {"type": "object", "additionalProperties": False, "required": ["id", "weight"],
+             "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                            "name": {"type": "string"},
+                            "weight": {"type": "number", "minimum": 0, "maximum": 100}}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "evalkit allocation spec (因素法分配方案)",
         "type": "object", "additionalProperties": False,
-        "required": ["fund", "year", "total_wan", "factors"],
+        "required": ["fund", "year"],  # total_wan and factors: top level or per pool
         "properties": {
             "fund": {"type": "string"}, "name": {"type": "string"},
             "year": {"type": "integer", "minimum": 1900, "maximum": 2200},
             "data_year": {"type": "integer", "minimum": 1900, "maximum": 2200},
-            "total_wan": {"type": "integer", "minimum": 0},
-            "reserve_wan": {"type": "integer", "minimum": 0},
+            "total_wan": {"type": "number", "minimum": 0, "multipleOf": 0.01},
+            "reserve_wan": {"type": "number", "minimum": 0, "multipleOf": 0.01},
             "base": {"type": "object", "additionalProperties": False, "properties": {
                 "share_of_last_year": {"type": "number", "minimum": 0, "maximum": 1}}},
+            "groups": {"type": "array", "minItems": 1, "items": group},
+            "awards": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["id", "factor", "threshold", "per_point_wan"],
+                "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                               "name": {"type": "string"},
+                               "factor": {"type": "string", "pattern": _ID_RE.pattern},
+                               "kind": {"enum": list(AWARD_KINDS) + ["奖励", "扣减"]},
+                               "threshold": num, "per_point_wan": {"type": "number", "minimum": 0},
+                               "point": {"type": "number", "exclusiveMinimum": 0},
+                               "min_wan": {"type": "number", "minimum": 0},
+                               "cap_wan": {"type": "number", "minimum": 0}}}},
+            "pools": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["id", "total_wan", "units"],
+                "properties": {"id": {"type": "string", "pattern": _ID_RE.pattern},
+                               "name": {"type": "string"},
+                               "total_wan": {"type": "number", "minimum": 0},
+                               "reserve_wan": {"type": "number", "minimum": 0}}}},
             "factors": {"type": "array", "minItems": 1, "items": factor},
             "performance": {"type": "object", "additionalProperties": False,
                             "required": ["map"], "properties": {
@@ -819,7 +1268,7 @@ def spec_schema() -> dict[str, Any]:
             "missing": {"type": "object",
                         "additionalProperties": {"enum": list(MISSING_RULES)}},
             "rounding": {"type": "object", "additionalProperties": False, "properties": {
-                "unit_wan": {"type": "integer", "minimum": 1},
+                "unit_wan": {"type": "number", "minimum": 0.01},
                 "method": {"enum": list(ROUNDING_METHODS) + list(_ROUNDING_ALIASES)},
                 "tie_break": {"enum": list(TIE_BREAKS)}}},
             "units": {"oneOf": [

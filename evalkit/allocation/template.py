@@ -189,3 +189,27 @@ def write_factor_template(path: str | Path, spec: AllocationSpec | str | Path | 
     p = Path(path)
     p.write_bytes(_stable_zip(buf.getvalue()))
     return p
+
+
+def formula_examples() -> dict[str, str]:
+    """The worked formula examples shipped with evalkit, as ``{file name: text}``.
+
+    One spec per formula feature (``formula_groups.yaml`` for two-level factors, ...), all on
+    the demo factor table (``formula_advance_preliminary.csv`` holds the preliminary data of the
+    advance example); :func:`evalkit.data.demo.write_demo` copies them into
+    ``data_raw/demo/allocation/`` so they can be run with ``evalkit allocate``.
+
+    Returns
+    -------
+    dict
+        File name → text, sorted by name.
+
+    Examples
+    --------
+    >>> "formula_groups.yaml" in formula_examples()
+    True
+    """
+    from importlib import resources
+    folder = resources.files("evalkit.allocation").joinpath("templates")
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir(), key=lambda q: q.name)
+            if p.name.startswith("formula_") and p.name.endswith((".yaml", ".csv"))}

@@ -16,6 +16,7 @@ import datetime as _dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -79,10 +80,17 @@ class Column:
     min_width: float = 6.0
 
 
+def _money_num(v: Any) -> int | float:
+    """A 万元 amount (int or Fraction) as an int when whole, else a float."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
 def _num(v: Any) -> Any:
     """A cell value: floats/ints as Python numbers, NaN/None as empty."""
     if v is None:
         return None
+    if isinstance(v, Fraction):  # amounts below 1 万元 (rounding unit 0.01 ...)
+        return _money_num(v)
     if hasattr(v, "item") and not isinstance(v, str):
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
@@ -212,6 +220,11 @@ def data_sheet(wb, title: str, columns: Sequence[Column], rows: Sequence[dict[st
 # the result sheet
 
 
+def _wan_fmt(alloc: Allocation) -> str:
+    """Number format of 万元 amounts: whole 万元, or two decimals for a unit such as 0.01."""
+    return WAN if isinstance(alloc.spec.rounding_unit, int) else WAN2
+
+
 def _value_fmt(values: Sequence[Any]) -> str:
     nums = [v for v in values if isinstance(v, (int, float)) and not
             (isinstance(v, float) and math.isnan(v))]
@@ -254,6 +267,7 @@ def _sum_row(part: pd.DataFrame, label: str) -> dict[str, Any]:
 
 def result_columns(alloc: Allocation, *, public: bool = False) -> list[Column]:
     """Columns of the result sheet (附件1); ``public`` drops the factor data and audit columns."""
+    WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
     has_last = alloc.table["last_year_wan"].notna().any()
     cols = [Column("序号", lambda r: r.get("_seq"), None, 5),
             Column("单位名称", lambda r: r.get("name_zh"), None, 10)]
@@ -339,8 +353,12 @@ def result_sheet(wb, alloc: Allocation, *, footer: str, stage: str | None,
         note_row = sig + 2
     else:
         note_row = sig
-    _merged_text(ws, note_row, n, "注：" + explain("result", fund=spec.fund, year=spec.year,
-                                                   t_alloc=alloc.core.t_alloc), size=9,
+    whole = isinstance(spec.rounding_unit, int) and spec.rounding_unit == 1
+    unit = float(spec.rounding_unit)
+    _merged_text(ws, note_row, n, "注：" + explain(
+        "result", fund=spec.fund, year=spec.year, t_alloc=_money_num(alloc.core.t_alloc),
+        money_zh="整数万元" if whole else f"{unit:g} 万元的整数倍",
+        money_en="whole 万元" if whole else f"multiples of {unit:g} 万元"), size=9,
                  line_chars=sum(ws.column_dimensions[get_column_letter(j)].width
                                 for j in range(1, n + 1)) * 0.95)
     _page_setup(ws, landscape=not public, header_row=4, footer=footer, one_page=True)
@@ -393,6 +411,7 @@ def _name_cols() -> list[Column]:
 
 def detail_sheet(wb, alloc: Allocation, *, footer: str):
     """明细: every factor's value, status, share and weighted share per unit, then the steps."""
+    WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
     rows = [{**r, "_strong": r.get("unit_code") == TOTAL_LABEL,
              "group": _GROUP_ZH.get(r.get("group"), r.get("group") or ""),
              "bound": _BOUND_ZH.get(r.get("bound") or "", r.get("bound") or ""),
@@ -453,6 +472,7 @@ def factor_data_sheet(wb, alloc: Allocation, *, footer: str):
 
 def sensitivity_sheet(wb, alloc: Allocation, mc, loo: pd.DataFrame, *, footer: str):
     """敏感性: Monte Carlo ranges and rank stability, plus the leave-one-factor-out changes."""
+    WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
     rows = mc.summary.to_dict(orient="records")
     names = {f.id: f.name for f in alloc.spec.factors}
     if not loo.empty:
@@ -480,6 +500,7 @@ def sensitivity_sheet(wb, alloc: Allocation, mc, loo: pd.DataFrame, *, footer: s
 
 def perturb_sheet(wb, alloc: Allocation, pert: pd.DataFrame, delta: float, *, footer: str):
     """权重扰动: each weight ±δ percentage points, change per unit (万元), by factor name."""
+    WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
     names = {f.id: f.name for f in alloc.spec.factors}
     labels = []
     for f, d in zip(pert["factor_id"], pert["shift_pp"], strict=True):
@@ -497,6 +518,7 @@ def perturb_sheet(wb, alloc: Allocation, pert: pd.DataFrame, delta: float, *, fo
 
 def shapley_sheet(wb, alloc: Allocation, sh, *, footer: str):
     """因素贡献: equal split + each factor + the coefficient + rounding = amount (万元)."""
+    WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
     t = sh.table
     rows = t.to_dict(orient="records")
     amounts = dict(zip(alloc.codes, alloc.core.amounts, strict=True))

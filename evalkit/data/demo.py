@@ -793,6 +793,9 @@ def write_demo(out_dir: str | Path, end_year: int = 2025, seed: int = DEMO_SEED)
     for y, spec in demo.specs.items():
         write(out / "allocation" / f"spec_{y}.yaml", spec_yaml(spec))
     write(out / "allocation" / "spec.yaml", spec_yaml(demo.specs[end_year]))
+    from ..allocation.template import formula_examples  # worked formula examples (issue 15)
+    for name, text in formula_examples().items():
+        write(out / "allocation" / name, text)
     write(out / "README.md", _readme(end_year, seed, demo.specs))
     write(out / "SYNTHETIC", SYNTHETIC_NOTE + f"\nseed={seed} end_year={end_year} {GENERATOR_VERSION}\n")
     return out

@@ -42,7 +42,7 @@ from scipy import stats
 
 from evalkit.inference import covariance
 from evalkit.inference.design import LinearDesign
-from evalkit.inference.executor import Chunk
+from evalkit.inference.executor import Chunk, Executor, get_executor
 from evalkit.inference.wild import wild_cluster_bootstrap
 
 SEED = 20240601
@@ -270,11 +270,24 @@ def run_chunk(chunk: Chunk, key: str) -> pd.DataFrame:
     return pd.DataFrame(rows).assign(chunk=chunk.index)
 
 
+def _study_chunks(task: Chunk, key: str, chunks: list[Chunk], only: list[str] | None) -> list:
+    """Executor task: the study chunks ``chunks[task.start:task.stop]`` of design ``key``.
+
+    The study's own chunks keep their seeds (design and chunk number), so a replication gives the
+    same p-values whichever process runs it; ``only`` carries ``--methods`` into the workers."""
+    global ONLY
+    ONLY = only
+    return [run_chunk(c, key) for c in chunks[task.start:task.stop]]
+
+
 def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, tag: str = "",
-               first_rep: int = 0) -> Path:
-    """Run ``reps`` replications of design ``key`` in this process; p-values appended to its CSV
-    chunk by chunk (run designs in separate processes to use several cores). ``tag`` names a
-    partial file holding only some methods (``--methods``), joined to the others by row."""
+               first_rep: int = 0, executor: Executor | str | dict | None = None) -> Path:
+    """Run ``reps`` replications of design ``key``; p-values appended to its CSV chunk by chunk.
+
+    ``executor`` (e.g. ``Executor("processes", n_workers=2)``) spreads the chunks over workers,
+    a few at a time so that finished chunks are saved as they come; the p-values do not depend
+    on it. ``tag`` names a partial file holding only some methods (``--methods``), joined to the
+    others by row."""
     path = RESULTS / f"inference_size_pvalues_{key}{'__' + tag if tag else ''}.csv"
     done: set[int] = set()
     if resume and path.exists():
@@ -283,12 +296,17 @@ def run_design(key: str, reps: int, chunk_size: int = 25, resume: bool = False, 
         path.unlink()
     seed = SEED + sum(ord(c) * 31**i for i, c in enumerate(key)) % 100_000
     n_chunks = -(-reps // chunk_size)
+    todo = [Chunk(i, i * chunk_size, min((i + 1) * chunk_size, reps), seed)
+            for i in range(first_rep // chunk_size, n_chunks) if i not in done]
+    ex = get_executor(executor)
+    batch = 1 if ex.backend == "serial" else 2 * (ex.n_workers or 2)
     t0 = time.perf_counter()
-    for i in (i for i in range(first_rep // chunk_size, n_chunks) if i not in done):
-        start, stop = i * chunk_size, min((i + 1) * chunk_size, reps)
-        frame = run_chunk(Chunk(i, start, stop, seed), key)
-        frame.to_csv(path, mode="a", header=not path.exists(), index=False)
-        print(f"{key}: chunk {i + 1}/{n_chunks} at {time.perf_counter() - t0:.0f}s", flush=True)
+    for b in range(0, len(todo), batch):
+        part = todo[b:b + batch]
+        frames = ex.map(_study_chunks, len(part), seed=seed, args=(key, part, ONLY), chunk_size=1)
+        for frame, c in zip((f for group in frames for f in group), part, strict=True):
+            frame.to_csv(path, mode="a", header=not path.exists(), index=False)
+            print(f"{key}: chunk {c.index + 1}/{n_chunks} at {time.perf_counter() - t0:.0f}s", flush=True)
     return path
 
 
@@ -341,6 +359,8 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=None, help="run only these methods (by position in "
                     "TWFE_METHODS, 0-based); results go to a tagged file joined to the others")
     ap.add_argument("--table", action="store_true", help="only rebuild the table from saved p-values")
+    ap.add_argument("--workers", type=int, default=1, help="run the replications on this many local "
+                    "worker processes (same p-values as one process)")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     global ONLY
@@ -350,7 +370,8 @@ def main() -> None:
         tag = "m" + "-".join(args.methods)
     if not args.table:
         for key in args.designs:
-            run_design(key, args.reps, resume=args.resume, tag=tag, first_rep=args.first_rep)
+            run_design(key, args.reps, resume=args.resume, tag=tag, first_rep=args.first_rep,
+                       executor=Executor("processes", n_workers=args.workers) if args.workers > 1 else None)
     tab = table()
     print(markdown(tab))
 

@@ -17,6 +17,12 @@ Backends
     A Dask distributed cluster: an existing scheduler (``address="tcp://host:8786"``), a cluster
     object (``cluster=LocalCluster(...)``), or a new local cluster with ``n_workers`` processes.
 
+Pools are shared for the whole run: an executor that is not used as a context manager borrows
+one process pool (or one Dask ``LocalCluster``) per worker count from a registry, so repeated
+calls (a placebo test after a bootstrap, a size study's replications) pay the worker start-up once.
+The shared workers are shut down at interpreter exit, on SIGTERM and SIGINT, or explicitly by
+:func:`shutdown_workers`.
+
 The backend can also be chosen without touching code, through environment variables
 ``EVALKIT_EXECUTOR`` (``serial``/``processes``/``dask``), ``EVALKIT_N_WORKERS`` and
 ``EVALKIT_DASK_ADDRESS``, or a configuration dict passed to :func:`get_executor`. Explicit
@@ -25,7 +31,10 @@ arguments win over the environment.
 
 from __future__ import annotations
 
+import atexit
 import os
+import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -123,6 +132,90 @@ class _worker_env:
                 os.environ.pop(k, None)
 
 
+#: Pools and clusters shared by every executor of the run, keyed by (backend, workers).
+_SHARED: dict[tuple[str, int], Any] = {}
+_SHARED_LOCK = threading.Lock()
+_HOOKS_INSTALLED = False
+
+
+def _new_pool(n_workers: int):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn"))
+
+
+def _new_local_cluster(n_workers: int):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)
+    return cluster, Client(cluster)
+
+
+def _shared(backend: str, n_workers: int) -> Any:
+    """The run's shared process pool or ``(LocalCluster, Client)`` for ``n_workers``."""
+    key = (backend, n_workers)
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _install_exit_hooks()
+            _SHARED[key] = _new_pool(n_workers) if backend == "processes" else _new_local_cluster(n_workers)
+        return _SHARED[key]
+
+
+def shutdown_workers() -> None:
+    """Shut down every worker pool and local Dask cluster shared within this run.
+
+    Called automatically at interpreter exit and on SIGTERM/SIGINT; call it yourself to free
+    the worker processes earlier. The next parallel :meth:`Executor.map` starts new ones.
+
+    Examples
+    --------
+    >>> from evalkit.inference.executor import shutdown_workers
+    >>> shutdown_workers()  # nothing to do when no pool was started
+    """
+    with _SHARED_LOCK:
+        items = list(_SHARED.items())
+        _SHARED.clear()
+    for (backend, _), obj in items:
+        try:
+            if backend == "processes":
+                obj.shutdown(wait=True, cancel_futures=True)
+            else:
+                cluster, client = obj
+                client.close()
+                cluster.close()
+        except Exception:  # pragma: no cover - best effort during shutdown
+            pass
+
+
+def _install_exit_hooks() -> None:
+    """Shut the shared workers down at exit and on SIGTERM/SIGINT (chaining earlier handlers)."""
+    global _HOOKS_INSTALLED
+    if _HOOKS_INSTALLED:
+        return
+    _HOOKS_INSTALLED = True
+    atexit.register(shutdown_workers)
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread; atexit still applies
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(signum)
+        signal.signal(signum, _chained_handler(signum, previous))
+
+
+def _chained_handler(signum: int, previous: Any) -> Callable:
+    def handler(sig, frame):
+        shutdown_workers()
+        if callable(previous):
+            return previous(sig, frame)
+        if previous == signal.SIG_IGN:
+            return None
+        signal.signal(signum, signal.SIG_DFL)  # default action: terminate as the signal asks
+        os.kill(os.getpid(), signum)
+        return None
+
+    return handler
+
+
 class Executor:
     """Maps a function over chunks of draws, serially, in local processes or on Dask.
 
@@ -148,9 +241,11 @@ class Executor:
 
     Notes
     -----
-    Use as a context manager (``with Executor("processes", n_workers=2) as ex: ...``) to reuse the
-    worker pool across several calls and shut it down at the end; otherwise each :meth:`map`
-    starts and stops its own pool.
+    Without a context manager the ``"processes"`` backend and a new Dask ``LocalCluster`` use the
+    run's shared workers (one pool per worker count, started on first use, reused by every later
+    call and shut down at exit, on SIGTERM/SIGINT or by :func:`shutdown_workers`). As a context
+    manager (``with Executor("processes", n_workers=2) as ex: ...``) the executor owns a private
+    pool that is shut down when the block ends.
 
     Examples
     --------
@@ -241,15 +336,11 @@ class Executor:
 
     def _start(self) -> None:
         if self.backend == "processes" and self._pool is None:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.n_workers or os.cpu_count(), mp_context=mp.get_context("spawn")
-            )
+            n = self.n_workers or os.cpu_count() or 1
+            self._pool = _new_pool(n) if self._entered else _shared("processes", n)
         elif self.backend == "dask" and self._client is None:
             try:
-                from distributed import Client, LocalCluster
+                from distributed import Client
             except ImportError as err:  # pragma: no cover - dask is a dependency
                 raise InferenceError(
                     "backend='dask' needs the 'distributed' package (pip install 'dask[distributed]')."
@@ -258,19 +349,21 @@ class Executor:
                 self._client = Client(self.address)
             elif self.cluster is not None:
                 self._client = Client(self.cluster)
+            elif self._entered:
+                self._own_cluster, self._client = _new_local_cluster(self.n_workers or 2)
             else:
-                self._own_cluster = LocalCluster(
-                    n_workers=self.n_workers or 2, threads_per_worker=1, processes=True
-                )
-                self._client = Client(self._own_cluster)
+                _, self._client = _shared("dask", self.n_workers or 2)
 
     def close(self) -> None:
-        """Shut down pools, clients and any cluster this executor started itself."""
+        """Release the workers: shut down a private pool, client or cluster; leave shared ones."""
+        shared = {id(v) for v in _SHARED.values()} | {id(v[1]) for k, v in _SHARED.items() if k[0] == "dask"}
         if self._pool is not None:
-            self._pool.shutdown()
+            if id(self._pool) not in shared:
+                self._pool.shutdown()
             self._pool = None
         if self._client is not None:
-            self._client.close()
+            if id(self._client) not in shared:
+                self._client.close()
             self._client = None
         if self._own_cluster is not None:
             self._own_cluster.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from .._shared.validation import check_option
 from . import _sdid_core as core
 from ._panel import block_panel
 from .results import SynthResult, comparison_frame
+
+if TYPE_CHECKING:
+    from ..inference.executor import Executor
 
 _NAMES = {
     "sdid": "Synthetic difference-in-differences",
@@ -36,6 +40,7 @@ def synthetic_did(
     n_reps: int = 200,
     seed: int | None = 20210514,
     level: float = 0.95,
+    executor: Executor | str | dict | None = None,
 ) -> SynthResult:
     """Synthetic difference-in-differences with unit and time weights.
 
@@ -79,6 +84,11 @@ def synthetic_did(
         Random seed of the replications.
     level : float
         Confidence level of the reported interval (normal, estimate +- z * s.e.).
+    executor : Executor, str, dict or None
+        Where re-fits run: the bootstrap, and placebo draws with covariates (each a separate
+        fit; without covariates the placebo draws are solved as one batch here). ``"processes"``
+        or a Dask executor spread them over workers with identical results
+        (:func:`evalkit.inference.executor.get_executor`).
 
     Returns
     -------
@@ -109,11 +119,11 @@ def synthetic_did(
     with single_threaded_blas():
         return _synthetic_did(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
                               covariates=covariates, estimator=estimator, se_method=se_method,
-                              n_reps=n_reps, seed=seed, level=level)
+                              n_reps=n_reps, seed=seed, level=level, executor=executor)
 
 
 def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimator, se_method,
-                   n_reps, seed, level) -> SynthResult:
+                   n_reps, seed, level, executor) -> SynthResult:
     check_option("estimator", estimator, tuple(_NAMES))
     check_option("se_method", se_method, ("placebo", "bootstrap", "jackknife", "none"))
     if not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
@@ -134,7 +144,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
                 f"Placebo standard errors need more donor units ({N0}) than treated units ({N1}). "
                 "Use se_method='bootstrap' or 'jackknife', or add donor units."
             )
-        draws = core.placebo_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X)
+        draws = core.placebo_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X, executor)
         se = float(np.std(draws))
         inference = f"placebo (Arkhangelsky et al. 2021, Alg. 4; {n_reps} draws, seed {seed})"
         if N1 > 1:
@@ -145,7 +155,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
                 "The bootstrap standard error is not defined with a single treated unit "
                 "(Arkhangelsky et al. 2021, Sec. 5). Use se_method='placebo'."
             )
-        draws = core.bootstrap_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X)
+        draws = core.bootstrap_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X, executor)
         se = float(np.std(draws))
         inference = f"unit bootstrap (Arkhangelsky et al. 2021, Alg. 2; {n_reps} draws, seed {seed})"
     elif se_method == "jackknife":

@@ -98,7 +98,7 @@ def main(argv=None):
         loads.append((load_before, os.getloadavg()[0]))
     shutdown_workers()
     serial = statistics.median(times["serial"])
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     rows = []
     for name in names:
         med = statistics.median(times[name])

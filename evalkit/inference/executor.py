@@ -162,11 +162,17 @@ def _shared(backend: str, n_workers: int) -> Any:
         return _SHARED[key]
 
 
-def shutdown_workers() -> None:
+def shutdown_workers(*, wait: bool = True) -> None:
     """Shut down every worker pool and local Dask cluster shared within this run.
 
     Called automatically at interpreter exit and on SIGTERM/SIGINT; call it yourself to free
     the worker processes earlier. The next parallel :meth:`Executor.map` starts new ones.
+
+    Parameters
+    ----------
+    wait : bool
+        Let running chunks finish (default). ``False`` (used on signals) cancels queued chunks
+        and terminates the pool's worker processes at once.
 
     Examples
     --------
@@ -179,7 +185,10 @@ def shutdown_workers() -> None:
     for (backend, _), obj in items:
         try:
             if backend == "processes":
-                obj.shutdown(wait=True, cancel_futures=True)
+                if not wait:
+                    for proc in list((getattr(obj, "_processes", None) or {}).values()):
+                        proc.terminate()
+                obj.shutdown(wait=wait, cancel_futures=True)
             else:
                 cluster, client = obj
                 client.close()
@@ -204,7 +213,7 @@ def _install_exit_hooks() -> None:
 
 def _chained_handler(signum: int, previous: Any) -> Callable:
     def handler(sig, frame):
-        shutdown_workers()
+        shutdown_workers(wait=False)
         if callable(previous):
             return previous(sig, frame)
         if previous == signal.SIG_IGN:

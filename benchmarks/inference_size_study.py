@@ -17,8 +17,8 @@ and year effects absorbed and described in ``design.extra["fe_codes"]``, cluster
 test ``beta = 0`` with every method of :data:`TWFE_METHODS`.
 
 Run: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/inference_size_study.py [--reps 1000]
-[--designs a b u12x14a ...]`` (one process; start several, each with its own designs, to use
-several cores). Each design's p-values go to
+[--designs a b u12x14a ...] [--workers 2]`` (one process, or its chunks spread over
+``--workers`` local worker processes with the same p-values). Each design's p-values go to
 ``results/inference_size_pvalues_<key>.csv`` (one column per method, one row per replication,
 appended chunk by chunk, so an interrupted run keeps what it finished and ``--resume`` continues
 it); ``--table`` rebuilds ``results/inference_size_study.csv`` and prints the markdown table from

@@ -12,7 +12,7 @@
 from . import covariance
 from .covariance import CovarianceResult, available, compute, register
 from .design import LinearDesign
-from .executor import Executor, get_executor
+from .executor import Executor, get_executor, shutdown_workers
 from .placebo import PlaceboResult, placebo_in_space, placebo_in_time
 from .randomization import (
     ConleyTaberResult,
@@ -51,5 +51,6 @@ __all__ = [
     "randomization_inference",
     "recommend_inference",
     "register",
+    "shutdown_workers",
     "wild_cluster_bootstrap",
 ]

@@ -134,7 +134,7 @@ class _worker_env:
 
 #: Pools and clusters shared by every executor of the run, keyed by (backend, workers).
 _SHARED: dict[tuple[str, int], Any] = {}
-_SHARED_LOCK = threading.Lock()
+_SHARED_LOCK = threading.RLock()  # re-entrant: a signal handler may run while it is held
 _HOOKS_INSTALLED = False
 
 

@@ -339,8 +339,8 @@ def _quadratic_set(a2: float, a1: float, a0: float) -> list[tuple[float, float]]
 class PanelIVResult(ScalarEffect):
     """2SLS estimate with first stage, reduced form, OLS beside it and weak-IV diagnostics.
 
-    Attributes (beyond :class:`~evalkit.results.ScalarEffect`)
-    ----------------------------------------------------------
+    Attributes
+    ----------
     ols : ScalarEffect
         Naive two-way fixed-effects OLS on the same sample.
     first_stage : ScalarEffect

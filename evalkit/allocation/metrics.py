@@ -1,4 +1,4 @@
-"""Fairness and concentration metrics of an allocation (allocation.md §5) and scenario comparison.
+"""Fairness and concentration metrics of an allocation (docs/allocation.md §5) and scenario comparison.
 
 * Gini on amounts, per capita and per need;
 * Theil T with the between/within decomposition over groups (counties vs development zones):

@@ -1,7 +1,7 @@
 """The formula spec (分配方案): schema, YAML loading and validation.
 
 A spec is one YAML file per fund and year that a finance officer edits (format in
-``allocation.md`` §1). :func:`load_spec` reads it, checks every field against the schema and
+``docs/allocation.md`` §1). :func:`load_spec` reads it, checks every field against the schema and
 raises one :class:`~evalkit._shared.exceptions.SpecError` that lists **all** problems, each naming
 the file, the line, the field, what was found and what is allowed, in Chinese and English.
 

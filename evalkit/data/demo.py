@@ -2,7 +2,7 @@
 
 :func:`make_demo_panel` builds, and :func:`write_demo` writes, a county-year panel of Shandong's
 136 county-level units plus Weifang's four development-zone units for 2012..``end_year``,
-calibrated to the magnitudes of ``allocation_research.md`` §3.1 (Weifang city above-scale
+calibrated to the magnitudes of ``data_raw/README.md`` (section "Units") (Weifang city above-scale
 industrial revenue ≈ 1.0 万亿元 in 2021, 1.2+ 万亿 in 2024, split across its 16 units by GDP share ×
 an industry-intensity multiplier), with four planted effects on log revenue:
 
@@ -54,13 +54,13 @@ _MAX_REDRAWS = 500
 _BALANCE_TOL = 0.003
 
 # Weifang city above-scale industrial revenue (万元) that the demo reproduces; 2021-2024 follow
-# allocation_research.md §3.1, the rest is an assumed smooth path with the 2018 census revision.
+# data_raw/README.md ("Units"), the rest is an assumed smooth path with the 2018 census revision.
 _WEIFANG_REVENUE_YI = {2012: 7000, 2013: 7600, 2014: 8200, 2015: 8700, 2016: 9200, 2017: 9600,
                        2018: 8400, 2019: 8800, 2020: 9000, 2021: 10000, 2022: 11300, 2023: 11700,
                        2024: 12200}
 _GROWTH_AFTER = 0.04
 
-# industry-intensity multipliers for Weifang's units (allocation_research.md §3.1 recipe)
+# industry-intensity multipliers for Weifang's units (data_raw/README.md, "Units")
 _INTENSITY = {"370705": 0.4, "370702": 0.5, "WF-Z-GXQ": 2.1, "370772": 1.3, "370783": 1.3,
               "370782": 1.3, "370785": 1.2, "370786": 1.2, "370781": 1.1, "370703": 0.9,
               "370704": 0.9, "370724": 0.8, "370725": 0.9, "370784": 0.9, "WF-Z-XSQ": 0.3,
@@ -98,7 +98,7 @@ class DemoData:
         Long factor table ``year, unit_code, factor_id, value, unit_of_measure, source, status``
         (``year`` = data year, one before the allocation year).
     specs : dict
-        Allocation year → allocation spec (a dict in the ``allocation.md`` §1 format).
+        Allocation year → allocation spec (a dict in the ``docs/allocation.md`` §1 format).
     truth : dict
         True values of the estimands (see the ``definition`` fields).
     fund_parts : DataFrame

@@ -147,7 +147,7 @@ def _where(label: str, labels: Iterable[Any]) -> str:
     return f"{label}{'s' if len(idx) != 1 else ''} {_rows(idx)}"
 
 
-# Ad-hoc codes that local systems use for Weifang's zones (allocation_research.md §3): never
+# Ad-hoc codes that local systems use for Weifang's zones (data_raw/README.md, "Units"): never
 # recoded automatically (they collide with GB/T 2260 space), only pointed out.
 _AD_HOC_ZONE_CODES = {"370706": "WF-Z-GXQ (高新区)", "370709": "WF-Z-XSQ (峡山区)",
                       "370793": "WF-Z-XSQ (峡山区)"}

@@ -149,8 +149,8 @@ def _predictor_matrix(data, bp: BlockPanel, unit, time, predictors) -> tuple[np.
 class SCResult(SynthResult):
     """Synthetic control result with placebo inference.
 
-    Extra attributes
-    ----------------
+    Attributes
+    ----------
     per_unit : DataFrame
         One row per treated unit: ``unit``, ``estimate`` (mean post-period gap), ``pre_rmspe``,
         ``post_rmspe``, ``ratio``, ``p_value`` (in-space placebo rank).

@@ -312,8 +312,8 @@ def typo_problems(columns: Iterable[object]) -> list[str]:
 
     Examples
     --------
-    >>> typo_problems(["unit_code", "value_aded_wan", "extra_value_aded"])[0][:60]
-    "column 'value_aded_wan' is not a schema column: did you mean "
+    >>> typo_problems(["unit_code", "value_aded_wan", "extra_value_aded"])[0][:59]
+    "column 'value_aded_wan' is not a schema column: did you mean"
     """
     known = _candidates()
     canon = set(known.values())
@@ -384,6 +384,13 @@ def separately_reported(panel: pd.DataFrame) -> pd.Series:
     Returns
     -------
     Series of bool
+
+    Examples
+    --------
+    >>> from evalkit.data import load_panel, separately_reported
+    >>> df = load_panel("data_raw/demo")
+    >>> bool(separately_reported(df).all())
+    True
     """
     if "reported_within" not in panel.columns:
         return pd.Series(True, index=panel.index)

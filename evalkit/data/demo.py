@@ -109,6 +109,13 @@ class DemoData:
         unit-year (``pilot_zone, factor_fund, first_unit, tech_subsidy``); written as
         ``true_effects.csv`` so that any weighting (e.g. synthetic-control weights) can be
         applied to the truth.
+
+    Examples
+    --------
+    >>> from evalkit.data import make_demo_panel
+    >>> demo = make_demo_panel(end_year=2022)
+    >>> sorted(demo.specs)
+    [2022]
     """
 
     panel: pd.DataFrame
@@ -170,6 +177,13 @@ def make_demo_panel(end_year: int = 2025, seed: int = DEMO_SEED) -> DemoData:
     -------
     DemoData
         Panel, city indicators, factor table, yearly allocation specs and the truth.
+
+    Examples
+    --------
+    >>> from evalkit.data import make_demo_panel
+    >>> demo = make_demo_panel(end_year=2022)
+    >>> int(demo.panel.year.min()), int(demo.panel.year.max()), demo.panel.unit_code.nunique()
+    (2012, 2022, 140)
     """
     if not isinstance(end_year, (int, np.integer)) or not FUND_START <= end_year <= MAX_YEAR:
         raise EvalkitError(f"end_year must be a whole year in {FUND_START}..{MAX_YEAR}; got {end_year!r}")
@@ -770,6 +784,17 @@ def write_demo(out_dir: str | Path, end_year: int = 2025, seed: int = DEMO_SEED)
     -------
     Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evalkit.data import is_synthetic, write_demo
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_demo(Path(tmp) / "demo", end_year=2022)
+    ...     print((out / "county_panel.csv").exists(), is_synthetic(out))
+    ...
+    True True
     """
     demo = make_demo_panel(end_year=end_year, seed=seed)
     out = Path(out_dir)

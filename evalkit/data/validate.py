@@ -71,6 +71,15 @@ class ValidationReport:
         the evaluation year is given. Non-empty only with ``allow_missing`` (else a problem).
     set_aside : DataFrame
         Rows after the evaluation year, set aside (not in the panel), as read.
+
+    Examples
+    --------
+    >>> from evalkit.data import read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> raw.loc[0, "revenue_wan"] = -1.0
+    >>> rep = validate_panel(raw, raise_on_error=False).attrs["validation"]
+    >>> len(rep.problems) > 0
+    True
     """
 
     problems: list[str] = field(default_factory=list)
@@ -213,6 +222,15 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     ImplausibleValueWarning
         For each value more than 50 times its unit's own median, or less than 1/50 of it
         (``report.warnings``).
+
+    Examples
+    --------
+    >>> from evalkit.data import read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> checked = validate_panel(raw)
+    >>> rep = checked.attrs["validation"]
+    >>> rep.n_units, len(rep.problems)
+    (140, 0)
     """
     source = str(df.attrs.get("source", "<DataFrame>"))
     if "read_notes" not in df.attrs:

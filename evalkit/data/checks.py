@@ -312,7 +312,7 @@ def typo_problems(columns: Iterable[object]) -> list[str]:
 
     Examples
     --------
-    >>> typo_problems(["unit_code", "value_aded_wan", "extra_value_aded"])[0][:59]
+    >>> typo_problems(["unit_code", "value_aded_wan", "extra_value_aded"])[0][:60]
     "column 'value_aded_wan' is not a schema column: did you mean"
     """
     known = _candidates()

@@ -125,6 +125,13 @@ def read_last_year(obj: Any) -> dict[str, Fraction]:
         A previous :class:`Allocation`; ``{code: amount}``; a Series indexed by code; a frame or a
         CSV/XLSX with ``unit_code`` and ``amount_wan`` (or ``last_year_wan`` / 金额) columns. A
         ``合计`` row is ignored.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import read_last_year
+    >>> last = read_last_year({"370702": 1200, "370703": 800.5})
+    >>> {code: str(v) for code, v in last.items()}
+    {'370702': '1200', '370703': '1601/2'}
     """
     if obj is None:
         return {}
@@ -899,9 +906,12 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
 
     Examples
     --------
-    >>> from evalkit import allocation  # doctest: +SKIP
-    >>> a = allocation.allocate("spec.yaml", "factors.csv")  # doctest: +SKIP
-    >>> a.table.tail(1)[["unit_code", "amount_wan"]]  # doctest: +SKIP
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> print(a.table.tail(1)[["unit_code", "amount_wan"]].to_string(index=False))
+    unit_code  amount_wan
+           合计       43500
     """
     spec_obj, problems = load_spec_collecting(spec)
     loaded: list[Any] = []
@@ -963,6 +973,16 @@ class Allocation:
         Every intermediate vector, the log and the provenance (inputs hash, evalkit version).
     inputs_hash : str
         SHA-256 of the canonical spec, factor table and last-year amounts.
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> a.check()  # re-check the invariants of docs/allocation.md §3
+    >>> s = a.continuous_series()
+    >>> len(s), round(float(s.sum()))
+    (16, 43500)
     """
 
     def __init__(self, spec: AllocationSpec, factors: FactorTable, inputs: Inputs, core: Core,

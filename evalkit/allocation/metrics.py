@@ -148,6 +148,15 @@ def metrics(alloc: Allocation, *, population_factor: str | None = None,
     DataFrame
         Index: metric names; columns: ``this_year``, and where available ``last_year``,
         ``pure_output``, ``pure_population``.
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> m = allocation.metrics(a)
+    >>> "this_year" in m.columns, len(m) > 3
+    (True, True)
     """
     inp = alloc.inputs
     codes = alloc.codes
@@ -341,6 +350,13 @@ def read_history(obj: Any) -> dict[int, dict[str, float]]:
         ``{year: {code: amount}}``; or a long table (CSV/XLSX or frame) with columns
         ``year, unit_code, amount_wan`` (Chinese headers 年份, 单位代码, 分配金额 also read);
         合计/小计 rows are skipped.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import read_history
+    >>> h = read_history({2023: {"370702": 1000}, 2024: {"370702": 1100}})
+    >>> sorted(h), h[2024]["370702"]
+    ([2023, 2024], 1100.0)
     """
     if isinstance(obj, Mapping):
         return {int(y): {str(c): float(v) for c, v in m.items()} for y, m in obj.items()}
@@ -384,6 +400,16 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
         ``unit_code, name_zh, row_kind``, one column per past year, ``this_year``,
         ``change_last`` (vs the latest past year), ``change_last_pct``, ``mean_past`` and
         ``change_mean_pct`` (vs the mean of the shown past years).
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> past = {2024: {code: 1000.0 for code in a.continuous_series().index}}
+    >>> view = allocation.years_view(a, past)
+    >>> {"this_year", "change_last"} <= set(view.columns)
+    True
     """
     hist = read_history(history)
     years = sorted(y for y in hist if y < alloc.spec.year)[-n_years:]

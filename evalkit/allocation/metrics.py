@@ -300,8 +300,13 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
 
     Examples
     --------
-    >>> cmp = compare(["spec_a.yaml", "spec_b.yaml"], "factors.csv")  # doctest: +SKIP
-    >>> cmp.differences()  # A, B, B−A and % per unit, 小计 and 合计  # doctest: +SKIP
+    >>> from evalkit import allocation
+    >>> d = "data_raw/demo/allocation/"
+    >>> cmp = allocation.compare([d + "spec_2024.yaml", d + "spec_2025.yaml"], d + "factors.csv",
+    ...                          names=["A", "B"])
+    >>> diff = cmp.differences()  # A, B, B-A and % per unit, 小计 and 合计
+    >>> diff.columns.tolist()[:4]
+    ['unit_code', 'name_zh', 'row_kind', 'A']
     """
     from .._shared.exceptions import SpecError
     from .spec import AllocationSpec

@@ -213,9 +213,10 @@ def load_panel(path_or_dir: str | Path, *, start_year: int | None = None, end_ye
 
     Examples
     --------
-    >>> panel = load_panel("data_raw/demo", year=2024)  # doctest: +SKIP
-    >>> int(panel["year"].max()), panel.attrs["unbalanced"]  # doctest: +SKIP
-    (2024, False)
+    >>> from evalkit.data import load_panel
+    >>> panel = load_panel("data_raw/demo", year=2024)
+    >>> int(panel["year"].max()), panel.attrs["unbalanced"], panel.attrs["synthetic"]
+    (2024, False, True)
     """
     f = _panel_file(path_or_dir)
     raw = read_table(f, units=units, sheet_name=sheet_name)

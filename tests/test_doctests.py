@@ -13,6 +13,7 @@ import doctest
 import importlib
 import inspect
 import pkgutil
+import re
 from pathlib import Path
 
 import matplotlib
@@ -78,3 +79,12 @@ def test_every_public_name_has_a_running_example():
             missing.append(f"{qual} (only skipped examples)")
     assert evalkit.__version__
     assert not missing, "public names without a running Examples section: " + ", ".join(missing)
+
+
+def test_docstrings_cite_only_documents_in_the_repository():
+    cited = set()
+    for path in (ROOT / "evalkit").rglob("*.py"):
+        cited |= set(re.findall(r"[\w./-]+\.md\b", path.read_text(encoding="utf-8")))
+    # a bare "README.md" is the file the demo generator writes next to the data
+    dangling = sorted(c for c in cited - {"README.md"} if not (ROOT / c).is_file())
+    assert cited and not dangling, dangling

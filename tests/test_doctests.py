@@ -46,7 +46,7 @@ def _public_objects():
         mod = importlib.import_module(f"evalkit.{pkg}")
         for name in mod.__all__:
             obj = getattr(mod, name)
-            if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, Warning)):
+            if inspect.isfunction(obj) or inspect.isclass(obj):
                 yield f"{pkg}.{name}", obj
 
 

@@ -46,7 +46,22 @@ _LISTED = 12
 
 
 class ImplausibleValueWarning(EvalkitWarning):
-    """A value is far from its unit's own median (a unit-of-measure slip?)."""
+    """A value is far from its unit's own median (a unit-of-measure slip?).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from evalkit.data import ImplausibleValueWarning
+    >>> issubclass(ImplausibleValueWarning, UserWarning)
+    True
+    >>> from evalkit.data import load_panel
+    >>> with warnings.catch_warnings():  # once the flagged jumps have been reviewed
+    ...     warnings.simplefilter("ignore", ImplausibleValueWarning)
+    ...     panel = load_panel("data_raw/demo")
+    ...
+    >>> len(panel)
+    1960
+    """
 
 
 def year_ranges(years: Iterable[int]) -> str:

@@ -37,7 +37,23 @@ _MAX_LISTED = 10
 
 
 class CodeRecodedWarning(EvalkitWarning):
-    """Old unit codes were replaced by current ones through the crosswalk."""
+    """Old unit codes were replaced by current ones through the crosswalk.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from evalkit.data import CodeRecodedWarning, read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> raw.loc[raw.unit_code == "370116", "unit_code"] = "371202"  # 莱城区's code before 2019
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     checked = validate_panel(raw)
+    ...
+    >>> any(issubclass(w.category, CodeRecodedWarning) for w in caught)
+    True
+    >>> "371202" in set(checked.unit_code)
+    False
+    """
 
 
 @dataclass(eq=False)

@@ -367,6 +367,7 @@ def cr1_parameter_count(
         * ``"xtreg"``: no absorbed effect counts when the design's unit effects are nested in the
           clusters (Stata ``xtreg, fe`` with absorbed time effects; linearmodels
           ``count_effects=False``); all count otherwise.
+
         Without absorbed effects both give ``k``.
     clusters : array, optional
         Cluster labels (default ``design.clusters``).

@@ -20,7 +20,7 @@ import re
 import warnings
 from pathlib import Path
 
-STATUS_ENV = "EVALKIT_PIPELINE_STATUS_FILE"  # same name as evalkit.pipeline.STATUS_ENV
+STATUS_ENV = "EVALKIT_PIPELINE_STATUS_FILE"  # same name as evalkit.pipeline.execute.STATUS_ENV
 FIGURE_LOG_SUFFIX = ".figures.jsonl"
 #: Problems found in this kernel: dicts with ``exec_count``, ``text``, ``problem``.
 PROBLEMS: list[dict] = []

@@ -320,11 +320,21 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
     for j, s in enumerate(specs):
         src = s.source if isinstance(s, AllocationSpec) else str(s)
         try:
-            allocs_list.append(allocate(s, table, last_year, recipients=recipients))
+            result = allocate(s, table, last_year, recipients=recipients)
         except SpecError as exc:
             allocs_list.append(None)
             problems.append(f"方案 {j + 1}（{src}）/ spec {j + 1} ({src}):")
             problems += [f"    {p}" for p in exc.problems]
+            continue
+        if not isinstance(result, Allocation):  # a spec with separate pools
+            allocs_list.append(None)
+            problems.append(
+                f"方案 {j + 1}（{src}）分设资金池，暂不能参与方案比较：请把各池写成单独的方案后分别比较 / "
+                f"spec {j + 1} ({src}) has separate pools, which compare does not support yet: "
+                "write each pool as a spec of its own and compare those."
+            )
+            continue
+        allocs_list.append(result)
     if problems:
         n_bad = sum(a is None for a in allocs_list)
         raise SpecError(problems, header=f"{n_bad} 个方案有问题，未比较也未写出任何文件 / {n_bad} spec(s) "

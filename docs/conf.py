@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,7 +36,6 @@ extensions = [
     "myst_nb",
     "apigen",
     "cjkfont",
-    "docstring_compat",
     "offline_math",
 ]
 
@@ -58,11 +56,6 @@ numpydoc_attributes_as_param_list = True
 # Docstrings are rendered as written; numpydoc's style validation is the lint's job, not the
 # site's (a docstring that numpydoc cannot parse still fails the build through -W).
 numpydoc_validation_checks: set[str] = set()
-
-# numpydoc re-parses class docstrings for signatures straight from ``__doc__`` and warns about the
-# two headers that _ext/docstring_compat.py renames for the rendered page; silence just those.
-warnings.filterwarnings("ignore", message=r"Unknown section (Extra Attributes|Attributes \(beyond)",
-                        category=UserWarning, module="numpydoc")
 
 # --- notebooks (tutorials) -------------------------------------------------------------------
 # "force": every build runs the tutorials with the installed evalkit (what CI proves);

@@ -117,28 +117,11 @@ def _add_evidence(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_evidence)
 
 
-def _parse_params(items: Sequence[str], notebooks_dir: Path) -> dict[str, dict[str, object]]:
-    from .pipeline import check_reserved_parameter, coerce_parameter, discover_notebooks
-
-    out: dict[str, dict[str, object]] = {}
-    for item in items:
-        head, sep, value = item.partition("=")
-        nb, colon, name = head.partition(":")
-        if not sep or not colon or not nb or not name:
-            raise EvalkitError(
-                f"-p {item!r}: write NOTEBOOK:NAME=VALUE, e.g. -p 50_allocation_lab:spec=spec.yaml"
-            )
-        check_reserved_parameter(nb, name)
-        path = discover_notebooks(notebooks_dir, [nb])[0]
-        out.setdefault(path.stem, {})[name] = coerce_parameter(path, name, value)
-    return out
-
-
 def _cmd_evidence(args: argparse.Namespace) -> int:
-    from .pipeline import DEFAULT_TIMEOUT, default_notebooks_dir, run_evidence
+    from .pipeline import DEFAULT_TIMEOUT, default_notebooks_dir, parse_param_items, run_evidence
 
     nb_dir = Path(args.notebooks_dir) if args.notebooks_dir else default_notebooks_dir()
-    params = _parse_params(args.param, nb_dir)
+    params = parse_param_items(args.param, nb_dir)
     out = args.out or str(Path("reports") / str(args.year))
     pack = run_evidence(
         args.year,
@@ -216,7 +199,7 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_pack
+    from .pipeline.verify import verify_pack
 
     report = verify_pack(args.pack, check_inputs=not args.skip_inputs, sha256=args.sha256)
     if report.ok:

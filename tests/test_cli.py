@@ -70,7 +70,7 @@ def test_evidence_then_verify_then_tamper(tmp_path, capsys, monkeypatch, nb_writ
     nb_writer(tmp_path / "notebooks" / "00_x.ipynb",
               ["assert isinstance(code, str) and code == '01234', repr(code)\nprint(year, code)"],
               extra_parameters='code: str = "370702"  # a unit code\n')
-    monkeypatch.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
+    monkeypatch.setattr("evalkit.pipeline.build._inspect_data", lambda d, y, s, c, *rest: True)
     code = main(["evidence", "--year", "2026", "--data", str(data), "--quiet",
                  "-p", "00_x:code=01234", "--workers", "1"])
     out = capsys.readouterr()
@@ -87,7 +87,7 @@ def test_evidence_then_verify_then_tamper(tmp_path, capsys, monkeypatch, nb_writ
 def test_failing_notebook_exits_1_naming_notebook_and_cell(
     tmp_path, capsys, nb_writer, data_dir, monkeypatch
 ):
-    monkeypatch.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
+    monkeypatch.setattr("evalkit.pipeline.build._inspect_data", lambda d, y, s, c, *rest: True)
     nb_writer(tmp_path / "nbs" / "00_bad.ipynb", ["1 / 0"])
     code = main(["evidence", "--year", "2025", "--data", str(data_dir), "--quiet",
                  "--notebooks-dir", str(tmp_path / "nbs"), "--out", str(tmp_path / "r" / "2025")])

@@ -291,7 +291,7 @@ def test_first_run_failure_writes_no_pack(data_dir, tmp_path, nb_writer):
 
 
 def test_index_shows_summary_lines_when_no_estimates_were_saved():
-    from evalkit._pipeline_index import headline_lines
+    from evalkit.pipeline.index import headline_lines
 
     assert headline_lines({"headlines": [], "extra": {"summary": ["met 8", "not met 8"]}}) == ["met 8", "not met 8"]
     rows = [{"evaluation": "x", "estimator": "y", "estimate": 0.5, "conf_low": 0.1, "conf_high": 0.9, "p_value": 0.01}]
@@ -299,7 +299,7 @@ def test_index_shows_summary_lines_when_no_estimates_were_saved():
 
 
 def test_index_names_evaluations_in_the_pack_language():
-    from evalkit._pipeline_index import headline_lines
+    from evalkit.pipeline.index import headline_lines
 
     rows = [{"evaluation": "pilot_zone", "estimator": "SDID", "estimate": 0.07, "p_value": 0.0001}]
     assert headline_lines({"headlines": rows}, language="zh") == ["试验区 · SDID: 0.07, p < 0.001"]

@@ -28,22 +28,20 @@ from pathlib import Path
 
 import pytest
 
-from evalkit import _pipeline_pack as packmod
-from evalkit._pipeline_manifest import PACK_SCHEMA, load_manifest
-from evalkit._pipeline_pack import (
-    BUILD_ENV,
+from evalkit._shared.exceptions import EvalkitError
+from evalkit.cli import main
+from evalkit.pipeline import pack as packmod
+from evalkit.pipeline import run_evidence, verify_pack
+from evalkit.pipeline.manifest import PACK_SCHEMA, load_manifest
+from evalkit.pipeline.pack import (
     BuildLock,
     PackFolderError,
     inspect_out,
     is_mount_point,
-    processes_of,
     recover,
     save_failures,
 )
-from evalkit._shared.exceptions import EvalkitError
-from evalkit.cli import main
-from evalkit.pipeline import run_evidence
-from evalkit.verify import verify_pack
+from evalkit.pipeline.processes import BUILD_ENV, alive, processes_of
 
 #: Seconds a stopped build may take to leave no process and no folder behind (issue 19).
 STOP_GRACE = 10
@@ -58,7 +56,7 @@ SLOW_CELL = (
 #: Runs the command line in a child process with the panel check switched off (tiny test data).
 RUNNER = (
     "import sys\n"
-    "import evalkit.pipeline as p\n"
+    "import evalkit.pipeline.build as p\n"
     "p._inspect_data = lambda d, y, s, c, *rest: True\n"
     "from evalkit.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
@@ -84,7 +82,7 @@ def _cli(tmp_path: Path, data_dir: Path, out: Path, *extra: str) -> list[str]:
 
 @pytest.fixture
 def no_data_check(monkeypatch):
-    monkeypatch.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
+    monkeypatch.setattr("evalkit.pipeline.build._inspect_data", lambda d, y, s, c, *rest: True)
 
 
 @pytest.fixture
@@ -122,7 +120,7 @@ def _lock_record(out: Path) -> dict:
 def _gone_within(pids: list[int], token: str, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not processes_of(token) and not any(packmod._alive(p) for p in pids):
+        if not processes_of(token) and not any(alive(p) for p in pids):
             return True
         time.sleep(0.2)
     return False
@@ -217,7 +215,7 @@ def kept_pack(tmp_path_factory, good_pack, make_test_notebooks):
         (out / "extra" / "later.txt").unlink()
         printed = io.StringIO()
         with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
-            mp.setattr("evalkit.pipeline._inspect_data", lambda d, y, s, c, *rest: True)
+            mp.setattr("evalkit.pipeline.build._inspect_data", lambda d, y, s, c, *rest: True)
             code = main(["evidence", "--year", "2025", "--data", str(data), "--quiet",
                          "--notebooks-dir", str(notebooks), "--notebooks", "00_plot",
                          "--workers", "1", "--out", str(out)])  # user files carried along
@@ -378,7 +376,7 @@ def test_unwritable_out_exits_2_without_traceback(
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "ro"))
 
-    monkeypatch.setattr("evalkit.pipeline.tempfile.mkdtemp", read_only)
+    monkeypatch.setattr("evalkit.pipeline.build.tempfile.mkdtemp", read_only)
     out = tmp_path / "ro" / "2025"
     assert main(_cli(tmp_path, data_dir, out)) == 2
     err = capsys.readouterr().err
@@ -399,7 +397,7 @@ def test_file_system_error_during_the_build_exits_2(tmp_path, notebook_factory, 
     def unreadable(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(data_dir / "x.csv"))
 
-    monkeypatch.setattr("evalkit.pipeline._inspect_data", unreadable)
+    monkeypatch.setattr("evalkit.pipeline.build._inspect_data", unreadable)
     out = tmp_path / "reports" / "2025"
     assert main(_cli(tmp_path, data_dir, out)) == 2
     err = capsys.readouterr().err

@@ -27,7 +27,7 @@ PACKAGES = [
     ("evalkit.allocation", "Factor-method allocation workbench"),
     ("evalkit.report", "Report: figures, labels, tables, headlines"),
     ("evalkit.pipeline", "Pipeline: evidence packs"),
-    ("evalkit.verify", "Verifying an evidence pack"),
+    ("evalkit.pipeline.verify", "Verifying an evidence pack"),
     ("evalkit.results", "The results family"),
     ("evalkit.targets", "Plan targets and the scorecard"),
 ]

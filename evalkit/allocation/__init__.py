@@ -9,7 +9,7 @@ Spec → exact allocation → sensitivity, attribution, metrics and publication 
     a.table; a.audit; a.method_sheet("zh"); a.to_excel("out.xlsx")
     allocation.sensitivity.monte_carlo(a); allocation.shapley(a); allocation.metrics(a)
 
-See ``allocation.md`` (domain brief) for the formula, the invariants and the outputs.
+See ``docs/allocation.md`` (domain brief) for the formula, the invariants and the outputs.
 """
 
 from __future__ import annotations

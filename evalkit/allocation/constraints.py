@@ -1,4 +1,4 @@
-"""Floors, caps and hold-harmless by continuous water-filling (allocation.md §2 step 7).
+"""Floors, caps and hold-harmless by continuous water-filling (docs/allocation.md §2 step 7).
 
 Find λ with ``Σ_i clip(base_i + λ s_i, lo_i, hi_i) = T``. The left side is continuous,
 piecewise linear and non-decreasing in λ, so the amounts are unique (λ may not be, on a flat

@@ -1,4 +1,4 @@
-"""The allocation engine (allocation.md §2), in exact rational arithmetic.
+"""The allocation engine (docs/allocation.md §2), in exact rational arithmetic.
 
 Steps: validate the data against the spec (one error listing every problem) → apply the
 missing-data rules (logged) → transform each factor to a share vector → composite share →
@@ -9,7 +9,7 @@ Every number is a :class:`fractions.Fraction` built from the decimal text of the
 result does not depend on the platform, the row order or floating-point noise. Units are always
 processed in unit-code order.
 
-Monotonicity (allocation.md §3 invariant 4) holds for ``share``, ``inverse_share``,
+Monotonicity (docs/allocation.md §3 invariant 4) holds for ``share``, ``inverse_share``,
 ``per_capita`` and ``ratio_to_mean`` factors with any performance coefficients, and for
 ``minmax_shift`` / ``zscore_shift`` / ``zscore`` factors when every coefficient is equal and no floor or cap binds: raising the
 minimum of a min-max factor lowers the other units' scores unevenly, and unequal coefficients, or
@@ -125,6 +125,13 @@ def read_last_year(obj: Any) -> dict[str, Fraction]:
         A previous :class:`Allocation`; ``{code: amount}``; a Series indexed by code; a frame or a
         CSV/XLSX with ``unit_code`` and ``amount_wan`` (or ``last_year_wan`` / 金额) columns. A
         ``合计`` row is ignored.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import read_last_year
+    >>> last = read_last_year({"370702": 1200, "370703": 800.5})
+    >>> {code: str(v) for code, v in last.items()}
+    {'370702': '1200', '370703': '1601/2'}
     """
     if obj is None:
         return {}
@@ -648,7 +655,7 @@ def ratios_to_mean(f: FactorSpec, x: list[Fraction]) -> list[Fraction]:
 
 def transform(f: FactorSpec, x: list[Fraction], pop: list[Fraction] | None = None
               ) -> list[Fraction]:
-    """Turn raw values into a share vector summing to 1 (allocation.md §2 step 3).
+    """Turn raw values into a share vector summing to 1 (docs/allocation.md §2 step 3).
 
     Parameters
     ----------
@@ -782,7 +789,7 @@ def bounds(spec: AllocationSpec, codes: list[str], last: list[Fraction | None],
 
 def compute(spec: AllocationSpec, inp: Inputs, *, weights: Mapping[str, Fraction] | None = None,
             composite: list[Fraction] | None = None) -> Core:
-    """Run steps 3–8 of allocation.md §2 exactly on validated inputs.
+    """Run steps 3–8 of docs/allocation.md §2 exactly on validated inputs.
 
     Parameters
     ----------
@@ -899,9 +906,12 @@ def allocate(spec: AllocationSpec | str | Path, factors: FactorTable | pd.DataFr
 
     Examples
     --------
-    >>> from evalkit import allocation  # doctest: +SKIP
-    >>> a = allocation.allocate("spec.yaml", "factors.csv")  # doctest: +SKIP
-    >>> a.table.tail(1)[["unit_code", "amount_wan"]]  # doctest: +SKIP
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> print(a.table.tail(1)[["unit_code", "amount_wan"]].to_string(index=False))
+    unit_code  amount_wan
+           合计       43500
     """
     spec_obj, problems = load_spec_collecting(spec)
     loaded: list[Any] = []
@@ -958,11 +968,21 @@ class Allocation:
     amounts : dict
         ``{unit_code: int 万元}`` (included units; excluded units get 0 in the table).
     table : DataFrame
-        The allocation table (allocation.md §6.1) with a final ``合计`` row.
+        The allocation table (docs/allocation.md §6.1) with a final ``合计`` row.
     audit : dict
         Every intermediate vector, the log and the provenance (inputs hash, evalkit version).
     inputs_hash : str
         SHA-256 of the canonical spec, factor table and last-year amounts.
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> a.check()  # re-check the invariants of docs/allocation.md §3
+    >>> s = a.continuous_series()
+    >>> len(s), round(float(s.sum()))
+    (16, 43500)
     """
 
     def __init__(self, spec: AllocationSpec, factors: FactorTable, inputs: Inputs, core: Core,
@@ -989,7 +1009,7 @@ class Allocation:
 
     @cached_property
     def table(self) -> pd.DataFrame:
-        """The allocation table (allocation.md §6.1) with a final ``合计`` row."""
+        """The allocation table (docs/allocation.md §6.1) with a final ``合计`` row."""
         return self._table()
 
     @cached_property
@@ -1147,7 +1167,7 @@ class Allocation:
         return out
 
     def check(self) -> None:
-        """Re-check the invariants of allocation.md §3 on this result (raises on violation)."""
+        """Re-check the invariants of docs/allocation.md §3 on this result (raises on violation)."""
         core = self.core
         problems = []
         if sum(core.amounts) != core.t_alloc:

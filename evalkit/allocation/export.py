@@ -1,4 +1,4 @@
-"""Outputs for the finance bureau (allocation.md §6).
+"""Outputs for the finance bureau (docs/allocation.md §6).
 
 * :func:`method_sheet`: the method sheet 测算说明 (Chinese, or English), ready to publish;
 * :func:`to_excel`: one workbook with the allocation, method, detail, sensitivity, metrics and

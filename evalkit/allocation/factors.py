@@ -58,6 +58,13 @@ class FactorTable:
     rows : dict
         ``{(year, unit_code): [file row numbers]}`` (1 = the header row), so messages about a unit
         can name the rows to fix.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import FactorTable, read_factors
+    >>> ft = read_factors("data_raw/demo/allocation/factors.csv")
+    >>> isinstance(ft, FactorTable), ft.source
+    (True, 'factors.csv')
     """
 
     data: pd.DataFrame
@@ -155,6 +162,13 @@ def read_factors(path: str | Path | pd.DataFrame, *, sheet: str | int | None = 0
     PanelDataError
         Listing every problem (missing columns, non-numeric values, duplicates, bad status),
         each with the row numbers of the file, in Chinese and English.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import read_factors
+    >>> ft = read_factors("data_raw/demo/allocation/factors.csv")
+    >>> ft.data.columns.tolist()[:4]
+    ['year', 'unit_code', 'factor_id', 'value']
     """
     notes: list[str] = []
     if isinstance(path, pd.DataFrame):

@@ -1,4 +1,4 @@
-"""Fairness and concentration metrics of an allocation (allocation.md §5) and scenario comparison.
+"""Fairness and concentration metrics of an allocation (docs/allocation.md §5) and scenario comparison.
 
 * Gini on amounts, per capita and per need;
 * Theil T with the between/within decomposition over groups (counties vs development zones):
@@ -148,6 +148,15 @@ def metrics(alloc: Allocation, *, population_factor: str | None = None,
     DataFrame
         Index: metric names; columns: ``this_year``, and where available ``last_year``,
         ``pure_output``, ``pure_population``.
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> m = allocation.metrics(a)
+    >>> "this_year" in m.columns, len(m) > 3
+    (True, True)
     """
     inp = alloc.inputs
     codes = alloc.codes
@@ -291,8 +300,13 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
 
     Examples
     --------
-    >>> cmp = compare(["spec_a.yaml", "spec_b.yaml"], "factors.csv")  # doctest: +SKIP
-    >>> cmp.differences()  # A, B, B−A and % per unit, 小计 and 合计  # doctest: +SKIP
+    >>> from evalkit import allocation
+    >>> d = "data_raw/demo/allocation/"
+    >>> cmp = allocation.compare([d + "spec_2024.yaml", d + "spec_2025.yaml"], d + "factors.csv",
+    ...                          names=["A", "B"])
+    >>> diff = cmp.differences()  # A, B, B-A and % per unit, 小计 and 合计
+    >>> diff.columns.tolist()[:4]
+    ['unit_code', 'name_zh', 'row_kind', 'A']
     """
     from .._shared.exceptions import SpecError
     from .spec import AllocationSpec
@@ -306,11 +320,21 @@ def compare(specs: Sequence[Any], factors: Any, last_year: Any = None,
     for j, s in enumerate(specs):
         src = s.source if isinstance(s, AllocationSpec) else str(s)
         try:
-            allocs_list.append(allocate(s, table, last_year, recipients=recipients))
+            result = allocate(s, table, last_year, recipients=recipients)
         except SpecError as exc:
             allocs_list.append(None)
             problems.append(f"方案 {j + 1}（{src}）/ spec {j + 1} ({src}):")
             problems += [f"    {p}" for p in exc.problems]
+            continue
+        if not isinstance(result, Allocation):  # a spec with separate pools
+            allocs_list.append(None)
+            problems.append(
+                f"方案 {j + 1}（{src}）分设资金池，暂不能参与方案比较：请把各池写成单独的方案后分别比较 / "
+                f"spec {j + 1} ({src}) has separate pools, which compare does not support yet: "
+                "write each pool as a spec of its own and compare those."
+            )
+            continue
+        allocs_list.append(result)
     if problems:
         n_bad = sum(a is None for a in allocs_list)
         raise SpecError(problems, header=f"{n_bad} 个方案有问题，未比较也未写出任何文件 / {n_bad} spec(s) "
@@ -341,6 +365,13 @@ def read_history(obj: Any) -> dict[int, dict[str, float]]:
         ``{year: {code: amount}}``; or a long table (CSV/XLSX or frame) with columns
         ``year, unit_code, amount_wan`` (Chinese headers 年份, 单位代码, 分配金额 also read);
         合计/小计 rows are skipped.
+
+    Examples
+    --------
+    >>> from evalkit.allocation import read_history
+    >>> h = read_history({2023: {"370702": 1000}, 2024: {"370702": 1100}})
+    >>> sorted(h), h[2024]["370702"]
+    ([2023, 2024], 1100.0)
     """
     if isinstance(obj, Mapping):
         return {int(y): {str(c): float(v) for c, v in m.items()} for y, m in obj.items()}
@@ -384,6 +415,16 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
         ``unit_code, name_zh, row_kind``, one column per past year, ``this_year``,
         ``change_last`` (vs the latest past year), ``change_last_pct``, ``mean_past`` and
         ``change_mean_pct`` (vs the mean of the shown past years).
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> past = {2024: {code: 1000.0 for code in a.continuous_series().index}}
+    >>> view = allocation.years_view(a, past)
+    >>> {"this_year", "change_last"} <= set(view.columns)
+    True
     """
     hist = read_history(history)
     years = sorted(y for y in hist if y < alloc.spec.year)[-n_years:]

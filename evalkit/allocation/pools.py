@@ -92,6 +92,13 @@ class PooledSpec:
     text_notes : tuple of str
     source : str
     document : LinedDocument
+
+    Examples
+    --------
+    >>> from evalkit.allocation import PooledSpec, load_spec
+    >>> ps = load_spec("data_raw/demo/allocation/formula_pools.yaml")
+    >>> isinstance(ps, PooledSpec), [pool_id for pool_id, _, _ in ps.pools]
+    (True, ['county', 'zone'])
     """
 
     fund: str
@@ -271,6 +278,14 @@ class PooledAllocation:
     spec : PooledSpec
     pools : list of (str, str, Allocation)
         ``(pool id, pool name, allocation)`` in spec order.
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> pa = allocation.allocate("data_raw/demo/allocation/formula_pools.yaml",
+    ...                          "data_raw/demo/allocation/factors.csv")
+    >>> type(pa).__name__, [pool_id for pool_id, _, _ in pa.pools]
+    ('PooledAllocation', ['county', 'zone'])
     """
 
     def __init__(self, spec: PooledSpec, pools: list[tuple[str, str, Any]]):

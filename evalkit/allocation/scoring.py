@@ -69,6 +69,16 @@ def load_scoring_spec(path: str | Path | Mapping[str, Any]) -> ScoringSpec:
     ------
     SpecError
         Every problem at once, with file, line and field (Chinese and English).
+
+    Examples
+    --------
+    >>> from evalkit.allocation import load_scoring_spec
+    >>> spec = load_scoring_spec({"evaluation": "亩产效益", "year": 2025,
+    ...     "factors": [{"id": "tax_mu", "name": "亩均税收", "weight": 60, "direction": "+", "transform": "share"},
+    ...                 {"id": "rev_mu", "name": "亩均营收", "weight": 40, "direction": "+", "transform": "share"}],
+    ...     "classes": {"method": "quantile", "shares": {"A": 0.5, "B": 0.5}}})
+    >>> spec.method, [f.id for f in spec.engine_spec.factors]
+    ('quantile', ['tax_mu', 'rev_mu'])
     """
     if isinstance(path, Mapping):
         import json
@@ -181,6 +191,24 @@ def score_firms(data: pd.DataFrame | str | Path | FactorTable, spec: ScoringSpec
     Returns
     -------
     ScoringResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.allocation import load_scoring_spec, score_firms
+    >>> spec = load_scoring_spec({"evaluation": "亩产效益", "year": 2025,
+    ...     "factors": [{"id": "tax_mu", "name": "亩均税收", "weight": 60, "direction": "+", "transform": "share"},
+    ...                 {"id": "rev_mu", "name": "亩均营收", "weight": 40, "direction": "+", "transform": "share"}],
+    ...     "classes": {"method": "quantile", "shares": {"A": 0.5, "B": 0.5}}})
+    >>> firms = pd.DataFrame({"firm_id": ["F1", "F2", "F3", "F4"], "tax_mu": [10, 20, 30, 40],
+    ...                       "rev_mu": [100, 120, 90, 200]})
+    >>> r = score_firms(firms, spec, id_col="firm_id")
+    >>> print(r.table[["firm_id", "rank", "class"]].to_string(index=False))
+    firm_id  rank class
+         F4     1     A
+         F3     2     A
+         F2     3     B
+         F1     4     B
     """
     sp = spec if isinstance(spec, ScoringSpec) else load_scoring_spec(spec)
     if isinstance(data, FactorTable):

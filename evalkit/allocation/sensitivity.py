@@ -1,4 +1,4 @@
-"""Sensitivity of an allocation to its weights and data (allocation.md §4).
+"""Sensitivity of an allocation to its weights and data (docs/allocation.md §4).
 
 * :func:`perturb_weights`: each weight ±δ percentage points, the others rescaled proportionally;
   exact amounts, change per unit and rank changes.

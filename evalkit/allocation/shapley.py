@@ -188,8 +188,11 @@ def shapley(alloc: Allocation, *, baseline: str = "equal", constrained: bool = T
 
     Examples
     --------
-    >>> sh = shapley(alloc)  # doctest: +SKIP
-    >>> sh.check()  # contributions add up exactly to amount − equal split  # doctest: +SKIP
+    >>> from evalkit import allocation
+    >>> a = allocation.allocate("data_raw/demo/allocation/spec.yaml",
+    ...                         "data_raw/demo/allocation/factors.csv")
+    >>> sh = allocation.shapley(a)
+    >>> sh.check()  # contributions add up exactly to amount minus the equal split
     True
     """
     spec = alloc.spec
@@ -304,6 +307,16 @@ def decompose_change(previous: Allocation, current: Allocation) -> ChangeDecompo
     Returns
     -------
     ChangeDecomposition
+
+    Examples
+    --------
+    >>> from evalkit import allocation
+    >>> d = "data_raw/demo/allocation/"
+    >>> a24 = allocation.allocate(d + "spec_2024.yaml", d + "factors.csv")
+    >>> a25 = allocation.allocate(d + "spec_2025.yaml", d + "factors.csv")
+    >>> ch = allocation.decompose_change(a24, a25)
+    >>> type(ch).__name__
+    'ChangeDecomposition'
     """
     if previous.codes != current.codes:
         a, b = set(previous.codes), set(current.codes)

@@ -46,7 +46,22 @@ _LISTED = 12
 
 
 class ImplausibleValueWarning(EvalkitWarning):
-    """A value is far from its unit's own median (a unit-of-measure slip?)."""
+    """A value is far from its unit's own median (a unit-of-measure slip?).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from evalkit.data import ImplausibleValueWarning
+    >>> issubclass(ImplausibleValueWarning, UserWarning)
+    True
+    >>> from evalkit.data import load_panel
+    >>> with warnings.catch_warnings():  # once the flagged jumps have been reviewed
+    ...     warnings.simplefilter("ignore", ImplausibleValueWarning)
+    ...     panel = load_panel("data_raw/demo")
+    ...
+    >>> len(panel)
+    1960
+    """
 
 
 def year_ranges(years: Iterable[int]) -> str:
@@ -313,7 +328,7 @@ def typo_problems(columns: Iterable[object]) -> list[str]:
     Examples
     --------
     >>> typo_problems(["unit_code", "value_aded_wan", "extra_value_aded"])[0][:60]
-    "column 'value_aded_wan' is not a schema column: did you mean "
+    "column 'value_aded_wan' is not a schema column: did you mean"
     """
     known = _candidates()
     canon = set(known.values())
@@ -384,6 +399,13 @@ def separately_reported(panel: pd.DataFrame) -> pd.Series:
     Returns
     -------
     Series of bool
+
+    Examples
+    --------
+    >>> from evalkit.data import load_panel, separately_reported
+    >>> df = load_panel("data_raw/demo")
+    >>> bool(separately_reported(df).all())
+    True
     """
     if "reported_within" not in panel.columns:
         return pd.Series(True, index=panel.index)

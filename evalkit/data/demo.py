@@ -2,7 +2,7 @@
 
 :func:`make_demo_panel` builds, and :func:`write_demo` writes, a county-year panel of Shandong's
 136 county-level units plus Weifang's four development-zone units for 2012..``end_year``,
-calibrated to the magnitudes of ``allocation_research.md`` §3.1 (Weifang city above-scale
+calibrated to the magnitudes of ``data_raw/README.md`` (section "Units") (Weifang city above-scale
 industrial revenue ≈ 1.0 万亿元 in 2021, 1.2+ 万亿 in 2024, split across its 16 units by GDP share ×
 an industry-intensity multiplier), with four planted effects on log revenue:
 
@@ -54,13 +54,13 @@ _MAX_REDRAWS = 500
 _BALANCE_TOL = 0.003
 
 # Weifang city above-scale industrial revenue (万元) that the demo reproduces; 2021-2024 follow
-# allocation_research.md §3.1, the rest is an assumed smooth path with the 2018 census revision.
+# data_raw/README.md ("Units"), the rest is an assumed smooth path with the 2018 census revision.
 _WEIFANG_REVENUE_YI = {2012: 7000, 2013: 7600, 2014: 8200, 2015: 8700, 2016: 9200, 2017: 9600,
                        2018: 8400, 2019: 8800, 2020: 9000, 2021: 10000, 2022: 11300, 2023: 11700,
                        2024: 12200}
 _GROWTH_AFTER = 0.04
 
-# industry-intensity multipliers for Weifang's units (allocation_research.md §3.1 recipe)
+# industry-intensity multipliers for Weifang's units (data_raw/README.md, "Units")
 _INTENSITY = {"370705": 0.4, "370702": 0.5, "WF-Z-GXQ": 2.1, "370772": 1.3, "370783": 1.3,
               "370782": 1.3, "370785": 1.2, "370786": 1.2, "370781": 1.1, "370703": 0.9,
               "370704": 0.9, "370724": 0.8, "370725": 0.9, "370784": 0.9, "WF-Z-XSQ": 0.3,
@@ -98,7 +98,7 @@ class DemoData:
         Long factor table ``year, unit_code, factor_id, value, unit_of_measure, source, status``
         (``year`` = data year, one before the allocation year).
     specs : dict
-        Allocation year → allocation spec (a dict in the ``allocation.md`` §1 format).
+        Allocation year → allocation spec (a dict in the ``docs/allocation.md`` §1 format).
     truth : dict
         True values of the estimands (see the ``definition`` fields).
     fund_parts : DataFrame
@@ -109,6 +109,13 @@ class DemoData:
         unit-year (``pilot_zone, factor_fund, first_unit, tech_subsidy``); written as
         ``true_effects.csv`` so that any weighting (e.g. synthetic-control weights) can be
         applied to the truth.
+
+    Examples
+    --------
+    >>> from evalkit.data import make_demo_panel
+    >>> demo = make_demo_panel(end_year=2022)
+    >>> sorted(demo.specs)
+    [2022]
     """
 
     panel: pd.DataFrame
@@ -170,6 +177,13 @@ def make_demo_panel(end_year: int = 2025, seed: int = DEMO_SEED) -> DemoData:
     -------
     DemoData
         Panel, city indicators, factor table, yearly allocation specs and the truth.
+
+    Examples
+    --------
+    >>> from evalkit.data import make_demo_panel
+    >>> demo = make_demo_panel(end_year=2022)
+    >>> int(demo.panel.year.min()), int(demo.panel.year.max()), demo.panel.unit_code.nunique()
+    (2012, 2022, 140)
     """
     if not isinstance(end_year, (int, np.integer)) or not FUND_START <= end_year <= MAX_YEAR:
         raise EvalkitError(f"end_year must be a whole year in {FUND_START}..{MAX_YEAR}; got {end_year!r}")
@@ -770,6 +784,17 @@ def write_demo(out_dir: str | Path, end_year: int = 2025, seed: int = DEMO_SEED)
     -------
     Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from evalkit.data import is_synthetic, write_demo
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_demo(Path(tmp) / "demo", end_year=2022)
+    ...     print((out / "county_panel.csv").exists(), is_synthetic(out))
+    ...
+    True True
     """
     demo = make_demo_panel(end_year=end_year, seed=seed)
     out = Path(out_dir)

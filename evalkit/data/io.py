@@ -133,6 +133,13 @@ def read_table(path: str | Path, *, units: str | Mapping[str, str] | None = None
     PanelDataError
         Listing every header problem at once: two headers for one column, a money column whose
         unit is unknown or not stated, an unsupported unit.
+
+    Examples
+    --------
+    >>> from evalkit.data import read_table
+    >>> df = read_table("data_raw/demo/county_panel.csv")
+    >>> {"unit_code", "year", "revenue_wan"} <= set(df.columns)
+    True
     """
     path = Path(path)
     notes: list[str] = []

@@ -32,6 +32,12 @@ def shandong_counties() -> pd.DataFrame:
     DataFrame
         Columns ``unit_code, name_zh, name_en, prefecture_code, prefecture_zh, prefecture_en,
         unit_type`` (``district``/``county``/``county_city``); codes are text.
+
+    Examples
+    --------
+    >>> from evalkit.data import shandong_counties
+    >>> len(shandong_counties())
+    136
     """
     return _read("shandong_counties.csv").copy()
 
@@ -49,6 +55,13 @@ def weifang_units() -> pd.DataFrame:
         one's (blank when reported separately). ``WF-Z-JKQ`` (潍坊经济开发区) is listed with
         ``is_panel_unit = 0`` and ``reported_within = 370703``: its statistics are reported
         inside 寒亭区.
+
+    Examples
+    --------
+    >>> from evalkit.data import weifang_units
+    >>> w = weifang_units()
+    >>> "WF-Z-GXQ" in set(w.unit_code)
+    True
     """
     df = _read("weifang_units.csv").copy()
     df["first_year"] = pd.to_numeric(df["first_year"].replace("", "0")).astype(int)
@@ -93,6 +106,13 @@ def crosswalk() -> pd.DataFrame:
         ``effective_year`` is the first year whose annual statistics use the new code. Several old
         codes can map to one new code (a merger): rows recoded to the same unit and year must
         then be summed by the user (the validator reports the duplicates).
+
+    Examples
+    --------
+    >>> from evalkit.data import crosswalk
+    >>> cw = crosswalk()
+    >>> cw.columns.tolist()[:2], len(cw) > 10
+    (['old_code', 'old_name_zh'], True)
     """
     df = _read("crosswalk.csv").copy()
     df["effective_year"] = df["effective_year"].astype(int)
@@ -134,6 +154,13 @@ def unit_master() -> pd.DataFrame:
         for every shipped unit) names a host unit whose statistics already include this one's.
         ``borders_weifang`` is 1 for the units outside Weifang that share a boundary with it
         (see :func:`weifang_neighbours`).
+
+    Examples
+    --------
+    >>> from evalkit.data import unit_master
+    >>> m = unit_master()
+    >>> len(m), int(m.in_weifang.sum())
+    (140, 16)
     """
     return _unit_master().copy()
 

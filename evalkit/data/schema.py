@@ -65,6 +65,13 @@ class Column:
         Values must be > 0 (the column is logged).
     convertible : bool
         Whether the reader converts units of measure (the header suffix or ``units=`` says which).
+
+    Examples
+    --------
+    >>> from evalkit.data import column
+    >>> c = column("revenue_wan")
+    >>> c.name, c.dtype, c.unit
+    ('revenue_wan', 'float', '万元')
     """
 
     name: str
@@ -194,6 +201,12 @@ def column(name: str) -> Column:
     Returns
     -------
     Column
+
+    Examples
+    --------
+    >>> from evalkit.data import column
+    >>> column("first_unit_year").label_en
+    'First-unit insurance: first year'
     """
     try:
         return _BY_NAME[name]

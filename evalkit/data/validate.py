@@ -37,7 +37,23 @@ _MAX_LISTED = 10
 
 
 class CodeRecodedWarning(EvalkitWarning):
-    """Old unit codes were replaced by current ones through the crosswalk."""
+    """Old unit codes were replaced by current ones through the crosswalk.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from evalkit.data import CodeRecodedWarning, read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> raw.loc[raw.unit_code == "370116", "unit_code"] = "371202"  # 莱城区's code before 2019
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     checked = validate_panel(raw)
+    ...
+    >>> any(issubclass(w.category, CodeRecodedWarning) for w in caught)
+    True
+    >>> "371202" in set(checked.unit_code)
+    False
+    """
 
 
 @dataclass(eq=False)
@@ -71,6 +87,15 @@ class ValidationReport:
         the evaluation year is given. Non-empty only with ``allow_missing`` (else a problem).
     set_aside : DataFrame
         Rows after the evaluation year, set aside (not in the panel), as read.
+
+    Examples
+    --------
+    >>> from evalkit.data import read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> raw.loc[0, "revenue_wan"] = -1.0
+    >>> rep = validate_panel(raw, raise_on_error=False).attrs["validation"]
+    >>> len(rep.problems) > 0
+    True
     """
 
     problems: list[str] = field(default_factory=list)
@@ -147,7 +172,7 @@ def _where(label: str, labels: Iterable[Any]) -> str:
     return f"{label}{'s' if len(idx) != 1 else ''} {_rows(idx)}"
 
 
-# Ad-hoc codes that local systems use for Weifang's zones (allocation_research.md §3): never
+# Ad-hoc codes that local systems use for Weifang's zones (data_raw/README.md, "Units"): never
 # recoded automatically (they collide with GB/T 2260 space), only pointed out.
 _AD_HOC_ZONE_CODES = {"370706": "WF-Z-GXQ (高新区)", "370709": "WF-Z-XSQ (峡山区)",
                       "370793": "WF-Z-XSQ (峡山区)"}
@@ -213,6 +238,15 @@ def validate_panel(df: pd.DataFrame, *, start_year: int | None = None, end_year:
     ImplausibleValueWarning
         For each value more than 50 times its unit's own median, or less than 1/50 of it
         (``report.warnings``).
+
+    Examples
+    --------
+    >>> from evalkit.data import read_table, validate_panel
+    >>> raw = read_table("data_raw/demo/county_panel.csv")
+    >>> checked = validate_panel(raw)
+    >>> rep = checked.attrs["validation"]
+    >>> rep.n_units, len(rep.problems)
+    (140, 0)
     """
     source = str(df.attrs.get("source", "<DataFrame>"))
     if "read_notes" not in df.attrs:

@@ -1,6 +1,6 @@
 """Difference-in-differences and event-study estimators.
 
-Public functions (see ``DESIGN.md``): :func:`twfe`, :func:`two_by_two`, :func:`event_study`,
+Public functions (methods in ``docs/methods/did.md``): :func:`twfe`, :func:`two_by_two`, :func:`event_study`,
 :func:`bacon_decomposition`, :func:`callaway_santanna`, :func:`sun_abraham`, :func:`imputation`,
 :func:`compare`, :func:`continuous`, :func:`dcdh`.
 

@@ -178,6 +178,20 @@ def bacon_decomposition(
         treatment (names the units).
     DesignError
         No variation in treatment timing to decompose.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2023)], columns=["unit", "year"])
+    >>> cohort = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["treated"] = ((cohort > 0) & (df.year >= cohort)).astype(int)
+    >>> df["y"] = 0.1 * df.unit + df.treated * (1 + 0.5 * (df.year - cohort))
+    >>> r = did.bacon_decomposition(df, outcome="y", unit="unit", time="year", treatment="treated")
+    >>> print(round(r.twfe_estimate, 3))
+    1.464
+    >>> print(round(float((r.two_by_twos["estimate"] * r.two_by_twos["weight"]).sum()), 3))
+    1.464
     """
     df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=[treatment],
                        extra={"treatment": treatment})

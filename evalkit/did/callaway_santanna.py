@@ -384,9 +384,16 @@ def callaway_santanna(
 
     Examples
     --------
-    >>> r = callaway_santanna(df, outcome="lemp", unit="countyreal", time="year",
-    ...                       cohort="first.treat")                     # doctest: +SKIP
-    >>> r.aggregate("dynamic").plot()                                   # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> overall = r.aggregate("simple")
+    >>> print(f"{overall.to_frame()['estimate'].iloc[0]:.1f}")
+    1.1
     """
     check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
     check_option("method", method, ("dr", "ipw", "reg", "dr_improved"))

@@ -189,6 +189,21 @@ def compare(
     -------
     Comparison
         ``table``, ``results``, ``overall()``, ``plot()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> c = did.compare(df, estimators=("twfe", "imputation"), outcome="y", unit="unit",
+    ...                 time="year", cohort="cohort")
+    >>> print(c.overall()[["estimator", "estimate"]].round(1).to_string(index=False))
+           estimator  estimate
+    Imputation (BJS)       1.0
+                TWFE       1.0
     """
     unknown = [e for e in estimators if e not in ESTIMATORS]
     if unknown:

@@ -540,6 +540,20 @@ def continuous(
     ``ATT(d)`` needs parallel trends; the causal reading of ``ACRT(d)`` needs strong parallel
     trends (Callaway, Goodman-Bacon and Sant'Anna 2024, "Difference-in-differences with a
     continuous treatment", NBER WP 32117). Standard errors treat the aggregation weights as fixed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(60) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 40, 2019, 0)
+    >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
+    >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
+    ...                    cohort="cohort", degree=1, bootstrap=False)
+    >>> print(f"{r.acrt_overall.estimate:.2f} {r.att_overall.estimate:.2f}")
+    0.52 1.48
     """
     check_option("method", method, ("spline", "binned"))
     check_option("control_group", control_group, ("never_treated", "not_yet_treated"))

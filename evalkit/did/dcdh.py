@@ -230,6 +230,20 @@ def dcdh(
         No switcher has a not-yet-switched unit with the same baseline treatment.
     PanelDataError
         Duplicate rows, missing treatment, gaps in periods, clusters splitting units.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["d"] = np.where((df.unit < 15) & (df.year >= 2015 + 1 + df.unit % 4), 1.0, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 2.0 * df.d + rng.normal(0, 0.1, len(df))
+    >>> r = did.dcdh(df, outcome="y", unit="unit", time="year", treatment="d", effects=2)
+    >>> print(r.effects.to_frame()[["term", "estimate"]].round(1).to_string(index=False))
+        term  estimate
+    Effect_1       2.0
+    Effect_2       2.0
     """
     if not isinstance(effects, (int, np.integer)) or effects < 1:
         raise EvalkitError(f"effects must be a positive integer, got {effects!r}.")

@@ -310,6 +310,23 @@ def event_study(
     -------
     EventStudyResult
         ``params``, ``cov``, ``to_frame()`` with ``event_time``, ``pretrend_test()``, ``plot()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2023)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 10, 2019, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2019)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=3, lags=2)
+    >>> print(r.to_frame()[["event_time", "estimate"]].round(1).to_string(index=False))
+     event_time  estimate
+             -3       0.0
+             -2       0.1
+              0       1.0
+              1       1.0
+              2       1.1
     """
     refuse_unknown(event_study, cov_options)
     check_collinear_arg(collinear)

@@ -292,6 +292,20 @@ def imputation(
     ImputationResult
         ``params``/``cov`` by horizon (``to_frame()``, ``plot()``), ``att`` (ScalarEffect),
         ``pretrend_test()``, ``pretrends()``, ``event_study()`` (leads and horizons jointly).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", horizons=[0, 1])
+    >>> print(r.to_frame()[["term", "estimate"]].round(1).to_string(index=False))
+             term  estimate
+    event_time::0       1.0
+    event_time::1       1.0
     """
     check_option("aux_partition", aux_partition, ("cohort_horizon", "cohort", "horizon"))
     covs = as_list(covariates)

@@ -147,6 +147,21 @@ def sun_abraham(
     SunAbrahamResult
         Event-time IW effects (``params``, ``cov``, ``to_frame()``, ``plot()``,
         ``pretrend_test()``), ``cohort_effects``, ``att()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=2, lags=1)
+    >>> print(r.to_frame()[["event_time", "estimate"]].round(1).to_string(index=False))
+     event_time  estimate
+             -2       0.0
+              0       1.0
+              1       1.1
     """
     refuse_unknown(sun_abraham, cov_options)
     if control not in ("never_treated", "last_treated"):

@@ -216,6 +216,18 @@ def twfe(
     SingularDesignError
         If the treatment or a covariate is absorbed by the fixed effects or they are collinear;
         the message names the terms.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2023)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 10) & (df.year >= 2019)).astype(int)
+    >>> df["y"] = 0.1 * df.unit + 0.2 * (df.year - 2015) + 1.0 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
+    >>> print(f"{r.estimate:.2f} ({r.std_error:.3f})")
+    1.01 (0.024)
     """
     refuse_unknown(twfe, cov_options)
     check_collinear_arg(collinear)
@@ -301,6 +313,17 @@ def two_by_two(
     -------
     TWFEResult
         ``estimate`` is the DiD coefficient ``d`` (term ``"group:post"``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"g": np.repeat([0, 1], 40), "post": np.tile(np.repeat([0, 1], 20), 2)})
+    >>> df["y"] = 1.0 + 0.5 * df.g + 0.3 * df.post + 2.0 * df.g * df.post + rng.normal(0, 0.1, 80)
+    >>> r = did.two_by_two(df, outcome="y", group="g", post="post", cov_type="robust")
+    >>> print(f"{r.estimate:.2f}")
+    1.97
     """
     refuse_unknown(two_by_two, cov_options)
     check_collinear_arg(collinear)

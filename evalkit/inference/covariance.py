@@ -54,6 +54,19 @@ class CovarianceResult:
     A result carrying a scalar ``pvalue``/``conf_int`` maps onto
     ``ScalarEffect(pvalue_override=res.pvalue, conf_int_override=tuple(res.conf_int),
     conf_level_override=res.conf_level)`` for the coefficient ``res.term``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, compute
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([np.ones(40), rng.normal(size=40)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=40)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], clusters=np.arange(40) % 8)
+    >>> cr = compute(d, "clustered")
+    >>> cr.cov.shape, cr.dof
+    ((2, 2), 7)
     """
 
     cov: np.ndarray
@@ -123,6 +136,26 @@ def register(name: str, allowed_kwargs: set[str] | frozenset[str] = frozenset(),
         Keyword options the estimator accepts; anything else raises an error listing these.
     doc : str
         One-line description.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import CovarianceResult, LinearDesign, available, compute, register
+    >>> @register("homoskedastic_demo", doc="classical OLS variance (example)")
+    ... def _classical(design):
+    ...     n, k = design.X.shape
+    ...     s2 = design.resid @ design.resid / (n - k)
+    ...     return CovarianceResult(cov=s2 * np.linalg.inv(design.X.T @ design.X), dof=n - k,
+    ...                             description="classical")
+    ...
+    >>> "homoskedastic_demo" in available()
+    True
+    >>> X = np.column_stack([np.ones(5), np.arange(5.0)])
+    >>> d = LinearDesign(X=X, resid=np.array([0.1, -0.2, 0.1, 0.0, 0.0]), beta=np.zeros(2), names=["c", "x"])
+    >>> compute(d, "homoskedastic_demo").dof
+    3
+    >>> from evalkit.inference import covariance
+    >>> del covariance._REGISTRY["homoskedastic_demo"]  # keep the registry as shipped
     """
 
     def deco(func):
@@ -133,7 +166,14 @@ def register(name: str, allowed_kwargs: set[str] | frozenset[str] = frozenset(),
 
 
 def available() -> dict[str, str]:
-    """Registered ``cov_type`` names with their one-line descriptions."""
+    """Registered ``cov_type`` names with their one-line descriptions.
+
+    Examples
+    --------
+    >>> from evalkit.inference import available
+    >>> sorted(available())[:4]
+    ['auto', 'clustered', 'cr2', 'robust']
+    """
     return {k: v.doc.splitlines()[0] if v.doc else "" for k, v in _REGISTRY.items()}
 
 
@@ -144,6 +184,19 @@ def compute(design: LinearDesign, cov_type: str = "clustered", **options) -> Cov
     ------
     InferenceError
         For an unknown name or an option the method does not accept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, compute
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([np.ones(40), rng.normal(size=40)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=40)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], clusters=np.arange(40) % 8)
+    >>> cr = compute(d, "robust")
+    >>> print(np.round(np.sqrt(np.diag(cr.cov)), 3))
+    [0.18  0.232]
     """
     if cov_type not in _REGISTRY:
         raise InferenceError(
@@ -314,6 +367,7 @@ def cr1_parameter_count(
         * ``"xtreg"``: no absorbed effect counts when the design's unit effects are nested in the
           clusters (Stata ``xtreg, fe`` with absorbed time effects; linearmodels
           ``count_effects=False``); all count otherwise.
+
         Without absorbed effects both give ``k``.
     clusters : array, optional
         Cluster labels (default ``design.clusters``).

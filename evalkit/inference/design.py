@@ -40,6 +40,18 @@ class LinearDesign:
         Labels of clusters that contain treated observations (for few-treated-cluster checks).
     extra : dict
         Anything else an inference method may need (e.g. raw data for randomization inference).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, compute
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([np.ones(40), rng.normal(size=40)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=40)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=np.arange(40) % 8)
+    >>> print(np.round(d.beta, 2))
+    [1.3  0.42]
     """
 
     X: np.ndarray

@@ -55,6 +55,19 @@ class PlaceboResult:
         Whether every placebo assignment was evaluated.
     description : str
         The method in words.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.inference import placebo_in_space
+    >>> df = pd.DataFrame({"unit": range(6), "cohort": [2018, 0, 0, 0, 0, 0],
+    ...                    "y": [5.0, 1.0, 1.2, 0.8, 1.1, 0.9]})
+    >>> def gap(d):
+    ...     return float(d.loc[d.cohort > 0, "y"].mean() - d.loc[d.cohort == 0, "y"].mean())
+    ...
+    >>> pl = placebo_in_space(df, gap, unit="unit", cohort="cohort")
+    >>> pl.kind, pl.exact, round(pl.pvalue, 3)
+    ('space', True, 0.167)
     """
 
     kind: str
@@ -139,6 +152,24 @@ def placebo_in_space(
         Seed.
     executor : Executor, str, dict or None
         Where the placebo statistics are computed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import placebo_in_space
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(8) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 2, 2018, 0)
+    >>> df["treated"] = ((df.cohort > 0) & (df.year >= df.cohort)).astype(int)
+    >>> df["y"] = df.unit + 2 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> def att(d):
+    ...     return did.twfe(d, outcome="y", unit="unit", time="year", treatment="treated",
+    ...                     cov_type="robust").estimate
+    ...
+    >>> pl = placebo_in_space(df, att, unit="unit", cohort="cohort", time="year", treatment="treated")
+    >>> print(f"{pl.observed:.1f}, p = {pl.pvalue:.3f}")
+    1.9, p = 0.062
     """
     statistic = check_option("statistic", statistic, ("t", "estimate"))
     check_columns(data, {"unit": unit, "cohort": cohort, "time": time, "treatment": treatment})
@@ -210,6 +241,28 @@ def placebo_in_time(
         What is compared.
     executor : Executor, str, dict or None
         Where the placebo statistics are computed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import placebo_in_time
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(8) for t in range(2014, 2021)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 2, 2019, 0)
+    >>> df["treated"] = ((df.cohort > 0) & (df.year >= df.cohort)).astype(int)
+    >>> df["y"] = df.unit + 2 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> def att(d):
+    ...     return did.twfe(d, outcome="y", unit="unit", time="year", treatment="treated",
+    ...                     cov_type="robust").estimate
+    ...
+    >>> pl = placebo_in_time(df, att, unit="unit", time="year", cohort="cohort", treatment="treated",
+    ...                      fake_years=[2016, 2017])
+    >>> for label, est in zip(pl.distribution["label"], pl.distribution["estimate"]):
+    ...     print(label, f"{round(est, 2) + 0.0:.2f}")
+    ...
+    2016 -0.03
+    2017 -0.06
     """
     statistic = check_option("statistic", statistic, ("t", "estimate"))
     check_columns(data, {"unit": unit, "time": time, "cohort": cohort, "treatment": treatment})

@@ -59,6 +59,16 @@ class RandomizationResult:
         The options used.
     description : str
         The method in words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import permutation_test
+    >>> y = np.array([3.1, 2.9, 3.4, 1.0, 1.2, 0.9])
+    >>> res = permutation_test(lambda a: float(y[a == 1].mean() - y[a == 0].mean()),
+    ...                        np.array([1, 1, 0, 0, 0, 0]), statistic="estimate")
+    >>> res.exact, res.n_draws
+    (True, 15)
     """
 
     observed: float
@@ -279,6 +289,18 @@ def permutation_test(
     Returns
     -------
     RandomizationResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import permutation_test
+    >>> y = np.array([3.1, 2.9, 3.4, 1.0, 1.2, 0.9, 1.1, 1.3])
+    >>> def diff_in_means(assign):
+    ...     return float(y[assign == 1].mean() - y[assign == 0].mean())
+    ...
+    >>> res = permutation_test(diff_in_means, np.array([1, 1, 1, 0, 0, 0, 0, 0]), statistic="estimate")
+    >>> print(f"{res.observed:.2f}, exact p = {res.pvalue:.4f} ({res.n_draws} assignments)")
+    2.03, exact p = 0.0179 (56 assignments)
     """
     scheme = check_option("scheme", scheme, ("units", "timing"))
     statistic = check_option("statistic", statistic, ("t", "estimate"))
@@ -396,6 +418,25 @@ def randomization_inference(
     Returns
     -------
     RandomizationResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import randomization_inference
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(8) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 2, 2018, 0)
+    >>> df["treated"] = ((df.cohort > 0) & (df.year >= df.cohort)).astype(int)
+    >>> df["y"] = df.unit + 2 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> def att(d):
+    ...     return did.twfe(d, outcome="y", unit="unit", time="year", treatment="treated",
+    ...                     cov_type="robust").estimate
+    ...
+    >>> res = randomization_inference(df, att, unit="unit", cohort="cohort", time="year",
+    ...                               treatment="treated", statistic="estimate")
+    >>> print(f"{res.observed:.1f}, p = {res.pvalue:.3f} ({res.n_draws} assignments)")
+    1.9, p = 0.036 (28 assignments)
     """
     check_columns(data, {"unit": unit, "cohort": cohort, "time": time, "treatment": treatment})
     if (treatment is None) != (time is None) and treatment is not None:
@@ -430,6 +471,18 @@ class ConleyTaberResult:
         Whether all assignments of control residuals to treated units were enumerated.
     description : str
         The method in words.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.inference import conley_taber
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(20) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 2) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + 1.0 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> ct = conley_taber(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=999)
+    >>> type(ct).__name__
+    'ConleyTaberResult'
     """
 
     estimate: float
@@ -543,6 +596,18 @@ def conley_taber(
         Column names; ``treatment`` is 0/1.
     level, n_draws, seed
         See :func:`conley_taber_matrix`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.inference import conley_taber
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(20) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 2) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + 1.0 * df.treated + rng.normal(0, 0.1, len(df))
+    >>> ct = conley_taber(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=999)
+    >>> print(f"{ct.estimate:.1f}")
+    0.9
     """
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment})
     wide_y = data.pivot(index=unit, columns=time, values=outcome)

@@ -75,6 +75,19 @@ class InferenceRecommendation:
         ``True`` when no method held its level in every design of the size study that resembles
         this case: the summary must show the range across methods (:func:`few_cluster_report`)
         next to the number of ``cov_type``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import recommend_inference
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 20) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + df.treated + np.random.default_rng(0).normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
+    >>> rec = recommend_inference(r)
+    >>> rec.cov_type, rec.n_clusters
+    ('clustered', 40)
     """
 
     cov_type: str
@@ -135,6 +148,20 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
     -----
     FewClustersWarning
         One treated cluster (and what can still be done).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import recommend_inference
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 3) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + df.treated + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
+    >>> rec = recommend_inference(r)
+    >>> rec.cov_type, rec.n_clusters, rec.n_treated_clusters
+    ('wild', 12, 3)
     """
     design = _design_of(design_or_result)
     G, G1 = cluster_counts(design, clusters)
@@ -214,6 +241,20 @@ class FewClusterReport:
         Coverage of the intervals.
     notes : list of str
         Size-study facts shown with the report.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import few_cluster_report
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 3) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + df.treated + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
+    >>> rep = few_cluster_report(r, n_draws=199)
+    >>> print(f"{rep.term}: {rep.estimate:.2f}")
+    treated: 1.00
     """
 
     term: str
@@ -305,6 +346,20 @@ def few_cluster_report(
     extra : dict, optional
         ``{method name: result}`` with results exposing ``pvalue`` and optionally ``conf_int``
         (e.g. :class:`~evalkit.inference.randomization.RandomizationResult`).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.inference import few_cluster_report
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 3) & (df.year >= 2018)).astype(int)
+    >>> df["y"] = df.unit + df.treated + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
+    >>> rep = few_cluster_report(r, n_draws=199)
+    >>> rep.n_clusters, rep.n_treated_clusters, len(rep.table) > 1
+    (12, 3, True)
     """
     from scipy import stats
 

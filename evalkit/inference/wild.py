@@ -206,6 +206,20 @@ class WildBootstrapResult:
         Bootstrap statistics at the tested null ``r``.
     description : str
         The method in words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, wild_cluster_bootstrap
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(6), 10)
+    >>> X = np.column_stack([np.ones(60), rng.normal(size=60)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=60)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
+    >>> w = wild_cluster_bootstrap(d, param="x", seed=1)
+    >>> w.n_draws, w.level
+    (64, 0.95)
     """
 
     estimate: float
@@ -511,6 +525,20 @@ def wild_cluster_bootstrap(
     ----------
     Cameron, Gelbach and Miller (2008), *REStat* 90(3); MacKinnon and Webb (2017), *JAE* 32(2);
     Roodman, Nielsen, MacKinnon and Webb (2019), *Stata Journal* 19(1); Webb (2023), *CJE* 56(3).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from evalkit.inference import LinearDesign, wild_cluster_bootstrap
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(8), 10)
+    >>> X = np.column_stack([np.ones(80), rng.normal(size=80)])
+    >>> y = X @ [1.0, 0.5] + rng.normal(size=8)[g] + rng.normal(size=80)
+    >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
+    >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
+    >>> w = wild_cluster_bootstrap(d, param="x", weights="webb", n_draws=999, seed=1)
+    >>> print(f"{w.estimate:.2f}, p = {w.pvalue:.3f}")
+    0.40, p = 0.002
     """
     weights = check_option("weights", weights, _WEIGHTS)
     studentize = check_option("studentize", studentize, ("cr1", "cr2", "cv3"))

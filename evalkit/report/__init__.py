@@ -40,7 +40,16 @@ from .tables import Table, display_table, table
 
 
 def synthetic_banner(synthetic: bool | None = None, language: str | None = None):
-    """A Markdown banner saying the data are synthetic (``None`` when they are not)."""
+    """A Markdown banner saying the data are synthetic (``None`` when they are not).
+
+    Examples
+    --------
+    >>> from evalkit.report import synthetic_banner
+    >>> synthetic_banner(synthetic=False) is None
+    True
+    >>> "synthetic" in synthetic_banner(synthetic=True, language="en").data.lower()
+    True
+    """
     from IPython.display import Markdown
 
     flag = current().synthetic if synthetic is None else synthetic

@@ -20,7 +20,7 @@ import re
 import warnings
 from pathlib import Path
 
-STATUS_ENV = "EVALKIT_PIPELINE_STATUS_FILE"  # same name as evalkit.pipeline.STATUS_ENV
+STATUS_ENV = "EVALKIT_PIPELINE_STATUS_FILE"  # same name as evalkit.pipeline.execute.STATUS_ENV
 FIGURE_LOG_SUFFIX = ".figures.jsonl"
 #: Problems found in this kernel: dicts with ``exec_count``, ``text``, ``problem``.
 PROBLEMS: list[dict] = []
@@ -90,6 +90,12 @@ def allow_names(names) -> None:
     ----------
     names : iterable of str
         The names, exactly as they appear.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from evalkit.report import allow_names
+    >>> allow_names(["潍坊市技改专项资金"])  # a fund's own name may appear in any page language
     """
     new = {str(n) for n in names if n is not None and str(n).strip()} - ALLOWED_TEXTS
     ALLOWED_TEXTS.update(new)

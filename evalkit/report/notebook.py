@@ -171,6 +171,13 @@ def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
     """Display copy of a table with p-value columns as text ("<0.001" when tiny).
 
     Columns default to ``p_value``, ``pretrend_p`` and any starting with ``p_``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.report import format_p
+    >>> format_p(pd.DataFrame({"p_value": [0.0002, 0.0312]}))["p_value"].tolist()
+    ['<0.001', '0.031']
     """
     out = frame.copy()
     cols = columns or [c for c in out.columns if c in P_COLUMNS or str(c).startswith("p_")]

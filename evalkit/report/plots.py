@@ -81,6 +81,17 @@ def plot_effects(
         Colour of this series.
     offset : float
         Horizontal shift (for overlays of several estimators).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> from evalkit.report import plot_effects
+    >>> frame = pd.DataFrame({"event_time": [-2, 0, 1], "estimate": [0.0, 0.5, 0.6],
+    ...                       "conf_low": [-0.1, 0.3, 0.4], "conf_high": [0.1, 0.7, 0.8]})
+    >>> ax = plot_effects(frame, language="en")
+    >>> len(ax.lines) > 0
+    True
+    >>> plt.close("all")
     """
     lang = resolve_language(language)
     need = {"estimate", "conf_low", "conf_high"}
@@ -147,6 +158,18 @@ def overlay_effects(
     """Several estimators' event studies on one axis (``frame`` has a ``by`` column).
 
     ``truth`` (indexed by event time) is drawn as a line when given (synthetic data).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> from evalkit.report import overlay_effects
+    >>> frame = pd.DataFrame({"estimator": ["TWFE"] * 2 + ["Imputation (BJS)"] * 2, "event_time": [0, 1] * 2,
+    ...                       "estimate": [0.5, 0.6, 0.55, 0.62], "conf_low": [0.3, 0.4, 0.35, 0.4],
+    ...                       "conf_high": [0.7, 0.8, 0.75, 0.84]})
+    >>> ax = overlay_effects(frame, language="en")
+    >>> len(ax.get_legend().get_texts())
+    2
+    >>> plt.close("all")
     """
     lang = resolve_language(language)
     if by not in frame.columns:
@@ -187,7 +210,19 @@ def trend_plot(
     vline: float | None = None,
     ylabel: str | None = None,
 ):
-    """Lines of ``value`` over ``time`` for each ``group`` (e.g. Weifang vs rest of Shandong)."""
+    """Lines of ``value`` over ``time`` for each ``group`` (e.g. Weifang vs rest of Shandong).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> from evalkit.report import trend_plot
+    >>> frame = pd.DataFrame({"year": [2019, 2020, 2021] * 2, "revenue_wan": [1.0, 1.1, 1.3, 1.0, 1.05, 1.1],
+    ...                       "group": ["Weifang"] * 3 + ["Rest of Shandong"] * 3})
+    >>> ax = trend_plot(frame, time="year", value="revenue_wan", group="group", vline=2021, language="en")
+    >>> len(ax.lines) >= 2
+    True
+    >>> plt.close("all")
+    """
     lang = resolve_language(language)
     ax = _new_ax(ax)
     for i, (name, sub) in enumerate(frame.groupby(group, sort=False)):
@@ -239,6 +274,17 @@ def timing_heatmap(
     -------
     Axes
         The heat map's axes.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> from evalkit.report import timing_heatmap
+    >>> df = pd.DataFrame([(u, t) for u in ["A", "B", "C"] for t in range(2019, 2023)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit == "A") & (df.year >= 2021)).astype(int)
+    >>> ax = timing_heatmap(df, unit="unit", time="year", treatment="treated", language="en")
+    >>> type(ax).__name__
+    'Axes'
+    >>> plt.close("all")
     """
     lang = resolve_language(language)
     lab = label or unit

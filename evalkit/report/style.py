@@ -57,7 +57,16 @@ def cjk_font_path() -> Path:
 
 
 def register_cjk_font() -> str:
-    """Register the CJK font with matplotlib and put it first among sans-serif fonts (idempotent)."""
+    """Register the CJK font with matplotlib and put it first among sans-serif fonts (idempotent).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> from evalkit.report import register_cjk_font
+    >>> family = register_cjk_font()
+    >>> matplotlib.rcParams["font.sans-serif"][0] == family
+    True
+    """
     global _FONT_READY
     if not _FONT_READY:
         font_manager.fontManager.addfont(str(cjk_font_path()))
@@ -82,6 +91,15 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     -------
     ReportContext
         The active settings.
+
+    Examples
+    --------
+    >>> from evalkit.report import current, use
+    >>> ctx = use("en", synthetic=True)
+    >>> ctx.language, ctx.synthetic
+    ('en', True)
+    >>> use("zh", synthetic=False).language  # back to the default
+    'zh'
     """
     check_option("language", language, LANGUAGES)
     family = register_cjk_font()
@@ -103,7 +121,14 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
 
 
 def current() -> ReportContext:
-    """The active :class:`ReportContext`."""
+    """The active :class:`ReportContext`.
+
+    Examples
+    --------
+    >>> from evalkit.report import current
+    >>> type(current()).__name__, current().language in ("zh", "en")
+    ('ReportContext', True)
+    """
     return _CONTEXT
 
 
@@ -124,6 +149,16 @@ def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = No
         Overrides the active context.
     language : str, optional
         Overrides the active context.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from evalkit.report import mark_synthetic
+    >>> fig, ax = plt.subplots()
+    >>> mark_synthetic(fig, synthetic=True, language="en")
+    >>> any("synthetic" in t.get_text().lower() for t in fig.texts)
+    True
+    >>> plt.close(fig)
     """
     from .labels import t
 

@@ -271,7 +271,18 @@ def conclusion_box_html(records: Sequence[Mapping[str, Any]], evaluation: str,
 
 
 def conclusion_box(records: Sequence[Mapping[str, Any]], evaluation: str, language: str | None = None):
-    """:func:`conclusion_box_html` as an IPython ``HTML`` object for ``display``/``update``."""
+    """:func:`conclusion_box_html` as an IPython ``HTML`` object for ``display``/``update``.
+
+    Examples
+    --------
+    >>> from evalkit.report import conclusion_box, headline
+    >>> from evalkit.results import ScalarEffect
+    >>> rec = headline("pilot_zone", "DiD", ScalarEffect(0.08, 0.02), assumption="parallel_trends",
+    ...                language="en", preferred=True)
+    >>> box = conclusion_box([rec], "pilot_zone", language="en")
+    >>> type(box).__name__, box.data.startswith("<")
+    ('HTML', True)
+    """
     from IPython.display import HTML
 
     return HTML(conclusion_box_html(records, evaluation, language))

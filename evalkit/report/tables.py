@@ -137,6 +137,14 @@ class Table:
         Notes under the table (the "—" footnote is added when a value is missing).
     numeric : list of bool
         Which columns are right-aligned numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.report import Table, table
+    >>> tab = table(pd.DataFrame({"estimate": [0.1234]}), title="Effect", language="en")
+    >>> isinstance(tab, Table), tab.title, tab.data.columns.tolist()
+    (True, 'Effect', ['Estimate'])
     """
 
     def __init__(self, data: pd.DataFrame, title: str | None, footnotes: list[str], numeric: list[bool],
@@ -280,6 +288,14 @@ def display_table(frame: pd.DataFrame, language: str | None = None, digits: int 
     """Round numbers, drop all-missing columns and translate the headers of a tidy frame.
 
     Kept for code that post-processes the frame; pages show tables with :func:`table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.report import display_table
+    >>> out = display_table(pd.DataFrame({"estimate": [0.123456], "empty": [None]}), language="en")
+    >>> out.columns.tolist(), float(out.iloc[0, 0])
+    (['Estimate'], 0.1235)
     """
     lang = resolve_language(language)
     cols = [c for c in (columns or frame.columns) if c in frame.columns]

@@ -143,6 +143,20 @@ class HonestDiDResult(_Renderable):
         The conventional interval (``estimate``, ``std_error``, ``lower``, ``upper``).
     restriction : str
         ``"relative_magnitude"`` (M-bar) or ``"smoothness"`` (M).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.sensitivity import honest_did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2014, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 20, 2019, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2019)) + rng.normal(0, 0.1, len(df))
+    >>> es = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=4, lags=2)
+    >>> h = honest_did(es, restriction="smoothness", m=[0.05])
+    >>> h.restriction, h.level
+    ('smoothness', 0.95)
     """
 
     table: pd.DataFrame
@@ -319,6 +333,22 @@ def honest_did(
     Rambachan, A. and Roth, J. (2023). A more credible approach to parallel trends. Review of
     Economic Studies 90(5), 2555-2591. Andrews, I., Roth, J. and Pakes, A. (2023). Inference for
     linear conditional moment inequalities. Review of Economic Studies 90(6), 2763-2791.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.sensitivity import honest_did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2014, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 20, 2019, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2019)) + rng.normal(0, 0.1, len(df))
+    >>> es = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=4, lags=2)
+    >>> h = honest_did(es, restriction="smoothness", m=[0.0, 0.05])
+    >>> print(h.table.round(2).to_string(index=False))
+       m  lower  upper method restriction
+    0.00   1.00   1.18   FLCI  smoothness
+    0.05   0.92   1.25   FLCI  smoothness
     """
     check_option("restriction", restriction, RESTRICTIONS)
     if not 0 < level < 1:

@@ -57,6 +57,21 @@ def pretrend_power(result, power=(0.5, 0.8), *, level: float = 0.95,
     ----------
     Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel
     trends. American Economic Review: Insights 4(3), 305-322.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> from evalkit.sensitivity import pretrend_power
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2014, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 20, 2019, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2019)) + rng.normal(0, 0.1, len(df))
+    >>> es = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=4, lags=2)
+    >>> print(pretrend_power(es)[["power", "slope"]].round(3).to_string(index=False))
+     power  slope
+       0.5  0.026
+       0.8  0.039
     """
     es = extract(result, reference)
     crit = stats.norm.ppf(0.5 + level / 2)

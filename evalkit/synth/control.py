@@ -149,8 +149,8 @@ def _predictor_matrix(data, bp: BlockPanel, unit, time, predictors) -> tuple[np.
 class SCResult(SynthResult):
     """Synthetic control result with placebo inference.
 
-    Extra attributes
-    ----------------
+    Attributes
+    ----------
     per_unit : DataFrame
         One row per treated unit: ``unit``, ``estimate`` (mean post-period gap), ``pre_rmspe``,
         ``post_rmspe``, ``ratio``, ``p_value`` (in-space placebo rank).
@@ -162,6 +162,22 @@ class SCResult(SynthResult):
         ADH predictor weights ``V``.
     balance : DataFrame or None
         ADH predictor balance: treated, synthetic, donor average.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.synth import synthetic_control
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(10) for t in range(2010, 2021)], columns=["unit", "year"])
+    >>> df["y"] = 1.0 + 0.2 * df.unit + 0.1 * (df.year - 2010) * (1 + df.unit / 10) + rng.normal(0, 0.02, len(df))
+    >>> df["treated"] = ((df.unit == 4) & (df.year >= 2017)).astype(int)
+    >>> df.loc[df.treated == 1, "y"] += 1.0
+    >>> r = synthetic_control(df, outcome="y", unit="unit", time="year", treatment="treated")
+    >>> print(r.per_unit[["unit", "estimate"]].round(1).to_string(index=False))
+    unit  estimate
+       4       1.0
+    >>> r.placebo_table is not None
+    True
     """
 
     per_unit: pd.DataFrame | None = None
@@ -302,6 +318,19 @@ def synthetic_control(
     ----------
     Abadie, A., Diamond, A., Hainmueller, J. (2010). JASA 105(490), 493-505. Abadie, A. (2021).
     Using synthetic controls. JEL 59(2), 391-425. Arkhangelsky, D. et al. (2021). AER 111(12).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.synth import synthetic_control
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(10) for t in range(2010, 2021)], columns=["unit", "year"])
+    >>> df["y"] = 1.0 + 0.2 * df.unit + 0.1 * (df.year - 2010) * (1 + df.unit / 10) + rng.normal(0, 0.02, len(df))
+    >>> df["treated"] = ((df.unit == 4) & (df.year >= 2017)).astype(int)
+    >>> df.loc[df.treated == 1, "y"] += 1.0
+    >>> r = synthetic_control(df, outcome="y", unit="unit", time="year", treatment="treated")
+    >>> print(f"{r.estimate:.1f}, placebo p = {r.pvalue:.2f}")
+    1.0, placebo p = 0.10
     """
     check_option("method", method, ("outcomes", "adh"))
     check_option("pooling", pooling, ("average", "per_unit"))

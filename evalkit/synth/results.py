@@ -78,6 +78,20 @@ class SynthResult(ScalarEffect):
         Labels of the treated units.
     first_treated : object
         First treated period.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit.synth import synthetic_did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2010, 2020)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 2) & (df.year >= 2017)).astype(int)
+    >>> df["y"] = df.unit + 0.1 * (df.year - 2010) + 1.0 * df.treated + rng.normal(0, 0.05, len(df))
+    >>> r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="treated", n_reps=50)
+    >>> print(r.estimator, f"{r.estimate:.1f}", f"{r.unit_weights.sum():.2f}")
+    sdid 1.0 1.00
+    >>> print(r.trajectories.columns.tolist())
+    ['treated', 'synthetic', 'gap']
     """
 
     estimator: str = "sdid"

@@ -532,3 +532,13 @@ def test_recentred_instrument_keeps_awards_in_redraws():
 
     v = _spec_variant(_award_spec(), total=40_000)
     assert v.awards == _award_spec().awards and v.t_alloc == 40_000
+
+
+@pytest.mark.real_master
+def test_compare_refuses_a_pooled_spec_naming_it_and_writes_nothing():
+    from evalkit.allocation import compare
+
+    with pytest.raises(SpecError) as err:
+        compare([DEMO / "spec.yaml", DEMO / "formula_pools.yaml"], DEMO / "factors.csv")
+    text = str(err.value)
+    assert "formula_pools.yaml" in text and "分设资金池" in text and "separate pools" in text

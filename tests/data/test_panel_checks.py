@@ -170,7 +170,7 @@ def test_evidence_refuses_missing_unit_years_before_any_notebook(demo_rows, tmp_
 
 
 def test_evidence_prints_jump_warnings_on_stderr(demo_rows, tmp_path, capsys, monkeypatch):
-    import evalkit.pipeline as pipeline
+    import evalkit.pipeline.build as pipeline
 
     rows = demo_rows.copy()
     i = rows.index[(rows["unit_code"] == "370724") & (rows["year"] == "2019")][0]
@@ -185,7 +185,7 @@ def test_evidence_prints_jump_warnings_on_stderr(demo_rows, tmp_path, capsys, mo
 
 @pytest.mark.parametrize("flag", [[], ["--allow-missing"]])
 def test_evidence_allow_missing_flag_reaches_validation(demo_rows, tmp_path, monkeypatch, flag):
-    import evalkit.pipeline as pipeline
+    import evalkit.pipeline.build as pipeline
 
     seen = {}
 

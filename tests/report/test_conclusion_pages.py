@@ -49,7 +49,7 @@ def test_fund_page_and_conclusion_page(tmp_path):
 def test_page_title_displayed_in_the_pack_language_is_found():
     import nbformat
 
-    from evalkit._pipeline_html import notebook_title
+    from evalkit.pipeline.html import notebook_title
 
     nb = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("display(Markdown('# 标题'))")

@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt
 import nbformat
 import pytest
 
-from evalkit._pipeline_html import filter_language, notebook_title, page_problems
 from evalkit._shared.exceptions import PipelineError
 from evalkit.pipeline import run_evidence
+from evalkit.pipeline.html import filter_language, notebook_title, page_problems
 from evalkit.report import figcheck
 
 

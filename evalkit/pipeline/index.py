@@ -147,13 +147,13 @@ def _evaluation_label(key: Any, language: str | None) -> str:
     """An evaluation key in the pack's language where the label dictionary holds it."""
     if language is None:
         return str(key)
-    from .report.labels import label_or_name
+    from ..report.labels import label_or_name
 
     return label_or_name(str(key), language)
 
 
 def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
-    from .report.headlines import load_headlines
+    from ..report.headlines import load_headlines
 
     return load_headlines(pack)
 

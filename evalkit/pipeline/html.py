@@ -31,7 +31,7 @@ OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 """
 # A4 print stylesheet and the conclusion boxes' styles, on every page (evalkit/report/templates)
-PRINT_CSS = (Path(__file__).parent / "report" / "templates" / "evalkit_print.css").read_text(encoding="utf-8")
+PRINT_CSS = (Path(__file__).parent.parent / "report" / "templates" / "evalkit_print.css").read_text(encoding="utf-8")
 OFFLINE_TEMPLATE += (
     "{%- block html_head_css -%}<style>{% raw %}" + PRINT_CSS + "{% endraw %}</style>{%- endblock html_head_css -%}\n"
 )
@@ -254,7 +254,7 @@ def _html_table_problems(fragment: str, language: str) -> list[str]:
                 out.append(f"missing value shown as {text!r} in a table")
                 break
         heads = [th.get_text(" ", strip=True) for th in tab.find_all("th")]
-        from .report.labels import LABELS
+        from ..report.labels import LABELS
 
         raw = [h for h in heads if _RAW_HEADER.match(h) and ("_" in h or h in LABELS)]
         if raw:
@@ -280,7 +280,7 @@ def _language_problems(text: str, language: str) -> list[str]:
 
 
 def _text_problems(text: str, language: str, *, html_fragment: bool, allowed=()) -> list[str]:
-    from .report.figcheck import strip_allowed
+    from ..report.figcheck import strip_allowed
 
     text = _VERBATIM.sub(" ", _DATA_URI.sub("", text))
     out = []
@@ -352,7 +352,7 @@ def page_problems(nb: nbformat.NotebookNode, language: str, *, figure_log=None) 
     shown = [(i, c) for i, c in enumerate(nb.cells) if _language_kept(c, language)]
     allowed = set()
     if figure_log is not None:
-        from .report.figcheck import read_allowed
+        from ..report.figcheck import read_allowed
 
         allowed = read_allowed(figure_log)
     by_count = {}
@@ -366,7 +366,7 @@ def page_problems(nb: nbformat.NotebookNode, language: str, *, figure_log=None) 
         for problem in dict.fromkeys(_cell_problems(cell, language, allowed)):
             problems.append(PageProblem(index, count, problem))
     if figure_log is not None:
-        from .report.figcheck import read_log
+        from ..report.figcheck import read_log
 
         for rec in read_log(figure_log):
             count = rec.get("exec_count")

@@ -1,4 +1,4 @@
-"""Hashing and provenance helpers shared by :mod:`evalkit.pipeline` and :mod:`evalkit.verify`.
+"""Hashing and provenance helpers shared by the pack build and :mod:`evalkit.pipeline.verify`.
 
 An evidence pack carries ``manifest.json``: the run's parameters, the SHA-256 of every input data
 file and of every file of the pack (except the manifest itself), the versions of the packages that
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._shared.exceptions import EvalkitError
+from .._shared.exceptions import EvalkitError
 
 MANIFEST_NAME = "manifest.json"
 #: The marker by which evalkit recognises a pack it wrote (``"schema"`` of ``manifest.json``).
@@ -149,7 +149,7 @@ def package_versions(names: tuple[str, ...] = RECORDED_PACKAGES) -> dict[str, st
 
 def project_root() -> Path:
     """Return the folder that holds the ``evalkit`` package (the repository root when editable)."""
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def git_commit(path: str | os.PathLike | None = None) -> dict[str, Any] | None:

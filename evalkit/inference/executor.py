@@ -509,6 +509,17 @@ def get_executor(executor: Executor | str | dict | None = None) -> Executor:
     executor : Executor, str, dict or None
         An :class:`Executor`; a backend name; a configuration dict (see
         :meth:`Executor.from_config`); or ``None`` for the environment/default (serial).
+
+    Returns
+    -------
+    Executor
+
+    Examples
+    --------
+    >>> get_executor("serial").backend
+    'serial'
+    >>> get_executor({"backend": "processes", "n_workers": 2})
+    Executor(backend='processes', n_workers=2, chunk_size=1000)
     """
     if isinstance(executor, Executor):
         return executor

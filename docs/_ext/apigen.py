@@ -156,6 +156,10 @@ def write_pages(app) -> None:
         target = out / f"{name.split('.', 1)[1]}.rst"
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
+    # the environment listed the source files before this hook ran: on a fresh checkout the pages
+    # just written are not in it, and autosummary (which generates stubs for listed files only)
+    # would skip them. List the files again.
+    app.env.find_files(app.config, app.builder)
 
 
 def setup(app):

@@ -59,3 +59,27 @@ def test_page_title_displayed_in_the_pack_language_is_found():
     assert notebook_title(nb, "10_pilot_zone") == "试验区整体效果"
     nb.cells = [nbformat.v4.new_code_cell("x = 1")]
     assert notebook_title(nb, "10_pilot_zone") == "10_pilot_zone"
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_conclusion_page_prints_on_at_most_two_a4_pages(tmp_path, language):
+    """Issue 11: the conclusion page printed from Chromium is A4 and at most two pages."""
+    from pypdf import PdfReader
+
+    from evalkit.report import pdf as pdfmod
+
+    if pdfmod.find_chromium() is None:
+        pytest.skip("needs chromium (apt-get install chromium)")
+    notebooks = ["10_pilot_zone", "20_tech_upgrade_subsidies", "30_first_unit_insurance",
+                 "40_fund_allocation_effects", "60_targets_scorecard", "90_acceptance_summary"]
+    pack = run_evidence(2025, ROOT / "data_raw" / "demo", tmp_path / "pack", language=language,
+                        notebooks=notebooks, notebooks_dir=ROOT / "notebooks", progress=False,
+                        pdf=True)
+    assert all(r.status == "ok" for r in pack.runs)
+    reader = PdfReader(str(pack.path / "90_acceptance_summary.pdf"))
+    assert 1 <= len(reader.pages) <= 2
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points

@@ -69,6 +69,55 @@ _MAMMEN_P = (_SQ5 + 1) / (2 * _SQ5)  # probability of the negative value
 _TIE_RTOL = 1e-9
 
 
+def draw_plan(
+    weights: str, n_clusters: int, n_draws: int, full_enumeration: bool | None,
+    *, max_enumerated: int,
+) -> tuple[bool, int]:
+    """Whether to enumerate every Rademacher sign vector, and how many draws that makes.
+
+    ``full_enumeration=None`` enumerates with Rademacher weights when there are at most
+    :data:`ENUMERATION_MAX_CLUSTERS` clusters or ``2**n_clusters <= n_draws``.
+
+    Parameters
+    ----------
+    weights : str
+        Weight distribution (enumeration needs ``"rademacher"``).
+    n_clusters : int
+        Bootstrap clusters.
+    n_draws : int
+        Draws asked for when not enumerating.
+    full_enumeration : bool or None
+        The caller's choice (``None``: decide as above).
+    max_enumerated : int
+        Most clusters whose ``2**n_clusters`` sign vectors may be enumerated.
+
+    Returns
+    -------
+    (bool, int)
+        Whether all sign vectors are used, and the number of bootstrap draws.
+
+    Examples
+    --------
+    >>> draw_plan("rademacher", 10, 999, None, max_enumerated=24)
+    (True, 1024)
+    >>> draw_plan("webb", 10, 999, None, max_enumerated=24)
+    (False, 999)
+    """
+    if full_enumeration is None:
+        full_enumeration = weights == "rademacher" and (
+            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2.0**n_clusters <= n_draws
+        )
+    if full_enumeration:
+        if weights != "rademacher":
+            raise InferenceError("full_enumeration is only defined for Rademacher weights.")
+        if n_clusters > max_enumerated:
+            raise InferenceError(f"Full enumeration of 2**{n_clusters} sign vectors is too large.")
+        return True, 2**n_clusters
+    if n_draws < 1:
+        raise InferenceError(f"n_draws must be positive, got {n_draws}.")
+    return False, int(n_draws)
+
+
 def draw_weights(kind: str, n_clusters: int, n: int, rng: np.random.Generator) -> np.ndarray:
     """Bootstrap weights, shape ``(n_clusters, n)``.
 
@@ -307,7 +356,7 @@ def _boot_stats(poly, delta, kappa, impose_null, statistic_type):
         return num / np.sqrt(kappa * np.clip(den2, 0, None))
 
 
-def _pvalue_from(t_obs: float, t_boot: np.ndarray, pvalue_type: str) -> float:
+def bootstrap_pvalue(t_obs: float, t_boot: np.ndarray, pvalue_type: str) -> float:
     t_boot = t_boot[np.isfinite(t_boot)]
     B = t_boot.size
     if B == 0:
@@ -323,7 +372,7 @@ def _pvalue_from(t_obs: float, t_boot: np.ndarray, pvalue_type: str) -> float:
 def _pvalue_delta(poly, delta, se, kappa, impose_null, pvalue_type, statistic_type) -> float:
     t_boot = _boot_stats(poly, delta, kappa, impose_null, statistic_type)
     t_obs = delta if statistic_type == "coef" else delta / se
-    return _pvalue_from(t_obs, t_boot, pvalue_type)
+    return bootstrap_pvalue(t_obs, t_boot, pvalue_type)
 
 
 def _invert(poly, estimate, se, kappa, impose_null, pvalue_type, statistic_type, alpha):
@@ -652,20 +701,7 @@ def wild_cluster_bootstrap(
             )
         chunk_fn, chunk_args = _wild_chunk, (agg, c0, c1, S0, S1, P, d0, d1)
 
-    if full_enumeration is None:
-        full_enumeration = weights == "rademacher" and (
-            Hn <= ENUMERATION_MAX_CLUSTERS or 2.0**Hn <= n_draws
-        )
-    if full_enumeration:
-        if weights != "rademacher":
-            raise InferenceError("full_enumeration is only defined for Rademacher weights.")
-        if Hn > 24:
-            raise InferenceError(f"Full enumeration of 2**{Hn} sign vectors is too large.")
-        B = 2**Hn
-    else:
-        if n_draws < 1:
-            raise InferenceError(f"n_draws must be positive, got {n_draws}.")
-        B = int(n_draws)
+    full_enumeration, B = draw_plan(weights, Hn, n_draws, full_enumeration, max_enumerated=24)
 
     ex = get_executor(executor)
     parts = ex.map(
@@ -679,7 +715,7 @@ def wild_cluster_bootstrap(
     # Restricted scores S(r) = S0 + delta * S1 with delta = R beta_hat - r (WCR); S1 = 0 for WCU.
     t_boot = _boot_stats(poly, delta_obs, kappa, impose_null, statistic)
     t_obs = delta_obs / se if statistic == "t" else delta_obs
-    pval = _pvalue_from(t_obs, t_boot, pvalue_type)
+    pval = bootstrap_pvalue(t_obs, t_boot, pvalue_type)
     if level is not None:
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")

@@ -44,7 +44,7 @@ from . import covariance
 from .covariance import CovarianceResult
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
-from .wild import ENUMERATION_MAX_CLUSTERS, _pvalue_from, draw_weights, enumerated_weights
+from .wild import bootstrap_pvalue, draw_plan, draw_weights, enumerated_weights
 
 __all__ = [
     "IV_DEFAULT_FEW",
@@ -278,18 +278,7 @@ def wild_restricted_efficient(
             f"The wild bootstrap for IV needs at least 3 clusters; found {G}: with fewer there "
             "are too few distinct sign patterns for a p-value."
         )
-    if full_enumeration is None:
-        full_enumeration = weights == "rademacher" and (G <= ENUMERATION_MAX_CLUSTERS or 2.0**G <= n_draws)
-    if full_enumeration:
-        if weights != "rademacher":
-            raise InferenceError("full_enumeration is only defined for Rademacher weights.")
-        if G > 20:
-            raise InferenceError(f"Full enumeration of 2**{G} sign vectors is too large.")
-        B = 2**G
-    else:
-        if n_draws < 1:
-            raise InferenceError(f"n_draws must be positive, got {n_draws}.")
-        B = int(n_draws)
+    full_enumeration, B = draw_plan(weights, G, n_draws, full_enumeration, max_enumerated=20)
     ex = get_executor(executor)
     est, se_raw = _observed(iv, codes, G)
 
@@ -301,7 +290,7 @@ def wild_restricted_efficient(
 
     def pvalue(beta0: float) -> tuple[float, np.ndarray]:
         t_boot = boot(beta0)
-        return _pvalue_from((est - beta0) / se_raw, t_boot, pvalue_type), t_boot
+        return bootstrap_pvalue((est - beta0) / se_raw, t_boot, pvalue_type), t_boot
 
     pval, t_boot = pvalue(float(r))
     ci = (float("nan"), float("nan"))

@@ -43,7 +43,6 @@ from .._shared.exceptions import SpecError
 from ._yaml import LinedDocument, _path_text
 from .engine import _money_cell
 from .spec import (
-    _ID_RE,
     _TOO_BIG,
     MAX_TOTAL_WAN,
     STAGES,
@@ -51,6 +50,7 @@ from .spec import (
     _from_document,
     _num,
     _Problems,
+    _unique_id,
     _unknown_keys,
 )
 
@@ -170,12 +170,8 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
                    "each pool must be a mapping {id, name, total_wan, units, ...}")
             continue
         _unknown_keys(pr, path, p, POOL_KEYS)
-        pid = p.get("id")
-        if not isinstance(pid, str) or not _ID_RE.match(pid) or pid in seen_ids:
-            pr.add(path + ("id",), f"资金池代码应为不重复的标识符（字母开头），实际为 {pid!r}",
-                   f"a pool id must be a unique identifier starting with a letter, got {pid!r}")
-            pid = f"pool{i + 1}"
-        seen_ids.add(pid)
+        pid = _unique_id(pr, path, p.get("id"), seen_ids, kind_zh="资金池", kind_en="a pool",
+                         fallback=f"pool{i + 1}")
         for req in ("total_wan", "units"):
             if req not in p:
                 pr.add(path, f"资金池 `{pid}` 缺少 `{req}`", f"pool `{pid}` needs `{req}`")

@@ -596,6 +596,20 @@ def _unknown_keys(pr: _Problems, path: tuple, obj: Mapping, allowed: Any) -> Non
                    f"unknown field `{k}`; allowed: {', '.join(map(str, allowed))}")
 
 
+def _unique_id(pr: _Problems, path: tuple, value: Any, seen: set[str], *, kind_zh: str,
+               kind_en: str, fallback: str) -> str:
+    """The ``id`` of one item of a list (award, pool): an identifier not used before in ``seen``.
+
+    A bad or repeated id is reported and ``fallback`` stands in, so later checks still run.
+    """
+    if not isinstance(value, str) or not _ID_RE.match(value) or value in seen:
+        pr.add(path + ("id",), f"{kind_zh}代码应为不重复的标识符（字母开头），实际为 {value!r}",
+               f"{kind_en} id must be a unique identifier starting with a letter, got {value!r}")
+        value = fallback
+    seen.add(value)
+    return value
+
+
 def _per_unit(pr: _Problems, path: tuple, value: Any, *, what: str
               ) -> tuple[Fraction | None, dict[str, Fraction]]:
     """``200`` or ``{default: 200, "370772": 300}`` → (default, {code: value})."""
@@ -635,12 +649,8 @@ def _parse_awards(pr: _Problems, al: Any) -> tuple[AwardSpec, ...]:
                    "each award must be a mapping {id, factor, kind, threshold, per_point_wan}")
             continue
         _unknown_keys(pr, path, a, _AWARD_KEYS)
-        aid = a.get("id")
-        if not isinstance(aid, str) or not _ID_RE.match(aid) or aid in seen:
-            pr.add(path + ("id",), f"奖补代码应为不重复的标识符（字母开头），实际为 {aid!r}",
-                   f"an award id must be a unique identifier starting with a letter, got {aid!r}")
-            aid = f"award{i + 1}"
-        seen.add(aid)
+        aid = _unique_id(pr, path, a.get("id"), seen, kind_zh="奖补", kind_en="an award",
+                         fallback=f"award{i + 1}")
         fac = a.get("factor")
         if not isinstance(fac, str) or not _ID_RE.match(fac):
             pr.add(path + ("factor",), f"需要 factor（因素表中的因素代码），实际为 {fac!r}",

@@ -85,6 +85,22 @@ def _pct(x: Fraction) -> str:
     return _n(x) + "%"
 
 
+def _bound_line(alloc: Allocation, declared, applied, title: str, rounded_note: str) -> str:
+    """One line of applied bounds: units grouped by (declared, applied) amount, the rounding said
+    where the two differ (``rounded_note`` has a ``{}`` for the declared amount)."""
+    groups: dict[tuple[Any, Any], list[str]] = {}
+    for c, d, a in zip(alloc.codes, declared, applied, strict=True):
+        if a is not None:
+            groups.setdefault((d, a), []).append(alloc.name(c))
+    parts = []
+    for (d, a), names in sorted(groups.items(), key=lambda kv: kv[0][1]):
+        txt = f"{_n(a)} 万元"
+        if d != a:
+            txt += "（" + rounded_note.format(_n(d)) + "）"
+        parts.append(f"{'、'.join(names) if len(groups) > 1 else '各单位'} {txt}")
+    return f"  {title}：" + "；".join(parts) + "。"
+
+
 def _applied_bounds_zh(alloc: Allocation) -> list[str]:
     """Lines stating the floors and caps actually applied (after rounding to the unit)."""
     from .engine import declared_bounds
@@ -93,28 +109,11 @@ def _applied_bounds_zh(alloc: Allocation) -> list[str]:
     u = _n(spec.rounding_unit)
     out: list[str] = []
     if any(v > 0 for v in core.lo):
-        groups: dict[tuple[Fraction, Fraction], list[str]] = {}
-        for c, d, a in zip(alloc.codes, lo_d, core.lo, strict=True):
-            groups.setdefault((d, a), []).append(alloc.name(c))
-        parts = []
-        for (d, a), names in sorted(groups.items(), key=lambda kv: kv[0][1]):
-            txt = f"{_n(a)} 万元"
-            if d != a:
-                txt += f"（声明 {_n(d)} 万元，向上取整到 {u} 万元的整数倍）"
-            parts.append(f"{'、'.join(names) if len(groups) > 1 else '各单位'} {txt}")
-        out.append("  实际执行的保底（取整后）：" + "；".join(parts) + "。")
+        out.append(_bound_line(alloc, lo_d, core.lo, "实际执行的保底（取整后）",
+                               f"声明 {{}} 万元，向上取整到 {u} 万元的整数倍"))
     if any(h is not None for h in core.hi):
-        groups2: dict[tuple[Any, Any], list[str]] = {}
-        for c, d, a in zip(alloc.codes, hi_d, core.hi, strict=True):
-            if a is not None:
-                groups2.setdefault((d, a), []).append(alloc.name(c))
-        parts = []
-        for (d, a), names in sorted(groups2.items(), key=lambda kv: kv[0][1]):
-            txt = f"{_n(a)} 万元"
-            if d != a:
-                txt += f"（按规则为 {_n(d)} 万元，向下取整到 {u} 万元的整数倍）"
-            parts.append(f"{'、'.join(names) if len(groups2) > 1 else '各单位'} {txt}")
-        out.append("  实际执行的上限（取整后）：" + "；".join(parts) + "。")
+        out.append(_bound_line(alloc, hi_d, core.hi, "实际执行的上限（取整后）",
+                               f"按规则为 {{}} 万元，向下取整到 {u} 万元的整数倍"))
     if out:
         out.append("  保底向上取整、上限向下取整，是为了使取整后的整数金额仍然满足保底和上限；因此若保底合计"
                    "（取整后）超过可分配额、或上限合计（取整后）低于可分配额，测算无解，evalkit 会报错并说明原因，"

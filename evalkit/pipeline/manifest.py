@@ -167,23 +167,13 @@ def git_commit(path: str | os.PathLike | None = None) -> dict[str, Any] | None:
         ``evalkit/`` or ``notebooks/`` differ from the commit; ``None`` without git.
     """
     where = Path(path) if path is not None else project_root()
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True,
+                              timeout=20, check=True).stdout.strip()
+
     try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "evalkit", "notebooks"],
-            cwd=where,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout.strip()
+        sha = git("rev-parse", "HEAD")
+        status = git("status", "--porcelain", "--untracked-files=no", "--", "evalkit", "notebooks")
     except (OSError, subprocess.SubprocessError):
         return None
     if len(sha) != 40:

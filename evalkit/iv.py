@@ -48,6 +48,7 @@ from ._shared.exceptions import (
     InferenceError,
     SpecError,
 )
+from ._shared.kernels import TwoWayAbsorber
 from ._shared.options import refuse_unknown
 from ._shared.validation import (
     check_columns,
@@ -55,7 +56,6 @@ from ._shared.validation import (
     check_option,
     check_unique_panel,
 )
-from .did._fe import TwoWayAbsorber
 from .inference import covariance as _covariance
 from .inference.covariance import CovarianceResult
 from .inference.covariance import compute as compute_cov

@@ -24,7 +24,8 @@ import evalkit
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("data", "did", "synth", "iv", "inference", "sensitivity", "allocation", "report")
+PACKAGES = ("data", "did", "synth", "iv", "inference", "sensitivity", "allocation", "report",
+            "_shared.kernels")
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # Public names excused from the example rule (none: every public name has a running example).
 PENDING: set[str] = set()

@@ -1,33 +1,20 @@
-"""Exact absorption of unit and time fixed effects (the least-squares core of the TWFE family).
+"""Least squares with absorbed unit and time effects (the core of the TWFE family).
 
-The two-way within transformation is computed exactly in one pass, for balanced and unbalanced
-panels, with or without weights, without dense unit dummies:
-
-1. sweep out the unit effects by weighted within-unit demeaning (sparse group sums);
-2. project the within-unit-demeaned data on the within-unit-demeaned time dummies
-   (Frisch-Waugh-Lovell). The normal matrix of that projection is the small ``T x T`` matrix
-
-   .. math:: A = \\operatorname{diag}\\Big(\\sum_i w_{is}\\Big) - \\sum_i \\frac{w_i w_i^\\top}{W_i},
-
-   where ``w_i`` holds unit ``i``'s weights by period (zero when the period is missing) and
-   ``W_i`` their sum; the right-hand side is the per-period sum of ``w * x_within``. Solving
-   ``A gamma = b`` and removing ``gamma_t - mean_i(gamma)`` finishes the two-way residual.
-
-No iteration is needed, so the result is exact to rounding (no convergence tolerance), and the
-cost is ``O(n k + T^3)``. The time dimension must be the small one (years), as in every panel here.
+The fixed effects are absorbed by the shared kernel
+(:class:`evalkit._shared.kernels.TwoWayAbsorber`); this module adds the rank checks that name
+absorbed or collinear regressors, fixest-like dropping, and the fit that returns a
+:class:`~evalkit.inference.design.LinearDesign` describing its absorbed effects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from .._shared.blas import limited_blas
-from .._shared.exceptions import PanelDataError, SingularDesignError
+from .._shared.exceptions import SingularDesignError
+from .._shared.kernels import TwoWayAbsorber, codes_of
 from ..inference.design import LinearDesign
 
 #: A regressor whose norm falls below this share of its norm before absorbing is "absorbed".
@@ -39,189 +26,6 @@ RANK_TOL = 1e-10
 #: squared norm before absorbing. fixest's ``collin.tol`` default (1e-10), made scale-free.
 COLLIN_TOL = 1e-10
 COLLINEAR_CHOICES = ("raise", "drop")
-
-
-def codes_of(values) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes ``0..G-1`` and the sorted unique labels of ``values``."""
-    codes, uniq = pd.factorize(pd.Series(values), sort=True)
-    return codes.astype(np.int64), np.asarray(uniq)
-
-
-@dataclass
-class TwoWayAbsorber:
-    """Unit and time fixed effects of one estimation sample, ready to absorb columns.
-
-    Parameters
-    ----------
-    unit_codes, time_codes : ndarray of int
-        Codes ``0..N-1`` and ``0..T-1`` of each observation.
-    weights : ndarray, optional
-        Positive observation weights (``None`` = equal weights).
-    """
-
-    unit_codes: np.ndarray
-    time_codes: np.ndarray
-    weights: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        self.unit_codes = np.asarray(self.unit_codes, dtype=np.int64)
-        self.time_codes = np.asarray(self.time_codes, dtype=np.int64)
-        n = self.unit_codes.shape[0]
-        self.n = n
-        self.n_units = int(self.unit_codes.max()) + 1 if n else 0
-        self.n_times = int(self.time_codes.max()) + 1 if n else 0
-        w = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=float)
-        self.w = w
-        self.unit_w = np.bincount(self.unit_codes, weights=w, minlength=self.n_units)
-        if (self.unit_w <= 0).any():
-            raise PanelDataError("some units have zero total weight; drop them or fix the weights")
-        # sparse unit x time weight matrix (N x T)
-        cell = sp.csr_matrix((w, (self.unit_codes, self.time_codes)), shape=(self.n_units, self.n_times))
-        cell.sum_duplicates()
-        self._cell = cell
-        time_w = np.asarray(cell.sum(axis=0)).ravel()
-        if self.n_units * self.n_times <= 20_000_000:  # dense N x T is small: BLAS product
-            dense = cell.toarray() / np.sqrt(self.unit_w)[:, None]
-            a = np.diag(time_w) - dense.T @ dense
-            del dense
-        else:
-            scaled = sp.diags(1.0 / np.sqrt(self.unit_w)) @ cell
-            a = np.diag(time_w) - (scaled.T @ scaled).toarray()
-        self._a = (a + a.T) / 2
-        # the time effects are identified up to one constant per connected component
-        evals, evecs = np.linalg.eigh(self._a)
-        scale = max(float(np.abs(evals).max()), 1.0)
-        keep = evals > 1e-10 * scale
-        self.time_rank = int(keep.sum())
-        self._a_pinv = (evecs[:, keep] / evals[keep]) @ evecs[:, keep].T
-        self.df_absorbed = self.n_units + self.time_rank
-        self.balanced = bool(cell.nnz == self.n_units * self.n_times and n == cell.nnz)
-        # rows ordered unit-major, time-minor on a full grid: reshape-based demeaning
-        self.grid = bool(
-            self.balanced
-            and np.array_equal(self.unit_codes, np.repeat(np.arange(self.n_units), self.n_times))
-            and np.array_equal(self.time_codes, np.tile(np.arange(self.n_times), self.n_units))
-        )
-        # observation -> position in the per-unit arrays (for rebuilding unit means of gamma)
-        self._cell_bool = cell.copy()
-        self._cell_bool.data = self._cell_bool.data / np.repeat(self.unit_w, np.diff(cell.indptr))
-
-    def unit_means(self, m: np.ndarray) -> np.ndarray:
-        """Weighted within-unit means of the columns of ``m`` (shape ``(N, k)``)."""
-        m2 = m.reshape(self.n, -1)
-        out = np.empty((self.n_units, m2.shape[1]))
-        for j in range(m2.shape[1]):
-            out[:, j] = np.bincount(self.unit_codes, weights=self.w * m2[:, j], minlength=self.n_units)
-        return out / self.unit_w[:, None]
-
-    def indicator_projection(self, cell: np.ndarray, k: int):
-        """What the fixed effects remove from exclusive indicators, without dense columns.
-
-        For ``X`` with ``X[i, cell[i]] = 1`` (``cell[i] = -1``: no indicator),
-        ``absorb(X) = X - B[unit] - gamma[time]``.
-
-        Parameters
-        ----------
-        cell : ndarray of int, shape (n,)
-            Indicator of each observation, ``-1`` for none.
-        k : int
-            Number of indicators.
-
-        Returns
-        -------
-        uw : sparse matrix, shape (N, k)
-            Weight of each unit in each indicator (``U'WX``).
-        tw : ndarray, shape (T, k)
-            Weight of each period in each indicator (``T'WX``).
-        B : ndarray, shape (N, k)
-        gamma : ndarray, shape (T, k)
-        """
-        has = cell >= 0
-        w = self.w[has]
-        uw = sp.csr_matrix((w, (self.unit_codes[has], cell[has])), shape=(self.n_units, k))
-        tw = sp.csr_matrix((w, (self.time_codes[has], cell[has])), shape=(self.n_times, k)).toarray()
-        unit_mean = uw.toarray() / self.unit_w[:, None]
-        small = self.n_units * self.n_times <= 20_000_000  # dense N x T: BLAS products
-        cell = self._cell.toarray() if small else self._cell
-        gamma = self._a_pinv @ (tw - cell.T @ unit_mean)
-        share = self._cell_bool.toarray() if small else self._cell_bool
-        unit_mean -= share @ gamma
-        return uw, tw, unit_mean, gamma
-
-    def absorb(self, m: np.ndarray, inplace: bool = False) -> np.ndarray:
-        """Residuals of the columns of ``m`` after weighted unit and time fixed effects.
-
-        Parameters
-        ----------
-        m : ndarray, shape (n,) or (n, k)
-            Columns to absorb.
-        inplace : bool
-            Overwrite ``m`` (a float64 array) instead of allocating a copy (saves memory on
-            large designs).
-
-        Returns
-        -------
-        ndarray
-            Same shape as ``m``.
-        """
-        if inplace and isinstance(m, np.ndarray) and m.dtype == np.float64:
-            out = m
-        else:
-            out = np.array(m, dtype=float, copy=True)
-        shape = out.shape
-        m2 = out.reshape(self.n, -1)
-        n_u, n_t = self.n_units, self.n_times
-        if self.grid and self.weights is None:
-            for j in range(m2.shape[1]):
-                view = m2[:, j].reshape(n_u, n_t)  # a view when the column is contiguous
-                view -= view.mean(axis=1, keepdims=True)
-                view -= view.mean(axis=0, keepdims=True)
-                if not np.shares_memory(view, m2):
-                    m2[:, j] = view.ravel()
-            return out.reshape(shape)
-        if self.balanced and self.weights is None:
-            for j in range(m2.shape[1]):
-                col = m2[:, j]
-                um = np.bincount(self.unit_codes, weights=col, minlength=n_u) / n_t
-                tm = np.bincount(self.time_codes, weights=col, minlength=n_t) / n_u
-                col -= um[self.unit_codes] + (tm - col.mean())[self.time_codes]
-            return out.reshape(shape)
-        b = np.empty((n_t, m2.shape[1]))
-        for j in range(m2.shape[1]):
-            col = m2[:, j]
-            um = np.bincount(self.unit_codes, weights=self.w * col, minlength=n_u) / self.unit_w
-            col -= um[self.unit_codes]
-            b[:, j] = np.bincount(self.time_codes, weights=self.w * col, minlength=n_t)
-        gamma = self._a_pinv @ b  # T x k
-        # each observation loses gamma_t minus its unit's weighted mean of gamma
-        unit_gamma = self._cell_bool @ gamma  # N x k
-        for j in range(m2.shape[1]):
-            m2[:, j] -= gamma[self.time_codes, j] - unit_gamma[self.unit_codes, j]
-        return out.reshape(shape)
-
-    def fitted_effects(self, resid_target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Unit and time effects ``(alpha, gamma)`` of ``y - x b`` (the part the FE absorbed).
-
-        Parameters
-        ----------
-        resid_target : ndarray, shape (n,)
-            ``y - X b`` before absorbing.
-
-        Returns
-        -------
-        alpha : ndarray, shape (N,)
-        gamma : ndarray, shape (T,)
-            Normalised so that the weighted mean of ``gamma`` over all observations is zero.
-        """
-        r = np.asarray(resid_target, dtype=float)
-        within = r - self.unit_means(r)[self.unit_codes, 0]
-        b = np.bincount(self.time_codes, weights=self.w * within, minlength=self.n_times)
-        gamma = self._a_pinv @ b
-        gamma = gamma - np.average(gamma[self.time_codes], weights=self.w)
-        alpha = np.bincount(
-            self.unit_codes, weights=self.w * (r - gamma[self.time_codes]), minlength=self.n_units
-        ) / self.unit_w
-        return alpha, gamma
 
 
 def check_rank(xt: np.ndarray, raw_norm: np.ndarray, names: list[str], what: str = "regressor") -> None:

@@ -9,7 +9,7 @@ two-way annihilator and ``X`` the indicator matrix, the absorbed regressors are
 .. math:: M X = X - U B - T \\Gamma,
 
 with ``B`` (units x k) and ``Gamma`` (periods x k) from
-:meth:`~evalkit.did._fe.TwoWayAbsorber.indicator_projection`. Everything the fit and the
+:meth:`~evalkit._shared.kernels.TwoWayAbsorber.indicator_projection`. Everything the fit and the
 cluster-robust variance need follows from these small matrices and sparse cell sums:
 ``X'WMX = diag(W_c) - (X'WU) B - (X'WT) Gamma``, the residuals
 ``y~ - beta[c_i] + (B beta)[u_i] + (Gamma beta)[t_i]``, and the cluster score sums. The dense
@@ -22,8 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._shared.blas import limited_blas
+from .._shared.kernels import TwoWayAbsorber
 from ..inference.design import LinearDesign
-from ._fe import RANK_TOL, TwoWayAbsorber, cluster_layout
+from ._fe import RANK_TOL, cluster_layout
 
 #: Largest number of cells of a (groups x periods) matrix that is multiplied densely.
 DENSE_CELLS = 20_000_000
@@ -134,7 +135,7 @@ def fit_indicators(
     Examples
     --------
     >>> import numpy as np
-    >>> from evalkit.did._fe import TwoWayAbsorber
+    >>> from evalkit._shared.kernels import TwoWayAbsorber
     >>> u, t = np.repeat(np.arange(4), 3), np.tile(np.arange(3), 4)
     >>> cell = np.where((u < 2) & (t == 2), 0, -1)
     >>> y = 1.0 * u + 0.5 * t + 2.0 * (cell == 0) + 0.1 * np.sin(np.arange(12))

@@ -25,10 +25,10 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, PanelDataError
 from .._shared.inputs import panel_input
+from .._shared.kernels import TwoWayAbsorber, codes_of, segment_sums
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
 from ._common import prepare_panel
-from ._fe import TwoWayAbsorber, codes_of
 
 TYPE_ORDER = [
     "Earlier vs Later Treated",
@@ -223,9 +223,7 @@ def bacon_decomposition(
     if len(groups) < 2 or (len(groups) == 2 and groups[0] == 0 and groups[1] == n_t):
         raise DesignError("No variation in treatment timing: every unit is treated at the same time (or never).")
     ng = np.bincount(inv).astype(float)
-    ymean = np.zeros((len(groups), n_t))
-    np.add.at(ymean, inv, ym)
-    ymean /= ng[:, None]
+    ymean = segment_sums(ym, inv, len(groups)) / ng[:, None]
     share = ng / n_u
     dbar = (n_t - groups) / n_t
 

@@ -27,6 +27,7 @@ import pandas as pd
 from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.inputs import panel_input
+from .._shared.kernels import multiplier_draws, segment_sums
 from .._shared.validation import check_option
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
@@ -450,7 +451,7 @@ def callaway_santanna(
         np.multiply(d.w, d.G == gv, out=col)
         pg[k] = col.mean()
         col -= pg[k]
-    sums = inf.cluster_sums(basis, d.cluster)
+    sums = basis if d.cluster is None else segment_sums(basis, d.cluster, int(d.cluster.max()) + 1)
     gram = inf.analytic_cov(sums, d.n)
     reason = not_estimable_reason(sums.shape[0])
     if reason is not None:  # no false precision: the influence-function sums cancel
@@ -528,7 +529,7 @@ class CSResult(DelegatingMaketables):
     def _boot_draws(self) -> np.ndarray:
         if self._draws is None:
             o = self._fit.options
-            self._draws = inf.multiplier_draws(
+            self._draws = multiplier_draws(
                 self._fit.basis_sums,
                 self._fit.data.n,
                 o["n_bootstrap"],

@@ -50,6 +50,7 @@ from .._shared.exceptions import (
     PanelDataError,
 )
 from .._shared.inputs import panel_input
+from .._shared.kernels import TwoWayAbsorber, label_sums, multiplier_draws
 from .._shared.validation import (
     check_columns,
     check_numeric_complete,
@@ -716,10 +717,7 @@ def continuous(
         IF[c["ctrl"]] += np.outer(c["cdev"], c["pat"] * Wp[k])
     # clusters
     if cl is not None:
-        codes, uniq = pd.factorize(cl)
-        IFc = np.zeros((len(uniq), P))
-        np.add.at(IFc, codes, IF)
-        n_cl = len(uniq)
+        IFc, n_cl = label_sums(IF, cl)
     else:
         IFc = IF
         n_cl = n
@@ -735,22 +733,13 @@ def continuous(
     maxes = np.full((0, 2), np.nan)
     boot_desc = "analytic (influence-function) standard errors"
     if bootstrap and reason is None:
-        rng = np.random.default_rng(seed)
-        crit_att = np.empty(1)
-        sl_att, sl_acrt = slice(0, ngrid), slice(ngrid, 2 * ngrid)
-        maxes = np.empty((n_bootstrap, 2))
         chunk = max(1, int(4e7 // max(1, IFc.shape[0])))  # Rademacher matrix <= ~320 MB
-        for s in range(0, n_bootstrap, chunk):
-            b = min(chunk, n_bootstrap - s)
-            xi = rng.integers(0, 2, size=(b, IFc.shape[0]), dtype=np.int8).astype(np.float64)
-            xi *= 2.0
-            xi -= 1.0
-            draws = xi @ IFc
-            with np.errstate(divide="ignore", invalid="ignore"):
-                tz = np.abs(draws) / se
-            tz[:, se == 0] = 0.0
-            maxes[s:s + b, 0] = tz[:, sl_att].max(axis=1)
-            maxes[s:s + b, 1] = tz[:, sl_acrt].max(axis=1)
+        draws = multiplier_draws(IFc, 1, n_bootstrap, seed, "rademacher", chunk_rows=chunk,
+                                 dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tz = np.abs(draws) / se
+        tz[:, se == 0] = 0.0
+        maxes = np.column_stack([tz[:, :ngrid].max(axis=1), tz[:, ngrid:2 * ngrid].max(axis=1)])
         crit_att = float(np.quantile(maxes[:, 0], level, method=_BAND_QUANTILE))
         crit_acrt = float(np.quantile(maxes[:, 1], level, method=_BAND_QUANTILE))
         boot_desc = (f"analytic (influence-function) standard errors; simultaneous bands by "
@@ -827,9 +816,7 @@ def _event_study(cells, n, cl, n_by_g, inference, nobs, reason=None):
             IF[c["tr"], j] += wk * c["if_t"][:, -2]
             IF[c["ctrl"], j] += wk * c["cdev"]
     if cl is not None:
-        codes, uniq = pd.factorize(cl)
-        IFc = np.zeros((len(uniq), len(es_keys)))
-        np.add.at(IFc, codes, IF)
+        IFc, _ = label_sums(IF, cl)
     else:
         IFc = IF
     cov = IFc.T @ IFc
@@ -866,25 +853,11 @@ def twfe_weights(treat: np.ndarray, unit_codes: np.ndarray, time_codes: np.ndarr
     ndarray
         Weight of each observation (zero where ``treat == 0``).
     """
-    eps = _two_way_resid(np.asarray(treat, float), unit_codes, time_codes)
+    eps = TwoWayAbsorber(unit_codes, time_codes).absorb(np.asarray(treat, float))
     denom = float(eps @ treat)
     if abs(denom) < 1e-14:
         raise DesignError("The treatment has no variation left after unit and period effects.")
     return eps * treat / denom
-
-
-def _two_way_resid(x: np.ndarray, ui: np.ndarray, ti: np.ndarray, tol: float = 1e-12) -> np.ndarray:
-    """Residual of ``x`` on unit and period dummies (alternating projections; exact if balanced)."""
-    r = x.astype(float).copy()
-    nu, nt = ui.max() + 1, ti.max() + 1
-    cu, ct = np.bincount(ui, minlength=nu), np.bincount(ti, minlength=nt)
-    for _ in range(10_000):
-        r -= (np.bincount(ui, r, nu) / cu)[ui]
-        m = np.bincount(ti, r, nt) / ct
-        r -= m[ti]
-        if np.abs(m).max() < tol * (1 + np.abs(x).max()):
-            break
-    return r
 
 
 def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster, reason=None):
@@ -894,8 +867,9 @@ def _twfe_dose(df, units, times, Y, G, d_unit, cl, outcome, cluster, reason=None
     post = (G[:, None] > 0) & (times[None, :] >= G[:, None])
     treat = (post * d_unit[:, None]).ravel()
     y = Y.ravel()
-    xr = _two_way_resid(treat, ui, ti)
-    yr = _two_way_resid(y, ui, ti)
+    absorber = TwoWayAbsorber(ui, ti)
+    xr = absorber.absorb(treat)
+    yr = absorber.absorb(y)
     sxx = float(xr @ xr)
     if sxx < 1e-14:
         return None, None

@@ -45,6 +45,7 @@ from .._shared.exceptions import (
     PanelDataError,
 )
 from .._shared.inputs import panel_input
+from .._shared.kernels import segment_sums
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
@@ -337,7 +338,7 @@ def dcdh(
         IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
         if cl is not None:
             codes, _ = pd.factorize(cl)
-            IFe, IFp, IFa = (_sum_by(codes, M) for M in (IFe, IFp, IFa))
+            IFe, IFp, IFa = (segment_sums(M, codes, codes.max() + 1) for M in (IFe, IFp, IFa))
         cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
         inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
                     f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
@@ -443,12 +444,6 @@ def _centred(contrib, gs, ctrl, s, dy_s, dy_c, d_new, cl_ids):
     else:
         cc = dy_c
     contrib[ctrl] -= s.sum() / n_c * cc
-
-
-def _sum_by(codes, M):
-    out = np.zeros((codes.max() + 1,) + M.shape[1:])
-    np.add.at(out, codes, M)
-    return out
 
 
 def _estimate(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl_ids):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
+from .._shared.kernels import TwoWayAbsorber, codes_of
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
 from ..inference.design import LinearDesign
@@ -37,7 +38,7 @@ from ._common import (
     prepare_panel,
     require_never_treated,
 )
-from ._fe import TwoWayAbsorber, check_collinear_arg, codes_of, dropped_note, fit_absorbed
+from ._fe import check_collinear_arg, dropped_note, fit_absorbed
 
 Control = Literal["never_treated", "last_treated", "both"]
 CONTROLS = ("never_treated", "last_treated", "both")

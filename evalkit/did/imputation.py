@@ -44,11 +44,12 @@ import pandas as pd
 from .._shared.blas import limited_blas
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
+from .._shared.kernels import TwoWayAbsorber, codes_of, segment_sums
 from .._shared.validation import check_option
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
-from ._fe import TwoWayAbsorber, codes_of, fit_absorbed, solve_normal
+from ._fe import fit_absorbed, solve_normal
 from .event_study import _vector_result, event_term
 
 Partition = Literal["cohort_horizon", "cohort", "horizon"]
@@ -178,8 +179,7 @@ class ImputationResult(EffectVector):
         c_uniq = pre["cluster_labels"]
         codes = pd.Index(c_uniq).get_indexer(pre["data"][pre["cluster"]].to_numpy())
         n_c = len(c_uniq)
-        phi = np.zeros((n_c, n_lead))
-        np.add.at(phi, codes, (a * design.resid[None, :]).T)
+        phi = segment_sums((a * design.resid[None, :]).T, codes, n_c)
         g0 = len(np.unique(codes))
         n0 = design.nobs
         factor = g0 / (g0 - 1) * (n0 - 1) / (n0 - cr1_parameter_count(design, small_sample))
@@ -487,7 +487,7 @@ class _Omega0:
         r = np.bincount(u1, weights=w1, minlength=self.n_u)
         c = np.bincount(t1, weights=w1, minlength=self.n_t)
         rhs = c - np.bincount(self.t0, weights=(r / self.n0_unit)[self.u0], minlength=self.n_t)
-        beta = self.abs._a_pinv @ rhs
+        beta = self.abs.solve_time_effects(rhs)
         alpha = (r - np.bincount(self.u0, weights=beta[self.t0], minlength=self.n_u)) / self.n0_unit
         h0 = alpha[self.u0] + beta[self.t0]
         if x0.shape[1] == 0:

@@ -31,15 +31,14 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
 from .._shared.inputs import panel_input
+from .._shared.kernels import TwoWayAbsorber, codes_of
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_columns, check_numeric_complete
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
 from ._common import as_list, compute_inference, dof_for, prepare_panel
 from ._fe import (
-    TwoWayAbsorber,
     check_collinear_arg,
-    codes_of,
     collinear_columns,
     dropped_note,
     fit_absorbed,

@@ -12,7 +12,7 @@ the clusters (year effects with clusters = units) without cluster :math:`g`. Nes
 (unit effects) vanish with their cluster; after partialling them out, the regressors are
 orthogonal to them inside every cluster, so they do not change any refit. The others enter as
 explicit columns: :math:`\tilde X = M_U[X, Z]`, with :math:`Z` a basis of the year dummies
-residualised on the unit dummies (:class:`~evalkit.inference.covariance.FEProjection`).
+residualised on the unit dummies (:class:`~evalkit.inference.design.FEProjection`).
 Regressing :math:`M_U y` on :math:`\tilde X` with or without any cluster is then exactly the
 regression with explicit unit and year dummies on the same observations.
 
@@ -35,13 +35,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._shared.exceptions import InferenceError
-from .design import LinearDesign
-
-
-def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    out = np.zeros((n_groups,) + values.shape[1:])
-    np.add.at(out, codes, values)
-    return out
+from .._shared.kernels import segment_sums
+from .design import FEProjection, LinearDesign
 
 
 def explicit_effects_design(design: LinearDesign, X: np.ndarray, y: np.ndarray,
@@ -71,8 +66,6 @@ def explicit_effects_design(design: LinearDesign, X: np.ndarray, y: np.ndarray,
     """
     if design.df_absorbed <= 0:
         return X, y
-    from .covariance import FEProjection
-
     proj = FEProjection.from_design(design, clusters=clusters)
     if proj is None:
         raise InferenceError(
@@ -87,12 +80,8 @@ def explicit_effects_design(design: LinearDesign, X: np.ndarray, y: np.ndarray,
             "studentize='cr1'."
         )
 
-    def m_u(m: np.ndarray) -> np.ndarray:
-        means = _group_sums(proj.u, proj.n_u, proj.s[:, None] * m) / proj.nu[:, None]
-        return m - proj.s[:, None] * means[proj.u]
-
-    Xa = m_u(np.hstack([X, proj.Z]))
-    return Xa, m_u(y[:, None])[:, 0]
+    Xa = proj.absorber.absorb_scaled(np.hstack([X, proj.Z]))
+    return Xa, proj.absorber.absorb_scaled(y)
 
 
 def cv3_arrays(Xa: np.ndarray, y: np.ndarray, Rv: np.ndarray, ccodes: np.ndarray, G: int,
@@ -126,8 +115,8 @@ def cv3_arrays(Xa: np.ndarray, y: np.ndarray, Rv: np.ndarray, ccodes: np.ndarray
     resid = y - Xa @ beta
     a = Ainv @ Rp
     blocks = np.einsum("ik,il->ikl", Xa, Xa)
-    A_g = _group_sums(ccodes, G, blocks)
-    b_g = _group_sums(ccodes, G, Xa * y[:, None])
+    A_g = segment_sums(blocks, ccodes, G)
+    b_g = segment_sums(Xa * y[:, None], ccodes, G)
     b = Xa.T @ y
     M = np.empty((K, G))
     for g in range(G):
@@ -148,7 +137,7 @@ def cv3_arrays(Xa: np.ndarray, y: np.ndarray, Rv: np.ndarray, ccodes: np.ndarray
     member[b_to_c, np.arange(Hn)] = 1.0
 
     def maps(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        S = _group_sums(bcodes, Hn, Xa * u[:, None])  # H x K bootstrap-cluster scores
+        S = segment_sums(Xa * u[:, None], bcodes, Hn)  # H x K bootstrap-cluster scores
         c = S @ a
         MS = M.T @ S.T  # G x H: m_g' s_h
         return c, MS - c[None, :] - MS * member

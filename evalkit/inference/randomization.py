@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import InferenceError
+from .._shared.kernels import TwoWayAbsorber
 from .._shared.validation import check_columns, check_option
 from .executor import Chunk, Executor, get_executor
 
@@ -507,7 +508,10 @@ class ConleyTaberResult:
 
 
 def _two_way_resid(Y: np.ndarray) -> np.ndarray:
-    return Y - Y.mean(axis=1, keepdims=True) - Y.mean(axis=0, keepdims=True) + Y.mean()
+    """Residual of a balanced ``N x T`` panel matrix on unit and period effects."""
+    n_units, n_times = Y.shape
+    absorber = TwoWayAbsorber(np.repeat(np.arange(n_units), n_times), np.tile(np.arange(n_times), n_units))
+    return absorber.absorb(Y.ravel()).reshape(n_units, n_times)
 
 
 def conley_taber_matrix(

@@ -29,7 +29,7 @@ with explicit dummies in ``X``: the cluster scores need :math:`X_g'(M_D(v\odot\d
 Effects nested in the clusters (unit effects with clustering by unit or coarser) drop out of every
 cluster score; the others (year effects) leave :math:`X_g'(WW'(v\odot\ddot u))_g`, where
 :math:`W` is an orthonormal basis of the year dummies residualised on the unit dummies
-(:class:`~evalkit.inference.covariance.FEProjection` with the units as its sparse set, whether
+(:class:`~evalkit.inference.design.FEProjection` with the units as its sparse set, whether
 there are more units than years or fewer). :math:`W` has rank :math:`T-1`, so it enters as extra
 columns of the cluster-level arrays and each draw stays :math:`O(G(k + T))`. When no absorbed set
 is nested in the clusters (clusters finer than units), :math:`W` spans all absorbed effects. The
@@ -50,22 +50,19 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
+from .._shared.kernels import segment_sums
+from .._shared.kernels.draws import WEIGHT_KINDS, draw_weights, enumerated_weights
 from .._shared.validation import check_option
 from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
-from .design import LinearDesign
+from .design import FEProjection, LinearDesign, fe_projection
 from .executor import Chunk, Executor, get_executor
 
 WeightType = Literal["rademacher", "webb", "mammen"]
-_WEIGHTS = ("rademacher", "webb", "mammen")
 
 #: Rademacher weights are fully enumerated (2**G draws) up to this many bootstrap clusters by
 #: default, and whenever ``2**G <= n_draws``.
 ENUMERATION_MAX_CLUSTERS = 12
 
-_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
-_SQ5 = np.sqrt(5.0)
-_MAMMEN = np.array([(1 - _SQ5) / 2, (1 + _SQ5) / 2])
-_MAMMEN_P = (_SQ5 + 1) / (2 * _SQ5)  # probability of the negative value
 _TIE_RTOL = 1e-9
 
 
@@ -116,44 +113,6 @@ def draw_plan(
     if n_draws < 1:
         raise InferenceError(f"n_draws must be positive, got {n_draws}.")
     return False, int(n_draws)
-
-
-def draw_weights(kind: str, n_clusters: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap weights, shape ``(n_clusters, n)``.
-
-    Parameters
-    ----------
-    kind : {"rademacher", "webb", "mammen"}
-        Rademacher: :math:`\\pm 1` with probability 1/2. Webb (2014): six points
-        :math:`\\pm\\sqrt{1/2}, \\pm 1, \\pm\\sqrt{3/2}`, equally likely. Mammen (1993): two points
-        :math:`(1\\mp\\sqrt5)/2` with probabilities :math:`(\\sqrt5\\pm1)/(2\\sqrt5)`.
-    n_clusters : int
-        Number of bootstrap clusters.
-    n : int
-        Number of draws.
-    rng : Generator
-        Random source.
-    """
-    if kind == "rademacher":  # one random bit per weight
-        m = n_clusters * n
-        bits = np.unpackbits(np.frombuffer(rng.bytes((m + 7) // 8), dtype=np.uint8), count=m)
-        return (1.0 - 2.0 * bits).reshape(n_clusters, n)
-    if kind == "webb":
-        return _WEBB[rng.integers(0, 6, size=(n_clusters, n), dtype=np.int8)]
-    if kind == "mammen":
-        return np.where(rng.random((n_clusters, n)) < _MAMMEN_P, _MAMMEN[0], _MAMMEN[1])
-    raise InferenceError(f"Unknown weights {kind!r}; use one of {', '.join(_WEIGHTS)}.")
-
-
-def enumerated_weights(n_clusters: int, start: int, stop: int) -> np.ndarray:
-    """Rademacher weight vectors number ``start..stop-1`` of the full enumeration.
-
-    Draw ``b`` sets :math:`v_g = -1` when bit ``g`` of ``b`` is one; draw 0 is all ones (it
-    reproduces the sample under WCR).
-    """
-    b = np.arange(start, stop, dtype=np.int64)
-    bits = (b[None, :] >> np.arange(n_clusters, dtype=np.int64)[:, None]) & 1
-    return 1.0 - 2.0 * bits
 
 
 def _chunk_weights(chunk: Chunk, weights: str, enumerate_all: bool, H: int) -> np.ndarray:
@@ -437,12 +396,6 @@ def _restriction(design: LinearDesign, param, R) -> np.ndarray:
     return R
 
 
-def _group_sums(codes: np.ndarray, n_groups: int, values: np.ndarray) -> np.ndarray:
-    out = np.zeros((n_groups,) + values.shape[1:])
-    np.add.at(out, codes, values)
-    return out
-
-
 #: Largest number of absorbed-effect columns re-projected exactly when the absorbed effects are
 #: not nested in the clusters (their full basis enters the cluster-level arrays).
 MAX_REPROJECTED_COLUMNS = 2000
@@ -459,8 +412,6 @@ def _fe_basis(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray | 
     """
     if design.df_absorbed <= 0:
         return None, ""
-    from .covariance import FEProjection
-
     proj = FEProjection.from_design(design, clusters=clusters)
     if proj is None:
         if design.fe_nested_in_cluster:
@@ -589,7 +540,7 @@ def wild_cluster_bootstrap(
     >>> print(f"{w.estimate:.2f}, p = {w.pvalue:.3f}")
     0.40, p = 0.002
     """
-    weights = check_option("weights", weights, _WEIGHTS)
+    weights = check_option("weights", weights, WEIGHT_KINDS)
     studentize = check_option("studentize", studentize, ("cr1", "cr2", "cv3"))
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     statistic = check_option("statistic", statistic, ("t", "coef"))
@@ -648,12 +599,12 @@ def wild_cluster_bootstrap(
         resid = y - X @ beta
         a = XtXinv @ Rv
         est = float(Rv @ beta)
-        from .covariance import _fe_projection, cr1_factor, cr2_rows
+        from .covariance import cr1_factor, cr2_rows
 
         if studentize == "cr2":
             # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
             # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
-            ell = cr2_rows(design, ccodes, G, _fe_projection(design, "wild bootstrap (CR2)")) @ Rv
+            ell = cr2_rows(design, ccodes, G, fe_projection(design, "wild bootstrap (CR2)")) @ Rv
             kappa = 1.0
         else:
             # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
@@ -662,9 +613,9 @@ def wild_cluster_bootstrap(
             kappa = cr1_factor(design, cl, small_sample)
 
         # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
-        P = _group_sums(ccodes, G, X * ell[:, None]) @ XtXinv
-        score_hat = _group_sums(bcodes, Hn, X * resid[:, None])  # bootstrap-cluster scores
-        se = float(np.sqrt(kappa * np.sum(_group_sums(ccodes, G, ell * resid) ** 2)))
+        P = segment_sums(X * ell[:, None], ccodes, G) @ XtXinv
+        score_hat = segment_sums(X * resid[:, None], bcodes, Hn)  # bootstrap-cluster scores
+        se = float(np.sqrt(kappa * np.sum(segment_sums(ell * resid, ccodes, G) ** 2)))
 
         if impose_null:
             RaR = float(Rv @ a)
@@ -672,7 +623,7 @@ def wild_cluster_bootstrap(
                 raise InferenceError("R (X'X)^-1 R' is not positive: the restriction is not identified.")
             shift = a / RaR  # beta_tilde(r) = beta_hat - shift * (R beta_hat - r)
             S0 = score_hat
-            S1 = _group_sums(bcodes, Hn, X * (X @ shift)[:, None])
+            S1 = segment_sums(X * (X @ shift)[:, None], bcodes, Hn)
         else:
             S0 = score_hat
             S1 = np.zeros_like(score_hat)
@@ -680,8 +631,8 @@ def wild_cluster_bootstrap(
         c0 = S0 @ a
         c1 = S1 @ a
         if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
-            d0 = _group_sums(bcodes, Hn, ell * resid)
-            d1 = _group_sums(bcodes, Hn, ell * (X @ shift)) if impose_null else np.zeros(Hn)
+            d0 = segment_sums(ell * resid, bcodes, Hn)
+            d1 = segment_sums(ell * (X @ shift), bcodes, Hn) if impose_null else np.zeros(Hn)
             if agg is None:
                 agg = np.eye(G)
         else:
@@ -693,10 +644,10 @@ def wild_cluster_bootstrap(
             # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
             # with W orthonormal, so it enters as extra columns of P and S.
             Wb = fe_basis
-            P = np.hstack([P, _group_sums(ccodes, G, Wb * ell[:, None])])
-            S0 = np.hstack([S0, _group_sums(bcodes, Hn, Wb * resid[:, None])])
+            P = np.hstack([P, segment_sums(Wb * ell[:, None], ccodes, G)])
+            S0 = np.hstack([S0, segment_sums(Wb * resid[:, None], bcodes, Hn)])
             S1 = np.hstack(
-                [S1, _group_sums(bcodes, Hn, Wb * (X @ shift)[:, None]) if impose_null
+                [S1, segment_sums(Wb * (X @ shift)[:, None], bcodes, Hn) if impose_null
                  else np.zeros((Hn, Wb.shape[1]))]
             )
         chunk_fn, chunk_args = _wild_chunk, (agg, c0, c1, S0, S1, P, d0, d1)

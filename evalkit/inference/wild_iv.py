@@ -39,12 +39,14 @@ from typing import Literal
 import numpy as np
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
+from .._shared.kernels import segment_sums
+from .._shared.kernels.draws import WEIGHT_KINDS, draw_weights, enumerated_weights
 from .._shared.validation import check_option
 from . import covariance
 from .covariance import CovarianceResult
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
-from .wild import bootstrap_pvalue, draw_plan, draw_weights, enumerated_weights
+from .wild import bootstrap_pvalue, draw_plan
 
 __all__ = [
     "IV_DEFAULT_FEW",
@@ -55,7 +57,6 @@ __all__ = [
     "wild_restricted_efficient",
 ]
 
-_WEIGHTS = ("rademacher", "webb", "mammen")
 
 
 @dataclass(repr=False)
@@ -142,12 +143,6 @@ def _annihilate(design: LinearDesign, m: np.ndarray, W: np.ndarray) -> np.ndarra
     return out
 
 
-def _group(codes: np.ndarray, G: int, m: np.ndarray) -> np.ndarray:
-    out = np.zeros((G,) + m.shape[1:])
-    np.add.at(out, codes, m)
-    return out
-
-
 def _arrays(design: LinearDesign, iv: dict, codes: np.ndarray, G: int, beta0: float) -> tuple:
     """Cluster-level arrays of the bootstrap DGP under ``beta = beta0`` (see module docstring)."""
     y, x, Z = iv["y"], iv["x"], np.atleast_2d(np.asarray(iv["Z"], float).T).T
@@ -164,12 +159,12 @@ def _arrays(design: LinearDesign, iv: dict, codes: np.ndarray, G: int, beta0: fl
         Om = np.zeros((n, G))
         Om[np.arange(n), codes] = u
         MOm = _annihilate(design, Om, iv.get("W"))
-        A = _group(codes, G, Z * u[:, None]).T  # L x G
+        A = segment_sums(Z * u[:, None], codes, G).T  # L x G
         # T[g, l, h] = sum_{i in g} Z_il (M Omega)_ih
-        T = _group(codes, G, Z[:, :, None] * MOm[:, None, :])  # G x L x G
+        T = segment_sums(Z[:, :, None] * MOm[:, None, :], codes, G)  # G x L x G
         blocks.append((A, T.reshape(G * L, G)))
     zx0 = ZtZ @ pi
-    F = _group(codes, G, Z * (Z @ pi)[:, None]).reshape(G * L)  # sum_{i in g} Z_i Z_i' pi
+    F = segment_sums(Z * (Z @ pi)[:, None], codes, G).reshape(G * L)  # sum_{i in g} Z_i Z_i' pi
     return (Q, zx0, F, blocks[0], blocks[1], float(beta0), L)
 
 
@@ -202,7 +197,7 @@ def _observed(iv: dict, codes: np.ndarray, G: int) -> tuple[float, float]:
     xhat = Z @ np.linalg.lstsq(Z, x, rcond=None)[0]
     denom = float(xhat @ x)
     b = float(xhat @ y) / denom
-    s = _group(codes, G, xhat * (y - b * x))
+    s = segment_sums(xhat * (y - b * x), codes, G)
     return b, float(np.sqrt(s @ s) / abs(denom))
 
 
@@ -261,7 +256,7 @@ def wild_restricted_efficient(
     ...                           time="t")  # doctest: +SKIP
     >>> wild_restricted_efficient(fit.design, n_draws=999).pvalue  # doctest: +SKIP
     """
-    weights = check_option("weights", weights, _WEIGHTS)
+    weights = check_option("weights", weights, WEIGHT_KINDS)
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     iv = _iv_parts(design)
     cl = design.clusters if clusters is None else np.asarray(clusters)

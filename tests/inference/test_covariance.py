@@ -104,7 +104,7 @@ def test_cr2_absorbed_equals_explicit_dummies(unbalanced):
 
 
 def test_cr2_with_did_absorber_matches_fe_codes():
-    from evalkit.did._fe import TwoWayAbsorber
+    from evalkit._shared.kernels import TwoWayAbsorber
 
     unit, year, d, x, y = _panel(seed=3)
     des = _absorbed_design(unit, year, d, x, y)

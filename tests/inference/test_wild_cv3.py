@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from evalkit._shared.exceptions import InferenceError
+from evalkit._shared.kernels import enumerated_weights
 from evalkit.inference import LinearDesign
-from evalkit.inference.wild import enumerated_weights, wild_cluster_bootstrap
+from evalkit.inference.wild import wild_cluster_bootstrap
 
 TOL = 1e-8
 

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit._shared.kernels import enumerated_weights
 from evalkit.did import twfe
-from evalkit.inference.wild import enumerated_weights, wild_cluster_bootstrap
+from evalkit.inference.wild import wild_cluster_bootstrap
 
 TIE_RTOL = 1e-9
 

@@ -1,4 +1,4 @@
-"""Shared numerical kernels: group sums without ``np.add.at``.
+"""Group (cluster) sums of rows and of a design's scores, without ``np.add.at``.
 
 ``np.add.at`` is unbuffered and slow for tall score matrices (a million rows times a few hundred
 columns took tens of seconds). :func:`segment_sums` sorts the group codes once (a stable counting
@@ -10,6 +10,7 @@ design provides them (:class:`evalkit.did._indicator.IndicatorDesign`).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def segment_sums(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -69,3 +70,23 @@ def cluster_score_sums(design, codes: np.ndarray, n_groups: int) -> np.ndarray:
     if own is not None:
         return own(codes, n_groups)
     return segment_sums(design.X * design.resid[:, None], codes, n_groups)
+
+
+def label_sums(values: np.ndarray, labels) -> tuple[np.ndarray, int]:
+    """Sum the rows of ``values`` within the groups of ``labels`` (any hashable labels).
+
+    Groups are numbered in order of first appearance (:func:`pandas.factorize`).
+
+    Returns
+    -------
+    (ndarray, int)
+        The group sums, shape ``(G,)`` or ``(G, k)``, and ``G``.
+
+    Examples
+    --------
+    >>> sums, n_groups = label_sums(np.array([1.0, 2.0, 4.0]), np.array(["b", "a", "b"]))
+    >>> sums.tolist(), n_groups
+    ([5.0, 2.0], 2)
+    """
+    codes, uniq = pd.factorize(np.asarray(labels))
+    return segment_sums(values, codes, len(uniq)), len(uniq)

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ._maketables import MaketablesMixin
+from ._shared.stats import check_level, critical_value, two_sided_pvalue
 from ._summary import Summary
 
 TIDY_COLUMNS = [
@@ -39,22 +40,6 @@ TIDY_COLUMNS = [
     "conf_low",
     "conf_high",
 ]
-
-
-def _critical(level: float, dof: float | None) -> float:
-    if not 0 < level < 1:
-        from ._shared.exceptions import EvalkitError
-
-        raise EvalkitError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}.")
-    q = 0.5 + level / 2
-    return float(stats.norm.ppf(q) if dof is None or not np.isfinite(dof) else stats.t.ppf(q, dof))
-
-
-def _pvalue(stat: np.ndarray, dof: float | None) -> np.ndarray:
-    stat = np.abs(np.asarray(stat, dtype=float))
-    if dof is None or not np.isfinite(dof):
-        return 2 * stats.norm.sf(stat)
-    return 2 * stats.t.sf(stat, dof)
 
 
 def uniform_critical_value(
@@ -80,7 +65,7 @@ def uniform_critical_value(
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     keep = se > 0
     if keep.sum() == 0:
-        return _critical(level, None)
+        return critical_value(level, None)
     corr = cov[np.ix_(keep, keep)] / np.outer(se[keep], se[keep])
     w, v = np.linalg.eigh(corr)
     root = v * np.sqrt(np.clip(w, 0, None))
@@ -89,7 +74,7 @@ def uniform_critical_value(
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
-class _Renderable(MaketablesMixin):
+class Renderable(MaketablesMixin):
     """Mixin: ``__str__`` and ``_repr_html_`` from ``summary()`` and ``to_frame()``."""
 
     title: str = "Result"
@@ -117,7 +102,7 @@ class _Renderable(MaketablesMixin):
 
 
 @dataclass(repr=False)
-class ScalarEffect(_Renderable):
+class ScalarEffect(Renderable):
     """A single estimated effect with its inference.
 
     Parameters
@@ -192,7 +177,7 @@ class ScalarEffect(_Renderable):
         """Two-sided p-value of the null of no effect."""
         if self.pvalue_override is not None:
             return float(self.pvalue_override)
-        return float(_pvalue(self.statistic, self.dof))
+        return float(two_sided_pvalue(self.statistic, self.dof))
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval ``(low, high)`` at ``level``, by the result's own method.
@@ -207,7 +192,7 @@ class ScalarEffect(_Renderable):
             lo, hi = self.conf_int_override
             return float(lo), float(hi)
         if self.interval_at is not None:
-            _critical(level, None)  # validates level
+            check_level(level)
             lo, hi = self.interval_at(level)
             return float(lo), float(hi)
         if self.resampled_by is not None:
@@ -219,7 +204,7 @@ class ScalarEffect(_Renderable):
                 f"interval. Rerun at that level: result.with_inference(..., level={level}) or "
                 f"the estimator's level={level} argument."
             )
-        c = _critical(level, self.dof)
+        c = critical_value(level, self.dof)
         return float(self.estimate - c * self.std_error), float(self.estimate + c * self.std_error)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
@@ -256,7 +241,7 @@ class ScalarEffect(_Renderable):
 
 
 @dataclass(repr=False)
-class EffectVector(_Renderable):
+class EffectVector(Renderable):
     """Several effects with a joint covariance matrix.
 
     Parameters
@@ -320,16 +305,16 @@ class EffectVector(_Renderable):
     @property
     def pvalues(self) -> pd.Series:
         """Pointwise two-sided p-values."""
-        return pd.Series(_pvalue(self.tstats.to_numpy(), self.dof), index=self.params.index)
+        return pd.Series(two_sided_pvalue(self.tstats.to_numpy(), self.dof), index=self.params.index)
 
     def critical_value(self, level: float = 0.95, uniform: bool = False) -> float:
         """Pointwise or simultaneous critical value at ``level``."""
         if not uniform:
-            return _critical(level, self.dof)
+            return critical_value(level, self.dof)
         if self.uniform_crit is not None and np.isclose(level, self.uniform_level):
             return float(self.uniform_crit)
         if self.uniform_draws is not None:
-            _critical(level, None)  # validates level
+            check_level(level)
             return float(np.quantile(self.uniform_draws, level, method=self.uniform_quantile))
         if self.uniform_crit is not None and np.isfinite(self.uniform_crit):
             from ._shared.exceptions import EvalkitError

@@ -81,9 +81,9 @@ def _returns(obj) -> str:
 
 
 def _is_result(cls) -> bool:
-    from evalkit.results import EffectVector, ScalarEffect, _Renderable
+    from evalkit.results import EffectVector, Renderable, ScalarEffect
 
-    return issubclass(cls, (ScalarEffect, EffectVector, _Renderable))
+    return issubclass(cls, (ScalarEffect, EffectVector, Renderable))
 
 
 def collect(name: str) -> dict[str, list[str]]:

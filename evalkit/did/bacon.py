@@ -27,7 +27,7 @@ from .._shared.exceptions import DesignError, PanelDataError
 from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, codes_of, segment_sums
 from .._summary import Summary
-from ..results import TIDY_COLUMNS, _Renderable
+from ..results import TIDY_COLUMNS, Renderable
 from ._common import prepare_panel
 
 TYPE_ORDER = [
@@ -39,7 +39,7 @@ TYPE_ORDER = [
 
 
 @dataclass(repr=False)
-class BaconResult(_Renderable):
+class BaconResult(Renderable):
     """Every 2x2 comparison of the Goodman-Bacon decomposition.
 
     Attributes

@@ -28,10 +28,11 @@ from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.kernels import multiplier_draws, segment_sums
+from .._shared.stats import check_level
 from .._shared.validation import check_option
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect, _critical
+from ..results import EffectVector, ScalarEffect
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
 from ._cs_estimators import CellFailure, ipt, logit, panel_2x2, panel_2x2_improved, rc_2x2
@@ -407,7 +408,7 @@ def callaway_santanna(
     check_option("base_period", base_period, ("varying", "universal"))
     check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
     check_option("panel", panel, (True, False))
-    _critical(level, None)
+    check_level(level)
     if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
         raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
     if covariates is None:

@@ -88,12 +88,12 @@ class EventStudyResult(EffectVector):
 
     def with_inference(self, cov_type: str = "clustered", **options) -> EventStudyResult:
         """New result with covariance ``cov_type`` (any registered name), without refitting."""
-        return _vector_result(self.design, list(self.params.index), self.labels, cov_type, options,
+        return vector_result(self.design, list(self.params.index), self.labels, cov_type, options,
                               self.title, self.notes, self.extra, self.reference, type(self),
                               agg=self.aggregation)
 
 
-def _vector_result(design, names, labels, cov_type, options, title, notes, extra, reference,
+def vector_result(design, names, labels, cov_type, options, title, notes, extra, reference,
                    cls=None, agg: pd.DataFrame | None = None):
     """Build a vector result from a design: ``params = A beta``, ``cov = A V A'``.
 
@@ -377,7 +377,7 @@ def event_study(
         notes.append("end points bin all event times beyond the window")
     extra = {"control": control, "n_units": absorber.n_units, "n_periods": absorber.n_times,
              "binned": bin_endpoints, "dropped": list(dropped)}
-    return _vector_result(design, [event_term(e) for e in events], labels, cov_type, cov_options,
+    return vector_result(design, [event_term(e) for e in events], labels, cov_type, cov_options,
                           "Event study (dynamic TWFE)", notes, extra, refs)
 
 

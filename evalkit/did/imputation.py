@@ -50,7 +50,7 @@ from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
 from ._fe import fit_absorbed, solve_normal
-from .event_study import _vector_result, event_term
+from .event_study import event_term, vector_result
 
 Partition = Literal["cohort_horizon", "cohort", "horizon"]
 
@@ -246,7 +246,7 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
     design = fit_absorbed(None, yx, names + covs, absorber, d0[pre["cluster"]].to_numpy(),
                           d0[pre["unit"]].to_numpy(), what="lead indicator or covariate")
     labels = pd.DataFrame({"event_time": [-k for k in ks]})
-    return _vector_result(design, names, labels, cov_type, options,
+    return vector_result(design, names, labels, cov_type, options,
                           "Imputation pre-trend regression (untreated observations)", [], {}, refs)
 
 

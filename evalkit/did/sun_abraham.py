@@ -22,15 +22,16 @@ import pandas as pd
 from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
-from ..results import ScalarEffect, _critical
+from .._shared.stats import check_level
+from ..results import ScalarEffect
 from ._common import as_list, dof_for
 from ._fe import fit_absorbed
 from ._indicator import fit_indicators
 from .event_study import (
     EventStudyResult,
-    _vector_result,
     absorbed_inputs,
     event_term,
+    vector_result,
     windowed_event_sample,
 )
 
@@ -88,7 +89,7 @@ class SunAbrahamResult(EventStudyResult):
         est = float(a @ d.beta)
         se = float(np.sqrt(max(a @ np.asarray(res.cov) @ a, 0.0)))
         dof = dof_for(res.dof)
-        _critical(level, dof)
+        check_level(level)
         return ScalarEffect(est, se, inference=res.description_of_cov, dof=dof, term="ATT",
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
@@ -222,7 +223,7 @@ def sun_abraham(
     labels = pd.DataFrame({"event_time": events})
     extra = {"control": control, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
     notes.append("interaction weights: cohort shares of each event time's observations")
-    return _vector_result(design, list(agg.index), labels, cov_type, cov_options,
+    return vector_result(design, list(agg.index), labels, cov_type, cov_options,
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,
                           cls=SunAbrahamResult, agg=agg)
 

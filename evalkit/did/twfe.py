@@ -33,9 +33,10 @@ from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, codes_of
 from .._shared.options import refuse_unknown
+from .._shared.stats import critical_value, two_sided_pvalue
 from .._shared.validation import check_columns, check_numeric_complete
 from ..inference.design import LinearDesign
-from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
+from ..results import TIDY_COLUMNS, ScalarEffect
 from ._common import as_list, compute_inference, dof_for, prepare_panel
 from ._fe import (
     check_collinear_arg,
@@ -80,11 +81,11 @@ class TWFEResult(ScalarEffect):
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values of all coefficients."""
-        return pd.Series(_pvalue(self.coefficients / self.std_errors, self.dof), index=self.coefficients.index)
+        return pd.Series(two_sided_pvalue(self.coefficients / self.std_errors, self.dof), index=self.coefficients.index)
 
     def coef_table(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table of every coefficient (TIDY columns)."""
-        c = _critical(level, self.dof)
+        c = critical_value(level, self.dof)
         se = self.std_errors
         out = pd.DataFrame(
             {

@@ -21,7 +21,6 @@ noisier, while the t statistic is more robust.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -32,10 +31,15 @@ import pandas as pd
 from .._shared.exceptions import InferenceError
 from .._shared.kernels import TwoWayAbsorber
 from .._shared.validation import check_columns, check_option
-from .executor import Chunk, Executor, get_executor
-
-#: Largest number of distinct assignments enumerated exactly by default.
-MAX_EXACT = 10_000
+from ._permute import (
+    MAX_EXACT,
+    choose_exact,
+    enumerate_arrangements,
+    evaluate_assignments,
+    permutation_pvalue,
+    statistic_value,
+)
+from .executor import Executor
 
 
 @dataclass(repr=False)
@@ -111,142 +115,6 @@ class RandomizationResult:
         return pd.concat([frame, obs], ignore_index=True)
 
 
-def _to_value(out: Any, statistic: str) -> tuple[float, float, float]:
-    """(value used by the test, estimate, std_error) from what a statistic returns."""
-    if isinstance(out, tuple) and len(out) == 2:
-        est, se = float(out[0]), float(out[1])
-    elif hasattr(out, "estimate") and hasattr(out, "std_error"):
-        est, se = float(out.estimate), float(out.std_error)
-    else:
-        try:
-            val = float(out)
-        except (TypeError, ValueError) as err:
-            raise InferenceError(
-                "The statistic must return a float, an (estimate, std_error) tuple or a result with "
-                f".estimate and .std_error; got {type(out).__name__}."
-            ) from err
-        if statistic == "t":
-            raise InferenceError(
-                "statistic='t' needs the standard error: return (estimate, std_error) or a result "
-                "object from the statistic, or pass statistic='estimate'."
-            )
-        return val, val, float("nan")
-    if statistic == "t":
-        return (est / se if se > 0 else float("nan")), est, se
-    return est, est, se
-
-
-def count_arrangements(values: np.ndarray) -> int:
-    """Number of distinct arrangements of a multiset (multinomial coefficient)."""
-    _, counts = np.unique(values, return_counts=True)
-    total, out = int(counts.sum()), 1
-    for c in counts:
-        out *= math.comb(total, int(c))
-        total -= int(c)
-    return out
-
-
-def enumerate_arrangements(values: np.ndarray) -> np.ndarray:
-    """Every distinct arrangement of the multiset ``values`` (rows), the input order first."""
-    values = np.asarray(values)
-    uniq, counts = np.unique(values, return_counts=True)
-    n = values.size
-    rows: list[np.ndarray] = []
-
-    def rec(remaining: tuple[int, ...], level: int, current: np.ndarray) -> None:
-        if level == len(uniq) - 1:
-            row = current.copy()
-            row[list(remaining)] = uniq[level]
-            rows.append(row)
-            return
-        for comb in itertools.combinations(remaining, int(counts[level])):
-            current[list(comb)] = uniq[level]
-            rest = tuple(i for i in remaining if i not in comb)
-            rec(rest, level + 1, current)
-
-    rec(tuple(range(n)), 0, np.empty(n, dtype=values.dtype))
-    out = np.array(rows)
-    # put the observed arrangement first (draw 0), keep the rest in enumeration order
-    first = np.flatnonzero((out == values).all(axis=1))[0]
-    return np.vstack([out[first : first + 1], np.delete(out, first, axis=0)])
-
-
-def _perm_chunk(
-    chunk: Chunk,
-    stat_fn: Callable,
-    base: np.ndarray | None,
-    positions: np.ndarray | None,
-    table: np.ndarray | None,
-    statistic: str,
-) -> np.ndarray:
-    """``(value, estimate, std_error)`` rows for assignments ``chunk.start .. chunk.stop - 1``.
-
-    With ``positions`` None every ``table`` row is a whole assignment; otherwise the row (or,
-    without a table, a random permutation of ``base[positions]``) is placed at ``positions`` of
-    ``base``.
-    """
-    out = np.empty((chunk.size, 3))
-    rng = None if table is not None else chunk.rng()
-    for j, b in enumerate(range(chunk.start, chunk.stop)):
-        if positions is None:
-            a = table[b]
-        else:
-            a = base.copy()
-            if table is not None:
-                a[positions] = table[b]
-            else:
-                a[positions] = base[positions][rng.permutation(positions.size)]
-        out[j] = _to_value(stat_fn(a), statistic)
-    return out
-
-
-def _evaluate_assignments(
-    stat_fn: Callable,
-    n: int,
-    *,
-    statistic: str,
-    table: np.ndarray | None,
-    base: np.ndarray | None = None,
-    positions: np.ndarray | None = None,
-    seed: int | None,
-    executor: Executor | str | dict | None,
-    chunk_size: int | None = None,
-    desc: str,
-) -> np.ndarray:
-    """The statistic at ``n`` assignments (see :func:`_perm_chunk`) on an executor: ``(n, 3)``.
-
-    ``chunk_size`` defaults to the executor's, at most 250.
-    """
-    ex = get_executor(executor)
-    size = min(ex.chunk_size, 250) if chunk_size is None else chunk_size
-    parts = ex.map(_perm_chunk, n, seed=seed, args=(stat_fn, base, positions, table, statistic),
-                   chunk_size=size, desc=desc)
-    return np.vstack(parts)
-
-
-def _choose_exact(values: np.ndarray, exact: bool | None, max_exact: int) -> tuple[int, bool]:
-    """``(number of distinct arrangements of values, exact)``; ``exact`` defaults to that number
-    being at most ``max_exact``."""
-    n_distinct = count_arrangements(values)
-    if exact is None:
-        exact = n_distinct <= max_exact
-    return n_distinct, bool(exact)
-
-
-def _pvalue(observed: float, dist: np.ndarray, alternative: str, exact: bool) -> float:
-    dist = dist[np.isfinite(dist)]
-    tol = 1e-9 * max(1.0, abs(observed))
-    if alternative == "two-sided":
-        hits = np.count_nonzero(np.abs(dist) >= abs(observed) - tol)
-    elif alternative == "greater":
-        hits = np.count_nonzero(dist >= observed - tol)
-    else:
-        hits = np.count_nonzero(dist <= observed + tol)
-    if exact:  # the actual assignment is one of the enumerated ones
-        return float(hits / dist.size)
-    return float((1 + hits) / (1 + dist.size))
-
-
 def permutation_test(
     stat_fn: Callable[[np.ndarray], Any],
     assignment: np.ndarray,
@@ -316,13 +184,13 @@ def permutation_test(
             f"scheme={scheme!r}: all permutable units share the same assignment, so there is "
             "nothing to permute" + (" (use scheme='units' when there is one adoption year)." if scheme == "timing" else ".")
         )
-    n_distinct, exact = _choose_exact(values, exact, max_exact)
+    n_distinct, exact = choose_exact(values, exact, max_exact)
     if exact and n_distinct > 10 * max_exact:
         raise InferenceError(f"Exact enumeration of {n_distinct} assignments is too large; use exact=False.")
-    obs_val, est, se = _to_value(stat_fn(base.copy()), statistic)
+    obs_val, est, se = statistic_value(stat_fn(base.copy()), statistic)
     table = enumerate_arrangements(values) if exact else None
     B = n_distinct if exact else int(n_draws)
-    dist = _evaluate_assignments(
+    dist = evaluate_assignments(
         stat_fn, B, statistic=statistic, table=table, base=base, positions=positions, seed=seed,
         executor=executor, desc="randomization inference",
     )[:, 0].copy()
@@ -331,7 +199,7 @@ def permutation_test(
             f"The statistic is undefined for {np.isnan(dist).mean():.0%} of the re-assignments "
             "(e.g. a zero standard error); check the design or use statistic='estimate'."
         )
-    p = _pvalue(obs_val, dist, alternative, bool(exact))
+    p = permutation_pvalue(obs_val, dist, alternative, bool(exact))
     desc = (
         f"randomization inference ({'exact, all ' if exact else ''}{B} "
         f"{'assignments' if exact else 'random permutations'} of "

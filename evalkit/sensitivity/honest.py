@@ -13,7 +13,7 @@ from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from .._summary import Summary
-from ..results import TIDY_COLUMNS, _Renderable
+from ..results import TIDY_COLUMNS, Renderable
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
 from .flci import optimal_flci
@@ -132,7 +132,7 @@ def _rm_interval(es, l_vec, mbar, alpha, hybrid, grid_points, post_moments_only,
 
 
 @dataclass(repr=False)
-class HonestDiDResult(_Renderable):
+class HonestDiDResult(Renderable):
     """Robust confidence sets for one target parameter over a range of restrictions.
 
     Attributes

@@ -29,7 +29,7 @@ from .._shared.exceptions import DesignError, EvalkitError, PanelDataError
 from .._shared.validation import check_columns, check_option
 from . import _sdid_core as core
 from ._panel import BlockPanel, block_panel
-from .results import SynthResult, _lab
+from .results import SynthResult, plot_label
 
 # ---------------------------------------------------------------------------------------------
 # weights
@@ -225,12 +225,12 @@ class SCResult(SynthResult):
                 cols = [c for c in cols if pre.get(c, np.inf) <= keep * self.extra["pre_rmspe"]]
             for c in cols:
                 ax.plot(pg.index, pg[c], color="0.75", lw=0.8)
-            ax.plot([], [], color="0.75", lw=0.8, label=_lab("placebo", language))
+            ax.plot([], [], color="0.75", lw=0.8, label=plot_label("placebo", language))
             ax.plot(self.trajectories.index, self.trajectories["gap"], color="C3", lw=2.2,
-                    label=_lab("treated", language))
+                    label=plot_label("treated", language))
             ax.axhline(0, color="0.3", lw=0.8)
             self._vline(ax, language)
-            ax.set_ylabel(_lab("gap", language))
+            ax.set_ylabel(plot_label("gap", language))
             ax.set_title(self._plot_title(language))
             ax.legend(frameon=False)
             return ax

@@ -37,7 +37,8 @@ _LABELS = {
 }
 
 
-def _lab(key: str, language: str) -> str:
+def plot_label(key: str, language: str) -> str:
+    """Label ``key`` of a synthetic-control plot in ``language`` (the report's wording first)."""
     try:
         from ..report import t as report_t  # type: ignore[attr-defined]
 
@@ -106,7 +107,7 @@ class SynthResult(ScalarEffect):
     def _plot_title(self, language: str) -> str:
         """The method's name in ``language`` for a plot title (the full English title in "en")."""
         key = _TITLE_KEYS.get(self.estimator)
-        return self.title if language == "en" or key is None else _lab(key, language)
+        return self.title if language == "en" or key is None else plot_label(key, language)
 
     @property
     def weights(self) -> pd.DataFrame:
@@ -166,30 +167,30 @@ class SynthResult(ScalarEffect):
         raise EvalkitError(f"plot kind {kind!r} is not available for this result")
 
     def _vline(self, ax, language):
-        ax.axvline(self.first_treated, color="0.4", ls="--", lw=1, label=_lab("treatment", language))
+        ax.axvline(self.first_treated, color="0.4", ls="--", lw=1, label=plot_label("treatment", language))
 
     def _plot_trajectories(self, ax, language):
         tr = self.trajectories
-        ax.plot(tr.index, tr["treated"], color="C3", lw=2, label=_lab("treated", language))
-        ax.plot(tr.index, tr["synthetic"], color="C0", lw=2, ls="-", label=_lab("synthetic", language))
+        ax.plot(tr.index, tr["treated"], color="C3", lw=2, label=plot_label("treated", language))
+        ax.plot(tr.index, tr["synthetic"], color="C0", lw=2, ls="-", label=plot_label("synthetic", language))
         self._vline(ax, language)
         if self.time_weights is not None and self.time_weights.sum() > 0:
             ax2 = ax.twinx()
             ax2.bar(self.time_weights.index, self.time_weights.to_numpy(), color="C2", alpha=0.35,
-                    width=0.8, label=_lab("time_weights", language))
+                    width=0.8, label=plot_label("time_weights", language))
             ax2.set_ylim(0, max(3.0, 3 * float(self.time_weights.max())))
-            ax2.set_ylabel(_lab("time_weights", language))
-        ax.set_ylabel(_lab(self.outcome, language))
+            ax2.set_ylabel(plot_label("time_weights", language))
+        ax.set_ylabel(plot_label(self.outcome, language))
         ax.set_title(self._plot_title(language))
         ax.legend(loc="upper left", frameon=False)
         return ax
 
     def _plot_gap(self, ax, language):
         tr = self.trajectories
-        ax.plot(tr.index, tr["gap"], color="C3", lw=2, label=_lab("gap", language))
+        ax.plot(tr.index, tr["gap"], color="C3", lw=2, label=plot_label("gap", language))
         ax.axhline(0, color="0.3", lw=0.8)
         self._vline(ax, language)
-        ax.set_ylabel(_lab("gap", language))
+        ax.set_ylabel(plot_label("gap", language))
         ax.set_title(self._plot_title(language))
         ax.legend(frameon=False)
         return ax
@@ -197,7 +198,7 @@ class SynthResult(ScalarEffect):
     def _plot_weights(self, ax, language, top: int = 20):
         w = self.weights.head(top)
         ax.barh(w["unit"].astype(str)[::-1], w["weight"].to_numpy()[::-1], color="C0")
-        ax.set_xlabel(_lab("weight", language))
+        ax.set_xlabel(plot_label("weight", language))
         ax.set_title(self._plot_title(language))
         return ax
 
@@ -207,10 +208,10 @@ class SynthResult(ScalarEffect):
                 "This result has no placebo draws: estimate with se_method='placebo' (synthetic "
                 "DiD) or placebo=True (synthetic control)."
             )
-        ax.hist(self.placebo_estimates, bins=30, color="0.7", label=_lab("placebo", language))
-        ax.axvline(self.estimate, color="C3", lw=2, label=_lab("estimate", language))
-        ax.set_xlabel(_lab("estimate", language))
-        ax.set_ylabel(_lab("density", language))
+        ax.hist(self.placebo_estimates, bins=30, color="0.7", label=plot_label("placebo", language))
+        ax.axvline(self.estimate, color="C3", lw=2, label=plot_label("estimate", language))
+        ax.set_xlabel(plot_label("estimate", language))
+        ax.set_ylabel(plot_label("density", language))
         ax.set_title(self._plot_title(language))
         ax.legend(frameon=False)
         return ax

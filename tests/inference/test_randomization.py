@@ -16,13 +16,12 @@ import pandas as pd
 import pytest
 
 from evalkit._shared.exceptions import InferenceError
+from evalkit.inference._permute import count_arrangements, enumerate_arrangements
 from evalkit.inference.executor import Executor
 from evalkit.inference.placebo import placebo_in_space, placebo_in_time
 from evalkit.inference.randomization import (
     conley_taber,
     conley_taber_matrix,
-    count_arrangements,
-    enumerate_arrangements,
     permutation_test,
     randomization_inference,
 )

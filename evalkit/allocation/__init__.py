@@ -19,8 +19,9 @@ from ._units import recipients
 from .engine import Allocation, allocate, read_last_year
 from .explain import explain
 from .factors import FactorTable, read_factors
-from .metrics import compare, metrics, read_history, years_view
+from .metrics import metrics, read_history, years_view
 from .pools import PooledAllocation, PooledSpec
+from .scenarios import compare
 from .scoring import load_scoring_spec, score_firms
 from .settlement import Settlement, settle
 from .shapley import decompose_change, shapley

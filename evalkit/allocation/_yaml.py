@@ -57,13 +57,13 @@ class LinedDocument:
 
     def where(self, *path: Any) -> str:
         """Return ``"file:line field a.b[0].c"`` for messages."""
-        name = _path_text(path)
+        name = path_text(path)
         ln = self.line(*path)
         loc = f"{self.source}:{ln}" if ln is not None else self.source
         return f"{loc} 字段/field `{name}`"
 
 
-def _path_text(path: tuple) -> str:
+def path_text(path: tuple) -> str:
     out = ""
     for p in path:
         if isinstance(p, int):
@@ -139,7 +139,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: tuple, doc: LinedDocum
             if key in out:
                 raise SpecError(
                     [
-                        f"{source_line(doc, knode)} 字段/field `{_path_text(path + (key,))}`: "
+                        f"{source_line(doc, knode)} 字段/field `{path_text(path + (key,))}`: "
                         f"键重复 / duplicate key `{key}`; 每个键只能出现一次 / keep one entry"
                     ],
                     header="规则文件有问题 / The spec has problems",

@@ -24,11 +24,12 @@ import tempfile
 from pathlib import Path
 
 from .._shared.exceptions import SpecError
+from ._format import stable_zip
+from ._spec_model import STAGES
 from .engine import allocate
-from .export import _stable_zip, commit_dir, method_sheet, to_csv, to_excel, to_json
+from .export import commit_dir, method_sheet, to_csv, to_excel, to_json
 from .factors import read_factors
-from .metrics import compare
-from .spec import STAGES
+from .scenarios import compare
 
 
 def _slug(text: str) -> str:
@@ -134,7 +135,7 @@ def run_allocate(args: argparse.Namespace) -> int:
 def _save(wb, path: Path) -> None:
     buf = io.BytesIO()
     wb.save(buf)
-    path.write_bytes(_stable_zip(buf.getvalue()))
+    path.write_bytes(stable_zip(buf.getvalue()))
 
 
 def _years_workbook(alloc, history: str, n_years: int, path: Path) -> None:

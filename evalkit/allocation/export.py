@@ -17,18 +17,16 @@ import io
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
-import zipfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .engine import Allocation
+from ._format import amount_text, percent_text, stable_zip
 
-FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-FIXED_DOC_TIME = "2000-01-01T00:00:00Z"
+if TYPE_CHECKING:
+    from .engine import Allocation
 
 _TRANSFORM_ZH = {
     "share": "按该单位数值占参与单位合计的比重计算",
@@ -55,13 +53,13 @@ def _how(f: Any, table: dict[str, str]) -> str:
     inv = f.direction == "-"
     bz = bn = ""
     if f.bounds is not None:
-        bz = f"（最低 {_n(f.bounds[0])}、最高 {_n(f.bounds[1])}）"
-        bn = f" (clipped to [{_n(f.bounds[0])}, {_n(f.bounds[1])}])"
+        bz = f"（最低 {amount_text(f.bounds[0])}、最高 {amount_text(f.bounds[1])}）"
+        bn = f" (clipped to [{amount_text(f.bounds[0])}, {amount_text(f.bounds[1])}])"
     if inv and f.transform == "ratio_to_mean":
         bz = "的倒数（平均值÷数值）" + bz
         bn = " inverted (average ÷ value)" + bn
-    return table[f.transform].format(eps=_n(f.shift), pop=f.population_factor,
-                                     base=_n(f.score_base), scale=_n(f.score_scale),
+    return table[f.transform].format(eps=amount_text(f.shift), pop=f.population_factor,
+                                     base=amount_text(f.score_base), scale=amount_text(f.score_scale),
                                      bounds=bz, bounds_en=bn)
 _MISSING_ZH = {"error": "不允许缺失（缺失即报错）", "zero": "缺失视同为 0（视同放弃）",
                "carry_forward": "缺失时沿用上一年数值", "impute_share": "缺失时保持上一年占比推算",
@@ -74,17 +72,6 @@ _MISSING_EN = {"error": "no missing values allowed", "zero": "missing counted as
 
 
 
-def _n(x: Fraction | float | int) -> str:
-    x = Fraction(x) if not isinstance(x, Fraction) else x
-    if x.denominator == 1:
-        return f"{int(x):,}"
-    return f"{float(x):,.2f}".rstrip("0").rstrip(".")
-
-
-def _pct(x: Fraction) -> str:
-    return _n(x) + "%"
-
-
 def _bound_line(alloc: Allocation, declared, applied, title: str, rounded_note: str) -> str:
     """One line of applied bounds: units grouped by (declared, applied) amount, the rounding said
     where the two differ (``rounded_note`` has a ``{}`` for the declared amount)."""
@@ -94,19 +81,19 @@ def _bound_line(alloc: Allocation, declared, applied, title: str, rounded_note: 
             groups.setdefault((d, a), []).append(alloc.name(c))
     parts = []
     for (d, a), names in sorted(groups.items(), key=lambda kv: kv[0][1]):
-        txt = f"{_n(a)} 万元"
+        txt = f"{amount_text(a)} 万元"
         if d != a:
-            txt += "（" + rounded_note.format(_n(d)) + "）"
+            txt += "（" + rounded_note.format(amount_text(d)) + "）"
         parts.append(f"{'、'.join(names) if len(groups) > 1 else '各单位'} {txt}")
     return f"  {title}：" + "；".join(parts) + "。"
 
 
 def _applied_bounds_zh(alloc: Allocation) -> list[str]:
     """Lines stating the floors and caps actually applied (after rounding to the unit)."""
-    from .engine import declared_bounds
+    from .formula import declared_bounds
     core, spec = alloc.core, alloc.spec
     lo_d, hi_d = declared_bounds(spec, alloc.codes, alloc.inputs.last_year)
-    u = _n(spec.rounding_unit)
+    u = amount_text(spec.rounding_unit)
     out: list[str] = []
     if any(v > 0 for v in core.lo):
         out.append(_bound_line(alloc, lo_d, core.lo, "实际执行的保底（取整后）",
@@ -128,8 +115,8 @@ def _factor_line_zh(j: int, f: Any, inp: Any) -> str:
     how = _how(f, _TRANSFORM_ZH)
     src = f.source or inp.sources.get(f.id) or "因素数据表"
     uom = inp.uom.get(f.id) or ""
-    wt = (f"组内权重 {_pct(f.local_weight)}，折合总权重 {_pct(f.weight)}" if f.group
-          else f"权重 {_pct(f.weight)}")
+    wt = (f"组内权重 {percent_text(f.local_weight)}，折合总权重 {percent_text(f.weight)}" if f.group
+          else f"权重 {percent_text(f.weight)}")
     return (f"  {j}. {f.name}（{f.id}{'，' + uom if uom else ''}），{wt}，"
             f"{'正向' if f.direction == '+' else '逆向'}因素，{how}；数据来源：{src}。")
 
@@ -142,7 +129,7 @@ def _factor_lines_zh(spec: Any, inp: Any) -> list[str]:
            "二级因素的折合总权重 = 一级因素权重 × 组内权重。"]
     for gi, g in enumerate(spec.groups):
         label = _CN_NUM[gi] if gi < len(_CN_NUM) else str(gi + 1)
-        out.append(f"  （{label}）{g.name}（{g.id}），一级权重 {_pct(g.weight)}：")
+        out.append(f"  （{label}）{g.name}（{g.id}），一级权重 {percent_text(g.weight)}：")
         members = [f for f in spec.factors if f.group == g.id]
         out += ["  " + _factor_line_zh(j, f, inp) for j, f in enumerate(members, start=1)]
     return out
@@ -157,19 +144,19 @@ def _award_lines_zh(alloc: Any, names: dict[str, str]) -> list[str]:
            "因素法部分相应减少（或增加）：因素法部分 = 可分配额 − 奖励合计 + 扣减合计；"]
     for a in spec.awards:
         verb, side = ("奖励", "超过") if a.kind == "award" else ("扣减", "低于")
-        rule = (f"    {a.name}（{a.id}）：因素 {a.factor} {side} {_n(a.threshold)} 的部分，"
-                f"每{'多' if a.kind == 'award' else '少'} {_n(a.point)}{verb} "
-                f"{_n(a.per_point_wan)} 万元")
+        rule = (f"    {a.name}（{a.id}）：因素 {a.factor} {side} {amount_text(a.threshold)} 的部分，"
+                f"每{'多' if a.kind == 'award' else '少'} {amount_text(a.point)}{verb} "
+                f"{amount_text(a.per_point_wan)} 万元")
         if a.min_wan:
-            rule += f"，最低 {_n(a.min_wan)} 万元"
+            rule += f"，最低 {amount_text(a.min_wan)} 万元"
         if a.cap_wan is not None:
-            rule += f"，每个单位最高{verb} {_n(a.cap_wan)} 万元"
-        got = [f"{names[c]} {_n(abs(v))}" for c, v in zip(alloc.codes, core.awards[a.id],
+            rule += f"，每个单位最高{verb} {amount_text(a.cap_wan)} 万元"
+        got = [f"{names[c]} {amount_text(abs(v))}" for c, v in zip(alloc.codes, core.awards[a.id],
                                                         strict=True) if v]
         out.append(rule + "；" + (f"本次{verb}：" + "、".join(got) + " 万元。" if got
                                   else f"本次无单位获得{verb}。"))
     tot = sum(core.net_award, Fraction(0))
-    out.append(f"    奖补净额合计 {_n(tot)} 万元，因素法部分 {_n(core.t_alloc - tot)} 万元"
+    out.append(f"    奖补净额合计 {amount_text(tot)} 万元，因素法部分 {amount_text(core.t_alloc - tot)} 万元"
                "（触及保底或上限时，以保底、上限为准）。")
     return out
 
@@ -178,12 +165,12 @@ def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
     """Section 2 of the English method sheet (groups shown with both weights)."""
     out = []
     for g in spec.groups:
-        out.append(f"  group {g.name} ({g.id}), weight {_pct(g.weight)}; within it:")
+        out.append(f"  group {g.name} ({g.id}), weight {percent_text(g.weight)}; within it:")
     for j, f in enumerate(spec.factors, start=1):
         how = _how(f, _TRANSFORM_EN)
         src = f.source or inp.sources.get(f.id) or "factor table"
-        wt = (f"group {f.group}, weight within group {_pct(f.local_weight)}, effective "
-              f"{_pct(f.weight)}" if f.group else f"weight {_pct(f.weight)}")
+        wt = (f"group {f.group}, weight within group {percent_text(f.local_weight)}, effective "
+              f"{percent_text(f.weight)}" if f.group else f"weight {percent_text(f.weight)}")
         out.append(f"  {j}. {f.name} ({f.id}), {wt}, direction {f.direction}, {how}; "
                    f"source: {src}.")
     return out
@@ -215,14 +202,14 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append(f"{spec.fund}{spec.year}年度分配测算说明")
         L.append("")
         L.append("一、资金规模")
-        line = f"  资金总额 {_n(spec.total_wan)} 万元"
+        line = f"  资金总额 {amount_text(spec.total_wan)} 万元"
         if spec.reserve_wan:
-            line += f"，其中预留 {_n(spec.reserve_wan)} 万元暂不分配到地区，后续另行下达"
-        line += f"；本次按因素法分配 {_n(core.t_alloc)} 万元。"
+            line += f"，其中预留 {amount_text(spec.reserve_wan)} 万元暂不分配到地区，后续另行下达"
+        line += f"；本次按因素法分配 {amount_text(core.t_alloc)} 万元。"
         L.append(line)
         if spec.base_share > 0:
-            L.append(f"  采用“基数+因素”方式：基数为上年分配额的 {_pct(spec.base_share * 100)}，合计 "
-                     f"{_n(base_tot)} 万元；其余 {_n(core.t_alloc - base_tot)} 万元按因素分配。")
+            L.append(f"  采用“基数+因素”方式：基数为上年分配额的 {percent_text(spec.base_share * 100)}，合计 "
+                     f"{amount_text(base_tot)} 万元；其余 {amount_text(core.t_alloc - base_tot)} 万元按因素分配。")
         L.append("")
         L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
         L += _factor_lines_zh(spec, inp)
@@ -231,7 +218,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append("  某单位综合份额 = Σ（" + ("二级因素折合总权重" if spec.groups else "因素权重")
                  + " × 该单位该因素份额）；")
         if spec.performance:
-            mp = "、".join(f"{g} {_n(c)}" for g, c in spec.performance.map.items())
+            mp = "、".join(f"{g} {amount_text(c)}" for g, c in spec.performance.map.items())
             L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
         L.append("  某单位分配额 = " + ("基数 +（可分配额 − 基数合计）" if spec.base_share > 0
                                       else "可分配额")
@@ -244,22 +231,22 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append("四、保底、上限与取整")
         cons = []
         if spec.floor_default or spec.floor_units:
-            s = f"保底 {_n(spec.floor_default or 0)} 万元"
+            s = f"保底 {amount_text(spec.floor_default or 0)} 万元"
             if spec.floor_units:
-                s += "（" + "、".join(f"{names.get(c, c)} {_n(v)} 万元"
+                s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
                                      for c, v in sorted(spec.floor_units.items())) + "）"
             cons.append(s)
         if spec.cap_share is not None:
-            cons.append(f"单个单位不超过可分配额的 {_pct(spec.cap_share * 100)}"
-                        f"（{_n(spec.cap_share * core.t_alloc)} 万元）")
+            cons.append(f"单个单位不超过可分配额的 {percent_text(spec.cap_share * 100)}"
+                        f"（{amount_text(spec.cap_share * core.t_alloc)} 万元）")
         if spec.cap_default or spec.cap_units:
-            s = f"上限 {_n(spec.cap_default) if spec.cap_default else '—'} 万元"
+            s = f"上限 {amount_text(spec.cap_default) if spec.cap_default else '—'} 万元"
             if spec.cap_units:
-                s += "（" + "、".join(f"{names.get(c, c)} {_n(v)} 万元"
+                s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
                                      for c, v in sorted(spec.cap_units.items())) + "）"
             cons.append(s)
         if spec.hold_harmless > 0:
-            cons.append(f"各单位不低于上年分配额的 {_pct(spec.hold_harmless * 100)}")
+            cons.append(f"各单位不低于上年分配额的 {percent_text(spec.hold_harmless * 100)}")
         L.append("  " + ("；".join(cons) + "。" if cons else "未设保底和上限。"))
         L += _applied_bounds_zh(alloc)
         if cons:
@@ -269,9 +256,9 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         meth = ("最大余额法：先取整数部分，剩余金额按小数部分从大到小逐一补足，小数部分相同时按份额大者、"
                 "再按单位代码先后" if spec.rounding_method == "largest_remainder"
                 else "四舍五入后，尾差计入分配额最大的单位")
-        L.append(f"  金额以 {_n(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
-                 f"{_n(core.t_alloc)} 万元一致。取整使每个单位的金额与未取整金额相差不到 "
-                 f"{_n(spec.rounding_unit)} 万元（触及保底或上限的单位除外）；取整调整明细见“明细”表“取整补足”列。")
+        L.append(f"  金额以 {amount_text(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
+                 f"{amount_text(core.t_alloc)} 万元一致。取整使每个单位的金额与未取整金额相差不到 "
+                 f"{amount_text(spec.rounding_unit)} 万元（触及保底或上限的单位除外）；取整调整明细见“明细”表“取整补足”列。")
         L.append("")
         L.append("五、缺失数据处理")
         for f in spec.factors:
@@ -303,11 +290,11 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
         L.append(f"{spec.fund} {spec.year}: method of allocation")
         L.append("")
         L.append("1. Amount")
-        L.append(f"  Total {_n(spec.total_wan)} 万元; reserve {_n(spec.reserve_wan)} 万元 held back; "
-                 f"{_n(core.t_alloc)} 万元 allocated by the factor method.")
+        L.append(f"  Total {amount_text(spec.total_wan)} 万元; reserve {amount_text(spec.reserve_wan)} 万元 held back; "
+                 f"{amount_text(core.t_alloc)} 万元 allocated by the factor method.")
         if spec.base_share > 0:
-            L.append(f"  Base plus factors: base = {_pct(spec.base_share * 100)} of last year "
-                     f"({_n(base_tot)} 万元 in all); the rest by factors.")
+            L.append(f"  Base plus factors: base = {percent_text(spec.base_share * 100)} of last year "
+                     f"({amount_text(base_tot)} 万元 in all); the rest by factors.")
         L.append("")
         L.append(f"2. Factors and weights (data of {spec.data_year})")
         L += _factor_lines_en(spec, inp)
@@ -318,22 +305,22 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
                  + "; amount = " + ("base + " if spec.base_share > 0 else "")
                  + "increment × share, then floors/caps (water-filling) and rounding.")
         for a in spec.awards:
-            L.append(f"  {a.kind} {a.name} ({a.id}): {_n(a.per_point_wan)} 万元 per "
-                     f"{_n(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
-                     f"{_n(a.threshold)}" + (f", at least {_n(a.min_wan)}" if a.min_wan else "")
-                     + (f", at most {_n(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
+            L.append(f"  {a.kind} {a.name} ({a.id}): {amount_text(a.per_point_wan)} 万元 per "
+                     f"{amount_text(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
+                     f"{amount_text(a.threshold)}" + (f", at least {amount_text(a.min_wan)}" if a.min_wan else "")
+                     + (f", at most {amount_text(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
                      + "; added to (deductions: subtracted from) the unit's amount, the factor "
                        "part shrinks or grows so the total is unchanged.")
         L.append("")
         L.append("4. Floors, caps, rounding")
-        L.append(f"  floor default {_n(spec.floor_default or 0)} 万元, per unit "
-                 f"{ {c: _n(v) for c, v in spec.floor_units.items()} }; cap share "
-                 f"{'—' if spec.cap_share is None else _pct(spec.cap_share * 100)}; hold-harmless "
-                 f"{_pct(spec.hold_harmless * 100)}.")
+        L.append(f"  floor default {amount_text(spec.floor_default or 0)} 万元, per unit "
+                 f"{ {c: amount_text(v) for c, v in spec.floor_units.items()} }; cap share "
+                 f"{'—' if spec.cap_share is None else percent_text(spec.cap_share * 100)}; hold-harmless "
+                 f"{percent_text(spec.hold_harmless * 100)}.")
         L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
                  f"{', '.join(b['cap']) or 'none'}.")
-        L.append(f"  rounded to {_n(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
-                 f"up to {_n(core.t_alloc)} 万元.")
+        L.append(f"  rounded to {amount_text(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
+                 f"up to {amount_text(core.t_alloc)} 万元.")
         L.append("")
         L.append("5. Missing data")
         for f in spec.factors:
@@ -425,25 +412,6 @@ def to_json(alloc: Allocation, path: str | Path | None = None) -> str:
 # Excel
 
 
-def _stable_zip(data: bytes) -> bytes:
-    """Rewrite an xlsx zip with fixed timestamps so identical inputs give identical bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                text = body.decode("utf-8")
-                text = re.sub(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + FIXED_DOC_TIME + m.group(3), text)
-                body = text.encode("utf-8")
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o600 << 16
-            dst.writestr(zi, body)
-    return out.getvalue()
-
-
 def build_workbook(alloc: Allocation, *, sensitivity: bool = True, n_draws: int = 10_000,
                    stage: str | None = None, date: Any = None, public: bool = False):
     """The openpyxl workbook of :func:`to_excel` (not saved).
@@ -514,14 +482,14 @@ def to_excel(alloc: Allocation, path: str | Path, *, sensitivity: bool = True,
     """
     if stage is not None:
         from .._shared.validation import check_option
-        from .spec import STAGES
+        from ._spec_model import STAGES
         check_option("stage", stage, STAGES)
     wb = build_workbook(alloc, sensitivity=sensitivity, n_draws=n_draws, stage=stage, date=date,
                         public=public)
     buf = io.BytesIO()
     wb.save(buf)
     p = Path(path)
-    p.write_bytes(_stable_zip(buf.getvalue()))
+    p.write_bytes(stable_zip(buf.getvalue()))
     return p
 
 

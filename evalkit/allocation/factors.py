@@ -327,3 +327,8 @@ def _from_wide(raw: pd.DataFrame, source: str, notes: list[str], year: int | Non
         raise PanelDataError(problems, header=f"因素数据 {source} 有问题 / The factor table "
                              f"{source} has problems")
     return _from_long(long, source, notes)
+
+
+def as_table(factors: Any) -> FactorTable:
+    """``factors`` itself when it is a :class:`FactorTable`, else :func:`read_factors` of it."""
+    return factors if isinstance(factors, FactorTable) else read_factors(factors)

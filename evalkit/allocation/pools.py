@@ -40,19 +40,18 @@ from typing import Any
 import pandas as pd
 
 from .._shared.exceptions import SpecError
-from ._yaml import LinedDocument, _path_text
-from .engine import _money_cell
-from .spec import (
-    _TOO_BIG,
+from ._allocation_spec import AllocationSpec, from_document
+from ._format import amount_text, money_cell
+from ._inputs import (
     MAX_TOTAL_WAN,
-    STAGES,
-    AllocationSpec,
-    _from_document,
-    _num,
-    _Problems,
-    _unique_id,
-    _unknown_keys,
+    TOO_BIG,
+    Problems,
+    check_unique_id,
+    check_unknown_keys,
+    parse_number,
 )
+from ._spec_model import STAGES
+from ._yaml import LinedDocument, path_text
 
 #: Keys a pool may set; the ones after ``units`` override the top level.
 POOL_KEYS = ("id", "name", "total_wan", "reserve_wan", "units", "factors", "groups",
@@ -75,7 +74,7 @@ class _PoolDocument(LinedDocument):
         full = self.prefix + tuple(path) if path and path[0] in self.own else tuple(path)
         ln = self.line(*path)
         loc = f"{self.source}:{ln}" if ln is not None else self.source
-        return f"{loc} 字段/field `{_path_text(full)}`"
+        return f"{loc} 字段/field `{path_text(full)}`"
 
 
 @dataclass(frozen=True)
@@ -148,7 +147,7 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
     numbers and the full field path, e.g. ``pools[1].factors[0].weight``).
     """
     data = doc.data
-    pr = _Problems(doc)
+    pr = Problems(doc)
     problems: list[str] = []
     plist = data.get("pools")
     if not isinstance(plist, list) or not plist:
@@ -169,8 +168,8 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
             pr.add(path, "每个资金池应为映射 {id, name, total_wan, units, ...}",
                    "each pool must be a mapping {id, name, total_wan, units, ...}")
             continue
-        _unknown_keys(pr, path, p, POOL_KEYS)
-        pid = _unique_id(pr, path, p.get("id"), seen_ids, kind_zh="资金池", kind_en="a pool",
+        check_unknown_keys(pr, path, p, POOL_KEYS)
+        pid = check_unique_id(pr, path, p.get("id"), seen_ids, kind_zh="资金池", kind_en="a pool",
                          fallback=f"pool{i + 1}")
         for req in ("total_wan", "units"):
             if req not in p:
@@ -189,7 +188,7 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
         totals.append((pid, p.get("total_wan")))
         sub = _pool_document(doc, data, p, i)
         try:
-            spec = _from_document(sub)
+            spec = from_document(sub)
         except SpecError as exc:
             problems += exc.problems
             continue
@@ -216,12 +215,12 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
                       text_notes=notes, source=doc.source, document=doc)
 
 
-def _check_total(pr: _Problems, data: Mapping[str, Any], totals: list[tuple[str, Any]]) -> None:
+def _check_total(pr: Problems, data: Mapping[str, Any], totals: list[tuple[str, Any]]) -> None:
     """A top-level ``total_wan`` must equal the sum of the pools' totals."""
     if "total_wan" not in data or not totals:
         return
-    top = _num(pr, ("total_wan",), data["total_wan"], lo=Fraction(0), hi=MAX_TOTAL_WAN,
-               what=_TOO_BIG)
+    top = parse_number(pr, ("total_wan",), data["total_wan"], lo=Fraction(0), hi=MAX_TOTAL_WAN,
+               what=TOO_BIG)
     try:
         tot = sum((Fraction(str(v)) for _, v in totals), Fraction(0))
     except (ValueError, TypeError):
@@ -343,7 +342,7 @@ class PooledAllocation:
             for c in money:
                 if c in body.columns and body[c].notna().any():
                     sub[c] = round(float(body[c].sum()), 6)
-            sub["amount_wan"] = _money_cell(sum(a.core.amounts))  # exact, not a float sum
+            sub["amount_wan"] = money_cell(sum(a.core.amounts))  # exact, not a float sum
             parts += [body, pd.DataFrame([sub])]
         df = pd.concat(parts, ignore_index=True, sort=False)
         subs = df[df["unit_code"] == SUBTOTAL_LABEL]
@@ -351,7 +350,7 @@ class PooledAllocation:
         for c in money:
             if c in subs.columns and subs[c].notna().any():
                 tot[c] = round(float(subs[c].sum()), 6)
-        tot["amount_wan"] = _money_cell(sum((Fraction(v) for _, _, a in self.pools
+        tot["amount_wan"] = money_cell(sum((Fraction(v) for _, _, a in self.pools
                                              for v in a.core.amounts), Fraction(0)))
         return pd.concat([df, pd.DataFrame([tot])], ignore_index=True, sort=False)
 
@@ -369,7 +368,6 @@ class PooledAllocation:
 
     def method_sheet(self, language: str = "zh") -> str:
         """The combined 测算说明: the pools, then each pool's own method sheet, then 小计/合计."""
-        from .export import _n
         zh = language == "zh"
         s = self.spec
         L = [f"{s.fund}{s.year}年度分配测算说明" if zh else f"{s.fund} {s.year}: method of allocation",
@@ -378,15 +376,15 @@ class PooledAllocation:
             L.append(f"资金分为 {len(self.pools)} 个资金池分别测算，各池有各自的资金规模、参与单位、因素和保底上限，"
                      "互不调剂：")
             for pid, pname, a in self.pools:
-                L.append(f"  {pname}（{pid}）：资金 {_n(a.spec.total_wan)} 万元，预留 "
-                         f"{_n(a.spec.reserve_wan)} 万元，分配 {_n(a.core.t_alloc)} 万元，"
+                L.append(f"  {pname}（{pid}）：资金 {amount_text(a.spec.total_wan)} 万元，预留 "
+                         f"{amount_text(a.spec.reserve_wan)} 万元，分配 {amount_text(a.core.t_alloc)} 万元，"
                          f"{len(a.codes)} 个单位。")
-            L.append(f"  合计资金 {_n(s.total_wan)} 万元，分配 {_n(s.t_alloc)} 万元。")
+            L.append(f"  合计资金 {amount_text(s.total_wan)} 万元，分配 {amount_text(s.t_alloc)} 万元。")
         else:
             L.append(f"The fund is split into {len(self.pools)} pools, each allocated on its own:")
             for pid, pname, a in self.pools:
-                L.append(f"  {pname} ({pid}): total {_n(a.spec.total_wan)} 万元, reserve "
-                         f"{_n(a.spec.reserve_wan)}, allocated {_n(a.core.t_alloc)} 万元, "
+                L.append(f"  {pname} ({pid}): total {amount_text(a.spec.total_wan)} 万元, reserve "
+                         f"{amount_text(a.spec.reserve_wan)}, allocated {amount_text(a.core.t_alloc)} 万元, "
                          f"{len(a.codes)} units.")
         for j, (pid, pname, a) in enumerate(self.pools, start=1):
             L.append("")
@@ -397,9 +395,9 @@ class PooledAllocation:
         L.append("分配结果汇总（万元）" if zh else "Summary (万元)")
         for _, pname, a in self.pools:
             for c in a.codes:
-                L.append(f"  {a.name(c)}（{c}）：{_n(a.amounts[c])}")
-            L.append(f"  {pname}{SUBTOTAL_LABEL}：{_n(a.core.t_alloc)}")
-        L.append(f"  {TOTAL_LABEL}：{_n(s.t_alloc)}")
+                L.append(f"  {a.name(c)}（{c}）：{amount_text(a.amounts[c])}")
+            L.append(f"  {pname}{SUBTOTAL_LABEL}：{amount_text(a.core.t_alloc)}")
+        L.append(f"  {TOTAL_LABEL}：{amount_text(s.t_alloc)}")
         return "\n".join(L) + "\n"
 
     def to_csv(self, path: str | Path) -> Path:
@@ -424,21 +422,4 @@ class PooledAllocation:
         return f"<PooledAllocation {self.summary()}>"
 
 
-def allocate_pools(spec: PooledSpec, table: Any, last: Any, recipients: Any) -> PooledAllocation:
-    """Allocate every pool with the ordinary engine; every pool's problems in one error."""
-    from .engine import allocate
-
-    out, problems = [], []
-    for pid, pname, sp in spec.pools:
-        try:
-            out.append((pid, pname, allocate(sp, table, last, recipients=recipients)))
-        except SpecError as exc:
-            problems += [f"[资金池/pool {pid}] {p}" for p in exc.problems]
-    if problems:
-        raise SpecError(problems, header=f"分配输入有 {len(problems)} 个问题，未计算也未写出任何文件 / "
-                        f"The allocation inputs have {len(problems)} problem(s); nothing was "
-                        "computed or written")
-    return PooledAllocation(spec, out)
-
-
-__all__ = ["PooledAllocation", "PooledSpec", "allocate_pools", "pooled_from_document"]
+__all__ = ["PooledAllocation", "PooledSpec", "pooled_from_document"]

@@ -31,11 +31,14 @@ import pandas as pd
 
 from .._shared.exceptions import SpecError
 from ..data.reader import read_raw_table, read_text
+from ._allocation_spec import AllocationSpec, parse_factors
+from ._format import evalkit_version
+from ._inputs import Problems, check_unknown_keys, parse_number
+from ._prepare import prepare
 from ._yaml import LinedDocument, load_with_lines
-from .engine import _evalkit_version, _prepare, transform
 from .factors import FactorTable, read_factors
+from .formula import transform
 from .rounding import largest_remainder
-from .spec import AllocationSpec, _num, _parse_factors, _Problems, _unknown_keys
 
 CLASSES = ("A", "B", "C", "D")
 
@@ -96,20 +99,20 @@ def load_scoring_spec(path: str | Path | Mapping[str, Any]) -> ScoringSpec:
 
 def _scoring_from_document(doc: LinedDocument) -> ScoringSpec:
     data = doc.data if isinstance(doc.data, Mapping) else {}
-    pr = _Problems(doc)
-    _unknown_keys(pr, (), data, ["evaluation", "year", "data_year", "groups", "factors", "classes",
+    pr = Problems(doc)
+    check_unknown_keys(pr, (), data, ["evaluation", "year", "data_year", "groups", "factors", "classes",
                                  "missing", "notes"])
     for req in ("evaluation", "year", "factors", "classes"):
         if req not in data:
             pr.add((), f"缺少必填字段 `{req}`", f"required field `{req}` is missing")
-    y = _num(pr, ("year",), data.get("year", 2000), lo=Fraction(1900), hi=Fraction(2200),
+    y = parse_number(pr, ("year",), data.get("year", 2000), lo=Fraction(1900), hi=Fraction(2200),
              integer=True)
     year = int(y) if y is not None else 0
     dy = year - 1
     if "data_year" in data:
-        d = _num(pr, ("data_year",), data["data_year"], integer=True)
+        d = parse_number(pr, ("data_year",), data["data_year"], integer=True)
         dy = int(d) if d is not None else dy
-    factors, _, _ = _parse_factors(pr, data)
+    factors, _, _ = parse_factors(pr, data)
     cl = data.get("classes") or {}
     method = cl.get("method", "quantile") if isinstance(cl, Mapping) else None
     shares: dict[str, Fraction] = {}
@@ -117,7 +120,7 @@ def _scoring_from_document(doc: LinedDocument) -> ScoringSpec:
     if method == "quantile":
         sh = cl.get("shares") or {}
         for k in CLASSES:
-            v = _num(pr, ("classes", "shares", k), sh.get(k, 0), lo=Fraction(0), hi=Fraction(1))
+            v = parse_number(pr, ("classes", "shares", k), sh.get(k, 0), lo=Fraction(0), hi=Fraction(1))
             shares[k] = v if v is not None else Fraction(0)
         if sum(shares.values()) != 1:
             pr.add(("classes", "shares"), f"A/B/C/D 比例之和为 {float(sum(shares.values()))}，应为 1",
@@ -129,7 +132,7 @@ def _scoring_from_document(doc: LinedDocument) -> ScoringSpec:
             if k not in th:
                 pr.add(("classes", "thresholds"), f"缺少 {k} 类门槛", f"threshold for class {k} missing")
                 continue
-            v = _num(pr, ("classes", "thresholds", k), th[k], lo=Fraction(0))
+            v = parse_number(pr, ("classes", "thresholds", k), th[k], lo=Fraction(0))
             if v is not None:
                 if prev is not None and v >= prev:
                     pr.add(("classes", "thresholds", k), "门槛应按 A > B > C 递减",
@@ -224,7 +227,7 @@ def score_firms(data: pd.DataFrame | str | Path | FactorTable, spec: ScoringSpec
             frame = frame.assign(year=sp.data_year)
         table = read_factors(frame)
     es = sp.engine_spec
-    inp = _prepare(es, table, {}, recipients=sorted(set(table.data["unit_code"])))  # firms
+    inp = prepare(es, table, {}, recipients=sorted(set(table.data["unit_code"])))  # firms
     n = len(inp.codes)
     z = {f.id: transform(f, inp.values[f.id], inp.population.get(f.population_factor))
          for f in es.factors}
@@ -263,7 +266,7 @@ def score_firms(data: pd.DataFrame | str | Path | FactorTable, spec: ScoringSpec
     h = hashlib.sha256((es.canonical() + "\n" + table.canonical_csv()).encode("utf-8"))
     audit = {"log": pd.DataFrame(inp.log, columns=["kind", "unit_code", "factor_id", "detail"]),
              "excluded": dict(inp.excluded), "notes": list(es.notes) + list(table.notes),
-             "inputs_sha256": h.hexdigest(), "evalkit_version": _evalkit_version(),
+             "inputs_sha256": h.hexdigest(), "evalkit_version": evalkit_version(),
              "exact_scores": dict(zip(inp.codes, score, strict=True))}
     return ScoringResult(table=out, audit=audit,
                          counts={k: int((out["class"] == k).sum()) for k in CLASSES})

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from ._vector import VectorModel, ranks
-from .engine import Allocation, compute, transform
+from .formula import compute, transform
+
+if TYPE_CHECKING:
+    from .engine import Allocation
 
 DEFAULT_SEED = 20250101
 
@@ -139,7 +142,7 @@ def _noisy_shares(alloc: Allocation, rng: np.random.Generator, n_draws: int,
 
 
 def _transform_float(f, x: np.ndarray, pop: np.ndarray | None) -> np.ndarray:
-    """Float version of :func:`~evalkit.allocation.engine.transform` on rows of ``x``."""
+    """Float version of :func:`~evalkit.allocation.formula.transform` on rows of ``x``."""
     eps = float(f.shift)
     t = f.transform
     if t == "share":

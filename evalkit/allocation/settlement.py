@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 
 from .._shared.exceptions import SpecError
-from .engine import TOTAL_LABEL, Allocation, _money_cell, allocate
+from ._format import TOTAL_LABEL, amount_text, money_cell, percent_text
+from .engine import Allocation, allocate
 from .rounding import largest_remainder
 from .spec import AllocationSpec, load_spec
 
@@ -61,39 +62,38 @@ class Settlement:
     def table(self) -> pd.DataFrame:
         """One row per unit (advance, final, settlement) and a 合计 row."""
         rows = [{"unit_code": c, "name_zh": self.final.name(c),
-                 "advance_wan": _money_cell(self.advance[c]),
-                 "final_wan": _money_cell(self.final.amounts[c]),
-                 "settlement_wan": _money_cell(self.settlement[c])} for c in self.final.codes]
+                 "advance_wan": money_cell(self.advance[c]),
+                 "final_wan": money_cell(self.final.amounts[c]),
+                 "settlement_wan": money_cell(self.settlement[c])} for c in self.final.codes]
         rows.append({"unit_code": TOTAL_LABEL, "name_zh": TOTAL_LABEL,
-                     "advance_wan": _money_cell(sum(self.advance.values())),
-                     "final_wan": _money_cell(sum(self.final.amounts.values())),
-                     "settlement_wan": _money_cell(sum(self.settlement.values()))})
+                     "advance_wan": money_cell(sum(self.advance.values())),
+                     "final_wan": money_cell(sum(self.final.amounts.values())),
+                     "settlement_wan": money_cell(sum(self.settlement.values()))})
         return pd.DataFrame(rows)
 
     def method_sheet(self, language: str = "zh") -> str:
         """The final 测算说明 with a section on the advance and the settlement."""
-        from .export import _n, _pct
         sp = self.final.spec
         text = self.final.method_sheet(language).rstrip("\n").split("\n")
         adv_tot = sum(self.advance.values())
         if language == "zh":
             sec = ["", "预拨与清算",
-                   f"  年初按初步数据测算全年分配额，预拨其中 {_pct(sp.advance_share * 100)}，合计 "
-                   f"{_n(adv_tot)} 万元（按最大余额法取整到 {_n(sp.rounding_unit)} 万元）；年终按最终数据"
+                   f"  年初按初步数据测算全年分配额，预拨其中 {percent_text(sp.advance_share * 100)}，合计 "
+                   f"{amount_text(adv_tot)} 万元（按最大余额法取整到 {amount_text(sp.rounding_unit)} 万元）；年终按最终数据"
                    f"重新测算全年分配额，清算额 = 全年分配额 − 预拨额（正数为补拨，负数为收回）。全年合计仍为 "
-                   f"{_n(sp.t_alloc)} 万元。"]
+                   f"{amount_text(sp.t_alloc)} 万元。"]
             for c in self.final.codes:
                 st = self.settlement[c]
-                sec.append(f"  {self.final.name(c)}：预拨 {_n(self.advance[c])}，全年 "
-                           f"{_n(self.final.amounts[c])}，清算 {'+' if st > 0 else ''}{_n(st)} 万元。")
+                sec.append(f"  {self.final.name(c)}：预拨 {amount_text(self.advance[c])}，全年 "
+                           f"{amount_text(self.final.amounts[c])}，清算 {'+' if st > 0 else ''}{amount_text(st)} 万元。")
         else:
             sec = ["", "Advance and settlement",
-                   f"  {_pct(sp.advance_share * 100)} of each unit's allocation on preliminary data "
-                   f"was advanced ({_n(adv_tot)} 万元); settlement = final − advance; the year's "
-                   f"total stays {_n(sp.t_alloc)} 万元."]
+                   f"  {percent_text(sp.advance_share * 100)} of each unit's allocation on preliminary data "
+                   f"was advanced ({amount_text(adv_tot)} 万元); settlement = final − advance; the year's "
+                   f"total stays {amount_text(sp.t_alloc)} 万元."]
             for c in self.final.codes:
-                sec.append(f"  {c}: advance {_n(self.advance[c])}, final "
-                           f"{_n(self.final.amounts[c])}, settlement {_n(self.settlement[c])}")
+                sec.append(f"  {c}: advance {amount_text(self.advance[c])}, final "
+                           f"{amount_text(self.final.amounts[c])}, settlement {amount_text(self.settlement[c])}")
         return "\n".join(text[:-2] + sec + text[-2:]) + "\n"
 
     def check(self) -> None:

@@ -14,14 +14,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from ._vector import VectorModel
-from .engine import Allocation
+
+if TYPE_CHECKING:
+    from .engine import Allocation
 
 MAX_PLAYERS = 14
 

@@ -181,13 +181,13 @@ def write_factor_template(path: str | Path, spec: AllocationSpec | str | Path | 
     --------
     >>> write_factor_template("因素数据表.xlsx", "方案.yaml")  # doctest: +SKIP
     """
-    from .export import _stable_zip
+    from ._format import stable_zip
 
     wb = build_factor_template(spec, year=year, example=example)
     buf = io.BytesIO()
     wb.save(buf)
     p = Path(path)
-    p.write_bytes(_stable_zip(buf.getvalue()))
+    p.write_bytes(stable_zip(buf.getvalue()))
     return p
 
 

@@ -17,13 +17,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from . import _units
-from .engine import TOTAL_LABEL, Allocation
+from ._format import TOTAL_LABEL
 from .explain import explain
+
+if TYPE_CHECKING:
+    from .engine import Allocation
 
 WAN = "#,##0"
 WAN2 = "#,##0.00"

@@ -208,7 +208,7 @@ def test_transform_options_validated_with_lines():
 def test_monte_carlo_float_transform_matches_exact(t, extra, direction):
     import numpy as np
 
-    from evalkit.allocation.engine import transform
+    from evalkit.allocation.formula import transform
     from evalkit.allocation.sensitivity import _transform_float
 
     f = spec_from_dict({"fund": "f", "year": 2025, "total_wan": 10, "factors": [

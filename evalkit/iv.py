@@ -542,7 +542,7 @@ def _first_dof(dof):
 
 def _side_options(cov_type: str, options: dict) -> dict:
     """The options a registered ``cov_type`` accepts, out of those given for the 2SLS fit."""
-    allowed = _covariance._REGISTRY[cov_type].allowed_kwargs if cov_type in _covariance._REGISTRY \
+    allowed = _covariance.allowed_options(cov_type) if cov_type in _covariance.available() \
         else frozenset()
     return {k: v for k, v in options.items() if k in allowed and k != "param"}
 
@@ -551,16 +551,16 @@ def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceRes
     """Variance of the 2SLS coefficient: the registry, with the IV bootstrap for ``"wild"``.
 
     ``"wild"`` is the wild restricted efficient bootstrap (:mod:`evalkit.inference.wild_iv`);
-    ``"auto"`` is :func:`evalkit.inference.wild_iv.iv_auto_inference`, chosen by the IV designs
+    ``"auto"`` is :func:`evalkit.inference.recommend.iv_auto_inference`, chosen by the IV designs
     of the few-cluster size study. Every other name goes to
     :func:`evalkit.inference.covariance.compute`.
     """
-    from .inference import wild_iv
+    from .inference import recommend, wild_iv
 
     if cov_type == "wild":
         return wild_iv.wild_iv_covariance(design, **options)
     if cov_type == "auto":
-        return wild_iv.iv_auto_inference(design, **options)
+        return recommend.iv_auto_inference(design, **options)
     return compute_cov(design, cov_type, **options)
 
 

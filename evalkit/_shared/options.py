@@ -25,10 +25,7 @@ def covariance_option_names() -> set[str]:
     """Every option name accepted by some registered covariance estimator."""
     from ..inference import covariance
 
-    names: set[str] = set()
-    for entry in covariance._REGISTRY.values():
-        names |= set(entry.allowed_kwargs)
-    return names
+    return covariance.option_names()
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:

@@ -18,6 +18,7 @@ from .._shared.exceptions import EvalkitWarning, FewClustersWarning, InferenceEr
 from .._shared.kernels import cluster_score_sums, segment_sums
 from .._shared.validation import check_option
 from .design import FEProjection, LinearDesign, fe_code_sets, fe_projection, nested_in
+from .precision import guard_covariance
 
 
 @dataclass
@@ -164,6 +165,24 @@ def register(name: str, allowed_kwargs: set[str] | frozenset[str] = frozenset(),
     return deco
 
 
+def allowed_options(cov_type: str) -> frozenset[str]:
+    """The keyword options the estimator registered as ``cov_type`` accepts.
+
+    Examples
+    --------
+    >>> sorted(allowed_options("clustered"))
+    ['clusters', 'small_sample']
+    """
+    if cov_type not in _REGISTRY:
+        raise InferenceError(f"Unknown cov_type={cov_type!r}. Available: {', '.join(sorted(_REGISTRY))}.")
+    return _REGISTRY[cov_type].allowed_kwargs
+
+
+def option_names() -> set[str]:
+    """Every option name accepted by some registered covariance estimator."""
+    return {name for entry in _REGISTRY.values() for name in entry.allowed_kwargs}
+
+
 def available() -> dict[str, str]:
     """Registered ``cov_type`` names with their one-line descriptions.
 
@@ -208,8 +227,7 @@ def compute(design: LinearDesign, cov_type: str = "clustered", **options) -> Cov
         raise InferenceError(
             f"cov_type={cov_type!r} does not accept option(s) {sorted(bad)}; allowed: {allowed}."
         )
-    from .precision import guard_covariance  # NaN + warning when the variance is not estimable
-
+    # NaN + warning when the variance is not estimable
     return guard_covariance(design, cov_type, options, entry.func(design, **options))
 
 
@@ -325,7 +343,7 @@ def clustered(
             f"Cluster-robust inference needs at least 2 clusters; found {G}. "
             "Use cov_type='robust' or a randomization-based method."
         )
-    _warn_treated(design, cl, "clustered")
+    warn_treated(design, cl, "clustered")
     factor = cr1_factor(design, cl, small_sample)
     v = _sandwich(design.bread(), summed.T @ summed) * factor
     return CovarianceResult(
@@ -464,11 +482,12 @@ def _cluster_codes(design: LinearDesign, clusters, method: str) -> tuple[np.ndar
             f"Cluster-robust inference needs at least 2 clusters; found {G}. "
             "Use cov_type='robust', or randomization inference / placebo tests."
         )
-    _warn_treated(design, cl, method)
+    warn_treated(design, cl, method)
     return codes, G
 
 
-def _warn_treated(design: LinearDesign, cl: np.ndarray, method: str) -> None:
+def warn_treated(design: LinearDesign, cl: np.ndarray, method: str) -> None:
+    """Warn (:class:`FewClustersWarning`) when only one of the clusters ``cl`` is treated."""
     tc = design.treated_clusters
     if tc is None:
         return
@@ -599,58 +618,3 @@ def cr2(
             details={"contrast_dof": dc, "contrast_estimate": est, "contrast_se": sec},
         )
     return CovarianceResult(V, dof, desc, pvalue=pv, conf_int=ci, conf_level=level)
-
-
-@register(
-    "wild",
-    allowed_kwargs={
-        "param", "R", "r", "clusters", "bootcluster", "impose_null", "weights", "n_draws",
-        "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor", "small_sample",
-        "studentize",
-    },
-    doc="Wild cluster bootstrap p-value and interval (WCR by default) for one coefficient or R b = r.",
-)
-def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **options) -> CovarianceResult:
-    """Wild cluster bootstrap, as a registry entry.
-
-    The covariance is CR1 (the studentising variance of the bootstrap t); ``pvalue`` and
-    ``conf_int`` come from the bootstrap (see
-    :func:`evalkit.inference.wild.wild_cluster_bootstrap` for the options). ``param`` defaults to
-    ``design.extra["target_param"]`` if set, else the first coefficient; ``param="all"`` bootstraps
-    every coefficient (arrays of p-values and intervals).
-    """
-    from .wild import wild_cluster_bootstrap
-
-    if (design.extra or {}).get("iv") is not None and R is None:  # 2SLS: Davidson-MacKinnon WRE
-        from .wild_iv import wild_iv_covariance
-
-        return wild_iv_covariance(design, param=param, level=level, **options)
-    if options.get("clusters") is None and design.clusters is None:
-        raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
-    base = clustered(  # warns on one treated cluster
-        design, clusters=options.get("clusters"), small_sample=options.get("small_sample", "fixest")
-    )
-    if R is not None:
-        res = wild_cluster_bootstrap(design, R=R, level=level, **options)
-        return CovarianceResult(
-            base.cov, base.dof, res.description, pvalue=res.pvalue,
-            conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
-            cov_description=base.description,
-        )
-    if param is None:
-        param = (design.extra or {}).get("target_param", design.names[0])
-    if param == "all":
-        runs = [wild_cluster_bootstrap(design, param=j, level=level, **options) for j in range(design.k)]
-        return CovarianceResult(
-            base.cov, base.dof, runs[0].description,
-            pvalue=np.array([r.pvalue for r in runs]),
-            conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
-            cov_description=base.description,
-        )
-    res = wild_cluster_bootstrap(design, param=param, level=level, **options)
-    name = param if isinstance(param, str) else design.names[int(param)]
-    return CovarianceResult(
-        base.cov, base.dof, res.description, pvalue=res.pvalue,
-        conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
-        cov_description=base.description,
-    )

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .._shared.exceptions import EvalkitWarning
-from .covariance import CovarianceResult
+
+if TYPE_CHECKING:
+    from .covariance import CovarianceResult
 
 #: Fewest clusters for which a cluster-robust variance is reported.
 MIN_CLUSTERS_FOR_VARIANCE = 3

@@ -18,9 +18,11 @@ import pandas as pd
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
 from . import covariance
+from .covariance import CovarianceResult
 from .design import LinearDesign
 from .executor import Executor
 from .wild import wild_cluster_bootstrap
+from .wild_iv import IV_DEFAULT_FEW, wild_iv_covariance
 
 MIN_CLUSTERS = 30
 MIN_TREATED_CLUSTERS = 10
@@ -428,6 +430,34 @@ def _interval_of(res: Any, level: float) -> tuple[float, float]:
     return float(ci[0]), float(ci[1])
 
 
+def iv_auto_inference(design: LinearDesign, clusters=None, small_sample: str | None = None,
+                      level: float = 0.95, **options) -> CovarianceResult:
+    """``cov_type="auto"`` for a 2SLS design: CR1 with many clusters, the IV size study's choice
+    with few (:data:`~evalkit.inference.wild_iv.IV_DEFAULT_FEW`), and the reason in the description."""
+    G, G1 = cluster_counts(design, clusters)
+    if G < 2:
+        raise InferenceError(
+            f"Only {G} cluster: no cluster-robust inference is possible for the 2SLS estimate."
+        )
+    few = G < MIN_CLUSTERS or (G1 is not None and G1 < MIN_TREATED_CLUSTERS)
+    kw = {"clusters": clusters} if clusters is not None else {}
+    if not few:
+        if small_sample is not None:
+            kw["small_sample"] = small_sample
+        out = covariance.compute(design, "clustered", **kw)
+        out.description = f"{out.description} [default: {G} clusters, {G1} treated: CR1 with t({G - 1})]"
+        return out
+    choice = IV_DEFAULT_FEW
+    opts = {**choice["options"], **kw}
+    if choice["cov_type"] == "wild":
+        opts.update({k: v for k, v in options.items() if k in ("n_draws", "seed", "executor")})
+        out = wild_iv_covariance(design, level=level, **opts)
+    else:
+        out = covariance.compute(design, choice["cov_type"], **opts)
+    out.description = f"{out.description} [default chosen for {choice['reason'].format(G=G)}]"
+    return out
+
+
 @covariance.register(
     "auto",
     allowed_kwargs={"clusters", "param", "n_draws", "seed", "executor", "level", "small_sample"},
@@ -443,8 +473,6 @@ def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fix
     the bootstrap is chosen.
     """
     if (design.extra or {}).get("iv") is not None:  # 2SLS: the IV size study decides
-        from .wild_iv import iv_auto_inference
-
         return iv_auto_inference(design, clusters=clusters, small_sample=small_sample, **options)
     rec = recommend_inference(design, clusters=clusters)
     if clusters is not None:
@@ -453,7 +481,7 @@ def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fix
         keep = {k: v for k, v in options.items() if k == "clusters"}
         out = covariance.compute(design, "clustered", small_sample=small_sample, **keep)
     else:
-        allowed = covariance._REGISTRY[rec.cov_type].allowed_kwargs
+        allowed = covariance.allowed_options(rec.cov_type)
         merged = {**rec.options, **{k: v for k, v in options.items() if k in allowed}}
         out = covariance.compute(design, rec.cov_type, **merged)
     out.description = f"{out.description} [default chosen for {rec.reason}]" if rec.cov_type != "clustered" else (

@@ -51,68 +51,22 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
 from .._shared.kernels import segment_sums
-from .._shared.kernels.draws import WEIGHT_KINDS, draw_weights, enumerated_weights
+from .._shared.kernels.draws import (
+    WEIGHT_KINDS,
+    bootstrap_pvalue,
+    draw_plan,
+    draw_weights,
+    enumerated_weights,
+)
 from .._shared.validation import check_option
 from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
+from .covariance import CovarianceResult, clustered, cr1_factor, cr2_rows, register
 from .design import FEProjection, LinearDesign, fe_projection
 from .executor import Chunk, Executor, get_executor
+from .wild_iv import wild_iv_covariance
 
 WeightType = Literal["rademacher", "webb", "mammen"]
 
-#: Rademacher weights are fully enumerated (2**G draws) up to this many bootstrap clusters by
-#: default, and whenever ``2**G <= n_draws``.
-ENUMERATION_MAX_CLUSTERS = 12
-
-_TIE_RTOL = 1e-9
-
-
-def draw_plan(
-    weights: str, n_clusters: int, n_draws: int, full_enumeration: bool | None,
-    *, max_enumerated: int,
-) -> tuple[bool, int]:
-    """Whether to enumerate every Rademacher sign vector, and how many draws that makes.
-
-    ``full_enumeration=None`` enumerates with Rademacher weights when there are at most
-    :data:`ENUMERATION_MAX_CLUSTERS` clusters or ``2**n_clusters <= n_draws``.
-
-    Parameters
-    ----------
-    weights : str
-        Weight distribution (enumeration needs ``"rademacher"``).
-    n_clusters : int
-        Bootstrap clusters.
-    n_draws : int
-        Draws asked for when not enumerating.
-    full_enumeration : bool or None
-        The caller's choice (``None``: decide as above).
-    max_enumerated : int
-        Most clusters whose ``2**n_clusters`` sign vectors may be enumerated.
-
-    Returns
-    -------
-    (bool, int)
-        Whether all sign vectors are used, and the number of bootstrap draws.
-
-    Examples
-    --------
-    >>> draw_plan("rademacher", 10, 999, None, max_enumerated=24)
-    (True, 1024)
-    >>> draw_plan("webb", 10, 999, None, max_enumerated=24)
-    (False, 999)
-    """
-    if full_enumeration is None:
-        full_enumeration = weights == "rademacher" and (
-            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2.0**n_clusters <= n_draws
-        )
-    if full_enumeration:
-        if weights != "rademacher":
-            raise InferenceError("full_enumeration is only defined for Rademacher weights.")
-        if n_clusters > max_enumerated:
-            raise InferenceError(f"Full enumeration of 2**{n_clusters} sign vectors is too large.")
-        return True, 2**n_clusters
-    if n_draws < 1:
-        raise InferenceError(f"n_draws must be positive, got {n_draws}.")
-    return False, int(n_draws)
 
 
 def _chunk_weights(chunk: Chunk, weights: str, enumerate_all: bool, H: int) -> np.ndarray:
@@ -313,19 +267,6 @@ def _boot_stats(poly, delta, kappa, impose_null, statistic_type):
         return num
     with np.errstate(divide="ignore", invalid="ignore"):
         return num / np.sqrt(kappa * np.clip(den2, 0, None))
-
-
-def bootstrap_pvalue(t_obs: float, t_boot: np.ndarray, pvalue_type: str) -> float:
-    t_boot = t_boot[np.isfinite(t_boot)]
-    B = t_boot.size
-    if B == 0:
-        return float("nan")
-    tol = _TIE_RTOL * max(1.0, abs(t_obs))
-    if pvalue_type == "symmetric":
-        return float(np.count_nonzero(np.abs(t_boot) >= abs(t_obs) - tol) / B)
-    lo = np.count_nonzero(t_boot <= t_obs + tol) / B
-    hi = np.count_nonzero(t_boot >= t_obs - tol) / B
-    return float(min(1.0, 2 * min(lo, hi)))
 
 
 def _pvalue_delta(poly, delta, se, kappa, impose_null, pvalue_type, statistic_type) -> float:
@@ -599,7 +540,6 @@ def wild_cluster_bootstrap(
         resid = y - X @ beta
         a = XtXinv @ Rv
         est = float(Rv @ beta)
-        from .covariance import cr1_factor, cr2_rows
 
         if studentize == "cr2":
             # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
@@ -705,4 +645,55 @@ def wild_cluster_bootstrap(
         description=desc,
         _poly=poly,
         _kappa=kappa,
+    )
+
+
+@register(
+    "wild",
+    allowed_kwargs={
+        "param", "R", "r", "clusters", "bootcluster", "impose_null", "weights", "n_draws",
+        "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor", "small_sample",
+        "studentize",
+    },
+    doc="Wild cluster bootstrap p-value and interval (WCR by default) for one coefficient or R b = r.",
+)
+def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **options) -> CovarianceResult:
+    """Wild cluster bootstrap, as a registry entry.
+
+    The covariance is CR1 (the studentising variance of the bootstrap t); ``pvalue`` and
+    ``conf_int`` come from the bootstrap (see
+    :func:`evalkit.inference.wild.wild_cluster_bootstrap` for the options). ``param`` defaults to
+    ``design.extra["target_param"]`` if set, else the first coefficient; ``param="all"`` bootstraps
+    every coefficient (arrays of p-values and intervals).
+    """
+    if (design.extra or {}).get("iv") is not None and R is None:  # 2SLS: Davidson-MacKinnon WRE
+        return wild_iv_covariance(design, param=param, level=level, **options)
+    if options.get("clusters") is None and design.clusters is None:
+        raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
+    base = clustered(  # warns on one treated cluster
+        design, clusters=options.get("clusters"), small_sample=options.get("small_sample", "fixest")
+    )
+    if R is not None:
+        res = wild_cluster_bootstrap(design, R=R, level=level, **options)
+        return CovarianceResult(
+            base.cov, base.dof, res.description, pvalue=res.pvalue,
+            conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
+            cov_description=base.description,
+        )
+    if param is None:
+        param = (design.extra or {}).get("target_param", design.names[0])
+    if param == "all":
+        runs = [wild_cluster_bootstrap(design, param=j, level=level, **options) for j in range(design.k)]
+        return CovarianceResult(
+            base.cov, base.dof, runs[0].description,
+            pvalue=np.array([r.pvalue for r in runs]),
+            conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
+            cov_description=base.description,
+        )
+    res = wild_cluster_bootstrap(design, param=param, level=level, **options)
+    name = param if isinstance(param, str) else design.names[int(param)]
+    return CovarianceResult(
+        base.cov, base.dof, res.description, pvalue=res.pvalue,
+        conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
+        cov_description=base.description,
     )

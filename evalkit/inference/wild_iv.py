@@ -40,19 +40,23 @@ import numpy as np
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
 from .._shared.kernels import segment_sums
-from .._shared.kernels.draws import WEIGHT_KINDS, draw_weights, enumerated_weights
+from .._shared.kernels.draws import (
+    WEIGHT_KINDS,
+    bootstrap_pvalue,
+    draw_plan,
+    draw_weights,
+    enumerated_weights,
+)
 from .._shared.validation import check_option
 from . import covariance
 from .covariance import CovarianceResult
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
-from .wild import bootstrap_pvalue, draw_plan
 
 __all__ = [
     "IV_DEFAULT_FEW",
     "IV_SIZE_STUDY",
     "WREResult",
-    "iv_auto_inference",
     "wild_iv_covariance",
     "wild_restricted_efficient",
 ]
@@ -368,7 +372,7 @@ def wild_iv_covariance(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         base = covariance.compute(design, "clustered", clusters=options.get("clusters"))
-    covariance._warn_treated(design, np.asarray(options.get("clusters", design.clusters)), "wild")
+    covariance.warn_treated(design, np.asarray(options.get("clusters", design.clusters)), "wild")
     res = wild_restricted_efficient(design, level=level, **options)
     return CovarianceResult(base.cov, base.dof, res.description, pvalue=res.pvalue,
                             conf_int=np.asarray(res.conf_int), conf_level=level,
@@ -398,33 +402,3 @@ IV_DEFAULT_FEW: dict = {
               "nulls at 5%) in all five designs of evalkit's IV size study (CR2 2.4-4.8%, CR1 "
               "3.2-11.2%)",
 }
-
-
-def iv_auto_inference(design: LinearDesign, clusters=None, small_sample: str | None = None,
-                      level: float = 0.95, **options) -> CovarianceResult:
-    """``cov_type="auto"`` for a 2SLS design: CR1 with many clusters, the IV size study's choice
-    with few (:data:`IV_DEFAULT_FEW`), and the reason in the description."""
-    from .recommend import MIN_CLUSTERS, MIN_TREATED_CLUSTERS, cluster_counts
-
-    G, G1 = cluster_counts(design, clusters)
-    if G < 2:
-        raise InferenceError(
-            f"Only {G} cluster: no cluster-robust inference is possible for the 2SLS estimate."
-        )
-    few = G < MIN_CLUSTERS or (G1 is not None and G1 < MIN_TREATED_CLUSTERS)
-    kw = {"clusters": clusters} if clusters is not None else {}
-    if not few:
-        if small_sample is not None:
-            kw["small_sample"] = small_sample
-        out = covariance.compute(design, "clustered", **kw)
-        out.description = f"{out.description} [default: {G} clusters, {G1} treated: CR1 with t({G - 1})]"
-        return out
-    choice = IV_DEFAULT_FEW
-    opts = {**choice["options"], **kw}
-    if choice["cov_type"] == "wild":
-        opts.update({k: v for k, v in options.items() if k in ("n_draws", "seed", "executor")})
-        out = wild_iv_covariance(design, level=level, **opts)
-    else:
-        out = covariance.compute(design, choice["cov_type"], **opts)
-    out.description = f"{out.description} [default chosen for {choice['reason'].format(G=G)}]"
-    return out

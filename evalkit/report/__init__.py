@@ -11,6 +11,7 @@
 """
 
 from . import notebook
+from .context import current
 from .figcheck import allow_names
 from .formats import (
     MISSING,
@@ -32,31 +33,11 @@ from .labels import (
     value_label,
 )
 from .maps import boundaries_available, unit_map, unit_polygons
-from .notebook import format_p
+from .notebook import format_p, synthetic_banner
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
-from .style import current, mark_synthetic, register_cjk_font, use
+from .style import mark_synthetic, register_cjk_font, use
 from .summary import conclusion_box
 from .tables import Table, display_table, table
-
-
-def synthetic_banner(synthetic: bool | None = None, language: str | None = None):
-    """A Markdown banner saying the data are synthetic (``None`` when they are not).
-
-    Examples
-    --------
-    >>> from evalkit.report import synthetic_banner
-    >>> synthetic_banner(synthetic=False) is None
-    True
-    >>> "synthetic" in synthetic_banner(synthetic=True, language="en").data.lower()
-    True
-    """
-    from IPython.display import Markdown
-
-    flag = current().synthetic if synthetic is None else synthetic
-    if not flag:
-        return None
-    return Markdown(f"> **⚠ {t('synthetic_banner', language)}**")
-
 
 __all__ = [
     "allow_names",

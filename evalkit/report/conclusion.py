@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,8 +35,8 @@ from typing import Any
 
 import pandas as pd
 
+from .context import resolve_language
 from .labels import t
-from .style import resolve_language
 from .summary import acceptance_table
 from .verdict import thresholds_text
 
@@ -352,21 +351,3 @@ def build_conclusion(headlines: Mapping[str, Any], data_dir: str | os.PathLike |
         glossary=[(t(f"term_{k}", lang), t(f"gloss_{k}", lang)) for k in GLOSSARY_KEYS],
         thresholds=thresholds_text(lang),
     )
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (never half-written)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a document is readable like any other file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._shared.files import atomic_write_bytes
+
 if TYPE_CHECKING:  # pragma: no cover
     from .conclusion import Conclusion
 
@@ -95,8 +97,6 @@ def conclusion_document(conclusion: Conclusion):
 
 def write_conclusion_docx(conclusion: Conclusion, path: str | os.PathLike) -> Path:
     """Write the Word document atomically (temporary file, then rename); return the path."""
-    from .conclusion import atomic_write_bytes
-
     buffer = io.BytesIO()
     conclusion_document(conclusion).save(buffer)
     return atomic_write_bytes(path, buffer.getvalue())

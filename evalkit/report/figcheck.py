@@ -167,7 +167,7 @@ def _record(problems: list[dict]) -> None:
 
 def check_figure(fig, language: str | None = None) -> list[dict]:
     """Check the text artists of a drawn figure; returns (and records) the problems found."""
-    from .style import current
+    from .context import current
 
     lang = language or current().language
     count = _exec_count()
@@ -194,7 +194,7 @@ def place_synthetic_mark(fig) -> None:
     corner, where tick labels, axis labels or tables may already be; before the figure is shown or
     saved it is moved just under the bounding box of all other artists.
     """
-    from .style import SYNTHETIC_MARK_GID
+    from .context import SYNTHETIC_MARK_GID
 
     marks = [t for t in fig.texts if t.get_gid() == SYNTHETIC_MARK_GID]
     if not marks:

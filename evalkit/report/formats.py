@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+from .context import resolve_language
 from .labels import unit_of_measure
-from .style import resolve_language
 
 MISSING = "—"
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .._shared.exceptions import EvalkitError
-from .style import resolve_language
+from .._shared.files import atomic_write_text
+from .context import resolve_language
 from .verdict import annotate_agreement, assumption_words, check_assumption
 
 HEADLINE_FIELDS = (
@@ -187,14 +187,9 @@ def save_headlines(
     payload = {"notebook": notebook, "title": title, "headlines": rows}
     if extra:
         payload["extra"] = {k: _clean(v) for k, v in extra.items()}
-    folder = Path(output_dir) / RESULTS_SUBDIR
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{notebook}.json"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, ensure_ascii=False, indent=2, sort_keys=True, default=_clean)
-    os.replace(tmp, target)
-    return target
+    target = Path(output_dir) / RESULTS_SUBDIR / f"{notebook}.json"
+    text = json.dumps(payload, ensure_ascii=False, indent=2, sort_keys=True, default=_clean)
+    return atomic_write_text(target, text)
 
 
 def load_headlines(output_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:

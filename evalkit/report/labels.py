@@ -8,7 +8,7 @@ report. Estimator-specific text lives with the notebooks that use it through :fu
 from __future__ import annotations
 
 from .._shared.exceptions import EvalkitError
-from .style import resolve_language
+from .context import resolve_language
 
 LABELS: dict[str, dict[str, str]] = {
     # general

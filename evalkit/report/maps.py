@@ -19,8 +19,9 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from .._shared.exceptions import EvalkitError
+from .context import resolve_language
 from .labels import label_or_name, t
-from .style import mark_synthetic, register_cjk_font, resolve_language
+from .style import mark_synthetic, register_cjk_font
 
 # Hand-made tile positions (row, column) that keep Weifang's 12 county-level units roughly in
 # their geographic arrangement, for the fallback map (not geometry).

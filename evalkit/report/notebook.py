@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from .context import current
+from .labels import t
 from .style import use
 
 P_COLUMNS = ("p_value", "pretrend_p")
@@ -121,7 +123,6 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
     if display_banner and synthetic:
         from IPython.display import display
 
-        from . import synthetic_banner
 
         display(synthetic_banner(language=language))
     note = coverage_note(panel, language)
@@ -184,3 +185,22 @@ def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:
     for col in cols:
         out[col] = ["" if pd.isna(v) else "<0.001" if v < 0.001 else f"{v:.3f}" for v in out[col]]
     return out
+
+
+def synthetic_banner(synthetic: bool | None = None, language: str | None = None):
+    """A Markdown banner saying the data are synthetic (``None`` when they are not).
+
+    Examples
+    --------
+    >>> from evalkit.report import synthetic_banner
+    >>> synthetic_banner(synthetic=False) is None
+    True
+    >>> "synthetic" in synthetic_banner(synthetic=True, language="en").data.lower()
+    True
+    """
+    from IPython.display import Markdown
+
+    flag = current().synthetic if synthetic is None else synthetic
+    if not flag:
+        return None
+    return Markdown(f"> **⚠ {t('synthetic_banner', language)}**")

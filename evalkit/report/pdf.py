@@ -65,7 +65,7 @@ def merge_pdfs(parts: Sequence[str | os.PathLike], target: str | os.PathLike) ->
 
     from pypdf import PdfWriter
 
-    from .conclusion import atomic_write_bytes
+    from .._shared.files import atomic_write_bytes
 
     writer = PdfWriter()
     for part in parts:

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .context import resolve_language
 from .labels import label_or_name, t
-from .style import mark_synthetic, register_cjk_font, resolve_language
+from .style import mark_synthetic, register_cjk_font
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f8f3a", "#8064a2", "#d98c1f", "#2e9fa3", "#7f7f7f"]
 

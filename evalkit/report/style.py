@@ -9,7 +9,6 @@ remembers the report language and whether the data are synthetic, so every figur
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib as mpl
@@ -17,22 +16,12 @@ from matplotlib import font_manager
 
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
+from .context import LANGUAGES, SYNTHETIC_MARK_GID, ReportContext, current
+from .figcheck import install
+from .labels import t
 
-LANGUAGES = ("zh", "en")
 CJK_FONT_FILE = "NotoSansCJKsc-Regular.otf"
 CJK_FONT_NAME = "Noto Sans CJK SC"
-SYNTHETIC_MARK_GID = "evalkit-synthetic-mark"
-
-
-@dataclass
-class ReportContext:
-    """Presentation settings shared by the figures of one notebook run."""
-
-    language: str = "zh"
-    synthetic: bool = False
-
-
-_CONTEXT = ReportContext()
 _FONT_READY = False
 
 
@@ -112,30 +101,11 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     mpl.rcParams["figure.dpi"] = 100
     mpl.rcParams["savefig.dpi"] = 120
     mpl.rcParams["figure.autolayout"] = False
-    _CONTEXT.language = language
-    _CONTEXT.synthetic = bool(synthetic)
-    from .figcheck import install
-
+    context = current()
+    context.language = language
+    context.synthetic = bool(synthetic)
     install()  # every figure drawn from now on is checked for raw names, NaN and the other language
-    return _CONTEXT
-
-
-def current() -> ReportContext:
-    """The active :class:`ReportContext`.
-
-    Examples
-    --------
-    >>> from evalkit.report import current
-    >>> type(current()).__name__, current().language in ("zh", "en")
-    ('ReportContext', True)
-    """
-    return _CONTEXT
-
-
-def resolve_language(language: str | None) -> str:
-    """``language`` if given, else the active context's language (validated)."""
-    lang = _CONTEXT.language if language is None else language
-    return check_option("language", lang, LANGUAGES)
+    return context
 
 
 def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = None) -> None:
@@ -160,9 +130,7 @@ def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = No
     True
     >>> plt.close(fig)
     """
-    from .labels import t
-
-    flag = _CONTEXT.synthetic if synthetic is None else synthetic
+    flag = current().synthetic if synthetic is None else synthetic
     if not flag or any(t.get_gid() == SYNTHETIC_MARK_GID for t in fig.texts):
         return
     register_cjk_font()

@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from .context import resolve_language
 from .labels import t
-from .style import resolve_language
 from .verdict import (
     ASSUMPTIONS,
     assumption_words,

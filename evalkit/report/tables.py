@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .context import resolve_language
 from .formats import (
     MISSING,
     format_money,
@@ -30,7 +31,6 @@ from .formats import (
     is_missing,
 )
 from .labels import LABELS, t, translate_columns, value_label
-from .style import resolve_language
 
 DISPLAY_COLUMNS = ["term", "group", "time", "event_time", "estimate", "std_error", "p_value", "conf_low", "conf_high"]
 #: Column kinds :func:`table` knows (``formats={"col": kind}``), besides a callable or "float:N".

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._shared.exceptions import EvalkitError
+from .context import resolve_language
 from .labels import t
-from .style import resolve_language
 
 #: Pre-trend tests "pass" at this level (p >= 0.10); below 0.05 the test is a problem.
 PRETREND_ALPHA = 0.10

@@ -14,6 +14,7 @@ import html
 import io
 import re
 
+from .._shared.files import atomic_write_text
 from .style import CJK_FONT_NAME, cjk_font_path
 
 FONT_FAMILY = "evalkit CJK"
@@ -83,8 +84,6 @@ def embed_cjk_font_in_files(paths) -> int:
     Subsetting the 16 MB source font costs a few seconds, so a pack does it once for all its
     pages. Files are rewritten in place atomically. Returns the number of files changed.
     """
-    import os
-    import tempfile
     from pathlib import Path
 
     pages = {Path(p): Path(p).read_text(encoding="utf-8") for p in paths}
@@ -95,8 +94,5 @@ def embed_cjk_font_in_files(paths) -> int:
         return 0
     for path, page in todo.items():
         new = page.replace("</head>", css + "</head>", 1) if "</head>" in page else css + page
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(new)
-        os.replace(tmp, path)
+        atomic_write_text(path, new)
     return len(todo)

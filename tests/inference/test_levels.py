@@ -41,9 +41,9 @@ def _fit(df, cov_type, **opts):
 
 
 def _accepts_level(cov_type):
-    from evalkit.inference.covariance import _REGISTRY
+    from evalkit.inference.covariance import allowed_options
 
-    return "level" in _REGISTRY[cov_type].allowed_kwargs
+    return "level" in allowed_options(cov_type)
 
 
 @pytest.mark.parametrize("level", LEVELS)

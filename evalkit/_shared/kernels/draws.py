@@ -9,7 +9,9 @@ Two layouts of random numbers, each kept stable so that a published seed reprodu
   ``draws x clusters`` blocks of multipliers times the cluster sums of the influence functions;
   Mammen multipliers from single-precision uniforms, Rademacher multipliers from ``int8`` draws.
 
-:func:`enumerated_weights` lists the ``2**G`` Rademacher sign vectors in a fixed order.
+:func:`enumerated_weights` lists the ``2**G`` Rademacher sign vectors in a fixed order;
+:func:`draw_plan` decides between enumerating them and drawing, and :func:`bootstrap_pvalue`
+locates the observed statistic among the draws.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ import numpy as np
 
 from ..blas import blas_limit
 from ..exceptions import InferenceError
+
+#: Rademacher weights are fully enumerated (2**G draws) up to this many bootstrap clusters by
+#: default, and whenever ``2**G <= n_draws``.
+ENUMERATION_MAX_CLUSTERS = 12
+#: Relative tolerance within which a bootstrap statistic ties with the observed one.
+TIE_RTOL = 1e-9
 
 WEIGHT_KINDS = ("rademacher", "webb", "mammen")
 MULTIPLIER_KINDS = ("mammen", "rademacher")
@@ -31,6 +39,78 @@ MAMMEN = np.array([(1 - _SQ5) / 2, (1 + _SQ5) / 2])
 MAMMEN_P = (_SQ5 + 1) / (2 * _SQ5)
 _KAPPA = (np.sqrt(5.0) + 1.0) / 2.0
 _P_LOW = _KAPPA / np.sqrt(5.0)  # the same probability, as the multiplier bootstrap computes it
+
+
+def draw_plan(
+    weights: str, n_clusters: int, n_draws: int, full_enumeration: bool | None,
+    *, max_enumerated: int,
+) -> tuple[bool, int]:
+    """Whether to enumerate every Rademacher sign vector, and how many draws that makes.
+
+    ``full_enumeration=None`` enumerates with Rademacher weights when there are at most
+    :data:`ENUMERATION_MAX_CLUSTERS` clusters or ``2**n_clusters <= n_draws``.
+
+    Parameters
+    ----------
+    weights : str
+        Weight distribution (enumeration needs ``"rademacher"``).
+    n_clusters : int
+        Bootstrap clusters.
+    n_draws : int
+        Draws asked for when not enumerating.
+    full_enumeration : bool or None
+        The caller's choice (``None``: decide as above).
+    max_enumerated : int
+        Most clusters whose ``2**n_clusters`` sign vectors may be enumerated.
+
+    Returns
+    -------
+    (bool, int)
+        Whether all sign vectors are used, and the number of bootstrap draws.
+
+    Examples
+    --------
+    >>> draw_plan("rademacher", 10, 999, None, max_enumerated=24)
+    (True, 1024)
+    >>> draw_plan("webb", 10, 999, None, max_enumerated=24)
+    (False, 999)
+    """
+    if full_enumeration is None:
+        full_enumeration = weights == "rademacher" and (
+            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2.0**n_clusters <= n_draws
+        )
+    if full_enumeration:
+        if weights != "rademacher":
+            raise InferenceError("full_enumeration is only defined for Rademacher weights.")
+        if n_clusters > max_enumerated:
+            raise InferenceError(f"Full enumeration of 2**{n_clusters} sign vectors is too large.")
+        return True, 2**n_clusters
+    if n_draws < 1:
+        raise InferenceError(f"n_draws must be positive, got {n_draws}.")
+    return False, int(n_draws)
+
+
+def bootstrap_pvalue(t_obs: float, t_boot: np.ndarray, pvalue_type: str) -> float:
+    """Bootstrap p-value of ``t_obs`` among the draws ``t_boot`` (non-finite draws dropped).
+
+    ``pvalue_type="symmetric"``: share of ``|t*| >= |t|``; otherwise equal-tailed (twice the
+    smaller tail). Ties within :data:`TIE_RTOL` (relative) count as at least as extreme.
+
+    Examples
+    --------
+    >>> bootstrap_pvalue(2.0, np.array([-3.0, -1.0, 0.5, 2.0, 2.5]), "symmetric")
+    0.6
+    """
+    t_boot = t_boot[np.isfinite(t_boot)]
+    B = t_boot.size
+    if B == 0:
+        return float("nan")
+    tol = TIE_RTOL * max(1.0, abs(t_obs))
+    if pvalue_type == "symmetric":
+        return float(np.count_nonzero(np.abs(t_boot) >= abs(t_obs) - tol) / B)
+    lo = np.count_nonzero(t_boot <= t_obs + tol) / B
+    hi = np.count_nonzero(t_boot >= t_obs - tol) / B
+    return float(min(1.0, 2 * min(lo, hi)))
 
 
 def draw_weights(kind: str, n_clusters: int, n: int, rng: np.random.Generator) -> np.ndarray:

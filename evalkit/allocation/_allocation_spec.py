@@ -506,13 +506,8 @@ class ProvisionalSpecError(SpecError):
         self.spec = spec
 
 
-def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
-    data = doc.data
-    pr = Problems(doc)
-    if not isinstance(data, Mapping):
-        raise SpecError([f"{doc.source}: 规则文件应为键值映射 / the spec must be a mapping of fields"],
-                        header="规则文件有问题 / The spec has problems")
-    check_unknown_keys(pr, (), data, list(TOP_KEYS))
+def _read_header(pr: Problems, data: Mapping[str, Any]):
+    """Fund, year, data year, total and reserve (``year_v`` None when the year is bad)."""
     for req in ("fund", "year", "total_wan", "factors"):
         if req not in data:
             pr.add((), f"缺少必填字段 `{req}`（{TOP_KEYS[req]}）",
@@ -534,8 +529,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
     if total is not None and reserve is not None and reserve > total:
         pr.add(("reserve_wan",), f"预留 {reserve} 大于资金总额 {total}",
                f"reserve {reserve} exceeds total_wan {total}; it must be between 0 and the total")
+    return fund, year_v, year, data_year, total, reserve
 
-    # base
+
+def _read_base(pr: Problems, data: Mapping[str, Any]):
+    """The ``base`` block: the share of last year paid as base."""
     base_share = Fraction(0)
     base = data.get("base") or {}
     if not isinstance(base, Mapping):
@@ -547,7 +545,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             b = parse_number(pr, ("base", "share_of_last_year"), base["share_of_last_year"],
                      lo=Fraction(0), hi=Fraction(1), what="（0.5 表示上年的一半）/ (0.5 = half of last year)")
             base_share = b if b is not None else Fraction(0)
+    return base_share
 
+
+def _read_factors(pr: Problems, data: Mapping[str, Any]):
+    """Factors, missing-data rules and groups, with checks across them."""
     factors, missing_map, groups = parse_factors(pr, data)
     fids = {f.id for f in factors}
     seen = {f.id: i for i, f in enumerate(factors)}
@@ -559,8 +561,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         if f.population_factor and f.population_factor == f.id:
             pr.add(("factors", seen.get(f.id, 0), "population_factor"),
                    "人口因素不能是它自身", "population_factor cannot be the factor itself")
+    return factors, missing_map, groups
 
-    awards = parse_awards(pr, data.get("awards"))
+
+def _read_advance(pr: Problems, data: Mapping[str, Any]):
+    """The ``advance`` block: the share advanced now (``None`` without one)."""
     advance_share = None
     adv = data.get("advance")
     if adv is not None:
@@ -570,8 +575,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
             check_unknown_keys(pr, ("advance",), adv, ["share"])
             advance_share = parse_number(pr, ("advance", "share"), adv["share"], lo=Fraction(0),
                                  hi=Fraction(1), what="（0.7 表示预拨 70%）/ (0.7 = 70% advanced)")
+    return advance_share
 
-    # performance
+
+def _read_performance(pr: Problems, data: Mapping[str, Any]):
+    """The ``performance`` block (``None`` without one)."""
     perf = None
     pdata = data.get("performance")
     if pdata is not None:
@@ -609,8 +617,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
                        f"default grade {default!r} is not in map")
             perf = PerformanceSpec(source_factor=str(sf) if sf else None, grades=grades, map=pmap,
                                    default=str(default) if default is not None else None)
+    return perf
 
-    # constraints
+
+def _read_constraints(pr: Problems, data: Mapping[str, Any]):
+    """The ``constraints`` block: floors, caps, cap share and hold-harmless."""
     cons = data.get("constraints") or {}
     if not isinstance(cons, Mapping):
         pr.add(("constraints",), "应为映射", "expected a mapping")
@@ -628,8 +639,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         h = parse_number(pr, ("constraints", "hold_harmless"), cons["hold_harmless"], lo=Fraction(0),
                  hi=Fraction(1), what="（0.9 表示不低于上年的 90%）/ (0.9 = at least 90% of last year)")
         hold = h if h is not None else hold
+    return floor_default, floor_units, cap_default, cap_units, cap_share, hold
 
-    # rounding
+
+def _read_rounding(pr: Problems, data: Mapping[str, Any], advance_share, total, reserve):
+    """The ``rounding`` block, checked against the total and the advance."""
     rnd = data.get("rounding") or {}
     if not isinstance(rnd, Mapping):
         pr.add(("rounding",), "应为映射", "expected a mapping")
@@ -658,8 +672,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         pr.add(("rounding", "unit_wan"),
                f"可分配额 {total - reserve} 不是取整单位 {unit} 的整数倍",
                f"T_alloc = {total - reserve} is not a multiple of unit_wan {unit}")
+    return unit_i, method, tie
 
-    # units
+
+def _read_units(pr: Problems, data: Mapping[str, Any]):
+    """The ``units`` block: included and excluded codes and names."""
     include: list[str] = []
     exclude: list[str] = []
     names: dict[str, str] = {}
@@ -688,7 +705,11 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         if both:
             pr.add(("units",), f"单位同时出现在 include 和 exclude：{', '.join(both)}",
                    f"units both included and excluded: {', '.join(both)}")
+    return include, exclude, names
 
+
+def _read_stage_notes(pr: Problems, data: Mapping[str, Any]):
+    """Draft stage and the notes for the method sheet."""
     stage = data.get("stage")
     if stage is not None and str(stage) not in STAGES:
         pr.add(("stage",), f"稿别 {stage!r} 无效；允许：{'、'.join(STAGES)}",
@@ -700,7 +721,30 @@ def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
         text_notes = [nt]
     elif isinstance(nt, list):
         text_notes = [str(x) for x in nt]
+    return stage, text_notes
 
+
+def from_document(doc: LinedDocument, lenient: bool = False) -> AllocationSpec:
+    """Validate one spec document into an :class:`AllocationSpec` (every problem in one error).
+
+    With ``lenient`` the problems raise :class:`ProvisionalSpecError` carrying a best-effort spec.
+    """
+    data = doc.data
+    pr = Problems(doc)
+    if not isinstance(data, Mapping):
+        raise SpecError([f"{doc.source}: 规则文件应为键值映射 / the spec must be a mapping of fields"],
+                        header="规则文件有问题 / The spec has problems")
+    check_unknown_keys(pr, (), data, list(TOP_KEYS))
+    fund, year_v, year, data_year, total, reserve = _read_header(pr, data)
+    base_share = _read_base(pr, data)
+    factors, missing_map, groups = _read_factors(pr, data)
+    awards = parse_awards(pr, data.get("awards"))
+    advance_share = _read_advance(pr, data)
+    perf = _read_performance(pr, data)
+    floor_default, floor_units, cap_default, cap_units, cap_share, hold = _read_constraints(pr, data)
+    unit_i, method, tie = _read_rounding(pr, data, advance_share, total, reserve)
+    include, exclude, names = _read_units(pr, data)
+    stage, text_notes = _read_stage_notes(pr, data)
     if pr.items and not lenient:
         raise SpecError(pr.items, header=(f"规则文件 {doc.source} 有 {len(pr.items)} 个问题 / "
                                           f"The spec {doc.source} has {len(pr.items)} problem(s)"))

@@ -10,6 +10,8 @@ import math
 from fractions import Fraction
 from typing import Any
 
+import pandas as pd
+
 from .._shared.exceptions import SpecError
 from . import _units
 from ._allocation_spec import AllocationSpec
@@ -48,16 +50,8 @@ def _check_recipients(spec: AllocationSpec, table: FactorTable, allowed: list[st
                             "units 只能从受益单位中选择 / units must be a subset of the recipients")
 
 
-def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
-             recipients: list[str] | None = None) -> Inputs:
-    problems: list[str] = []
-    allowed = _units.recipients(spec.year) if recipients is None else list(recipients)
-    _check_recipients(spec, table, allowed, problems)
-    if problems:
-        raise SpecError(problems, header=f"因素表或方案中有 {len(problems)} 处不是受益单位，未计算也未写出任何文件 / "
-                        f"{len(problems)} problem(s) with who may receive money; nothing was "
-                        "computed or written")
-    log: list[dict[str, Any]] = []
+def _present_factors(spec: AllocationSpec, table: FactorTable, problems: list[str]):
+    """Rows of the data year for the factors the spec needs; factors, population factors and award factors missing from the table are problems."""
     d = table.data
     dy = spec.data_year
     fids = spec.factor_ids
@@ -88,6 +82,13 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
             problems.append(f"{spec.where('awards', j, 'factor')}: 奖补 `{a.id}` 的因素 `{a.factor}` 在因素表 "
                             f"{dy} 年中不存在 / factor `{a.factor}` of award `{a.id}` is not in the "
                             f"factor table for {dy}")
+    return cur, present, pops, award_fs
+
+
+def _run_units(spec: AllocationSpec, cur: pd.DataFrame, allowed: list[str], recipients: list[str] | None,
+               problems: list[str]):
+    """The units of this run (``include`` or the table), the excluded ones, and recipients absent from the table."""
+    dy = spec.data_year
     table_codes = sorted(set(cur["unit_code"]))
     absent = [] if spec.include or recipients is not None else [
         c for c in allowed if c not in table_codes and c not in spec.exclude]
@@ -117,7 +118,14 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
             if c not in universe and c not in excluded:
                 problems.append(f"{spec.where('performance', 'grades', c)}: 未知单位代码 `{c}` / unknown "
                                 f"unit code `{c}`; units in this run: {', '.join(universe)}")
+    return universe, excluded, absent
 
+
+def _read_values(spec: AllocationSpec, table: FactorTable, present: set, pops: list[str], award_fs: list[str],
+                 universe: list[str], problems: list[str], log: list[dict[str, Any]]):
+    """Every needed factor per unit: converted to the declared unit of measure, missing values per the rules."""
+    dy = spec.data_year
+    fids = spec.factor_ids
     lookup = table.lookup
 
     values: dict[str, list[Any]] = {}
@@ -188,23 +196,11 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
                 f"或在方案中声明 convert: {{{u}: 系数}} / factor `{fid}`: units {', '.join(cs)} report "
                 f"{u} but the spec expects {expect}; fix the data or declare convert: {{{u}: factor}}")
         values[fid], raw[fid], status[fid] = vals, rws, sts
-    # impute_share needs the other units' values: second pass
-    for fid, fs in fspecs.items():
-        if fid not in values or fs is None or fs.missing != "impute_share":
-            continue
-        _impute_share(spec, table, fid, universe, values[fid], status[fid], dy, problems, log)
-    for c, why in drop_units.items():
-        excluded[c] = why
-    keep = [i for i, c in enumerate(universe) if c not in drop_units]
-    codes = [universe[i] for i in keep]
-    for fid in list(values):
-        values[fid] = [values[fid][i] for i in keep]
-        raw[fid] = [raw[fid][i] for i in keep]
-        status[fid] = [status[fid][i] for i in keep]
-    if not codes and not problems:
-        problems.append("没有参与分配的单位 / no unit is left to allocate to")
+    return values, raw, status, sources, uoms, drop_units, fspecs
 
-    # value checks per transform
+
+def _check_values(spec: AllocationSpec, codes: list[str], values: dict[str, list[Any]], problems: list[str]):
+    """Values each transform cannot take (negative shares, zero columns, non-positive inverses and scores)."""
     for i, f in enumerate(spec.factors):
         vals = values.get(f.id)
         if vals is None:
@@ -248,7 +244,12 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
                                 f"population `{f.population_factor}` is ≤ 0 for units "
                                 f"{', '.join(bad)}")
 
-    # performance coefficients
+
+def _coefficients(spec: AllocationSpec, codes: list[str], table: FactorTable, problems: list[str],
+                  log: list[dict[str, Any]]):
+    """Performance grade and coefficient of every unit (1 without a performance block)."""
+    dy = spec.data_year
+    lookup = table.lookup
     coef = [Fraction(1)] * len(codes)
     grades: list[str | None] = [None] * len(codes)
     if spec.performance:
@@ -278,8 +279,11 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
                 continue
             grades[j] = g
             coef[j] = pm.map[g]
+    return coef, grades
 
-    # last year
+
+def _check_last_year(spec: AllocationSpec, codes: list[str], last: dict[str, Fraction], problems: list[str]):
+    """Last year's amounts the spec needs, and whether the floors and caps fit the amount to allocate."""
     last_v: list[Fraction | None] = [last.get(c) for c in codes]
     if spec.base_share > 0 or spec.hold_harmless > 0:
         miss = [c for c, v in zip(codes, last_v, strict=True) if v is None]
@@ -319,6 +323,44 @@ def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
                 f"{spec.where('constraints')}: 上限合计（取整后）{float(sum(hi)):,.0f} 万元低于可分配额 {t:,} 万元"
                 f" / caps sum to {float(sum(hi)):,.0f} 万元 (after rounding), less than T_alloc = "
                 f"{t:,} 万元; raise cap_wan / cap_share or lower total_wan{why}")
+    return last_v
+
+
+def prepare(spec: AllocationSpec, table: FactorTable, last: dict[str, Fraction],
+             recipients: list[str] | None = None) -> Inputs:
+    """The data of one run checked against the spec (one :class:`SpecError` listing every problem)."""
+    problems: list[str] = []
+    allowed = _units.recipients(spec.year) if recipients is None else list(recipients)
+    _check_recipients(spec, table, allowed, problems)
+    if problems:
+        raise SpecError(problems, header=f"因素表或方案中有 {len(problems)} 处不是受益单位，未计算也未写出任何文件 / "
+                        f"{len(problems)} problem(s) with who may receive money; nothing was "
+                        "computed or written")
+    log: list[dict[str, Any]] = []
+    dy = spec.data_year
+    fids = spec.factor_ids
+    cur, present, pops, award_fs = _present_factors(spec, table, problems)
+    universe, excluded, absent = _run_units(spec, cur, allowed, recipients, problems)
+    values, raw, status, sources, uoms, drop_units, fspecs = _read_values(
+        spec, table, present, pops, award_fs, universe, problems, log)
+    # impute_share needs the other units' values: second pass
+    for fid, fs in fspecs.items():
+        if fid not in values or fs is None or fs.missing != "impute_share":
+            continue
+        _impute_share(spec, table, fid, universe, values[fid], status[fid], dy, problems, log)
+    for c, why in drop_units.items():
+        excluded[c] = why
+    keep = [i for i, c in enumerate(universe) if c not in drop_units]
+    codes = [universe[i] for i in keep]
+    for fid in list(values):
+        values[fid] = [values[fid][i] for i in keep]
+        raw[fid] = [raw[fid][i] for i in keep]
+        status[fid] = [status[fid][i] for i in keep]
+    if not codes and not problems:
+        problems.append("没有参与分配的单位 / no unit is left to allocate to")
+    _check_values(spec, codes, values, problems)
+    coef, grades = _coefficients(spec, codes, table, problems, log)
+    last_v = _check_last_year(spec, codes, last, problems)
     for c in sorted(set(last) - set(codes) - set(excluded)):
         log.append({"kind": "note", "unit_code": c, "factor_id": "",
                     "detail": "上年有分配但本年不参与 / in last year's table but not in this run"})

@@ -176,6 +176,161 @@ def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
     return out
 
 
+def _method_sheet_zh(alloc: Allocation) -> list[str]:
+    """The lines of the Chinese method sheet."""
+    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
+    names = {c: alloc.name(c) for c in alloc.codes}
+    b = alloc.bound_units
+    base_tot = sum(core.base, Fraction(0))
+    L: list[str] = []
+    L.append(f"{spec.fund}{spec.year}年度分配测算说明")
+    L.append("")
+    L.append("一、资金规模")
+    line = f"  资金总额 {amount_text(spec.total_wan)} 万元"
+    if spec.reserve_wan:
+        line += f"，其中预留 {amount_text(spec.reserve_wan)} 万元暂不分配到地区，后续另行下达"
+    line += f"；本次按因素法分配 {amount_text(core.t_alloc)} 万元。"
+    L.append(line)
+    if spec.base_share > 0:
+        L.append(f"  采用“基数+因素”方式：基数为上年分配额的 {percent_text(spec.base_share * 100)}，合计 "
+                 f"{amount_text(base_tot)} 万元；其余 {amount_text(core.t_alloc - base_tot)} 万元按因素分配。")
+    L.append("")
+    L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
+    L += _factor_lines_zh(spec, inp)
+    L.append("")
+    L.append("三、计算方法")
+    L.append("  某单位综合份额 = Σ（" + ("二级因素折合总权重" if spec.groups else "因素权重")
+             + " × 该单位该因素份额）；")
+    if spec.performance:
+        mp = "、".join(f"{g} {amount_text(c)}" for g, c in spec.performance.map.items())
+        L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
+    L.append("  某单位分配额 = " + ("基数 +（可分配额 − 基数合计）" if spec.base_share > 0
+                                  else "可分配额")
+             + " × 该单位份额，再按保底、上限调整并取整。")
+    if spec.performance:
+        L.append("  各单位绩效等级：" + "、".join(
+            f"{names[c]} {g}" for c, g in zip(alloc.codes, inp.grade, strict=True) if g) + "。")
+    L += _award_lines_zh(alloc, names)
+    L.append("")
+    L.append("四、保底、上限与取整")
+    cons = []
+    if spec.floor_default or spec.floor_units:
+        s = f"保底 {amount_text(spec.floor_default or 0)} 万元"
+        if spec.floor_units:
+            s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
+                                 for c, v in sorted(spec.floor_units.items())) + "）"
+        cons.append(s)
+    if spec.cap_share is not None:
+        cons.append(f"单个单位不超过可分配额的 {percent_text(spec.cap_share * 100)}"
+                    f"（{amount_text(spec.cap_share * core.t_alloc)} 万元）")
+    if spec.cap_default or spec.cap_units:
+        s = f"上限 {amount_text(spec.cap_default) if spec.cap_default else '—'} 万元"
+        if spec.cap_units:
+            s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
+                                 for c, v in sorted(spec.cap_units.items())) + "）"
+        cons.append(s)
+    if spec.hold_harmless > 0:
+        cons.append(f"各单位不低于上年分配额的 {percent_text(spec.hold_harmless * 100)}")
+    L.append("  " + ("；".join(cons) + "。" if cons else "未设保底和上限。"))
+    L += _applied_bounds_zh(alloc)
+    if cons:
+        L.append("  超出上限或低于保底的部分，按各单位份额在其余单位间等比例调整（连续“注水”法）。")
+        L.append(f"  本次触及保底的单位：{'、'.join(names[c] for c in b['floor']) or '无'}；"
+                 f"触及上限的单位：{'、'.join(names[c] for c in b['cap']) or '无'}。")
+    meth = ("最大余额法：先取整数部分，剩余金额按小数部分从大到小逐一补足，小数部分相同时按份额大者、"
+            "再按单位代码先后" if spec.rounding_method == "largest_remainder"
+            else "四舍五入后，尾差计入分配额最大的单位")
+    L.append(f"  金额以 {amount_text(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
+             f"{amount_text(core.t_alloc)} 万元一致。取整使每个单位的金额与未取整金额相差不到 "
+             f"{amount_text(spec.rounding_unit)} 万元（触及保底或上限的单位除外）；取整调整明细见“明细”表“取整补足”列。")
+    L.append("")
+    L.append("五、缺失数据处理")
+    for f in spec.factors:
+        L.append(f"  {f.name}：{_MISSING_ZH[f.missing]}。")
+    log = [r for r in inp.log if r["kind"].startswith("missing:") or r["kind"] == "convert"]
+    for r in log:
+        L.append(f"  · {names.get(r['unit_code'], r['unit_code'])}（{r['factor_id']}）："
+                 f"{r['detail'].split(' / ')[0]}")
+    L.append("")
+    L.append("六、参与单位")
+    L.append(f"  共 {len(alloc.codes)} 个单位：{'、'.join(names[c] for c in alloc.codes)}。")
+    if inp.absent:
+        L.append("  单位主表中以下单位在因素表中没有数据，未参与本次分配：" + "、".join(
+            alloc.name(c) for c in inp.absent) + "。")
+    zero = [r["unit_code"] for r in inp.log if r["kind"] == "zero_share"]
+    if zero:
+        L.append("  各因素值均为 0、综合份额为 0 的单位（只得到保底额）：" + "、".join(names[c] for c in zero)
+                 + "。请核对其数据是否漏填。")
+    if inp.excluded:
+        L.append("  不参与本次分配：" + "；".join(f"{alloc.name(c)}（{w.split(' / ')[0]}）"
+                                          for c, w in sorted(inp.excluded.items())) + "。")
+    if spec.text_notes:
+        L.append("")
+        L.append("七、其他说明")
+        L += [f"  {t}" for t in spec.text_notes]
+    L.append("")
+    L.append(f"数据与方案校验码（SHA-256）：{alloc.inputs_hash}；计算工具 evalkit {alloc.evalkit_version}。")
+    return L
+
+
+def _method_sheet_en(alloc: Allocation) -> list[str]:
+    """The lines of the English method sheet."""
+    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
+    b = alloc.bound_units
+    base_tot = sum(core.base, Fraction(0))
+    L: list[str] = []
+    L.append(f"{spec.fund} {spec.year}: method of allocation")
+    L.append("")
+    L.append("1. Amount")
+    L.append(f"  Total {amount_text(spec.total_wan)} 万元; reserve {amount_text(spec.reserve_wan)} 万元 held back; "
+             f"{amount_text(core.t_alloc)} 万元 allocated by the factor method.")
+    if spec.base_share > 0:
+        L.append(f"  Base plus factors: base = {percent_text(spec.base_share * 100)} of last year "
+                 f"({amount_text(base_tot)} 万元 in all); the rest by factors.")
+    L.append("")
+    L.append(f"2. Factors and weights (data of {spec.data_year})")
+    L += _factor_lines_en(spec, inp)
+    L.append("")
+    L.append("3. Formula")
+    L.append("  composite share = Σ weight × factor share"
+             + ("; × performance coefficient, renormalised" if spec.performance else "")
+             + "; amount = " + ("base + " if spec.base_share > 0 else "")
+             + "increment × share, then floors/caps (water-filling) and rounding.")
+    for a in spec.awards:
+        L.append(f"  {a.kind} {a.name} ({a.id}): {amount_text(a.per_point_wan)} 万元 per "
+                 f"{amount_text(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
+                 f"{amount_text(a.threshold)}" + (f", at least {amount_text(a.min_wan)}" if a.min_wan else "")
+                 + (f", at most {amount_text(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
+                 + "; added to (deductions: subtracted from) the unit's amount, the factor "
+                   "part shrinks or grows so the total is unchanged.")
+    L.append("")
+    L.append("4. Floors, caps, rounding")
+    L.append(f"  floor default {amount_text(spec.floor_default or 0)} 万元, per unit "
+             f"{ {c: amount_text(v) for c, v in spec.floor_units.items()} }; cap share "
+             f"{'—' if spec.cap_share is None else percent_text(spec.cap_share * 100)}; hold-harmless "
+             f"{percent_text(spec.hold_harmless * 100)}.")
+    L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
+             f"{', '.join(b['cap']) or 'none'}.")
+    L.append(f"  rounded to {amount_text(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
+             f"up to {amount_text(core.t_alloc)} 万元.")
+    L.append("")
+    L.append("5. Missing data")
+    for f in spec.factors:
+        L.append(f"  {f.id}: {_MISSING_EN[f.missing]}.")
+    for r in inp.log:
+        if r["kind"].startswith("missing:") or r["kind"] == "convert":
+            L.append(f"  · {r['unit_code']} ({r['factor_id']}): "
+                     f"{r['detail'].split(' / ')[-1]}")
+    L.append("")
+    L.append(f"6. Units: {len(alloc.codes)} ({', '.join(alloc.codes)}).")
+    if inp.excluded:
+        L.append("  excluded: " + "; ".join(f"{c} ({w.split(' / ')[-1]})"
+                                            for c, w in sorted(inp.excluded.items())))
+    L.append("")
+    L.append(f"Inputs SHA-256 {alloc.inputs_hash}; evalkit {alloc.evalkit_version}.")
+    return L
+
+
 def method_sheet(alloc: Allocation, language: str = "zh") -> str:
     """The method sheet (测算说明): factors, weights, sources and year, rules as applied.
 
@@ -192,150 +347,7 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
     if language not in ("zh", "en"):
         from .._shared.validation import check_option
         check_option("language", language, ("zh", "en"))
-    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
-    zh = language == "zh"
-    names = {c: alloc.name(c) for c in alloc.codes}
-    b = alloc.bound_units
-    base_tot = sum(core.base, Fraction(0))
-    L: list[str] = []
-    if zh:
-        L.append(f"{spec.fund}{spec.year}年度分配测算说明")
-        L.append("")
-        L.append("一、资金规模")
-        line = f"  资金总额 {amount_text(spec.total_wan)} 万元"
-        if spec.reserve_wan:
-            line += f"，其中预留 {amount_text(spec.reserve_wan)} 万元暂不分配到地区，后续另行下达"
-        line += f"；本次按因素法分配 {amount_text(core.t_alloc)} 万元。"
-        L.append(line)
-        if spec.base_share > 0:
-            L.append(f"  采用“基数+因素”方式：基数为上年分配额的 {percent_text(spec.base_share * 100)}，合计 "
-                     f"{amount_text(base_tot)} 万元；其余 {amount_text(core.t_alloc - base_tot)} 万元按因素分配。")
-        L.append("")
-        L.append(f"二、分配因素及权重（使用 {spec.data_year} 年数据）")
-        L += _factor_lines_zh(spec, inp)
-        L.append("")
-        L.append("三、计算方法")
-        L.append("  某单位综合份额 = Σ（" + ("二级因素折合总权重" if spec.groups else "因素权重")
-                 + " × 该单位该因素份额）；")
-        if spec.performance:
-            mp = "、".join(f"{g} {amount_text(c)}" for g, c in spec.performance.map.items())
-            L.append(f"  综合份额乘以绩效调节系数（{mp}）后重新归一，使各单位份额之和为 1；")
-        L.append("  某单位分配额 = " + ("基数 +（可分配额 − 基数合计）" if spec.base_share > 0
-                                      else "可分配额")
-                 + " × 该单位份额，再按保底、上限调整并取整。")
-        if spec.performance:
-            L.append("  各单位绩效等级：" + "、".join(
-                f"{names[c]} {g}" for c, g in zip(alloc.codes, inp.grade, strict=True) if g) + "。")
-        L += _award_lines_zh(alloc, names)
-        L.append("")
-        L.append("四、保底、上限与取整")
-        cons = []
-        if spec.floor_default or spec.floor_units:
-            s = f"保底 {amount_text(spec.floor_default or 0)} 万元"
-            if spec.floor_units:
-                s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
-                                     for c, v in sorted(spec.floor_units.items())) + "）"
-            cons.append(s)
-        if spec.cap_share is not None:
-            cons.append(f"单个单位不超过可分配额的 {percent_text(spec.cap_share * 100)}"
-                        f"（{amount_text(spec.cap_share * core.t_alloc)} 万元）")
-        if spec.cap_default or spec.cap_units:
-            s = f"上限 {amount_text(spec.cap_default) if spec.cap_default else '—'} 万元"
-            if spec.cap_units:
-                s += "（" + "、".join(f"{names.get(c, c)} {amount_text(v)} 万元"
-                                     for c, v in sorted(spec.cap_units.items())) + "）"
-            cons.append(s)
-        if spec.hold_harmless > 0:
-            cons.append(f"各单位不低于上年分配额的 {percent_text(spec.hold_harmless * 100)}")
-        L.append("  " + ("；".join(cons) + "。" if cons else "未设保底和上限。"))
-        L += _applied_bounds_zh(alloc)
-        if cons:
-            L.append("  超出上限或低于保底的部分，按各单位份额在其余单位间等比例调整（连续“注水”法）。")
-            L.append(f"  本次触及保底的单位：{'、'.join(names[c] for c in b['floor']) or '无'}；"
-                     f"触及上限的单位：{'、'.join(names[c] for c in b['cap']) or '无'}。")
-        meth = ("最大余额法：先取整数部分，剩余金额按小数部分从大到小逐一补足，小数部分相同时按份额大者、"
-                "再按单位代码先后" if spec.rounding_method == "largest_remainder"
-                else "四舍五入后，尾差计入分配额最大的单位")
-        L.append(f"  金额以 {amount_text(spec.rounding_unit)} 万元为单位取整，采用{meth}，各单位合计与可分配额 "
-                 f"{amount_text(core.t_alloc)} 万元一致。取整使每个单位的金额与未取整金额相差不到 "
-                 f"{amount_text(spec.rounding_unit)} 万元（触及保底或上限的单位除外）；取整调整明细见“明细”表“取整补足”列。")
-        L.append("")
-        L.append("五、缺失数据处理")
-        for f in spec.factors:
-            L.append(f"  {f.name}：{_MISSING_ZH[f.missing]}。")
-        log = [r for r in inp.log if r["kind"].startswith("missing:") or r["kind"] == "convert"]
-        for r in log:
-            L.append(f"  · {names.get(r['unit_code'], r['unit_code'])}（{r['factor_id']}）："
-                     f"{r['detail'].split(' / ')[0]}")
-        L.append("")
-        L.append("六、参与单位")
-        L.append(f"  共 {len(alloc.codes)} 个单位：{'、'.join(names[c] for c in alloc.codes)}。")
-        if inp.absent:
-            L.append("  单位主表中以下单位在因素表中没有数据，未参与本次分配：" + "、".join(
-                alloc.name(c) for c in inp.absent) + "。")
-        zero = [r["unit_code"] for r in inp.log if r["kind"] == "zero_share"]
-        if zero:
-            L.append("  各因素值均为 0、综合份额为 0 的单位（只得到保底额）：" + "、".join(names[c] for c in zero)
-                     + "。请核对其数据是否漏填。")
-        if inp.excluded:
-            L.append("  不参与本次分配：" + "；".join(f"{alloc.name(c)}（{w.split(' / ')[0]}）"
-                                              for c, w in sorted(inp.excluded.items())) + "。")
-        if spec.text_notes:
-            L.append("")
-            L.append("七、其他说明")
-            L += [f"  {t}" for t in spec.text_notes]
-        L.append("")
-        L.append(f"数据与方案校验码（SHA-256）：{alloc.inputs_hash}；计算工具 evalkit {alloc.evalkit_version}。")
-    else:
-        L.append(f"{spec.fund} {spec.year}: method of allocation")
-        L.append("")
-        L.append("1. Amount")
-        L.append(f"  Total {amount_text(spec.total_wan)} 万元; reserve {amount_text(spec.reserve_wan)} 万元 held back; "
-                 f"{amount_text(core.t_alloc)} 万元 allocated by the factor method.")
-        if spec.base_share > 0:
-            L.append(f"  Base plus factors: base = {percent_text(spec.base_share * 100)} of last year "
-                     f"({amount_text(base_tot)} 万元 in all); the rest by factors.")
-        L.append("")
-        L.append(f"2. Factors and weights (data of {spec.data_year})")
-        L += _factor_lines_en(spec, inp)
-        L.append("")
-        L.append("3. Formula")
-        L.append("  composite share = Σ weight × factor share"
-                 + ("; × performance coefficient, renormalised" if spec.performance else "")
-                 + "; amount = " + ("base + " if spec.base_share > 0 else "")
-                 + "increment × share, then floors/caps (water-filling) and rounding.")
-        for a in spec.awards:
-            L.append(f"  {a.kind} {a.name} ({a.id}): {amount_text(a.per_point_wan)} 万元 per "
-                     f"{amount_text(a.point)} of {a.factor} {'above' if a.kind == 'award' else 'below'} "
-                     f"{amount_text(a.threshold)}" + (f", at least {amount_text(a.min_wan)}" if a.min_wan else "")
-                     + (f", at most {amount_text(a.cap_wan)} 万元 per unit" if a.cap_wan else "")
-                     + "; added to (deductions: subtracted from) the unit's amount, the factor "
-                       "part shrinks or grows so the total is unchanged.")
-        L.append("")
-        L.append("4. Floors, caps, rounding")
-        L.append(f"  floor default {amount_text(spec.floor_default or 0)} 万元, per unit "
-                 f"{ {c: amount_text(v) for c, v in spec.floor_units.items()} }; cap share "
-                 f"{'—' if spec.cap_share is None else percent_text(spec.cap_share * 100)}; hold-harmless "
-                 f"{percent_text(spec.hold_harmless * 100)}.")
-        L.append(f"  bound at a floor: {', '.join(b['floor']) or 'none'}; at a cap: "
-                 f"{', '.join(b['cap']) or 'none'}.")
-        L.append(f"  rounded to {amount_text(spec.rounding_unit)} 万元 by {spec.rounding_method}; the amounts add "
-                 f"up to {amount_text(core.t_alloc)} 万元.")
-        L.append("")
-        L.append("5. Missing data")
-        for f in spec.factors:
-            L.append(f"  {f.id}: {_MISSING_EN[f.missing]}.")
-        for r in inp.log:
-            if r["kind"].startswith("missing:") or r["kind"] == "convert":
-                L.append(f"  · {r['unit_code']} ({r['factor_id']}): "
-                         f"{r['detail'].split(' / ')[-1]}")
-        L.append("")
-        L.append(f"6. Units: {len(alloc.codes)} ({', '.join(alloc.codes)}).")
-        if inp.excluded:
-            L.append("  excluded: " + "; ".join(f"{c} ({w.split(' / ')[-1]})"
-                                                for c, w in sorted(inp.excluded.items())))
-        L.append("")
-        L.append(f"Inputs SHA-256 {alloc.inputs_hash}; evalkit {alloc.evalkit_version}.")
+    L = _method_sheet_zh(alloc) if language == "zh" else _method_sheet_en(alloc)
     return "\n".join(L) + "\n"
 
 

@@ -36,6 +36,7 @@ from ..results import EffectVector, ScalarEffect
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
 from ._cs_estimators import CellFailure, ipt, logit, panel_2x2, panel_2x2_improved, rc_2x2
+from ._registry import CompareRequest, CompareRun, register_comparison
 
 __all__ = ["AggregatedEffects", "CSResult", "GroupTimeEffects", "callaway_santanna"]
 
@@ -810,3 +811,28 @@ class CSResult(DelegatingMaketables):
         """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""
         return self.att_gt.plot(ax=ax, **kwargs)
 
+
+@register_comparison("callaway_santanna", "Callaway-Sant'Anna")
+def _compare(request: CompareRequest) -> CompareRun:
+    """:func:`callaway_santanna` in :func:`~evalkit.did.compare`: the universal base period (so
+    the pre-periods are relative to event time -1 like the other estimators) unless
+    ``cs_options`` says otherwise; the simple aggregate and the dynamic effects in the window."""
+    opts = {"control_group": "never_treated" if request.control == "never_treated" else "not_yet_treated",
+            "base_period": "universal"}
+    opts.update(request.cs_options or {})
+    normalisation = None
+    if opts["base_period"] != "universal":
+        normalisation = (
+            f"Callaway-Sant'Anna pre-periods use base_period={opts['base_period']!r} (each "
+            "pre-period against the one before), not event time -1 like the other "
+            "estimators: compare its pre-periods with care."
+        )
+    r = callaway_santanna(request.data, cohort=request.cohort, cluster=request.cluster,
+                          **request.common, **opts)
+    kw = {}
+    if request.leads is not None:
+        kw["min_e"] = -request.leads
+    if request.lags is not None:
+        kw["max_e"] = request.lags
+    return CompareRun(r, [(r.aggregate("simple").to_frame(), "overall"),
+                          (r.aggregate("dynamic", **kw).to_frame(), "event_time")], normalisation)

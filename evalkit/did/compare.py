@@ -22,8 +22,8 @@ from .._shared.inputs import panel_input
 from .._summary import Summary
 from ..results import TIDY_COLUMNS
 from ._common import as_list
+from ._registry import CompareRequest, comparison_entries
 
-ESTIMATORS = ("twfe", "event_study", "sun_abraham", "imputation", "callaway_santanna")
 #: How the dynamic estimates of every estimator are normalised (table notes and plot caption).
 NORMALISATION_TEXT = {
     "en": "All event-time estimates are relative to event time -1 (reference, 0 by construction); "
@@ -34,13 +34,6 @@ NORMALISATION_CAPTION = {
     "en": "All estimates relative to event time −1 (= 0); Callaway–Sant'Anna with the universal base "
           "period, so its pre-periods match the others.",
     "zh": "所有估计均以事件时间 −1 为参照（取 0）；Callaway–Sant'Anna 采用统一基期，处理前各期与其他估计量口径一致。",
-}
-LABELS = {
-    "twfe": "TWFE",
-    "event_study": "TWFE event study",
-    "sun_abraham": "Sun-Abraham",
-    "imputation": "Imputation (BJS)",
-    "callaway_santanna": "Callaway-Sant'Anna",
 }
 
 
@@ -111,7 +104,7 @@ class Comparison:
 
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
         lang = resolve_language(language)
-        keys = {label: key for key, label in LABELS.items()}
+        keys = {entry.label: name for name, entry in comparison_entries().items()}
         dyn["estimator"] = [label_or_name(keys.get(name, name), lang) if lang != "en" else name
                             for name in dyn["estimator"]]
         ax = overlay_effects(dyn, by="estimator", ax=ax, language=lang, truth=truth, **kwargs)
@@ -125,17 +118,9 @@ class Comparison:
 def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
     out = frame.reindex(columns=TIDY_COLUMNS).copy()
     out.insert(0, "kind", kind)
-    out.insert(0, "estimator", LABELS.get(estimator, estimator))
+    entry = comparison_entries().get(estimator)
+    out.insert(0, "estimator", entry.label if entry is not None else estimator)
     return out
-
-
-def _in_window(frame: pd.DataFrame, leads, lags) -> pd.DataFrame:
-    keep = np.ones(len(frame), dtype=bool)
-    if leads is not None:
-        keep &= frame["event_time"].to_numpy() >= -leads
-    if lags is not None:
-        keep &= frame["event_time"].to_numpy() <= lags
-    return frame.loc[keep]
 
 
 @panel_input
@@ -205,78 +190,27 @@ def compare(
     Imputation (BJS)       1.0
                 TWFE       1.0
     """
-    unknown = [e for e in estimators if e not in ESTIMATORS]
+    known = list(comparison_entries())
+    unknown = [e for e in estimators if e not in known]
     if unknown:
-        raise EvalkitError(f"Unknown estimator(s) {unknown}; choose from {list(ESTIMATORS)}.")
+        raise EvalkitError(f"Unknown estimator(s) {unknown}; choose from {known}.")
     covs = as_list(covariates)
     if cohort not in data.columns:
         raise EvalkitError(f"Column(s) not found in the data: cohort={cohort!r}.")
-    common = {"outcome": outcome, "unit": unit, "time": time}
+    request = CompareRequest(data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
+                             leads=leads, lags=lags, control=control, covariates=covs,
+                             cluster=cluster, cs_options=cs_options)
+    entries = comparison_entries()
     results: dict[str, Any] = {}
     parts: list[pd.DataFrame] = []
     notes: list[str] = []
     normalisation = "e=-1"
     for name in estimators:
-        if name == "twfe":
-            from .twfe import twfe
-
-            d = data.assign(_treated=((data[cohort] > 0) & (data[time] >= data[cohort])).astype(float))
-            r = twfe(d, treatment="_treated", covariates=covs or None, cluster=cluster, **common)
-            results[name] = r
-            f = r.to_frame()
-            f["term"] = "ATT"
-            parts.append(_tidy(f, name, "overall"))
-        elif name == "event_study":
-            from .event_study import event_study
-
-            binned = leads is not None or lags is not None
-            r = event_study(data, cohort=cohort, leads=leads, lags=lags, bin_endpoints=binned, control=control,
-                            covariates=covs or None, cluster=cluster, **common)
-            results[name] = r
-            parts.append(_tidy(r.to_frame(), name, "event_time"))
-        elif name == "sun_abraham":
-            from .sun_abraham import sun_abraham
-
-            # every event time is estimated (so the overall ATT averages all treated cells, like
-            # CS "simple" and BJS); the table shows the requested window
-            r = sun_abraham(data, cohort=cohort, control=control, covariates=covs or None, cluster=cluster,
-                            **common)
-            results[name] = r
-            parts.append(_tidy(r.att().to_frame(), name, "overall"))
-            parts.append(_tidy(_in_window(r.to_frame(), leads, lags), name, "event_time"))
-        elif name == "imputation":
-            from .imputation import imputation
-
-            r = imputation(data, cohort=cohort, horizons=lags, covariates=covs or None, cluster=cluster, **common)
-            results[name] = r
-            parts.append(_tidy(r.att.to_frame(), name, "overall"))
-            parts.append(_tidy(_in_window(r.pretrends().to_frame(), leads, lags), name, "event_time"))
-            parts.append(_tidy(r.to_frame(), name, "event_time"))
-        else:
-            try:
-                from .callaway_santanna import callaway_santanna
-            except ImportError:  # pragma: no cover - CS module not yet available
-                notes.append("Callaway-Sant'Anna is not available in this installation")
-                continue
-            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated",
-                    "base_period": "universal"}
-            opts.update(cs_options or {})
-            if opts["base_period"] != "universal":
-                normalisation = (
-                    f"Callaway-Sant'Anna pre-periods use base_period={opts['base_period']!r} (each "
-                    "pre-period against the one before), not event time -1 like the other "
-                    "estimators: compare its pre-periods with care."
-                )
-            r = callaway_santanna(data, cohort=cohort, cluster=cluster, **common, **opts)
-            results[name] = r
-            parts.append(_tidy(r.aggregate("simple").to_frame(), name, "overall"))
-            kw = {}
-            if leads is not None:
-                kw["min_e"] = -leads
-            if lags is not None:
-                kw["max_e"] = lags
-            dyn = r.aggregate("dynamic", **kw)
-            parts.append(_tidy(dyn.to_frame(), name, "event_time"))
+        run = entries[name].run(request)
+        results[name] = run.result
+        parts += [_tidy(frame, name, kind) for frame, kind in run.parts]
+        if run.normalisation is not None:
+            normalisation = run.normalisation
     if not parts:
         raise EvalkitError("No estimator produced results.")
     with warnings.catch_warnings():

@@ -39,6 +39,7 @@ from ._common import (
     require_never_treated,
 )
 from ._fe import check_collinear_arg, dropped_note, fit_absorbed
+from ._registry import CompareRequest, CompareRun, register_comparison
 
 Control = Literal["never_treated", "last_treated", "both"]
 CONTROLS = ("never_treated", "last_treated", "both")
@@ -393,3 +394,13 @@ def _map_pos(rel_i: np.ndarray, pos: dict[int, int]) -> np.ndarray:
     ok = rel_i > -10**9
     out[ok] = lut[rel_i[ok] - lo]
     return out
+
+
+@register_comparison("event_study", "TWFE event study")
+def _compare(request: CompareRequest) -> CompareRun:
+    """:func:`event_study` in :func:`~evalkit.did.compare` (end points binned when a window is set)."""
+    binned = request.leads is not None or request.lags is not None
+    r = event_study(request.data, cohort=request.cohort, leads=request.leads, lags=request.lags,
+                    bin_endpoints=binned, control=request.control,
+                    covariates=request.covariates or None, cluster=request.cluster, **request.common)
+    return CompareRun(r, [(r.to_frame(), "event_time")])

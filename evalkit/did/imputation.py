@@ -50,6 +50,7 @@ from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
 from ._fe import fit_absorbed, solve_normal
+from ._registry import CompareRequest, CompareRun, register_comparison
 from .event_study import event_term, vector_result
 
 Partition = Literal["cohort_horizon", "cohort", "horizon"]
@@ -494,3 +495,14 @@ class _Omega0:
             return -h0
         gx = np.linalg.solve(x0t.T @ x0t, x0.T @ h0 - x1.T @ w1)
         return -h0 + x0t @ gx
+
+
+@register_comparison("imputation", "Imputation (BJS)")
+def _compare(request: CompareRequest) -> CompareRun:
+    """:func:`imputation` in :func:`~evalkit.did.compare`: the overall ATT, the pre-trend
+    coefficients in the window and the effects by horizon."""
+    r = imputation(request.data, cohort=request.cohort, horizons=request.lags,
+                   covariates=request.covariates or None, cluster=request.cluster, **request.common)
+    return CompareRun(r, [(r.att.to_frame(), "overall"),
+                          (request.in_window(r.pretrends().to_frame()), "event_time"),
+                          (r.to_frame(), "event_time")])

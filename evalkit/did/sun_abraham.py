@@ -27,6 +27,7 @@ from ..results import ScalarEffect
 from ._common import as_list, dof_for
 from ._fe import fit_absorbed
 from ._indicator import fit_indicators
+from ._registry import CompareRequest, CompareRun, register_comparison
 from .event_study import (
     EventStudyResult,
     absorbed_inputs,
@@ -244,3 +245,13 @@ def _cell_positions(g: np.ndarray, rel: np.ndarray, treated: np.ndarray, cell_g:
     hit = cell_key[order][pos_sorted] == obs_key
     key_idx[tr[hit]] = order[pos_sorted[hit]]
     return key_idx
+
+
+@register_comparison("sun_abraham", "Sun-Abraham")
+def _compare(request: CompareRequest) -> CompareRun:
+    """:func:`sun_abraham` in :func:`~evalkit.did.compare`: every event time is estimated (so the
+    overall ATT averages all treated cells, like CS "simple" and BJS); the table shows the window."""
+    r = sun_abraham(request.data, cohort=request.cohort, control=request.control,
+                    covariates=request.covariates or None, cluster=request.cluster, **request.common)
+    return CompareRun(r, [(r.att().to_frame(), "overall"),
+                          (request.in_window(r.to_frame()), "event_time")])

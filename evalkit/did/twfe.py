@@ -44,6 +44,7 @@ from ._fe import (
     dropped_note,
     fit_absorbed,
 )
+from ._registry import CompareRequest, CompareRun, register_comparison
 
 CovType = Literal["auto", "unadjusted", "robust", "clustered", "cr2", "wild", "randomization"]
 
@@ -419,3 +420,16 @@ def _rank_plain(xw: np.ndarray, names: list[str]) -> None:
 
 
 __all__ = ["TWFEResult", "twfe", "two_by_two"]
+
+
+@register_comparison("twfe", "TWFE")
+def _compare(request: CompareRequest) -> CompareRun:
+    """:func:`twfe` in :func:`~evalkit.did.compare`: the static effect of the absorbing treatment
+    built from the cohort column."""
+    data, cohort, time = request.data, request.cohort, request.time
+    d = data.assign(_treated=((data[cohort] > 0) & (data[time] >= data[cohort])).astype(float))
+    r = twfe(d, treatment="_treated", covariates=request.covariates or None, cluster=request.cluster,
+             **request.common)
+    f = r.to_frame()
+    f["term"] = "ATT"
+    return CompareRun(r, [(f, "overall")])

@@ -17,7 +17,7 @@ without weights:
 No iteration is needed, so the result is exact to rounding (no convergence tolerance), and the
 cost is ``O(n k + T^3)``. The time dimension must be the small one (years), as in every panel here.
 Every estimator that absorbs fixed effects uses these two classes (tests compare them with
-regressions on explicit dummies: ``tests/kernels/test_absorb.py``).
+regressions on explicit dummies: ``tests/_shared/kernels/test_absorb.py``).
 """
 
 from __future__ import annotations

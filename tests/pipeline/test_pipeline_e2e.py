@@ -22,7 +22,7 @@ from evalkit.cli import main
 from evalkit.pipeline import run_evidence
 from evalkit.verify import verify_pack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 pytestmark = [pytest.mark.slow, pytest.mark.notebook]
 

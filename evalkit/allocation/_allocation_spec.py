@@ -22,9 +22,11 @@ from ._inputs import (
     TOO_BIG,
     Problems,
     check_cents,
+    check_identifier,
     check_unique_id,
     check_unknown_keys,
     exact_text,
+    mapping_items,
     money_value,
     parse_code,
     parse_number,
@@ -225,13 +227,11 @@ def parse_awards(pr: Problems, al: Any) -> tuple[AwardSpec, ...]:
         return ()
     out: list[AwardSpec] = []
     seen: set[str] = set()
-    for i, a in enumerate(al):
-        path = ("awards", i)
-        if not isinstance(a, Mapping):
-            pr.add(path, "每项奖补应为映射 {id, factor, kind, threshold, per_point_wan}",
-                   "each award must be a mapping {id, factor, kind, threshold, per_point_wan}")
+    for i, path, a in mapping_items(pr, "awards", al, AWARD_KEYS,
+                                    "每项奖补应为映射 {id, factor, kind, threshold, per_point_wan}",
+                                    "each award must be a mapping {id, factor, kind, threshold, per_point_wan}"):
+        if a is None:
             continue
-        check_unknown_keys(pr, path, a, AWARD_KEYS)
         aid = check_unique_id(pr, path, a.get("id"), seen, kind_zh="奖补", kind_en="an award",
                          fallback=f"award{i + 1}")
         fac = a.get("factor")
@@ -280,18 +280,13 @@ def parse_groups(pr: Problems, gl: Any) -> dict[str, GroupSpec]:
     out: dict[str, GroupSpec] = {}
     total = Fraction(0)
     ok = True
-    for i, g in enumerate(gl):
-        path = ("groups", i)
-        if not isinstance(g, Mapping):
-            pr.add(path, "每个一级因素应为映射 {id, name, weight}",
-                   "each group must be a mapping {id, name, weight}")
+    for _, path, g in mapping_items(pr, "groups", gl, GROUP_KEYS, "每个一级因素应为映射 {id, name, weight}",
+                                    "each group must be a mapping {id, name, weight}"):
+        if g is None:
             ok = False
             continue
-        check_unknown_keys(pr, path, g, GROUP_KEYS)
         gid = g.get("id")
-        if not isinstance(gid, str) or not ID_RE.match(gid):
-            pr.add(path + ("id",), f"一级因素代码应为字母开头的标识符，实际为 {gid!r}",
-                   f"group id must be an identifier starting with a letter, got {gid!r}")
+        if not check_identifier(pr, path, gid, "一级因素", "group"):
             ok = False
             continue
         if gid in out:
@@ -405,18 +400,14 @@ def parse_factors(pr: Problems, data: Mapping[str, Any]
     seen: dict[str, int] = {}
     weight_sum = Fraction(0)
     weights_ok = True
-    for i, f in enumerate(flist):
-        path = ("factors", i)
-        if not isinstance(f, Mapping):
-            pr.add(path, "每个因素应为映射 {id, name, weight, direction, transform}",
-                   "each factor must be a mapping {id, name, weight, direction, transform}")
+    for i, path, f in mapping_items(pr, "factors", flist, FACTOR_KEYS,
+                                    "每个因素应为映射 {id, name, weight, direction, transform}",
+                                    "each factor must be a mapping {id, name, weight, direction, transform}"):
+        if f is None:
             weights_ok = False
             continue
-        check_unknown_keys(pr, path, f, FACTOR_KEYS)
         fid = f.get("id")
-        if not isinstance(fid, str) or not ID_RE.match(fid):
-            pr.add(path + ("id",), f"因素代码应为字母开头的标识符，实际为 {fid!r}",
-                   f"factor id must be an identifier starting with a letter, got {fid!r}")
+        if not check_identifier(pr, path, fid, "因素", "factor"):
             fid = f"#{i}"
         elif fid in seen:
             pr.add(path + ("id",), f"因素代码 `{fid}` 重复（第 {seen[fid] + 1} 项已使用）",

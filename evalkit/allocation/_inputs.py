@@ -195,3 +195,29 @@ def parse_per_unit(pr: Problems, path: tuple, value: Any, *, what: str
         if n is not None:
             units[code] = n
     return default, units
+
+
+def mapping_items(pr: Problems, key: str, items: list, allowed: Any, not_mapping_zh: str,
+                  not_mapping_en: str):
+    """Yield ``(i, path, item)`` for every item of the list ``key``, checking its keys.
+
+    An item that is not a mapping is reported with the given words and yielded as ``None`` (the
+    caller skips it); a mapping's unknown keys are reported (:func:`check_unknown_keys`).
+    """
+    for i, item in enumerate(items):
+        path = (key, i)
+        if not isinstance(item, Mapping):
+            pr.add(path, not_mapping_zh, not_mapping_en)
+            yield i, path, None
+            continue
+        check_unknown_keys(pr, path, item, allowed)
+        yield i, path, item
+
+
+def check_identifier(pr: Problems, path: tuple, value: Any, kind_zh: str, kind_en: str) -> bool:
+    """Whether ``value`` is an identifier (a letter first); if not, record it at ``path + ("id",)``."""
+    if isinstance(value, str) and ID_RE.match(value):
+        return True
+    pr.add(path + ("id",), f"{kind_zh}代码应为字母开头的标识符，实际为 {value!r}",
+           f"{kind_en} id must be an identifier starting with a letter, got {value!r}")
+    return False

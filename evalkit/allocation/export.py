@@ -176,12 +176,9 @@ def _factor_lines_en(spec: Any, inp: Any) -> list[str]:
     return out
 
 
-def _method_sheet_zh(alloc: Allocation) -> list[str]:
+def _method_sheet_zh(alloc: Allocation, names: dict[str, str], base_tot: Fraction) -> list[str]:
     """The lines of the Chinese method sheet."""
-    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
-    names = {c: alloc.name(c) for c in alloc.codes}
-    b = alloc.bound_units
-    base_tot = sum(core.base, Fraction(0))
+    spec, core, inp, b = alloc.spec, alloc.core, alloc.inputs, alloc.bound_units
     L: list[str] = []
     L.append(f"{spec.fund}{spec.year}年度分配测算说明")
     L.append("")
@@ -273,11 +270,9 @@ def _method_sheet_zh(alloc: Allocation) -> list[str]:
     return L
 
 
-def _method_sheet_en(alloc: Allocation) -> list[str]:
+def _method_sheet_en(alloc: Allocation, base_tot: Fraction) -> list[str]:
     """The lines of the English method sheet."""
-    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
-    b = alloc.bound_units
-    base_tot = sum(core.base, Fraction(0))
+    spec, core, inp, b = alloc.spec, alloc.core, alloc.inputs, alloc.bound_units
     L: list[str] = []
     L.append(f"{spec.fund} {spec.year}: method of allocation")
     L.append("")
@@ -347,7 +342,11 @@ def method_sheet(alloc: Allocation, language: str = "zh") -> str:
     if language not in ("zh", "en"):
         from .._shared.validation import check_option
         check_option("language", language, ("zh", "en"))
-    L = _method_sheet_zh(alloc) if language == "zh" else _method_sheet_en(alloc)
+    base_tot = sum(alloc.core.base, Fraction(0))
+    if language == "zh":
+        L = _method_sheet_zh(alloc, {c: alloc.name(c) for c in alloc.codes}, base_tot)
+    else:
+        L = _method_sheet_en(alloc, base_tot)
     return "\n".join(L) + "\n"
 
 

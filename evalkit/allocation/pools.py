@@ -47,7 +47,7 @@ from ._inputs import (
     TOO_BIG,
     Problems,
     check_unique_id,
-    check_unknown_keys,
+    mapping_items,
     parse_number,
 )
 from ._spec_model import STAGES
@@ -162,13 +162,11 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
     seen_ids: set[str] = set()
     owner: dict[str, str] = {}
     totals: list[tuple[str, Any]] = []
-    for i, p in enumerate(plist):
-        path = ("pools", i)
-        if not isinstance(p, Mapping):
-            pr.add(path, "每个资金池应为映射 {id, name, total_wan, units, ...}",
-                   "each pool must be a mapping {id, name, total_wan, units, ...}")
+    for i, path, p in mapping_items(pr, "pools", plist, POOL_KEYS,
+                                    "每个资金池应为映射 {id, name, total_wan, units, ...}",
+                                    "each pool must be a mapping {id, name, total_wan, units, ...}"):
+        if p is None:
             continue
-        check_unknown_keys(pr, path, p, POOL_KEYS)
         pid = check_unique_id(pr, path, p.get("id"), seen_ids, kind_zh="资金池", kind_en="a pool",
                          fallback=f"pool{i + 1}")
         for req in ("total_wan", "units"):

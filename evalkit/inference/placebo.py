@@ -23,14 +23,7 @@ import pandas as pd
 
 from .._shared.exceptions import InferenceError
 from .._shared.validation import check_columns, check_option
-from ._permute import (
-    MAX_EXACT,
-    choose_exact,
-    enumerate_arrangements,
-    evaluate_assignments,
-    permutation_pvalue,
-    statistic_value,
-)
+from . import _permute as permute
 from .executor import Executor
 from .randomization import PanelReassigner
 
@@ -173,7 +166,7 @@ def placebo_in_space(
     """
     statistic = check_option("statistic", statistic, ("t", "estimate"))
     check_columns(data, {"unit": unit, "cohort": cohort, "time": time, "treatment": treatment})
-    obs_val, obs_est, obs_se = statistic_value(stat(data), statistic)
+    obs_val, obs_est, obs_se = permute.statistic_value(stat(data), statistic)
     by_unit = data.groupby(unit)[cohort].first()
     treated_cohorts = by_unit[by_unit != 0].to_numpy()
     n1 = treated_cohorts.size
@@ -187,19 +180,19 @@ def placebo_in_space(
         )
     fn = PanelReassigner(controls, stat, unit, cohort, time, treatment)
     values = np.concatenate([treated_cohorts, np.zeros(n0 - n1, dtype=treated_cohorts.dtype)])
-    _, exact = choose_exact(values, exact, MAX_EXACT)
+    _, exact = permute.choose_exact(values, exact, permute.MAX_EXACT)
     if exact:
-        table = enumerate_arrangements(values)
+        table = permute.enumerate_arrangements(values)
     else:
         rng = np.random.default_rng(seed)
         table = np.array([values[rng.permutation(n0)] for _ in range(int(n_draws))])
-    vals = evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=seed,
+    vals = permute.evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=seed,
                                  executor=executor, desc="placebo in space")
     labels = [
         ",".join(str(u) for u in fn.units[np.flatnonzero(row != 0)]) for row in table
     ]
     dist = pd.DataFrame({"label": labels, "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]})
-    p = permutation_pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
+    p = permute.permutation_pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
     desc = (
         f"placebo in space ({len(table)} {'(all) ' if exact else ''}fake treated sets of {n1} "
         f"among {n0} never-treated units, {statistic})"
@@ -281,15 +274,15 @@ def placebo_in_time(
             f"fake_years must lie in the pre-period after its first year ({list(years[1:])}); got "
             f"{bad or 'none'}."
         )
-    obs_val, obs_est, obs_se = statistic_value(stat(data), statistic)
+    obs_val, obs_est, obs_se = permute.statistic_value(stat(data), statistic)
     fn = PanelReassigner(pre, stat, unit, cohort, time, treatment)
     table = np.array([np.where(fn.base != 0, f, 0) for f in fake_years])
-    vals = evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=0,
+    vals = permute.evaluate_assignments(fn, len(table), statistic=statistic, table=table, seed=0,
                                  executor=executor, chunk_size=1, desc="placebo in time")
     dist = pd.DataFrame(
         {"label": [str(f) for f in fake_years], "value": vals[:, 0], "estimate": vals[:, 1], "std_error": vals[:, 2]}
     )
-    p = permutation_pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
+    p = permute.permutation_pvalue(obs_val, dist["value"].to_numpy(), "two-sided", exact=False)
     desc = f"placebo in time ({len(fake_years)} fake adoption years before {first}, {statistic})"
     return PlaceboResult("time", obs_val, obs_est, obs_se, p, dist, statistic, True, desc)
 

@@ -92,22 +92,30 @@ class CSData:
     x_invariant: bool = False  # balanced panels: covariates constant over time
 
 
-def prepare(
-    data: pd.DataFrame,
-    *,
-    outcome: str,
-    unit: str | None,
-    time: str,
-    cohort: str,
-    covariates: list[str],
-    weights: str | None,
-    cluster: str | None,
-    panel: bool,
-    allow_unbalanced: bool,
-    anticipation: int,
-    control_group: str,
-) -> CSData:
-    """Validate the long data and lay them out as arrays (see :class:`CSData`)."""
+@dataclass
+class _Rows:
+    """The row arrays of the estimation sample, subset together when rows are dropped."""
+
+    g: np.ndarray  # cohort
+    t: np.ndarray  # period
+    y: np.ndarray
+    x: np.ndarray
+    w: np.ndarray
+    t_idx: np.ndarray  # period index
+    unit: np.ndarray  # unit code
+    cluster: np.ndarray | None
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the rows where ``mask`` is true."""
+        for name in ("g", "t", "y", "x", "w", "t_idx", "unit"):
+            setattr(self, name, getattr(self, name)[mask])
+        if self.cluster is not None:
+            self.cluster = self.cluster[mask]
+
+
+def _checked_columns(data, outcome, unit, time, cohort, covariates, weights, cluster, panel,
+                     anticipation):
+    """Check the columns; return cohort, period, weight, outcome and covariate arrays."""
     if unit is None and panel:
         raise EvalkitError("unit=None is only allowed with panel=False (repeated cross-sections).")
     check_columns(
@@ -176,7 +184,201 @@ def prepare(
         wv = np.ones(len(data))
     y_raw = data[outcome].to_numpy(dtype=float)
     x_raw = data[covariates].to_numpy(dtype=float) if covariates else np.empty((len(data), 0))
+    return g_raw, t_raw, wv, y_raw, x_raw
 
+
+def _check_unit_attributes(data, unit_labels, u_codes, t_idx, n_times, cohort, g_raw, weights, wv,
+                           unit, time, cluster) -> None:
+    """Panels: one row per unit and period; cohort, weights and cluster constant within units."""
+    n_units_all = len(unit_labels)
+    key = u_codes.astype(np.int64) * n_times + t_idx
+    if np.bincount(key, minlength=n_units_all * n_times).max() > 1:
+        check_unique_panel(data, unit, time)  # raises, naming the duplicated pairs
+    for name, col, arr in (
+        ("cohort", cohort, g_raw),
+        ("weights", weights, wv if weights else None),
+    ):
+        if arr is None:
+            continue
+        first = np.full(n_units_all, np.nan)
+        first[u_codes[::-1]] = arr[::-1]
+        diff = first[u_codes] != arr
+        if diff.any():
+            units = pd.unique(np.asarray(unit_labels)[u_codes[diff]])
+            extra = (
+                " The cohort is the first treated period and cannot change within a unit; "
+                "fix the data (treatment is absorbing)."
+                if name == "cohort"
+                else " Sampling weights must be constant within a unit."
+            )
+            raise PanelDataError(
+                [f"column {col!r} ({name}) changes over time within units {_names(units)}.{extra}"],
+                header=f"The {name} column varies within units",
+            )
+    if cluster is not None:
+        c_codes_row, _ = pd.factorize(data[cluster], sort=True)
+        first = np.full(n_units_all, -1)
+        first[u_codes[::-1]] = c_codes_row[::-1]
+        diff = first[u_codes] != c_codes_row
+        if diff.any():
+            units = pd.unique(np.asarray(unit_labels)[u_codes[diff]])
+            raise PanelDataError(
+                [
+                    f"column {cluster!r} (cluster) changes within units {_names(units)}; "
+                    "clusters must nest units (cluster at the unit or a coarser level)"
+                ],
+                header="The cluster column varies within units",
+            )
+
+
+def _drop_early(rows: _Rows, times, u_labels, panel: bool, notes: list[str]) -> None:
+    """Exclude units already treated in the first period (no pre-treatment period), with a warning."""
+    early_row = (rows.g > 0) & (rows.g <= times[0])
+    if not early_row.any():
+        return
+    early_units = pd.unique(np.asarray(u_labels)[rows.unit[early_row]])
+    drop_row = np.isin(rows.unit, np.unique(rows.unit[early_row])) if panel else early_row
+    warnings.warn(
+        f"Excluded {len(early_units)} unit(s) already treated in the first period "
+        f"({times[0]:g}), which have no pre-treatment period: {_names(early_units)}.",
+        ExcludedUnitsWarning,
+        stacklevel=4,
+    )
+    notes.append(f"{len(early_units)} unit(s) treated in the first period were excluded.")
+    rows.keep(~drop_row)
+
+
+def _check_cohorts(rows: _Rows, times, cohort: str, anticipation: int, control_group: str,
+                   notes: list[str]):
+    """Treated cohorts; without never-treated units the last cohort becomes the comparison group."""
+    groups = np.sort(pd.unique(rows.g[rows.g > 0]))  # hash, not a sort of every row (O(n))
+    if len(groups) == 0:
+        raise PanelDataError(
+            [f"column {cohort!r} has no treated cohort (all values are 0 = never treated)"],
+            header="No treated units",
+        )
+    nopre = groups[groups - anticipation <= times[0]]
+    if len(nopre):
+        raise EvalkitError(
+            f"Cohort(s) {_names(nopre)} have no pre-treatment period: with anticipation="
+            f"{anticipation} the last untreated period before {_names(nopre)} is not in the data "
+            f"(first period {times[0]:g}). Reduce anticipation or drop these cohorts."
+        )
+    if (rows.g == 0).any():
+        return times, groups
+    if control_group == "never_treated":
+        raise NoControlUnitsError(
+            f"control_group='never_treated' but no unit has {cohort} == 0 (never treated). "
+            "Use control_group='not_yet_treated' (units treated later serve as controls) or "
+            "add never-treated units."
+        )
+    g_last = groups[-1]
+    cutoff = g_last - anticipation
+    warnings.warn(
+        f"No never-treated units: cohort {g_last:g} (the last treated) serves as the "
+        f"comparison group and periods from {cutoff:g} on are dropped.",
+        ExcludedUnitsWarning,
+        stacklevel=4,
+    )
+    notes.append(
+        f"No never-treated units: the last cohort ({g_last:g}) is the comparison group; "
+        f"periods >= {cutoff:g} dropped."
+    )
+    rows.g = np.where(rows.g == g_last, 0.0, rows.g)
+    rows.keep(rows.t < cutoff)  # the dropped periods are the last ones: indices stay valid
+    times = times[times < cutoff]
+    groups = groups[groups < g_last]
+    if len(groups) == 0 or len(times) < 2:
+        raise NoControlUnitsError(
+            "No never-treated units and too few cohorts/periods remain when the last cohort "
+            "serves as the comparison group; add never-treated units."
+        )
+    return times, groups
+
+
+def _drop_incomplete(rows: _Rows, used, labels, n: int, n_times: int, notes: list[str]):
+    """Balanced panels: exclude units not observed in every period, with a warning."""
+    counts = np.bincount(rows.unit, minlength=n)
+    incomplete = counts < n_times
+    if not incomplete.any():
+        return used, labels, n
+    bad_units = labels[incomplete]
+    warnings.warn(
+        f"Excluded {len(bad_units)} unit(s) not observed in every period "
+        f"(balanced panel required; pass allow_unbalanced=True to keep them): "
+        f"{_names(bad_units)}.",
+        ExcludedUnitsWarning,
+        stacklevel=4,
+    )
+    notes.append(f"{len(bad_units)} unit(s) not observed in every period were excluded.")
+    rows.keep(~incomplete[rows.unit])
+    used, rows.unit = _compact(rows.unit, n)
+    labels = labels[used]
+    n = len(used)
+    if n == 0:
+        raise PanelDataError(["no unit is observed in every period"], header="Empty panel")
+    return used, labels, n
+
+
+def _unit_vectors(rows: _Rows, n: int, long_layout: bool, panel: bool):
+    """Cohort, weight and cluster code per unit (per row for repeated cross-sections)."""
+    if long_layout and not panel:
+        G_unit, w_unit, c_unit = rows.g, rows.w, rows.cluster
+    else:
+        G_unit = np.zeros(n)
+        G_unit[rows.unit] = rows.g
+        w_unit = np.zeros(n)
+        w_unit[rows.unit] = rows.w
+        if rows.cluster is not None:
+            c_unit = np.empty(n, dtype=object)
+            c_unit[rows.unit] = rows.cluster
+        else:
+            c_unit = None
+    c_codes = pd.factorize(pd.Series(c_unit), sort=True)[0] if c_unit is not None else None
+    return G_unit, w_unit, c_codes
+
+
+def _lay_out(out: CSData, rows: _Rows, n: int, panel: bool) -> None:
+    """The outcome (and covariates) as an ``n x T`` matrix, or as row arrays for long layouts."""
+    k = rows.x.shape[1]
+    if out.layout == "balanced":
+        T = len(out.times)
+        Y = np.empty((n, T))
+        Y[rows.unit, rows.t_idx] = rows.y
+        out.Y = Y
+        if k:
+            X = np.empty((T, n, k + 1))
+            X[:, :, 0] = 1.0
+            X[rows.t_idx, rows.unit, 1:] = rows.x
+            out.X = X
+            out.x_invariant = bool(np.all(X == X[0]))
+    else:
+        n_rows = len(rows.y)
+        out.row_y = rows.y
+        out.row_t = rows.t_idx
+        out.row_unit = rows.unit if panel else np.arange(n_rows)
+        out.row_w = rows.w
+        out.row_X = np.hstack([np.ones((n_rows, 1)), rows.x])
+
+
+def prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str | None,
+    time: str,
+    cohort: str,
+    covariates: list[str],
+    weights: str | None,
+    cluster: str | None,
+    panel: bool,
+    allow_unbalanced: bool,
+    anticipation: int,
+    control_group: str,
+) -> CSData:
+    """Validate the long data and lay them out as arrays (see :class:`CSData`)."""
+    g_raw, t_raw, wv, y_raw, x_raw = _checked_columns(
+        data, outcome, unit, time, cohort, covariates, weights, cluster, panel, anticipation)
     times, t_idx = _time_index(t_raw)
     if len(times) < 2:
         raise PanelDataError(
@@ -195,172 +397,22 @@ def prepare(
 
     if panel:
         u_codes, u_labels = _factorize(data[unit])
+        _check_unit_attributes(data, u_labels, u_codes, t_idx, len(times), cohort, g_raw, weights,
+                               wv, unit, time, cluster)
     else:
         u_codes, u_labels = np.arange(len(data)), np.asarray(data.index)
     n_units_all = len(u_labels)
-
-    long_layout = (not panel) or allow_unbalanced
-    # unit-level attributes must be constant within a unit (panels)
-    if panel:
-        key = u_codes.astype(np.int64) * len(times) + t_idx
-        if np.bincount(key, minlength=n_units_all * len(times)).max() > 1:
-            check_unique_panel(data, unit, time)  # raises, naming the duplicated pairs
-        unit_attr = {}
-        for name, col, arr in (
-            ("cohort", cohort, g_raw),
-            ("weights", weights, wv if weights else None),
-        ):
-            if arr is None:
-                continue
-            first = np.full(n_units_all, np.nan)
-            first[u_codes[::-1]] = arr[::-1]
-            diff = first[u_codes] != arr
-            if diff.any():
-                units = pd.unique(np.asarray(u_labels)[u_codes[diff]])
-                extra = (
-                    " The cohort is the first treated period and cannot change within a unit; "
-                    "fix the data (treatment is absorbing)."
-                    if name == "cohort"
-                    else " Sampling weights must be constant within a unit."
-                )
-                raise PanelDataError(
-                    [f"column {col!r} ({name}) changes over time within units {_names(units)}.{extra}"],
-                    header=f"The {name} column varies within units",
-                )
-            unit_attr[name] = first
-        if cluster is not None:
-            c_codes_row, _ = pd.factorize(data[cluster], sort=True)
-            first = np.full(n_units_all, -1)
-            first[u_codes[::-1]] = c_codes_row[::-1]
-            diff = first[u_codes] != c_codes_row
-            if diff.any():
-                units = pd.unique(np.asarray(u_labels)[u_codes[diff]])
-                raise PanelDataError(
-                    [
-                        f"column {cluster!r} (cluster) changes within units {_names(units)}; "
-                        "clusters must nest units (cluster at the unit or a coarser level)"
-                    ],
-                    header="The cluster column varies within units",
-                )
-    # early-treated units (already treated in the first period)
-    early_row = (g_vals > 0) & (g_vals <= times[0])
-    if early_row.any():
-        early_units = pd.unique(np.asarray(u_labels)[u_codes[early_row]])
-        if panel:
-            drop_row = np.isin(u_codes, np.unique(u_codes[early_row]))
-        else:
-            drop_row = early_row
-        warnings.warn(
-            f"Excluded {len(early_units)} unit(s) already treated in the first period "
-            f"({times[0]:g}), which have no pre-treatment period: {_names(early_units)}.",
-            ExcludedUnitsWarning,
-            stacklevel=3,
-        )
-        notes.append(f"{len(early_units)} unit(s) treated in the first period were excluded.")
-        keep = ~drop_row
-        g_vals, t_raw, y_raw, x_raw, wv = g_vals[keep], t_raw[keep], y_raw[keep], x_raw[keep], wv[keep]
-        t_idx = t_idx[keep]
-        data_cluster = data[cluster].to_numpy()[keep] if cluster else None
-        u_codes = u_codes[keep]
-    else:
-        data_cluster = data[cluster].to_numpy() if cluster else None
-    groups = np.sort(pd.unique(g_vals[g_vals > 0]))  # hash, not a sort of every row (O(n))
-    if len(groups) == 0:
-        raise PanelDataError(
-            [f"column {cohort!r} has no treated cohort (all values are 0 = never treated)"],
-            header="No treated units",
-        )
-    nopre = groups[groups - anticipation <= times[0]]
-    if len(nopre):
-        raise EvalkitError(
-            f"Cohort(s) {_names(nopre)} have no pre-treatment period: with anticipation="
-            f"{anticipation} the last untreated period before {_names(nopre)} is not in the data "
-            f"(first period {times[0]:g}). Reduce anticipation or drop these cohorts."
-        )
-    if not (g_vals == 0).any():
-        if control_group == "never_treated":
-            raise NoControlUnitsError(
-                f"control_group='never_treated' but no unit has {cohort} == 0 (never treated). "
-                "Use control_group='not_yet_treated' (units treated later serve as controls) or "
-                "add never-treated units."
-            )
-        g_last = groups[-1]
-        cutoff = g_last - anticipation
-        keep = t_raw < cutoff
-        warnings.warn(
-            f"No never-treated units: cohort {g_last:g} (the last treated) serves as the "
-            f"comparison group and periods from {cutoff:g} on are dropped.",
-            ExcludedUnitsWarning,
-            stacklevel=3,
-        )
-        notes.append(
-            f"No never-treated units: the last cohort ({g_last:g}) is the comparison group; "
-            f"periods >= {cutoff:g} dropped."
-        )
-        g_vals = np.where(g_vals == g_last, 0.0, g_vals)
-        g_vals, t_raw, y_raw, x_raw, wv, u_codes = (
-            g_vals[keep], t_raw[keep], y_raw[keep], x_raw[keep], wv[keep], u_codes[keep],
-        )
-        t_idx = t_idx[keep]  # the dropped periods are the last ones: indices stay valid
-        if data_cluster is not None:
-            data_cluster = data_cluster[keep]
-        times = times[times < cutoff]
-        groups = groups[groups < g_last]
-        if len(groups) == 0 or len(times) < 2:
-            raise NoControlUnitsError(
-                "No never-treated units and too few cohorts/periods remain when the last cohort "
-                "serves as the comparison group; add never-treated units."
-            )
-    # compact unit codes
-    used, u_codes = _compact(u_codes, n_units_all)
+    rows = _Rows(g=g_vals, t=t_raw, y=y_raw, x=x_raw, w=wv, t_idx=t_idx, unit=u_codes,
+                 cluster=data[cluster].to_numpy() if cluster else None)
+    _drop_early(rows, times, u_labels, panel, notes)
+    times, groups = _check_cohorts(rows, times, cohort, anticipation, control_group, notes)
+    used, rows.unit = _compact(rows.unit, n_units_all)  # compact unit codes
     labels = np.asarray(u_labels)[used]
     n = len(used)
-    k = x_raw.shape[1]
-
     if panel and not allow_unbalanced:
-        counts = np.bincount(u_codes, minlength=n)
-        incomplete = counts < len(times)
-        if incomplete.any():
-            bad_units = labels[incomplete]
-            warnings.warn(
-                f"Excluded {len(bad_units)} unit(s) not observed in every period "
-                f"(balanced panel required; pass allow_unbalanced=True to keep them): "
-                f"{_names(bad_units)}.",
-                ExcludedUnitsWarning,
-                stacklevel=3,
-            )
-            notes.append(f"{len(bad_units)} unit(s) not observed in every period were excluded.")
-            keep = ~incomplete[u_codes]
-            g_vals, t_idx, y_raw, x_raw, wv = g_vals[keep], t_idx[keep], y_raw[keep], x_raw[keep], wv[keep]
-            if data_cluster is not None:
-                data_cluster = data_cluster[keep]
-            used, u_codes = _compact(u_codes[keep], n)
-            labels = labels[used]
-            n = len(used)
-            if n == 0:
-                raise PanelDataError(["no unit is observed in every period"], header="Empty panel")
-
-    n_rows = len(y_raw)
-    wv = wv / wv.mean()
-    if long_layout and not panel:
-        G_unit = g_vals
-        w_unit = wv
-        c_unit = data_cluster
-    else:
-        G_unit = np.zeros(n)
-        G_unit[u_codes] = g_vals
-        w_unit = np.zeros(n)
-        w_unit[u_codes] = wv
-        if data_cluster is not None:
-            c_unit = np.empty(n, dtype=object)
-            c_unit[u_codes] = data_cluster
-        else:
-            c_unit = None
-    if c_unit is not None:
-        c_codes, _ = pd.factorize(pd.Series(c_unit), sort=True)
-    else:
-        c_codes = None
-
+        used, labels, n = _drop_incomplete(rows, used, labels, n, len(times), notes)
+    rows.w = rows.w / rows.w.mean()
+    G_unit, w_unit, c_codes = _unit_vectors(rows, n, (not panel) or allow_unbalanced, panel)
     out = CSData(
         times=times,
         groups=groups,
@@ -371,23 +423,7 @@ def prepare(
         cluster=c_codes,
         layout="rcs" if not panel else ("unbalanced" if allow_unbalanced else "balanced"),
         notes=notes,
-        n_obs=n_rows,
+        n_obs=len(rows.y),
     )
-    if out.layout == "balanced":
-        T = len(times)
-        Y = np.empty((n, T))
-        Y[u_codes, t_idx] = y_raw
-        out.Y = Y
-        if k:
-            X = np.empty((T, n, k + 1))
-            X[:, :, 0] = 1.0
-            X[t_idx, u_codes, 1:] = x_raw
-            out.X = X
-            out.x_invariant = bool(np.all(X == X[0]))
-    else:
-        out.row_y = y_raw
-        out.row_t = t_idx
-        out.row_unit = u_codes if panel else np.arange(n_rows)
-        out.row_w = wv
-        out.row_X = np.hstack([np.ones((n_rows, 1)), x_raw])
+    _lay_out(out, rows, n, panel)
     return out

@@ -34,8 +34,8 @@ from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from . import _cs_inference as inf
+from ._cs_cells import estimate_cells, period_text
 from ._cs_data import CSData, prepare
-from ._cs_estimators import CellFailure, ipt, logit, panel_2x2, panel_2x2_improved, rc_2x2
 from ._registry import CompareRequest, CompareRun, register_comparison
 
 __all__ = ["AggregatedEffects", "CSResult", "GroupTimeEffects", "callaway_santanna"]
@@ -66,10 +66,6 @@ class AggregatedEffects(EffectVector):
         return Summary(head + "\n\n" + super().summary(level))
 
 
-def _fmt(v: float) -> str:
-    return f"{v:g}"
-
-
 @dataclass
 class _Fit:
     data: CSData
@@ -83,193 +79,12 @@ class _Fit:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def _cells(times: np.ndarray, g: float, anticipation: int, base_period: str):
-    """(current index, base index) pairs for cohort ``g``, R did's rules."""
-    T = len(times)
-    pre_idx = np.nonzero(times + anticipation < g)[0]
-    b_post = int(pre_idx[-1])
-    out = []
-    if base_period == "varying":
-        for c in range(1, T):
-            b = b_post if g <= times[c] else c - 1
-            out.append((c, b))
-    else:
-        for c in range(T):
-            out.append((c, b_post))
-    return out
-
-
-def _control_mask(G, g, thr, control_group):
-    if control_group == "never_treated":
-        return G == 0
-    return (G == 0) | ((G > thr) & (G != g))
-
-
-def _what(g, t, covariates, method):
-    cov_txt = ", ".join(covariates) if covariates else "(intercept only)"
-    ps = (
-        f"the propensity score of cohort {_fmt(g)} (period {_fmt(t)}) on covariates [{cov_txt}] "
-        "cannot be estimated: the cohort has too few units for these covariates, or a covariate "
-        "separates it perfectly or is collinear. Drop or coarsen covariates, merge small cohorts, "
-        "or use method='reg'."
-    )
-    orr = (
-        f"the outcome regression for cohort {_fmt(g)} (period {_fmt(t)}) on covariates [{cov_txt}] "
-        "is singular: too few comparison units for these covariates or collinear covariates. "
-        "Drop collinear covariates or use fewer covariates."
-    )
-    return ps, orr
-
-
-def _estimate_cells(d: CSData, *, method, control_group, anticipation, base_period, covariates):
-    """Estimate every ATT(g,t) and write its influence function into a unit x column basis.
-
-    Returns cell cohorts, periods, estimates and an ``n x (K + n_cohorts)`` array whose first ``K``
-    columns are the cells' influence functions (the rest is left for the cohort-share columns).
-    Without covariates in a balanced panel all periods of a cohort are done at once (vectorised
-    over units and periods); otherwise one small 2x2 estimation per cell (vectorised over units).
-    """
-    times, G, w, n = d.times, d.G, d.w, d.n
-    plan = [(g, _cells(times, g, anticipation, base_period)) for g in d.groups]
-    n_cells = sum(len(p) for _, p in plan)
-    basis = np.zeros((n, n_cells + len(d.groups)), order="F")
-    cell_g, cell_t, atts = [], [], []
-    fast = d.layout == "balanced" and d.X is None
-    rows_cache: dict = {}
-    ps_cache: dict = {}
-    j = 0
-    for g, pairs in plan:
-        tr = G == g
-        if fast:
-            m = len(pairs)
-            cur = np.array([c for c, _ in pairs])
-            base = np.array([b for _, b in pairs])
-            thr = times[np.maximum(cur, base)] + anticipation
-            if control_group == "never_treated":
-                ctrl = G == 0
-            else:  # units ever usable as controls for some period of this cohort
-                ctrl = _control_mask(G, g, thr.min(), control_group)
-            rows = np.nonzero(tr | ctrl)[0]  # other units have zero influence in these cells
-            Ysub = d.Y[rows]
-            dy = Ysub[:, cur] - Ysub[:, base]
-            ws, Gs = w[rows], G[rows]
-            a = ws * tr[rows]
-            st = a.sum()
-            a *= n / st  # n w_i D_i / sum(w D)
-            eta_t = (a @ dy) / n
-            if control_group == "never_treated":
-                b = ws * ctrl[rows]
-                sc = np.full(m, b.sum())
-            else:
-                b = ws[:, None] * _control_mask(Gs[:, None], g, thr[None, :], control_group)
-                sc = b.sum(axis=0)
-            if np.any(sc == 0):
-                bad = times[cur[sc == 0]]
-                raise EvalkitError(
-                    f"No comparison units for cohort {_fmt(g)} in period(s) {', '.join(map(_fmt, bad))}."
-                )
-            if method != "reg" and np.any(st / (st + sc) >= 0.995):
-                raise SingularDesignError(_what(g, times[cur[0]], covariates, method)[0])
-            if b.ndim == 1:
-                b *= n / sc[0]
-                eta_c = (b @ dy) / n
-                out = dy * (a - b)[:, None]
-                out -= np.multiply.outer(a, eta_t)
-                out += np.multiply.outer(b, eta_c)
-            else:
-                b *= n / sc
-                eta_c = np.einsum("ij,ij->j", b, dy) / n
-                out = dy * (a[:, None] - b)
-                out -= np.multiply.outer(a, eta_t)
-                out += b * eta_c
-            same = cur == base
-            out[:, same] = 0.0
-            basis[rows, j : j + m] = out
-            att = eta_t - eta_c
-            att[same] = 0.0
-            cell_g += [g] * m
-            cell_t += list(times[cur])
-            atts += list(att)
-            j += m
-            continue
-        for c, b in pairs:
-            t = times[c]
-            cell_g.append(g)
-            cell_t.append(t)
-            col = basis[:, j]
-            j += 1
-            if c == b:
-                atts.append(0.0)
-                continue
-            thr_c = times[max(c, b)] + anticipation
-            ctrl = _control_mask(G, g, thr_c, control_group)
-            what = _what(g, t, covariates, method)
-            try:
-                if d.layout == "balanced":
-                    # cells sharing cohort, comparison set and covariate period share the
-                    # propensity-score fit (fitted once, on first use)
-                    ckey = (g, None if control_group == "never_treated" else thr_c)
-                    xper = None if d.x_invariant else min(b, c)
-                    if ckey not in rows_cache:
-                        rows_cache[ckey] = np.nonzero(tr | ctrl)[0]
-                    rows = rows_cache[ckey]
-                    dy = d.Y[rows, c] - d.Y[rows, b]
-                    x = d.X[min(b, c)][rows]
-                    dd = tr[rows].astype(float)
-                    wr = w[rows]
-                    pkey = (ckey, xper)
-
-                    def fit_ps(pkey=pkey, dd=dd, x=x, wr=wr, what=what):
-                        if pkey not in ps_cache:
-                            f = ipt if method == "dr_improved" else logit
-                            ps_cache[pkey] = f(dd, x, wr / wr.mean(), what[0])
-                        return ps_cache[pkey]
-
-                    if method == "dr_improved":
-                        att, psi = panel_2x2_improved(dy, dd, x, wr, what, ps_fit=fit_ps)
-                    else:
-                        att, psi = panel_2x2(dy, dd, x, wr, method, what, ps_fit=fit_ps)
-                    col[rows] = psi * (n / len(rows))
-                else:
-                    unit_sel = tr | ctrl
-                    rows = ((d.row_t == c) | (d.row_t == b)) & unit_sel[d.row_unit]
-                    post = (d.row_t[rows] == c).astype(float)
-                    dd = tr[d.row_unit[rows]].astype(float)
-                    missing = [
-                        lab
-                        for lab, msk in (
-                            ("treated units in the current period", (dd == 1) & (post == 1)),
-                            ("treated units in the base period", (dd == 1) & (post == 0)),
-                            ("comparison units in the current period", (dd == 0) & (post == 1)),
-                            ("comparison units in the base period", (dd == 0) & (post == 0)),
-                        )
-                        if not msk.any()
-                    ]
-                    if missing:
-                        warnings.warn(
-                            f"ATT({_fmt(g)},{_fmt(t)}) not estimated: no {', '.join(missing)} "
-                            f"(base period {_fmt(times[b])}).",
-                            EvalkitWarning,
-                            stacklevel=3,
-                        )
-                        atts.append(np.nan)
-                        continue
-                    att, psi = rc_2x2(
-                        d.row_y[rows], post, dd, d.row_X[rows], d.row_w[rows], method, what
-                    )
-                    col[:] = np.bincount(d.row_unit[rows], weights=psi * (n / rows.sum()), minlength=n)
-            except CellFailure as exc:
-                raise SingularDesignError(str(exc)) from None
-            atts.append(att)
-    return np.asarray(cell_g, float), np.asarray(cell_t, float), np.asarray(atts, float), basis
-
-
 def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) -> None:
     """Warn (as R did) about cohorts with fewer than ``len(covariates) + 5`` units."""
     need = len(covariates) + 5
     cohorts = np.concatenate([[0.0], d.groups])
     sizes = np.array([(d.G == g).sum() for g in cohorts])
-    small = [f"{_fmt(g) if g else 'never treated (0)'}: {s} unit(s)" for g, s in zip(cohorts, sizes) if s < need]
+    small = [f"{period_text(g) if g else 'never treated (0)'}: {s} unit(s)" for g, s in zip(cohorts, sizes) if s < need]
     if small:
         warnings.warn(
             f"Small cohorts (fewer than {need} units for {len(covariates)} covariate(s)): "
@@ -283,6 +98,48 @@ def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) ->
                 f"The never-treated group has {sizes[0]} unit(s), too few for "
                 f"{len(covariates)} covariate(s); use control_group='not_yet_treated'."
             )
+
+
+def _check_options(control_group, method, panel, allow_unbalanced, base_period, bootstrap_weights,
+                   level, bootstrap, n_bootstrap) -> None:
+    """Refuse option values :func:`callaway_santanna` does not know, naming the allowed ones."""
+    check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
+    check_option("method", method, ("dr", "ipw", "reg", "dr_improved"))
+    if method == "dr_improved" and (not panel or allow_unbalanced):
+        raise EvalkitError(
+            "method='dr_improved' is implemented for balanced panels only; use method='dr' (the "
+            "locally efficient doubly robust estimator) for repeated cross-sections or "
+            "unbalanced panels."
+        )
+    check_option("base_period", base_period, ("varying", "universal"))
+    check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
+    check_option("panel", panel, (True, False))
+    check_level(level)
+    if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
+        raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
+
+
+def _influence_basis(d: CSData, cg, ct, att, basis):
+    """Drop cells without an estimate; fill the cohort-share columns of the influence basis.
+
+    The cohort-share columns ``w_i 1{G_i = g} - p_g`` carry the estimation effect of the
+    aggregation weights. Returns the kept cells, the basis, the shares ``p_g``, the basis summed
+    within clusters and its analytic covariance.
+    """
+    K = len(att)
+    keep = np.isfinite(att)
+    if not keep.all():
+        cols = np.concatenate([np.nonzero(keep)[0], np.arange(K, basis.shape[1])])
+        cg, ct, att, basis = cg[keep], ct[keep], att[keep], basis[:, cols]
+        K = len(att)
+    pg = np.empty(len(d.groups))
+    for k, gv in enumerate(d.groups):
+        col = basis[:, K + k]
+        np.multiply(d.w, d.G == gv, out=col)
+        pg[k] = col.mean()
+        col -= pg[k]
+    sums = basis if d.cluster is None else segment_sums(basis, d.cluster, int(d.cluster.max()) + 1)
+    return cg, ct, att, basis, pg, sums, inf.analytic_cov(sums, d.n)
 
 
 @panel_input
@@ -398,91 +255,27 @@ def callaway_santanna(
     >>> print(f"{overall.to_frame()['estimate'].iloc[0]:.1f}")
     1.1
     """
-    check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
-    check_option("method", method, ("dr", "ipw", "reg", "dr_improved"))
-    if method == "dr_improved" and (not panel or allow_unbalanced):
-        raise EvalkitError(
-            "method='dr_improved' is implemented for balanced panels only; use method='dr' (the "
-            "locally efficient doubly robust estimator) for repeated cross-sections or "
-            "unbalanced panels."
-        )
-    check_option("base_period", base_period, ("varying", "universal"))
-    check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
-    check_option("panel", panel, (True, False))
-    check_level(level)
-    if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
-        raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
-    if covariates is None:
-        covariates = []
-    elif isinstance(covariates, str):
-        covariates = [covariates]
-    covariates = list(covariates)
-    d = prepare(
-        data,
-        outcome=outcome,
-        unit=unit,
-        time=time,
-        cohort=cohort,
-        covariates=covariates,
-        weights=weights,
-        cluster=cluster,
-        panel=panel,
-        allow_unbalanced=allow_unbalanced,
-        anticipation=int(anticipation),
-        control_group=control_group,
-    )
+    _check_options(control_group, method, panel, allow_unbalanced, base_period, bootstrap_weights,
+                   level, bootstrap, n_bootstrap)
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    options = dict(method=method, control_group=control_group, anticipation=int(anticipation),
+                   base_period=base_period, covariates=covariates, bootstrap=bool(bootstrap),
+                   n_bootstrap=int(n_bootstrap), bootstrap_weights=bootstrap_weights, seed=seed,
+                   level=level, cluster=cluster, outcome=outcome)
+    d = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
+                weights=weights, cluster=cluster, panel=panel, allow_unbalanced=allow_unbalanced,
+                anticipation=int(anticipation), control_group=control_group)
     _warn_small_cohorts(d, covariates, control_group)
-    cg, ct, att, basis = _estimate_cells(
-        d,
-        method=method,
-        control_group=control_group,
-        anticipation=int(anticipation),
-        base_period=base_period,
-        covariates=covariates,
-    )
-    K = len(att)
-    keep = np.isfinite(att)
-    if not keep.all():
-        cols = np.concatenate([np.nonzero(keep)[0], np.arange(K, basis.shape[1])])
-        cg, ct, att, basis = cg[keep], ct[keep], att[keep], basis[:, cols]
-        K = len(att)
-    # cohort-share columns w_i 1{G_i = g} - p_g (estimation effect of the aggregation weights)
-    pg = np.empty(len(d.groups))
-    for k, gv in enumerate(d.groups):
-        col = basis[:, K + k]
-        np.multiply(d.w, d.G == gv, out=col)
-        pg[k] = col.mean()
-        col -= pg[k]
-    sums = basis if d.cluster is None else segment_sums(basis, d.cluster, int(d.cluster.max()) + 1)
-    gram = inf.analytic_cov(sums, d.n)
+    cg, ct, att, basis = estimate_cells(d, method=method, control_group=control_group,
+                                        anticipation=int(anticipation), base_period=base_period,
+                                        covariates=covariates)
+    cg, ct, att, basis, pg, sums, gram = _influence_basis(d, cg, ct, att, basis)
     reason = not_estimable_reason(sums.shape[0])
     if reason is not None:  # no false precision: the influence-function sums cancel
         warn_not_estimable("callaway_santanna", reason)
         gram = np.full_like(gram, np.nan)
-    fit = _Fit(
-        data=d,
-        groups=cg,
-        times=ct,
-        att=att,
-        infl=basis[:, :K],
-        pg=pg,
-        basis_sums=sums,
-        gram=gram,
-        options=dict(
-            method=method,
-            control_group=control_group,
-            anticipation=int(anticipation),
-            base_period=base_period,
-            covariates=covariates,
-            bootstrap=bool(bootstrap),
-            n_bootstrap=int(n_bootstrap),
-            bootstrap_weights=bootstrap_weights,
-            seed=seed,
-            level=level,
-            cluster=cluster,
-            outcome=outcome,
-        ),
-    )
+    fit = _Fit(data=d, groups=cg, times=ct, att=att, infl=basis[:, :len(att)], pg=pg,
+               basis_sums=sums, gram=gram, options=options)
     return CSResult(fit)
 
 
@@ -511,7 +304,7 @@ class CSResult(DelegatingMaketables):
         labels = pd.DataFrame(
             {"group": fit.groups, "time": fit.times, "event_time": fit.times - fit.groups}
         )
-        terms = [f"ATT({_fmt(g)},{_fmt(t)})" for g, t in zip(fit.groups, fit.times)]
+        terms = [f"ATT({period_text(g)},{period_text(t)})" for g, t in zip(fit.groups, fit.times)]
         self.att_gt = self._vector(
             fit.att, coef, labels, terms, "Group-time average treatment effects ATT(g,t)",
             bootstrap=o["bootstrap"],
@@ -668,7 +461,7 @@ class CSResult(DelegatingMaketables):
             overall = float(pg @ est_g / P)
             oc = np.array(coefs).T @ (pg / P)
             np.add.at(oc, K + gi, (est_g - overall) / P)
-            terms = [f"ATT(g={_fmt(lab['group'])})" for lab in labels]
+            terms = [f"ATT(g={period_text(lab['group'])})" for lab in labels]
             title = "Callaway-Sant'Anna: ATT by cohort"
         elif kind == "calendar":
             for tv in np.unique(t[t >= f.data.groups.min()]):
@@ -681,7 +474,7 @@ class CSResult(DelegatingMaketables):
                 labels.append({"group": np.nan, "time": tv, "event_time": np.nan})
             overall = float(np.mean(rows))
             oc = np.array(coefs).mean(axis=0)
-            terms = [f"ATT(t={_fmt(lab['time'])})" for lab in labels]
+            terms = [f"ATT(t={period_text(lab['time'])})" for lab in labels]
             title = "Callaway-Sant'Anna: ATT by calendar period"
         else:
             incl = np.ones(K, dtype=bool)
@@ -706,7 +499,7 @@ class CSResult(DelegatingMaketables):
                 raise EvalkitError("No event time >= 0 in the window: widen min_e/max_e.")
             overall = float(np.mean(np.array(rows)[pos]))
             oc = np.array(coefs)[pos].mean(axis=0)
-            terms = [f"ATT(e={_fmt(v)})" for v in evs]
+            terms = [f"ATT(e={period_text(v)})" for v in evs]
             title = "Callaway-Sant'Anna: ATT by event time"
         if not rows:
             raise EvalkitError(f"No ATT(g,t) to aggregate for kind={kind!r}.")

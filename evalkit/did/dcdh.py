@@ -165,6 +165,132 @@ class DCDHResult:
         return ax
 
 
+def _panel_matrices(data, outcome, unit, time, treatment, controls, cluster):
+    """The ``units x periods`` outcome and treatment matrices (consecutive integer periods, no gaps
+    in a unit's treatment), each unit's first observed period and span, and the unit clusters."""
+    cols = list(dict.fromkeys([unit, time, outcome, treatment, *controls] + ([cluster] if cluster
+                                                                            else [])))
+    df = data[cols].copy()
+    check_numeric_complete(df, [time, treatment])
+    check_unique_panel(df, unit, time)
+    df[outcome] = pd.to_numeric(df[outcome], errors="coerce")
+    times = np.sort(df[time].unique())
+    if not np.all(np.diff(times) == 1):
+        raise PanelDataError(
+            [f"periods in {time!r} are not consecutive integers ({times.tolist()[:15]}): recode "
+             "them to consecutive integers (e.g. years with none missing)"],
+            header="Uneven time grid")
+    units = np.sort(df[unit].unique())
+    n, T = len(units), len(times)
+    ui = np.searchsorted(units, df[unit].to_numpy())
+    ti = (df[time].to_numpy() - times[0]).astype(int)
+    Y = np.full((n, T), np.nan)
+    D = np.full((n, T), np.nan)
+    Y[ui, ti] = df[outcome].to_numpy(float)
+    D[ui, ti] = df[treatment].to_numpy(float)
+    # treatment must be observed within each unit's span
+    obs = ~np.isnan(D)
+    first = obs.argmax(axis=1)
+    last = T - 1 - obs[:, ::-1].argmax(axis=1)
+    span = (np.arange(T)[None, :] >= first[:, None]) & (np.arange(T)[None, :] <= last[:, None])
+    gaps = (span & ~obs).any(axis=1)
+    if gaps.any():
+        raise PanelDataError(
+            [f"{gaps.sum()} unit(s) miss their treatment in some period inside their span: "
+             f"{', '.join(map(str, units[gaps][:10]))}; fill the rows or drop those units"],
+            header="Missing treatment")
+    cl = unit_clusters(df, unit, cluster, units)
+    return df, units, times, Y, D, ui, ti, first, span, cl
+
+
+def _switchers(D, first, span):
+    """Baseline treatment, index of the first change (``T`` = never), its direction ``S_g`` and
+    the cells where a unit has been both above and below its baseline."""
+    n, T = D.shape
+    d1 = D[np.arange(n), first]
+    changed = span & (np.abs(D - d1[:, None]) > 0)
+    has_sw = changed.any(axis=1)
+    F = np.where(has_sw, changed.argmax(axis=1), T)  # index of first change; T = never
+    S = np.zeros(n)
+    S[has_sw] = np.sign(D[np.where(has_sw)[0], F[has_sw]] - d1[has_sw])
+    # cells where the unit has by then been both strictly above and strictly below its baseline
+    # are dropped (as did_multiplegt_dyn does by default): the sign of the effect is ambiguous
+    with np.errstate(invalid="ignore"):
+        ever_above = np.maximum.accumulate(span & (D > d1[:, None]), axis=1)
+        ever_below = np.maximum.accumulate(span & (D < d1[:, None]), axis=1)
+    both = ever_above & ever_below
+    both = ever_above & ever_below
+    return d1, has_sw, F, S, both
+
+
+def _covariances(est, Y, D, d1, F, S, keep, first, effects, placebo, normalized, cl, bootstrap,
+                 seed, cluster, n_cl):
+    """Covariances of the effects, placebos and average total effect (bootstrap or analytic) and
+    their description."""
+    if bootstrap and bootstrap > 0:
+        cov_e, cov_p, cov_a, inf_desc = _bootstrap(Y, D, d1, F, S, keep, first, effects, placebo,
+                                                   normalized, cl, bootstrap, seed)
+    else:
+        IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
+        if cl is not None:
+            codes, _ = pd.factorize(cl)
+            IFe, IFp, IFa = (segment_sums(M, codes, codes.max() + 1) for M in (IFe, IFp, IFa))
+        cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
+        inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
+                    f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
+    return cov_e, cov_p, cov_a, inf_desc
+
+
+def _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, notes):
+    """The effects and placebos as :class:`EffectVector` (cells without an estimate left out) and
+    the joint test of the placebos."""
+    lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
+    ok_e = np.isfinite(est["effects"])
+    eff = EffectVector(
+        params=pd.Series(est["effects"][ok_e], index=np.array(lab_e)[ok_e]),
+        cov=pd.DataFrame(cov_e[np.ix_(ok_e, ok_e)], index=np.array(lab_e)[ok_e],
+                         columns=np.array(lab_e)[ok_e]),
+        inference=inf_desc, labels=pd.DataFrame({"event_time": np.arange(1, effects + 1)[ok_e]}),
+        title="dCDH event-study effects" + (" (normalised)" if normalized else ""),
+        notes=notes)
+    pl = None
+    ptest = None
+    if placebo:
+        lab_p = [f"Placebo_{ell}" for ell in range(1, placebo + 1)]
+        ok_p = np.isfinite(est["placebos"])
+        if ok_p.any():
+            pl = EffectVector(
+                params=pd.Series(est["placebos"][ok_p], index=np.array(lab_p)[ok_p]),
+                cov=pd.DataFrame(cov_p[np.ix_(ok_p, ok_p)], index=np.array(lab_p)[ok_p],
+                                 columns=np.array(lab_p)[ok_p]),
+                inference=inf_desc,
+                labels=pd.DataFrame({"event_time": -np.arange(1, placebo + 1)[ok_p]}),
+                title="dCDH placebo estimates", notes=notes)
+            ptest = pl.wald_test()
+    return eff, pl, ptest
+
+
+def _table(est, cov_e, cov_p, effects, placebo, level):
+    """One row per effect and placebo with switchers, observations and a normal interval."""
+    lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
+    table = pd.DataFrame({
+        "term": lab_e, "estimate": est["effects"],
+        "std_error": np.sqrt(np.clip(np.diag(cov_e), 0, None)),
+        "n_switchers": est["n_sw"], "n_obs": est["n_obs"], "delta_d": est["delta_d"]})
+    if placebo:
+        pt = pd.DataFrame({"term": [f"Placebo_{ell}" for ell in range(1, placebo + 1)],
+                           "estimate": est["placebos"],
+                           "std_error": np.sqrt(np.clip(np.diag(cov_p), 0, None)),
+                           "n_switchers": est["n_sw_p"], "n_obs": est["n_obs_p"],
+                           "delta_d": np.nan})
+        table = pd.concat([table, pt], ignore_index=True)
+    table.loc[table["estimate"].isna(), "std_error"] = np.nan
+    z = stats.norm.ppf(0.5 + level / 2)
+    table["conf_low"] = table["estimate"] - z * table["std_error"]
+    table["conf_high"] = table["estimate"] + z * table["std_error"]
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 @panel_input
 def dcdh(
@@ -253,52 +379,11 @@ def dcdh(
     controls = list(controls or [])
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
                          "controls": controls, "cluster": cluster})
-    cols = list(dict.fromkeys([unit, time, outcome, treatment, *controls] + ([cluster] if cluster
-                                                                            else [])))
-    df = data[cols].copy()
-    check_numeric_complete(df, [time, treatment])
-    check_unique_panel(df, unit, time)
-    df[outcome] = pd.to_numeric(df[outcome], errors="coerce")
-    times = np.sort(df[time].unique())
-    if not np.all(np.diff(times) == 1):
-        raise PanelDataError(
-            [f"periods in {time!r} are not consecutive integers ({times.tolist()[:15]}): recode "
-             "them to consecutive integers (e.g. years with none missing)"],
-            header="Uneven time grid")
-    units = np.sort(df[unit].unique())
-    n, T = len(units), len(times)
-    ui = np.searchsorted(units, df[unit].to_numpy())
-    ti = (df[time].to_numpy() - times[0]).astype(int)
-    Y = np.full((n, T), np.nan)
-    D = np.full((n, T), np.nan)
-    Y[ui, ti] = df[outcome].to_numpy(float)
-    D[ui, ti] = df[treatment].to_numpy(float)
-    # treatment must be observed within each unit's span
-    obs = ~np.isnan(D)
-    first = obs.argmax(axis=1)
-    last = T - 1 - obs[:, ::-1].argmax(axis=1)
-    span = (np.arange(T)[None, :] >= first[:, None]) & (np.arange(T)[None, :] <= last[:, None])
-    gaps = (span & ~obs).any(axis=1)
-    if gaps.any():
-        raise PanelDataError(
-            [f"{gaps.sum()} unit(s) miss their treatment in some period inside their span: "
-             f"{', '.join(map(str, units[gaps][:10]))}; fill the rows or drop those units"],
-            header="Missing treatment")
-    cl = unit_clusters(df, unit, cluster, units)
+    df, units, times, Y, D, ui, ti, first, span, cl = _panel_matrices(
+        data, outcome, unit, time, treatment, controls, cluster)
+    n, T = Y.shape
 
-    # baseline, first switch, direction
-    d1 = D[np.arange(n), first]
-    changed = span & (np.abs(D - d1[:, None]) > 0)
-    has_sw = changed.any(axis=1)
-    F = np.where(has_sw, changed.argmax(axis=1), T)  # index of first change; T = never
-    S = np.zeros(n)
-    S[has_sw] = np.sign(D[np.where(has_sw)[0], F[has_sw]] - d1[has_sw])
-    # cells where the unit has by then been both strictly above and strictly below its baseline
-    # are dropped (as did_multiplegt_dyn does by default): the sign of the effect is ambiguous
-    with np.errstate(invalid="ignore"):
-        ever_above = np.maximum.accumulate(span & (D > d1[:, None]), axis=1)
-        ever_below = np.maximum.accumulate(span & (D < d1[:, None]), axis=1)
-    both = ever_above & ever_below
+    d1, has_sw, F, S, both = _switchers(D, first, span)
     bidir = both.any(axis=1)
     dropped = []
     if bidir.any() and not keep_bidirectional_switchers:
@@ -331,64 +416,18 @@ def dcdh(
             f"{treatment!r} stays at its first-period value (e.g. units outside the scheme at 0).")
 
     n_cl = len(np.unique(cl)) if cl is not None else int(keep.sum())
-    if bootstrap and bootstrap > 0:
-        cov_e, cov_p, cov_a, inf_desc = _bootstrap(Y, D, d1, F, S, keep, first, effects, placebo,
-                                                   normalized, cl, bootstrap, seed)
-    else:
-        IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
-        if cl is not None:
-            codes, _ = pd.factorize(cl)
-            IFe, IFp, IFa = (segment_sums(M, codes, codes.max() + 1) for M in (IFe, IFp, IFa))
-        cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
-        inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
-                    f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
-
+    cov_e, cov_p, cov_a, inf_desc = _covariances(est, Y, D, d1, F, S, keep, first, effects, placebo,
+                                                 normalized, cl, bootstrap, seed, cluster, n_cl)
     reason = not_estimable_reason(n_cl)
     if reason is not None:  # no false precision with one or two clusters
         warn_not_estimable("dcdh", reason)
         cov_e, cov_p, cov_a = np.full_like(cov_e, np.nan), np.full_like(cov_p, np.nan), float("nan")
         inf_desc += f"; variance not estimable ({reason})"
-    lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
-    ok_e = np.isfinite(est["effects"])
-    eff = EffectVector(
-        params=pd.Series(est["effects"][ok_e], index=np.array(lab_e)[ok_e]),
-        cov=pd.DataFrame(cov_e[np.ix_(ok_e, ok_e)], index=np.array(lab_e)[ok_e],
-                         columns=np.array(lab_e)[ok_e]),
-        inference=inf_desc, labels=pd.DataFrame({"event_time": np.arange(1, effects + 1)[ok_e]}),
-        title="dCDH event-study effects" + (" (normalised)" if normalized else ""),
-        notes=notes)
-    pl = None
-    ptest = None
-    if placebo:
-        lab_p = [f"Placebo_{ell}" for ell in range(1, placebo + 1)]
-        ok_p = np.isfinite(est["placebos"])
-        if ok_p.any():
-            pl = EffectVector(
-                params=pd.Series(est["placebos"][ok_p], index=np.array(lab_p)[ok_p]),
-                cov=pd.DataFrame(cov_p[np.ix_(ok_p, ok_p)], index=np.array(lab_p)[ok_p],
-                                 columns=np.array(lab_p)[ok_p]),
-                inference=inf_desc,
-                labels=pd.DataFrame({"event_time": -np.arange(1, placebo + 1)[ok_p]}),
-                title="dCDH placebo estimates", notes=notes)
-            ptest = pl.wald_test()
+    eff, pl, ptest = _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, notes)
     ate = ScalarEffect(est["ate"], float(np.sqrt(max(cov_a, 0.0))), inference=inf_desc,
                        term="Av_tot_eff", title="Average total effect per unit of treatment",
                        notes=notes)
-    table = pd.DataFrame({
-        "term": lab_e, "estimate": est["effects"],
-        "std_error": np.sqrt(np.clip(np.diag(cov_e), 0, None)),
-        "n_switchers": est["n_sw"], "n_obs": est["n_obs"], "delta_d": est["delta_d"]})
-    if placebo:
-        pt = pd.DataFrame({"term": [f"Placebo_{ell}" for ell in range(1, placebo + 1)],
-                           "estimate": est["placebos"],
-                           "std_error": np.sqrt(np.clip(np.diag(cov_p), 0, None)),
-                           "n_switchers": est["n_sw_p"], "n_obs": est["n_obs_p"],
-                           "delta_d": np.nan})
-        table = pd.concat([table, pt], ignore_index=True)
-    table.loc[table["estimate"].isna(), "std_error"] = np.nan
-    z = stats.norm.ppf(0.5 + level / 2)
-    table["conf_low"] = table["estimate"] - z * table["std_error"]
-    table["conf_high"] = table["estimate"] + z * table["std_error"]
+    table = _table(est, cov_e, cov_p, effects, placebo, level)
     return DCDHResult(
         effects=eff, placebos=pl, average_total_effect=ate, placebo_test=ptest, table=table,
         normalized=normalized, n_units=int(keep.sum()), n_switchers=int((keep & has_sw).sum()),

@@ -251,6 +251,71 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
                           "Imputation pre-trend regression (untreated observations)", [], {}, refs)
 
 
+def _impute(df, outcome, covs, absorber, i0, i1, u0, t0, u1, t1):
+    """Fit unit and period effects (and covariates) on the untreated observations; return the
+    covariate coefficients, the untreated residuals and the imputed effects of the treated."""
+    y = df[outcome].to_numpy(float)
+    x = df[covs].to_numpy(float) if covs else np.zeros((len(df), 0))
+    x0t = absorber.absorb(x[i0]) if covs else x[i0]
+    if covs:
+        y0t = absorber.absorb(y[i0])
+        raw = np.sqrt((x[i0] ** 2).sum(axis=0))
+        delta = solve_normal(x0t, y0t, raw, covs, "covariate")
+    else:
+        delta = np.zeros(0)
+    alpha, gamma = absorber.effects(y[i0] - x[i0] @ delta)
+    e0 = y[i0] - alpha[u0] - gamma[t0] - x[i0] @ delta
+    tau = y[i1] - alpha[u1] - gamma[t1] - x[i1] @ delta
+    return delta, x, x0t, e0, tau
+
+
+def _horizon_weights(rel1, horizons, n_treated: int):
+    """The horizons to report and the weights of every estimand (overall ATT first)."""
+    all_h = sorted(set(rel1.tolist()))
+    if horizons is None:
+        hs = all_h
+    elif np.isscalar(horizons):
+        hs = [h for h in range(0, int(horizons) + 1)]
+    else:
+        hs = sorted({int(h) for h in horizons})
+    missing = [h for h in hs if h not in all_h]
+    if missing:
+        raise DesignError(f"horizon(s) {missing} have no treated observations; observed horizons are {all_h}.")
+    weights = [np.full(n_treated, 1.0 / n_treated)]
+    for h in hs:
+        w = (rel1 == h).astype(float)
+        weights.append(w / w.sum())
+    return hs, weights
+
+
+def _estimates_and_scores(weights, tau, e0, absorber, u1, t1, x, x0t, i0, i1, c_codes, n_c, g1, rel1,
+                          n_u, aux_partition, leave_out):
+    """Each estimand and its cluster scores (BJS's conservative variance), and how many
+    leave-out groups fell back to the plain auxiliary estimate."""
+    if aux_partition == "cohort_horizon":
+        part = pd.factorize(pd.Series(g1.astype(np.int64) * 10_000 + rel1 + 5_000))[0]
+    elif aux_partition == "cohort":
+        part = pd.factorize(pd.Series(g1))[0]
+    else:
+        part = pd.factorize(pd.Series(rel1))[0]
+    pu_keys, pu = np.unique(part.astype(np.int64) * n_u + u1, return_inverse=True)
+    pu_part = (pu_keys // n_u).astype(np.int64)
+    n_part = int(part.max()) + 1
+    ests = np.empty(len(weights))
+    psi = np.zeros((n_c, len(weights)))
+    lo_fallback = 0
+    for j, w1 in enumerate(weights):
+        ests[j] = float(w1 @ tau)
+        v0 = absorber.imputation_weights(w1, u1, t1, x[i0], x0t, x[i1])
+        tilde, fb = _tau_tilde(tau, w1, pu, pu_part, n_part, leave_out)
+        lo_fallback += fb
+        eps1 = tau - tilde
+        psi[:, j] = np.bincount(c_codes[i0], weights=v0 * e0, minlength=n_c) + np.bincount(
+            c_codes[i1], weights=w1 * eps1, minlength=n_c
+        )
+    return ests, psi, lo_fallback
+
+
 @panel_input
 @limited_blas
 def imputation(
@@ -355,59 +420,16 @@ def imputation(
     i0, i1 = np.nonzero(~treated)[0], np.nonzero(treated)[0]
     u0, t0, u1, t1 = u_all[i0], t_all[i0], u_all[i1], t_all[i1]
     absorber = _Omega0(u0, t0, n_u, n_t)
-    y = df[outcome].to_numpy(float)
-    x = df[covs].to_numpy(float) if covs else np.zeros((len(df), 0))
-    x0t = absorber.absorb(x[i0]) if covs else x[i0]
-    if covs:
-        y0t = absorber.absorb(y[i0])
-        raw = np.sqrt((x[i0] ** 2).sum(axis=0))
-        delta = solve_normal(x0t, y0t, raw, covs, "covariate")
-    else:
-        delta = np.zeros(0)
-    alpha, gamma = absorber.effects(y[i0] - x[i0] @ delta)
-    e0 = y[i0] - alpha[u0] - gamma[t0] - x[i0] @ delta
-    tau = y[i1] - alpha[u1] - gamma[t1] - x[i1] @ delta
+    delta, x, x0t, e0, tau = _impute(df, outcome, covs, absorber, i0, i1, u0, t0, u1, t1)
     rel1 = (tt[i1] - g[i1]).astype(int)
     g1 = g[i1]
-    # estimands: overall + horizons
-    all_h = sorted(set(rel1.tolist()))
-    if horizons is None:
-        hs = all_h
-    elif np.isscalar(horizons):
-        hs = [h for h in range(0, int(horizons) + 1)]
-    else:
-        hs = sorted({int(h) for h in horizons})
-    missing = [h for h in hs if h not in all_h]
-    if missing:
-        raise DesignError(f"horizon(s) {missing} have no treated observations; observed horizons are {all_h}.")
-    weights = [np.full(len(i1), 1.0 / len(i1))]
-    for h in hs:
-        w = (rel1 == h).astype(float)
-        weights.append(w / w.sum())
+    hs, weights = _horizon_weights(rel1, horizons, len(i1))
     cl = df[cluster if cluster else unit].to_numpy()
     c_codes, c_uniq = codes_of(cl)
     n_c = len(c_uniq)
-    if aux_partition == "cohort_horizon":
-        part = pd.factorize(pd.Series(g1.astype(np.int64) * 10_000 + rel1 + 5_000))[0]
-    elif aux_partition == "cohort":
-        part = pd.factorize(pd.Series(g1))[0]
-    else:
-        part = pd.factorize(pd.Series(rel1))[0]
-    pu_keys, pu = np.unique(part.astype(np.int64) * n_u + u1, return_inverse=True)
-    pu_part = (pu_keys // n_u).astype(np.int64)
-    n_part = int(part.max()) + 1
-    ests = np.empty(len(weights))
-    psi = np.zeros((n_c, len(weights)))
-    lo_fallback = 0
-    for j, w1 in enumerate(weights):
-        ests[j] = float(w1 @ tau)
-        v0 = absorber.imputation_weights(w1, u1, t1, x[i0], x0t, x[i1])
-        tilde, fb = _tau_tilde(tau, w1, pu, pu_part, n_part, leave_out)
-        lo_fallback += fb
-        eps1 = tau - tilde
-        psi[:, j] = np.bincount(c_codes[i0], weights=v0 * e0, minlength=n_c) + np.bincount(
-            c_codes[i1], weights=w1 * eps1, minlength=n_c
-        )
+    ests, psi, lo_fallback = _estimates_and_scores(weights, tau, e0, absorber, u1, t1, x, x0t, i0,
+                                                   i1, c_codes, n_c, g1, rel1, n_u, aux_partition,
+                                                   leave_out)
     cov = psi.T @ psi
     reason = not_estimable_reason(n_c)
     if reason is not None:  # no false precision: the cluster sums cancel

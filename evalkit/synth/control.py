@@ -343,6 +343,98 @@ def synthetic_control(
                     statistic)
 
 
+def _group_placebos(Y, N0, N1, T0, opts, pooling, n_placebo, seed, pre_r, post_r, ratio, estimate,
+                    bp: BlockPanel, time, stat_name):
+    """Placebo groups of ``N1`` random donors, for a pooled effect of several treated units."""
+    # the pooled effect averages N1 units: compare it with placebo groups of N1 donors
+    # (averaging smooths the path and lowers the pre-period RMSPE, so single donors are
+    # not a fair reference for the pooled ratio)
+    if N0 - N1 < 2:
+        raise DesignError(
+            f"Group placebos need at least {N1 + 2} donors for {N1} treated units."
+        )
+    rng = np.random.default_rng(seed)
+    perms = np.argsort(rng.random((n_placebo, N0)), axis=1)
+    g_t, g_c = perms[:, N0 - N1:], np.sort(perms[:, : N0 - N1], axis=1)
+    if pooling == "average":
+        gw = _outcome_weights(Y, g_c, g_t, T0, opts)
+        ggap = _gaps(Y, g_c, g_t, gw)
+    else:
+        rep_c = np.repeat(g_c, N1, axis=0)
+        rep_t = g_t.reshape(-1, 1)
+        gw = _outcome_weights(Y, rep_c, rep_t, T0, opts)
+        ggap = _gaps(Y, rep_c, rep_t, gw).reshape(n_placebo, N1, -1).mean(axis=1)
+    g_pre, g_post = _rmspe(ggap, T0)
+    g_ratio = np.divide(g_post, g_pre, out=np.full(n_placebo, np.inf), where=g_pre > 0)
+    placebo_est = ggap[:, T0:].mean(axis=1)
+    p_by = {"ratio": float((1 + np.sum(g_ratio >= ratio)) / (1 + n_placebo)),
+            "estimate": float((1 + np.sum(np.abs(placebo_est) >= abs(estimate)))
+                              / (1 + n_placebo))}
+    labels = [f"placebo group {i + 1}" for i in range(n_placebo)]
+    placebo_gaps = pd.DataFrame(ggap.T, index=pd.Index(bp.times, name=time), columns=labels)
+    placebo_table = pd.DataFrame({
+        "unit": labels + ["(treated)"],
+        "pre_rmspe": np.append(g_pre, pre_r), "post_rmspe": np.append(g_post, post_r),
+        "ratio": np.append(g_ratio, ratio), "treated": [False] * n_placebo + [True],
+        "estimate": np.append(placebo_est, estimate),
+    })
+    inference = (f"in-space placebo: rank of {stat_name} among {n_placebo} random "
+                 f"groups of {N1} donors (seed {seed}); per-unit p-values from single "
+                 "donors")
+    return p_by, placebo_est, placebo_gaps, placebo_table, inference
+
+
+def _placebo_inference(Y, bp: BlockPanel, N0, N1, T0, opts, method, Xall, pooling, n_placebo, seed,
+                       statistic, pre_r, post_r, ratio, estimate, per_unit, time, notes):
+    """In-space placebo inference: every donor as a fake treated unit (or random donor groups for a
+    pooled effect); p-values by the rank of the statistic, placebo gaps and their table."""
+    ctrl = np.arange(N0)
+    if N0 < 3:
+        raise DesignError(
+            f"In-space placebo inference needs at least 3 donor units, got {N0}. Add donors "
+            "or use placebo=False."
+        )
+    pidx_t = ctrl[:, None]
+    pidx_c = np.array([np.delete(ctrl, j) for j in range(N0)])
+    if method == "adh":
+        pw = np.vstack([
+            _adh_weights(Xall[:, j], Xall[:, pidx_c[j]], Y[j, :T0], Y[pidx_c[j], :T0].T)[0]
+            for j in range(N0)
+        ])
+    else:
+        pw = _outcome_weights(Y, pidx_c, pidx_t, T0, opts)
+    pg = _gaps(Y, pidx_c, pidx_t, pw)  # (N0, T)
+    p_pre, p_post = _rmspe(pg, T0)
+    p_ratio = np.divide(p_post, p_pre, out=np.full(N0, np.inf), where=p_pre > 0)
+    p_by = {"ratio": float((1 + np.sum(p_ratio >= ratio)) / (1 + N0)),
+            "estimate": float((1 + np.sum(np.abs(pg[:, T0:].mean(axis=1)) >= abs(estimate)))
+                              / (1 + N0))}
+    per_unit["p_value"] = [(1 + np.sum(p_ratio >= r)) / (1 + N0) for r in per_unit["ratio"]]
+    placebo_gaps = pd.DataFrame(pg.T, index=pd.Index(bp.times, name=time),
+                                columns=list(bp.control_units))
+    placebo_table = pd.DataFrame({
+        "unit": list(bp.control_units) + ["(treated)"],
+        "pre_rmspe": np.append(p_pre, pre_r), "post_rmspe": np.append(p_post, post_r),
+        "ratio": np.append(p_ratio, ratio), "treated": [False] * N0 + [True],
+        "estimate": np.append(pg[:, T0:].mean(axis=1), estimate),
+    })
+    placebo_est = pg[:, T0:].mean(axis=1)
+    stat_name = "post/pre RMSPE ratio" if statistic == "ratio" else "|mean post gap|"
+    inference = (f"in-space placebo: rank of {stat_name} among {N0} donors "
+                 f"(smallest attainable p = {1 / (1 + N0):.3g})")
+    if N1 > 1 and method == "outcomes":
+        p_by, placebo_est, placebo_gaps, placebo_table, inference = _group_placebos(
+            Y, N0, N1, T0, opts, pooling, n_placebo, seed, pre_r, post_r, ratio, estimate, bp,
+            time, stat_name)
+    pval = p_by[statistic]
+    notes.append(f"Placebo p-values: RMSPE ratio {p_by['ratio']:.3g}, |mean post gap| "
+                 f"{p_by['estimate']:.3g}.")
+    if N1 > 1 and method == "adh":
+        notes.append("ADH with several treated units: the pooled p-value ranks against single "
+                     "donors (group placebos would need an ADH fit per group).")
+    return p_by, placebo_est, placebo_gaps, placebo_table, inference, pval
+
+
 def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo, n_placebo=200,
          seed=20210514, statistic="ratio") -> SCResult:
     Y, N0, T0, N1 = bp.Y, bp.N0, bp.T0, bp.N1
@@ -392,81 +484,9 @@ def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo,
     placebo_gaps = placebo_table = None
     ratio = post_r / pre_r if pre_r > 0 else np.inf
     if placebo:
-        if N0 < 3:
-            raise DesignError(
-                f"In-space placebo inference needs at least 3 donor units, got {N0}. Add donors "
-                "or use placebo=False."
-            )
-        pidx_t = ctrl[:, None]
-        pidx_c = np.array([np.delete(ctrl, j) for j in range(N0)])
-        if method == "adh":
-            pw = np.vstack([
-                _adh_weights(Xall[:, j], Xall[:, pidx_c[j]], Y[j, :T0], Y[pidx_c[j], :T0].T)[0]
-                for j in range(N0)
-            ])
-        else:
-            pw = _outcome_weights(Y, pidx_c, pidx_t, T0, opts)
-        pg = _gaps(Y, pidx_c, pidx_t, pw)  # (N0, T)
-        p_pre, p_post = _rmspe(pg, T0)
-        p_ratio = np.divide(p_post, p_pre, out=np.full(N0, np.inf), where=p_pre > 0)
-        p_by = {"ratio": float((1 + np.sum(p_ratio >= ratio)) / (1 + N0)),
-                "estimate": float((1 + np.sum(np.abs(pg[:, T0:].mean(axis=1)) >= abs(estimate)))
-                                  / (1 + N0))}
-        per_unit["p_value"] = [(1 + np.sum(p_ratio >= r)) / (1 + N0) for r in per_unit["ratio"]]
-        placebo_gaps = pd.DataFrame(pg.T, index=pd.Index(bp.times, name=time),
-                                    columns=list(bp.control_units))
-        placebo_table = pd.DataFrame({
-            "unit": list(bp.control_units) + ["(treated)"],
-            "pre_rmspe": np.append(p_pre, pre_r), "post_rmspe": np.append(p_post, post_r),
-            "ratio": np.append(p_ratio, ratio), "treated": [False] * N0 + [True],
-            "estimate": np.append(pg[:, T0:].mean(axis=1), estimate),
-        })
-        placebo_est = pg[:, T0:].mean(axis=1)
-        stat_name = "post/pre RMSPE ratio" if statistic == "ratio" else "|mean post gap|"
-        inference = (f"in-space placebo: rank of {stat_name} among {N0} donors "
-                     f"(smallest attainable p = {1 / (1 + N0):.3g})")
-        if N1 > 1 and method == "outcomes":
-            # the pooled effect averages N1 units: compare it with placebo groups of N1 donors
-            # (averaging smooths the path and lowers the pre-period RMSPE, so single donors are
-            # not a fair reference for the pooled ratio)
-            if N0 - N1 < 2:
-                raise DesignError(
-                    f"Group placebos need at least {N1 + 2} donors for {N1} treated units."
-                )
-            rng = np.random.default_rng(seed)
-            perms = np.argsort(rng.random((n_placebo, N0)), axis=1)
-            g_t, g_c = perms[:, N0 - N1:], np.sort(perms[:, : N0 - N1], axis=1)
-            if pooling == "average":
-                gw = _outcome_weights(Y, g_c, g_t, T0, opts)
-                ggap = _gaps(Y, g_c, g_t, gw)
-            else:
-                rep_c = np.repeat(g_c, N1, axis=0)
-                rep_t = g_t.reshape(-1, 1)
-                gw = _outcome_weights(Y, rep_c, rep_t, T0, opts)
-                ggap = _gaps(Y, rep_c, rep_t, gw).reshape(n_placebo, N1, -1).mean(axis=1)
-            g_pre, g_post = _rmspe(ggap, T0)
-            g_ratio = np.divide(g_post, g_pre, out=np.full(n_placebo, np.inf), where=g_pre > 0)
-            placebo_est = ggap[:, T0:].mean(axis=1)
-            p_by = {"ratio": float((1 + np.sum(g_ratio >= ratio)) / (1 + n_placebo)),
-                    "estimate": float((1 + np.sum(np.abs(placebo_est) >= abs(estimate)))
-                                      / (1 + n_placebo))}
-            labels = [f"placebo group {i + 1}" for i in range(n_placebo)]
-            placebo_gaps = pd.DataFrame(ggap.T, index=pd.Index(bp.times, name=time), columns=labels)
-            placebo_table = pd.DataFrame({
-                "unit": labels + ["(treated)"],
-                "pre_rmspe": np.append(g_pre, pre_r), "post_rmspe": np.append(g_post, post_r),
-                "ratio": np.append(g_ratio, ratio), "treated": [False] * n_placebo + [True],
-                "estimate": np.append(placebo_est, estimate),
-            })
-            inference = (f"in-space placebo: rank of {stat_name} among {n_placebo} random "
-                         f"groups of {N1} donors (seed {seed}); per-unit p-values from single "
-                         "donors")
-        pval = p_by[statistic]
-        notes.append(f"Placebo p-values: RMSPE ratio {p_by['ratio']:.3g}, |mean post gap| "
-                     f"{p_by['estimate']:.3g}.")
-        if N1 > 1 and method == "adh":
-            notes.append("ADH with several treated units: the pooled p-value ranks against single "
-                         "donors (group placebos would need an ADH fit per group).")
+        p_by, placebo_est, placebo_gaps, placebo_table, inference, pval = _placebo_inference(
+            Y, bp, N0, N1, T0, opts, method, Xall if method == "adh" else None, pooling, n_placebo,
+            seed, statistic, pre_r, post_r, ratio, estimate, per_unit, time, notes)
     else:
         p_by = {}
         placebo_est = None

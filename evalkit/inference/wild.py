@@ -384,6 +384,137 @@ def _fe_basis(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray | 
     return np.hstack([proj.sparse_basis(), proj.Z]), "absorbed effects (not nested in the clusters) re-projected"
 
 
+def _cluster_layout(design: LinearDesign, clusters, bootcluster, n: int):
+    """Cluster codes, bootstrap-cluster codes (nested in the clusters) and the cluster x
+    bootstrap-cluster aggregation matrix (``None`` when they are the same)."""
+    cl = design.clusters if clusters is None else clusters
+    if cl is None:
+        raise InferenceError("The wild cluster bootstrap needs cluster labels (clusters=...).")
+    cl = np.asarray(cl)
+    if cl.ndim != 1:
+        raise InferenceError("The wild cluster bootstrap takes one-way clusters (a 1-d array).")
+    if cl.shape[0] != n:
+        raise InferenceError(f"clusters has {cl.shape[0]} labels for {n} observations.")
+    _, ccodes = np.unique(cl, return_inverse=True)
+    G = int(ccodes.max()) + 1
+    if G < 2:
+        raise InferenceError(f"The wild cluster bootstrap needs at least 2 clusters; found {G}.")
+    if isinstance(bootcluster, str):
+        if bootcluster != "observation":
+            raise InferenceError(
+                f"bootcluster must be an array of labels or 'observation', got {bootcluster!r}."
+            )
+        bootcluster = np.arange(n)
+    if bootcluster is None:
+        bcodes, Hn, agg = ccodes, G, None
+    else:
+        bc = np.asarray(bootcluster)
+        if bc.shape != cl.shape:
+            raise InferenceError("bootcluster must have one label per observation, like clusters.")
+        pair = pd.DataFrame({"b": bc, "c": cl}).drop_duplicates()
+        if pair["b"].duplicated().any():
+            raise InferenceError(
+                "bootcluster must be nested in clusters (each bootstrap cluster inside one cluster)."
+            )
+        _, bcodes = np.unique(bc, return_inverse=True)
+        Hn = int(bcodes.max()) + 1
+        b_to_c = np.zeros(Hn, dtype=np.int64)
+        b_to_c[bcodes] = ccodes
+        agg = np.zeros((G, Hn))
+        agg[b_to_c, np.arange(Hn)] = 1.0
+    return cl, ccodes, G, bcodes, Hn, agg
+
+
+def _cr_arrays(design: LinearDesign, X, y, Rv, cl, ccodes, G, bcodes, Hn, agg, studentize: str,
+               impose_null: bool, small_sample: str):
+    """Cluster-level arrays of the CR1- or CR2-studentised bootstrap (see the module docstring):
+    the estimate, its standard error, the CR factor and the arguments of :func:`_wild_chunk`."""
+    XtX = X.T @ X
+    XtXinv = np.linalg.pinv(XtX)
+    beta = XtXinv @ (X.T @ y)
+    resid = y - X @ beta
+    a = XtXinv @ Rv
+    est = float(Rv @ beta)
+
+    if studentize == "cr2":
+        # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
+        # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
+        ell = cr2_rows(design, ccodes, G, fe_projection(design, "wild bootstrap (CR2)")) @ Rv
+        kappa = 1.0
+    else:
+        # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
+        # intervals do not depend on it, the reported standard error does).
+        ell = X @ a
+        kappa = cr1_factor(design, cl, small_sample)
+
+    # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
+    P = segment_sums(X * ell[:, None], ccodes, G) @ XtXinv
+    score_hat = segment_sums(X * resid[:, None], bcodes, Hn)  # bootstrap-cluster scores
+    se = float(np.sqrt(kappa * np.sum(segment_sums(ell * resid, ccodes, G) ** 2)))
+
+    if impose_null:
+        RaR = float(Rv @ a)
+        if RaR <= 0:
+            raise InferenceError("R (X'X)^-1 R' is not positive: the restriction is not identified.")
+        shift = a / RaR  # beta_tilde(r) = beta_hat - shift * (R beta_hat - r)
+        S0 = score_hat
+        S1 = segment_sums(X * (X @ shift)[:, None], bcodes, Hn)
+    else:
+        S0 = score_hat
+        S1 = np.zeros_like(score_hat)
+    c0 = S0 @ a
+    c1 = S1 @ a
+    if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
+        d0 = segment_sums(ell * resid, bcodes, Hn)
+        d1 = segment_sums(ell * (X @ shift), bcodes, Hn) if impose_null else np.zeros(Hn)
+        if agg is None:
+            agg = np.eye(G)
+    else:
+        d0, d1 = c0, c1
+    fe_basis, fe_note = _fe_basis(design, cl)
+    if fe_basis is not None and fe_basis.shape[1] > 0:
+        # Bootstrap residuals are M_D (v * u): minus the projection of the weighted residuals on
+        # the absorbed effects. The part on effects nested in the clusters drops out of every
+        # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
+        # with W orthonormal, so it enters as extra columns of P and S.
+        Wb = fe_basis
+        P = np.hstack([P, segment_sums(Wb * ell[:, None], ccodes, G)])
+        S0 = np.hstack([S0, segment_sums(Wb * resid[:, None], bcodes, Hn)])
+        S1 = np.hstack(
+            [S1, segment_sums(Wb * (X @ shift)[:, None], bcodes, Hn) if impose_null
+             else np.zeros((Hn, Wb.shape[1]))]
+        )
+    return est, se, kappa, fe_note, (agg, c0, c1, S0, S1, P, d0, d1), agg
+
+
+def _cv3_parts(design: LinearDesign, X, y, Rv, cl, ccodes, G, bcodes, Hn, impose_null: bool):
+    """The CV3 (jackknife)-studentised bootstrap: estimate, standard error, factor, note and the
+    arguments of :func:`_cv3_chunk` (:mod:`evalkit.inference._wild_cv3`)."""
+    Xa, ya = explicit_effects_design(design, X, y, cl)
+    arr = cv3_arrays(Xa, ya, Rv, ccodes, G, bcodes, Hn, impose_null)
+    fe_note = "absorbed effects refitted without each cluster" if design.df_absorbed > 0 else ""
+    return (arr["estimate"], arr["se"], (G - 1) / G, fe_note,
+            (arr["c0"], arr["c1"], arr["Q0"], arr["Q1"]))
+
+
+def _description(impose_null, weights, B, full_enumeration, statistic, studentize, pvalue_type, G,
+                 Hn, agg, fe_note) -> str:
+    """The bootstrap in words, for summaries."""
+    desc = (
+        f"wild cluster bootstrap ({'WCR' if impose_null else 'WCU'}, {weights} weights, "
+        + (f"full enumeration of {B} draws" if full_enumeration else f"{B} draws")
+        + f", {'t' if statistic == 't' else 'coefficient'} statistic"
+        + ({"cr2": ", CR2-studentised", "cv3": ", CV3 (jackknife)-studentised"}.get(studentize, "")
+           if statistic == "t" else "")
+        + f", {pvalue_type} p-value, "
+        + f"{G} clusters"
+        + (f", {Hn} bootstrap subclusters" if agg is not None else "")
+        + (f", {fe_note}" if fe_note else "")
+        + ")"
+    )
+    return desc
+
+
 def wild_cluster_bootstrap(
     design: LinearDesign,
     *,
@@ -490,118 +621,20 @@ def wild_cluster_bootstrap(
     y = design.y if design.y is not None else X @ design.beta + design.resid
     y = np.asarray(y, dtype=float)
     Rv = _restriction(design, param, R)
-    cl = design.clusters if clusters is None else clusters
-    if cl is None:
-        raise InferenceError("The wild cluster bootstrap needs cluster labels (clusters=...).")
-    cl = np.asarray(cl)
-    if cl.ndim != 1:
-        raise InferenceError("The wild cluster bootstrap takes one-way clusters (a 1-d array).")
-    if cl.shape[0] != n:
-        raise InferenceError(f"clusters has {cl.shape[0]} labels for {n} observations.")
-    _, ccodes = np.unique(cl, return_inverse=True)
-    G = int(ccodes.max()) + 1
-    if G < 2:
-        raise InferenceError(f"The wild cluster bootstrap needs at least 2 clusters; found {G}.")
-    if isinstance(bootcluster, str):
-        if bootcluster != "observation":
-            raise InferenceError(
-                f"bootcluster must be an array of labels or 'observation', got {bootcluster!r}."
-            )
-        bootcluster = np.arange(n)
-    if bootcluster is None:
-        bcodes, Hn, agg = ccodes, G, None
-    else:
-        bc = np.asarray(bootcluster)
-        if bc.shape != cl.shape:
-            raise InferenceError("bootcluster must have one label per observation, like clusters.")
-        pair = pd.DataFrame({"b": bc, "c": cl}).drop_duplicates()
-        if pair["b"].duplicated().any():
-            raise InferenceError(
-                "bootcluster must be nested in clusters (each bootstrap cluster inside one cluster)."
-            )
-        _, bcodes = np.unique(bc, return_inverse=True)
-        Hn = int(bcodes.max()) + 1
-        b_to_c = np.zeros(Hn, dtype=np.int64)
-        b_to_c[bcodes] = ccodes
-        agg = np.zeros((G, Hn))
-        agg[b_to_c, np.arange(Hn)] = 1.0
+    cl, ccodes, G, bcodes, Hn, agg = _cluster_layout(design, clusters, bootcluster, n)
 
     if studentize == "cv3":
-        Xa, ya = explicit_effects_design(design, X, y, cl)
-        arr = cv3_arrays(Xa, ya, Rv, ccodes, G, bcodes, Hn, impose_null)
-        est, se, kappa = arr["estimate"], arr["se"], (G - 1) / G
-        delta_obs = est - r
-        chunk_fn, chunk_args = _cv3_chunk, (arr["c0"], arr["c1"], arr["Q0"], arr["Q1"])
-        fe_note = "absorbed effects refitted without each cluster" if design.df_absorbed > 0 else ""
+        est, se, kappa, fe_note, chunk_args = _cv3_parts(design, X, y, Rv, cl, ccodes, G, bcodes, Hn,
+                                                         impose_null)
+        chunk_fn = _cv3_chunk
     else:
-        XtX = X.T @ X
-        XtXinv = np.linalg.pinv(XtX)
-        beta = XtXinv @ (X.T @ y)
-        resid = y - X @ beta
-        a = XtXinv @ Rv
-        est = float(Rv @ beta)
-
-        if studentize == "cr2":
-            # CR2 score weights ell_i = (A_g X_g (X'X)^-1 R)_i: the studentising variance is
-            # sum_g (ell_g' e*_g)^2 with the Bell-McCaffrey adjustment A_g (absorbed effects in H).
-            ell = cr2_rows(design, ccodes, G, fe_projection(design, "wild bootstrap (CR2)")) @ Rv
-            kappa = 1.0
-        else:
-            # CR1 factor as in cov_type="clustered" (it scales t and every t* alike: p-values and
-            # intervals do not depend on it, the reported standard error does).
-            ell = X @ a
-            kappa = cr1_factor(design, cl, small_sample)
-
-        # rows p_g = (X'X)^-1 X_g' ell_g (CR1: ell = X a, so (X'X)^-1 X_g'X_g a), no k x k blocks
-        P = segment_sums(X * ell[:, None], ccodes, G) @ XtXinv
-        score_hat = segment_sums(X * resid[:, None], bcodes, Hn)  # bootstrap-cluster scores
-        se = float(np.sqrt(kappa * np.sum(segment_sums(ell * resid, ccodes, G) ** 2)))
-
-        if impose_null:
-            RaR = float(Rv @ a)
-            if RaR <= 0:
-                raise InferenceError("R (X'X)^-1 R' is not positive: the restriction is not identified.")
-            shift = a / RaR  # beta_tilde(r) = beta_hat - shift * (R beta_hat - r)
-            S0 = score_hat
-            S1 = segment_sums(X * (X @ shift)[:, None], bcodes, Hn)
-        else:
-            S0 = score_hat
-            S1 = np.zeros_like(score_hat)
-        delta_obs = est - r
-        c0 = S0 @ a
-        c1 = S1 @ a
-        if studentize == "cr2":  # denominator scores per bootstrap cluster, with ell in place of X a
-            d0 = segment_sums(ell * resid, bcodes, Hn)
-            d1 = segment_sums(ell * (X @ shift), bcodes, Hn) if impose_null else np.zeros(Hn)
-            if agg is None:
-                agg = np.eye(G)
-        else:
-            d0, d1 = c0, c1
-        fe_basis, fe_note = _fe_basis(design, cl)
-        if fe_basis is not None and fe_basis.shape[1] > 0:
-            # Bootstrap residuals are M_D (v * u): minus the projection of the weighted residuals on
-            # the absorbed effects. The part on effects nested in the clusters drops out of every
-            # cluster score (X is orthogonal to them within each cluster); the rest is W W'(v * u)
-            # with W orthonormal, so it enters as extra columns of P and S.
-            Wb = fe_basis
-            P = np.hstack([P, segment_sums(Wb * ell[:, None], ccodes, G)])
-            S0 = np.hstack([S0, segment_sums(Wb * resid[:, None], bcodes, Hn)])
-            S1 = np.hstack(
-                [S1, segment_sums(Wb * (X @ shift)[:, None], bcodes, Hn) if impose_null
-                 else np.zeros((Hn, Wb.shape[1]))]
-            )
-        chunk_fn, chunk_args = _wild_chunk, (agg, c0, c1, S0, S1, P, d0, d1)
-
+        est, se, kappa, fe_note, chunk_args, agg = _cr_arrays(
+            design, X, y, Rv, cl, ccodes, G, bcodes, Hn, agg, studentize, impose_null, small_sample)
+        chunk_fn = _wild_chunk
+    delta_obs = est - r
     full_enumeration, B = draw_plan(weights, Hn, n_draws, full_enumeration, max_enumerated=24)
-
-    ex = get_executor(executor)
-    parts = ex.map(
-        chunk_fn,
-        B,
-        seed=seed,
-        args=(weights, bool(full_enumeration), *chunk_args),
-        desc="wild bootstrap",
-    )
+    parts = get_executor(executor).map(chunk_fn, B, seed=seed, desc="wild bootstrap",
+                                       args=(weights, bool(full_enumeration), *chunk_args))
     poly = np.hstack(parts)
     # Restricted scores S(r) = S0 + delta * S1 with delta = R beta_hat - r (WCR); S1 = 0 for WCU.
     t_boot = _boot_stats(poly, delta_obs, kappa, impose_null, statistic)
@@ -613,37 +646,14 @@ def wild_cluster_bootstrap(
         ci = _invert(poly, est, se, kappa, impose_null, pvalue_type, statistic, 1 - level)
     else:
         ci = (float("nan"), float("nan"))
-    desc = (
-        f"wild cluster bootstrap ({'WCR' if impose_null else 'WCU'}, {weights} weights, "
-        + (f"full enumeration of {B} draws" if full_enumeration else f"{B} draws")
-        + f", {'t' if statistic == 't' else 'coefficient'} statistic"
-        + ({"cr2": ", CR2-studentised", "cv3": ", CV3 (jackknife)-studentised"}.get(studentize, "")
-           if statistic == "t" else "")
-        + f", {pvalue_type} p-value, "
-        + f"{G} clusters"
-        + (f", {Hn} bootstrap subclusters" if agg is not None else "")
-        + (f", {fe_note}" if fe_note else "")
-        + ")"
-    )
+    desc = _description(impose_null, weights, B, full_enumeration, statistic, studentize,
+                        pvalue_type, G, Hn, agg, fe_note)
     return WildBootstrapResult(
-        estimate=est,
-        std_error=se,
-        statistic=float(delta_obs / se) if se > 0 else float("nan"),
-        pvalue=pval,
-        conf_int=ci,
-        level=float(level) if level is not None else float("nan"),
-        r=float(r),
-        n_draws=B,
-        full_enumeration=bool(full_enumeration),
-        weights=weights,
-        impose_null=bool(impose_null),
-        pvalue_type=pvalue_type,
-        statistic_type=statistic,
-        n_clusters=G,
-        n_boot_clusters=Hn,
-        t_boot=t_boot,
-        description=desc,
-        _poly=poly,
+        estimate=est, std_error=se, statistic=float(delta_obs / se) if se > 0 else float("nan"),
+        pvalue=pval, conf_int=ci, level=float(level) if level is not None else float("nan"),
+        r=float(r), n_draws=B, full_enumeration=bool(full_enumeration), weights=weights,
+        impose_null=bool(impose_null), pvalue_type=pvalue_type, statistic_type=statistic,
+        n_clusters=G, n_boot_clusters=Hn, t_boot=t_boot, description=desc, _poly=poly,
         _kappa=kappa,
     )
 

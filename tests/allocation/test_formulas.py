@@ -508,7 +508,7 @@ def test_cli_advance_spec_needs_preliminary_data(tmp_path):
 
 
 def test_recentred_instrument_redraws_a_grouped_spec():
-    from evalkit.iv import _spec_variant
+    from evalkit.iv.instrument import _spec_variant
 
     spec = _grouped(group_weights=(85, 15), inner=(40, 60, 100))
     v = _spec_variant(spec, weights={"task": "30", "workers": "55"}, total=20_000)
@@ -528,7 +528,7 @@ def test_recentred_instrument_refuses_pools_naming_the_feature():
 
 
 def test_recentred_instrument_keeps_awards_in_redraws():
-    from evalkit.iv import _spec_variant
+    from evalkit.iv.instrument import _spec_variant
 
     v = _spec_variant(_award_spec(), total=40_000)
     assert v.awards == _award_spec().awards and v.t_alloc == 40_000

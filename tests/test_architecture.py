@@ -234,6 +234,56 @@ def import_cycles() -> list[list[str]]:
     return components
 
 
+#: Layers, bottom up (DEVNOTES.md "Layers"): a module may import its own layer and those below.
+LAYERS = {
+    "evalkit": 0, "_shared": 0,
+    "data": 1,
+    "inference": 2,
+    "results": 3, "_summary": 3, "_maketables": 3,
+    "did": 4, "synth": 4, "sensitivity": 4, "iv": 4,
+    "report": 5, "targets": 5, "allocation": 5,
+    "pipeline": 6, "verify": 6, "cli": 6, "__main__": 6,
+}
+#: Imports that go up a layer, each inside a function, with the reason they may.
+UPWARD = {
+    # result objects draw themselves with the report's plots (report never imports them)
+    ("evalkit.results", "evalkit.report.plots"): "plot() of the results family",
+    ("evalkit.did.compare", "evalkit.report.plots"): "Comparison.plot()",
+    ("evalkit.did.compare", "evalkit.report.labels"): "Comparison.plot() labels",
+    ("evalkit.synth.results", "evalkit.report.labels"): "synthetic-control plot labels",
+    # the formula instrument is computed by the allocation engine (the IV estimator is not)
+    ("evalkit.iv.instrument", "evalkit.allocation"): "adapter: formula instrument",
+    ("evalkit.iv.instrument", "evalkit.allocation.spec"): "adapter: formula instrument",
+    # the demo generator writes the worked formula examples next to the demo data
+    ("evalkit.data.demo", "evalkit.allocation.template"): "demo data: formula examples",
+    # "did you mean ...?" over the covariance registry's option names
+    ("evalkit._shared.options", "evalkit.inference.covariance"): "option names for suggestions",
+}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return LAYERS[parts[1] if len(parts) > 1 else parts[0]]
+
+
+def upward_imports() -> list[str]:
+    """Imports of a higher layer than the importer's, other than those in :data:`UPWARD`."""
+    found = []
+    for name in MODULES:
+        for target in sorted(_edges(name)):
+            if _layer(target) > _layer(name) and (name, target) not in UPWARD:
+                found.append(f"{name} imports {target} (layer {_layer(target)} > {_layer(name)})")
+    return found
+
+
+def test_layers_point_down():
+    assert upward_imports() == [], "import only your own layer and those below (DEVNOTES.md)"
+
+
+def test_every_package_has_a_layer():
+    assert {m.split(".")[1] if "." in m else m for m in MODULES} <= set(LAYERS)
+
+
 def test_no_long_functions():
     assert long_functions() == [], "split these along their section comments"
 
@@ -279,6 +329,12 @@ def test_type_checking_imports_are_not_edges(monkeypatch):
     assert ["evalkit.did.twfe", "evalkit.iv"] not in import_cycles()
 
 
+def test_layer_rule_sees_upward_imports(monkeypatch):
+    monkeypatch.setitem(TREES, "evalkit.inference.design", ast.parse("from evalkit.did.twfe import twfe\n"))
+    assert any(item.startswith("evalkit.inference.design imports evalkit.did.twfe")
+               for item in upward_imports())
+
+
 def test_private_rule_sees_reach_ins(monkeypatch):
     monkeypatch.setitem(TREES, "evalkit.iv", ast.parse("from evalkit.results import _critical\n"))
     assert any("_critical" in item for item in private_imports())
@@ -286,6 +342,7 @@ def test_private_rule_sees_reach_ins(monkeypatch):
 
 if __name__ == "__main__":
     for title, items in [("long functions", long_functions()), ("long modules", long_modules()),
+                         ("upward imports", upward_imports()),
                          ("private imports", private_imports()), ("cycles", import_cycles())]:
         print(f"== {title}: {len(items)}")
         for item in items:

@@ -60,6 +60,7 @@ def test_bad_notebook_and_parameter_options_exit_2(tmp_path, capsys, notebook_fa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # ~16 s: a pack built through the command line
 def test_evidence_then_verify_then_tamper(tmp_path, capsys, monkeypatch, nb_writer):
     """Default --out is reports/<year>; -p values are typed; verify passes, then fails."""
     monkeypatch.chdir(tmp_path)

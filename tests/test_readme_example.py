@@ -9,9 +9,12 @@ import re
 import warnings
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # ~100 s on 2 cores: every estimator of the README on the demo panel
 def test_readme_library_example_runs():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Using the library", 1)[1]

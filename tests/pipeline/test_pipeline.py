@@ -245,6 +245,7 @@ SLEEP_CELL = "import time\ntime.sleep(60)"
 DIE_CELL = "import os\nos._exit(1)"
 
 
+@pytest.mark.slow  # ~25 s: a second build over a good pack
 def test_failing_notebooks_keep_previous_pack(good_pack, data_dir, tmp_path, nb_writer):
     """A failing, a timed-out and a crashed notebook: old pack kept, partials saved, cells named."""
     out = tmp_path / "reports" / "2025"

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a pack build and headless Chromium (~50 s)
 
 
 def test_pack_opens_cleanly_in_chromium(good_pack, browse):

@@ -426,6 +426,7 @@ def test_second_build_is_refused_at_once_while_first_holds_the_lock(
     assert _debris(out.parent) == []
 
 
+@pytest.mark.slow  # ~40 s: two real builds
 def test_two_concurrent_builds_one_refused_pack_verifies(tmp_path, nb_writer, data_dir, capsys):
     """Issue 19, case 2, with two real `evalkit evidence` processes into one --out."""
     mark = tmp_path / "first-is-running"
@@ -478,6 +479,7 @@ def test_stop_signal_ends_everything_within_10_s(old_pack, tmp_path, nb_writer, 
     assert _snapshot(old_pack) == before and verify_pack(old_pack, check_inputs=False).ok
 
 
+@pytest.mark.slow  # ~35 s: a build killed, then a full rebuild
 def test_next_build_cleans_up_after_sigkill(old_pack, tmp_path, nb_writer, data_dir, capsys,
                                             no_data_check):
     mark = tmp_path / "kernel-pid"

@@ -117,7 +117,9 @@ plt.show()
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [([WARN_CELL], r"(?s)00_page\.ipynb failed at cell 3 \(In \[3\]\): PageHygieneError.*UserWarning"),
-     (["x = 1", RAW_NAME_CELL], r"(?s)00_page\.ipynb failed at cell 4 \(In \[4\]\).*raw column name log_revenue")],
+     pytest.param(["x = 1", RAW_NAME_CELL],
+                  r"(?s)00_page\.ipynb failed at cell 4 \(In \[4\]\).*raw column name log_revenue",
+                  marks=pytest.mark.slow)],  # ~25 s: a figure in a real kernel
     ids=["warning", "raw-column-name-in-figure"],
 )
 def test_build_fails_naming_page_and_cell(cells, expected, data_dir, tmp_path, nb_writer):

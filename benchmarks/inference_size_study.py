@@ -204,7 +204,7 @@ def _cr1(d: TWFEDesign, Y, des, seed) -> float:
 def _wild(**opts):
     def run(d: TWFEDesign, Y, des, seed) -> float:
         return wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
-                                      weights="rademacher", **opts).pvalue
+                                      bootstrap_weights="rademacher", **opts).pvalue
     return run
 
 
@@ -221,7 +221,7 @@ _TWFE_RUNNERS = dict(zip(TWFE_METHODS, [
     lambda d, Y, des, seed: _wild(bootcluster=d.unit * 2 + (d.year >= d.first_treated))(d, Y, des, seed),
     _wild(bootcluster="observation", impose_null=False),
     lambda d, Y, des, seed: wild_cluster_bootstrap(des, param=0, level=None, seed=seed, n_draws=B_WILD,
-                                                   weights="webb", bootcluster="observation").pvalue,
+                                                   bootstrap_weights="webb", bootcluster="observation").pvalue,
     _wild(studentize="cv3"),
     _wild(impose_null=False, studentize="cv3"),
     _wild(bootcluster="observation", studentize="cv3"),

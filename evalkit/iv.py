@@ -55,6 +55,7 @@ from ._shared.validation import (
     check_option,
     check_unique_panel,
 )
+from ._shared.vocabulary import DEFAULT_SEED, keywords, renamed_options
 from .did._fe import TwoWayAbsorber
 from .inference import covariance as _covariance
 from .inference.covariance import CovarianceResult
@@ -113,12 +114,13 @@ def _diagnostic_cov(X: np.ndarray, resid: np.ndarray, clusters: np.ndarray | Non
     return compute_cov(d, "clustered", **keep).cov, int(pd.unique(np.asarray(clusters)).size)
 
 
+@keywords(clusters="cluster", controls="covariates")
 def effective_f(
     x: np.ndarray,
     Z: np.ndarray,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     *,
-    controls: np.ndarray | None = None,
+    covariates: np.ndarray | None = None,
     like: LinearDesign | None = None,
     cov_options: dict | None = None,
 ) -> dict:
@@ -135,9 +137,9 @@ def effective_f(
         Endogenous regressor.
     Z : ndarray (n, K)
         Excluded instruments.
-    clusters : ndarray, optional
+    cluster : ndarray, optional
         Cluster labels (robust HC1 when ``None``).
-    controls : ndarray (n, p), optional
+    covariates : ndarray (n, p), optional
         Exogenous controls already partialled out of ``x`` and ``Z`` (residualised on the fixed
         effects); they are counted as regressors by the small-sample factor.
     like : LinearDesign, optional
@@ -166,8 +168,8 @@ def effective_f(
     Qi = np.linalg.inv(Q)
     pi = Qi @ Z.T @ x
     v = x - Z @ pi
-    X = Z if controls is None or np.size(controls) == 0 else np.column_stack([Z, controls])
-    cov, G = _diagnostic_cov(X, v, clusters, like, cov_options)
+    X = Z if covariates is None or np.size(covariates) == 0 else np.column_stack([Z, covariates])
+    cov, G = _diagnostic_cov(X, v, cluster, like, cov_options)
     cov_pi = cov[:K, :K]
     F = float(pi @ Q @ pi / np.trace(cov_pi @ Q))
     w, U = np.linalg.eigh(Q)
@@ -176,13 +178,14 @@ def effective_f(
     return {"F_eff": F, "pi": pi, "cov_pi": cov_pi, "W2": W2, "n_clusters": G}
 
 
-def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -> float:
+@keywords(alpha="level", convert=lambda old: {"level": 1 - float(old["alpha"])})
+def mop_critical_value(W2: np.ndarray, tau: float = 0.10, level: float = 0.95) -> float:
     """Critical value of the Montiel Olea–Pflueger simplified test (worst-case bias ``tau``).
 
     ``K_eff = tr(W2)^2 (1 + 2x) / (tr(W2 W2) + 2x tr(W2) λ_max(W2))`` with ``x = 1/tau``, and the
-    critical value is the ``1 − alpha`` quantile of a noncentral χ²(K_eff, K_eff·x) divided by
+    critical value is the ``level`` quantile of a noncentral χ²(K_eff, K_eff·x) divided by
     ``K_eff`` (Montiel Olea and Pflueger 2013, Section 4.2). With one instrument it is 23.1 for
-    ``tau = 0.10`` and ``alpha = 0.05``.
+    ``tau = 0.10`` and ``level = 0.95`` (a 5% test).
 
     Parameters
     ----------
@@ -190,8 +193,8 @@ def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -
         Normalised first-stage variance (see :func:`effective_f`).
     tau : float
         Worst-case Nagar bias relative to the OLS benchmark.
-    alpha : float
-        Test size.
+    level : float
+        One minus the size of the test (0.95: a 5% test).
 
     Examples
     --------
@@ -205,19 +208,20 @@ def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -
     tr = np.trace(W2)
     lmax = float(np.linalg.eigvalsh(W2).max())
     k_eff = tr**2 * (1 + 2 * x) / (np.trace(W2 @ W2) + 2 * x * tr * lmax)
-    return float(stats.ncx2.ppf(1 - alpha, k_eff, k_eff * x) / k_eff)
+    return float(stats.ncx2.ppf(level, k_eff, k_eff * x) / k_eff)
 
 
+@keywords(clusters="cluster", controls="covariates")
 def anderson_rubin_set(
     y: np.ndarray,
     x: np.ndarray,
     Z: np.ndarray,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     level: float = 0.95,
     grid: np.ndarray | None = None,
     dist: Literal["F", "chi2"] = "F",
     *,
-    controls: np.ndarray | None = None,
+    covariates: np.ndarray | None = None,
     like: LinearDesign | None = None,
     cov_options: dict | None = None,
 ) -> dict:
@@ -236,7 +240,7 @@ def anderson_rubin_set(
         Outcome and endogenous regressor, residualised on fixed effects and controls.
     Z : ndarray (n, K)
         Instruments, residualised likewise.
-    clusters : ndarray, optional
+    cluster : ndarray, optional
         Cluster labels (HC1 when ``None``).
     level : float
         Confidence level.
@@ -244,7 +248,7 @@ def anderson_rubin_set(
         Values of ``β0`` for the grid inversion (needed when ``K > 1``).
     dist : {"F", "chi2"}
         Reference distribution.
-    controls, like, cov_options
+    covariates, like, cov_options
         As in :func:`effective_f` (what the small-sample factor counts).
 
     Returns
@@ -274,12 +278,12 @@ def anderson_rubin_set(
     Qi = np.linalg.inv(Z.T @ Z)
     gy, gx = Qi @ Z.T @ y, Qi @ Z.T @ x
     ey, ex = y - Z @ gy, x - Z @ gx
-    if clusters is not None and pd.unique(np.asarray(clusters)).size < 2:
+    if cluster is not None and pd.unique(np.asarray(cluster)).size < 2:
         raise InferenceError("The Anderson-Rubin set needs at least 2 clusters.")
-    X = Z if controls is None or np.size(controls) == 0 else np.column_stack([Z, controls])
+    X = Z if covariates is None or np.size(covariates) == 0 else np.column_stack([Z, covariates])
 
     def vcov(e):
-        return _diagnostic_cov(X, e, clusters, like, cov_options)
+        return _diagnostic_cov(X, e, cluster, like, cov_options)
 
     (Vyy, G), (Vxx, _), (Vsum, _) = vcov(ey), vcov(ex), vcov(ey + ex)
     Vyy, Vxx = Vyy[:K, :K], Vxx[:K, :K]
@@ -557,6 +561,8 @@ def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceRes
     """
     from .inference import wild_iv
 
+    if cov_type in _covariance._REGISTRY:
+        options = renamed_options(cov_type, options, _covariance._REGISTRY[cov_type].allowed_kwargs)
     if cov_type == "wild":
         return wild_iv.wild_iv_covariance(design, **options)
     if cov_type == "auto":
@@ -567,6 +573,7 @@ def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceRes
 # ============================================================================================
 # estimator
 # ============================================================================================
+@keywords(exog="covariates")
 def panel_iv(
     data: pd.DataFrame,
     *,
@@ -577,7 +584,7 @@ def panel_iv(
     time: str,
     expected_instrument: str | list[str] | None = None,
     control_expected: bool = False,
-    exog: list[str] | None = None,
+    covariates: str | list[str] | None = None,
     cluster: str | None = None,
     endog_scale: float = 1000.0,
     cov_type: str = "auto",
@@ -607,8 +614,8 @@ def panel_iv(
         the instrument used is ``instrument − expected`` (Borusyak–Hull recentring).
     control_expected : bool
         Also include the expected instrument as an exogenous control.
-    exog : list of str, optional
-        Exogenous controls.
+    covariates : str or list of str, optional
+        Exogenous control columns.
     cluster : str, optional
         Cluster column (default: ``unit``).
     endog_scale : float
@@ -634,7 +641,7 @@ def panel_iv(
         text attached by :func:`recentred_instrument` when available).
     **cov_options
         Options of ``cov_type`` (e.g. ``small_sample="fixest"`` for ``"clustered"``, or
-        ``n_draws``, ``seed``, ``executor``, ``weights`` for ``"wild"``).
+        ``n_draws``, ``seed``, ``executor``, ``bootstrap_weights`` for ``"wild"``).
 
     Returns
     -------
@@ -671,10 +678,10 @@ def panel_iv(
                            "instrument(s); give one expectation per instrument.")
     if control_expected and not ez:
         raise EvalkitError("control_expected=True needs expected_instrument=...")
-    exog = list(exog or [])
+    exog = [covariates] if isinstance(covariates, str) else list(covariates or [])
     cl_col = cluster or unit
     check_columns(data, {"outcome": outcome, "endog": endog, "instrument": inst,
-                         "expected_instrument": ez, "exog": exog, "unit": unit, "time": time,
+                         "expected_instrument": ez, "covariates": exog, "unit": unit, "time": time,
                          "cluster": cluster})
     num = list(dict.fromkeys([outcome, endog, *inst, *ez, *exog]))
     check_numeric_complete(data, num)
@@ -765,7 +772,7 @@ def panel_iv(
     fs = _ols(xd, Zd, f"first stage {inst[0]}", "First stage")
     rf = _ols(yd, Zd, f"reduced form {inst[0]}", "Reduced form")
     cl_arg = clusters if cov_type not in ("robust", "unadjusted") else None
-    diag_kw = dict(controls=Wd if Wd.shape[1] else None, like=design,
+    diag_kw = dict(covariates=Wd if Wd.shape[1] else None, like=design,
                    cov_options={k: v for k, v in cov_options.items() if k == "small_sample"})
     ef = effective_f(xd, Zd, cl_arg, **diag_kw)
     fcrit = mop_critical_value(ef["W2"], tau=tau)
@@ -882,6 +889,7 @@ def _alloc_amounts(spec, factors, last_year, amount: str) -> pd.Series:
     return s
 
 
+@keywords
 def formula_instrument(
     specs: dict[int, Any] | str | Path,
     factors: Any,
@@ -935,6 +943,7 @@ def formula_instrument(
     return pd.concat(rows, ignore_index=True)
 
 
+@keywords
 def expected_instrument(
     specs: dict[int, Any] | str | Path,
     factors: Any,
@@ -943,7 +952,7 @@ def expected_instrument(
     method: Literal["permute", "dirichlet"] = "permute",
     n_draws: int = 200,
     concentration: float = 200.0,
-    seed: int | None = 20230601,
+    seed: int | None = DEFAULT_SEED,
     weight_mean: dict[str, float] | None = None,
     total_support: list[float] | None = None,
     amount: Literal["continuous", "rounded"] = "continuous",
@@ -978,7 +987,7 @@ def expected_instrument(
         Totals (万元) drawn uniformly in the ``dirichlet`` method when documented (default: the
         observed yearly totals).
     seed : int or None
-        Random seed (dirichlet).
+        Random seed (dirichlet; default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     amount, chain_last_year : see :func:`formula_instrument`.
 
     Returns

@@ -4,7 +4,7 @@ The workbook puts the paragraph above each sheet's table, the command line write
 each chart, and a notebook can display it under the figure::
 
     from evalkit.allocation.explain import explain
-    explain("monte_carlo", kappa=200, n_draws=10_000, seed=20250101)
+    explain("monte_carlo", kappa=200, n_draws=10_000, seed=20210514)
 
 Texts are written for a finance-bureau reader (Chinese) with an English version for researchers.
 """

@@ -38,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .._shared.vocabulary import DEFAULT_SEED
 from .masters import unit_master, weifang_units
 
-DEMO_SEED = 20210514
+DEMO_SEED = DEFAULT_SEED  # evalkit's one default seed (20210514)
 START_YEAR = 2012
 MAX_YEAR = 2040
 PILOT_YEAR = 2021

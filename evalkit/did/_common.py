@@ -162,11 +162,11 @@ def drop_always_treated(
     return df
 
 
-def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alternative: str) -> None:
+def require_never_treated(g_by_unit: pd.Series, cohort: str, control_group: str, alternative: str) -> None:
     """Raise :class:`NoControlUnitsError` if no unit has cohort 0."""
     if not (g_by_unit == 0).any():
         raise NoControlUnitsError(
-            f"control={control!r} needs never-treated units (cohort {cohort!r} == 0), but every unit "
+            f"control_group={control_group!r} needs never-treated units (cohort {cohort!r} == 0), but every unit "
             f"is treated at some point. Use {alternative} instead."
         )
 
@@ -175,6 +175,41 @@ def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alter
 def compute_inference(design: LinearDesign, cov_type: str, options: dict):
     """Covariance from the registry, with the design's clusters as default."""
     return covariance.compute(design, cov_type, **options)
+
+
+#: Options of ``cov_type="auto"`` that a vector of effects uses (the others tune its bootstrap).
+_VECTOR_AUTO_OPTIONS = ("cluster", "small_sample")
+
+
+@limited_blas
+def vector_inference(design: LinearDesign, cov_type: str, options: dict):
+    """Covariance of a vector of effects (event studies, their aggregations).
+
+    Every name is the registry's, except ``"auto"``: for a vector it is the cluster-robust CR1
+    covariance with a t(G-1) reference whatever the number of clusters, and its description says
+    why. With few clusters ``"auto"`` picks a bootstrap for a scalar effect, which gives p-values
+    and intervals one coefficient at a time but no covariance; the vector's ``std_errors``,
+    ``cov`` (what HonestDiD reads) and uniform bands need one, so the bootstrap is not run here
+    (:func:`evalkit.inference.few_cluster_report` runs it for one coefficient or contrast).
+    """
+    if cov_type != "auto":
+        return compute_inference(design, cov_type, options)
+    from ..inference.recommend import recommend_inference
+    from .._shared.vocabulary import renamed_options
+
+    opts = renamed_options("auto", options, covariance._REGISTRY["auto"].allowed_kwargs)
+    rec = recommend_inference(design, cluster=opts.get("cluster"))
+    res = compute_inference(design, "clustered", {k: v for k, v in opts.items() if k in _VECTOR_AUTO_OPTIONS})
+    if rec.cov_type == "clustered":
+        res.description = f"{res.description} [default: {rec.reason}]"
+    else:
+        res.description = (
+            f"{res.description} [default for a vector of effects: {rec.n_clusters} clusters, "
+            f"{rec.n_treated_clusters if rec.n_treated_clusters is not None else 'unknown'} treated; "
+            "the few-cluster bootstrap tests one coefficient at a time "
+            "(evalkit.inference.few_cluster_report)]"
+        )
+    return res
 
 
 def dof_for(dof, idx: int | None = None):

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .._shared.exceptions import DesignError, PanelDataError
 from .._shared.inputs import panel_input
+from .._shared.vocabulary import keywords
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
 from ._common import prepare_panel
@@ -146,6 +147,7 @@ class BaconResult(_Renderable):
         return ax
 
 
+@keywords
 @panel_input
 def bacon_decomposition(
     data: pd.DataFrame,

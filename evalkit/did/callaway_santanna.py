@@ -28,6 +28,7 @@ from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect, _critical
@@ -282,6 +283,16 @@ def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) ->
             )
 
 
+#: What the retired ``aggregate(bootstrap=True)`` meant: the fit's draws, or 999 for an analytic fit.
+_FIT_OR_999 = object()
+
+
+def _retired_bootstrap(old: dict) -> dict:
+    """``bootstrap=True/False`` and ``n_bootstrap=`` (retired) as ``n_draws`` (0 = analytic)."""
+    return {"n_draws": int(old.get("n_bootstrap", 999)) if old.get("bootstrap", False) else 0}
+
+
+@keywords(bootstrap="n_draws", n_bootstrap="n_draws", convert=_retired_bootstrap)
 @panel_input
 def callaway_santanna(
     data: pd.DataFrame,
@@ -298,10 +309,9 @@ def callaway_santanna(
     panel: bool = True,
     weights: str | None = None,
     cluster: str | None = None,
-    bootstrap: bool = False,
-    n_bootstrap: int = 999,
+    n_draws: int = 0,
     bootstrap_weights: Literal["mammen", "rademacher"] = "mammen",
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     level: float = 0.95,
     allow_unbalanced: bool = False,
 ) -> CSResult:
@@ -352,14 +362,14 @@ def callaway_santanna(
         Analytic: influence functions summed within clusters, ``V = S'S / n^2`` (no small-sample
         factor; equals R did's analytic s.e. when clusters are units). Bootstrap: one multiplier
         per cluster.
-    bootstrap : bool
-        Multiplier bootstrap standard errors and simultaneous (sup-t) bands instead of analytic ones.
-    n_bootstrap : int
-        Number of bootstrap draws.
+    n_draws : int
+        0 (default): analytic standard errors and pointwise intervals. A positive number: multiplier
+        bootstrap with that many draws (at least 2; R ``did`` uses 999) for the standard errors and
+        simultaneous (sup-t) bands.
     bootstrap_weights : {"mammen", "rademacher"}
         Multiplier distribution (Mammen as R ``did``).
     seed : int, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     level : float
         Confidence level of intervals and of the uniform bands.
     allow_unbalanced : bool
@@ -407,8 +417,11 @@ def callaway_santanna(
     check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
     check_option("panel", panel, (True, False))
     _critical(level, None)
-    if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
-        raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws == 1 or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws must be 0 (analytic inference) or an integer >= 2 (multiplier bootstrap "
+            f"draws), got {n_draws!r}."
+        )
     if covariates is None:
         covariates = []
     elif isinstance(covariates, str):
@@ -471,8 +484,7 @@ def callaway_santanna(
             anticipation=int(anticipation),
             base_period=base_period,
             covariates=covariates,
-            bootstrap=bool(bootstrap),
-            n_bootstrap=int(n_bootstrap),
+            n_draws=int(n_draws),
             bootstrap_weights=bootstrap_weights,
             seed=seed,
             level=level,
@@ -511,53 +523,55 @@ class CSResult(DelegatingMaketables):
         terms = [f"ATT({_fmt(g)},{_fmt(t)})" for g, t in zip(fit.groups, fit.times)]
         self.att_gt = self._vector(
             fit.att, coef, labels, terms, "Group-time average treatment effects ATT(g,t)",
-            bootstrap=o["bootstrap"],
+            n_draws=o["n_draws"],
         )
 
     # ------------------------------------------------------------------ inference helpers
-    def _inference_text(self, bootstrap: bool) -> str:
+    def _inference_text(self, n_draws: int) -> str:
         o = self._fit.options
         clus = f"clustered by {o['cluster']}" if o["cluster"] else "by unit"
-        if bootstrap:
+        if n_draws:
             return (
-                f"multiplier bootstrap ({o['n_bootstrap']} {o['bootstrap_weights']} draws, {clus}); "
+                f"multiplier bootstrap ({n_draws} {o['bootstrap_weights']} draws, {clus}); "
                 "uniform bands by sup-t"
             )
         return f"analytic influence function ({clus})"
 
-    def _boot_draws(self) -> np.ndarray:
-        if self._draws is None:
+    def _boot_draws(self, n_draws: int) -> np.ndarray:
+        if self._draws is None or self._draws.shape[0] != n_draws:
             o = self._fit.options
+            self._draw_cov = None
             self._draws = inf.multiplier_draws(
                 self._fit.basis_sums,
                 self._fit.data.n,
-                o["n_bootstrap"],
+                n_draws,
                 o["seed"],
                 o["bootstrap_weights"],
             )
         return self._draws
 
-    def _boot_draw_cov(self) -> np.ndarray:
+    def _boot_draw_cov(self, n_draws: int) -> np.ndarray:
+        draws = self._boot_draws(n_draws)
         if self._draw_cov is None:
-            self._draw_cov = np.atleast_2d(np.cov(self._boot_draws(), rowvar=False))
+            self._draw_cov = np.atleast_2d(np.cov(draws, rowvar=False))
         return self._draw_cov
 
-    def _moments(self, coef: np.ndarray, bootstrap: bool):
-        """Covariance (and uniform critical value) of ``basis @ coef``."""
+    def _moments(self, coef: np.ndarray, n_draws: int):
+        """Covariance (and uniform critical value) of ``basis @ coef``; ``n_draws`` 0 = analytic."""
         cov = coef.T @ self._fit.gram @ coef
-        if not bootstrap or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
+        if not n_draws or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
             return cov, None, None
-        draws = self._boot_draws() @ coef
+        draws = self._boot_draws(n_draws) @ coef
         se, crit, sup = inf.bootstrap_summary(draws, self._fit.options["level"], return_sup=True)
-        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov() @ coef, se), crit, sup
+        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov(n_draws) @ coef, se), crit, sup
 
-    def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
-        cov, crit, sup = self._moments(coef, bootstrap)
+    def _vector(self, est, coef, labels, terms, title, n_draws, cls=GroupTimeEffects, **kw):
+        cov, crit, sup = self._moments(coef, n_draws)
         o = self._fit.options
         return cls(
             params=pd.Series(est, index=terms, dtype=float),
             cov=pd.DataFrame(cov, index=terms, columns=terms),
-            inference=self._inference_text(bootstrap),
+            inference=self._inference_text(n_draws),
             labels=labels.reset_index(drop=True),
             uniform_crit=crit,
             uniform_level=o["level"],
@@ -569,12 +583,12 @@ class CSResult(DelegatingMaketables):
             **kw,
         )
 
-    def _scalar(self, est, coef, term, title, bootstrap):
-        cov, _, _ = self._moments(coef[:, None], bootstrap)
+    def _scalar(self, est, coef, term, title, n_draws):
+        cov, _, _ = self._moments(coef[:, None], n_draws)
         return ScalarEffect(
             estimate=float(est),
             std_error=float(np.sqrt(max(cov[0, 0], 0.0))),
-            inference=self._inference_text(bootstrap),
+            inference=self._inference_text(n_draws),
             term=term,
             title=title,
             nobs=self._fit.data.n_obs,
@@ -599,6 +613,8 @@ class CSResult(DelegatingMaketables):
         np.add.at(coef, K + gi, (f.att[keep] - est) / P)
         return est, coef
 
+    @keywords(bootstrap="n_draws", convert=lambda old: {
+        "n_draws": _FIT_OR_999 if old["bootstrap"] else 0})
     def aggregate(
         self,
         kind: AggKind = "simple",
@@ -606,7 +622,7 @@ class CSResult(DelegatingMaketables):
         min_e: float | None = None,
         max_e: float | None = None,
         balance_e: int | None = None,
-        bootstrap: bool | None = None,
+        n_draws: int | None = None,
     ) -> ScalarEffect | AggregatedEffects:
         """Aggregate ATT(g,t) as R ``did``'s ``aggte``.
 
@@ -622,8 +638,9 @@ class CSResult(DelegatingMaketables):
         balance_e : int, optional
             ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after
             treatment, so the composition does not change over ``e <= balance_e``.
-        bootstrap : bool, optional
-            Multiplier bootstrap inference; default as in the fit.
+        n_draws : int, optional
+            Multiplier bootstrap draws (0 = analytic inference); default as in the fit. The draws
+            use the fit's seed and multiplier distribution.
 
         Returns
         -------
@@ -634,7 +651,11 @@ class CSResult(DelegatingMaketables):
         if balance_e is not None and kind != "dynamic":
             raise EvalkitError("balance_e applies only to kind='dynamic'.")
         f = self._fit
-        bs = f.options["bootstrap"] if bootstrap is None else bool(bootstrap)
+        bs = f.options["n_draws"] if n_draws is None else n_draws
+        if bs is _FIT_OR_999:  # retired bootstrap=True: the fit's draws, else R did's 999
+            bs = f.options["n_draws"] or 999
+        if isinstance(bs, bool) or not isinstance(bs, int | np.integer) or bs == 1 or bs < 0:
+            raise EvalkitError(f"n_draws must be 0 (analytic) or an integer >= 2, got {n_draws!r}.")
         g, t = f.groups, f.times
         e = t - g
         lo = -np.inf if min_e is None else min_e

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from .._shared.inputs import panel_input
+from .._shared.vocabulary import keywords
 from .._summary import Summary
 from ..results import TIDY_COLUMNS
 from ._common import as_list
@@ -138,6 +139,7 @@ def _in_window(frame: pd.DataFrame, leads, lags) -> pd.DataFrame:
     return frame.loc[keep]
 
 
+@keywords(control="control_group")
 @panel_input
 def compare(
     data: pd.DataFrame,
@@ -149,7 +151,7 @@ def compare(
     cohort: str,
     leads: int | None = None,
     lags: int | None = None,
-    control: str = "never_treated",
+    control_group: str = "never_treated",
     covariates: str | list[str] | None = None,
     cluster: str | None = None,
     cs_options: dict | None = None,
@@ -171,9 +173,10 @@ def compare(
         TWFE/SA event studies (binned end points for the TWFE event study), to the imputation
         horizons and pre-trend leads, and to CS's ``dynamic`` aggregation window. Overall effects
         (CS ``simple``, BJS, Sun-Abraham ``att()``) always average every treated cell.
-    control : {"never_treated", "last_treated"}
-        Comparison group for the event studies; CS uses ``never_treated`` or ``not_yet_treated``
-        (set through ``cs_options``).
+    control_group : {"never_treated", "last_treated"}
+        Comparison group for the event studies; Callaway-Sant'Anna uses ``"never_treated"`` with
+        ``"never_treated"`` and ``"not_yet_treated"`` with ``"last_treated"`` (or what
+        ``cs_options`` says).
     covariates : str or list of str, optional
         Time-varying controls passed to every estimator that takes them (not CS, whose covariates
         are time-invariant: pass them in ``cs_options``).
@@ -230,7 +233,8 @@ def compare(
             from .event_study import event_study
 
             binned = leads is not None or lags is not None
-            r = event_study(data, cohort=cohort, leads=leads, lags=lags, bin_endpoints=binned, control=control,
+            r = event_study(data, cohort=cohort, leads=leads, lags=lags, bin_endpoints=binned,
+                            control_group=control_group,
                             covariates=covs or None, cluster=cluster, **common)
             results[name] = r
             parts.append(_tidy(r.to_frame(), name, "event_time"))
@@ -239,8 +243,8 @@ def compare(
 
             # every event time is estimated (so the overall ATT averages all treated cells, like
             # CS "simple" and BJS); the table shows the requested window
-            r = sun_abraham(data, cohort=cohort, control=control, covariates=covs or None, cluster=cluster,
-                            **common)
+            r = sun_abraham(data, cohort=cohort, control_group=control_group, covariates=covs or None,
+                            cluster=cluster, **common)
             results[name] = r
             parts.append(_tidy(r.att().to_frame(), name, "overall"))
             parts.append(_tidy(_in_window(r.to_frame(), leads, lags), name, "event_time"))
@@ -258,7 +262,7 @@ def compare(
             except ImportError:  # pragma: no cover - CS module not yet available
                 notes.append("Callaway-Sant'Anna is not available in this installation")
                 continue
-            opts = {"control_group": "never_treated" if control == "never_treated" else "not_yet_treated",
+            opts = {"control_group": "never_treated" if control_group == "never_treated" else "not_yet_treated",
                     "base_period": "universal"}
             opts.update(cs_options or {})
             if opts["base_period"] != "universal":

@@ -56,6 +56,7 @@ from .._shared.validation import (
     check_option,
     check_unique_panel,
 )
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
@@ -461,6 +462,12 @@ def _prepare(data, outcome, unit, time, dose, cohort, cluster):
 # --------------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------------
+def _retired_bootstrap(old: dict) -> dict:
+    """``bootstrap=True/False`` and ``n_bootstrap=`` (retired) as ``n_draws`` (0 = no bands)."""
+    return {"n_draws": int(old.get("n_bootstrap", 999)) if old.get("bootstrap", True) else 0}
+
+
+@keywords(bootstrap="n_draws", n_bootstrap="n_draws", convert=_retired_bootstrap)
 @panel_input
 def continuous(
     data: pd.DataFrame,
@@ -476,9 +483,8 @@ def continuous(
     n_bins: int = 4,
     dose_grid: np.ndarray | None = None,
     control_group: Literal["never_treated", "not_yet_treated"] = "never_treated",
-    bootstrap: bool = True,
-    n_bootstrap: int = 999,
-    seed: int | None = 20240601,
+    n_draws: int = 999,
+    seed: int | None = DEFAULT_SEED,
     cluster: str | None = None,
     level: float = 0.95,
     twfe: bool = True,
@@ -510,12 +516,12 @@ def continuous(
         treated doses in steps of 1 percentile, as R ``contdid``).
     control_group : {"never_treated", "not_yet_treated"}
         Comparison units for each cohort-period cell.
-    bootstrap : bool
-        Multiplier bootstrap (Rademacher) for the simultaneous band critical value.
-    n_bootstrap : int
-        Bootstrap draws.
+    n_draws : int
+        Multiplier bootstrap (Rademacher) draws for the critical value of the simultaneous bands
+        (at least 99; default 999). 0: no bands (pointwise analytic intervals only). Standard
+        errors are analytic either way.
     seed : int or None
-        Bootstrap seed.
+        Bootstrap seed (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     cluster : str, optional
         Column with cluster labels (containing whole units); influence functions are summed within
         clusters. Default: units.
@@ -551,7 +557,7 @@ def continuous(
     >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
     >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
     >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
-    ...                    cohort="cohort", degree=1, bootstrap=False)
+    ...                    cohort="cohort", degree=1, n_draws=0)
     >>> print(f"{r.acrt_overall.estimate:.2f} {r.att_overall.estimate:.2f}")
     0.52 1.48
     """
@@ -561,8 +567,13 @@ def continuous(
         raise EvalkitError(f"degree must be a non-negative integer, got {degree!r}.")
     if method == "binned" and (not isinstance(n_bins, (int, np.integer)) or n_bins < 1):
         raise EvalkitError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    if bootstrap and n_bootstrap < 99:
-        raise EvalkitError(f"n_bootstrap={n_bootstrap} is too small for a band; use >= 99 (999).")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or 0 < n_draws < 99 \
+            or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws={n_draws!r}: use 0 (no simultaneous bands) or at least 99 bootstrap draws "
+            "(999 by default)."
+        )
+    bootstrap, n_bootstrap = n_draws > 0, int(n_draws)
     units, times, Y, Dm, G, d_unit, cl, df = _prepare(data, outcome, unit, time, dose, cohort,
                                                       cluster)
     n, T = Y.shape

@@ -46,6 +46,7 @@ from .._shared.exceptions import (
 )
 from .._shared.inputs import panel_input
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
@@ -165,6 +166,7 @@ class DCDHResult:
 
 
 # --------------------------------------------------------------------------------------------
+@keywords(controls="covariates", bootstrap="n_draws")
 @panel_input
 def dcdh(
     data: pd.DataFrame,
@@ -176,11 +178,11 @@ def dcdh(
     effects: int = 1,
     placebo: int = 0,
     normalized: bool = False,
-    controls: list[str] | None = None,
+    covariates: str | list[str] | None = None,
     cluster: str | None = None,
     keep_bidirectional_switchers: bool = False,
-    bootstrap: int = 0,
-    seed: int | None = 20240601,
+    n_draws: int = 0,
+    seed: int | None = DEFAULT_SEED,
     level: float = 0.95,
 ) -> DCDHResult:
     """de Chaisemartin–D'Haultfœuille (2024) event-study effects (``did_multiplegt_dyn``).
@@ -201,7 +203,7 @@ def dcdh(
     normalized : bool
         Divide each effect by the average cumulative treatment change (effect per unit of
         treatment, a weighted average of the effects of the current and lagged treatments).
-    controls : list of str, optional
+    covariates : str or list of str, optional
         Time-varying covariates: for each baseline treatment, the first-differenced outcome is
         regressed on the first-differenced covariates and period effects among units that have not
         switched yet, and the outcome is adjusted by the fitted covariate contribution before the
@@ -212,11 +214,11 @@ def dcdh(
         Keep the unit-periods at which a unit has been both strictly above and strictly below its
         baseline treatment (dropped by default, as ``did_multiplegt_dyn`` does; the sign of the
         effect is then ambiguous).
-    bootstrap : int
-        If > 0, standard errors from this many cluster-bootstrap replications instead of the
-        analytic influence-function formula.
+    n_draws : int
+        0 (default): analytic influence-function standard errors. A positive number: standard
+        errors from this many cluster-bootstrap replications.
     seed : int or None
-        Bootstrap seed.
+        Bootstrap seed (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     level : float
         Confidence level used in the summary.
 
@@ -249,9 +251,15 @@ def dcdh(
         raise EvalkitError(f"effects must be a positive integer, got {effects!r}.")
     if not isinstance(placebo, (int, np.integer)) or placebo < 0:
         raise EvalkitError(f"placebo must be a non-negative integer, got {placebo!r}.")
-    controls = list(controls or [])
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws must be 0 (analytic standard errors) or a positive number of bootstrap "
+            f"replications, got {n_draws!r}."
+        )
+    controls = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    bootstrap = int(n_draws)
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
-                         "controls": controls, "cluster": cluster})
+                         "covariates": controls, "cluster": cluster})
     cols = list(dict.fromkeys([unit, time, outcome, treatment, *controls] + ([cluster] if cluster
                                                                             else [])))
     df = data[cols].copy()

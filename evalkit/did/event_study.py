@@ -9,7 +9,7 @@ effects absorbed exactly. Choices:
   pools them into the end points (Schmidheiny and Siegloch 2023). They are never silently pooled
   with the reference period.
 * ``reference``: event time(s) normalised to zero (default ``-1``).
-* ``control``: ``"never_treated"`` (cohort 0 units), ``"last_treated"`` (the last cohort, in the
+* ``control_group``: ``"never_treated"`` (cohort 0 units), ``"last_treated"`` (the last cohort, in the
   periods before it is treated; never-treated units dropped) or ``"both"``.
 """
 
@@ -26,12 +26,13 @@ from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
+from .._shared.vocabulary import keywords
 from ..inference.design import LinearDesign
 from ..results import EffectVector
 from ._common import (
     as_list,
     check_cohort,
-    compute_inference,
+    vector_inference,
     dof_for,
     drop_always_treated,
     prepare_panel,
@@ -100,7 +101,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
     Sun-Abraham interaction weights); without it the reported terms are ``names`` themselves.
     """
     cls = cls or EventStudyResult
-    res = compute_inference(design, cov_type, options)
+    res = vector_inference(design, cov_type, options)
     full = pd.DataFrame(np.asarray(res.cov, dtype=float), index=design.names, columns=design.names)
     beta = pd.Series(design.beta, index=design.names)
     if agg is None:
@@ -135,7 +136,7 @@ def _vector_result(design, names, labels, cov_type, options, title, notes, extra
 
 
 def event_sample(
-    df: pd.DataFrame, *, unit: str, time: str, cohort: str, control: str
+    df: pd.DataFrame, *, unit: str, time: str, cohort: str, control_group: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """Estimation sample for a staggered event study and notes describing it.
 
@@ -148,7 +149,7 @@ def event_sample(
     NoControlUnitsError
         If the requested control group does not exist.
     """
-    check_option("control", control, CONTROLS)
+    check_option("control_group", control_group, CONTROLS)
     g_unit = check_cohort(df, unit, time, cohort)
     notes: list[str] = []
     df = df.copy()
@@ -162,26 +163,26 @@ def event_sample(
     treated_cohorts = sorted(set(g_unit[g_unit > 0]))
     if not treated_cohorts:
         raise DesignError(f"No treated units: cohort column {cohort!r} is 0 (never) for every unit.")
-    if control == "never_treated":
-        require_never_treated(g_unit, cohort, control, "control='last_treated'")
+    if control_group == "never_treated":
+        require_never_treated(g_unit, cohort, control_group, "control_group='last_treated'")
         df["_g"] = df[cohort]
         notes.append("controls: never-treated units")
     else:
-        if len(treated_cohorts) < 2 and control == "last_treated":
+        if len(treated_cohorts) < 2 and control_group == "last_treated":
             raise NoControlUnitsError(
-                "control='last_treated' needs at least two treated cohorts (the last one serves as "
-                f"control); found {treated_cohorts}. Use control='never_treated'."
+                "control_group='last_treated' needs at least two treated cohorts (the last one "
+                f"serves as control); found {treated_cohorts}. Use control_group='never_treated'."
             )
         last = treated_cohorts[-1]
-        if control == "last_treated":
+        if control_group == "last_treated":
             df = df.loc[df[cohort] > 0]
         else:
-            require_never_treated(g_unit, cohort, control, "control='last_treated'")
+            require_never_treated(g_unit, cohort, control_group, "control_group='last_treated'")
         df = df.loc[df[time] < last].reset_index(drop=True)
         df["_g"] = np.where(df[cohort] == last, 0, df[cohort])
         notes.append(
             f"controls: cohort {last} (last treated), periods before {last} only"
-            + (" and never-treated units" if control == "both" else "")
+            + (" and never-treated units" if control_group == "both" else "")
         )
     df["_rel"] = np.where(df["_g"] > 0, df[time] - df["_g"], np.nan)
     return df.reset_index(drop=True), notes
@@ -212,7 +213,7 @@ def windowed_event_sample(
     unit: str,
     time: str,
     cohort: str,
-    control: str,
+    control_group: str,
     covariates: list[str],
     weights: str | None,
     cluster: str | None,
@@ -226,7 +227,7 @@ def windowed_event_sample(
     """
     df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covariates, weights=weights,
                        cluster=cluster, extra={"cohort": cohort, "covariates": covariates})
-    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
+    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control_group=control_group)
     rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
     if not keep.all():
         notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
@@ -248,6 +249,7 @@ def absorbed_inputs(
     return absorber, ulab, clusters
 
 
+@keywords(control="control_group")
 @panel_input
 def event_study(
     data: pd.DataFrame,
@@ -260,10 +262,10 @@ def event_study(
     lags: int | None = None,
     bin_endpoints: bool = False,
     reference: int | Sequence[int] = -1,
-    control: Control = "never_treated",
+    control_group: Control = "never_treated",
     covariates: str | list[str] | None = None,
     weights: str | None = None,
-    cov_type: str = "clustered",
+    cov_type: str = "auto",
     cluster: str | None = None,
     collinear: str = "raise",
     **cov_options,
@@ -285,14 +287,20 @@ def event_study(
         are dropped).
     reference : int or sequence of int
         Event time(s) normalised to zero.
-    control : {"never_treated", "last_treated", "both"}
+    control_group : {"never_treated", "last_treated", "both"}
         Comparison units (see module docstring).
     covariates : str or list of str, optional
         Time-varying numeric controls.
     weights : str, optional
         Positive observation weights.
     cov_type : str
-        Registered covariance name (default cluster-robust by ``cluster`` or unit).
+        Registered covariance name (:func:`evalkit.inference.available`). The default ``"auto"``
+        is cluster-robust CR1 by ``cluster`` with a t(G-1) reference for the event-time vector
+        (``std_errors``, ``cov`` and uniform bands), whatever the number of clusters: the
+        few-cluster bootstrap that ``"auto"`` picks for a scalar effect gives p-values and
+        intervals one coefficient at a time, not a covariance (for one coefficient with few
+        clusters use :func:`evalkit.inference.few_cluster_report` or
+        ``with_inference("wild", param=...)``). The description says which was used.
     cluster : str, optional
         Cluster column (default ``unit``).
     collinear : {"raise", "drop"}
@@ -340,7 +348,7 @@ def event_study(
     if not refs:
         raise EvalkitError("reference must name at least one event time (e.g. -1).")
     df, rel, notes = windowed_event_sample(
-        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control_group=control_group, covariates=covs,
         weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
     )
     present = np.unique(rel[~np.isnan(rel)]).astype(int)
@@ -374,7 +382,7 @@ def event_study(
     labels = pd.DataFrame({"event_time": events})
     if bin_endpoints:
         notes.append("end points bin all event times beyond the window")
-    extra = {"control": control, "n_units": absorber.n_units, "n_periods": absorber.n_times,
+    extra = {"control_group": control_group, "n_units": absorber.n_units, "n_periods": absorber.n_times,
              "binned": bin_endpoints, "dropped": list(dropped)}
     return _vector_result(design, [event_term(e) for e in events], labels, cov_type, cov_options,
                           "Event study (dynamic TWFE)", notes, extra, refs)

@@ -45,6 +45,7 @@ from .._shared.blas import limited_blas
 from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
+from .._shared.vocabulary import keywords
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
@@ -250,6 +251,7 @@ def _lead_fit(pre: dict, ks: list[int], refs: list[int], cov_type, options) -> E
                           "Imputation pre-trend regression (untreated observations)", [], {}, refs)
 
 
+@keywords
 @panel_input
 @limited_blas
 def imputation(

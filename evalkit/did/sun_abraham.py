@@ -2,7 +2,7 @@
 
 Step 1 regresses the outcome on cohort x event-time indicators ``1[G_i = g] 1[t - g = e]`` for
 every treated cohort and event time except the reference(s), with unit and time effects absorbed
-exactly; the comparison cohort is the never-treated units (``control="never_treated"``) or the
+exactly; the comparison cohort is the never-treated units (``control_group="never_treated"``) or the
 last-treated cohort before its treatment (``"last_treated"``). Step 2 averages the
 cohort-specific effects ``delta_{g,e}`` at each event time with the cohort shares
 ``n_{g,e} / sum_g n_{g,e}`` (observations, or weights, of cohort ``g`` at event time ``e`` in the
@@ -22,6 +22,7 @@ import pandas as pd
 from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
+from .._shared.vocabulary import keywords
 from ..results import ScalarEffect, _critical
 from ._common import as_list, dof_for
 from ._fe import fit_absorbed
@@ -42,9 +43,7 @@ class SunAbrahamResult(EventStudyResult):
     def _coefficient_cov(self):
         """Covariance of the cohort x event-time coefficients (computed once per result)."""
         if getattr(self, "_coef_cov", None) is None:
-            from ..inference import covariance
-
-            self._coef_cov = covariance.compute(self.design, self.cov_type, **self.cov_options)
+            self._coef_cov = vector_inference(self.design, self.cov_type, self.cov_options)
         return self._coef_cov
 
     @property
@@ -93,6 +92,7 @@ class SunAbrahamResult(EventStudyResult):
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
 
+@keywords(control="control_group")
 @panel_input
 def sun_abraham(
     data: pd.DataFrame,
@@ -101,14 +101,14 @@ def sun_abraham(
     unit: str,
     time: str,
     cohort: str,
-    control: str = "never_treated",
+    control_group: str = "never_treated",
     leads: int | None = None,
     lags: int | None = None,
     bin_endpoints: bool = False,
     reference: int | Sequence[int] = -1,
     covariates: str | list[str] | None = None,
     weights: str | None = None,
-    cov_type: str = "clustered",
+    cov_type: str = "auto",
     cluster: str | None = None,
     **cov_options,
 ) -> SunAbrahamResult:
@@ -122,7 +122,7 @@ def sun_abraham(
         Column names.
     cohort : str
         First treated period (0 = never treated).
-    control : {"never_treated", "last_treated"}
+    control_group : {"never_treated", "last_treated"}
         Comparison cohort.
     leads, lags : int, optional
         Event window (``None`` = every event time); outside it treated rows are dropped unless
@@ -136,7 +136,9 @@ def sun_abraham(
     weights : str, optional
         Observation weights (regression and cohort shares).
     cov_type : str
-        Registered covariance name (default clustered by unit / ``cluster``).
+        Registered covariance name (:func:`evalkit.inference.available`); the default ``"auto"``
+        gives the event-time vector the cluster-robust CR1 covariance by unit / ``cluster`` (see
+        :func:`evalkit.did.event_study`).
     cluster : str, optional
         Cluster column.
     **cov_options
@@ -164,14 +166,15 @@ def sun_abraham(
               1       1.1
     """
     refuse_unknown(sun_abraham, cov_options)
-    if control not in ("never_treated", "last_treated"):
+    if control_group not in ("never_treated", "last_treated"):
         raise EvalkitError(
-            f"Invalid argument control={control!r}. Expecting one of ('never_treated', 'last_treated')."
+            f"Invalid argument control_group={control_group!r}. Expecting one of ('never_treated', "
+            "'last_treated')."
         )
     covs = as_list(covariates)
     refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
     df, rel, notes = windowed_event_sample(
-        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control_group=control_group, covariates=covs,
         weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
     )
     g = df["_g"].to_numpy()
@@ -220,7 +223,7 @@ def sun_abraham(
     info = pd.DataFrame({"term": terms, "group": [int(a) for a, _ in cells.index],
                          "event_time": [int(b) for _, b in cells.index], "n": cells.to_numpy()})
     labels = pd.DataFrame({"event_time": events})
-    extra = {"control": control, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
+    extra = {"control_group": control_group, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
     notes.append("interaction weights: cohort shares of each event time's observations")
     return _vector_result(design, list(agg.index), labels, cov_type, cov_options,
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,

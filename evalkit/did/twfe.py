@@ -33,6 +33,7 @@ from .._shared.exceptions import DesignError, EvalkitError, SingularDesignError
 from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_columns, check_numeric_complete
+from .._shared.vocabulary import keywords
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect, _critical, _pvalue
 from ._common import as_list, compute_inference, dof_for, prepare_panel
@@ -112,7 +113,7 @@ class TWFEResult(ScalarEffect):
         cov_type : str
             A name from :func:`evalkit.inference.available`.
         **options
-            Options of that covariance estimator (e.g. ``clusters=``).
+            Options of that covariance estimator (e.g. ``cluster=`` labels).
         """
         return _finish(self.design, self.term, cov_type, options, self.title, self.notes, self.extra)
 
@@ -156,6 +157,7 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
     )
 
 
+@keywords
 @panel_input
 def twfe(
     data: pd.DataFrame,
@@ -258,6 +260,7 @@ def twfe(
     return _finish(design, treatment, cov_type, cov_options, "Two-way fixed effects (TWFE)", notes, extra)
 
 
+@keywords
 @panel_input
 def two_by_two(
     data: pd.DataFrame,

@@ -18,6 +18,7 @@ import pandas as pd
 from .._shared.exceptions import EvalkitWarning, FewClustersWarning, InferenceError
 from .._shared.kernels import cluster_score_sums
 from .._shared.validation import check_option
+from .._shared.vocabulary import renamed_options
 from .design import LinearDesign
 
 
@@ -203,6 +204,7 @@ def compute(design: LinearDesign, cov_type: str = "clustered", **options) -> Cov
             f"Unknown cov_type={cov_type!r}. Available: {', '.join(sorted(_REGISTRY))}."
         )
     entry = _REGISTRY[cov_type]
+    options = renamed_options(cov_type, options, entry.allowed_kwargs)
     bad = set(options) - entry.allowed_kwargs
     if bad:
         allowed = ", ".join(sorted(entry.allowed_kwargs)) or "none"
@@ -219,9 +221,9 @@ def _sandwich(bread: np.ndarray, meat: np.ndarray) -> np.ndarray:
     return (v + v.T) / 2
 
 
-def cluster_scores(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray, int]:
+def cluster_scores(design: LinearDesign, cluster: np.ndarray) -> tuple[np.ndarray, int]:
     """Sum the score contributions ``x_i e_i`` within clusters; returns (G x k scores, G)."""
-    codes, uniq = _codes(clusters)
+    codes, uniq = _codes(cluster)
     G = len(uniq)
     return cluster_score_sums(design, codes, G), G
 
@@ -285,11 +287,11 @@ SMALL_SAMPLE_CONVENTIONS = ("fixest", "xtreg")
 
 @register(
     "clustered",
-    allowed_kwargs={"clusters", "small_sample"},
+    allowed_kwargs={"cluster", "small_sample"},
     doc="Cluster-robust (CR1) variance with fixest's small-sample factor (or xtreg's); t(G-1) reference.",
 )
 def clustered(
-    design: LinearDesign, clusters: np.ndarray | None = None, small_sample: str = "fixest"
+    design: LinearDesign, cluster: np.ndarray | None = None, small_sample: str = "fixest"
 ) -> CovarianceResult:
     """Cluster-robust CR1 variance.
 
@@ -315,9 +317,9 @@ def clustered(
     >>> covariance.compute(d, "clustered").dof  # t(G - 1)
     7
     """
-    cl = design.clusters if clusters is None else np.asarray(clusters)
+    cl = design.clusters if cluster is None else np.asarray(cluster)
     if cl is None:
-        raise InferenceError("cov_type='clustered' needs cluster labels (pass clusters=...).")
+        raise InferenceError("cov_type='clustered' needs cluster labels (pass cluster=...).")
     if cl.ndim == 2 and cl.shape[1] == 2:
         return _two_way(design, cl)
     summed, G = cluster_scores(design, cl)
@@ -335,11 +337,11 @@ def clustered(
     )
 
 
-def cr1_factor(design: LinearDesign, clusters: np.ndarray, small_sample: str = "fixest") -> float:
+def cr1_factor(design: LinearDesign, cluster: np.ndarray, small_sample: str = "fixest") -> float:
     """The CR1 factor ``G/(G-1) * (n-1)/(n-k)`` with ``k`` from :func:`cr1_parameter_count`."""
-    G = int(np.unique(np.asarray(clusters)).size)
+    G = int(np.unique(np.asarray(cluster)).size)
     n = design.nobs
-    k = cr1_parameter_count(design, small_sample, clusters)
+    k = cr1_parameter_count(design, small_sample, cluster)
     if n - k <= 0:
         raise InferenceError(
             f"No residual degrees of freedom left for CR1: {n} observations, {k} parameters "
@@ -349,7 +351,7 @@ def cr1_factor(design: LinearDesign, clusters: np.ndarray, small_sample: str = "
 
 
 def cr1_parameter_count(
-    design: LinearDesign, small_sample: str = "fixest", clusters: np.ndarray | None = None
+    design: LinearDesign, small_sample: str = "fixest", cluster: np.ndarray | None = None
 ) -> int:
     """The ``k`` of the CR1 factor ``(n-1)/(n-k)`` under a named convention.
 
@@ -369,7 +371,7 @@ def cr1_parameter_count(
           ``count_effects=False``); all count otherwise.
 
         Without absorbed effects both give ``k``.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels (default ``design.clusters``).
 
     Returns
@@ -391,7 +393,7 @@ def cr1_parameter_count(
     k, absorbed = design.k, design.df_absorbed
     if absorbed <= 0:
         return k
-    cl = design.clusters if clusters is None else clusters
+    cl = design.clusters if cluster is None else cluster
     sets = fe_code_sets(design)
     if sets is not None and cl is not None and np.ndim(cl) == 1:
         levels = [int(np.unique(c).size) for c in sets[0] if nested_in(c, cl)]
@@ -631,12 +633,12 @@ def _inv_sqrt_psd(m: np.ndarray) -> np.ndarray:
 def _cluster_codes(design: LinearDesign, clusters, method: str) -> tuple[np.ndarray, int]:
     cl = design.clusters if clusters is None else np.asarray(clusters)
     if cl is None:
-        raise InferenceError(f"cov_type={method!r} needs cluster labels (pass clusters=...).")
+        raise InferenceError(f"cov_type={method!r} needs cluster labels (pass cluster=...).")
     cl = np.asarray(cl)
     if cl.ndim != 1:
         raise InferenceError(f"cov_type={method!r} takes one-way clusters (a 1-d array of labels).")
     if cl.shape[0] != design.nobs:
-        raise InferenceError(f"clusters has {cl.shape[0]} labels for {design.nobs} observations.")
+        raise InferenceError(f"cluster has {cl.shape[0]} labels for {design.nobs} observations.")
     codes, uniq = _codes(cl)
     G = len(uniq)
     if G < 2:
@@ -690,12 +692,12 @@ def cr2_rows(
 
 @register(
     "cr2",
-    allowed_kwargs={"clusters", "contrast", "level"},
+    allowed_kwargs={"cluster", "contrast", "level"},
     doc="Bias-reduced cluster-robust variance (CR2, Bell-McCaffrey) with Satterthwaite dof.",
 )
 def cr2(
     design: LinearDesign,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     contrast: np.ndarray | None = None,
     level: float = 0.95,
 ) -> CovarianceResult:
@@ -722,7 +724,7 @@ def cr2(
     ----------
     design : LinearDesign
         The fitted design.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels (default ``design.clusters``).
     contrast : array of length k, optional
         A linear combination whose degrees of freedom, p-value and interval are also reported
@@ -736,7 +738,7 @@ def cr2(
         ``dof`` per coefficient; ``pvalue`` and ``conf_int`` per coefficient (t with its own dof),
         or for ``contrast``.
     """
-    codes, G = _cluster_codes(design, clusters, "cr2")
+    codes, G = _cluster_codes(design, cluster, "cr2")
     X, e, B = design.X, design.resid, design.bread()
     n, k = X.shape
     proj = _fe_projection(design, "cr2")
@@ -784,7 +786,7 @@ def cr2(
 @register(
     "wild",
     allowed_kwargs={
-        "param", "R", "r", "clusters", "bootcluster", "impose_null", "weights", "n_draws",
+        "param", "R", "r", "cluster", "bootcluster", "impose_null", "bootstrap_weights", "n_draws",
         "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor", "small_sample",
         "studentize",
     },
@@ -805,10 +807,10 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         from .wild_iv import wild_iv_covariance
 
         return wild_iv_covariance(design, param=param, level=level, **options)
-    if options.get("clusters") is None and design.clusters is None:
-        raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
+    if options.get("cluster") is None and design.clusters is None:
+        raise InferenceError("cov_type='wild' needs cluster labels (pass cluster=...).")
     base = clustered(  # warns on one treated cluster
-        design, clusters=options.get("clusters"), small_sample=options.get("small_sample", "fixest")
+        design, cluster=options.get("cluster"), small_sample=options.get("small_sample", "fixest")
     )
     if R is not None:
         res = wild_cluster_bootstrap(design, R=R, level=level, **options)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .._shared.exceptions import InferenceError
 from .._shared.validation import check_columns, check_option
+from .._shared.vocabulary import DEFAULT_SEED
 from .executor import Executor
 from .randomization import (
     MAX_EXACT,
@@ -125,7 +126,7 @@ def placebo_in_space(
     statistic: Literal["t", "estimate"] = "estimate",
     n_draws: int = 999,
     exact: bool | None = None,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> PlaceboResult:
     """Placebo-in-space test: give the actual adoption years to never-treated units instead.

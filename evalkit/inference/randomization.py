@@ -31,6 +31,7 @@ import pandas as pd
 
 from .._shared.exceptions import InferenceError
 from .._shared.validation import check_columns, check_option
+from .._shared.vocabulary import DEFAULT_SEED
 from .executor import Chunk, Executor, get_executor
 
 #: Largest number of distinct assignments enumerated exactly by default.
@@ -256,7 +257,7 @@ def permutation_test(
     n_draws: int = 999,
     exact: bool | None = None,
     max_exact: int = MAX_EXACT,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> RandomizationResult:
     """Randomization test over re-arrangements of a unit-level assignment vector.
@@ -394,7 +395,7 @@ def randomization_inference(
     alternative: Literal["two-sided", "greater", "less"] = "two-sided",
     n_draws: int = 999,
     exact: bool | None = None,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> RandomizationResult:
     """Randomization inference for a statistic computed on a panel.
@@ -517,7 +518,7 @@ def conley_taber_matrix(
     level: float = 0.95,
     n_draws: int = 9999,
     max_exact: int = 100_000,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
 ) -> ConleyTaberResult:
     r"""Conley-Taber inference on a balanced panel given as unit x period matrices.
 
@@ -584,7 +585,7 @@ def conley_taber(
     treatment: str,
     level: float = 0.95,
     n_draws: int = 9999,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
 ) -> ConleyTaberResult:
     """Conley-Taber inference for a TWFE effect with few treated units (balanced panel).
 

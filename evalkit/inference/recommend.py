@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from . import covariance
 from .design import LinearDesign
 from .executor import Executor
@@ -114,7 +115,7 @@ def cluster_counts(design: LinearDesign, clusters: np.ndarray | None = None) -> 
     """Number of clusters and of treated clusters (``None`` when treatment is unknown)."""
     cl = design.clusters if clusters is None else np.asarray(clusters)
     if cl is None:
-        raise InferenceError("The design has no cluster labels; pass clusters=...")
+        raise InferenceError("The design has no cluster labels; pass cluster=...")
     cl = np.asarray(cl)
     if cl.ndim == 2:
         cl = cl[:, 0]
@@ -125,14 +126,15 @@ def cluster_counts(design: LinearDesign, clusters: np.ndarray | None = None) -> 
     return int(uniq.size), n_treated
 
 
-def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = None) -> InferenceRecommendation:
+@keywords(clusters="cluster")
+def recommend_inference(design_or_result: Any, *, cluster: np.ndarray | None = None) -> InferenceRecommendation:
     """The default inference for a fitted least-squares design, chosen by the size study.
 
     Parameters
     ----------
     design_or_result : LinearDesign or result with ``.design``
         The fitted model.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels (default the design's).
 
     Returns
@@ -164,7 +166,7 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
     ('wild', 12, 3)
     """
     design = _design_of(design_or_result)
-    G, G1 = cluster_counts(design, clusters)
+    G, G1 = cluster_counts(design, cluster)
     if G < 2:
         raise InferenceError(
             f"Only {G} cluster: no cluster-robust inference is possible. Use randomization "
@@ -212,7 +214,7 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
 #: over 2,000 replications), so they are not the default.
 DEFAULT_FEW: dict[str, Any] = {
     "cov_type": "wild",
-    "options": {"bootcluster": "observation", "weights": "rademacher", "impose_null": True},
+    "options": {"bootcluster": "observation", "bootstrap_weights": "rademacher", "impose_null": True},
     "reason": (
         "{G} clusters, {G1} treated: restricted wild bootstrap with observation-level Rademacher "
         "weights and cluster-robust t (MacKinnon-Webb subcluster bootstrap, absorbed effects "
@@ -317,7 +319,7 @@ def few_cluster_report(
     R: np.ndarray | None = None,
     level: float = 0.95,
     n_draws: int = 9999,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
     extra: dict[str, Any] | None = None,
 ) -> FewClusterReport:
@@ -389,11 +391,12 @@ def few_cluster_report(
         rows.append((f"CR2, Bell-McCaffrey dof {v2.details['contrast_dof']:.3g}", v2.pvalue, *v2.conf_int))
         kw = dict(R=c, level=level, seed=seed, executor=executor)
         for label, opts in (
-            ("WCR, Rademacher", dict(weights="rademacher", n_draws=n_draws)),
-            ("WCR, Webb", dict(weights="webb", n_draws=n_draws, full_enumeration=False)),
-            ("WCU, Webb", dict(weights="webb", n_draws=n_draws, impose_null=False, full_enumeration=False)),
+            ("WCR, Rademacher", dict(bootstrap_weights="rademacher", n_draws=n_draws)),
+            ("WCR, Webb", dict(bootstrap_weights="webb", n_draws=n_draws, full_enumeration=False)),
+            ("WCU, Webb", dict(bootstrap_weights="webb", n_draws=n_draws, impose_null=False,
+                               full_enumeration=False)),
             ("WCR, Rademacher, subcluster = observation",
-             dict(weights="rademacher", n_draws=n_draws, bootcluster="observation")),
+             dict(bootstrap_weights="rademacher", n_draws=n_draws, bootcluster="observation")),
         ):
             w = wild_cluster_bootstrap(design, **kw, **opts)
             lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
@@ -430,10 +433,10 @@ def _interval_of(res: Any, level: float) -> tuple[float, float]:
 
 @covariance.register(
     "auto",
-    allowed_kwargs={"clusters", "param", "n_draws", "seed", "executor", "level", "small_sample"},
+    allowed_kwargs={"cluster", "param", "n_draws", "seed", "executor", "level", "small_sample"},
     doc="Evidence-based default: CR1 with many clusters, the size study's choice with few.",
 )
-def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fixest", **options):
+def auto_inference(design: LinearDesign, cluster=None, small_sample: str = "fixest", **options):
     """Registry entry ``cov_type="auto"``: the inference :func:`recommend_inference` picks.
 
     With at least ``MIN_CLUSTERS`` clusters and ``MIN_TREATED_CLUSTERS`` treated ones this is
@@ -445,12 +448,12 @@ def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fix
     if (design.extra or {}).get("iv") is not None:  # 2SLS: the IV size study decides
         from .wild_iv import iv_auto_inference
 
-        return iv_auto_inference(design, clusters=clusters, small_sample=small_sample, **options)
-    rec = recommend_inference(design, clusters=clusters)
-    if clusters is not None:
-        options = {**options, "clusters": clusters}
+        return iv_auto_inference(design, cluster=cluster, small_sample=small_sample, **options)
+    rec = recommend_inference(design, cluster=cluster)
+    if cluster is not None:
+        options = {**options, "cluster": cluster}
     if rec.cov_type == "clustered":
-        keep = {k: v for k, v in options.items() if k == "clusters"}
+        keep = {k: v for k, v in options.items() if k == "cluster"}
         out = covariance.compute(design, "clustered", small_sample=small_sample, **keep)
     else:
         allowed = covariance._REGISTRY[rec.cov_type].allowed_kwargs

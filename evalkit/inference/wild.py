@@ -51,6 +51,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
@@ -105,7 +106,7 @@ def draw_plan(
     """
     if full_enumeration is None:
         full_enumeration = weights == "rademacher" and (
-            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2.0**n_clusters <= n_draws
+            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2**min(n_clusters, 64) <= n_draws
         )
     if full_enumeration:
         if weights != "rademacher":
@@ -492,22 +493,23 @@ def _fe_basis(design: LinearDesign, clusters: np.ndarray) -> tuple[np.ndarray | 
     return np.hstack([proj.sparse_basis(), proj.Z]), "absorbed effects (not nested in the clusters) re-projected"
 
 
+@keywords(clusters="cluster", weights="bootstrap_weights")
 def wild_cluster_bootstrap(
     design: LinearDesign,
     *,
     param: str | int | None = None,
     R: np.ndarray | None = None,
     r: float = 0.0,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     bootcluster: np.ndarray | Literal["observation"] | None = None,
     impose_null: bool = True,
-    weights: WeightType = "rademacher",
+    bootstrap_weights: WeightType = "rademacher",
     n_draws: int = 9999,
     full_enumeration: bool | None = None,
     pvalue_type: Literal["symmetric", "equal-tailed"] = "symmetric",
     statistic: Literal["t", "coef"] = "t",
     level: float | None = 0.95,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
     small_sample: str = "fixest",
     studentize: Literal["cr1", "cr2", "cv3"] = "cr1",
@@ -523,18 +525,19 @@ def wild_cluster_bootstrap(
         Coefficient to test (name or position). Give this or ``R``.
     R : array of length k, optional
         One linear combination of the coefficients (e.g. an average of event-study effects).
+        ``R`` and ``r`` keep the names of the hypothesis :math:`R\beta = r`.
     r : float
         Hypothesised value of :math:`R\beta`.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels for the variance (default ``design.clusters``).
     bootcluster : array or "observation", optional
-        Labels of the clusters whose errors share a weight, nested in ``clusters`` (the
+        Labels of the clusters whose errors share a weight, nested in ``cluster`` (the
         "subcluster" wild bootstrap of MacKinnon and Webb 2018); ``"observation"`` gives every
         observation its own weight (the ordinary wild bootstrap, still studentised by the
-        cluster-robust variance). Default: ``clusters``.
+        cluster-robust variance). Default: ``cluster``.
     impose_null : bool
         ``True`` (WCR, restricted; recommended) or ``False`` (WCU, unrestricted).
-    weights : {"rademacher", "webb", "mammen"}
+    bootstrap_weights : {"rademacher", "webb", "mammen"}
         Distribution of the cluster weights.
     n_draws : int
         Number of random draws (ignored under full enumeration).
@@ -585,11 +588,12 @@ def wild_cluster_bootstrap(
     >>> y = X @ [1.0, 0.5] + rng.normal(size=8)[g] + rng.normal(size=80)
     >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
     >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
-    >>> w = wild_cluster_bootstrap(d, param="x", weights="webb", n_draws=999, seed=1)
+    >>> w = wild_cluster_bootstrap(d, param="x", bootstrap_weights="webb", n_draws=999, seed=1)
     >>> print(f"{w.estimate:.2f}, p = {w.pvalue:.3f}")
     0.40, p = 0.002
     """
-    weights = check_option("weights", weights, _WEIGHTS)
+    weights = check_option("bootstrap_weights", bootstrap_weights, _WEIGHTS)
+    clusters = cluster
     studentize = check_option("studentize", studentize, ("cr1", "cr2", "cv3"))
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     statistic = check_option("statistic", statistic, ("t", "coef"))
@@ -600,12 +604,12 @@ def wild_cluster_bootstrap(
     Rv = _restriction(design, param, R)
     cl = design.clusters if clusters is None else clusters
     if cl is None:
-        raise InferenceError("The wild cluster bootstrap needs cluster labels (clusters=...).")
+        raise InferenceError("The wild cluster bootstrap needs cluster labels (cluster=...).")
     cl = np.asarray(cl)
     if cl.ndim != 1:
         raise InferenceError("The wild cluster bootstrap takes one-way clusters (a 1-d array).")
     if cl.shape[0] != n:
-        raise InferenceError(f"clusters has {cl.shape[0]} labels for {n} observations.")
+        raise InferenceError(f"cluster has {cl.shape[0]} labels for {n} observations.")
     _, ccodes = np.unique(cl, return_inverse=True)
     G = int(ccodes.max()) + 1
     if G < 2:
@@ -621,11 +625,11 @@ def wild_cluster_bootstrap(
     else:
         bc = np.asarray(bootcluster)
         if bc.shape != cl.shape:
-            raise InferenceError("bootcluster must have one label per observation, like clusters.")
+            raise InferenceError("bootcluster must have one label per observation, like cluster.")
         pair = pd.DataFrame({"b": bc, "c": cl}).drop_duplicates()
         if pair["b"].duplicated().any():
             raise InferenceError(
-                "bootcluster must be nested in clusters (each bootstrap cluster inside one cluster)."
+                "bootcluster must be nested in cluster (each bootstrap cluster inside one cluster)."
             )
         _, bcodes = np.unique(bc, return_inverse=True)
         Hn = int(bcodes.max()) + 1

@@ -12,6 +12,7 @@ from scipy import stats
 from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
 from ._extract import EventStudyInput, extract
@@ -263,6 +264,7 @@ class HonestDiDResult(_Renderable):
         return ax
 
 
+@keywords
 def honest_did(
     result,
     *,
@@ -276,7 +278,7 @@ def honest_did(
     grid_points: int = 1000,
     post_moments_only: bool = True,
     refine: bool = True,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     leads: int | None = None,
 ) -> HonestDiDResult:
     """Robust confidence sets under violations of parallel trends (Rambachan and Roth 2023).
@@ -318,7 +320,8 @@ def honest_did(
         Refine the interval end points between grid points (three rounds of 100-point sub-grids:
         exact to 1e-6 of the grid step); ``False`` reports grid points like R.
     seed : int
-        Seed of the least-favourable critical value simulation.
+        Seed of the least-favourable critical value simulation (default
+        :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     leads : int, optional
         Imputation results only: lead window ``[-leads, -1]`` of ``result.event_study`` (default
         every observed lead; ``leads < 2`` leaves no pre-period coefficient and raises).

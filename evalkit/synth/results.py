@@ -87,7 +87,7 @@ class SynthResult(ScalarEffect):
     >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2010, 2020)], columns=["unit", "year"])
     >>> df["treated"] = ((df.unit < 2) & (df.year >= 2017)).astype(int)
     >>> df["y"] = df.unit + 0.1 * (df.year - 2010) + 1.0 * df.treated + rng.normal(0, 0.05, len(df))
-    >>> r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="treated", n_reps=50)
+    >>> r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=50)
     >>> print(r.estimator, f"{r.estimate:.1f}", f"{r.unit_weights.sum():.2f}")
     sdid 1.0 1.00
     >>> print(r.trajectories.columns.tolist())
@@ -204,7 +204,7 @@ class SynthResult(ScalarEffect):
     def _plot_placebo_hist(self, ax, language):
         if self.placebo_estimates is None or len(self.placebo_estimates) == 0:
             raise EvalkitError(
-                "This result has no placebo draws: estimate with se_method='placebo' (synthetic "
+                "This result has no placebo draws: estimate with cov_type='placebo' (synthetic "
                 "DiD) or placebo=True (synthetic control)."
             )
         ax.hist(self.placebo_estimates, bins=30, color="0.7", label=_lab("placebo", language))

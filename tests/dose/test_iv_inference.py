@@ -147,7 +147,7 @@ def _brute_wre(df, beta0):
 @pytest.mark.parametrize("N,T,seed", [(6, 9, 1), (7, 4, 2)])
 def test_wre_equals_brute_force_with_explicit_dummies(N, T, seed):
     df = _panel(N, T, seed)
-    fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t", exog=["w"],
+    fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t", covariates=["w"],
                       endog_scale=1.0)
     for beta0 in (0.0, fit.estimate + 0.7 * fit.std_error):
         res = wild_restricted_efficient(fit.design, r=beta0, level=None)

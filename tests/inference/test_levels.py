@@ -118,7 +118,7 @@ def test_callaway_santanna_bootstrap_bands_match_a_refit_at_that_level():
     from evalkit.did import callaway_santanna
 
     df = _staggered()
-    kw = dict(outcome="y", unit="unit", time="year", cohort="cohort", bootstrap=True, n_bootstrap=499, seed=4)
+    kw = dict(outcome="y", unit="unit", time="year", cohort="cohort", n_draws=499, seed=4)
     at95 = callaway_santanna(df, **kw).aggregate("dynamic")
     for lv in (0.90, 0.99):
         refit = callaway_santanna(df, level=lv, **kw).aggregate("dynamic")

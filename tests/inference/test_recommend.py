@@ -71,7 +71,7 @@ def test_one_treated_cluster_warns_with_alternatives():
 def test_errors():
     d = _twfe()
     with pytest.raises(InferenceError, match="Only 1 cluster"):
-        recommend_inference(d, clusters=np.zeros(d.nobs))
+        recommend_inference(d, cluster=np.zeros(d.nobs))
     with pytest.raises(InferenceError, match="LinearDesign"):
         recommend_inference(object())
 

@@ -75,7 +75,7 @@ def test_full_enumeration_matches_wildboottest_exactly(impose_null):
 def test_random_weights_agree_with_wildboottest_within_mc_error(weights, impose_null):
     d = _design(seed=5, G=20, beta1=0.15)
     B = 9999
-    ours = wild_cluster_bootstrap(d, param=1, weights=weights, impose_null=impose_null, n_draws=B,
+    ours = wild_cluster_bootstrap(d, param=1, bootstrap_weights=weights, impose_null=impose_null, n_draws=B,
                                   full_enumeration=False, level=None)
     peer = _peer(d, np.array([0.0, 1.0, 0.0]), impose_null, weights=weights, B=B)
     p = (ours.pvalue + peer.pvalue) / 2
@@ -100,7 +100,7 @@ def test_contrast_equals_reparametrised_coefficient():
 @pytest.mark.parametrize("impose_null", [True, False])
 def test_confidence_interval_inverts_the_test(impose_null):
     d = _design(seed=4, G=9)
-    res = wild_cluster_bootstrap(d, param=1, impose_null=impose_null, weights="webb", n_draws=1999, level=0.9)
+    res = wild_cluster_bootstrap(d, param=1, impose_null=impose_null, bootstrap_weights="webb", n_draws=1999, level=0.9)
     lo, hi = res.conf_int
     assert lo < res.estimate < hi
     width = hi - lo
@@ -145,8 +145,8 @@ def test_bad_input_messages():
     one = LinearDesign(X=d.X, resid=d.resid, beta=d.beta, names=d.names, y=d.y, clusters=np.zeros(d.nobs))
     with pytest.raises(InferenceError, match="at least 2 clusters"):
         wild_cluster_bootstrap(one, param=1)
-    with pytest.raises(Exception, match="weights"):
-        wild_cluster_bootstrap(d, param=1, weights="gauss")
+    with pytest.raises(Exception, match="bootstrap_weights"):
+        wild_cluster_bootstrap(d, param=1, bootstrap_weights="gauss")
 
 
 def _fe_designs(seed=0, N=12, T=8):

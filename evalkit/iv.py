@@ -412,7 +412,7 @@ class PanelIVResult(ScalarEffect):
             f"{'(' if lo == -np.inf else '['}{f(lo)}, {f(hi)}{')' if hi == np.inf else ']'}"
             for lo, hi in iv)
 
-    def with_inference(self, cov_type: str = "clustered", **options) -> PanelIVResult:
+    def with_inference(self, cov_type: str = "auto", **options) -> PanelIVResult:
         """Recompute the 2SLS inference with another registered variance estimator.
 
         ``"wild"`` runs the wild restricted efficient bootstrap for IV and ``"auto"`` the IV
@@ -806,7 +806,7 @@ def panel_iv(
         effective_f=ef["F_eff"], f_critical=fcrit, ar_set=ar, design=design,
         data_resid={"y": yd, "x": xd, "z": Zd[:, 0]},
         spec={"outcome": outcome, "endog": endog, "instrument": inst, "expected": ez,
-              "control_expected": control_expected, "exog": exog, "cluster": cl_col,
+              "control_expected": control_expected, "covariates": exog, "cluster": cl_col,
               "endog_scale": endog_scale},
         extra={"pi": pi, "n_units": len(units), "n_periods": len(times)},
     )

@@ -1,10 +1,11 @@
 """Refuse keyword arguments no estimator knows, with a "did you mean ...?" suggestion.
 
 Estimators that pass ``**cov_options`` on to the covariance registry used to let any keyword
-through, so a misspelt or mis-named argument (``control_group=`` where the function calls it
-``control``) surfaced later as a covariance error about the wrong thing. :func:`refuse_unknown`
-checks the keywords at the door: a keyword that is neither an argument of the function nor an
-option of any registered covariance estimator is refused, naming the closest valid names.
+through, so a misspelt or mis-named argument surfaced later as a covariance error about the wrong
+thing. :func:`refuse_unknown` checks the keywords at the door: a keyword that is neither an
+argument of the function nor an option of any registered covariance estimator is refused, naming
+the closest valid names (or the new name of a retired one). Functions without ``**options`` get
+the same check from :func:`evalkit._shared.vocabulary.keywords`.
 """
 
 from __future__ import annotations

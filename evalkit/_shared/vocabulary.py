@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping
@@ -200,6 +201,16 @@ def _module_of(filename: str) -> str | None:
     return "evalkit." + path.rsplit("/evalkit/", 1)[1][:-3].replace("/", ".").removesuffix(".__init__")
 
 
+def _first_frame_outside_evalkit() -> int:
+    """``stacklevel`` (for a warning issued by this function's caller) of the first frame outside
+    the evalkit package: the user's line, however deep the option travelled."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _warn_retired(name: str, old: Mapping[str, Any], renamed: Mapping[str, str],
                   converted: Mapping[str, Any] | None) -> None:
     for k in old:
@@ -253,7 +264,7 @@ def renamed_options(cov_type: str, options: Mapping[str, Any], allowed: frozense
                 f"cov_type={cov_type!r} option {old}=... is deprecated: use {new}=... ({old} is "
                 f"accepted until evalkit {REMOVED_IN}).",
                 RenamedArgumentWarning,
-                stacklevel=3,
+                stacklevel=_first_frame_outside_evalkit(),
             )
             out[new] = out.pop(old)
     return out

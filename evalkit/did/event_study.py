@@ -86,8 +86,9 @@ class EventStudyResult(EffectVector):
             raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
         return self.wald_test(pick)
 
-    def with_inference(self, cov_type: str = "clustered", **options) -> EventStudyResult:
-        """New result with covariance ``cov_type`` (any registered name), without refitting."""
+    def with_inference(self, cov_type: str = "auto", **options) -> EventStudyResult:
+        """New result with covariance ``cov_type`` (any registered name; ``"auto"`` as in
+        :func:`event_study`), without refitting."""
         return _vector_result(self.design, list(self.params.index), self.labels, cov_type, options,
                               self.title, self.notes, self.extra, self.reference, type(self),
                               agg=self.aggregation)

@@ -63,7 +63,7 @@ class ImputationResult(EffectVector):
     att: ScalarEffect | None = None
     _pre: dict[str, Any] = field(default_factory=dict)
 
-    def pretrends(self, leads: int | None = None, cov_type: str = "clustered", **options) -> EffectVector:
+    def pretrends(self, leads: int | None = None, cov_type: str = "auto", **options) -> EffectVector:
         """Lead coefficients of the pre-trend regression on untreated observations.
 
         Parameters
@@ -72,13 +72,15 @@ class ImputationResult(EffectVector):
             ``K``: leads ``-1..-K`` (paper's Test 1). Default: every observed lead except the
             reference ``-1``.
         cov_type : str
-            Registered covariance name (cluster-robust by the estimation clusters by default).
+            Registered covariance name; the default ``"auto"`` is, for this vector of leads,
+            cluster-robust CR1 by the estimation clusters with a t(G-1) reference (see
+            :func:`evalkit.did.event_study`).
         **options
             Options of the covariance estimator.
         """
         return _pretrend_fit(self._pre, leads, cov_type, options)
 
-    def pretrend_test(self, leads: int | None = None, cov_type: str = "clustered", **options) -> dict[str, float]:
+    def pretrend_test(self, leads: int | None = None, cov_type: str = "auto", **options) -> dict[str, float]:
         """Joint Wald test that all lead coefficients are zero (F with the registry's dof)."""
         return self.pretrends(leads, cov_type, **options).wald_test()
 

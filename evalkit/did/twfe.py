@@ -105,13 +105,13 @@ class TWFEResult(ScalarEffect):
         out.loc[out["term"] == self.term] = self.to_frame(level).to_numpy()
         return out[TIDY_COLUMNS]
 
-    def with_inference(self, cov_type: str = "clustered", **options) -> TWFEResult:
+    def with_inference(self, cov_type: str = "auto", **options) -> TWFEResult:
         """New result with the covariance ``cov_type`` (any registered name), without refitting.
 
         Parameters
         ----------
         cov_type : str
-            A name from :func:`evalkit.inference.available`.
+            A name from :func:`evalkit.inference.available` (default ``"auto"``, as the fit).
         **options
             Options of that covariance estimator (e.g. ``cluster=`` labels).
         """

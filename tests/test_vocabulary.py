@@ -419,6 +419,16 @@ def test_changelog_lists_every_rename_and_default_change():
     assert str(DEFAULT_SEED) in log and 'cov_type="auto"' in log
 
 
+def test_the_vocabulary_module_examples_run():
+    import doctest
+
+    from evalkit._shared import options, vocabulary
+
+    for mod in (vocabulary, options):
+        res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0
+
+
 def test_version_is_one_number():
     toml = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert f'version = "{evalkit.__version__}"' in toml

@@ -194,8 +194,8 @@ def vector_inference(design: LinearDesign, cov_type: str, options: dict):
     """
     if cov_type != "auto":
         return compute_inference(design, cov_type, options)
-    from ..inference.recommend import recommend_inference
     from .._shared.vocabulary import renamed_options
+    from ..inference.recommend import recommend_inference
 
     opts = renamed_options("auto", options, covariance._REGISTRY["auto"].allowed_kwargs)
     rec = recommend_inference(design, cluster=opts.get("cluster"))

@@ -32,11 +32,11 @@ from ..results import EffectVector
 from ._common import (
     as_list,
     check_cohort,
-    vector_inference,
     dof_for,
     drop_always_treated,
     prepare_panel,
     require_never_treated,
+    vector_inference,
 )
 from ._fe import TwoWayAbsorber, check_collinear_arg, codes_of, dropped_note, fit_absorbed
 

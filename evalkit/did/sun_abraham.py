@@ -24,7 +24,7 @@ from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
 from .._shared.vocabulary import keywords
 from ..results import ScalarEffect, _critical
-from ._common import as_list, dof_for
+from ._common import as_list, dof_for, vector_inference
 from ._fe import fit_absorbed
 from ._indicator import fit_indicators
 from .event_study import (

@@ -359,6 +359,8 @@ def test_auto_for_a_vector_is_cr1_without_running_a_bootstrap(monkeypatch):
     assert "CR1" in es.inference and "default for a vector of effects" in es.inference
     sa = did.sun_abraham(df, **ES)
     np.testing.assert_array_equal(sa.cov, sa.with_inference("clustered").cov)
+    sa._coef_cov = None  # recomputed on demand, the same way
+    assert np.isfinite(sa.cohort_effects["std_error"]).all()
 
 
 def test_auto_for_a_vector_with_many_clusters_says_so():

@@ -343,24 +343,41 @@ def test_a_retired_name_of_another_function_is_answered_with_its_replacement():
 
 
 # ------------------------------------------------------------------------------ defaults
-def test_auto_for_a_vector_is_cr1_without_running_a_bootstrap(monkeypatch):
-    df = _staggered(16)  # 16 clusters, 8 treated: the scalar default would be the wild bootstrap
+def _no_bootstrap(monkeypatch):
     from evalkit.inference import wild
 
     def refuse(*a, **k):
         raise AssertionError("the wild bootstrap ran for a vector of effects")
 
     monkeypatch.setattr(wild, "wild_cluster_bootstrap", refuse)
+
+
+def test_auto_for_a_vector_with_few_clusters_is_the_rules_covariance(monkeypatch):
+    _no_bootstrap(monkeypatch)
+    df = _staggered(16)  # 16 clusters, 8 treated: few
     es = did.event_study(df, **ES)
-    cr1 = es.with_inference("clustered")
-    np.testing.assert_array_equal(es.std_errors, cr1.std_errors)
-    np.testing.assert_array_equal(es.cov, cr1.cov)
-    assert es.dof == cr1.dof == 15
-    assert "CR1" in es.inference and "default for a vector of effects" in es.inference
+    cr2 = es.with_inference("cr2", working_model="treatment_groups")
+    np.testing.assert_array_equal(es.std_errors, cr2.std_errors)
+    np.testing.assert_array_equal(es.cov, cr2.cov)
+    assert "CR2" in es.inference and "default chosen for" in es.inference
     sa = did.sun_abraham(df, **ES)
-    np.testing.assert_array_equal(sa.cov, sa.with_inference("clustered").cov)
+    np.testing.assert_array_equal(sa.cov, sa.with_inference("cr2", working_model="treatment_groups").cov)
     sa._coef_cov = None  # recomputed on demand, the same way
     assert np.isfinite(sa.cohort_effects["std_error"]).all()
+
+
+def test_auto_for_a_vector_is_cr1_where_the_rule_picks_the_bootstrap(monkeypatch):
+    import dataclasses
+
+    from evalkit.did._common import vector_inference
+
+    _no_bootstrap(monkeypatch)
+    es = did.event_study(_staggered(16), **ES)
+    unknown = dataclasses.replace(es.design, treated_clusters=None)  # which clusters are treated?
+    assert evalkit.inference.recommend_inference(unknown).cov_type == "wild"
+    res = vector_inference(unknown, "auto", {})
+    np.testing.assert_array_equal(res.cov, covariance.compute(unknown, "clustered").cov)
+    assert res.dof == 15 and "default for a vector of effects" in res.description
 
 
 def test_auto_for_a_vector_with_many_clusters_says_so():

@@ -177,7 +177,7 @@ def compute_inference(design: LinearDesign, cov_type: str, options: dict):
     return covariance.compute(design, cov_type, **options)
 
 
-#: Options of ``cov_type="auto"`` that a vector of effects uses (the others tune its bootstrap).
+#: Options of ``cov_type="auto"`` that a vector of effects uses when the rule picks a bootstrap.
 _VECTOR_AUTO_OPTIONS = ("cluster", "small_sample")
 
 
@@ -185,30 +185,34 @@ _VECTOR_AUTO_OPTIONS = ("cluster", "small_sample")
 def vector_inference(design: LinearDesign, cov_type: str, options: dict):
     """Covariance of a vector of effects (event studies, their aggregations).
 
-    Every name is the registry's, except ``"auto"``: for a vector it is the cluster-robust CR1
-    covariance with a t(G-1) reference whatever the number of clusters, and its description says
-    why. With few clusters ``"auto"`` picks a bootstrap for a scalar effect, which gives p-values
-    and intervals one coefficient at a time but no covariance; the vector's ``std_errors``,
-    ``cov`` (what HonestDiD reads) and uniform bands need one, so the bootstrap is not run here
-    (:func:`evalkit.inference.few_cluster_report` runs it for one coefficient or contrast).
+    Every name is the registry's. ``"auto"`` follows the registry's rule
+    (:func:`evalkit.inference.recommend_inference`) when that rule picks an analytic covariance:
+    CR1 with many clusters, CR2 with the treatment-group working model with few. When it picks
+    the wild bootstrap (few clusters, and the design does not say which are treated, or all are),
+    the vector gets CR1 with a t(G-1) reference instead, and its description says why: the
+    bootstrap gives p-values and intervals one coefficient at a time but no covariance, which the
+    vector's ``std_errors``, ``cov`` (what HonestDiD reads) and uniform bands need, so it is not
+    run (:func:`evalkit.inference.few_cluster_report` runs it for one coefficient or contrast).
     """
     if cov_type != "auto":
         return compute_inference(design, cov_type, options)
+    from .._shared.exceptions import FewClustersWarning
     from .._shared.vocabulary import renamed_options
     from ..inference.recommend import recommend_inference
 
     opts = renamed_options("auto", options, covariance._REGISTRY["auto"].allowed_kwargs)
-    rec = recommend_inference(design, cluster=opts.get("cluster"))
+    with warnings.catch_warnings():  # "auto" itself warns, once
+        warnings.simplefilter("ignore", FewClustersWarning)
+        rec = recommend_inference(design, cluster=opts.get("cluster"))
+    if rec.cov_type != "wild":
+        return compute_inference(design, "auto", opts)
     res = compute_inference(design, "clustered", {k: v for k, v in opts.items() if k in _VECTOR_AUTO_OPTIONS})
-    if rec.cov_type == "clustered":
-        res.description = f"{res.description} [default: {rec.reason}]"
-    else:
-        res.description = (
-            f"{res.description} [default for a vector of effects: {rec.n_clusters} clusters, "
-            f"{rec.n_treated_clusters if rec.n_treated_clusters is not None else 'unknown'} treated; "
-            "the few-cluster bootstrap tests one coefficient at a time "
-            "(evalkit.inference.few_cluster_report)]"
-        )
+    res.description = (
+        f"{res.description} [default for a vector of effects: {rec.n_clusters} clusters, "
+        f"{rec.n_treated_clusters if rec.n_treated_clusters is not None else 'unknown'} treated; "
+        "the few-cluster bootstrap tests one coefficient at a time "
+        "(evalkit.inference.few_cluster_report)]"
+    )
     return res
 
 

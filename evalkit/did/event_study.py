@@ -295,13 +295,15 @@ def event_study(
     weights : str, optional
         Positive observation weights.
     cov_type : str
-        Registered covariance name (:func:`evalkit.inference.available`). The default ``"auto"``
-        is cluster-robust CR1 by ``cluster`` with a t(G-1) reference for the event-time vector
-        (``std_errors``, ``cov`` and uniform bands), whatever the number of clusters: the
-        few-cluster bootstrap that ``"auto"`` picks for a scalar effect gives p-values and
-        intervals one coefficient at a time, not a covariance (for one coefficient with few
-        clusters use :func:`evalkit.inference.few_cluster_report` or
-        ``with_inference("wild", param=...)``). The description says which was used.
+        Registered covariance name (:func:`evalkit.inference.available`), clustered by
+        ``cluster``. The default ``"auto"`` gives the event-time vector (``std_errors``, ``cov``
+        and uniform bands) the covariance of evalkit's few-cluster rule
+        (:func:`evalkit.inference.recommend_inference`): CR1 with a t(G-1) reference with at
+        least 30 clusters and 10 treated ones, CR2 with the treatment-group working model with
+        fewer. Where the rule picks the wild bootstrap (treated clusters unknown, or all
+        treated), the vector gets CR1 with t(G-1): the bootstrap tests one coefficient at a time
+        and gives no covariance (:func:`evalkit.inference.few_cluster_report` runs it for one
+        coefficient or contrast). The description says which was used.
     cluster : str, optional
         Cluster column (default ``unit``).
     collinear : {"raise", "drop"}

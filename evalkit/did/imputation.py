@@ -72,9 +72,8 @@ class ImputationResult(EffectVector):
             ``K``: leads ``-1..-K`` (paper's Test 1). Default: every observed lead except the
             reference ``-1``.
         cov_type : str
-            Registered covariance name; the default ``"auto"`` is, for this vector of leads,
-            cluster-robust CR1 by the estimation clusters with a t(G-1) reference (see
-            :func:`evalkit.did.event_study`).
+            Registered covariance name, clustered by the estimation clusters; the default
+            ``"auto"`` is the vector rule of :func:`evalkit.did.event_study`.
         **options
             Options of the covariance estimator.
         """

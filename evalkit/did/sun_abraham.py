@@ -136,9 +136,8 @@ def sun_abraham(
     weights : str, optional
         Observation weights (regression and cohort shares).
     cov_type : str
-        Registered covariance name (:func:`evalkit.inference.available`); the default ``"auto"``
-        gives the event-time vector the cluster-robust CR1 covariance by unit / ``cluster`` (see
-        :func:`evalkit.did.event_study`).
+        Registered covariance name (:func:`evalkit.inference.available`), clustered by unit /
+        ``cluster``; the default ``"auto"`` is the vector rule of :func:`evalkit.did.event_study`.
     cluster : str, optional
         Cluster column.
     **cov_options

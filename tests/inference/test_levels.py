@@ -67,11 +67,11 @@ def test_interval_at_every_level_is_the_methods_own(cov_type, level):
         assert (lo > 0 or hi < 0) == (res.pvalue < 1 - level)
 
 
-def test_bootstrap_default_does_not_answer_other_levels_with_cr1():
-    """The issue's case: auto picks the wild bootstrap with 16 clusters; conf_int(0.90) used to
-    be exactly the CR1 interval."""
+def test_bootstrap_does_not_answer_other_levels_with_cr1():
+    """The issue's case: the wild bootstrap (auto's choice with 16 clusters then); conf_int(0.90)
+    used to be exactly the CR1 interval."""
     df = _panel()
-    res = _fit(df, "auto")
+    res = _fit(df, "wild", bootcluster="observation")
     assert "wild" in res.inference
     cr1 = res.with_inference("clustered")
     assert not np.allclose(res.conf_int(0.90), cr1.conf_int(0.90), rtol=1e-6)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction as F
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -202,6 +203,67 @@ def test_public_version_has_no_audit_columns(files, tmp_path):
     assert wb.sheetnames == ["附件1 分配表", "附件2 测算说明"]
     header = [c.value for c in wb["附件1 分配表"][4] if c.value]
     assert header == ["序号", "单位名称", "分配金额"]
+
+
+def _sheet_table(ws) -> tuple[list[str], dict[str, dict[str, object]]]:
+    """Header row (the row after the unit line) and ``{unit name: {header: cell}}``."""
+    hr = next(r for r in range(1, 8) if ws.cell(row=r, column=1).value == "单位代码")
+    head = [c.value for c in ws[hr]]
+    rows = {}
+    for r in range(hr + 1, ws.max_row + 1):
+        cells = list(ws[r])
+        rows[cells[1].value] = {h: c for h, c in zip(head, cells, strict=True)}
+    return head, rows
+
+
+def test_detail_sheet_shows_awards_and_deductions(tmp_path):
+    # the hand example of test_formulas.test_awards_and_deductions_by_hand: grw 8.5, 40, 4;
+    #   award 500 per point above 5 (cap 10,000): 1750, 10,000, 0; deduction 200 per point below
+    #   5 (cap 300): 0, 0, 200; net 1750, 10,000, −200 (Σ 11,550); factor part λ·s with
+    #   λ = 30,000 − 11,550 = 18,450 and s = 1/2, 1/3, 1/6: 9225, 6150, 3075
+    spec = make_spec({"task": 100}, total=30_000, awards=[
+        {"id": "up", "name": "增速奖励", "factor": "grw", "kind": "award", "threshold": 5,
+         "per_point_wan": 500, "cap_wan": 10_000},
+        {"id": "down", "name": "增速扣减", "factor": "grw", "kind": "deduction", "threshold": 5,
+         "per_point_wan": 200, "cap_wan": 300}])
+    codes = ["370702", "370703", "370704"]
+    a = allocate(spec, table({"task": [300, 200, 100], "grw": ["8.5", 40, 4]}, codes))
+    p = a.to_excel(tmp_path / "awards.xlsx", sensitivity=False, date="2025年3月1日")
+    ws = openpyxl.load_workbook(p)["明细"]
+    head, rows = _sheet_table(ws)
+    names = [a.name(c) for c in codes]
+    expect = {"增速奖励、增速扣减依据": [8.5, 40, 4],
+              "增速奖励\n（万元）": [1750, 10_000, 0, 11_750],
+              "增速扣减\n（万元）": [0, 0, -200, -200],
+              "奖补净额\n（万元）": [1750, 10_000, -200, 11_550],
+              "因素法金额\n（取整前，万元）": [9225, 6150, 3075, 18_450],
+              "取整前金额\n（万元）": [10_975, 16_150, 2875, 30_000]}
+    for h, want in expect.items():
+        assert h in head, (h, head)
+        got = [rows[n][h].value for n in names + ["合计"]][:len(want)]
+        assert got == want, h
+        assert all(rows[n][h].number_format in ("#,##0", "#,##0.00", "#,##0.##")
+                   for n in names), h
+    # the award columns come after the shares and before the floors, caps and rounding
+    assert head.index("综合份额") < head.index("增速奖励\n（万元）") < head.index("取整前金额\n（万元）")
+    assert "奖补" in ws["A2"].value and "扣减为负数" in ws["A2"].value
+    assert ws["A2"].value.count("奖补") >= 2
+    # the 合计 row names itself once (no unit code), and the totals are bold
+    assert rows["合计"]["单位代码"].value in (None, "") and rows["合计"]["增速奖励\n（万元）"].font.b
+    # the worked example (non-whole factor parts): the totals still reconcile exactly,
+    #   因素法金额合计 = 可分配额 − 奖补净额合计 = 43,500 − 3370
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    w = allocate(demo / "formula_awards.yaml", demo / "factors.csv")
+    _, wrows = _sheet_table(openpyxl.load_workbook(
+        w.to_excel(tmp_path / "w.xlsx", sensitivity=False, date="2025年3月1日"))["明细"])
+    tot = wrows["合计"]
+    assert tot["奖补净额\n（万元）"].value == 3370
+    assert tot["因素法金额\n（取整前，万元）"].value == 43_500 - 3370
+    # a spec without awards has none of these columns
+    b = allocate(make_spec({"task": 100}, total=30_000), table({"task": [300, 200, 100]}, codes))
+    head_b, _ = _sheet_table(openpyxl.load_workbook(
+        b.to_excel(tmp_path / "plain.xlsx", sensitivity=False, date="2025年3月1日"))["明细"])
+    assert not any("奖补" in h or "因素法金额" in h for h in head_b)
 
 
 # ------------------------------------------------------------------------------------------

@@ -417,6 +417,60 @@ def test_cli_history_writes_the_multi_year_view(files, tmp_path):
     assert "未参与本次分配：潍坊峡山生态经济开发区、潍坊综合保税区" in a.method_sheet("zh")
 
 
+def test_years_view_of_a_pooled_allocation_has_a_subtotal_per_pool():
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    a = allocate(demo / "formula_pools.yaml", demo / "factors.csv")
+    past = {y: {c: 1000.0 + y - 2020 for c in a.codes} for y in (2022, 2023, 2024)}
+    v = years_view(a, past, n_years=2)
+    assert [c for c in v.columns if c.isdigit()] == ["2023", "2024"]
+    county, zone = (p[2] for p in a.pools)
+    assert list(v["unit_code"]) == county.codes + [""] + zone.codes + [""] + ["合计"]
+    subs = v[v["row_kind"] == "subtotal"]
+    assert list(subs["name_zh"]) == ["县市区小计", "功能区小计"]
+    assert list(subs["this_year"]) == [sum(county.amounts.values()), sum(zone.amounts.values())]
+    assert list(subs["2024"]) == [1004.0 * len(county.codes), 1004.0 * len(zone.codes)]
+    assert v.iloc[-1]["this_year"] == 43_500 and v.iloc[-1]["change_last"] == 43_500 - 16_064
+
+
+def test_cli_history_and_charts_for_a_pooled_spec(tmp_path, capsys):
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    hist = tmp_path / "history.csv"
+    pd.DataFrame([{"年份": y, "单位代码": c, "分配金额": 1000 + y - 2020} for y in (2023, 2024)
+                  for c in WEIFANG]).to_csv(hist, index=False)
+    out = tmp_path / "out"
+    assert cli_main(["allocate", str(demo / "formula_pools.yaml"), "--factors",
+                     str(demo / "factors.csv"), "--history", str(hist), "--out", str(out),
+                     "--no-sensitivity", "--charts", "all", "--date", "2025年3月1日"]) == 0
+    assert "not produced" not in capsys.readouterr().err
+    ws = openpyxl.load_workbook(out / "allocation_2025_多年对比.xlsx")["多年对比"]
+    names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
+    assert "县市区小计" in names and "功能区小计" in names and names[-1] == "合计"
+    head = [c.value for c in ws[4]]
+    this = head.index("2025年（本年）") + 1
+    assert ws.cell(row=5 + names.index("合计"), column=this).value == 43_500
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    for pid in ("county", "zone"):
+        assert f"allocation_2025_{pid}_图1_因素贡献.png" in pngs
+    # waterfalls for every unit of both pools (16), and one attribution chart per pool
+    assert len([p for p in pngs if "_图3_构成_" in p]) == 16 and len(pngs) == 18
+    notes = (out / "allocation_2025_图表说明.txt").read_text(encoding="utf-8")
+    assert "allocation_2025_county_图1_因素贡献.png" in notes and "zone" in notes
+    assert "县市区" in notes and "功能区" in notes
+
+
+def test_pool_charts_name_the_pool():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    zone = allocate(demo / "formula_pools.yaml", demo / "factors.csv").pools[1][2]
+    fig = zone.plot_attribution(heading="功能区")
+    assert fig.axes[0].get_title().startswith("功能区：各因素对分配额的贡献")
+    fig2 = zone.plot_waterfall("WF-Z-GXQ", heading="功能区")
+    assert fig2.axes[0].get_title().startswith("功能区：")
+    plt.close("all")
+
+
 @pytest.mark.slow
 def test_result_sheet_prints_on_one_a4_landscape_page(files, tmp_path):
     import shutil

@@ -148,7 +148,7 @@ def _years_workbook(alloc, history: str, n_years: int, path: Path) -> None:
     years = [c for c in df.columns if c.isdigit()]
     cols = [wbk.Column("单位名称", wbk._get("name_zh"), None, 10)]
     cols += [wbk.Column(f"{y}年", wbk._get(y), wbk.WAN, 8) for y in years]
-    cols += [wbk.Column(f"{alloc.spec.year}年（本年）", wbk._get("this_year"), wbk.WAN, 9),
+    cols += [wbk.Column(f"{alloc.spec.year}年\n（本年）", wbk._get("this_year"), wbk.WAN, 9),
              wbk.Column("比上年增减", wbk._get("change_last"), wbk.WAN, 8),
              wbk.Column("比上年增减(%)", wbk._get("change_last_pct", 0.01), wbk.PCT, 8),
              wbk.Column(f"前{len(years)}年平均", wbk._get("mean_past"), wbk.WAN, 8),

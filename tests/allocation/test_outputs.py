@@ -407,7 +407,7 @@ def test_cli_history_writes_the_multi_year_view(files, tmp_path):
                      "--charts", "none", "--date", "2025年3月1日"]) == 0
     ws = openpyxl.load_workbook(out / "allocation_2025_多年对比.xlsx")["多年对比"]
     head = [c.value for c in ws[4]]
-    assert head[:4] == ["单位名称", "2023年", "2024年", "2025年（本年）"] and "比上年增减(%)" in head
+    assert head[:4] == ["单位名称", "2023年", "2024年", "2025年\n（本年）"] and "比上年增减(%)" in head
     names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
     assert names[-1] == "合计" and "县（市、区）小计" in names and "开发区小计" in names
     # a partial sample table with the absent units named in the method sheet
@@ -446,7 +446,7 @@ def test_cli_history_and_charts_for_a_pooled_spec(tmp_path, capsys):
     names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
     assert "县市区小计" in names and "功能区小计" in names and names[-1] == "合计"
     head = [c.value for c in ws[4]]
-    this = head.index("2025年（本年）") + 1
+    this = head.index("2025年\n（本年）") + 1
     assert ws.cell(row=5 + names.index("合计"), column=this).value == 43_500
     pngs = sorted(p.name for p in out.glob("*.png"))
     for pid in ("county", "zone"):

@@ -31,7 +31,7 @@ _TEXT: dict[str, dict[str, str]] = {
               "before rounding and the rounding adjustment. For checking the computation.",
     },
     "detail_awards": {
-        "zh": "奖补列：“依据”列为奖补所依据的数值；各奖补项目的金额中，奖励为正数、扣减为负数；因素法金额为"
+        "zh": "奖补列：“奖补依据”列为奖补所依据的数值；各奖补项目的金额中，奖励为正数、扣减为负数；因素法金额为"
               "（可分配额 − 奖补净额合计）按调整后份额分得的部分。未触及保底或上限的单位，取整前金额 = 基数 + "
               "奖补净额 + 因素法金额；触及保底或上限的单位以保底、上限为准。",
         "en": "Awards: the basis columns hold the values the awards measure; each award's amount is "

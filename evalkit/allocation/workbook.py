@@ -242,6 +242,9 @@ def ordered_rows(alloc: Allocation) -> list[dict[str, Any]]:
     t = alloc.table
     body = t[t["unit_code"] != TOTAL_LABEL]
     total = t[t["unit_code"] == TOTAL_LABEL].iloc[0].to_dict()
+    # 奖补 (per-point awards less deductions) per unit, exact, when the spec has awards
+    exact = dict(zip(alloc.codes, alloc.core.net_award, strict=True)) if alloc.spec.awards else {}
+    net = {c: {"award_net": _money_num(v)} for c, v in exact.items()}
     out: list[dict[str, Any]] = []
     seq = 0
     for grp, label in ((_units.COUNTY, COUNTY_SUBTOTAL), (_units.ZONE, ZONE_SUBTOTAL)):
@@ -250,8 +253,14 @@ def ordered_rows(alloc: Allocation) -> list[dict[str, Any]]:
             continue
         for rec in part.to_dict(orient="records"):
             seq += 1
-            out.append({**rec, "_kind": "unit", "_seq": seq})
-        out.append({**_sum_row(part, label), "_kind": "subtotal", "_strong": True})
+            out.append({**rec, "_kind": "unit", "_seq": seq, **net.get(rec["unit_code"], {})})
+        sub = _sum_row(part, label)
+        if net:
+            sub["award_net"] = _money_num(sum((exact[c] for c in part["unit_code"] if c in exact),
+                                              Fraction(0)))
+        out.append({**sub, "_kind": "subtotal", "_strong": True})
+    if net:
+        total = {**total, "award_net": _money_num(sum(exact.values(), Fraction(0)))}
     out.append({**total, "unit_code": "", "name_zh": TOTAL_LABEL, "_kind": "total",
                 "_strong": True})
     return out
@@ -287,6 +296,9 @@ def result_columns(alloc: Allocation, *, public: bool = False) -> list[Column]:
         if alloc.spec.performance:
             cols.append(Column("绩效系数", lambda r: r.get("coefficient")
                                if r["_kind"] == "unit" else None, COEF, 6))
+    if not public and alloc.spec.awards:
+        cols.append(Column("其中：\n奖补净额", lambda r: r.get("award_net"),
+                           _value_fmt([_money_num(v) for v in alloc.core.net_award]), 8))
     cols.append(Column("分配金额", lambda r: r.get("amount_wan"), WAN, 9))
     if has_last:
         cols += [Column("上年金额", lambda r: r.get("last_year_wan"), WAN, 9),
@@ -360,7 +372,9 @@ def result_sheet(wb, alloc: Allocation, *, footer: str, stage: str | None,
     _merged_text(ws, note_row, n, "注：" + explain(
         "result", fund=spec.fund, year=spec.year, t_alloc=_money_num(alloc.core.t_alloc),
         money_zh="整数万元" if whole else f"{unit:g} 万元的整数倍",
-        money_en="whole 万元" if whole else f"multiples of {unit:g} 万元"), size=9,
+        money_en="whole 万元" if whole else f"multiples of {unit:g} 万元")
+        + ("“其中：奖补净额”为按点奖励减扣减的金额，已含在分配金额中。" if spec.awards and not public
+           else ""), size=9,
                  line_chars=sum(ws.column_dimensions[get_column_letter(j)].width
                                 for j in range(1, n + 1)) * 0.95)
     _page_setup(ws, landscape=not public, header_row=4, footer=footer, one_page=True)
@@ -430,7 +444,7 @@ def _award_fields(alloc: Allocation) -> tuple[list[Column], dict[str, dict[str, 
     cols: list[Column] = []
     for fid, award_names in by_factor.items():
         uom = inp.uom.get(fid) or ""
-        label = names.get(fid) or f"{'、'.join(award_names)}依据"
+        label = f"奖补依据：{names.get(fid) or '、'.join(award_names)}"
         cols.append(Column(f"{label}\n（{uom}）" if uom else label, _get(f"award_value_{fid}"),
                            NUM, 8))
     cols += [Column(f"{a.name}\n（万元）", _get(f"award_{a.id}"), WAN, 8) for a in spec.awards]

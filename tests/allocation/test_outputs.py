@@ -232,7 +232,7 @@ def test_detail_sheet_shows_awards_and_deductions(tmp_path):
     ws = openpyxl.load_workbook(p)["明细"]
     head, rows = _sheet_table(ws)
     names = [a.name(c) for c in codes]
-    expect = {"增速奖励、增速扣减依据": [8.5, 40, 4],
+    expect = {"奖补依据：增速奖励、增速扣减": [8.5, 40, 4],
               "增速奖励\n（万元）": [1750, 10_000, 0, 11_750],
               "增速扣减\n（万元）": [0, 0, -200, -200],
               "奖补净额\n（万元）": [1750, 10_000, -200, 11_550],
@@ -259,6 +259,22 @@ def test_detail_sheet_shows_awards_and_deductions(tmp_path):
     tot = wrows["合计"]
     assert tot["奖补净额\n（万元）"].value == 3370
     assert tot["因素法金额\n（取整前，万元）"].value == 43_500 - 3370
+    # the signed sheet (附件1) says how much of each amount is 奖补, with subtotals and total;
+    #   its publication version does not
+    res = openpyxl.load_workbook(p)["附件1 分配表"]
+    rhead = [c.value for c in res[4]]
+    assert rhead.index("其中：\n奖补净额") == rhead.index("分配金额") - 1
+    col = rhead.index("其中：\n奖补净额") + 1
+    by_name = {res.cell(row=r, column=2).value: res.cell(row=r, column=col)
+               for r in range(5, res.max_row + 1)}
+    assert [by_name[n].value for n in names] == [1750, 10_000, -200]
+    assert by_name["县（市、区）小计"].value == 11_550 and by_name["合计"].value == 11_550
+    assert by_name["合计"].number_format == "#,##0"
+    assert any("奖补净额" in str(c.value) and "已含在分配金额中" in str(c.value)
+               for row in res.iter_rows() for c in row)
+    pub = openpyxl.load_workbook(a.to_excel(tmp_path / "pub.xlsx", public=True,
+                                            date="2025年3月1日"))["附件1 分配表"]
+    assert "其中：\n奖补净额" not in [c.value for c in pub[4]]
     # a spec without awards has none of these columns
     b = allocate(make_spec({"task": 100}, total=30_000), table({"task": [300, 200, 100]}, codes))
     head_b, _ = _sheet_table(openpyxl.load_workbook(

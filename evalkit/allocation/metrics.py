@@ -403,7 +403,9 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
 
     Parameters
     ----------
-    alloc : Allocation
+    alloc : Allocation or PooledAllocation
+        With separate pools, one 小计 per pool (``<pool name>小计``), else one for the counties
+        and one for the development zones.
     history : mapping, DataFrame or path
         Past amounts (see :func:`read_history`); years before ``alloc.spec.year`` are used.
     n_years : int
@@ -430,16 +432,22 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
     years = sorted(y for y in hist if y < alloc.spec.year)[-n_years:]
     if not years:
         raise EvalkitError(f"history has no year before {alloc.spec.year}; years: {sorted(hist)}.")
+    # groups with a 小计 each: the pools of a spec with pools, else counties and zones
+    pools = getattr(alloc, "pools", None)
+    parts_of = [(f"{pname}小计", a) for _, pname, a in pools] if pools else [(None, alloc)]
     rows = []
-    codes = [c for c in alloc.table["unit_code"] if c != "合计"]
-    for c in codes:
-        rows.append({"unit_code": c, "name_zh": alloc.name(c), "group": _units.group_of(c),
-                     **{str(y): hist[y].get(c, np.nan) for y in years},
-                     "this_year": float(alloc.amounts.get(c, 0))})
+    for label, a in parts_of:
+        for c in (c for c in a.table["unit_code"] if c != "合计"):
+            rows.append({"unit_code": c, "name_zh": a.name(c),
+                         "group": label or _units.group_of(c),
+                         **{str(y): hist[y].get(c, np.nan) for y in years},
+                         "this_year": float(a.amounts.get(c, 0))})
     body = pd.DataFrame(rows)
     parts = []
     ycols = [str(y) for y in years] + ["this_year"]
-    for grp, label in ((_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")):
+    groups = ([(label, label) for label, _ in parts_of] if pools else
+              [(_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")])
+    for grp, label in groups:
         g = body[body["group"] == grp].sort_values("unit_code", kind="mergesort")
         if g.empty:
             continue

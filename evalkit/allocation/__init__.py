@@ -22,7 +22,7 @@ from .factors import FactorTable, read_factors
 from .metrics import compare, metrics, read_history, years_view
 from .pools import PooledAllocation, PooledSpec
 from .scoring import load_scoring_spec, score_firms
-from .settlement import Settlement, settle
+from .settlement import PooledSettlement, Settlement, settle
 from .shapley import decompose_change, shapley
 from .spec import (
                    AllocationSpec,
@@ -39,6 +39,7 @@ __all__ = [
     "FactorSpec",
     "FactorTable",
     "PooledAllocation",
+    "PooledSettlement",
     "PooledSpec",
     "Settlement",
     "allocate",

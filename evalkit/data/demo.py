@@ -527,8 +527,13 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
 
     fu = parts["fu"][:, :ny]
 
+    # A cohort first treated after end_year has no treated year inside the panel: it counts as
+    # never treated, as R did counts it (no ATT(g, t) with t >= g exists in the panel).
+    in_panel = (first_year > 0) & (first_year <= yrs[-1])
+    late = sorted(int(g) for g in np.unique(first_year[first_year > yrs[-1]]))
+
     def cs_truth(mask: np.ndarray) -> dict[str, Any]:
-        gs = sorted(int(g) for g in np.unique(first_year[mask & (first_year > 0)]))
+        gs = sorted(int(g) for g in np.unique(first_year[mask & in_panel]))
         att_gt = []
         ng = {}
         cell = {}
@@ -565,7 +570,7 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
         Df = D.astype(float)
         Dt = Df - Df.mean(1, keepdims=True) - Df.mean(0, keepdims=True) + Df.mean()
         twfe = float((Dt * fu[mask]).sum() / (Dt * Df).sum())
-        return {"n_units": int(mask.sum()), "n_adopters": int((mask & (first_year > 0)).sum()),
+        return {"n_units": int(mask.sum()), "n_adopters": int((mask & in_panel).sum()),
                 "twfe_estimand": _r(twfe),
                 "cohort_sizes": {str(g): ng[g] for g in gs}, "simple": _r(simple),
                 "group_overall": _r(group_overall), "dynamic": dyn, "group": grp, "calendar": cal,
@@ -582,7 +587,11 @@ def _truth(end_year: int, seed: int, codes: list[str], wf: np.ndarray, years_all
                        "cohorts g <= t. twfe_estimand: the coefficient a static two-way fixed-effects regression "
                        "of the true effects on first_unit gives in this design (what TWFE estimates "
                        "without noise; its gap to 'simple' is TWFE's bias). Adoption is random "
-                       "(parallel trends hold unconditionally)."),
+                       "(parallel trends hold unconditionally)."
+                       + (f" Cohorts {', '.join(map(str, late))} are first treated after end_year "
+                          f"{int(yrs[-1])}: no treated year lies in the panel, so they count as never "
+                          "treated here, as R did counts them (so do evalkit's callaway_santanna, "
+                          "event_study and imputation)." if late else "")),
         "outcome": "log_revenue",
         "cohort_column": "first_unit_year",
         "full_sample": cs_truth(np.ones(len(codes), dtype=bool)),

@@ -96,6 +96,14 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     params, cov, et = params[keep], cov[np.ix_(keep, keep)], et[keep]
     order = np.argsort(et)
     params, cov, et = params[order], cov[np.ix_(order, order)], et[order]
+    bad = ~np.isfinite(params) | ~np.isfinite(cov).all(axis=0)
+    if bad.any():
+        raise EvalkitError(
+            f"The event study has a missing or infinite coefficient or variance at event time(s) "
+            f"{et[bad].tolist()}; bounds need every coefficient of the window and their "
+            "covariance. Re-estimate with a window that leaves them out (leads=/lags=) or with an "
+            "inference method whose variance exists there."
+        )
     pre = et[et < reference]
     post = et[et > reference]
     if len(pre) == 0:

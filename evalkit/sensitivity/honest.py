@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._shared.blas import single_threaded_blas
-from .._shared.exceptions import EvalkitError
+from .._shared.exceptions import EvalkitError, InferenceError
 from .._shared.validation import check_option
 from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
@@ -30,7 +30,20 @@ def _target(es: EventStudyInput, event_time, l_vec) -> np.ndarray:
                 f"l_vec has {len(l_vec)} entries but the event study has {es.Q} post-treatment "
                 f"coefficients (event times {list(es.post_times)}); give one weight per post period."
             )
+        if not np.isfinite(l_vec).all():
+            raise EvalkitError(f"l_vec must hold finite weights, got {l_vec.tolist()}.")
+        if not np.any(l_vec != 0):
+            raise EvalkitError(
+                "l_vec is all zero: the target l_vec' * (post coefficients) would be zero by "
+                "construction. Give a non-zero weight to at least one post period (e.g. equal "
+                "weights for the average effect)."
+            )
         return l_vec
+    if isinstance(event_time, bool) or not float(event_time).is_integer():
+        raise EvalkitError(
+            f"event_time must be an integer event time, got {event_time!r} (available: "
+            f"{list(es.post_times)})."
+        )
     e = int(event_time)
     if e not in set(es.post_times.tolist()):
         raise EvalkitError(
@@ -40,6 +53,18 @@ def _target(es: EventStudyInput, event_time, l_vec) -> np.ndarray:
     out = np.zeros(es.Q)
     out[list(es.post_times).index(e)] = 1.0
     return out
+
+
+def _m_values(m, default) -> np.ndarray:
+    ms = np.asarray(default if m is None else m, dtype=float)
+    if ms.ndim > 1:
+        raise EvalkitError(f"m must be a number or a flat sequence of numbers, got shape {ms.shape}.")
+    ms = np.atleast_1d(ms)
+    if ms.size == 0:
+        raise EvalkitError("m is empty: give at least one value (e.g. m=[0, 0.5, 1]).")
+    if not np.isfinite(ms).all() or np.any(ms < 0):
+        raise EvalkitError(f"m values must be finite and non-negative, got {ms.tolist()}.")
+    return ms
 
 
 def _gamma_inverse(l_vec: np.ndarray) -> np.ndarray:
@@ -99,27 +124,49 @@ def _union_accept(tests, theta):
     return acc
 
 
+def _rm_grid(theta_hat: float, sd_theta: float) -> tuple[float, float]:
+    """First grid of the test inversion: R HonestDiD's ``[-20, 20]`` s.e. when it holds the estimate.
+
+    Every Delta^RM(Mbar) confidence set contains the point estimate ``l' betahat_post``
+    (``delta_post = 0`` satisfies every relative-magnitude restriction, so the statistic there is
+    at most zero and the test accepts). R's grid is centred on zero and misses the whole set when
+    the estimate lies more than 20 standard errors from zero; the grid is then centred on the
+    estimate instead.
+    """
+    lo, hi = -20 * sd_theta, 20 * sd_theta
+    if not lo < theta_hat < hi:
+        lo, hi = theta_hat - 20 * sd_theta, theta_hat + 20 * sd_theta
+    return lo, hi
+
+
 def _rm_interval(es, l_vec, mbar, alpha, hybrid, grid_points, post_moments_only, seed, refine):
     tests = _rm_tests(es, l_vec, mbar, alpha, hybrid, post_moments_only, seed)
     sd_theta = float(np.sqrt(l_vec @ es.sigma[es.P :, es.P :] @ l_vec))
-    lo, hi = -20 * sd_theta, 20 * sd_theta  # R HonestDiD's default grid (widened if open)
+    theta_hat = float(l_vec @ es.betahat[es.P :])
+    lo, hi = _rm_grid(theta_hat, sd_theta)  # widened below while the set reaches an end
     for _ in range(6):
-        grid = np.linspace(lo, hi, grid_points)
+        # the estimate itself is a grid point: the set is never missed between two grid points
+        grid = np.union1d(np.linspace(lo, hi, grid_points), [theta_hat])
         acc = _union_accept(tests, grid)
         if not acc.any():
-            return np.nan, np.nan, True
+            raise InferenceError(
+                f"The relative-magnitudes test rejects every value of the target at Mbar={mbar:g}, "
+                f"even the point estimate {theta_hat:.6g}, which every Delta^RM set contains: a "
+                "numerical failure (check that the covariance matrix is positive definite and "
+                "well scaled)."
+            )
         if acc[0] or acc[-1]:
             width = hi - lo
             lo, hi = (lo - width if acc[0] else lo), (hi + width if acc[-1] else hi)
             continue
         break
     else:
-        return (-np.inf if acc[0] else grid[acc][0]), (np.inf if acc[-1] else grid[acc][-1]), False
+        return (-np.inf if acc[0] else grid[acc][0]), (np.inf if acc[-1] else grid[acc][-1])
     i0, i1 = np.argmax(acc), len(acc) - 1 - np.argmax(acc[::-1])
     lower, upper = grid[i0], grid[i1]
     if refine:
         def zoom(a_in, b_out):
-            # two rounds of a 100-point sub-grid between an accepted and a rejected point
+            # three rounds of a 100-point sub-grid between an accepted and a rejected point
             for _ in range(3):
                 sub = np.linspace(a_in, b_out, 101)
                 ok = _union_accept(tests, sub)
@@ -129,7 +176,7 @@ def _rm_interval(es, l_vec, mbar, alpha, hybrid, grid_points, post_moments_only,
 
         lower = zoom(grid[i0], grid[i0 - 1])
         upper = zoom(grid[i1], grid[i1 + 1])
-    return float(lower), float(upper), False
+    return float(lower), float(upper)
 
 
 @dataclass(repr=False)
@@ -313,7 +360,11 @@ def honest_did(
     reference : int, optional
         Normalised event time (default: the result's, else -1).
     grid_points : int
-        Grid of the test inversion (relative magnitudes), as R's ``gridPoints``.
+        Grid of the test inversion (relative magnitudes), as R's ``gridPoints``: R's default
+        range, +-20 standard errors of the target around zero, when it holds the point
+        estimate, else +-20 standard errors around the estimate (R's range misses the whole
+        set of an effect further than 20 standard errors from zero); widened while the set
+        reaches an end.
     post_moments_only : bool
         Use only the moments that involve post-treatment periods (R's default).
     refine : bool
@@ -352,6 +403,11 @@ def honest_did(
        m  lower  upper method restriction
     0.00   1.00   1.18   FLCI  smoothness
     0.05   0.92   1.25   FLCI  smoothness
+    >>> h = honest_did(es, restriction="relative_magnitude", m=[0, 1])
+    >>> print(h.table.round(2).to_string(index=False))
+      m  lower  upper method        restriction
+    0.0   0.99   1.15   C-LF relative_magnitude
+    1.0   0.89   1.25   C-LF relative_magnitude
     """
     check_option("restriction", restriction, RESTRICTIONS)
     if not 0 < level < 1:
@@ -369,14 +425,22 @@ def honest_did(
     lv = _target(es, event_time, l_vec)
     alpha = 1 - level
     theta = float(lv @ es.betahat[es.P :])
-    se = float(np.sqrt(lv @ es.sigma[es.P :, es.P :] @ lv))
+    var = float(lv @ es.sigma[es.P :, es.P :] @ lv)
+    if not var > 0:
+        raise EvalkitError(
+            f"The target (weights {lv.tolist()} on post event times {list(es.post_times)}) has "
+            f"variance {var:.3g} in the result's covariance matrix; robust bounds need a positive "
+            "variance. Check the result's inference (a non-estimable or all-zero covariance) or "
+            "choose another event_time / l_vec."
+        )
+    se = float(np.sqrt(var))
     z = stats.norm.ppf(1 - alpha / 2)
     original = {"estimate": theta, "std_error": se, "lower": theta - z * se, "upper": theta + z * se}
     notes = []
     if restriction == "smoothness":
         method = "FLCI" if method is None else method
         check_option("method", method, ("FLCI",))
-        ms = np.linspace(0, se, 10) if m is None else np.atleast_1d(np.asarray(m, dtype=float))
+        ms = _m_values(m, np.linspace(0, se, 10))
 
         def compute(mm):
             with single_threaded_blas():
@@ -385,26 +449,23 @@ def honest_did(
     else:
         method = "C-LF" if method is None else method
         check_option("method", method, ("C-LF", "conditional"))
-        ms = (np.array([0, 0.5, 1, 1.5, 2.0]) if m is None
-              else np.atleast_1d(np.asarray(m, dtype=float)))
+        ms = _m_values(m, [0, 0.5, 1, 1.5, 2.0])
         hybrid = "LF" if method == "C-LF" else "ARP"
 
         def compute(mm):
             with single_threaded_blas():
-                lo, hi, empty = _rm_interval(es, lv, float(mm), alpha, hybrid, grid_points,
-                                             post_moments_only, seed, refine)
-            return lo, hi
+                return _rm_interval(es, lv, float(mm), alpha, hybrid, grid_points,
+                                    post_moments_only, seed, refine)
 
-    if np.any(ms < 0):
-        raise EvalkitError("m values must be non-negative.")
     rows = []
     for mm in ms:
         lo, hi = compute(mm)
         rows.append({"m": float(mm), "lower": lo, "upper": hi, "method": method,
                      "restriction": restriction})
     table = pd.DataFrame(rows)
-    if table[["lower", "upper"]].isna().any().any():
-        notes.append("Empty confidence set at some m: the pre-trends reject the restriction.")
+    if not np.isfinite(table[["lower", "upper"]].to_numpy()).all():
+        notes.append("Unbounded confidence set at some m: the data do not bound the target there "
+                     "(the grid was widened six times and the set still reached its end).")
     return HonestDiDResult(
         table=table, original=original, restriction=restriction, l_vec=lv, level=level,
         method=method, notes=notes,

@@ -397,7 +397,7 @@ def few_cluster_report(
         ):
             w = wild_cluster_bootstrap(design, **kw, **opts)
             lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
-            rows.append((lab, w.pvalue, *w.conf_int))
+            rows.append((lab, w.pvalue, *w.interval))
     for name, res in (extra or {}).items():
         rows.append((name, float(res.pvalue), *_interval_of(res, level)))
     table = pd.DataFrame(rows, columns=["method", "p_value", "conf_low", "conf_high"])

@@ -148,13 +148,13 @@ class Result(MaketablesMixin):
         Raises
         ------
         InferenceError
-            Always (results that keep a least-squares design override this method).
+            Always (results that keep a least-squares design override this method); the reason
+            is the class's :attr:`inference_fixed` or the result's ``extra["inference_fixed"]``.
         """
         from ._shared.exceptions import InferenceError
 
-        raise InferenceError(
-            f"{type(self).__name__}.with_inference() is not available: {self.inference_fixed}."
-        )
+        reason = (getattr(self, "extra", None) or {}).get("inference_fixed", self.inference_fixed)
+        raise InferenceError(f"{type(self).__name__}.with_inference() is not available: {reason}.")
 
     def __str__(self) -> str:
         return str(self.summary())
@@ -590,6 +590,44 @@ class EffectVector(Result):
         else:
             p = float(stats.f.sf(stat / q, q, self.dof))
         return {"statistic": stat, "df": q, "p_value": p}
+
+    def pretrend_test(self, terms: list | None = None) -> dict[str, float]:
+        """Joint Wald test that the pre-treatment effects (event time < 0) are all zero.
+
+        Parameters
+        ----------
+        terms : sequence, optional
+            Event times to test (default: every negative event time with a non-zero variance;
+            a normalised reference period, reported at zero, is left out).
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (F with the result's dof, else chi-square).
+
+        Raises
+        ------
+        DesignError
+            The result has no event times, or none of the requested pre-treatment ones.
+        """
+        from ._shared.exceptions import DesignError
+
+        if self.labels is None or "event_time" not in self.labels.columns:
+            raise DesignError(
+                f"{type(self).__name__} has no event times, so it has no pre-treatment effects to "
+                "test; pretrend_test() needs an event study (effects by event time)."
+            )
+        et = pd.to_numeric(self.labels["event_time"], errors="coerce").to_numpy(float)
+        var = np.diag(self.cov.to_numpy())
+        if terms is None:
+            pick = [t for t, e, v in zip(self.params.index, et, var, strict=True) if e < 0 and v > 0]
+        else:
+            wanted = {int(v) for v in terms}
+            pick = [t for t, e in zip(self.params.index, et, strict=True)
+                    if np.isfinite(e) and int(e) in wanted]
+        if not pick:
+            raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
+        return self.wald_test(pick)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table, one row per effect, with the columns of :data:`TIDY_COLUMNS`.

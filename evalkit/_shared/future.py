@@ -44,9 +44,9 @@ class CallableInterval(tuple):
 
     Examples
     --------
-    >>> ci = CallableInterval((0.1, 0.9), lambda level: (0.5 - level / 2, 0.5 + level / 2))
+    >>> ci = CallableInterval((0.1, 0.9), lambda level: (-level, level))
     >>> ci(), ci(0.5)
-    ((0.025, 0.975), (0.25, 0.75))
+    ((-0.95, 0.95), (-0.5, 0.5))
     """
 
     def __new__(cls, bounds, at: Callable[[float], tuple[float, float]], owner: str = "result"):

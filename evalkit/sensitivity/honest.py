@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._shared.blas import single_threaded_blas
-from .._shared.exceptions import EvalkitError
+from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.validation import check_option
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, _Renderable
@@ -268,7 +268,7 @@ def honest_did(
     *,
     restriction: str = "relative_magnitude",
     m=None,
-    event_time: int = 0,
+    event_time: int | None = None,
     l_vec=None,
     level: float = 0.95,
     method: str | None = None,
@@ -289,7 +289,10 @@ def honest_did(
         reference period (default -1). Pre-period coefficients must be consecutive. A
         Borusyak-Jaravel-Spiess imputation result (``evalkit.did.imputation``) is converted with
         its ``event_study(leads=leads)``: pre-trend leads (reference -1) and horizons with a joint
-        cluster-robust covariance (see ``ImputationResult.event_study``).
+        cluster-robust covariance (see ``ImputationResult.event_study``). A dCDH result
+        (``evalkit.did.dcdh`` with ``placebo >= 1``) is converted with its ``event_study()``:
+        placebos at negative event times, effects at ``ℓ = 1, 2, ...``, reference 0, with the
+        joint covariance of placebos and effects.
     restriction : {"relative_magnitude", "smoothness"}
         Delta^RM(Mbar): post-treatment changes in the trend difference are at most ``Mbar`` times
         the largest pre-treatment change. Delta^SD(M): the slope of the trend difference changes by
@@ -297,8 +300,10 @@ def honest_did(
     m : sequence of float, optional
         Values of Mbar (default 0, 0.5, 1, 1.5, 2) or M (default 10 points from 0 to the standard
         error of the target).
-    event_time : int
-        Post-treatment event time of the target (default 0, the first treated period).
+    event_time : int, optional
+        Post-treatment event time of the target. Default: the first treated period -- event
+        time 0 of an event study normalised before treatment, effect ``ℓ = 1`` of a dCDH result
+        (whose reference, the period before the switch, is event time 0).
     l_vec : sequence of float, optional
         Weights over all post-treatment coefficients (e.g. equal weights for the average effect);
         overrides ``event_time``.
@@ -353,6 +358,7 @@ def honest_did(
     check_option("restriction", restriction, RESTRICTIONS)
     if not 0 < level < 1:
         raise EvalkitError(f"level must be between 0 and 1, got {level!r}.")
+    from ..did.dcdh import DCDHResult
     from ..did.imputation import ImputationResult
 
     if isinstance(result, ImputationResult):
@@ -362,7 +368,17 @@ def honest_did(
             "leads applies only to imputation results (evalkit.did.imputation); other event "
             "studies fix their leads when estimated."
         )
+    elif isinstance(result, DCDHResult):
+        if result.placebos is None:
+            raise DesignError(
+                "honest_did needs pre-treatment estimates, and this dCDH result has no placebos: "
+                "call dcdh(..., placebo=k) with k >= 1 (placebo l' sits at event time -l'; the "
+                "period before the switch is the reference, event time 0)."
+            )
+        result = result.event_study()
     es = extract(result, reference)
+    if event_time is None:  # the first treated period: e = 0 (reference -1), l = 1 for dCDH
+        event_time = 0 if 0 in set(es.post_times.tolist()) else int(es.post_times[0])
     lv = _target(es, event_time, l_vec)
     alpha = 1 - level
     theta = float(lv @ es.betahat[es.P :])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.validation import check_option
 from .._summary import Summary
-from ..results import TIDY_COLUMNS, _Renderable
+from ..results import TIDY_COLUMNS, TidyVector
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
 from .flci import optimal_flci
@@ -132,8 +132,13 @@ def _rm_interval(es, l_vec, mbar, alpha, hybrid, grid_points, post_moments_only,
 
 
 @dataclass(repr=False)
-class HonestDiDResult(_Renderable):
+class HonestDiDResult(TidyVector):
     """Robust confidence sets for one target parameter over a range of restrictions.
+
+    A vector result of the results protocol whose entries are the rows of ``to_frame()``: the
+    original interval, then one robust interval per ``m``. ``params`` repeats the target's
+    estimate; ``conf_int()`` holds the intervals at the ``level`` of the call (another level
+    needs ``honest_did(..., level=...)``); ``summary()``, ``plot()``, ``breakdown()``.
 
     Attributes
     ----------
@@ -157,7 +162,15 @@ class HonestDiDResult(_Renderable):
     >>> h = honest_did(es, restriction="smoothness", m=[0.05])
     >>> h.restriction, h.level
     ('smoothness', 0.95)
+    >>> h.conf_int().index.tolist()
+    ['original', 'smoothness(m=0.05)']
     """
+
+    rerun_hint: ClassVar[str] = "call honest_did(..., level=...) again"
+    inference_fixed: ClassVar[str] = (
+        "its intervals come from the event study it was given; call with_inference() on that "
+        "event study and honest_did() again"
+    )
 
     table: pd.DataFrame
     original: dict
@@ -169,6 +182,9 @@ class HonestDiDResult(_Renderable):
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     _compute: Any = None
+
+    def _fixed_level(self) -> float:
+        return float(self.level)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the original interval, then one row per ``m`` (extra column ``m``)."""
@@ -185,7 +201,7 @@ class HonestDiDResult(_Renderable):
                 out[c] = np.nan
         return out[TIDY_COLUMNS + ["m"]]
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         """Readable text summary."""
         lab = "Mbar" if self.restriction == "relative_magnitude" else "M"
         o = self.original
@@ -234,12 +250,29 @@ class HonestDiDResult(_Renderable):
                 hi = mid
         return float(lo)
 
-    def plot(self, ax=None, language: str = "en"):
-        """Intervals against ``m`` with the original interval on the left."""
+    def plot(self, ax=None, language: str | None = None):
+        """Intervals against ``m`` with the original interval on the left.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        language = plot_language(language)
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(6.5, 4))
+            fig, ax = plt.subplots(figsize=(6.5, 4))
+            mark_synthetic(fig)
         tb = self.table
         ms = tb["m"].to_numpy(dtype=float)
         step = (ms.max() - ms.min()) / max(len(ms) - 1, 1) if len(ms) > 1 else 1.0
@@ -257,7 +290,7 @@ class HonestDiDResult(_Renderable):
         ax.set_xticklabels(["原始" if language == "zh" else "orig."] + [f"{v:.3g}" for v in ms])
         lab = r"$\bar{M}$" if self.restriction == "relative_magnitude" else "M"
         ax.set_xlabel(lab)
-        ax.set_ylabel("95% CI" if language == "en" else "95% 置信区间")
+        ax.set_ylabel(f"{self.level:.0%} CI" if language == "en" else f"{self.level:.0%} 置信区间")
         ax.set_title(self.title if language == "en" else "平行趋势偏离敏感性（Rambachan–Roth）")
         ax.legend(frameon=False)
         return ax

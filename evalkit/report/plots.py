@@ -118,10 +118,11 @@ def plot_effects(
                 alpha=0.12,
                 label=t("ci_uniform", lang) if (label is None and k == 0) else None,
             )
+    est = data["estimate"].to_numpy(float)
     ax.errorbar(
         x,
-        data["estimate"],
-        yerr=[data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]],
+        est,
+        yerr=[est - data["conf_low"].to_numpy(float), data["conf_high"].to_numpy(float) - est],
         fmt="o",
         color=color,
         ecolor=color,

@@ -78,7 +78,7 @@ class PlaceboResult(ScalarTest):
     ('space', True, 0.167)
     >>> print(pl.to_frame()[["term", "estimate", "p_value"]].round(3).to_string(index=False))
       term  estimate  p_value
-    effect      3.98    0.167
+    effect       4.0    0.167
     """
 
     kind: str

@@ -200,7 +200,7 @@ if truth is not None:
 # %%
 n_subsidised = int((units.tech_subsidy_start > 0).sum())
 common = dict(outcome=outcome, n_clusters=units.shape[0], n_treated=n_subsidised,
-              pretrend_p=res.pretrend["p_value"] if res.pretrend else None)
+              pretrend_p=pt["p_value"])
 records = [
     report.headline("tech_subsidy", "CGBS (2024) ATT^o", res.att_overall, assumption="parallel_trends",
                     preferred=True, language=language, breakdown=breakdown_att,

@@ -222,8 +222,8 @@ class TidyVector(Result):
 
     def _column(self, name: str, level: float = 0.95) -> pd.Series:
         frame = self._frame(level)
-        values = frame[name] if name in frame.columns else np.nan
-        return pd.Series(values, dtype=float).set_axis(self._index(frame))
+        values = frame[name].to_numpy(float) if name in frame.columns else np.full(len(frame), np.nan)
+        return pd.Series(values, index=self._index(frame), dtype=float)
 
     @property
     def params(self) -> pd.Series:

@@ -320,14 +320,14 @@ def test_twfe_params_cover_every_coefficient_and_coef_table_has_their_intervals(
     table = r.coef_table(0.9).set_index("term")
     assert (table["estimate"] == r.params).all() and (table["p_value"] == r.pvalues).all()
     assert table.loc["treated", ["conf_low", "conf_high"]].tolist() == list(r.conf_int(0.9))
-    ax = r.plot()
+    ax = r.plot(language="en")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["treated"]
     plt.close("all")
 
 
 def test_iv_plot_shows_2sls_beside_ols(results):
     r = results["PanelIVResult"]
-    ax = r.plot(level=0.9)
+    ax = r.plot(level=0.9, language="en")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2SLS", "OLS"]
     # the error bars end at each estimate's own 90% interval
     segs = [c for c in ax.collections if isinstance(c, matplotlib.collections.LineCollection)][0].get_segments()

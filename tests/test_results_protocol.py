@@ -20,6 +20,7 @@ correlations between analytic and bootstrap (400 draws, Monte-Carlo s.e. about 0
 
 from __future__ import annotations
 
+import inspect
 import re
 import warnings
 
@@ -89,6 +90,12 @@ def _switching(n=30, seed=0, years=range(2015, 2021)):
     return df
 
 
+def _n_draws(func, n: int) -> dict:
+    """The number-of-draws keyword of ``func``: ``n_draws`` in the 0.2.0 vocabulary, ``bootstrap``
+    in dCDH's signature before it (either way the same draws)."""
+    return {"n_draws": n} if "n_draws" in inspect.signature(func).parameters else {"bootstrap": n}
+
+
 def _iv_panel(n=40):
     rng = np.random.default_rng(0)
     df = pd.DataFrame([(u, t) for u in range(n) for t in range(2016, 2022)], columns=["unit", "year"])
@@ -115,7 +122,7 @@ def _build() -> dict[str, object]:
     out["BaconResult"] = did.bacon_decomposition(df, treatment="treated", **kw)
     out["Comparison"] = did.compare(df, estimators=("twfe", "event_study", "imputation", "callaway_santanna"),
                                     cohort="cohort", leads=2, lags=1, **kw)
-    cont = did.continuous(_dose(), dose="dose", cohort="cohort", degree=1, bootstrap=False, **kw)
+    cont = did.continuous(_dose(), dose="dose", cohort="cohort", degree=1, **kw)
     out["ContinuousResult"] = cont
     out["DoseCurve"] = cont.att_d
     dc = did.dcdh(_switching(), treatment="d", effects=2, placebo=2, **kw)
@@ -126,7 +133,7 @@ def _build() -> dict[str, object]:
     out["WREResult"] = wild_restricted_efficient(ivr.design, n_draws=199, seed=1)
     sd = _staggered(n=12)
     sd["treated"] = ((sd.unit < 2) & (sd.year >= 2019)).astype(int)
-    out["SynthResult"] = synth.synthetic_did(sd, treatment="treated", n_reps=20, **kw)
+    out["SynthResult"] = synth.synthetic_did(sd, treatment="treated", **kw)
     out["SCResult"] = synth.synthetic_control(sd, treatment="treated", **kw)
     out["WildBootstrapResult"] = wild_cluster_bootstrap(tw.design, param="treated", n_draws=199, seed=1)
     y = np.array([3.1, 2.9, 3.4, 1.0, 1.2, 0.9])
@@ -433,7 +440,7 @@ def test_dcdh_effect_placebo_covariance_matches_the_bootstrap():
     df = _switching(n=200, years=range(2010, 2021))
     kw = dict(outcome="y", unit="unit", time="year", treatment="d", effects=2, placebo=2)
     an = did.dcdh(df, **kw).event_study().cov.to_numpy()
-    bs = did.dcdh(df, **kw, bootstrap=400, seed=5).event_study().cov.to_numpy()
+    bs = did.dcdh(df, **kw, **_n_draws(did.dcdh, 400), seed=5).event_study().cov.to_numpy()
 
     def corr(c):
         s = np.sqrt(np.diag(c))

@@ -1,9 +1,10 @@
-"""Old names of result members kept until 0.3.0, with a ``FutureWarning`` saying the new one.
+"""Old names of result members kept until 0.3.0, with a warning saying the new one.
 
 The results protocol gave one name to each idea (``pretrend_test()`` for the pre-trend test,
 ``conf_int(level)`` as a method on every result). The old spellings keep working until
 :data:`REMOVED_IN` and warn on use. The test configuration turns evalkit's FutureWarnings into
-errors, so evalkit itself, the notebooks and the tests use the new names only.
+errors (:class:`RenamedMemberWarning`, a ``FutureWarning``, fails a test run wherever it is raised),
+so evalkit itself, the notebooks and the tests use the new names only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from collections.abc import Callable
 
 #: The release that removes the old names.
 REMOVED_IN = "0.3.0"
+
+
+class RenamedMemberWarning(FutureWarning):
+    """A result member (method or attribute) used under its old name; removed in 0.3.0."""
 
 
 def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
@@ -25,11 +30,11 @@ def warn_renamed(old: str, new: str, *, stacklevel: int = 3) -> None:
     ...     warnings.simplefilter("always")
     ...     warn_renamed("CSResult.pretest()", "CSResult.pretrend_test()")
     >>> print(caught[0].category.__name__, caught[0].message)
-    FutureWarning CSResult.pretest() is deprecated and will be removed in evalkit 0.3.0; use CSResult.pretrend_test().
+    RenamedMemberWarning CSResult.pretest() is deprecated and will be removed in evalkit 0.3.0; use CSResult.pretrend_test().
     """
     warnings.warn(
         f"{old} is deprecated and will be removed in evalkit {REMOVED_IN}; use {new}.",
-        FutureWarning,
+        RenamedMemberWarning,
         stacklevel=stacklevel,
     )
 
@@ -63,7 +68,7 @@ class CallableInterval(tuple):
         warnings.warn(
             f"{self._owner}.conf_int is a method now: call {self._owner}.conf_int(level) (the "
             f"tuple attribute is deprecated and will be removed in evalkit {REMOVED_IN}).",
-            FutureWarning,
+            RenamedMemberWarning,
             stacklevel=3,
         )
 

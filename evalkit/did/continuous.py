@@ -105,7 +105,7 @@ class DoseCurve(EffectVector):
     >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
     >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
     >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
-    ...                    cohort="cohort", degree=1, bootstrap=False)
+    ...                    cohort="cohort", degree=1)
     >>> curve = r.acrt_d
     >>> curve.quantity, float(curve.to_frame()["dose"].iloc[0]), curve.result_kind
     ('ACRT(d)', 1.39, 'vector')
@@ -181,7 +181,7 @@ class ContinuousResult(TidyVector):
     >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
     >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
     >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
-    ...                    cohort="cohort", degree=1, bootstrap=False)
+    ...                    cohort="cohort", degree=1)
     >>> r.params[["ATT_o", "ACRT_o"]].round(2).tolist()
     [1.48, 0.52]
     >>> 0 <= r.pretrend_test()["p_value"] <= 1

@@ -31,7 +31,7 @@ import pytest
 from result_classes import PACKAGES, qualname, result_classes
 from scipy import stats
 
-from evalkit import did, iv, report, synth
+from evalkit import did, iv, report, sensitivity, synth
 from evalkit._shared.exceptions import DesignError, EvalkitError, InferenceError
 from evalkit._summary import Summary
 from evalkit.inference import (
@@ -306,6 +306,28 @@ def test_plot_is_english_outside_the_pack_and_follows_report_use(results, name, 
     assert any(CJK.search(t) for t in zh), zh
 
 
+OTHER_PLOTS = [("SynthResult", "plot", {"kind": k}) for k in ("gap", "weights", "placebo")] + [
+    ("SCResult", "plot", {"kind": k}) for k in ("spaghetti", "rmspe")] + [
+    ("PanelIVResult", "plot_first_stage", {}), ("PanelIVResult", "plot_reduced_form", {}),
+    ("SunAbrahamResult", "plot", {"uniform": False}), ("ContinuousResult", "plot", {"uniform": False})]
+
+
+@pytest.mark.parametrize(("name", "method", "kw"), OTHER_PLOTS, ids=lambda v: str(v))
+def test_other_plots_follow_the_same_language_rule(results, name, method, kw, monkeypatch):
+    from evalkit.report import style
+
+    draw = getattr(results[name], method)
+    monkeypatch.setattr(style, "_LANGUAGE_CHOSEN", False)
+    monkeypatch.setattr(style._CONTEXT, "language", "zh")
+    en = _texts(_figure(draw(**kw)))
+    plt.close("all")
+    assert en and not any(CJK.search(t) for t in en)
+    monkeypatch.setattr(style, "_LANGUAGE_CHOSEN", True)
+    zh = _texts(_figure(draw(**kw)))
+    plt.close("all")
+    assert any(CJK.search(t) for t in zh)
+
+
 # ---------------------------------------------------------------------------------------------
 # scalar vs vector, TWFE and IV plots
 # ---------------------------------------------------------------------------------------------
@@ -467,9 +489,18 @@ def test_honest_did_on_a_dcdh_result_works_and_targets_the_first_effect(results)
 
 def test_honest_did_on_dcdh_without_placebos_says_what_to_do():
     dc = did.dcdh(_switching(), outcome="y", unit="unit", time="year", treatment="d", effects=2)
-    with pytest.raises(DesignError, match=r"dcdh\(\.\.\., placebo=k\)") as err:
-        honest_did(dc)
-    assert "base_period" not in str(err.value) and "Callaway" not in str(err.value)
+    for call in (honest_did, sensitivity.pretrend_power):
+        with pytest.raises(DesignError, match=r"dcdh\(\.\.\., placebo=k\)") as err:
+            call(dc)
+        assert "base_period" not in str(err.value) and "Callaway" not in str(err.value)
+
+
+def test_pretrend_power_reads_a_dcdh_result_like_its_event_study(results):
+    dc = results["DCDHResult"]
+    a = sensitivity.pretrend_power(dc, power=[0.8])
+    b = sensitivity.pretrend_power(dc.event_study(), power=[0.8])
+    pd.testing.assert_frame_equal(a, b)
+    assert [c for c in a.columns if c.startswith("bias_")] == ["bias_e1", "bias_e2"]
 
 
 # ---------------------------------------------------------------------------------------------

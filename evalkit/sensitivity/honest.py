@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._shared.blas import single_threaded_blas
-from .._shared.exceptions import DesignError, EvalkitError
+from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, TidyVector
@@ -391,7 +391,6 @@ def honest_did(
     check_option("restriction", restriction, RESTRICTIONS)
     if not 0 < level < 1:
         raise EvalkitError(f"level must be between 0 and 1, got {level!r}.")
-    from ..did.dcdh import DCDHResult
     from ..did.imputation import ImputationResult
 
     if isinstance(result, ImputationResult):
@@ -401,15 +400,7 @@ def honest_did(
             "leads applies only to imputation results (evalkit.did.imputation); other event "
             "studies fix their leads when estimated."
         )
-    elif isinstance(result, DCDHResult):
-        if result.placebos is None:
-            raise DesignError(
-                "honest_did needs pre-treatment estimates, and this dCDH result has no placebos: "
-                "call dcdh(..., placebo=k) with k >= 1 (placebo l' sits at event time -l'; the "
-                "period before the switch is the reference, event time 0)."
-            )
-        result = result.event_study()
-    es = extract(result, reference)
+    es = extract(result, reference)  # a dCDH result becomes its event_study() there
     if event_time is None:  # the first treated period: e = 0 (reference -1), l = 1 for dCDH
         event_time = 0 if 0 in set(es.post_times.tolist()) else int(es.post_times[0])
     lv = _target(es, event_time, l_vec)

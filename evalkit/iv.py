@@ -56,6 +56,7 @@ from ._shared.validation import (
     check_unique_panel,
 )
 from ._shared.vocabulary import DEFAULT_SEED, keywords, renamed_options
+from ._summary import Summary
 from .did._fe import TwoWayAbsorber
 from .inference import covariance as _covariance
 from .inference.covariance import CovarianceResult
@@ -350,6 +351,12 @@ def _quadratic_set(a2: float, a1: float, a0: float) -> list[tuple[float, float]]
 class PanelIVResult(ScalarEffect):
     """2SLS estimate with first stage, reduced form, OLS beside it and weak-IV diagnostics.
 
+    A scalar result of the results protocol about the 2SLS coefficient (``estimate``,
+    ``std_error``, ``pvalue``, ``conf_int(level)`` a ``(low, high)`` tuple; ``params``,
+    ``std_errors``, ``pvalues`` one-element Series); ``to_frame()`` adds the OLS, first-stage and
+    reduced-form rows; ``plot()`` draws the 2SLS and OLS estimates with their intervals;
+    ``with_inference(cov_type)`` recomputes the 2SLS inference without refitting.
+
     Attributes
     ----------
     ols : ScalarEffect
@@ -382,6 +389,8 @@ class PanelIVResult(ScalarEffect):
     0.81 0.40
     >>> r.with_inference("cr2").estimate == r.estimate
     True
+    >>> r.to_frame()["term"].tolist()
+    ['x per 1000', 'OLS x', 'first stage z', 'reduced form z']
     """
 
     ols: ScalarEffect | None = None
@@ -426,9 +435,7 @@ class PanelIVResult(ScalarEffect):
         cr = _iv_cov(self.design, cov_type, options)
         se = float(np.sqrt(cr.cov[0, 0]))
         dof = _first_dof(cr.dof)
-        return replace(self, std_error=se, dof=dof, inference=cr.description,
-                       pvalue_override=cr.pvalue_for(0), conf_int_override=cr.conf_int_for(0),
-                       conf_level_override=getattr(cr, "conf_level", None) or 0.95)
+        return replace(self, std_error=se, dof=dof, inference=cr.description, **_overrides(cr))
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy rows: 2SLS, OLS, first stage, reduced form."""
@@ -438,7 +445,7 @@ class PanelIVResult(ScalarEffect):
                 parts.append(r.to_frame(level))
         return pd.concat(parts, ignore_index=True)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text with the diagnostics and the exogeneity statement."""
         lo, hi = self.conf_int(level)
         lines = [self.title, "=" * len(self.title),
@@ -459,24 +466,61 @@ class PanelIVResult(ScalarEffect):
         if self.nobs is not None:
             lines.append(f"Observations: {self.nobs}")
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
-    def plot_first_stage(self, ax=None, language: str = "en", bins: int = 20):
-        """Binned scatter of the residualised endogenous regressor against the instrument."""
+    def plot(self, ax=None, level: float = 0.95, language: str | None = None, **kwargs):
+        """The 2SLS estimate beside the naive OLS estimate, each with its interval.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        level : float
+            Coverage of the intervals (each by its own method, as ``conf_int``).
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+        **kwargs
+            Passed to :func:`evalkit.report.plot_effects`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from .report.plots import plot_effects
+        from .report.style import plot_language
+
+        zh = plot_language(language) == "zh"
+        parts = [ScalarEffect.to_frame(self, level)]
+        if self.ols is not None:
+            parts.append(self.ols.to_frame(level))
+        frame = pd.concat(parts, ignore_index=True)
+        names = ["两阶段最小二乘", "普通最小二乘"] if zh else ["2SLS", "OLS"]
+        frame["term"] = names[: len(frame)]
+        kwargs.setdefault("title", "工具变量估计" if zh else self.title)
+        return plot_effects(frame, ax=ax, uniform=False, language=language, **kwargs)
+
+    def plot_first_stage(self, ax=None, language: str | None = None, bins: int = 20):
+        """Binned scatter of the residualised endogenous regressor against the instrument
+        (labels in ``language``: default the one set by ``report.use()``, else English)."""
         return self._binned(self.data_resid["z"], self.data_resid["x"], ax, language, bins,
                             ("first", self.first_stage))
 
-    def plot_reduced_form(self, ax=None, language: str = "en", bins: int = 20):
-        """Binned scatter of the residualised outcome against the instrument."""
+    def plot_reduced_form(self, ax=None, language: str | None = None, bins: int = 20):
+        """Binned scatter of the residualised outcome against the instrument (labels in
+        ``language``: default the one set by ``report.use()``, else English)."""
         return self._binned(self.data_resid["z"], self.data_resid["y"], ax, language, bins,
                             ("reduced", self.reduced_form))
 
     def _binned(self, z, v, ax, language, bins, kind):
         import matplotlib.pyplot as plt
 
+        from .report.style import mark_synthetic, plot_language, register_cjk_font
+
+        zh = plot_language(language) == "zh"
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 4))
-        zh = language == "zh"
+            fig, ax = plt.subplots(figsize=(5.5, 4))
+            mark_synthetic(fig)
         nz = z != 0
         zz, vv = z[nz], v[nz]
         if len(zz) > bins * 3:
@@ -549,6 +593,23 @@ def _side_options(cov_type: str, options: dict) -> dict:
     allowed = _covariance._REGISTRY[cov_type].allowed_kwargs if cov_type in _covariance._REGISTRY \
         else frozenset()
     return {k: v for k, v in options.items() if k in allowed and k != "param"}
+
+
+def _overrides(cr: CovarianceResult) -> dict[str, Any]:
+    """``ScalarEffect`` arguments for the first coefficient's p-value and interval from ``cr``.
+
+    When they come from bootstrap draws, the interval at another level is the same bootstrap's
+    (``interval_at``), never a t interval of another method (DEVNOTES "Intervals at other
+    levels").
+    """
+    out: dict[str, Any] = {"pvalue_override": cr.pvalue_for(0),
+                           "conf_int_override": cr.conf_int_for(0),
+                           "conf_level_override": getattr(cr, "conf_level", None) or 0.95,
+                           "interval_at": None, "resampled_by": None}
+    if cr.conf_int is not None and cr.resampling:
+        out["resampled_by"] = cr.description
+        out["interval_at"] = cr.interval_function(0)
+    return out
 
 
 def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceResult:
@@ -765,8 +826,7 @@ def panel_iv(
             c = compute_cov(d, side_type, **_side_options(side_type, cov_options))
         return ScalarEffect(float(b[0]), float(np.sqrt(c.cov[0, 0])), inference=c.description,
                             dof=_first_dof(c.dof), term=name, title=title, nobs=n,
-                            pvalue_override=c.pvalue_for(0), conf_int_override=c.conf_int_for(0),
-                            conf_level_override=c.conf_level or 0.95, extra={"design": d})
+                            extra={"design": d}, **_overrides(c))
 
     ols = _ols(yd, xd[:, None], f"OLS {endog}", "Naive two-way fixed-effects OLS")
     fs = _ols(xd, Zd, f"first stage {inst[0]}", "First stage")
@@ -799,8 +859,7 @@ def panel_iv(
                      "few treated clusters can over-reject.")
     return PanelIVResult(
         estimate=beta, std_error=se, inference=cr.description, dof=_first_dof(cr.dof),
-        pvalue_override=cr.pvalue_for(0), conf_int_override=cr.conf_int_for(0),
-        conf_level_override=cr.conf_level or 0.95,
+        **_overrides(cr),
         term=f"{endog} per {endog_scale:g}", title="Panel IV (2SLS) with unit and period effects",
         nobs=n, notes=notes, ols=ols, first_stage=fs, reduced_form=rf,
         effective_f=ef["F_eff"], f_critical=fcrit, ar_set=ar, design=design,

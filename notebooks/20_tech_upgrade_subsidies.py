@@ -116,7 +116,7 @@ ax.set_title("二值化事件研究 ATT^o(e)" if zh else "Binarised event study 
 ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 report.mark_synthetic(fig)
 plt.show()
-pt = res.pretrend
+pt = res.pretrend_test()
 display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.2f}，p = {pt['p_value']:.3f}"
                   if zh else
                   f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
@@ -200,7 +200,7 @@ if truth is not None:
 # %%
 n_subsidised = int((units.tech_subsidy_start > 0).sum())
 common = dict(outcome=outcome, n_clusters=units.shape[0], n_treated=n_subsidised,
-              pretrend_p=res.pretrend["p_value"] if res.pretrend else None)
+              pretrend_p=pt["p_value"])
 records = [
     report.headline("tech_subsidy", "CGBS (2024) ATT^o", res.att_overall, assumption="parallel_trends",
                     preferred=True, language=language, breakdown=breakdown_att,

@@ -19,19 +19,20 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
+from .._shared.future import warn_renamed
 from .._shared.inputs import panel_input
 from .._shared.validation import check_option
 from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect, _critical
+from ..results import EffectVector, Result, ScalarEffect, _critical
 from . import _cs_inference as inf
 from ._cs_data import CSData, prepare
 from ._cs_estimators import CellFailure, ipt, logit, panel_2x2, panel_2x2_improved, rc_2x2
@@ -45,7 +46,29 @@ AggKind = Literal["simple", "group", "calendar", "dynamic"]
 
 
 class GroupTimeEffects(EffectVector):
-    """ATT(g,t): one row per cohort ``group`` and period ``time`` (``event_time = time - group``)."""
+    """ATT(g,t): one row per cohort ``group`` and period ``time`` (``event_time = time - group``).
+
+    A vector result of the results protocol (``CSResult.att_gt``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> att = cs.att_gt
+    >>> att.to_frame()[["group", "time"]].iloc[0].astype(int).tolist(), len(att.params)
+    ([2018, 2016], 12)
+    """
+
+    inference_fixed: ClassVar[str] = (
+        "Callaway-Sant'Anna inference comes from the influence functions (analytic) or the "
+        "multiplier bootstrap; choose it with callaway_santanna(..., bootstrap=True, cluster=...) "
+        "or aggregate(..., bootstrap=True)"
+    )
 
 
 @dataclass(repr=False)
@@ -54,11 +77,29 @@ class AggregatedEffects(EffectVector):
 
     ``overall`` is a :class:`~evalkit.results.ScalarEffect`; ``cov`` is the joint covariance of
     the effects (from their influence functions), as needed by HonestDiD-type sensitivity analysis.
+    A vector result of the results protocol; the dynamic aggregation's ``pretrend_test()`` tests
+    its pre-treatment event times (a normalised reference, at zero, left out).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> dyn = cs.aggregate("dynamic")
+    >>> dyn.labels["event_time"].astype(int).tolist()
+    [-4, -3, -2, -1, 0, 1, 2, 3]
+    >>> print(f"{dyn.overall.estimate:.1f}", dyn.pretrend_test()["df"])
+    1.1 4
     """
 
+    inference_fixed: ClassVar[str] = GroupTimeEffects.inference_fixed
     overall: ScalarEffect | None = None
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text: the overall effect, then the table."""
         head = self.overall.summary(level) if self.overall is not None else ""
         return Summary(head + "\n\n" + super().summary(level))
@@ -495,8 +536,14 @@ def callaway_santanna(
     return CSResult(fit)
 
 
-class CSResult(DelegatingMaketables):
+class CSResult(DelegatingMaketables, Result):
     """Result of :func:`callaway_santanna`.
+
+    A vector result of the results protocol over the ATT(g,t): ``params``, ``std_errors``,
+    ``pvalues``, ``cov``, ``conf_int(level, uniform=False)`` and ``to_frame()`` are those of
+    :attr:`att_gt`; ``summary()``, ``plot()``; ``pretrend_test()`` is the Wald pre-test of all
+    pre-treatment ATT(g,t) (R did's); :meth:`aggregate` gives the simple, group, calendar and
+    dynamic aggregations. ``with_inference`` is not available (see :attr:`inference_fixed`).
 
     Attributes
     ----------
@@ -504,7 +551,25 @@ class CSResult(DelegatingMaketables):
         ATT(g,t) with labels ``group``, ``time``, ``event_time`` and the joint covariance.
     n_units : int
         Number of units (observations for repeated cross-sections) used.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> cs.params.index[:2].tolist(), cs.result_kind
+    (['ATT(2018,2016)', 'ATT(2018,2017)'], 'vector')
+    >>> print(f"{cs.aggregate('simple').estimate:.1f}", cs.pretrend_test()["df"])
+    1.1 6
     """
+
+    result_kind: ClassVar[str] = "vector"
+    inference_fixed: ClassVar[str] = GroupTimeEffects.inference_fixed
+    title = "Callaway-Sant'Anna group-time effects"
 
     def __init__(self, fit: _Fit):
         self._fit = fit
@@ -594,7 +659,8 @@ class CSResult(DelegatingMaketables):
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
             extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef,
-                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"]},
+                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"],
+                   "inference_fixed": GroupTimeEffects.inference_fixed},
         )
 
     # ------------------------------------------------------------------ aggregation
@@ -736,7 +802,37 @@ class CSResult(DelegatingMaketables):
             vec.reference = [float(-1 - f.options["anticipation"])]
         return vec
 
+    # ------------------------------------------------------------------ results protocol
+    @property
+    def params(self) -> pd.Series:
+        """ATT(g,t) estimates (``att_gt.params``)."""
+        return self.att_gt.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """ATT(g,t) standard errors (``att_gt.std_errors``)."""
+        return self.att_gt.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """ATT(g,t) pointwise p-values (``att_gt.pvalues``)."""
+        return self.att_gt.pvalues
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Joint covariance of the ATT(g,t) (``att_gt.cov``)."""
+        return self.att_gt.cov
+
+    def conf_int(self, level: float = 0.95, uniform: bool = False) -> pd.DataFrame:
+        """ATT(g,t) intervals (columns ``lower``, ``upper``), pointwise or simultaneous."""
+        return self.att_gt.conf_int(level, uniform=uniform)
+
     def pretest(self) -> dict[str, float]:
+        """Deprecated name of :meth:`pretrend_test` (removed in 0.3.0)."""
+        warn_renamed("CSResult.pretest()", "CSResult.pretrend_test()")
+        return self.pretrend_test()
+
+    def pretrend_test(self) -> dict[str, float]:
         """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) equal zero.
 
         The chi-square statistic ``att_pre' V_pre^{-1} att_pre`` with the analytic covariance of the
@@ -801,7 +897,7 @@ class CSResult(DelegatingMaketables):
         """Tidy table of ATT(g,t) (see :meth:`EffectVector.to_frame`)."""
         return self.att_gt.to_frame(level)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """ATT(g,t) table and the simple aggregate."""
         o = self._fit.options
         head = (
@@ -811,9 +907,6 @@ class CSResult(DelegatingMaketables):
         )
         return Summary(head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n"
                        + self.att_gt.summary(level))
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<CSResult: {len(self._fit.att)} ATT(g,t), {self.n_units} units>"
@@ -826,6 +919,7 @@ class CSResult(DelegatingMaketables):
         return self.aggregate("simple")
 
     def plot(self, ax=None, **kwargs):
-        """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""
+        """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot` (labels in
+        the language set by ``report.use()``, else English)."""
         return self.att_gt.plot(ax=ax, **kwargs)
 

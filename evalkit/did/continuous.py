@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.future import warn_renamed
 from .._shared.inputs import panel_input
 from .._shared.validation import (
     check_columns,
@@ -61,7 +62,7 @@ from .._summary import Summary
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect
+from ..results import EffectVector, ScalarEffect, TidyVector
 from ._common import unit_clusters
 
 __all__ = ["ContinuousResult", "DoseCurve", "continuous", "twfe_weights"]
@@ -94,8 +95,27 @@ class DoseCurve(EffectVector):
         Dose of each term (same order as ``params``).
     quantity : str
         ``"ATT(d)"`` or ``"ACRT(d)"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(60) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 40, 2019, 0)
+    >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
+    >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
+    ...                    cohort="cohort", degree=1)
+    >>> curve = r.acrt_d
+    >>> curve.quantity, float(curve.to_frame()["dose"].iloc[0]), curve.result_kind
+    ('ACRT(d)', 1.39, 'vector')
     """
 
+    inference_fixed: ClassVar[str] = (
+        "its standard errors come from influence functions and its bands from a multiplier "
+        "bootstrap, chosen at the call; call continuous(..., cluster=, bootstrap=) again"
+    )
     dose: np.ndarray = field(default_factory=lambda: np.array([]))
     quantity: str = "ATT(d)"
 
@@ -105,7 +125,8 @@ class DoseCurve(EffectVector):
         out.insert(1, "dose", np.asarray(self.dose, dtype=float))
         return out
 
-    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str = "en", **kwargs):
+    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None,
+             **kwargs):
         """Draw the curve against the dose with pointwise and (optionally) uniform bands.
 
         Parameters
@@ -116,8 +137,8 @@ class DoseCurve(EffectVector):
             Coverage of the bands.
         uniform : bool
             Also draw the simultaneous (sup-t) band.
-        language : {"en", "zh"}
-            Axis-label language.
+        language : {"en", "zh"}, optional
+            Axis-label language (default: the one set by ``report.use()``, else English).
         **kwargs
             ``xlabel``, ``ylabel``, ``color``, ``truth`` (callable ``d -> value`` drawn dashed).
         """
@@ -125,8 +146,13 @@ class DoseCurve(EffectVector):
 
 
 @dataclass(repr=False)
-class ContinuousResult:
+class ContinuousResult(TidyVector):
     """Output of :func:`continuous`.
+
+    A vector result of the results protocol whose entries are the rows of ``to_frame()``: the
+    ``ATT(d)`` and ``ACRT(d)`` curves, ``ATT_o``, ``ACRT_o`` and the TWFE coefficient
+    (``params``, ``std_errors``, ``pvalues``, ``conf_int(level)``); ``summary()``, ``plot()``
+    (both curves), ``pretrend_test()`` (the binarised event study's pre-periods).
 
     Attributes
     ----------
@@ -145,8 +171,25 @@ class ContinuousResult:
         Cell-level estimates (group, time, n_treated, n_control, att_o, acrt_o, weight).
     notes : list of str
         Assumptions and caveats (printed in ``summary()``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(60) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 40, 2019, 0)
+    >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
+    >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
+    ...                    cohort="cohort", degree=1)
+    >>> r.params[["ATT_o", "ACRT_o"]].round(2).tolist()
+    [1.48, 0.52]
+    >>> 0 <= r.pretrend_test()["p_value"] <= 1
+    True
     """
 
+    inference_fixed: ClassVar[str] = DoseCurve.inference_fixed
     att_d: DoseCurve
     acrt_d: DoseCurve
     att_overall: ScalarEffect
@@ -162,10 +205,36 @@ class ContinuousResult:
     n_units: int
     n_treated_units: int
     n_control_units: int
-    pretrend: dict[str, float] | None = None
+    _pretrend: dict[str, float] | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     title: str = "Continuous-dose DiD (Callaway, Goodman-Bacon and Sant'Anna 2024)"
+
+    def pretrend_test(self) -> dict[str, float]:
+        """Joint Wald test that the binarised event study's pre-treatment effects are zero.
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (chi-square).
+
+        Raises
+        ------
+        DesignError
+            No cohort has a pre-treatment period with a comparison.
+        """
+        if self._pretrend is None:
+            raise DesignError(
+                "No pre-treatment event times in the binarised event study (no cohort has a "
+                "period before its treatment with a comparison), so there is no pre-trend test."
+            )
+        return dict(self._pretrend)
+
+    @property
+    def pretrend(self) -> dict[str, float] | None:
+        """Deprecated: use :meth:`pretrend_test` (removed in 0.3.0)."""
+        warn_renamed("ContinuousResult.pretrend", "ContinuousResult.pretrend_test()")
+        return None if self._pretrend is None else dict(self._pretrend)
 
     @property
     def twfe_negative_weights(self) -> dict[str, float]:
@@ -195,7 +264,7 @@ class ContinuousResult:
             parts.append(f)
         return pd.concat(parts, ignore_index=True)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text summary with assumptions and the TWFE weight diagnosis."""
         lines = [self.title, "=" * len(self.title)]
         lines.append(
@@ -210,10 +279,11 @@ class ContinuousResult:
                 f"{int(level * 100)}% CI [{lo:.5g}, {hi:.5g}], p = {sc.pvalue:.3g}"
             )
         lines.append(f"Inference: {self.att_d.inference}")
-        if self.pretrend is not None:
+        if self._pretrend is not None:
+            pt = self._pretrend
             lines.append(
-                f"Pre-trend Wald test (event times < 0): chi2({self.pretrend['df']}) = "
-                f"{self.pretrend['statistic']:.3f}, p = {self.pretrend['p_value']:.3g}"
+                f"Pre-trend Wald test (event times < 0): chi2({pt['df']}) = "
+                f"{pt['statistic']:.3f}, p = {pt['p_value']:.3g}"
             )
         if self.twfe is not None:
             nw = self.twfe_negative_weights
@@ -229,16 +299,13 @@ class ContinuousResult:
         lines += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(lines))
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def __repr__(self) -> str:
         return f"<ContinuousResult: {self.method}, {len(self.att_d.params)} dose points>"
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        return self.summary()._repr_html_()
 
-    def plot(self, axes=None, level: float = 0.95, uniform: bool = True, language: str = "en",
+    def plot(self, axes=None, level: float = 0.95, uniform: bool = True, language: str | None = None,
              truth_att=None, truth_acrt=None):
         """Two panels: ``ATT(d)`` and ``ACRT(d)`` with pointwise and uniform bands.
 
@@ -250,8 +317,8 @@ class ContinuousResult:
             Band coverage.
         uniform : bool
             Draw simultaneous bands too.
-        language : {"en", "zh"}
-            Label language.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
         truth_att, truth_acrt : callable, optional
             True curves ``d -> value`` drawn dashed (simulations and the demo panel).
 
@@ -280,11 +347,13 @@ _LABELS = {
 }
 
 
-def _plot_curve(curve: DoseCurve, ax=None, level=0.95, uniform=True, language="en", truth=None,
+def _plot_curve(curve: DoseCurve, ax=None, level=0.95, uniform=True, language=None, truth=None,
                 xlabel=None, ylabel=None, color="C0"):
     import matplotlib.pyplot as plt
 
-    lab = _LABELS.get(language, _LABELS["en"])
+    from ..report.style import plot_language
+
+    lab = _LABELS[plot_language(language)]
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     fr = curve.to_frame(level)
@@ -813,7 +882,7 @@ def continuous(
         event_study=es, twfe=tw, twfe_weights=wts, att_gt=att_gt, method=method,
         control_group=control_group, knots=kv, nobs=n * T, n_units=n,
         n_treated_units=int(treated_all.sum()), n_control_units=int(never.sum()),
-        pretrend=pretrend, notes=notes,
+        _pretrend=pretrend, notes=notes,
         extra={"influence": IF, "cell_weights": W, "basis_size": K, "dose_by_unit":
                pd.Series(d_unit, index=units)},
     )

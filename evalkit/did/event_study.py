@@ -55,36 +55,32 @@ class EventStudyResult(EffectVector):
 
     ``params``/``cov`` hold the event-time coefficients (labels in ``to_frame()["event_time"]``);
     covariate coefficients are in ``extra["covariates"]``. ``pretrend_test()`` is the joint Wald
-    test of the leads; ``with_inference`` changes ``cov_type`` without refitting.
+    test of the leads (:meth:`~evalkit.results.EffectVector.pretrend_test`); ``with_inference``
+    changes ``cov_type`` without refitting.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2014, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 15, 2018, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2018)) + rng.normal(0, 0.1, len(df))
+    >>> es = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=3, lags=2,
+    ...                      cov_type="clustered")
+    >>> es.params.round(1).tolist()
+    [0.0, 0.1, 1.0, 1.1, 1.1]
+    >>> pt = es.pretrend_test()
+    >>> pt["df"], round(pt["p_value"], 2)
+    (2, 0.03)
+    >>> es.with_inference("cr2").conf_int().columns.tolist()
+    ['lower', 'upper']
     """
 
     design: LinearDesign | None = None
     cov_type: str = "clustered"
     cov_options: dict[str, Any] = field(default_factory=dict)
     aggregation: pd.DataFrame | None = None
-
-    def pretrend_test(self, terms: Sequence | None = None) -> dict[str, float]:
-        """Joint Wald test that every estimated lead (event time < 0) is zero.
-
-        Parameters
-        ----------
-        terms : sequence, optional
-            Event times to test (default: all negative event times with a coefficient).
-
-        Returns
-        -------
-        dict
-            ``statistic``, ``df``, ``p_value`` (F with the result's dof, else chi-square).
-        """
-        et = self.labels["event_time"].to_numpy()
-        if terms is None:
-            pick = [t for t, e in zip(self.params.index, et, strict=True) if e < 0]
-        else:
-            wanted = {int(v) for v in terms}
-            pick = [t for t, e in zip(self.params.index, et, strict=True) if int(e) in wanted]
-        if not pick:
-            raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
-        return self.wald_test(pick)
 
     def with_inference(self, cov_type: str = "auto", **options) -> EventStudyResult:
         """New result with covariance ``cov_type`` (any registered name; ``"auto"`` as in

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,32 @@ Partition = Literal["cohort_horizon", "cohort", "horizon"]
 @dataclass(repr=False)
 class ImputationResult(EffectVector):
     """Horizon-specific imputation estimates; overall ATT in ``att``; ``pretrend_test()``;
-    ``event_study()`` (leads and horizons with a joint covariance, for HonestDiD)."""
+    ``event_study()`` (leads and horizons with a joint covariance, for HonestDiD).
+
+    A vector result of the results protocol (``params``, ``std_errors``, ``pvalues``,
+    ``conf_int()`` by horizon, ``to_frame()``, ``summary()``, ``plot()``). ``with_inference``
+    is not available: the variance is BJS's conservative formula, chosen at the call.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", horizons=[0, 1])
+    >>> print(f"{r.att.estimate:.1f}", r.params.index.tolist())
+    1.0 ['event_time::0', 'event_time::1']
+    >>> pt = r.pretrend_test()
+    >>> pt["df"], 0 <= pt["p_value"] <= 1
+    (4, True)
+    """
+
+    inference_fixed: ClassVar[str] = (
+        "its variance is the conservative formula of Borusyak, Jaravel and Spiess, set by the "
+        "call (cluster=, aux_partition=, leave_out=); call imputation(...) again to change it"
+    )
 
     att: ScalarEffect | None = None
     _pre: dict[str, Any] = field(default_factory=dict)

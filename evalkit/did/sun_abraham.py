@@ -38,7 +38,27 @@ from .event_study import (
 
 @dataclass(repr=False)
 class SunAbrahamResult(EventStudyResult):
-    """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall."""
+    """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall.
+
+    A vector result of the results protocol (``params``, ``std_errors``, ``pvalues``,
+    ``conf_int()`` by event time, ``to_frame()``, ``summary()``, ``plot()``, ``pretrend_test()``,
+    ``with_inference(cov_type)``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=2, lags=1,
+    ...                     cov_type="clustered")
+    >>> print(f"{r.att().estimate:.1f}", r.cohort_effects["group"].unique().tolist())
+    1.0 [2018, 2020]
+    >>> r.with_inference("cr2").params.equals(r.params), r.pretrend_test()["df"]
+    (True, 1)
+    """
 
     def _coefficient_cov(self):
         """Covariance of the cohort x event-time coefficients (computed once per result)."""

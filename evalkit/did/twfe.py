@@ -53,9 +53,28 @@ CovType = Literal["auto", "unadjusted", "robust", "clustered", "cr2", "wild", "r
 class TWFEResult(ScalarEffect):
     """A least-squares effect with all coefficients and a re-computable covariance.
 
-    ``estimate``/``std_error`` refer to the treatment (``term``); ``params``, ``std_errors``,
-    ``cov``, ``pvalues`` and ``coef_table()`` cover every regressor. ``with_inference`` returns a
-    new result with another ``cov_type`` without refitting.
+    A scalar result of the results protocol: ``estimate``, ``std_error``, ``pvalue`` and
+    ``conf_int(level)`` (a ``(low, high)`` tuple) refer to the treatment (``term``); ``params``,
+    ``std_errors``, ``cov``, ``pvalues`` and ``coef_table(level)`` cover every regressor (the
+    treatment first). ``plot()`` draws the treatment coefficient with its interval.
+    ``with_inference`` returns a new result with another ``cov_type`` without refitting.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 10) & (df.year >= 2018)).astype(int)
+    >>> df["x"] = rng.normal(0, 1, len(df))
+    >>> df["y"] = 0.1 * df.unit + 1.0 * df.treated + 0.5 * df.x + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", covariates="x",
+    ...              cov_type="clustered")
+    >>> r.params.round(1).to_dict()
+    {'treated': 1.0, 'x': 0.5}
+    >>> lo, hi = r.conf_int(0.90)
+    >>> bool(lo < r.estimate < hi), r.with_inference("cr2").estimate == r.estimate
+    (True, True)
     """
 
     coefficients: pd.Series | None = None

@@ -923,7 +923,7 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         res = wild_cluster_bootstrap(design, R=R, level=level, **options)
         return CovarianceResult(
             base.cov, base.dof, res.description, pvalue=res.pvalue,
-            conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
+            conf_int=np.asarray(res.interval), conf_level=level, term="contrast", details=res,
             cov_description=base.description,
         )
     if param is None:
@@ -933,13 +933,13 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         return CovarianceResult(
             base.cov, base.dof, runs[0].description,
             pvalue=np.array([r.pvalue for r in runs]),
-            conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
+            conf_int=np.array([r.interval for r in runs]), conf_level=level, details=runs,
             cov_description=base.description,
         )
     res = wild_cluster_bootstrap(design, param=param, level=level, **options)
     name = param if isinstance(param, str) else design.names[int(param)]
     return CovarianceResult(
         base.cov, base.dof, res.description, pvalue=res.pvalue,
-        conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
+        conf_int=np.asarray(res.interval), conf_level=level, term=name, details=res,
         cov_description=base.description,
     )

@@ -30,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import InferenceError
+from .._shared.future import CallableInterval
 from .._shared.validation import check_columns, check_option
 from .._shared.vocabulary import DEFAULT_SEED
+from ._protocol import ScalarTest
 from .executor import Chunk, Executor, get_executor
 
 #: Largest number of distinct assignments enumerated exactly by default.
@@ -39,8 +41,13 @@ MAX_EXACT = 10_000
 
 
 @dataclass(repr=False)
-class RandomizationResult:
+class RandomizationResult(ScalarTest):
     """Outcome of a randomization (permutation) test.
+
+    A scalar result of the results protocol: ``params``, ``std_errors``, ``pvalues`` (Series
+    indexed by ``term``), ``to_frame()`` (one tidy row), ``summary()``, ``plot()`` (the
+    randomization distribution); ``conf_int()`` raises (a test of the sharp null gives no
+    interval); ``draws_frame()`` holds the distribution.
 
     Attributes
     ----------
@@ -60,6 +67,8 @@ class RandomizationResult:
         The options used.
     description : str
         The method in words.
+    term : str
+        Name of the effect in ``to_frame()`` (``"effect"``).
 
     Examples
     --------
@@ -70,6 +79,9 @@ class RandomizationResult:
     ...                        np.array([1, 1, 0, 0, 0, 0]), statistic="estimate")
     >>> res.exact, res.n_draws
     (True, 15)
+    >>> print(res.to_frame()[["term", "estimate", "p_value"]].round(3).to_string(index=False))
+      term  estimate  p_value
+    effect     1.375      0.4
     """
 
     observed: float
@@ -83,9 +95,21 @@ class RandomizationResult:
     statistic: str
     alternative: str
     description: str
+    term: str = "effect"
 
     def __repr__(self) -> str:
         return f"<RandomizationResult: {self.description}; p={self.pvalue:.4g}>"
+
+    def _interval(self, level: float) -> None:
+        return None
+
+    def _no_interval(self, level: float) -> str:
+        return (
+            f"A randomization test gives a p-value for the null of no effect, not a {level:.0%} "
+            "interval (that would need the test re-run for every hypothesised effect). For an "
+            f"interval use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
+            "evalkit.inference.conley_taber(..., level=...)"
+        )
 
     def conf_int(self, level: float = 0.95):
         """Not available: a randomization test of the sharp null gives a p-value, no interval.
@@ -95,14 +119,12 @@ class RandomizationResult:
         InferenceError
             Always, saying what gives an interval at ``level``.
         """
-        raise InferenceError(
-            f"A randomization test gives a p-value for the null of no effect, not a {level:.0%} "
-            "interval (that would need the test re-run for every hypothesised effect). For an "
-            f"interval use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
-            "evalkit.inference.conley_taber(..., level=...)."
-        )
+        raise InferenceError(self._no_interval(level) + ".")
 
-    def to_frame(self) -> pd.DataFrame:
+    def _draws(self):
+        return self.distribution, float(self.observed), "t" if self.statistic == "t" else "value"
+
+    def draws_frame(self) -> pd.DataFrame:
         """Plot-ready frame: one row per assignment (``draw, value``) plus the observed row."""
         frame = pd.DataFrame(
             {"draw": np.arange(self.distribution.size), "value": self.distribution, "is_observed": False}
@@ -455,8 +477,12 @@ def randomization_inference(
 # Conley and Taber (2011): inference with few treated groups from the control groups' residuals
 # ---------------------------------------------------------------------------------------------
 @dataclass(repr=False)
-class ConleyTaberResult:
+class ConleyTaberResult(ScalarTest):
     """Conley-Taber test and interval for the TWFE effect of a binary absorbing treatment.
+
+    A scalar result of the results protocol: ``params``, ``std_errors`` (missing: the method
+    uses none), ``pvalues``, ``conf_int(level)`` (from the same simulated distribution, any
+    level), ``to_frame()``, ``summary()``, ``plot()`` (the simulated distribution).
 
     Attributes
     ----------
@@ -464,8 +490,9 @@ class ConleyTaberResult:
         TWFE coefficient.
     pvalue : float
         Share of simulated :math:`|W|` at least :math:`|\\hat\\beta|`.
-    conf_int : tuple
-        Interval ``[beta - q_hi, beta - q_lo]`` from the simulated quantiles.
+    interval : tuple
+        Interval ``[beta - q_hi, beta - q_lo]`` from the simulated quantiles at ``level``
+        (``conf_int(level)`` at any level).
     distribution : ndarray
         Simulated values of :math:`\\hat\\beta - \\beta` under the null.
     exact : bool
@@ -482,23 +509,52 @@ class ConleyTaberResult:
     >>> df["treated"] = ((df.unit < 2) & (df.year >= 2018)).astype(int)
     >>> df["y"] = df.unit + 1.0 * df.treated + rng.normal(0, 0.1, len(df))
     >>> ct = conley_taber(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=999)
-    >>> type(ct).__name__
-    'ConleyTaberResult'
+    >>> type(ct).__name__, ct.term
+    ('ConleyTaberResult', 'treated')
+    >>> lo, hi = ct.conf_int(0.90)
+    >>> bool(lo < ct.estimate < hi)
+    True
     """
 
     estimate: float
     pvalue: float
-    conf_int: tuple[float, float]
+    interval: tuple[float, float]
     level: float
     distribution: np.ndarray
     exact: bool
     description: str
+    term: str = "treatment"
 
     def __repr__(self) -> str:
         return f"<ConleyTaberResult: {self.description}; p={self.pvalue:.4g}>"
 
+    @property
+    def std_error(self) -> float:
+        """Not used by the method: ``nan``."""
+        return float("nan")
+
+    @property
+    def n_draws(self) -> int:
+        """Number of simulated values."""
+        return int(np.size(self.distribution))
+
+    @property
+    def conf_int(self) -> CallableInterval:
+        """``conf_int(level=0.95)``: the interval at any level from the same simulated distribution.
+
+        (Until 0.3.0 the value also behaves as the ``(low, high)`` tuple at ``level``, with a
+        ``FutureWarning``: it used to be an attribute.)
+        """
+        return CallableInterval(self.interval, self.conf_int_at, owner="ConleyTaberResult")
+
+    def _interval(self, level: float) -> tuple[float, float]:
+        return self.conf_int_at(level)
+
+    def _draws(self):
+        return self.distribution, float(self.estimate), "estimate"
+
     def conf_int_at(self, level: float) -> tuple[float, float]:
-        """Interval at any ``level`` from the same simulated distribution (``conf_int`` is the
+        """Interval at any ``level`` from the same simulated distribution (``interval`` is the
         one at ``self.level``)."""
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
@@ -615,4 +671,6 @@ def conley_taber(
     wide_d = data.pivot(index=unit, columns=time, values=treatment)
     if wide_y.isna().any().any():
         raise InferenceError("conley_taber needs a balanced panel (every unit in every period).")
-    return conley_taber_matrix(wide_y.to_numpy(), wide_d.to_numpy(), level=level, n_draws=n_draws, seed=seed)
+    res = conley_taber_matrix(wide_y.to_numpy(), wide_d.to_numpy(), level=level, n_draws=n_draws, seed=seed)
+    res.term = treatment
+    return res

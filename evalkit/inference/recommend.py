@@ -18,6 +18,8 @@ import pandas as pd
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
 from .._shared.vocabulary import DEFAULT_SEED, keywords
+from .._summary import Summary
+from ..results import TIDY_COLUMNS, TidyVector
 from . import covariance
 from .design import LinearDesign
 from .executor import Executor
@@ -247,8 +249,13 @@ DEFAULT_FEW_UNKNOWN_TREATMENT: dict[str, Any] = {
 
 
 @dataclass(repr=False)
-class FewClusterReport:
+class FewClusterReport(TidyVector):
     """P-values and confidence intervals of one effect under several few-cluster methods.
+
+    A vector result of the results protocol with one entry per method: ``params`` (the
+    estimate, the same for every method), ``std_errors`` (missing: the methods differ in more
+    than the standard error), ``pvalues`` and ``conf_int()`` (at the report's ``level``) are
+    indexed by method; ``to_frame()``, ``summary()``, ``plot()`` (the intervals side by side).
 
     Attributes
     ----------
@@ -276,6 +283,8 @@ class FewClusterReport:
     >>> rep = few_cluster_report(r, n_draws=199)
     >>> print(f"{rep.term}: {rep.estimate:.2f}")
     treated: 1.00
+    >>> rep.pvalues.index[0], bool((rep.params == rep.estimate).all())
+    ('CR1, t(G-1)', True)
     """
 
     term: str
@@ -306,13 +315,50 @@ class FewClusterReport:
             f"{lo:.3g}-{hi:.3g} across {len(self.table)} methods ({', '.join(self.table['method'])})"
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-method table with the estimate."""
-        return self.table.assign(term=self.term, estimate=self.estimate)[
-            ["term", "method", "estimate", "p_value", "conf_low", "conf_high"]
-        ]
+    rerun_hint = "run few_cluster_report(...) again with that level"
 
-    def summary(self) -> str:
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return f"Few-cluster report for {self.term}"
+
+    def _fixed_level(self) -> float:
+        return float(self.level)
+
+    def _index(self, frame: pd.DataFrame) -> pd.Index:
+        return pd.Index(frame["method"].astype(str), name="method")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-method table: the tidy columns (``term`` = the effect) and ``method``."""
+        out = self.table.assign(term=self.term, estimate=self.estimate)
+        for col in TIDY_COLUMNS:
+            if col not in out.columns:
+                out[col] = np.nan
+        return out[["method", *TIDY_COLUMNS]].reset_index(drop=True)
+
+    def plot(self, ax=None, language: str | None = None, **kwargs):
+        """The estimate with each method's interval, side by side.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+        **kwargs
+            Passed to :func:`evalkit.report.plot_effects`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..report.plots import plot_effects
+
+        frame = self.to_frame().assign(term=lambda f: f["method"])
+        frame = frame.drop(columns=["event_time", "time", "group"])
+        kwargs.setdefault("title", self.title)
+        return plot_effects(frame, ax=ax, uniform=False, language=language, **kwargs)
+
+    def summary(self) -> Summary:
         """Readable text."""
         lo, hi = self.conf_int_range
         lines = [
@@ -322,10 +368,7 @@ class FewClusterReport:
             f"{int(self.level * 100)}% CI range: [{lo:.6g}, {hi:.6g}]",
         ]
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return Summary("\n".join(lines))
 
     def __repr__(self) -> str:
         return f"<FewClusterReport: {self.term}, p in [{self.pvalue_range[0]:.3g}, {self.pvalue_range[1]:.3g}]>"
@@ -425,7 +468,7 @@ def few_cluster_report(
         ):
             w = wild_cluster_bootstrap(design, **kw, **opts)
             lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
-            rows.append((lab, w.pvalue, *w.conf_int))
+            rows.append((lab, w.pvalue, *w.interval))
     for name, res in (extra or {}).items():
         rows.append((name, float(res.pvalue), *_interval_of(res, level)))
     table = pd.DataFrame(rows, columns=["method", "p_value", "conf_low", "conf_high"])

@@ -50,8 +50,10 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
+from .._shared.future import CallableInterval
 from .._shared.validation import check_option
 from .._shared.vocabulary import DEFAULT_SEED, keywords
+from ._protocol import ScalarTest
 from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
@@ -226,8 +228,12 @@ def _poly_fast(V, c0, c1, S0, S1, P) -> np.ndarray:
 
 
 @dataclass(repr=False)
-class WildBootstrapResult:
+class WildBootstrapResult(ScalarTest):
     """Result of a wild cluster bootstrap test of :math:`R\\beta = r`.
+
+    A scalar result of the results protocol: ``params``, ``std_errors``, ``pvalues`` (Series
+    indexed by ``term``), ``conf_int(level)`` (by inverting the test on the same draws, any
+    level), ``to_frame()``, ``summary()``, ``plot()`` (the bootstrap t statistics).
 
     Attributes
     ----------
@@ -239,11 +245,12 @@ class WildBootstrapResult:
         Observed t statistic :math:`(R\\hat\\beta - r)/\\text{se}`.
     pvalue : float
         Bootstrap p-value (``pvalue_type``).
-    conf_int : tuple of float
+    interval : tuple of float
         Confidence interval at ``level`` by test inversion (``(nan, nan)`` when not requested;
-        infinite ends when the test never rejects on that side).
+        infinite ends when the test never rejects on that side); ``conf_int(level)`` gives it
+        at any level.
     level : float
-        Coverage of ``conf_int``.
+        Coverage of ``interval``.
     n_draws : int
         Number of bootstrap draws (``2**G`` under full enumeration).
     full_enumeration : bool
@@ -256,6 +263,8 @@ class WildBootstrapResult:
         Bootstrap statistics at the tested null ``r``.
     description : str
         The method in words.
+    term : str
+        The tested coefficient (``param``) or ``"contrast"`` (``R``).
 
     Examples
     --------
@@ -268,15 +277,18 @@ class WildBootstrapResult:
     >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
     >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
     >>> w = wild_cluster_bootstrap(d, param="x", seed=1)
-    >>> w.n_draws, w.level
-    (64, 0.95)
+    >>> w.n_draws, w.level, w.term
+    (64, 0.95, 'x')
+    >>> lo, hi = w.conf_int(0.90)
+    >>> bool(lo < w.estimate < hi), w.to_frame()["term"].tolist()
+    (True, ['x'])
     """
 
     estimate: float
     std_error: float
     statistic: float
     pvalue: float
-    conf_int: tuple[float, float]
+    interval: tuple[float, float]
     level: float
     r: float
     n_draws: int
@@ -291,9 +303,26 @@ class WildBootstrapResult:
     description: str
     _poly: np.ndarray = field(default=None)  # 5 x B coefficients for test inversion
     _kappa: float = 1.0
+    term: str = "contrast"
 
     def __repr__(self) -> str:
         return f"<WildBootstrapResult: {self.description}; p={self.pvalue:.4g}>"
+
+    @property
+    def conf_int(self) -> CallableInterval:
+        """``conf_int(level=0.95)``: the interval at any level by test inversion on the same draws.
+
+        (Until 0.3.0 the value also behaves as the ``(low, high)`` tuple at ``level``, with a
+        ``FutureWarning``: it used to be an attribute.)
+        """
+        return CallableInterval(self.interval, self.conf_int_at, owner="WildBootstrapResult")
+
+    def _interval(self, level: float) -> tuple[float, float]:
+        return self.conf_int_at(level)
+
+    def _draws(self):
+        t_obs = self.statistic if self.statistic_type == "t" else self.estimate - self.r
+        return self.t_boot, float(t_obs), "t" if self.statistic_type == "t" else "estimate"
 
     def pvalue_at(self, r: float) -> float:
         """Bootstrap p-value of the null :math:`R\\beta = r` (same draws, any ``r``)."""
@@ -316,32 +345,16 @@ class WildBootstrapResult:
         >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=cl)
         >>> res = wild_cluster_bootstrap(d, param="x")
         >>> lo90, hi90 = res.conf_int_at(0.90)
-        >>> res.conf_int[0] <= lo90 < hi90 <= res.conf_int[1]
+        >>> lo95, hi95 = res.conf_int()
+        >>> lo95 <= lo90 < hi90 <= hi95
         True
         """
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
         if np.isfinite(self.level) and np.isclose(level, self.level):
-            return self.conf_int
+            return tuple(self.interval)
         return _invert(self._poly, self.estimate, self.std_error, self._kappa, self.impose_null,
                        self.pvalue_type, self.statistic_type, 1 - level)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One-row tidy table (``estimate, std_error, statistic, p_value, conf_low, conf_high``)."""
-        return pd.DataFrame(
-            [
-                {
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "statistic": self.statistic,
-                    "p_value": self.pvalue,
-                    "conf_low": self.conf_int[0],
-                    "conf_high": self.conf_int[1],
-                    "n_draws": self.n_draws,
-                    "method": self.description,
-                }
-            ]
-        )
 
 
 def _boot_stats(poly, delta, kappa, impose_null, statistic_type):
@@ -407,6 +420,13 @@ def _invert(poly, estimate, se, kappa, impose_null, pvalue_type, statistic_type,
         ends.append((lo + hi) / 2)
     d_plus, d_minus = ends
     return float(estimate - d_plus), float(estimate - d_minus)
+
+
+def _term_name(design: LinearDesign, param) -> str:
+    """Name of the tested coefficient (``"contrast"`` for a restriction vector ``R``)."""
+    if param is None:
+        return "contrast"
+    return param if isinstance(param, str) else str(design.names[int(param)])
 
 
 def _restriction(design: LinearDesign, param, R) -> np.ndarray:
@@ -743,7 +763,7 @@ def wild_cluster_bootstrap(
         std_error=se,
         statistic=float(delta_obs / se) if se > 0 else float("nan"),
         pvalue=pval,
-        conf_int=ci,
+        interval=ci,
         level=float(level) if level is not None else float("nan"),
         r=float(r),
         n_draws=B,
@@ -758,4 +778,5 @@ def wild_cluster_bootstrap(
         description=desc,
         _poly=poly,
         _kappa=kappa,
+        term=_term_name(design, param),
     )

@@ -39,9 +39,11 @@ from typing import Literal
 import numpy as np
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
+from .._shared.future import CallableInterval
 from .._shared.validation import check_option
 from .._shared.vocabulary import DEFAULT_SEED, keywords
 from . import covariance
+from ._protocol import ScalarTest
 from .covariance import CovarianceResult
 from .design import LinearDesign
 from .executor import Chunk, Executor, get_executor
@@ -60,8 +62,12 @@ _WEIGHTS = ("rademacher", "webb", "mammen")
 
 
 @dataclass(repr=False)
-class WREResult:
+class WREResult(ScalarTest):
     """Result of a wild restricted efficient bootstrap test of :math:`\\beta = \\beta_0`.
+
+    A scalar result of the results protocol: ``params``, ``std_errors``, ``pvalues`` (Series
+    indexed by ``term``, the endogenous regressor), ``conf_int(level)`` (by inverting the test on
+    the same draws), ``to_frame()``, ``summary()``, ``plot()`` (the bootstrap t statistics).
 
     Attributes
     ----------
@@ -71,8 +77,9 @@ class WREResult:
         Observed t statistic at ``r``.
     pvalue : float
         Bootstrap p-value of :math:`\\beta = r`.
-    conf_int : tuple of float
-        Interval at ``level`` by test inversion (``(nan, nan)`` when not requested).
+    interval : tuple of float
+        Interval at ``level`` by test inversion (``(nan, nan)`` when not requested);
+        ``conf_int(level)`` gives it at any level.
     level, r : float
         Coverage and hypothesised value.
     n_draws : int
@@ -87,13 +94,34 @@ class WREResult:
         Bootstrap t statistics at ``r``.
     description : str
         The method in words.
+    term : str
+        The endogenous regressor.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import iv
+    >>> from evalkit.inference.wild_iv import wild_restricted_efficient
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["z"] = rng.gamma(2.0, 500.0, len(df))
+    >>> df["x"] = 0.8 * df.z + rng.normal(0, 100, len(df))
+    >>> df["y"] = 0.5 * df.x / 1000 + rng.normal(0, 0.1, len(df))
+    >>> fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="unit", time="year",
+    ...                   cov_type="clustered")
+    >>> w = wild_restricted_efficient(fit.design, n_draws=199, seed=1)
+    >>> w.term, w.result_kind, w.n_clusters
+    ('x', 'scalar', 12)
+    >>> lo, hi = w.conf_int(0.90)
+    >>> bool(lo < w.estimate < hi)
+    True
     """
 
     estimate: float
     std_error: float
     statistic: float
     pvalue: float
-    conf_int: tuple[float, float]
+    interval: tuple[float, float]
     level: float
     r: float
     n_draws: int
@@ -105,9 +133,25 @@ class WREResult:
     description: str
     _pvalue_at: Callable[[float], float] | None = field(default=None, repr=False)
     _se_raw: float = float("nan")
+    term: str = "endogenous"
 
     def __repr__(self) -> str:
         return f"<WREResult: {self.description}; p={self.pvalue:.4g}>"
+
+    @property
+    def conf_int(self) -> CallableInterval:
+        """``conf_int(level=0.95)``: the interval at any level by test inversion on the same draws.
+
+        (Until 0.3.0 the value also behaves as the ``(low, high)`` tuple at ``level``, with a
+        ``FutureWarning``: it used to be an attribute.)
+        """
+        return CallableInterval(self.interval, self.conf_int_at, owner="WREResult")
+
+    def _interval(self, level: float) -> tuple[float, float]:
+        return self.conf_int_at(level)
+
+    def _draws(self):
+        return self.t_boot, float(self.statistic), "t"
 
     def pvalue_at(self, r: float) -> float:
         """Bootstrap p-value of :math:`\\beta = r` on the same draws."""
@@ -120,7 +164,7 @@ class WREResult:
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
         if np.isclose(level, self.level):
-            return self.conf_int
+            return tuple(self.interval)
         return _invert(self.pvalue_at, self.estimate, self._se_raw, 1 - level)
 
 
@@ -308,10 +352,10 @@ def wild_restricted_efficient(
     )
     return WREResult(
         estimate=est, std_error=kappa_se, statistic=float((est - r) / kappa_se),
-        pvalue=pval, conf_int=ci, level=float(level) if level is not None else float("nan"),
+        pvalue=pval, interval=ci, level=float(level) if level is not None else float("nan"),
         r=float(r), n_draws=B, full_enumeration=bool(full_enumeration), weights=weights,
         pvalue_type=pvalue_type, n_clusters=G, t_boot=t_boot, description=desc,
-        _pvalue_at=lambda b0: pvalue(b0)[0], _se_raw=se_raw,
+        _pvalue_at=lambda b0: pvalue(b0)[0], _se_raw=se_raw, term=str(design.names[0]),
     )
 
 
@@ -378,7 +422,7 @@ def wild_iv_covariance(
     covariance._warn_treated(design, np.asarray(options.get("cluster", design.clusters)), "wild")
     res = wild_restricted_efficient(design, level=level, **options)
     return CovarianceResult(base.cov, base.dof, res.description, pvalue=res.pvalue,
-                            conf_int=np.asarray(res.conf_int), conf_level=level,
+                            conf_int=np.asarray(res.interval), conf_level=level,
                             term=design.names[0], details=res)
 
 

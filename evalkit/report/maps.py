@@ -20,7 +20,7 @@ from matplotlib.ticker import FuncFormatter
 
 from .._shared.exceptions import EvalkitError
 from .labels import label_or_name, t
-from .style import mark_synthetic, register_cjk_font, resolve_language
+from .style import mark_synthetic, plot_language, register_cjk_font
 
 # Hand-made tile positions (row, column) that keep Weifang's 12 county-level units roughly in
 # their geographic arrangement, for the fallback map (not geometry).
@@ -138,7 +138,7 @@ def unit_map(
     'Figure'
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     register_cjk_font()
     for c in (unit_col, value_col):
         if c not in frame.columns:

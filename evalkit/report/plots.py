@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from .labels import label_or_name, t
-from .style import mark_synthetic, register_cjk_font, resolve_language
+from .style import mark_synthetic, plot_language, register_cjk_font
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f8f3a", "#8064a2", "#d98c1f", "#2e9fa3", "#7f7f7f"]
 
@@ -76,7 +76,7 @@ def plot_effects(
     title, xlabel, ylabel, label : str, optional
         Text; defaults come from the labels table.
     language : {"zh", "en"}, optional
-        Overrides the active report language.
+        Label language (default: the one set by ``report.use()``, else English).
     color : str
         Colour of this series.
     offset : float
@@ -93,7 +93,7 @@ def plot_effects(
     True
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     need = {"estimate", "conf_low", "conf_high"}
     if not need <= set(frame.columns):
         raise EvalkitError(f"plot_effects needs columns {sorted(need)}; got {list(frame.columns)}.")
@@ -118,10 +118,11 @@ def plot_effects(
                 alpha=0.12,
                 label=t("ci_uniform", lang) if (label is None and k == 0) else None,
             )
+    est = data["estimate"].to_numpy(float)
     ax.errorbar(
         x,
-        data["estimate"],
-        yerr=[data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]],
+        est,
+        yerr=[est - data["conf_low"].to_numpy(float), data["conf_high"].to_numpy(float) - est],
         fmt="o",
         color=color,
         ecolor=color,
@@ -171,7 +172,7 @@ def overlay_effects(
     2
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     if by not in frame.columns:
         raise EvalkitError(f"overlay_effects needs a {by!r} column to tell the series apart.")
     ax = _new_ax(ax, figsize=(9, 5))
@@ -223,7 +224,7 @@ def trend_plot(
     True
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     ax = _new_ax(ax)
     for i, (name, sub) in enumerate(frame.groupby(group, sort=False)):
         sub = sub.sort_values(time)
@@ -286,7 +287,7 @@ def timing_heatmap(
     'Axes'
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     lab = label or unit
     wide = data.pivot_table(index=[unit, lab] if lab != unit else unit, columns=time, values=treatment,
                             aggfunc="first")

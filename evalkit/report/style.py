@@ -34,6 +34,7 @@ class ReportContext:
 
 _CONTEXT = ReportContext()
 _FONT_READY = False
+_LANGUAGE_CHOSEN = False  # set by use(): library plots are English until a report language is chosen
 
 
 def cjk_font_path() -> Path:
@@ -112,8 +113,10 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     mpl.rcParams["figure.dpi"] = 100
     mpl.rcParams["savefig.dpi"] = 120
     mpl.rcParams["figure.autolayout"] = False
+    global _LANGUAGE_CHOSEN
     _CONTEXT.language = language
     _CONTEXT.synthetic = bool(synthetic)
+    _LANGUAGE_CHOSEN = True
     from .figcheck import install
 
     install()  # every figure drawn from now on is checked for raw names, NaN and the other language
@@ -136,6 +139,25 @@ def resolve_language(language: str | None) -> str:
     """``language`` if given, else the active context's language (validated)."""
     lang = _CONTEXT.language if language is None else language
     return check_option("language", lang, LANGUAGES)
+
+
+def plot_language(language: str | None = None) -> str:
+    """Language of a figure: ``language`` if given, else the one set by :func:`use`, else English.
+
+    Every ``plot()`` of an evalkit result calls this, so plots follow ``report.use(language=...)``
+    in an evidence pack and are English in library use (no :func:`use` call).
+
+    Examples
+    --------
+    >>> from evalkit.report.style import plot_language
+    >>> plot_language("zh")
+    'zh'
+    >>> plot_language() in ("en", "zh")  # "en" until report.use() chooses a language
+    True
+    """
+    if language is not None:
+        return check_option("language", language, LANGUAGES)
+    return _CONTEXT.language if _LANGUAGE_CHOSEN else "en"
 
 
 def mark_synthetic(fig, synthetic: bool | None = None, language: str | None = None) -> None:

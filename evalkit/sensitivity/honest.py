@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from .._shared.exceptions import EvalkitError, InferenceError
 from .._shared.validation import check_option
 from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
-from ..results import TIDY_COLUMNS, _Renderable
+from ..results import TIDY_COLUMNS, TidyVector
 from ._extract import EventStudyInput, extract
 from .arp import ConditionalTest
 from .flci import optimal_flci
@@ -180,8 +180,13 @@ def _rm_interval(es, l_vec, mbar, alpha, hybrid, grid_points, post_moments_only,
 
 
 @dataclass(repr=False)
-class HonestDiDResult(_Renderable):
+class HonestDiDResult(TidyVector):
     """Robust confidence sets for one target parameter over a range of restrictions.
+
+    A vector result of the results protocol whose entries are the rows of ``to_frame()``: the
+    original interval, then one robust interval per ``m``. ``params`` repeats the target's
+    estimate; ``conf_int()`` holds the intervals at the ``level`` of the call (another level
+    needs ``honest_did(..., level=...)``); ``summary()``, ``plot()``, ``breakdown()``.
 
     Attributes
     ----------
@@ -205,7 +210,15 @@ class HonestDiDResult(_Renderable):
     >>> h = honest_did(es, restriction="smoothness", m=[0.05])
     >>> h.restriction, h.level
     ('smoothness', 0.95)
+    >>> h.conf_int().index.tolist()
+    ['original', 'smoothness(m=0.05)']
     """
+
+    rerun_hint: ClassVar[str] = "call honest_did(..., level=...) again"
+    inference_fixed: ClassVar[str] = (
+        "its intervals come from the event study it was given; call with_inference() on that "
+        "event study and honest_did() again"
+    )
 
     table: pd.DataFrame
     original: dict
@@ -217,6 +230,9 @@ class HonestDiDResult(_Renderable):
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     _compute: Any = None
+
+    def _fixed_level(self) -> float:
+        return float(self.level)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: the original interval, then one row per ``m`` (extra column ``m``)."""
@@ -233,7 +249,7 @@ class HonestDiDResult(_Renderable):
                 out[c] = np.nan
         return out[TIDY_COLUMNS + ["m"]]
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         """Readable text summary."""
         lab = "Mbar" if self.restriction == "relative_magnitude" else "M"
         o = self.original
@@ -282,12 +298,29 @@ class HonestDiDResult(_Renderable):
                 hi = mid
         return float(lo)
 
-    def plot(self, ax=None, language: str = "en"):
-        """Intervals against ``m`` with the original interval on the left."""
+    def plot(self, ax=None, language: str | None = None):
+        """Intervals against ``m`` with the original interval on the left.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        language = plot_language(language)
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(6.5, 4))
+            fig, ax = plt.subplots(figsize=(6.5, 4))
+            mark_synthetic(fig)
         tb = self.table
         ms = tb["m"].to_numpy(dtype=float)
         step = (ms.max() - ms.min()) / max(len(ms) - 1, 1) if len(ms) > 1 else 1.0
@@ -305,7 +338,7 @@ class HonestDiDResult(_Renderable):
         ax.set_xticklabels(["原始" if language == "zh" else "orig."] + [f"{v:.3g}" for v in ms])
         lab = r"$\bar{M}$" if self.restriction == "relative_magnitude" else "M"
         ax.set_xlabel(lab)
-        ax.set_ylabel("95% CI" if language == "en" else "95% 置信区间")
+        ax.set_ylabel(f"{self.level:.0%} CI" if language == "en" else f"{self.level:.0%} 置信区间")
         ax.set_title(self.title if language == "en" else "平行趋势偏离敏感性（Rambachan–Roth）")
         ax.legend(frameon=False)
         return ax
@@ -317,7 +350,7 @@ def honest_did(
     *,
     restriction: str = "relative_magnitude",
     m=None,
-    event_time: int = 0,
+    event_time: int | None = None,
     l_vec=None,
     level: float = 0.95,
     method: str | None = None,
@@ -338,7 +371,10 @@ def honest_did(
         reference period (default -1). Pre-period coefficients must be consecutive. A
         Borusyak-Jaravel-Spiess imputation result (``evalkit.did.imputation``) is converted with
         its ``event_study(leads=leads)``: pre-trend leads (reference -1) and horizons with a joint
-        cluster-robust covariance (see ``ImputationResult.event_study``).
+        cluster-robust covariance (see ``ImputationResult.event_study``). A dCDH result
+        (``evalkit.did.dcdh`` with ``placebo >= 1``) is converted with its ``event_study()``:
+        placebos at negative event times, effects at ``ℓ = 1, 2, ...``, reference 0, with the
+        joint covariance of placebos and effects.
     restriction : {"relative_magnitude", "smoothness"}
         Delta^RM(Mbar): post-treatment changes in the trend difference are at most ``Mbar`` times
         the largest pre-treatment change. Delta^SD(M): the slope of the trend difference changes by
@@ -346,8 +382,10 @@ def honest_did(
     m : sequence of float, optional
         Values of Mbar (default 0, 0.5, 1, 1.5, 2) or M (default 10 points from 0 to the standard
         error of the target).
-    event_time : int
-        Post-treatment event time of the target (default 0, the first treated period).
+    event_time : int, optional
+        Post-treatment event time of the target. Default: the first treated period -- event
+        time 0 of an event study normalised before treatment, effect ``ℓ = 1`` of a dCDH result
+        (whose reference, the period before the switch, is event time 0).
     l_vec : sequence of float, optional
         Weights over all post-treatment coefficients (e.g. equal weights for the average effect);
         overrides ``event_time``.
@@ -421,7 +459,9 @@ def honest_did(
             "leads applies only to imputation results (evalkit.did.imputation); other event "
             "studies fix their leads when estimated."
         )
-    es = extract(result, reference)
+    es = extract(result, reference)  # a dCDH result becomes its event_study() there
+    if event_time is None:  # the first treated period: e = 0 (reference -1), l = 1 for dCDH
+        event_time = 0 if 0 in set(es.post_times.tolist()) else int(es.post_times[0])
     lv = _target(es, event_time, l_vec)
     alpha = 1 - level
     theta = float(lv @ es.betahat[es.P :])

@@ -150,6 +150,10 @@ def _predictor_matrix(data, bp: BlockPanel, unit, time, predictors) -> tuple[np.
 class SCResult(SynthResult):
     """Synthetic control result with placebo inference.
 
+    A scalar result of the results protocol (see :class:`SynthResult`). Its p-value is the
+    in-space placebo rank; the method gives no standard error, so ``std_error`` and
+    ``conf_int()`` are ``nan``. ``plot(kind=...)`` adds ``"spaghetti"`` and ``"rmspe"``.
+
     Attributes
     ----------
     per_unit : DataFrame
@@ -179,6 +183,8 @@ class SCResult(SynthResult):
        4       1.0
     >>> r.placebo_table is not None
     True
+    >>> bool(np.isnan(r.std_error)), 0 < r.pvalue <= 1
+    (True, True)
     """
 
     per_unit: pd.DataFrame | None = None

@@ -100,7 +100,7 @@ def test_manual_dr_with_lpop(mpdta, key, control):
     ],
 )
 def test_pretest_p_value_published(mpdta, key, kw):
-    p = callaway_santanna(mpdta, **kw, **KW).pretest()
+    p = callaway_santanna(mpdta, **kw, **KW).pretrend_test()
     assert p["df"] == 5
     assert abs(p["p_value"] - REF[key]["pretest_p"]) <= _tol(5)
 

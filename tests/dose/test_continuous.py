@@ -108,7 +108,7 @@ def test_bands_and_outputs():
     assert 1.96 < crit < 4.5
     text = r.summary()
     assert "STRONG parallel trends" in text and "parallel trends" in text
-    assert r.pretrend is not None and 0 <= r.pretrend["p_value"] <= 1
+    assert 0 <= r.pretrend_test()["p_value"] <= 1
     assert len(r.to_frame()) == 2 * len(r.att_d.params) + 3
 
 

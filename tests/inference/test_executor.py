@@ -68,7 +68,7 @@ def test_dask_local_cluster_identical_to_serial():
             by_address = wild_cluster_bootstrap(d, **kw, executor=ex)
     np.testing.assert_array_equal(serial.t_boot, by_address.t_boot)
     np.testing.assert_array_equal(serial.t_boot, dsk.t_boot)
-    assert serial.pvalue == dsk.pvalue and serial.conf_int == dsk.conf_int
+    assert serial.pvalue == dsk.pvalue and serial.interval == dsk.interval
     ref = np.concatenate(Executor("serial").map(normal_sums, 1000, seed=7, args=(2.0,), chunk_size=100))
     np.testing.assert_array_equal(sums, ref)
 

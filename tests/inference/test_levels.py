@@ -156,7 +156,7 @@ def test_conley_taber_interval_at_every_level_from_its_distribution():
     Y = rng.normal(size=(14, 10))
     base = conley_taber_matrix(Y, D, level=0.95)
     for lv in LEVELS:
-        np.testing.assert_allclose(base.conf_int_at(lv), conley_taber_matrix(Y, D, level=lv).conf_int, rtol=1e-12)
+        np.testing.assert_allclose(base.conf_int_at(lv), conley_taber_matrix(Y, D, level=lv).interval, rtol=1e-12)
 
 
 def test_vector_results_built_from_cov_name_its_method_not_the_bootstrap():

@@ -46,7 +46,7 @@ CHILD = textwrap.dedent(
     def run_evalkit():
         from evalkit.did.callaway_santanna import callaway_santanna
         r = callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort",
-                              bootstrap=boot, n_bootstrap=999, seed=1)
+                              n_draws=999 if boot else 0, seed=1)
         s = r.aggregate("simple")
         d = r.aggregate("dynamic")
         return s.estimate, s.std_error, d.params.to_numpy()

@@ -68,7 +68,7 @@ CHILD = textwrap.dedent(
             from evalkit.did.continuous import continuous
             def run():
                 r = continuous(df, outcome="y", unit="unit", time="time", dose="dose",
-                               cohort="cohort", n_bootstrap=999, seed=1)
+                               cohort="cohort", n_draws=999, seed=1)
                 return [r.att_overall.estimate, r.acrt_overall.estimate]
         else:
             from diff_diff import ContinuousDiD

@@ -45,7 +45,7 @@ def timed(fn, repeats=REPEATS):
 
 def main() -> pd.DataFrame:
     d = make_design()
-    kw = dict(param="x1", weights="rademacher", n_draws=B, seed=123, full_enumeration=False)
+    kw = dict(param="x1", bootstrap_weights="rademacher", n_draws=B, seed=123, full_enumeration=False)
     rows = []
     for label, level in (("p-value only", None), ("p-value + 95% CI (test inversion)", 0.95)):
         t, res = timed(lambda level=level: wild_cluster_bootstrap(d, **kw, level=level, executor=Executor("serial")))

@@ -55,7 +55,7 @@ import did_twfe_family as fam  # noqa: E402  (the shared simulation and tool run
 def ev_cs(df):
     from evalkit.did import callaway_santanna
 
-    r = callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort", bootstrap=False)
+    r = callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort", n_draws=0)
     s = r.aggregate("simple")
     r.aggregate("dynamic")
     return float(s.estimate), float(s.std_error)

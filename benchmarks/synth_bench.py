@@ -6,7 +6,7 @@ Usage::
         [--synthdid-py]
 
 Simulates a block-adoption panel (N units x 30 periods, 10% treated from period 21, factor model
-with a true effect of 1.0), fits synthetic DiD with ``n_reps`` placebo draws with each package and
+with a true effect of 1.0), fits synthetic DiD with ``n_draws`` placebo draws with each package and
 prints the median wall time of ``--repeat`` runs, the estimates and the standard errors. The first
 evalkit call of the process also loads the compiled Frank-Wolfe kernel (numba cache); it is timed
 separately as "warm-up". diff-diff and synthdid-py are benchmark-only peers.
@@ -62,7 +62,7 @@ def main(argv=None):
 
     warm = simulate(20, 12)
     t = time.perf_counter()
-    synthetic_did(warm, outcome="y", unit="unit", time="year", treatment="d", n_reps=5)
+    synthetic_did(warm, outcome="y", unit="unit", time="year", treatment="d", n_draws=5)
     print(f"evalkit warm-up (kernel load/compile): {time.perf_counter() - t:.2f} s")
 
     rows = []
@@ -72,7 +72,7 @@ def main(argv=None):
 
         def run_evalkit(df=df):
             return synthetic_did(df, outcome="y", unit="unit", time="year", treatment="d",
-                                 se_method="placebo", n_reps=args.reps, seed=1)
+                                 cov_type="placebo", n_draws=args.reps, seed=1)
 
         te, re = _median_time(run_evalkit, args.repeat)
         rows.append(("evalkit", n, te, re.estimate, re.std_error))

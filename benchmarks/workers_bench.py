@@ -59,9 +59,9 @@ def simulate(n_units: int, n_periods: int, n_cov: int, seed: int = 1) -> pd.Data
 
 def _job(df, n_cov, reps, executor):
     kw = dict(outcome="y", unit="unit", time="year", treatment="d",
-              covariates=[f"x{k}" for k in range(n_cov)], se_method="placebo", seed=7)
+              covariates=[f"x{k}" for k in range(n_cov)], cov_type="placebo", seed=7)
     t = time.perf_counter()
-    r = synthetic_did(df, n_reps=reps, executor=executor, **kw)
+    r = synthetic_did(df, n_draws=reps, executor=executor, **kw)
     return time.perf_counter() - t, r
 
 

@@ -31,15 +31,23 @@ class MaketablesMixin:
 
     def _maketables_frame(self) -> pd.DataFrame:
         coef_table = getattr(self, "coef_table", None)
-        frame = coef_table(0.95) if callable(coef_table) else self.to_frame(0.95)  # type: ignore[attr-defined]
-        return frame
+        if callable(coef_table):  # regressions: every coefficient
+            return coef_table(0.95)
+        tidy = getattr(self, "_frame", None)  # results protocol: the rows behind params
+        return tidy(0.95) if callable(tidy) else self.to_frame(0.95)  # type: ignore[attr-defined]
+
+    def _maketables_terms(self, frame: pd.DataFrame) -> list[str]:
+        index = getattr(self, "_index", None)
+        if not callable(index):
+            return [str(t) for t in frame["term"]]
+        return [" / ".join(map(str, k)) if isinstance(k, tuple) else str(k) for k in index(frame)]
 
     @property
     def __maketables_coef_table__(self) -> pd.DataFrame:
         """Coefficients with ``b``, ``se``, ``t``, ``p`` and 95% bounds, indexed by term."""
         frame = self._maketables_frame()
-        out = frame[list(_TOKENS)].rename(columns=_TOKENS).astype(float)
-        out.index = pd.Index([str(t) for t in frame["term"]], name="Coefficient")
+        out = frame.reindex(columns=list(_TOKENS)).rename(columns=_TOKENS).astype(float)
+        out.index = pd.Index(self._maketables_terms(frame), name="Coefficient")
         return out
 
     def __maketables_stat__(self, key: str) -> Any:

@@ -1,24 +1,44 @@
-"""The one results family shared by every evalkit estimator.
+"""The one results family shared by every evalkit estimator: the results protocol.
 
-Two shapes of result exist:
+Every result returned by a public function of ``evalkit.did``, ``synth``, ``iv``, ``inference``
+and ``sensitivity`` offers the same members (DEVNOTES.md "Results family"):
+
+* ``params``, ``std_errors``, ``pvalues`` -- pandas Series indexed by term (always Series, also
+  for a single effect);
+* ``conf_int(level=0.95)`` -- its type depends on the result's :attr:`Result.result_kind`: a
+  ``"scalar"`` result (one headline effect: ``estimate``, ``std_error``, ``pvalue`` floats)
+  returns the tuple ``(low, high)`` of floats for that effect; a ``"vector"`` result returns a
+  DataFrame with columns ``lower``, ``upper`` indexed like ``params``. Intervals at any level come
+  from the result's own method (``interval_at``, ``uniform_draws``) or are refused
+  (``resampled_by``), never from a t interval of another method;
+* ``to_frame()`` -- the tidy table with the columns of :data:`TIDY_COLUMNS`;
+* ``summary()`` -- a :class:`~evalkit._summary.Summary` (``str()`` is the text; displays itself in
+  Jupyter);
+* ``plot()`` -- a matplotlib figure in the language set by ``evalkit.report.use()`` (English
+  without it);
+* ``with_inference(cov_type, **options)`` -- a new result with another covariance, for
+  estimators that keep a least-squares design; other results raise :class:`InferenceError`
+  saying why.
+
+Results with pre-treatment periods also offer ``pretrend_test()``.
+
+Two shapes carry the numbers:
 
 * :class:`ScalarEffect` -- one effect (TWFE coefficient, 2x2 DiD, an aggregated ATT, a synthetic
-  control estimate...). Exposes ``estimate``, ``std_error``, ``pvalue``, ``conf_int(level)`` and
-  ``inference`` (the method in words).
+  control estimate...).
 * :class:`EffectVector` -- several effects with a joint covariance (event studies, ATT(g,t),
-  dynamic aggregations). Exposes ``params``, ``std_errors``, ``cov``, ``conf_int(level,
-  uniform=False)`` and ``plot()``.
+  dynamic aggregations), with simultaneous bands (``conf_int(level, uniform=True)``).
 
-Both have ``to_frame()`` returning the tidy table with the columns of :data:`TIDY_COLUMNS`
-(columns that do not apply hold missing values), ``summary()`` returning readable text, and
-``_repr_html_`` for notebooks. Tables and plots are drawn from ``to_frame()``.
+Results that hold several parts (a Callaway-Sant'Anna fit, dose curves, dCDH, a decomposition)
+derive from :class:`TidyVector`: their ``params``, ``std_errors``, ``pvalues`` and ``conf_int``
+are the rows of their ``to_frame()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -74,35 +94,166 @@ def uniform_critical_value(
     return float(np.quantile(np.abs(z).max(axis=1), level))
 
 
-class Renderable(MaketablesMixin):
-    """Mixin: ``__str__`` and ``_repr_html_`` from ``summary()`` and ``to_frame()``."""
+class Result(MaketablesMixin):
+    """Base of every evalkit result: the members of the results protocol all results share.
 
+    Subclasses set :attr:`result_kind` and implement ``params``, ``std_errors``, ``pvalues``,
+    ``conf_int``, ``to_frame``, ``summary`` and ``plot``; a result whose estimator keeps a
+    least-squares design overrides :meth:`with_inference`, the others state in
+    :attr:`inference_fixed` why their inference cannot be swapped after the fit.
+
+    Examples
+    --------
+    >>> from evalkit.results import Result, ScalarEffect
+    >>> eff = ScalarEffect(estimate=1.0, std_error=0.5)
+    >>> isinstance(eff, Result), eff.result_kind
+    (True, 'scalar')
+    >>> eff.with_inference("cr2")
+    Traceback (most recent call last):
+    ...
+    evalkit._shared.exceptions.InferenceError: ScalarEffect.with_inference() is not available: ...
+    """
+
+    #: ``"scalar"`` (``conf_int()`` is a ``(low, high)`` tuple) or ``"vector"`` (a DataFrame).
+    result_kind: ClassVar[str] = "vector"
+    #: Why ``with_inference`` is not available for this kind of result.
+    inference_fixed: ClassVar[str] = (
+        "the estimator that produced it fixed its inference; re-run that estimator with other "
+        "inference options"
+    )
     title: str = "Result"
     notes: list[str]
 
-    def summary(self) -> str:  # pragma: no cover - overridden
+    def summary(self) -> Summary:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def with_inference(self, cov_type: str = "auto", **options):
+        """Not available for this result: the error says why and what to do instead.
+
+        Raises
+        ------
+        InferenceError
+            Always (results that keep a least-squares design override this method); the reason
+            is the class's :attr:`inference_fixed` or the result's ``extra["inference_fixed"]``.
+        """
+        from ._shared.exceptions import InferenceError
+
+        reason = (getattr(self, "extra", None) or {}).get("inference_fixed", self.inference_fixed)
+        raise InferenceError(f"{type(self).__name__}.with_inference() is not available: {reason}.")
+
     def __str__(self) -> str:
-        return self.summary()
+        return str(self.summary())
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.title}>"
 
     def _repr_html_(self) -> str:
+        import html
+
         frame = self.to_frame()  # type: ignore[attr-defined]
         frame = frame.dropna(axis=1, how="all")
-        notes = "".join(f"<li>{n}</li>" for n in getattr(self, "notes", []) or [])
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in getattr(self, "notes", []) or [])
         return (
-            f"<div><strong>{self.title}</strong>"
+            f"<div><strong>{html.escape(self.title)}</strong>"
             + frame.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
             + (f"<ul>{notes}</ul>" if notes else "")
             + "</div>"
         )
 
 
+#: Former names of :class:`Result` (kept for code that imported them).
+Renderable = Result
+_Renderable = Result
+
+
+class TidyVector(Result):
+    """A result whose protocol members are the rows of its ``to_frame()``.
+
+    ``params``, ``std_errors`` and ``pvalues`` are the columns ``estimate``, ``std_error`` and
+    ``p_value`` indexed by ``term`` (unique per result); ``conf_int(level)`` is ``conf_low`` and
+    ``conf_high`` as columns ``lower``, ``upper``. A result whose table has fixed intervals (set
+    at the fit) names that level in :attr:`fixed_level` and refuses other levels, saying how to
+    rerun.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from evalkit.results import TidyVector
+    >>> class Two(TidyVector):
+    ...     def to_frame(self, level=0.95):
+    ...         return pd.DataFrame({"term": ["a", "b"], "estimate": [1.0, 2.0],
+    ...                              "std_error": [0.1, 0.2], "p_value": [0.0, 0.0],
+    ...                              "conf_low": [0.8, 1.6], "conf_high": [1.2, 2.4]})
+    >>> Two().params.to_dict(), Two().conf_int().loc["b"].tolist()
+    ({'a': 1.0, 'b': 2.0}, [1.6, 2.4])
+    """
+
+    result_kind: ClassVar[str] = "vector"
+    #: Level of the intervals in ``to_frame()`` when they cannot be recomputed at another level
+    #: (``None``: ``to_frame(level)`` answers any level).
+    fixed_level: ClassVar[float | None] = None
+    #: How to get intervals at another level when :attr:`fixed_level` is set.
+    rerun_hint: ClassVar[str] = "re-run the estimator with that level"
+
+    def _frame(self, level: float = 0.95) -> pd.DataFrame:
+        if self._fixed_level() is None:
+            return self.to_frame(level)  # type: ignore[attr-defined]
+        return self.to_frame()  # type: ignore[attr-defined]
+
+    def _fixed_level(self) -> float | None:
+        return self.fixed_level
+
+    def _index(self, frame: pd.DataFrame) -> pd.Index:
+        return pd.Index([str(t) for t in frame["term"]], name="term")
+
+    def _column(self, name: str, level: float = 0.95) -> pd.Series:
+        frame = self._frame(level)
+        values = frame[name].to_numpy(float) if name in frame.columns else np.full(len(frame), np.nan)
+        return pd.Series(values, index=self._index(frame), dtype=float)
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimates, one per row of ``to_frame()``, indexed by term."""
+        return self._column("estimate")
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """Standard errors (missing where the row has none), indexed like ``params``."""
+        return self._column("std_error")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values (missing where the row has none), indexed like ``params``."""
+        return self._column("p_value")
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals at ``level``: columns ``lower``, ``upper`` indexed like ``params``.
+
+        Raises
+        ------
+        EvalkitError
+            ``level`` differs from the level fixed at the fit (:attr:`fixed_level`) for a result
+            whose intervals cannot be recomputed (the message says how to rerun).
+        """
+        check_level(level)
+        fixed = self._fixed_level()
+        if fixed is not None and not np.isclose(level, fixed):
+            from ._shared.exceptions import EvalkitError
+
+            raise EvalkitError(
+                f"The intervals of this {type(self).__name__} were computed at the {fixed:.0%} "
+                f"level and cannot be recomputed at {level:.0%} from the result: "
+                f"{self.rerun_hint} (level={level})."
+            )
+        frame = self._frame(level)
+        return pd.DataFrame(
+            {"lower": frame["conf_low"].to_numpy(float), "upper": frame["conf_high"].to_numpy(float)},
+            index=self._index(frame),
+        )
+
+
 @dataclass(repr=False)
-class ScalarEffect(Renderable):
+class ScalarEffect(Result):
     """A single estimated effect with its inference.
 
     Parameters
@@ -138,12 +289,29 @@ class ScalarEffect(Renderable):
         ``interval_at(level)``, or refused when that is unavailable -- never silently a
         t/normal interval of another method.
 
+    Notes
+    -----
+    A scalar result (:attr:`result_kind` ``"scalar"``): ``estimate``, ``std_error`` and ``pvalue`` are
+    floats and ``conf_int(level)`` is the tuple ``(low, high)``; ``params``, ``std_errors`` and
+    ``pvalues`` are Series indexed by ``term`` (one entry here; every coefficient for regression
+    results such as :class:`~evalkit.did.TWFEResult`).
+
     Examples
     --------
     >>> eff = ScalarEffect(estimate=1.2, std_error=0.5, dof=20)
     >>> [round(x, 3) for x in eff.conf_int(0.90)]
     [0.338, 2.062]
+    >>> eff.params.to_dict(), round(float(eff.pvalues["ATT"]), 4)
+    ({'ATT': 1.2}, 0.0262)
+    >>> print(eff.summary())
+    Effect estimate
+    ====================
+    ATT: 1.2  (s.e. 0.5)
+    95% CI: [0.157018, 2.24298]   p-value: 0.02625
+    Inference: analytic
     """
+
+    result_kind: ClassVar[str] = "scalar"
 
     estimate: float
     std_error: float
@@ -162,8 +330,18 @@ class ScalarEffect(Renderable):
 
     @property
     def params(self) -> pd.Series:
-        """The estimate as a one-element Series (for uniformity with vector results)."""
-        return pd.Series({self.term: self.estimate})
+        """The estimate as a one-element Series indexed by ``term``."""
+        return pd.Series({self.term: self.estimate}, dtype=float)
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """The standard error as a one-element Series indexed by ``term``."""
+        return pd.Series({self.term: self.std_error}, dtype=float)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """The p-value as a one-element Series indexed by ``term``."""
+        return pd.Series({self.term: self.pvalue}, dtype=float)
 
     @property
     def statistic(self) -> float:
@@ -224,7 +402,7 @@ class ScalarEffect(Renderable):
         }
         return pd.DataFrame([row], columns=TIDY_COLUMNS)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text summary."""
         lo, hi = self.conf_int(level)
         lines = [
@@ -239,9 +417,32 @@ class ScalarEffect(Renderable):
         lines += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(lines))
 
+    def plot(self, ax=None, level: float = 0.95, language: str | None = None, **kwargs):
+        """The estimate with its confidence interval and a zero line.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw (a new figure otherwise).
+        level : float
+            Coverage of the interval (by the result's own method, as ``conf_int``).
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+        **kwargs
+            Passed to :func:`evalkit.report.plot_effects` (``title``, ``color``, ``ylabel`` ...).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from .report.plots import plot_effects
+
+        kwargs.setdefault("title", self.title)
+        return plot_effects(self.to_frame(level), ax=ax, uniform=False, language=language, **kwargs)
+
 
 @dataclass(repr=False)
-class EffectVector(Renderable):
+class EffectVector(Result):
     """Several effects with a joint covariance matrix.
 
     Parameters
@@ -269,7 +470,27 @@ class EffectVector(Renderable):
     reference : list
         Event times normalised to zero (drawn as reference points by ``plot()``).
     title, notes, extra : see :class:`ScalarEffect`.
+
+    Notes
+    -----
+    A vector result (:attr:`result_kind` ``"vector"``): ``params``, ``std_errors``, ``pvalues`` are
+    Series indexed by term and ``conf_int(level, uniform=False)`` is a DataFrame with columns
+    ``lower``, ``upper`` indexed like ``params``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> v = EffectVector(params=pd.Series({"e0": 1.0, "e1": 2.0}), cov=np.diag([0.25, 0.25]),
+    ...                  labels=pd.DataFrame({"event_time": [0, 1]}))
+    >>> v.std_errors.tolist(), v.conf_int().round(2).loc["e1"].tolist()
+    ([0.5, 0.5], [1.02, 2.98])
+    >>> print(v.to_frame()[["term", "event_time", "estimate"]].to_string(index=False))
+    term  event_time  estimate
+      e0           0       1.0
+      e1           1       2.0
     """
+
+    result_kind: ClassVar[str] = "vector"
 
     params: pd.Series
     cov: pd.DataFrame
@@ -356,6 +577,44 @@ class EffectVector(Renderable):
             p = float(stats.f.sf(stat / q, q, self.dof))
         return {"statistic": stat, "df": q, "p_value": p}
 
+    def pretrend_test(self, terms: list | None = None) -> dict[str, float]:
+        """Joint Wald test that the pre-treatment effects (event time < 0) are all zero.
+
+        Parameters
+        ----------
+        terms : sequence, optional
+            Event times to test (default: every negative event time with a non-zero variance;
+            a normalised reference period, reported at zero, is left out).
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (F with the result's dof, else chi-square).
+
+        Raises
+        ------
+        DesignError
+            The result has no event times, or none of the requested pre-treatment ones.
+        """
+        from ._shared.exceptions import DesignError
+
+        if self.labels is None or "event_time" not in self.labels.columns:
+            raise DesignError(
+                f"{type(self).__name__} has no event times, so it has no pre-treatment effects to "
+                "test; pretrend_test() needs an event study (effects by event time)."
+            )
+        et = pd.to_numeric(self.labels["event_time"], errors="coerce").to_numpy(float)
+        var = np.diag(self.cov.to_numpy())
+        if terms is None:
+            pick = [t for t, e, v in zip(self.params.index, et, var, strict=True) if e < 0 and v > 0]
+        else:
+            wanted = {int(v) for v in terms}
+            pick = [t for t, e in zip(self.params.index, et, strict=True)
+                    if np.isfinite(e) and int(e) in wanted]
+        if not pick:
+            raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
+        return self.wald_test(pick)
+
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table, one row per effect, with the columns of :data:`TIDY_COLUMNS`.
 
@@ -385,7 +644,7 @@ class EffectVector(Renderable):
         out["conf_high_uniform"] = ciu["upper"].to_numpy()
         return out
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text summary."""
         frame = self.to_frame(level).dropna(axis=1, how="all")
         lines = [self.title, "=" * max(len(self.title), 20), f"Inference: {self.inference}"]
@@ -398,7 +657,8 @@ class EffectVector(Renderable):
     def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None, **kwargs):
         """Plot estimates with pointwise (and uniform) bands and a zero reference line.
 
-        Delegates to :func:`evalkit.report.plots.plot_effects` with ``to_frame()``.
+        Delegates to :func:`evalkit.report.plots.plot_effects` with ``to_frame()``; labels in
+        ``language`` (default: the one set by ``report.use()``, else English).
         """
         from .report.plots import plot_effects
 

@@ -17,7 +17,7 @@ data_dir: str = "../data_raw/demo"  # folder with county_panel.csv
 language: str = "zh"  # zh or en
 output_dir: str = ""  # evidence pack folder (empty: do not save headlines)
 outcome: str = "log_revenue"  # outcome column
-n_reps: int = 200  # placebo replications for the SDID/SC/DiD standard errors
+n_draws: int = 200  # placebo draws for the SDID/SC/DiD standard errors and the SC placebo groups
 seed: int = 20210514  # random seed of the placebo draws
 mbar_max: float = 2.0  # largest relative-magnitude bound Mbar in the sensitivity analysis
 
@@ -68,7 +68,7 @@ display(Markdown('## SDID、SC 与 DiD 并列\n\n三者同一框架（Arkhangels
                  '## SDID, SC and DiD side by side\n\nThe three estimators of one framework (Arkhangelsky et al. 2021, Table 1); placebo standard errors.'))
 
 # %%
-table, fits = synth.compare_estimators(panel, se_method="placebo", n_reps=n_reps, seed=seed, **KW)
+table, fits = synth.compare_estimators(panel, cov_type="placebo", n_draws=n_draws, seed=seed, **KW)
 names = {"sdid": "SDID", "sc": "SC", "did": "DiD"}
 show = table[["term", "estimate", "std_error", "conf_low", "conf_high", "p_value"]].copy()
 show["term"] = show["term"].map(names)
@@ -100,14 +100,14 @@ display(Markdown('## 合成控制与安慰剂检验\n\n空间安慰剂：随机�
                  "## Synthetic control and placebo tests\n\nIn-space placebos: random groups of as many donors as Weifang has treated units are synthesised from the remaining donors; the p-value ranks Weifang's mean post-period gap among them. The Abadie et al. (2010) post/pre RMSPE ratio is reported too, but averaged placebo groups fit the pre-period almost perfectly, which makes the ratio unstable, so the gap is the headline statistic. Per-unit p-values use single donors. The in-time placebo moves the start earlier."))
 
 # %%
-sc = synth.synthetic_control(panel, method="outcomes", statistic="estimate", n_placebo=n_reps,
+sc = synth.synthetic_control(panel, method="outcomes", statistic="estimate", n_draws=n_draws,
                              seed=seed, **KW)
 fake = int(panel["year"].min()) + (start - int(panel["year"].min())) // 2 + 1
 in_time = sc.in_time_placebo(fake)
 pt = sc.placebo_table
 pre_treated = float(pt.loc[pt["treated"], "pre_rmspe"].iloc[0])
 pre_groups = float(pt.loc[~pt["treated"], "pre_rmspe"].median())
-p_floor = 1 / (n_reps + 1)
+p_floor = 1 / (n_draws + 1)
 display(Markdown(
     f"- 合成控制估计：{sc.estimate:.4f}；安慰剂 p 值（平均差距）= {sc.extra['p_estimate']:.3f}，"
     f"（RMSPE 之比）= {sc.extra['p_ratio']:.3f}\n- 时间安慰剂（假设 {fake} 年开始）：{in_time.estimate:.4f}，"
@@ -117,9 +117,9 @@ display(Markdown(
     f"(start moved to {fake}): {in_time.estimate:.4f}, p = {in_time.pvalue:.3f}"))
 display(Markdown(
     f"**如何读这几个 p 值。** 头条的安慰剂 p 值（平均差距）为 {sc.extra['p_estimate']:.3f}："
-    f"{n_reps} 个随机安慰剂组中"
+    f"{n_draws} 个随机安慰剂组中"
     + ("没有一个" if sc.extra['p_estimate'] <= p_floor + 1e-12 else "只有少数")
-    + f"的平均差距（绝对值）达到潍坊的水平；{n_reps} 次抽样能给出的最小 p 值就是 1/({n_reps}+1) = {p_floor:.3f}，"
+    + f"的平均差距（绝对值）达到潍坊的水平；{n_draws} 次抽样能给出的最小 p 值就是 1/({n_draws}+1) = {p_floor:.3f}，"
     f"因此应读作“p ≤ {p_floor:.3f}”。RMSPE 之比的 p 值（{sc.extra['p_ratio']:.3f}）大，并不是与之矛盾的证据："
     f"{len(treated_units)} 个对照单位平均后的安慰剂组政策前几乎完美拟合（政策前 RMSPE 中位数 {pre_groups:.4f}，潍坊为 "
     f"{pre_treated:.4f}），比值的分母接近零，安慰剂组的比值因此被放大；该统计量比较的是拟合质量而不是效应大小。"
@@ -129,8 +129,8 @@ display(Markdown(
     if zh else
     f"**How to read these p-values.** The headline placebo p-value (mean gap) is {sc.extra['p_estimate']:.3f}: "
     + ("none" if sc.extra['p_estimate'] <= p_floor + 1e-12 else "only a few")
-    + f" of the {n_reps} random placebo groups has a mean post-period gap as large (in absolute value) as "
-    f"Weifang's. With {n_reps} draws the smallest attainable p-value is 1/({n_reps}+1) = {p_floor:.3f}, so read it as "
+    + f" of the {n_draws} random placebo groups has a mean post-period gap as large (in absolute value) as "
+    f"Weifang's. With {n_draws} draws the smallest attainable p-value is 1/({n_draws}+1) = {p_floor:.3f}, so read it as "
     f"p ≤ {p_floor:.3f}. The large RMSPE-ratio p-value ({sc.extra['p_ratio']:.3f}) is not contrary evidence: "
     f"averaging {len(treated_units)} donors makes the placebo groups fit the pre-period almost perfectly (median "
     f"pre-period RMSPE {pre_groups:.4f} against Weifang's {pre_treated:.4f}), so their ratios have tiny "
@@ -207,7 +207,7 @@ display(Markdown('## 稳健性：溢出效应'
 neighbours = data.weifang_neighbours()
 no_border = panel[~panel["unit_code"].isin(neighbours["unit_code"])].copy()
 no_border.attrs.update(panel.attrs)
-spill = {key: fn(no_border, se_method="none", **KW) for key, fn in
+spill = {key: fn(no_border, cov_type="none", **KW) for key, fn in
          (("sdid", synth.synthetic_did), ("did", lambda d, **k: synth.synthetic_did(d, estimator="did", **k)))}
 spill_table = pd.DataFrame([
     {"estimator": names[k], "estimate": fits[k].estimate, "estimate_no_border": spill[k].estimate,

@@ -23,7 +23,7 @@ degree: int = 2  # B-spline degree (about 10 subsidised units per cohort: a cubi
 knots: int = 0  # number of interior knots (quantiles of the dose)
 n_bins: int = 4  # dose bins for the binned estimator
 control_group: str = "never_treated"  # never_treated or not_yet_treated
-n_bootstrap: int = 999  # multiplier-bootstrap draws for the uniform band
+n_draws: int = 999  # multiplier-bootstrap draws for the uniform band
 
 # %%
 
@@ -72,7 +72,7 @@ display(Markdown('## 剂量效应曲线\n\nATT(d) 只需平行趋势假设；把
 res = did.continuous(
     sample, outcome=outcome, unit="unit_code", time="year", dose="tech_subsidy_dose",
     cohort="tech_subsidy_start", method=method, degree=degree, knots=knots, n_bins=n_bins,
-    control_group=control_group, n_bootstrap=n_bootstrap, seed=20240601)
+    control_group=control_group, n_draws=n_draws, seed=20240601)
 
 # %%
 truth_att = truth_acrt = None
@@ -99,7 +99,7 @@ plt.show()
 binned = did.continuous(
     sample, outcome=outcome, unit="unit_code", time="year", dose="tech_subsidy_dose",
     cohort="tech_subsidy_start", method="binned", n_bins=n_bins, control_group=control_group,
-    n_bootstrap=n_bootstrap, seed=20240601, twfe=False)
+    n_draws=n_draws, seed=20240601, twfe=False)
 cols = ["dose", "estimate", "std_error", "conf_low", "conf_high", "conf_low_uniform", "conf_high_uniform"]
 display(Markdown("**分箱估计（剂量分位数分箱）**" if zh else "**Binned estimator (dose quantile bins)**"))
 display(report.table(binned.att_d.to_frame()[cols], language=language, digits=4))
@@ -116,7 +116,7 @@ ax.set_title("二值化事件研究 ATT^o(e)" if zh else "Binarised event study 
 ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 report.mark_synthetic(fig)
 plt.show()
-pt = res.pretrend
+pt = res.pretrend_test()
 display(Markdown(f"事前期联合检验：χ²({pt['df']}) = {pt['statistic']:.2f}，p = {pt['p_value']:.3f}"
                   if zh else
                   f"Joint pre-trend test: chi2({pt['df']}) = {pt['statistic']:.2f}, p = {pt['p_value']:.3f}"))
@@ -200,7 +200,7 @@ if truth is not None:
 # %%
 n_subsidised = int((units.tech_subsidy_start > 0).sum())
 common = dict(outcome=outcome, n_clusters=units.shape[0], n_treated=n_subsidised,
-              pretrend_p=res.pretrend["p_value"] if res.pretrend else None)
+              pretrend_p=pt["p_value"])
 records = [
     report.headline("tech_subsidy", "CGBS (2024) ATT^o", res.att_overall, assumption="parallel_trends",
                     preferred=True, language=language, breakdown=breakdown_att,

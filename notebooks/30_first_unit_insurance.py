@@ -148,8 +148,6 @@ sa = cmp.results["sun_abraham"]
 imp = cmp.results["imputation"]
 cs = cmp.results["callaway_santanna"]
 cs_dyn = cs.aggregate("dynamic", min_e=-leads, max_e=lags)
-cs_pre_terms = [term for term, e, se in zip(cs_dyn.params.index, cs_dyn.labels["event_time"], cs_dyn.std_errors)
-                if e < 0 and se > 0]  # the universal reference e = -1 is fixed at 0 and left out
 att_gt = cs.att_gt.to_frame()
 pre_cells = att_gt[(att_gt["time"] < att_gt["group"]) & (att_gt["std_error"] > 0)]
 cells_pre = pre_cells["term"].tolist()
@@ -157,7 +155,7 @@ cells_rank = int(np.linalg.matrix_rank(cs.att_gt.cov.loc[cells_pre, cells_pre].t
 n_g = first[first > 0].value_counts()
 n_pre_cells = int(pre_cells.groupby("group").size().max())
 pre = {
-    "Callaway-Sant'Anna": cs_dyn.wald_test(cs_pre_terms),
+    "Callaway-Sant'Anna": cs_dyn.pretrend_test(),  # the universal reference e = -1 (at 0) left out
     "TWFE event study": es.pretrend_test(),
     "Sun-Abraham": sa.pretrend_test(),
     "Imputation (BJS)": imp.pretrend_test(leads=leads),
@@ -168,13 +166,13 @@ pre_table = pd.DataFrame(
 display(report.table(pre_table, language=language, digits=4))
 display(Markdown(
     f"Callaway–Sant'Anna 的事前检验为动态聚合（按事件时间）中处理前各期（e = −{leads}…−2，参照 e = −1）系数的"
-    "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretest()`（对全部处理前 ATT(g,t) 单元的联合检验）"
+    "联合 Wald 检验（χ²，使用其联合解析协方差）。`CSResult.pretrend_test()`（对全部处理前 ATT(g,t) 单元的联合检验）"
     f"在此不作为主检验：每个队列只有 {n_g.min()}–{n_g.max()} 个单位，却有多达 {n_pre_cells} 个处理前单元，"
     f"单元协方差矩阵（秩 {cells_rank} < {len(cells_pre)}）奇异，无法构成有效的 Wald 统计量。"
     if zh else
     "The Callaway–Sant'Anna pre-trend test is the joint Wald test (chi-square, with their joint analytic "
     f"covariance) of the pre-treatment event-time coefficients e = −{leads}…−2 of the dynamic aggregation "
-    f"(reference e = −1). `CSResult.pretest()` (all pre-treatment ATT(g,t) cells jointly) is not used: each "
+    f"(reference e = −1). `CSResult.pretrend_test()` (all pre-treatment ATT(g,t) cells jointly) is not used: each "
     f"cohort has only {n_g.min()}–{n_g.max()} units but up to {n_pre_cells} pre-treatment cells, so the cells' "
     f"covariance matrix is singular (rank {cells_rank} < {len(cells_pre)}) and no valid Wald statistic exists."))
 for name, v in pre.items():

@@ -27,7 +27,7 @@ year: int = 2025  # evaluation year (not used by the checks; kept for the pack)
 data_dir: str = "../data_raw/demo"  # not used: public datasets come from installed packages
 language: str = "zh"  # zh or en
 output_dir: str = ""  # evidence pack folder
-placebo_reps: int = 200  # placebo draws for the Prop 99 standard errors (the paper used 200)
+n_draws: int = 200  # placebo draws for the Prop 99 standard errors (the paper used 200)
 
 # %%
 import importlib.resources
@@ -150,12 +150,12 @@ published = {"sdid": (-15.6038, 8.4), "sc": (-19.6197, 9.9), "did": (-27.3491, 1
 sdid_results = {}
 for est, (point, se) in published.items():
     res = synthetic_did(prop99, outcome="PacksPerCapita", unit="State", time="Year", treatment="treated",
-                        estimator=est, se_method="placebo", n_reps=placebo_reps, seed=7)
+                        estimator=est, cov_type="placebo", n_draws=n_draws, seed=7)
     sdid_results[est] = res
     src = "Arkhangelsky et al. (2021) Table 1; R synthdid values"
     check("prop99", (f"{EST_ZH[est]}：估计值", f"{est}: estimate"), point, res.estimate, 1e-4, src)
     # Monte-Carlo error of a standard deviation from R draws: ~ s / sqrt(2R), for both runs, 3 sigma
-    mc_tol = 3 * se * np.sqrt(1 / (2 * placebo_reps) + 1 / (2 * 200)) + 0.05
+    mc_tol = 3 * se * np.sqrt(1 / (2 * n_draws) + 1 / (2 * 200)) + 0.05
     check("prop99", (f"{EST_ZH[est]}：安慰剂标准误", f"{est}: placebo s.e."), se, res.std_error, mc_tol,
           src + " (placebo, MC tolerance)")
 show("prop99")
@@ -186,7 +186,7 @@ ehec = pd.DataFrame({c: np.asarray(ehec[c]) for c in ehec.columns})
 ehec = ehec[(ehec["year"] < 2016) & (ehec["yexp2"].isna() | (ehec["yexp2"] != 2015))].copy()
 ehec["cohort"] = ehec["yexp2"].fillna(0).astype(int)
 es = event_study(ehec, outcome="dins", unit="stfips", time="year", cohort="cohort", reference=-1,
-                 control="never_treated", cov_type="clustered", small_sample="fixest")  # as R fixest
+                 control_group="never_treated", cov_type="clustered", small_sample="fixest")  # as R fixest
 src = "HonestDiD README, Medicaid example (knitr cache values)"
 sd = honest_did(es, restriction="smoothness", m=[0.0, 0.01, 0.02, 0.03, 0.04, 0.05], event_time=0)
 sd_frame = sd.table  # one row per M: m, lower, upper

@@ -238,8 +238,9 @@ def import_cycles() -> list[list[str]]:
 LAYERS = {
     "evalkit": 0, "_shared": 0,
     "data": 1,
-    "inference": 2,
-    "results": 3, "_summary": 3, "_maketables": 3,
+    # the results protocol is the base every result implements, the inference results too
+    "results": 2, "_summary": 2, "_maketables": 2,
+    "inference": 3,
     "did": 4, "synth": 4, "sensitivity": 4, "iv": 4,
     "report": 5, "targets": 5, "allocation": 5,
     "pipeline": 6, "verify": 6, "cli": 6, "__main__": 6,
@@ -251,6 +252,17 @@ UPWARD = {
     ("evalkit.did.compare", "evalkit.report.plots"): "Comparison.plot()",
     ("evalkit.did.compare", "evalkit.report.labels"): "Comparison.plot() labels",
     ("evalkit.synth.results", "evalkit.report.labels"): "synthetic-control plot labels",
+    # plot() of a result: the report language (report.use), the CJK font and the synthetic mark
+    ("evalkit.did.bacon", "evalkit.report.style"): "BaconResult.plot()",
+    ("evalkit.did.compare", "evalkit.report.style"): "Comparison.plot() language",
+    ("evalkit.did.continuous", "evalkit.report.style"): "DoseCurve.plot() language",
+    ("evalkit.did.dcdh", "evalkit.report.style"): "DCDHResult.plot()",
+    ("evalkit.inference._protocol", "evalkit.report.style"): "ScalarTest.plot()",
+    ("evalkit.inference.recommend", "evalkit.report.plots"): "FewClusterReport.plot()",
+    ("evalkit.iv.panel", "evalkit.report.plots"): "PanelIVResult.plot()",
+    ("evalkit.iv.panel", "evalkit.report.style"): "PanelIVResult plots",
+    ("evalkit.sensitivity.honest", "evalkit.report.style"): "HonestDiDResult.plot()",
+    ("evalkit.synth.results", "evalkit.report.style"): "synthetic-control plots",
     # the formula instrument is computed by the allocation engine (the IV estimator is not)
     ("evalkit.iv.instrument", "evalkit.allocation"): "adapter: formula instrument",
     ("evalkit.iv.instrument", "evalkit.allocation.spec"): "adapter: formula instrument",

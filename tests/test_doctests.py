@@ -2,7 +2,9 @@
 
 Every public function and result class listed in the ``__all__`` of the packages below carries a
 numpydoc ``Examples`` section built on small data; this module runs them all (and the other
-examples of those modules). Options: ``ELLIPSIS | NORMALIZE_WHITESPACE``; printed numbers are
+examples of those modules). Every class returned by a public function of the estimator packages
+(found from the return annotations, ``result_classes.py``) must have an ``Examples`` section in
+its own docstring (not inherited), and that example is run on its own. Options: ``ELLIPSIS | NORMALIZE_WHITESPACE``; printed numbers are
 rounded so the output does not depend on the BLAS. The examples that read the demo panel run
 from the repository root.
 """
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from result_classes import qualname, returned_classes
 
 import evalkit
 
@@ -79,6 +82,31 @@ def test_every_public_name_has_a_running_example():
             missing.append(f"{qual} (only skipped examples)")
     assert evalkit.__version__
     assert not missing, "public names without a running Examples section: " + ", ".join(missing)
+
+
+RETURNED = sorted(returned_classes(), key=qualname)
+
+
+def _own_examples(cls) -> str:
+    doc = inspect.cleandoc(cls.__doc__ or "")  # the class's own docstring, not a parent's
+    parts = doc.split("Examples\n--------", 1)
+    return parts[1] if len(parts) == 2 else ""
+
+
+@pytest.mark.parametrize("cls", RETURNED, ids=qualname)
+def test_every_returned_class_has_its_own_running_example(cls):
+    examples = _own_examples(cls)
+    runnable = [ln for ln in examples.splitlines() if ln.startswith(">>>") and "+SKIP" not in ln]
+    assert runnable, f"{qualname(cls)} has no Examples section of its own with a running example"
+    module = importlib.import_module(cls.__module__)
+    finder = doctest.DocTestFinder(exclude_empty=True, recurse=False)
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    tests = finder.find(cls, qualname(cls), module=module, globs=dict(vars(module)))
+    assert tests and tests[0].examples
+    for test in tests:
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0 and result.attempted > 0, f"the example of {qualname(cls)} failed"
 
 
 def test_docstrings_cite_only_documents_in_the_repository():

@@ -74,6 +74,13 @@ class EvalkitWarning(UserWarning):
     """Base class of evalkit warnings."""
 
 
+class RenamedArgumentWarning(FutureWarning):
+    """An argument was passed under a name retired in evalkit 0.2.0 (the message names the new one).
+
+    Retired names keep working until evalkit 0.3.0 (see ``CHANGELOG.md``).
+    """
+
+
 class SyntheticDataWarning(EvalkitWarning):
     """The data in use are the synthetic demo panel, not real statistics."""
 

@@ -23,7 +23,7 @@ from .metrics import metrics, read_history, years_view
 from .pools import PooledAllocation, PooledSpec
 from .scenarios import compare
 from .scoring import load_scoring_spec, score_firms
-from .settlement import Settlement, settle
+from .settlement import PooledSettlement, Settlement, settle
 from .shapley import decompose_change, shapley
 from .spec import (
                    AllocationSpec,
@@ -40,6 +40,7 @@ __all__ = [
     "FactorSpec",
     "FactorTable",
     "PooledAllocation",
+    "PooledSettlement",
     "PooledSpec",
     "Settlement",
     "allocate",

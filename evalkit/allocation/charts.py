@@ -51,6 +51,13 @@ def _setup(language: str) -> dict[str, str]:
     return _L[language]
 
 
+def _titled(title: str, heading: str | None, language: str) -> str:
+    """``heading：title`` (Chinese colon) or ``heading: title``; the title alone without one."""
+    if not heading:
+        return title
+    return f"{heading}：{title}" if language == "zh" else f"{heading}: {title}"
+
+
 def _mark(fig) -> None:
     """Add the synthetic-data mark of ``evalkit.report`` when the active report context asks."""
     try:
@@ -100,7 +107,8 @@ def _waterfall(ax, start_label: str, start: float, steps: list[tuple[str, float]
     ax.set_ylim(lo - (0.08 * span if lo < 0 else 0), hi + 0.16 * span)
 
 
-def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh", ax=None):
+def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh", ax=None,
+                   heading: str | None = None):
     """Waterfall chart for one unit.
 
     Without ``change``: equal split → each factor's Shapley contribution → rounding → amount.
@@ -115,6 +123,8 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
     change : ChangeDecomposition, optional
     language : {"zh", "en"}
     ax : matplotlib Axes, optional
+    heading : str, optional
+        Put before the title (e.g. the pool's name when a spec has separate pools).
 
     Returns
     -------
@@ -134,7 +144,7 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
         steps = [(_component_label(c, alloc, lab), float(row[c])) for c in change.components]
         _waterfall(ax, lab["previous"], float(row["previous_wan"]), steps, lab["current"],
                    float(row["amount_wan"]), lab["wan"])
-        ax.set_title(lab["change"].format(name=name), pad=12)
+        ax.set_title(_titled(lab["change"].format(name=name), heading, language), pad=12)
     else:
         from .shapley import shapley
         sh = shapley(alloc)
@@ -145,13 +155,14 @@ def plot_waterfall(alloc, unit: str, *, change: Any = None, language: str = "zh"
         steps.append((lab["rounding"], float(alloc.core.amounts[i] - alloc.core.continuous[i])))
         _waterfall(ax, lab["baseline"], float(row["baseline_wan"]), steps, lab["final"],
                    float(alloc.core.amounts[i]), lab["wan"])
-        ax.set_title(lab["waterfall"].format(name=name), pad=12)
+        ax.set_title(_titled(lab["waterfall"].format(name=name), heading, language), pad=12)
     fig.tight_layout()
     _mark(fig)
     return fig
 
 
-def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh", ax=None):
+def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh", ax=None,
+                     heading: str | None = None):
     """Horizontal stacked bars: each factor's Shapley contribution per unit (vs equal split).
 
     Parameters
@@ -161,6 +172,8 @@ def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh",
         Reuse a computed attribution.
     language : {"zh", "en"}
     ax : matplotlib Axes, optional
+    heading : str, optional
+        Put before the title (e.g. the pool's name when a spec has separate pools).
 
     Returns
     -------
@@ -194,14 +207,15 @@ def plot_attribution(alloc, *, shapley_result: Any = None, language: str = "zh",
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel(lab["wan"])
-    ax.set_title(lab["attribution"])
+    ax.set_title(_titled(lab["attribution"], heading, language))
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     _mark(fig)
     return fig
 
 
-def plot_ranges(alloc, mc: Any, *, language: str = "zh", ax=None):
+def plot_ranges(alloc, mc: Any, *, language: str = "zh", ax=None,
+                heading: str | None = None):
     """P5–P95 range of each unit's amount under random weights, with the rule's amount.
 
     Parameters
@@ -211,6 +225,8 @@ def plot_ranges(alloc, mc: Any, *, language: str = "zh", ax=None):
         From :func:`evalkit.allocation.sensitivity.monte_carlo`.
     language : {"zh", "en"}
     ax : matplotlib Axes, optional
+    heading : str, optional
+        Put before the title (e.g. the pool's name when a spec has separate pools).
 
     Returns
     -------
@@ -230,7 +246,7 @@ def plot_ranges(alloc, mc: Any, *, language: str = "zh", ax=None):
     ax.set_yticklabels(ylab, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(lab["wan"])
-    ax.set_title(lab["ranges"], pad=10)
+    ax.set_title(_titled(lab["ranges"], heading, language), pad=10)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     _mark(fig)

@@ -30,6 +30,7 @@ from .engine import allocate
 from .export import commit_dir, method_sheet, to_csv, to_excel, to_json
 from .factors import read_factors
 from .scenarios import compare
+from .settlement import has_advance
 
 
 def _slug(text: str) -> str:
@@ -37,8 +38,13 @@ def _slug(text: str) -> str:
     return s or "scenario"
 
 
-def _charts(alloc, tmp: Path, stem: str, which: str, mc=None) -> None:
-    """Write the PNG charts and a text file explaining each (``which``: all, summary, none)."""
+def _charts(parts, tmp: Path, stem: str, which: str, ranges: bool) -> None:
+    """Write the PNG charts and one text file explaining each (``which``: all, summary, none).
+
+    ``parts`` is ``[(file-name infix, pool name or None, allocation)]``: one entry for a plain
+    spec, one per pool for a spec with pools (each pool's charts carry its id in the file name
+    and its name in the titles). ``ranges`` adds the Monte Carlo range chart.
+    """
     if which == "none":
         return
     import matplotlib
@@ -47,38 +53,33 @@ def _charts(alloc, tmp: Path, stem: str, which: str, mc=None) -> None:
 
     from .charts import plot_attribution, plot_ranges, plot_waterfall
     from .explain import explain
+    from .sensitivity import monte_carlo
     from .shapley import shapley
 
-    sh = shapley(alloc)
-    notes = []
-    figs = [(f"{stem}_图1_因素贡献.png", plot_attribution(alloc, shapley_result=sh),
-             explain("attribution_chart"))]
-    if mc is not None:
-        figs.append((f"{stem}_图2_金额区间.png", plot_ranges(alloc, mc), explain("range_chart")))
-    if which == "all":
-        for c in alloc.codes:
-            figs.append((f"{stem}_图3_构成_{_slug(alloc.name(c))}.png", plot_waterfall(alloc, c),
-                         explain("waterfall")))
-    seen = set()
-    for name, fig, text in figs:
-        fig.savefig(tmp / name, dpi=150, metadata={"Software": None})
-        plt.close(fig)
-        key = text[:20]
-        notes.append(f"{name}\n{text if key not in seen else '（同上）'}\n")
-        seen.add(key)
+    notes: list[str] = []
+    seen: set[str] = set()
+    for infix, heading, alloc in parts:
+        pre = f"{stem}{infix}"
+        figs = [(f"{pre}_图1_因素贡献.png",
+                 plot_attribution(alloc, shapley_result=shapley(alloc), heading=heading),
+                 explain("attribution_chart"))]
+        if ranges:
+            mc = monte_carlo(alloc, n_draws=10_000, keep_draws=False)
+            figs.append((f"{pre}_图2_金额区间.png", plot_ranges(alloc, mc, heading=heading),
+                         explain("range_chart")))
+        if which == "all":
+            for c in alloc.codes:
+                figs.append((f"{pre}_图3_构成_{_slug(alloc.name(c))}.png",
+                             plot_waterfall(alloc, c, heading=heading), explain("waterfall")))
+        if heading:
+            notes.append(f"【{heading}】\n")
+        for name, fig, text in figs:
+            fig.savefig(tmp / name, dpi=150, metadata={"Software": None})
+            plt.close(fig)
+            key = text[:20]
+            notes.append(f"{name}\n{text if key not in seen else '（同上）'}\n")
+            seen.add(key)
     (tmp / f"{stem}_图表说明.txt").write_text("\n".join(notes), encoding="utf-8")
-
-
-def _single_outputs(alloc, args: argparse.Namespace, tmp: Path, stem: str) -> None:
-    """csv, json, 测算说明 and charts of a one-pool allocation."""
-    to_csv(alloc, tmp / f"{stem}.csv")
-    to_json(alloc, tmp / f"{stem}.json")
-    (tmp / f"{stem}_测算说明.txt").write_text(method_sheet(alloc, "zh"), encoding="utf-8")
-    mc = None
-    if not args.no_sensitivity and args.charts != "none":
-        from .sensitivity import monte_carlo
-        mc = monte_carlo(alloc, n_draws=10_000, keep_draws=False)
-    _charts(alloc, tmp, stem, args.charts, mc)
 
 
 def run_allocate(args: argparse.Namespace) -> int:
@@ -87,7 +88,7 @@ def run_allocate(args: argparse.Namespace) -> int:
     alloc = allocate(args.spec, factors, last_year=args.last_year)
     spec = alloc.spec
     settled = None
-    if args.preliminary or getattr(spec, "advance_share", None) is not None:
+    if args.preliminary or has_advance(spec):
         if not args.preliminary:
             raise SpecError(["方案写了 advance（预拨比例），请用 --preliminary 给出初步数据 / the spec has "
                              "advance: give the preliminary factor table with --preliminary"],
@@ -101,22 +102,21 @@ def run_allocate(args: argparse.Namespace) -> int:
     try:
         stem = args.stem or f"allocation_{spec.year}"
         pooled = getattr(alloc, "pools", None)
-        for suffix, one in ([(f"_{pid}", a) for pid, _, a in pooled] if pooled else [("", alloc)]):
+        # one workbook (and one set of charts) per pool; csv, json, 测算说明 and the multi-year
+        # view of the pools together (小计 per pool and 合计)
+        parts = [(f"_{pid}", pname, a) for pid, pname, a in pooled] if pooled else \
+            [("", None, alloc)]
+        for suffix, _, one in parts:
             to_excel(one, tmp / f"{stem}{suffix}.xlsx", sensitivity=not args.no_sensitivity,
                      stage=args.stage, date=args.date)
             to_excel(one, tmp / f"{stem}{suffix}_公开版.xlsx", public=True, stage=args.stage,
                      date=args.date)
-        if pooled:  # the pools together: 小计 per pool and 合计 in the csv and the 测算说明
-            alloc.to_csv(tmp / f"{stem}.csv")
-            alloc.to_json(tmp / f"{stem}.json")
-            (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")
-            if args.history:
-                print("  note: --history 多年对比 is not produced for a spec with pools / 分池方案暂不生成多年对比",
-                      file=sys.stderr)
-        elif args.history:
+        alloc.to_csv(tmp / f"{stem}.csv")
+        alloc.to_json(tmp / f"{stem}.json")
+        (tmp / f"{stem}_测算说明.txt").write_text(alloc.method_sheet("zh"), encoding="utf-8")
+        if args.history:
             _years_workbook(alloc, args.history, args.history_years, tmp / f"{stem}_多年对比.xlsx")
-        if not pooled:
-            _single_outputs(alloc, args, tmp, stem)
+        _charts(parts, tmp, stem, args.charts, ranges=not args.no_sensitivity)
         if settled is not None:  # 预拨与清算: the settlement table and the method sheet section
             settled.table.to_csv(tmp / f"{stem}_预拨清算.csv", index=False, lineterminator="\n",
                                  encoding="utf-8-sig")
@@ -149,7 +149,7 @@ def _years_workbook(alloc, history: str, n_years: int, path: Path) -> None:
     years = [c for c in df.columns if c.isdigit()]
     cols = [wbk.Column("单位名称", wbk._get("name_zh"), None, 10)]
     cols += [wbk.Column(f"{y}年", wbk._get(y), wbk.WAN, 8) for y in years]
-    cols += [wbk.Column(f"{alloc.spec.year}年（本年）", wbk._get("this_year"), wbk.WAN, 9),
+    cols += [wbk.Column(f"{alloc.spec.year}年\n（本年）", wbk._get("this_year"), wbk.WAN, 9),
              wbk.Column("比上年增减", wbk._get("change_last"), wbk.WAN, 8),
              wbk.Column("比上年增减(%)", wbk._get("change_last_pct", 0.01), wbk.PCT, 8),
              wbk.Column(f"前{len(years)}年平均", wbk._get("mean_past"), wbk.WAN, 8),

@@ -439,15 +439,19 @@ class Allocation:
         from .export import to_json
         return to_json(self, path)
 
-    def plot_waterfall(self, unit: str, *, change: Any = None, language: str = "zh", ax=None):
+    def plot_waterfall(self, unit: str, *, change: Any = None, language: str = "zh", ax=None,
+                       heading: str | None = None):
         """Waterfall chart for one unit (see :func:`evalkit.allocation.charts.plot_waterfall`)."""
         from .charts import plot_waterfall
-        return plot_waterfall(self, unit, change=change, language=language, ax=ax)
+        return plot_waterfall(self, unit, change=change, language=language, ax=ax,
+                              heading=heading)
 
-    def plot_attribution(self, *, shapley_result: Any = None, language: str = "zh", ax=None):
+    def plot_attribution(self, *, shapley_result: Any = None, language: str = "zh", ax=None,
+                         heading: str | None = None):
         """Factor-attribution bar chart (Shapley) for every unit."""
         from .charts import plot_attribution
-        return plot_attribution(self, shapley_result=shapley_result, language=language, ax=ax)
+        return plot_attribution(self, shapley_result=shapley_result, language=language, ax=ax,
+                                heading=heading)
 
     def map(self, *, value: str = "amount_wan", language: str = "zh"):
         """Map of amounts (zones in a side table) via ``evalkit.report.unit_map``."""

@@ -4,7 +4,7 @@ The workbook puts the paragraph above each sheet's table, the command line write
 each chart, and a notebook can display it under the figure::
 
     from evalkit.allocation.explain import explain
-    explain("monte_carlo", kappa=200, n_draws=10_000, seed=20250101)
+    explain("monte_carlo", kappa=200, n_draws=10_000, seed=20210514)
 
 Texts are written for a finance-bureau reader (Chinese) with an English version for researchers.
 """
@@ -29,6 +29,15 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Per unit: each factor's weighted share (raw values, status and shares are on the "
               "factor-data sheet), then the composite share, coefficient, floor/cap, the amount "
               "before rounding and the rounding adjustment. For checking the computation.",
+    },
+    "detail_awards": {
+        "zh": "奖补列：“奖补依据”列为奖补所依据的数值；各奖补项目的金额中，奖励为正数、扣减为负数；因素法金额为"
+              "（可分配额 − 奖补净额合计）按调整后份额分得的部分。未触及保底或上限的单位，取整前金额 = 基数 + "
+              "奖补净额 + 因素法金额；触及保底或上限的单位以保底、上限为准。",
+        "en": "Awards: the basis columns hold the values the awards measure; each award's amount is "
+              "positive, each deduction's negative; the factor-method amount is the unit's share of "
+              "the amount to allocate less the net awards. For a unit bound by no floor or cap, the "
+              "amount before rounding = base + net awards + factor-method amount.",
     },
     "monte_carlo": {
         "zh": "本表回答“权重稍有不同，结果会变多少”。做法：围绕方案权重随机抽取 {n_draws:,} 组权重（狄利克雷分布，"

@@ -223,25 +223,42 @@ def read_history(obj: Any) -> dict[int, dict[str, float]]:
         return {int(y): {str(c): float(v) for c, v in m.items()} for y, m in obj.items()}
     if not isinstance(obj, pd.DataFrame):
         from pathlib import Path
+
+        from ..data.reader import read_raw_table
+
         p = Path(obj)
         if not p.is_file():
             raise EvalkitError(f"history file not found / 找不到历年分配文件: {p}")
-        obj = (pd.read_excel(p, dtype=object) if p.suffix.lower() in (".xlsx", ".xlsm")
-               else pd.read_csv(p, dtype=str, encoding="utf-8-sig"))
-    df = obj.rename(columns={"年份": "year", "年度": "year", "单位代码": "unit_code",
-                             "分配金额": "amount_wan", "分配金额(万元)": "amount_wan",
-                             "金额": "amount_wan"})
+        obj = read_raw_table(p, is_known=set(_HISTORY_HEADERS) | set(_HISTORY_HEADERS.values()))
+    df = obj.rename(columns=_HISTORY_HEADERS)
     need = {"year", "unit_code", "amount_wan"}
     if not need <= set(df.columns):
         raise EvalkitError(f"history needs the columns year, unit_code, amount_wan (年份, 单位代码, "
                            f"分配金额); found {list(df.columns)}.")
     out: dict[int, dict[str, float]] = {}
-    for y, c, v in zip(df["year"], df["unit_code"], df["amount_wan"], strict=True):
+    bad: list[str] = []
+    for line, y, c, v in zip(df.index, df["year"], df["unit_code"], df["amount_wan"], strict=True):
         c = str(c).strip()
-        if _units.is_aggregate(c) or pd.isna(v):
+        if _units.is_aggregate(c) or _units.is_aggregate(str(y).strip()):
             continue
-        out.setdefault(int(float(y)), {})[c] = float(v)
+        year, amount = pd.to_numeric(y, errors="coerce"), pd.to_numeric(v, errors="coerce")
+        if pd.isna(year) or pd.isna(amount) or year != int(year) or not np.isfinite(amount):
+            bad.append(f"{line} ({c}: {y!s} / {v!s})")
+            continue
+        out.setdefault(int(year), {})[c] = float(amount)
+    if bad:
+        raise EvalkitError(
+            "历年分配表中以下行的年份或金额不是数字（或为空）/ rows of the history table whose year or "
+            f"amount is not a number (or is blank): {', '.join(bad[:10])}"
+            + (f" … ({len(bad)} rows)" if len(bad) > 10 else "")
+            + ". 请填写整数年份和金额（未分配填 0）/ Fill in a whole-number year and an amount (0 when "
+            "nothing was allocated)."
+        )
     return out
+
+
+_HISTORY_HEADERS = {"年份": "year", "年度": "year", "单位代码": "unit_code", "分配金额": "amount_wan",
+                    "分配金额(万元)": "amount_wan", "分配金额（万元）": "amount_wan", "金额": "amount_wan"}
 
 
 def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFrame:
@@ -249,7 +266,9 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
 
     Parameters
     ----------
-    alloc : Allocation
+    alloc : Allocation or PooledAllocation
+        With separate pools, one 小计 per pool (``<pool name>小计``), else one for the counties
+        and one for the development zones.
     history : mapping, DataFrame or path
         Past amounts (see :func:`read_history`); years before ``alloc.spec.year`` are used.
     n_years : int
@@ -276,16 +295,22 @@ def years_view(alloc: Allocation, history: Any, n_years: int = 3) -> pd.DataFram
     years = sorted(y for y in hist if y < alloc.spec.year)[-n_years:]
     if not years:
         raise EvalkitError(f"history has no year before {alloc.spec.year}; years: {sorted(hist)}.")
+    # groups with a 小计 each: the pools of a spec with pools, else counties and zones
+    pools = getattr(alloc, "pools", None)
+    parts_of = [(f"{pname}小计", a) for _, pname, a in pools] if pools else [(None, alloc)]
     rows = []
-    codes = [c for c in alloc.table["unit_code"] if c != "合计"]
-    for c in codes:
-        rows.append({"unit_code": c, "name_zh": alloc.name(c), "group": _units.group_of(c),
-                     **{str(y): hist[y].get(c, np.nan) for y in years},
-                     "this_year": float(alloc.amounts.get(c, 0))})
+    for label, a in parts_of:
+        for c in (c for c in a.table["unit_code"] if c != "合计"):
+            rows.append({"unit_code": c, "name_zh": a.name(c),
+                         "group": label or _units.group_of(c),
+                         **{str(y): hist[y].get(c, np.nan) for y in years},
+                         "this_year": float(a.amounts.get(c, 0))})
     body = pd.DataFrame(rows)
     parts = []
     ycols = [str(y) for y in years] + ["this_year"]
-    for grp, label in ((_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")):
+    groups = ([(label, label) for label, _ in parts_of] if pools else
+              [(_units.COUNTY, "县（市、区）小计"), (_units.ZONE, "开发区小计")])
+    for grp, label in groups:
         g = body[body["group"] == grp].sort_values("unit_code", kind="mergesort")
         if g.empty:
             continue

@@ -25,6 +25,12 @@ Each pool is allocated on its own by the ordinary engine (so every invariant hol
 amounts are multiples of the pool's rounding unit and add up to the pool's total less its
 reserve, its floors and caps hold); the results are reported together with a 小计 row per pool
 and a 合计 row.
+
+Advance and settlement (预拨与清算, ``advance: {share: 0.7}``) combine with pools: written at the
+top level the share applies to every pool, and a pool may give its own; each pool is advanced
+and settled on its own (:func:`evalkit.allocation.settle`), so every pool's advances add up to
+its share of the pool's amount. A spec where some pools have an advance and others none is
+refused (say ``advance: {share: 0}`` for a pool paid only at settlement).
 """
 
 from __future__ import annotations
@@ -55,10 +61,10 @@ from ._yaml import LinedDocument, path_text
 
 #: Keys a pool may set; the ones after ``units`` override the top level.
 POOL_KEYS = ("id", "name", "total_wan", "reserve_wan", "units", "factors", "groups",
-             "constraints", "performance", "base", "missing", "rounding", "awards")
+             "constraints", "performance", "base", "missing", "rounding", "awards", "advance")
 _OVERRIDES = POOL_KEYS[2:]
 _SHARED = ("fund", "name", "year", "data_year", "factors", "groups", "performance", "constraints",
-           "missing", "rounding", "base", "notes", "stage", "awards")
+           "missing", "rounding", "base", "notes", "stage", "awards", "advance")
 SUBTOTAL_LABEL = "小计"
 TOTAL_LABEL = "合计"
 
@@ -188,14 +194,11 @@ def pooled_from_document(doc: LinedDocument) -> PooledSpec:
         try:
             spec = from_document(sub)
         except SpecError as exc:
-            problems += exc.problems
+            problems += [f"[资金池/pool {pid}] {q}" for q in exc.problems]
             continue
         pools.append((pid, str(p.get("name") or pid), spec))
     _check_total(pr, data, totals)
-    if "advance" in data:
-        pr.add(("advance",), "分池方案暂不支持预拨与清算，请每个资金池单独写方案",
-               "advance and settlement are not supported in a spec with pools yet; write one spec "
-               "per pool")
+    _check_advance(pr, data, plist)
     if "reserve_wan" in data:
         pr.add(("reserve_wan",), "分池方案请在每个资金池中写 reserve_wan",
                "a pooled spec gives reserve_wan per pool (pools[i].reserve_wan)")
@@ -228,6 +231,37 @@ def _check_total(pr: Problems, data: Mapping[str, Any], totals: list[tuple[str, 
         pr.add(("total_wan",), f"资金总额 {data['total_wan']} 与各资金池合计 {_txt(tot)} 不一致（{listed}）",
                f"total_wan {data['total_wan']} differs from the pools' sum {_txt(tot)} "
                f"({listed}); fix one of them or drop the top-level total_wan")
+
+
+def _check_advance(pr: Problems, data: Mapping[str, Any], plist: list[Any]) -> None:
+    """Advance and settlement apply to every pool or to none (预拨与清算须各池一致).
+
+    ``advance`` at the top level applies to every pool; a pool may set its own share. A pool
+    left without one while another pool has one would be settled on a rule nobody wrote, so it
+    is an error naming that pool and the two ways to fix it.
+    """
+    if "advance" in data:
+        return
+    ids = [str(p.get("id") or f"pool{i + 1}") if isinstance(p, Mapping) else f"pool{i + 1}"
+           for i, p in enumerate(plist)]
+    has = [isinstance(p, Mapping) and "advance" in p for p in plist]
+    if not any(has) or all(has):
+        return
+    with_adv = "、".join(f"`{pid}`" for pid, h in zip(ids, has, strict=True) if h)
+    with_en = ", ".join(f"`{pid}`" for pid, h in zip(ids, has, strict=True) if h)
+    one = sum(has) == 1
+    for i, (pid, h) in enumerate(zip(ids, has, strict=True)):
+        if h:
+            continue
+        pr.add(("pools", i),
+               f"资金池 `{pid}` 没有 advance（预拨比例），而资金池 {with_adv} 有：预拨与清算须对每个资金池都"
+               "作出规定。请把 advance 写在顶层（各资金池共用，资金池可另写自己的比例），或在该资金池中写 "
+               "advance: {share: ...}；不预拨的资金池写 advance: {share: 0}（全部在清算时拨付）",
+               f"pool `{pid}` has no advance while pool{'' if one else 's'} {with_en} "
+               f"{'has one' if one else 'have one'}: advance and settlement must be stated for "
+               "every pool. Write advance at the top level (shared by every pool; a pool may "
+               "still give its own share) or give this pool advance: {share: ...}; a pool paid "
+               "only at settlement takes advance: {share: 0}")
 
 
 def _txt(x: Fraction) -> str:

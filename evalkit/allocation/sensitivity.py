@@ -18,13 +18,12 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
+from .._shared.vocabulary import DEFAULT_SEED
 from ._vector import VectorModel, ranks
 from .formula import compute, transform
 
 if TYPE_CHECKING:
     from .engine import Allocation
-
-DEFAULT_SEED = 20250101
 
 
 def _rank_exact(alloc: Allocation, amounts: list[int]) -> list[int]:
@@ -189,7 +188,8 @@ def monte_carlo(alloc: Allocation, n_draws: int = 10_000, kappa: float = 200.0,
     kappa : float
         Concentration; default 200 gives about ±3 percentage points per weight.
     seed : int
-        Seed of :func:`numpy.random.default_rng` (results are reproducible).
+        Seed of :func:`numpy.random.default_rng` (results are reproducible; default evalkit's one
+        default seed, :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     noise : dict, optional
         ``{factor_id: σ}`` multiplicative lognormal data noise per factor.
     keep_draws : bool

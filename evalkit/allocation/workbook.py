@@ -85,6 +85,8 @@ class Column:
 
 def _money_num(v: Any) -> int | float:
     """A 万元 amount (int or Fraction) as an int when whole, else a float."""
+    if isinstance(v, Fraction):  # exact: a float close to a whole number is not whole
+        return int(v) if v.denominator == 1 else float(v)
     return int(v) if float(v).is_integer() else float(v)
 
 
@@ -243,6 +245,9 @@ def ordered_rows(alloc: Allocation) -> list[dict[str, Any]]:
     t = alloc.table
     body = t[t["unit_code"] != TOTAL_LABEL]
     total = t[t["unit_code"] == TOTAL_LABEL].iloc[0].to_dict()
+    # 奖补 (per-point awards less deductions) per unit, exact, when the spec has awards
+    exact = dict(zip(alloc.codes, alloc.core.net_award, strict=True)) if alloc.spec.awards else {}
+    net = {c: {"award_net": _money_num(v)} for c, v in exact.items()}
     out: list[dict[str, Any]] = []
     seq = 0
     for grp, label in ((_units.COUNTY, COUNTY_SUBTOTAL), (_units.ZONE, ZONE_SUBTOTAL)):
@@ -251,8 +256,14 @@ def ordered_rows(alloc: Allocation) -> list[dict[str, Any]]:
             continue
         for rec in part.to_dict(orient="records"):
             seq += 1
-            out.append({**rec, "_kind": "unit", "_seq": seq})
-        out.append({**_sum_row(part, label), "_kind": "subtotal", "_strong": True})
+            out.append({**rec, "_kind": "unit", "_seq": seq, **net.get(rec["unit_code"], {})})
+        sub = _sum_row(part, label)
+        if net:
+            sub["award_net"] = _money_num(sum((exact[c] for c in part["unit_code"] if c in exact),
+                                              Fraction(0)))
+        out.append({**sub, "_kind": "subtotal", "_strong": True})
+    if net:
+        total = {**total, "award_net": _money_num(sum(exact.values(), Fraction(0)))}
     out.append({**total, "unit_code": "", "name_zh": TOTAL_LABEL, "_kind": "total",
                 "_strong": True})
     return out
@@ -288,6 +299,9 @@ def result_columns(alloc: Allocation, *, public: bool = False) -> list[Column]:
         if alloc.spec.performance:
             cols.append(Column("绩效系数", lambda r: r.get("coefficient")
                                if r["_kind"] == "unit" else None, COEF, 6))
+    if not public and alloc.spec.awards:
+        cols.append(Column("其中：\n奖补净额", lambda r: r.get("award_net"),
+                           _value_fmt([_money_num(v) for v in alloc.core.net_award]), 8))
     cols.append(Column("分配金额", lambda r: r.get("amount_wan"), WAN, 9))
     if has_last:
         cols += [Column("上年金额", lambda r: r.get("last_year_wan"), WAN, 9),
@@ -361,7 +375,9 @@ def result_sheet(wb, alloc: Allocation, *, footer: str, stage: str | None,
     _merged_text(ws, note_row, n, "注：" + explain(
         "result", fund=spec.fund, year=spec.year, t_alloc=_money_num(alloc.core.t_alloc),
         money_zh="整数万元" if whole else f"{unit:g} 万元的整数倍",
-        money_en="whole 万元" if whole else f"multiples of {unit:g} 万元"), size=9,
+        money_en="whole 万元" if whole else f"multiples of {unit:g} 万元")
+        + ("“其中：奖补净额”为按点奖励减扣减的金额，已含在分配金额中。" if spec.awards and not public
+           else ""), size=9,
                  line_chars=sum(ws.column_dimensions[get_column_letter(j)].width
                                 for j in range(1, n + 1)) * 0.95)
     _page_setup(ws, landscape=not public, header_row=4, footer=footer, one_page=True)
@@ -412,12 +428,55 @@ def _name_cols() -> list[Column]:
     return [Column("单位代码", _get("unit_code"), None, 8), Column("单位名称", _get("name_zh"), None, 10)]
 
 
+def _award_fields(alloc: Allocation) -> tuple[list[Column], dict[str, dict[str, Any]]]:
+    """The 奖补 columns of 明细 and their values per unit code (plus ``合计``).
+
+    Per factor an award measures, its value (奖补依据); per award its amount (deductions
+    negative); with more than one award the net; and the factor-method part λ·s of the amount
+    before floors, caps and rounding, so that 取整前金额 = 基数 + 奖补净额 + 因素法金额 for every
+    unit not bound by a floor or a cap.
+    """
+    spec, core, inp = alloc.spec, alloc.core, alloc.inputs
+    if not spec.awards:
+        return [], {}
+    WAN = _wan_fmt(alloc)
+    names = {f.id: f.name for f in spec.factors}
+    by_factor: dict[str, list[str]] = {}
+    for a in spec.awards:
+        by_factor.setdefault(a.factor, []).append(a.name)
+    cols: list[Column] = []
+    for fid, award_names in by_factor.items():
+        uom = inp.uom.get(fid) or ""
+        label = f"奖补依据：{names.get(fid) or '、'.join(award_names)}"
+        cols.append(Column(f"{label}\n（{uom}）" if uom else label, _get(f"award_value_{fid}"),
+                           NUM, 8))
+    cols += [Column(f"{a.name}\n（万元）", _get(f"award_{a.id}"), WAN, 8) for a in spec.awards]
+    if len(spec.awards) > 1:
+        cols.append(Column("奖补净额\n（万元）", _get("award_net"), WAN, 8))
+    cols.append(Column("因素法金额\n（取整前，万元）", _get("factor_part"), WAN2, 10))
+    exact: dict[str, dict[str, Fraction]] = {}
+    for i, c in enumerate(alloc.codes):
+        row = {f"award_value_{fid}": inp.award_values[fid][i] for fid in by_factor}
+        row.update({f"award_{a.id}": core.awards[a.id][i] for a in spec.awards})
+        row["award_net"] = core.net_award[i]
+        row["factor_part"] = core.lam * core.s[i]
+        exact[c] = row
+    summed = [f"award_{a.id}" for a in spec.awards] + ["award_net", "factor_part"]
+    exact[TOTAL_LABEL] = {k: sum((r[k] for r in list(exact.values())), Fraction(0))
+                          for k in summed}
+    values = {c: {k: _money_num(v) for k, v in r.items()} for c, r in exact.items()}
+    return cols, values
+
+
 def detail_sheet(wb, alloc: Allocation, *, footer: str):
-    """明细: every factor's value, status, share and weighted share per unit, then the steps."""
+    """明细: every factor's weighted share per unit, then the steps (奖补, floors, caps, rounding)."""
     WAN = _wan_fmt(alloc)  # amounts: 2 decimals when the rounding unit is below 1 万元
+    award_cols, award_values = _award_fields(alloc)
     rows = [{**r, "_strong": r.get("unit_code") == TOTAL_LABEL,
+             "unit_code": "" if r.get("unit_code") == TOTAL_LABEL else r.get("unit_code"),
              "group": _GROUP_ZH.get(r.get("group"), r.get("group") or ""),
              "bound": _BOUND_ZH.get(r.get("bound") or "", r.get("bound") or ""),
+             **award_values.get(r.get("unit_code"), {}),
              **{f"{f.id}_status": _STATUS_ZH.get(r.get(f"{f.id}_status"), r.get(f"{f.id}_status"))
                 for f in alloc.spec.factors}}
             for r in alloc.table.to_dict(orient="records")]
@@ -425,22 +484,27 @@ def detail_sheet(wb, alloc: Allocation, *, footer: str):
                            Column("分配金额\n（万元）", _get("amount_wan"), WAN, 9)]
     cols += [Column(f"{f.name}\n加权份额", _get(f"{f.id}_contrib"), SHARE, 7)
              for f in alloc.spec.factors]
-    cols += [Column("综合份额", _get("composite"), SHARE, 7),
-             Column("绩效等级", _get("grade"), None, 5),
-             Column("绩效系数", _get("coefficient"), COEF, 5),
-             Column("调整后份额", _get("share"), SHARE, 7),
-             Column("基数\n（万元）", _get("base_wan"), WAN2, 8),
-             Column("保底\n（万元）", _get("floor_wan"), WAN, 7),
-             Column("上限\n（万元）", _get("cap_wan"), WAN, 7),
-             Column("约束", _get("bound"), None, 6),
+    cols.append(Column("综合份额", _get("composite"), SHARE, 7))
+    if alloc.spec.performance:  # without grades the coefficient is 1 and the share unchanged
+        cols += [Column("绩效等级", _get("grade"), None, 5),
+                 Column("绩效系数", _get("coefficient"), COEF, 5),
+                 Column("调整后份额", _get("share"), SHARE, 7)]
+    if alloc.spec.base_share > 0:
+        cols.append(Column("基数\n（万元）", _get("base_wan"), WAN2, 8))
+    cols += award_cols
+    if any(v > 0 for v in alloc.core.lo):
+        cols.append(Column("保底\n（万元）", _get("floor_wan"), WAN, 7))
+    cols += [Column("上限\n（万元）", _get("cap_wan"), WAN, 7),
+             Column("约束", _get("bound"), None, 8),
              Column("取整前金额\n（万元）", _get("continuous_wan"), WAN2, 9),
-             Column("取整补足\n（万元）", _get("rounding_wan"), WAN, 6),
+             Column("取整补足\n（万元）", _get("rounding_wan"), WAN, 9),
              Column("上年金额\n（万元）", _get("last_year_wan"), WAN, 8),
              Column("增减\n（万元）", _get("change_wan"), WAN, 7),
              Column("增减(%)", _get("change_pct", 0.01), PCT, 6),
              Column("备注", _get("note"), None, 6)]
-    return data_sheet(wb, "明细", _nonempty(cols, rows), rows, footer=footer,
-                      note=explain("detail"), caption="分配测算明细")
+    note = explain("detail") + (explain("detail_awards") if award_cols else "")
+    return data_sheet(wb, "明细", _nonempty(cols, rows), rows, footer=footer, note=note,
+                      caption="分配测算明细")
 
 
 def _nonempty(cols: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[Column]:

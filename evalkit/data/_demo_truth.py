@@ -86,7 +86,10 @@ def _truth_pilot(end_year: int, codes: list[str], wf: np.ndarray, years_all: np.
 
 def _cs_truth(mask: np.ndarray, first_year: np.ndarray, fu: np.ndarray, yrs: np.ndarray) -> dict[str, Any]:
     """Every Callaway-Sant'Anna aggregation of the planted first-unit effects ``fu`` in ``mask``."""
-    gs = sorted(int(g) for g in np.unique(first_year[mask & (first_year > 0)]))
+    # A cohort first treated after the panel's last year has no treated year inside the panel: it
+    # counts as never treated, as R did counts it (no ATT(g, t) with t >= g exists in the panel).
+    in_panel = (first_year > 0) & (first_year <= yrs[-1])
+    gs = sorted(int(g) for g in np.unique(first_year[mask & in_panel]))
     att_gt = []
     ng = {}
     cell = {}
@@ -125,7 +128,7 @@ def _cs_truth(mask: np.ndarray, first_year: np.ndarray, fu: np.ndarray, yrs: np.
     absorber = TwoWayAbsorber(np.repeat(np.arange(n_units), n_years), np.tile(np.arange(n_years), n_units))
     Dt = absorber.absorb(Df.ravel()).reshape(n_units, n_years)
     twfe = float((Dt * fu[mask]).sum() / (Dt * Df).sum())
-    return {"n_units": int(mask.sum()), "n_adopters": int((mask & (first_year > 0)).sum()),
+    return {"n_units": int(mask.sum()), "n_adopters": int((mask & in_panel).sum()),
             "twfe_estimand": rounded(twfe),
             "cohort_sizes": {str(g): ng[g] for g in gs}, "simple": rounded(simple),
             "group_overall": rounded(group_overall), "dynamic": dyn, "group": grp, "calendar": cal,
@@ -138,6 +141,7 @@ def _truth_first_unit(end_year: int, codes: list[str], wf: np.ndarray, years_all
     ny = end_year - START_YEAR + 1
     yrs = years_all[:ny]
     fu = parts["fu"][:, :ny]
+    late = sorted(int(g) for g in np.unique(first_year[first_year > yrs[-1]]))
     first_unit = {
         "definition": ("Effect of first-unit (首台套) insurance on log_revenue. att_gt: ATT(g,t) = mean "
                        "over the units of cohort g of the planted effect in year t (0 before g: no "
@@ -149,7 +153,11 @@ def _truth_first_unit(end_year: int, codes: list[str], wf: np.ndarray, years_all
                        "cohorts g <= t. twfe_estimand: the coefficient a static two-way fixed-effects regression "
                        "of the true effects on first_unit gives in this design (what TWFE estimates "
                        "without noise; its gap to 'simple' is TWFE's bias). Adoption is random "
-                       "(parallel trends hold unconditionally)."),
+                       "(parallel trends hold unconditionally)."
+                       + (f" Cohorts {', '.join(map(str, late))} are first treated after end_year "
+                          f"{int(yrs[-1])}: no treated year lies in the panel, so they count as never "
+                          "treated here, as R did counts them (so do evalkit's callaway_santanna, "
+                          "event_study and imputation)." if late else "")),
         "outcome": "log_revenue",
         "cohort_column": "first_unit_year",
         "full_sample": _cs_truth(np.ones(len(codes), dtype=bool), first_year, fu, yrs),

@@ -162,11 +162,11 @@ def drop_always_treated(
     return df
 
 
-def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alternative: str) -> None:
+def require_never_treated(g_by_unit: pd.Series, cohort: str, control_group: str, alternative: str) -> None:
     """Raise :class:`NoControlUnitsError` if no unit has cohort 0."""
     if not (g_by_unit == 0).any():
         raise NoControlUnitsError(
-            f"control={control!r} needs never-treated units (cohort {cohort!r} == 0), but every unit "
+            f"control_group={control_group!r} needs never-treated units (cohort {cohort!r} == 0), but every unit "
             f"is treated at some point. Use {alternative} instead."
         )
 
@@ -175,6 +175,45 @@ def require_never_treated(g_by_unit: pd.Series, cohort: str, control: str, alter
 def compute_inference(design: LinearDesign, cov_type: str, options: dict):
     """Covariance from the registry, with the design's clusters as default."""
     return covariance.compute(design, cov_type, **options)
+
+
+#: Options of ``cov_type="auto"`` that a vector of effects uses when the rule picks a bootstrap.
+_VECTOR_AUTO_OPTIONS = ("cluster", "small_sample")
+
+
+@limited_blas
+def vector_inference(design: LinearDesign, cov_type: str, options: dict):
+    """Covariance of a vector of effects (event studies, their aggregations).
+
+    Every name is the registry's. ``"auto"`` follows the registry's rule
+    (:func:`evalkit.inference.recommend_inference`) when that rule picks an analytic covariance:
+    CR1 with many clusters, CR2 with the treatment-group working model with few. When it picks
+    the wild bootstrap (few clusters, and the design does not say which are treated, or all are),
+    the vector gets CR1 with a t(G-1) reference instead, and its description says why: the
+    bootstrap gives p-values and intervals one coefficient at a time but no covariance, which the
+    vector's ``std_errors``, ``cov`` (what HonestDiD reads) and uniform bands need, so it is not
+    run (:func:`evalkit.inference.few_cluster_report` runs it for one coefficient or contrast).
+    """
+    if cov_type != "auto":
+        return compute_inference(design, cov_type, options)
+    from .._shared.exceptions import FewClustersWarning
+    from .._shared.vocabulary import renamed_options
+    from ..inference.recommend import recommend_inference
+
+    opts = renamed_options("auto", options, covariance._REGISTRY["auto"].allowed_kwargs)
+    with warnings.catch_warnings():  # "auto" itself warns, once
+        warnings.simplefilter("ignore", FewClustersWarning)
+        rec = recommend_inference(design, cluster=opts.get("cluster"))
+    if rec.cov_type != "wild":
+        return compute_inference(design, "auto", opts)
+    res = compute_inference(design, "clustered", {k: v for k, v in opts.items() if k in _VECTOR_AUTO_OPTIONS})
+    res.description = (
+        f"{res.description} [default for a vector of effects: {rec.n_clusters} clusters, "
+        f"{rec.n_treated_clusters if rec.n_treated_clusters is not None else 'unknown'} treated; "
+        "the few-cluster bootstrap tests one coefficient at a time "
+        "(evalkit.inference.few_cluster_report)]"
+    )
+    return res
 
 
 def dof_for(dof, idx: int | None = None):

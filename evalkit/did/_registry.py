@@ -29,7 +29,7 @@ class CompareRequest:
     cohort: str
     leads: int | None = None
     lags: int | None = None
-    control: str = "never_treated"
+    control_group: str = "never_treated"
     covariates: list[str] = field(default_factory=list)
     cluster: str | None = None
     cs_options: dict | None = None

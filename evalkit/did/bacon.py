@@ -19,6 +19,7 @@ equals the TWFE coefficient exactly. Labels follow R ``bacondecomp``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,9 @@ import pandas as pd
 from .._shared.exceptions import DesignError, PanelDataError
 from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, codes_of, segment_sums
+from .._shared.vocabulary import keywords
 from .._summary import Summary
-from ..results import TIDY_COLUMNS, Renderable
+from ..results import TIDY_COLUMNS, TidyVector
 from ._common import prepare_panel
 
 TYPE_ORDER = [
@@ -39,8 +41,14 @@ TYPE_ORDER = [
 
 
 @dataclass(repr=False)
-class BaconResult(Renderable):
+class BaconResult(TidyVector):
     """Every 2x2 comparison of the Goodman-Bacon decomposition.
+
+    A vector result of the results protocol with one entry per comparison type (the rows of
+    ``to_frame()``): ``params`` are the weight-averaged 2x2 estimates; ``std_errors``,
+    ``pvalues`` and ``conf_int()`` are missing (``nan``) at every level, because a
+    decomposition of a point estimate has no sampling distribution of its own (the TWFE
+    coefficient's inference comes from :func:`evalkit.did.twfe`). ``summary()``, ``plot()``.
 
     Attributes
     ----------
@@ -49,7 +57,26 @@ class BaconResult(Renderable):
         never treated), ``type``, ``estimate``, ``weight``.
     twfe_estimate : float
         The TWFE coefficient of the outcome on the treatment with unit and time effects.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2023)], columns=["unit", "year"])
+    >>> cohort = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["treated"] = ((cohort > 0) & (df.year >= cohort)).astype(int)
+    >>> df["y"] = 0.1 * df.unit + df.treated * (1 + 0.5 * (df.year - cohort))
+    >>> r = did.bacon_decomposition(df, outcome="y", unit="unit", time="year", treatment="treated")
+    >>> r.params.round(2).to_dict()
+    {'Earlier vs Later Treated': 1.25, 'Later vs Earlier Treated': 0.25, 'Treated vs Untreated': 1.75}
+    >>> bool(r.std_errors.isna().all())
+    True
     """
+
+    inference_fixed: ClassVar[str] = (
+        "a decomposition of the TWFE point estimate has no inference of its own; for the TWFE "
+        "coefficient's standard error use evalkit.did.twfe(...) (which has with_inference)"
+    )
 
     two_by_twos: pd.DataFrame
     twfe_estimate: float
@@ -95,7 +122,10 @@ class BaconResult(Renderable):
                 out[c] = np.nan
         return out[TIDY_COLUMNS + ["weight"]].reset_index(drop=True)
 
-    def summary(self) -> str:
+    def _frame(self, level: float = 0.95) -> pd.DataFrame:
+        return self.to_frame()
+
+    def summary(self) -> Summary:
         """Readable text summary."""
         lines = [self.title, "=" * len(self.title), f"TWFE estimate: {self.twfe_estimate:.6g}",
                  f"Weighted sum of the 2x2 estimates: {self.decomposition_sum:.6g}",
@@ -103,14 +133,14 @@ class BaconResult(Renderable):
         lines += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(lines))
 
-    def plot(self, ax=None, language: str = "en"):
+    def plot(self, ax=None, language: str | None = None):
         """Scatter of each 2x2 estimate against its weight, by type, with the TWFE line.
 
         Parameters
         ----------
         ax : matplotlib Axes, optional
-        language : {"en", "zh"}
-            Axis text language.
+        language : {"en", "zh"}, optional
+            Axis text language (default: the one set by ``report.use()``, else English).
 
         Returns
         -------
@@ -118,9 +148,13 @@ class BaconResult(Renderable):
         """
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        zh = plot_language(language) == "zh"
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4.5))
-        zh = language == "zh"
+            fig, ax = plt.subplots(figsize=(7, 4.5))
+            mark_synthetic(fig)
         names_zh = {
             "Earlier vs Later Treated": "早处理组 vs 晚处理组",
             "Later vs Earlier Treated": "晚处理组 vs 早处理组(已处理作对照)",
@@ -146,6 +180,7 @@ class BaconResult(Renderable):
         return ax
 
 
+@keywords
 @panel_input
 def bacon_decomposition(
     data: pd.DataFrame,

@@ -19,20 +19,22 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._maketables import DelegatingMaketables
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError, SingularDesignError
+from .._shared.future import warn_renamed
 from .._shared.inputs import panel_input
 from .._shared.kernels import multiplier_draws, segment_sums
 from .._shared.stats import check_level
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect
+from ..results import EffectVector, Result, ScalarEffect
 from . import _cs_inference as inf
 from ._cs_cells import estimate_cells, period_text
 from ._cs_data import CSData, prepare
@@ -47,7 +49,29 @@ AggKind = Literal["simple", "group", "calendar", "dynamic"]
 
 
 class GroupTimeEffects(EffectVector):
-    """ATT(g,t): one row per cohort ``group`` and period ``time`` (``event_time = time - group``)."""
+    """ATT(g,t): one row per cohort ``group`` and period ``time`` (``event_time = time - group``).
+
+    A vector result of the results protocol (``CSResult.att_gt``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> att = cs.att_gt
+    >>> att.to_frame()[["group", "time"]].iloc[0].astype(int).tolist(), len(att.params)
+    ([2018, 2016], 12)
+    """
+
+    inference_fixed: ClassVar[str] = (
+        "Callaway-Sant'Anna inference comes from the influence functions (analytic) or the "
+        "multiplier bootstrap; choose it with callaway_santanna(..., bootstrap=True, cluster=...) "
+        "or aggregate(..., bootstrap=True)"
+    )
 
 
 @dataclass(repr=False)
@@ -56,11 +80,29 @@ class AggregatedEffects(EffectVector):
 
     ``overall`` is a :class:`~evalkit.results.ScalarEffect`; ``cov`` is the joint covariance of
     the effects (from their influence functions), as needed by HonestDiD-type sensitivity analysis.
+    A vector result of the results protocol; the dynamic aggregation's ``pretrend_test()`` tests
+    its pre-treatment event times (a normalised reference, at zero, left out).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> dyn = cs.aggregate("dynamic")
+    >>> dyn.labels["event_time"].astype(int).tolist()
+    [-4, -3, -2, -1, 0, 1, 2, 3]
+    >>> print(f"{dyn.overall.estimate:.1f}", dyn.pretrend_test()["df"])
+    1.1 4
     """
 
+    inference_fixed: ClassVar[str] = GroupTimeEffects.inference_fixed
     overall: ScalarEffect | None = None
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text: the overall effect, then the table."""
         head = self.overall.summary(level) if self.overall is not None else ""
         return Summary(head + "\n\n" + super().summary(level))
@@ -101,7 +143,7 @@ def _warn_small_cohorts(d: CSData, covariates: list[str], control_group: str) ->
 
 
 def _check_options(control_group, method, panel, allow_unbalanced, base_period, bootstrap_weights,
-                   level, bootstrap, n_bootstrap) -> None:
+                   level, n_draws) -> None:
     """Refuse option values :func:`callaway_santanna` does not know, naming the allowed ones."""
     check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
     check_option("method", method, ("dr", "ipw", "reg", "dr_improved"))
@@ -115,8 +157,11 @@ def _check_options(control_group, method, panel, allow_unbalanced, base_period, 
     check_option("bootstrap_weights", bootstrap_weights, ("mammen", "rademacher"))
     check_option("panel", panel, (True, False))
     check_level(level)
-    if bootstrap and (not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 2):
-        raise EvalkitError(f"n_bootstrap must be an integer >= 2, got {n_bootstrap!r}.")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws == 1 or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws must be 0 (analytic inference) or an integer >= 2 (multiplier bootstrap "
+            f"draws), got {n_draws!r}."
+        )
 
 
 def _influence_basis(d: CSData, cg, ct, att, basis):
@@ -142,6 +187,16 @@ def _influence_basis(d: CSData, cg, ct, att, basis):
     return cg, ct, att, basis, pg, sums, inf.analytic_cov(sums, d.n)
 
 
+#: What the retired ``aggregate(bootstrap=True)`` meant: the fit's draws, or 999 for an analytic fit.
+_FIT_OR_999 = object()
+
+
+def _retired_bootstrap(old: dict) -> dict:
+    """``bootstrap=True/False`` and ``n_bootstrap=`` (retired) as ``n_draws`` (0 = analytic)."""
+    return {"n_draws": int(old.get("n_bootstrap", 999)) if old.get("bootstrap", False) else 0}
+
+
+@keywords(bootstrap="n_draws", n_bootstrap="n_draws", convert=_retired_bootstrap)
 @panel_input
 def callaway_santanna(
     data: pd.DataFrame,
@@ -158,10 +213,9 @@ def callaway_santanna(
     panel: bool = True,
     weights: str | None = None,
     cluster: str | None = None,
-    bootstrap: bool = False,
-    n_bootstrap: int = 999,
+    n_draws: int = 0,
     bootstrap_weights: Literal["mammen", "rademacher"] = "mammen",
-    seed: int | None = None,
+    seed: int | None = DEFAULT_SEED,
     level: float = 0.95,
     allow_unbalanced: bool = False,
 ) -> CSResult:
@@ -212,14 +266,14 @@ def callaway_santanna(
         Analytic: influence functions summed within clusters, ``V = S'S / n^2`` (no small-sample
         factor; equals R did's analytic s.e. when clusters are units). Bootstrap: one multiplier
         per cluster.
-    bootstrap : bool
-        Multiplier bootstrap standard errors and simultaneous (sup-t) bands instead of analytic ones.
-    n_bootstrap : int
-        Number of bootstrap draws.
+    n_draws : int
+        0 (default): analytic standard errors and pointwise intervals. A positive number: multiplier
+        bootstrap with that many draws (at least 2; R ``did`` uses 999) for the standard errors and
+        simultaneous (sup-t) bands.
     bootstrap_weights : {"mammen", "rademacher"}
         Multiplier distribution (Mammen as R ``did``).
     seed : int, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     level : float
         Confidence level of intervals and of the uniform bands.
     allow_unbalanced : bool
@@ -256,11 +310,11 @@ def callaway_santanna(
     1.1
     """
     _check_options(control_group, method, panel, allow_unbalanced, base_period, bootstrap_weights,
-                   level, bootstrap, n_bootstrap)
+                   level, n_draws)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     options = dict(method=method, control_group=control_group, anticipation=int(anticipation),
-                   base_period=base_period, covariates=covariates, bootstrap=bool(bootstrap),
-                   n_bootstrap=int(n_bootstrap), bootstrap_weights=bootstrap_weights, seed=seed,
+                   base_period=base_period, covariates=covariates, n_draws=int(n_draws),
+                   bootstrap_weights=bootstrap_weights, seed=seed,
                    level=level, cluster=cluster, outcome=outcome)
     d = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
                 weights=weights, cluster=cluster, panel=panel, allow_unbalanced=allow_unbalanced,
@@ -279,8 +333,14 @@ def callaway_santanna(
     return CSResult(fit)
 
 
-class CSResult(DelegatingMaketables):
+class CSResult(DelegatingMaketables, Result):
     """Result of :func:`callaway_santanna`.
+
+    A vector result of the results protocol over the ATT(g,t): ``params``, ``std_errors``,
+    ``pvalues``, ``cov``, ``conf_int(level, uniform=False)`` and ``to_frame()`` are those of
+    :attr:`att_gt`; ``summary()``, ``plot()``; ``pretrend_test()`` is the Wald pre-test of all
+    pre-treatment ATT(g,t) (R did's); :meth:`aggregate` gives the simple, group, calendar and
+    dynamic aggregations. ``with_inference`` is not available (see :attr:`inference_fixed`).
 
     Attributes
     ----------
@@ -288,7 +348,25 @@ class CSResult(DelegatingMaketables):
         ATT(g,t) with labels ``group``, ``time``, ``event_time`` and the joint covariance.
     n_units : int
         Number of units (observations for repeated cross-sections) used.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> cs = did.callaway_santanna(df, outcome="y", unit="unit", time="year", cohort="cohort")
+    >>> cs.params.index[:2].tolist(), cs.result_kind
+    (['ATT(2018,2016)', 'ATT(2018,2017)'], 'vector')
+    >>> print(f"{cs.aggregate('simple').estimate:.1f}", cs.pretrend_test()["df"])
+    1.1 6
     """
+
+    result_kind: ClassVar[str] = "vector"
+    inference_fixed: ClassVar[str] = GroupTimeEffects.inference_fixed
+    title = "Callaway-Sant'Anna group-time effects"
 
     def __init__(self, fit: _Fit):
         self._fit = fit
@@ -307,53 +385,55 @@ class CSResult(DelegatingMaketables):
         terms = [f"ATT({period_text(g)},{period_text(t)})" for g, t in zip(fit.groups, fit.times)]
         self.att_gt = self._vector(
             fit.att, coef, labels, terms, "Group-time average treatment effects ATT(g,t)",
-            bootstrap=o["bootstrap"],
+            n_draws=o["n_draws"],
         )
 
     # ------------------------------------------------------------------ inference helpers
-    def _inference_text(self, bootstrap: bool) -> str:
+    def _inference_text(self, n_draws: int) -> str:
         o = self._fit.options
         clus = f"clustered by {o['cluster']}" if o["cluster"] else "by unit"
-        if bootstrap:
+        if n_draws:
             return (
-                f"multiplier bootstrap ({o['n_bootstrap']} {o['bootstrap_weights']} draws, {clus}); "
+                f"multiplier bootstrap ({n_draws} {o['bootstrap_weights']} draws, {clus}); "
                 "uniform bands by sup-t"
             )
         return f"analytic influence function ({clus})"
 
-    def _boot_draws(self) -> np.ndarray:
-        if self._draws is None:
+    def _boot_draws(self, n_draws: int) -> np.ndarray:
+        if self._draws is None or self._draws.shape[0] != n_draws:
             o = self._fit.options
+            self._draw_cov = None
             self._draws = multiplier_draws(
                 self._fit.basis_sums,
                 self._fit.data.n,
-                o["n_bootstrap"],
+                n_draws,
                 o["seed"],
                 o["bootstrap_weights"],
             )
         return self._draws
 
-    def _boot_draw_cov(self) -> np.ndarray:
+    def _boot_draw_cov(self, n_draws: int) -> np.ndarray:
+        draws = self._boot_draws(n_draws)
         if self._draw_cov is None:
-            self._draw_cov = np.atleast_2d(np.cov(self._boot_draws(), rowvar=False))
+            self._draw_cov = np.atleast_2d(np.cov(draws, rowvar=False))
         return self._draw_cov
 
-    def _moments(self, coef: np.ndarray, bootstrap: bool):
-        """Covariance (and uniform critical value) of ``basis @ coef``."""
+    def _moments(self, coef: np.ndarray, n_draws: int):
+        """Covariance (and uniform critical value) of ``basis @ coef``; ``n_draws`` 0 = analytic."""
         cov = coef.T @ self._fit.gram @ coef
-        if not bootstrap or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
+        if not n_draws or np.isnan(self._fit.gram).all():  # NaN: variance not estimable
             return cov, None, None
-        draws = self._boot_draws() @ coef
+        draws = self._boot_draws(n_draws) @ coef
         se, crit, sup = inf.bootstrap_summary(draws, self._fit.options["level"], return_sup=True)
-        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov() @ coef, se), crit, sup
+        return inf.bootstrap_cov(coef.T @ self._boot_draw_cov(n_draws) @ coef, se), crit, sup
 
-    def _vector(self, est, coef, labels, terms, title, bootstrap, cls=GroupTimeEffects, **kw):
-        cov, crit, sup = self._moments(coef, bootstrap)
+    def _vector(self, est, coef, labels, terms, title, n_draws, cls=GroupTimeEffects, **kw):
+        cov, crit, sup = self._moments(coef, n_draws)
         o = self._fit.options
         return cls(
             params=pd.Series(est, index=terms, dtype=float),
             cov=pd.DataFrame(cov, index=terms, columns=terms),
-            inference=self._inference_text(bootstrap),
+            inference=self._inference_text(n_draws),
             labels=labels.reset_index(drop=True),
             uniform_crit=crit,
             uniform_level=o["level"],
@@ -365,18 +445,19 @@ class CSResult(DelegatingMaketables):
             **kw,
         )
 
-    def _scalar(self, est, coef, term, title, bootstrap):
-        cov, _, _ = self._moments(coef[:, None], bootstrap)
+    def _scalar(self, est, coef, term, title, n_draws):
+        cov, _, _ = self._moments(coef[:, None], n_draws)
         return ScalarEffect(
             estimate=float(est),
             std_error=float(np.sqrt(max(cov[0, 0], 0.0))),
-            inference=self._inference_text(bootstrap),
+            inference=self._inference_text(n_draws),
             term=term,
             title=title,
             nobs=self._fit.data.n_obs,
             notes=list(self.notes),
             extra={"n_units": self.n_units, "n_clusters": self.n_clusters, "basis_coef": coef,
-                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"]},
+                   "outcome": self._fit.options["outcome"], "cluster": self._fit.options["cluster"],
+                   "inference_fixed": GroupTimeEffects.inference_fixed},
         )
 
     # ------------------------------------------------------------------ aggregation
@@ -395,6 +476,8 @@ class CSResult(DelegatingMaketables):
         np.add.at(coef, K + gi, (f.att[keep] - est) / P)
         return est, coef
 
+    @keywords(bootstrap="n_draws", convert=lambda old: {
+        "n_draws": _FIT_OR_999 if old["bootstrap"] else 0})
     def aggregate(
         self,
         kind: AggKind = "simple",
@@ -402,7 +485,7 @@ class CSResult(DelegatingMaketables):
         min_e: float | None = None,
         max_e: float | None = None,
         balance_e: int | None = None,
-        bootstrap: bool | None = None,
+        n_draws: int | None = None,
     ) -> ScalarEffect | AggregatedEffects:
         """Aggregate ATT(g,t) as R ``did``'s ``aggte``.
 
@@ -418,8 +501,9 @@ class CSResult(DelegatingMaketables):
         balance_e : int, optional
             ``dynamic`` only: keep cohorts observed for at least ``balance_e`` periods after
             treatment, so the composition does not change over ``e <= balance_e``.
-        bootstrap : bool, optional
-            Multiplier bootstrap inference; default as in the fit.
+        n_draws : int, optional
+            Multiplier bootstrap draws (0 = analytic inference); default as in the fit. The draws
+            use the fit's seed and multiplier distribution.
 
         Returns
         -------
@@ -430,7 +514,11 @@ class CSResult(DelegatingMaketables):
         if balance_e is not None and kind != "dynamic":
             raise EvalkitError("balance_e applies only to kind='dynamic'.")
         f = self._fit
-        bs = f.options["bootstrap"] if bootstrap is None else bool(bootstrap)
+        bs = f.options["n_draws"] if n_draws is None else n_draws
+        if bs is _FIT_OR_999:  # retired bootstrap=True: the fit's draws, else R did's 999
+            bs = f.options["n_draws"] or 999
+        if isinstance(bs, bool) or not isinstance(bs, int | np.integer) or bs == 1 or bs < 0:
+            raise EvalkitError(f"n_draws must be 0 (analytic) or an integer >= 2, got {n_draws!r}.")
         g, t = f.groups, f.times
         e = t - g
         lo = -np.inf if min_e is None else min_e
@@ -511,7 +599,37 @@ class CSResult(DelegatingMaketables):
             vec.reference = [float(-1 - f.options["anticipation"])]
         return vec
 
+    # ------------------------------------------------------------------ results protocol
+    @property
+    def params(self) -> pd.Series:
+        """ATT(g,t) estimates (``att_gt.params``)."""
+        return self.att_gt.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        """ATT(g,t) standard errors (``att_gt.std_errors``)."""
+        return self.att_gt.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """ATT(g,t) pointwise p-values (``att_gt.pvalues``)."""
+        return self.att_gt.pvalues
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        """Joint covariance of the ATT(g,t) (``att_gt.cov``)."""
+        return self.att_gt.cov
+
+    def conf_int(self, level: float = 0.95, uniform: bool = False) -> pd.DataFrame:
+        """ATT(g,t) intervals (columns ``lower``, ``upper``), pointwise or simultaneous."""
+        return self.att_gt.conf_int(level, uniform=uniform)
+
     def pretest(self) -> dict[str, float]:
+        """Deprecated name of :meth:`pretrend_test` (removed in 0.3.0)."""
+        warn_renamed("CSResult.pretest()", "CSResult.pretrend_test()")
+        return self.pretrend_test()
+
+    def pretrend_test(self) -> dict[str, float]:
         """Wald pre-test of parallel trends: all pre-treatment ATT(g,t) equal zero.
 
         The chi-square statistic ``att_pre' V_pre^{-1} att_pre`` with the analytic covariance of the
@@ -576,7 +694,7 @@ class CSResult(DelegatingMaketables):
         """Tidy table of ATT(g,t) (see :meth:`EffectVector.to_frame`)."""
         return self.att_gt.to_frame(level)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """ATT(g,t) table and the simple aggregate."""
         o = self._fit.options
         head = (
@@ -586,9 +704,6 @@ class CSResult(DelegatingMaketables):
         )
         return Summary(head + "\n\n" + self.aggregate("simple").summary(level) + "\n\n"
                        + self.att_gt.summary(level))
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<CSResult: {len(self._fit.att)} ATT(g,t), {self.n_units} units>"
@@ -601,7 +716,8 @@ class CSResult(DelegatingMaketables):
         return self.aggregate("simple")
 
     def plot(self, ax=None, **kwargs):
-        """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot`."""
+        """Plot ATT(g,t) (pointwise and uniform bands); see :meth:`EffectVector.plot` (labels in
+        the language set by ``report.use()``, else English)."""
         return self.att_gt.plot(ax=ax, **kwargs)
 
 
@@ -610,7 +726,7 @@ def _compare(request: CompareRequest) -> CompareRun:
     """:func:`callaway_santanna` in :func:`~evalkit.did.compare`: the universal base period (so
     the pre-periods are relative to event time -1 like the other estimators) unless
     ``cs_options`` says otherwise; the simple aggregate and the dynamic effects in the window."""
-    opts = {"control_group": "never_treated" if request.control == "never_treated" else "not_yet_treated",
+    opts = {"control_group": "never_treated" if request.control_group == "never_treated" else "not_yet_treated",
             "base_period": "universal"}
     opts.update(request.cs_options or {})
     normalisation = None

@@ -12,15 +12,16 @@ import html
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
 from .._shared.inputs import panel_input
+from .._shared.vocabulary import keywords
 from .._summary import Summary
-from ..results import TIDY_COLUMNS
+from ..results import TIDY_COLUMNS, TidyVector
 from ._common import as_list
 from ._registry import CompareRequest, comparison_entries
 
@@ -38,8 +39,13 @@ NORMALISATION_CAPTION = {
 
 
 @dataclass(repr=False)
-class Comparison:
+class Comparison(TidyVector):
     """Results of several estimators on one design.
+
+    A vector result of the results protocol whose entries are the rows of ``table``:
+    ``params``, ``std_errors``, ``pvalues`` and ``conf_int()`` (95%, as the table) are indexed by
+    ``(estimator, term)``; ``to_frame()``, ``summary()``, ``plot()`` (the dynamic estimates
+    overlaid). Each estimator's own result is in ``results``.
 
     Attributes
     ----------
@@ -52,7 +58,33 @@ class Comparison:
     normalisation : str
         ``"e=-1"`` when every dynamic estimate is relative to event time -1 (the default), or a
         sentence saying how CS options passed through ``cs_options`` depart from it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> c = did.compare(df, estimators=("twfe", "imputation"), outcome="y", unit="unit",
+    ...                 time="year", cohort="cohort", lags=1)
+    >>> round(float(c.params.loc[("TWFE", "ATT")]), 1), c.params.index.names
+    (1.0, FrozenList(['estimator', 'term']))
+    >>> sorted(c.results)
+    ['imputation', 'twfe']
     """
+
+    fixed_level: ClassVar[float] = 0.95
+    rerun_hint: ClassVar[str] = (
+        "the table is at 95%; take each estimator's result from .results and call its "
+        "conf_int(level) or to_frame(level)"
+    )
+    inference_fixed: ClassVar[str] = (
+        "it holds several estimators' results; call with_inference() on a result in .results "
+        "(the least-squares ones have it)"
+    )
+    title: ClassVar[str] = "Estimator comparison"
 
     table: pd.DataFrame
     results: dict[str, Any] = field(default_factory=dict)
@@ -63,11 +95,15 @@ class Comparison:
         """The stacked tidy table."""
         return self.table.copy()
 
+    def _index(self, frame: pd.DataFrame) -> pd.MultiIndex:
+        return pd.MultiIndex.from_arrays([frame["estimator"].astype(str), frame["term"].astype(str)],
+                                         names=["estimator", "term"])
+
     def overall(self) -> pd.DataFrame:
         """One row per estimator with its overall average effect."""
         return self.table.loc[self.table["kind"] == "overall"].reset_index(drop=True)
 
-    def summary(self) -> str:
+    def summary(self) -> Summary:
         """Readable text: the overall effects, then the dynamic effects by event time."""
         cols = ["estimator", "estimate", "std_error", "conf_low", "conf_high", "p_value"]
         out = ["Estimator comparison", "====================",
@@ -79,8 +115,8 @@ class Comparison:
         out += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(out))
 
-    def __str__(self) -> str:
-        return self.summary()
+    def __repr__(self) -> str:
+        return f"<Comparison: {', '.join(self.results) or 'no estimators'}>"
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
@@ -94,16 +130,18 @@ class Comparison:
         ----------
         ax : matplotlib Axes, optional
         language : {"zh", "en"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
         truth : Series, optional
             True effects by event time, drawn as a line (simulations, demo data).
         **kwargs
             Passed to ``overlay_effects``.
         """
         from ..report.labels import label_or_name
-        from ..report.plots import overlay_effects, resolve_language
+        from ..report.plots import overlay_effects
+        from ..report.style import plot_language
 
         dyn = self.table.loc[self.table["kind"] == "event_time"].copy()
-        lang = resolve_language(language)
+        lang = plot_language(language)
         keys = {entry.label: name for name, entry in comparison_entries().items()}
         dyn["estimator"] = [label_or_name(keys.get(name, name), lang) if lang != "en" else name
                             for name in dyn["estimator"]]
@@ -123,6 +161,7 @@ def _tidy(frame: pd.DataFrame, estimator: str, kind: str) -> pd.DataFrame:
     return out
 
 
+@keywords(control="control_group")
 @panel_input
 def compare(
     data: pd.DataFrame,
@@ -134,7 +173,7 @@ def compare(
     cohort: str,
     leads: int | None = None,
     lags: int | None = None,
-    control: str = "never_treated",
+    control_group: str = "never_treated",
     covariates: str | list[str] | None = None,
     cluster: str | None = None,
     cs_options: dict | None = None,
@@ -156,9 +195,10 @@ def compare(
         TWFE/SA event studies (binned end points for the TWFE event study), to the imputation
         horizons and pre-trend leads, and to CS's ``dynamic`` aggregation window. Overall effects
         (CS ``simple``, BJS, Sun-Abraham ``att()``) always average every treated cell.
-    control : {"never_treated", "last_treated"}
-        Comparison group for the event studies; CS uses ``never_treated`` or ``not_yet_treated``
-        (set through ``cs_options``).
+    control_group : {"never_treated", "last_treated"}
+        Comparison group for the event studies; Callaway-Sant'Anna uses ``"never_treated"`` with
+        ``"never_treated"`` and ``"not_yet_treated"`` with ``"last_treated"`` (or what
+        ``cs_options`` says).
     covariates : str or list of str, optional
         Time-varying controls passed to every estimator that takes them (not CS, whose covariates
         are time-invariant: pass them in ``cs_options``).
@@ -198,7 +238,7 @@ def compare(
     if cohort not in data.columns:
         raise EvalkitError(f"Column(s) not found in the data: cohort={cohort!r}.")
     request = CompareRequest(data=data, outcome=outcome, unit=unit, time=time, cohort=cohort,
-                             leads=leads, lags=lags, control=control, covariates=covs,
+                             leads=leads, lags=lags, control_group=control_group, covariates=covs,
                              cluster=cluster, cs_options=cs_options)
     entries = comparison_entries()
     results: dict[str, Any] = {}

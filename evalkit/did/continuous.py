@@ -34,7 +34,7 @@ weights).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,14 +43,16 @@ from .._shared.exceptions import (
     DesignError,
     EvalkitError,
 )
+from .._shared.future import warn_renamed
 from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, label_sums
 from .._shared.validation import (
     check_option,
 )
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect
+from ..results import EffectVector, ScalarEffect, TidyVector
 from ._dose import (
     BAND_QUANTILE,
     aggregate_cells,
@@ -92,8 +94,27 @@ class DoseCurve(EffectVector):
         Dose of each term (same order as ``params``).
     quantity : str
         ``"ATT(d)"`` or ``"ACRT(d)"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(60) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 40, 2019, 0)
+    >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
+    >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
+    ...                    cohort="cohort", degree=1)
+    >>> curve = r.acrt_d
+    >>> curve.quantity, float(curve.to_frame()["dose"].iloc[0]), curve.result_kind
+    ('ACRT(d)', 1.39, 'vector')
     """
 
+    inference_fixed: ClassVar[str] = (
+        "its standard errors come from influence functions and its bands from a multiplier "
+        "bootstrap, chosen at the call; call continuous(..., cluster=, bootstrap=) again"
+    )
     dose: np.ndarray = field(default_factory=lambda: np.array([]))
     quantity: str = "ATT(d)"
 
@@ -103,7 +124,8 @@ class DoseCurve(EffectVector):
         out.insert(1, "dose", np.asarray(self.dose, dtype=float))
         return out
 
-    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str = "en", **kwargs):
+    def plot(self, ax=None, level: float = 0.95, uniform: bool = True, language: str | None = None,
+             **kwargs):
         """Draw the curve against the dose with pointwise and (optionally) uniform bands.
 
         Parameters
@@ -114,8 +136,8 @@ class DoseCurve(EffectVector):
             Coverage of the bands.
         uniform : bool
             Also draw the simultaneous (sup-t) band.
-        language : {"en", "zh"}
-            Axis-label language.
+        language : {"en", "zh"}, optional
+            Axis-label language (default: the one set by ``report.use()``, else English).
         **kwargs
             ``xlabel``, ``ylabel``, ``color``, ``truth`` (callable ``d -> value`` drawn dashed).
         """
@@ -123,8 +145,13 @@ class DoseCurve(EffectVector):
 
 
 @dataclass(repr=False)
-class ContinuousResult:
+class ContinuousResult(TidyVector):
     """Output of :func:`continuous`.
+
+    A vector result of the results protocol whose entries are the rows of ``to_frame()``: the
+    ``ATT(d)`` and ``ACRT(d)`` curves, ``ATT_o``, ``ACRT_o`` and the TWFE coefficient
+    (``params``, ``std_errors``, ``pvalues``, ``conf_int(level)``); ``summary()``, ``plot()``
+    (both curves), ``pretrend_test()`` (the binarised event study's pre-periods).
 
     Attributes
     ----------
@@ -143,8 +170,25 @@ class ContinuousResult:
         Cell-level estimates (group, time, n_treated, n_control, att_o, acrt_o, weight).
     notes : list of str
         Assumptions and caveats (printed in ``summary()``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(60) for t in range(2016, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 40, 2019, 0)
+    >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
+    >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
+    ...                    cohort="cohort", degree=1)
+    >>> r.params[["ATT_o", "ACRT_o"]].round(2).tolist()
+    [1.48, 0.52]
+    >>> 0 <= r.pretrend_test()["p_value"] <= 1
+    True
     """
 
+    inference_fixed: ClassVar[str] = DoseCurve.inference_fixed
     att_d: DoseCurve
     acrt_d: DoseCurve
     att_overall: ScalarEffect
@@ -160,10 +204,36 @@ class ContinuousResult:
     n_units: int
     n_treated_units: int
     n_control_units: int
-    pretrend: dict[str, float] | None = None
+    _pretrend: dict[str, float] | None = None
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     title: str = "Continuous-dose DiD (Callaway, Goodman-Bacon and Sant'Anna 2024)"
+
+    def pretrend_test(self) -> dict[str, float]:
+        """Joint Wald test that the binarised event study's pre-treatment effects are zero.
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (chi-square).
+
+        Raises
+        ------
+        DesignError
+            No cohort has a pre-treatment period with a comparison.
+        """
+        if self._pretrend is None:
+            raise DesignError(
+                "No pre-treatment event times in the binarised event study (no cohort has a "
+                "period before its treatment with a comparison), so there is no pre-trend test."
+            )
+        return dict(self._pretrend)
+
+    @property
+    def pretrend(self) -> dict[str, float] | None:
+        """Deprecated: use :meth:`pretrend_test` (removed in 0.3.0)."""
+        warn_renamed("ContinuousResult.pretrend", "ContinuousResult.pretrend_test()")
+        return None if self._pretrend is None else dict(self._pretrend)
 
     @property
     def twfe_negative_weights(self) -> dict[str, float]:
@@ -193,7 +263,7 @@ class ContinuousResult:
             parts.append(f)
         return pd.concat(parts, ignore_index=True)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text summary with assumptions and the TWFE weight diagnosis."""
         lines = [self.title, "=" * len(self.title)]
         lines.append(
@@ -208,10 +278,11 @@ class ContinuousResult:
                 f"{int(level * 100)}% CI [{lo:.5g}, {hi:.5g}], p = {sc.pvalue:.3g}"
             )
         lines.append(f"Inference: {self.att_d.inference}")
-        if self.pretrend is not None:
+        if self._pretrend is not None:
+            pt = self._pretrend
             lines.append(
-                f"Pre-trend Wald test (event times < 0): chi2({self.pretrend['df']}) = "
-                f"{self.pretrend['statistic']:.3f}, p = {self.pretrend['p_value']:.3g}"
+                f"Pre-trend Wald test (event times < 0): chi2({pt['df']}) = "
+                f"{pt['statistic']:.3f}, p = {pt['p_value']:.3g}"
             )
         if self.twfe is not None:
             nw = self.twfe_negative_weights
@@ -227,16 +298,13 @@ class ContinuousResult:
         lines += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(lines))
 
-    def __str__(self) -> str:
-        return self.summary()
-
     def __repr__(self) -> str:
         return f"<ContinuousResult: {self.method}, {len(self.att_d.params)} dose points>"
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        return self.summary()._repr_html_()
 
-    def plot(self, axes=None, level: float = 0.95, uniform: bool = True, language: str = "en",
+    def plot(self, axes=None, level: float = 0.95, uniform: bool = True, language: str | None = None,
              truth_att=None, truth_acrt=None):
         """Two panels: ``ATT(d)`` and ``ACRT(d)`` with pointwise and uniform bands.
 
@@ -248,8 +316,8 @@ class ContinuousResult:
             Band coverage.
         uniform : bool
             Draw simultaneous bands too.
-        language : {"en", "zh"}
-            Label language.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
         truth_att, truth_acrt : callable, optional
             True curves ``d -> value`` drawn dashed (simulations and the demo panel).
 
@@ -278,11 +346,13 @@ _LABELS = {
 }
 
 
-def _plot_curve(curve: DoseCurve, ax=None, level=0.95, uniform=True, language="en", truth=None,
+def _plot_curve(curve: DoseCurve, ax=None, level=0.95, uniform=True, language=None, truth=None,
                 xlabel=None, ylabel=None, color="C0"):
     import matplotlib.pyplot as plt
 
-    lab = _LABELS.get(language, _LABELS["en"])
+    from ..report.style import plot_language
+
+    lab = _LABELS[plot_language(language)]
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     fr = curve.to_frame(level)
@@ -328,7 +398,7 @@ def _effects(theta, cov, se, grid, ngrid: int, inference: str, notes: list[str],
     return att_curve, acrt_curve, att_o, acrt_o
 
 
-def _check_options(method, control_group, degree, n_bins, bootstrap, n_bootstrap) -> None:
+def _check_options(method, control_group, degree, n_bins, n_draws) -> None:
     """Refuse option values :func:`continuous` cannot use, saying what it needs."""
     check_option("method", method, ("spline", "binned"))
     check_option("control_group", control_group, ("never_treated", "not_yet_treated"))
@@ -336,13 +406,23 @@ def _check_options(method, control_group, degree, n_bins, bootstrap, n_bootstrap
         raise EvalkitError(f"degree must be a non-negative integer, got {degree!r}.")
     if method == "binned" and (not isinstance(n_bins, (int, np.integer)) or n_bins < 1):
         raise EvalkitError(f"n_bins must be a positive integer, got {n_bins!r}.")
-    if bootstrap and n_bootstrap < 99:
-        raise EvalkitError(f"n_bootstrap={n_bootstrap} is too small for a band; use >= 99 (999).")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or 0 < n_draws < 99 \
+            or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws={n_draws!r}: use 0 (no simultaneous bands) or at least 99 bootstrap draws "
+            "(999 by default)."
+        )
 
 
 # --------------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------------
+def _retired_bootstrap(old: dict) -> dict:
+    """``bootstrap=True/False`` and ``n_bootstrap=`` (retired) as ``n_draws`` (0 = no bands)."""
+    return {"n_draws": int(old.get("n_bootstrap", 999)) if old.get("bootstrap", True) else 0}
+
+
+@keywords(bootstrap="n_draws", n_bootstrap="n_draws", convert=_retired_bootstrap)
 @panel_input
 def continuous(
     data: pd.DataFrame,
@@ -358,9 +438,8 @@ def continuous(
     n_bins: int = 4,
     dose_grid: np.ndarray | None = None,
     control_group: Literal["never_treated", "not_yet_treated"] = "never_treated",
-    bootstrap: bool = True,
-    n_bootstrap: int = 999,
-    seed: int | None = 20240601,
+    n_draws: int = 999,
+    seed: int | None = DEFAULT_SEED,
     cluster: str | None = None,
     level: float = 0.95,
     twfe: bool = True,
@@ -392,12 +471,12 @@ def continuous(
         treated doses in steps of 1 percentile, as R ``contdid``).
     control_group : {"never_treated", "not_yet_treated"}
         Comparison units for each cohort-period cell.
-    bootstrap : bool
-        Multiplier bootstrap (Rademacher) for the simultaneous band critical value.
-    n_bootstrap : int
-        Bootstrap draws.
+    n_draws : int
+        Multiplier bootstrap (Rademacher) draws for the critical value of the simultaneous bands
+        (at least 99; default 999). 0: no bands (pointwise analytic intervals only). Standard
+        errors are analytic either way.
     seed : int or None
-        Bootstrap seed.
+        Bootstrap seed (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     cluster : str, optional
         Column with cluster labels (containing whole units); influence functions are summed within
         clusters. Default: units.
@@ -433,11 +512,12 @@ def continuous(
     >>> df["dose"] = np.where(df.cohort > 0, 1 + (df.unit % 40) / 10, 0.0)
     >>> df["y"] = 0.1 * df.unit + 0.5 * df.dose * (df.year >= 2019) + rng.normal(0, 0.1, len(df))
     >>> r = did.continuous(df, outcome="y", unit="unit", time="year", dose="dose",
-    ...                    cohort="cohort", degree=1, bootstrap=False)
+    ...                    cohort="cohort", degree=1, n_draws=0)
     >>> print(f"{r.acrt_overall.estimate:.2f} {r.att_overall.estimate:.2f}")
     0.52 1.48
     """
-    _check_options(method, control_group, degree, n_bins, bootstrap, n_bootstrap)
+    _check_options(method, control_group, degree, n_bins, n_draws)
+    bootstrap, n_bootstrap = n_draws > 0, int(n_draws)
     units, times, Y, Dm, G, d_unit, cl, df = prepare_dose_panel(data, outcome, unit, time, dose, cohort,
                                                       cluster)
     n, T = Y.shape
@@ -486,7 +566,7 @@ def continuous(
         event_study=es, twfe=tw, twfe_weights=wts, att_gt=att_gt, method=method,
         control_group=control_group, knots=kv, nobs=n * T, n_units=n,
         n_treated_units=int(treated_all.sum()), n_control_units=int(never.sum()),
-        pretrend=pretrend, notes=notes,
+        _pretrend=pretrend, notes=notes,
         extra={"influence": IF, "cell_weights": W, "basis_size": K, "dose_by_unit":
                pd.Series(d_unit, index=units)},
     )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -44,12 +44,14 @@ from .._shared.exceptions import (
     NoControlUnitsError,
     PanelDataError,
 )
+from .._shared.future import warn_renamed
 from .._shared.inputs import panel_input
 from .._shared.kernels import segment_sums
 from .._shared.validation import check_columns, check_numeric_complete, check_unique_panel
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from .._summary import Summary
 from ..inference.precision import not_estimable_reason, warn_not_estimable
-from ..results import EffectVector, ScalarEffect
+from ..results import EffectVector, ScalarEffect, TidyVector
 from ._common import unit_clusters
 
 __all__ = ["DCDHResult", "dcdh"]
@@ -57,8 +59,14 @@ __all__ = ["DCDHResult", "dcdh"]
 
 
 @dataclass(repr=False)
-class DCDHResult:
+class DCDHResult(TidyVector):
     """Output of :func:`dcdh`.
+
+    A vector result of the results protocol whose entries are the rows of ``to_frame()``:
+    placebos, effects and the average total effect (``params``, ``std_errors``, ``pvalues``,
+    ``conf_int(level)``); ``summary()``, ``plot()``; ``pretrend_test()`` (the joint test that
+    all placebos are zero); :meth:`event_study` (placebos and effects with their joint
+    covariance, reference event time 0, which :func:`evalkit.sensitivity.honest_did` reads).
 
     Attributes
     ----------
@@ -71,17 +79,40 @@ class DCDHResult:
         before the change, shown at 0 by ``plot()``).
     average_total_effect : ScalarEffect
         Average total effect per unit of treatment change.
-    placebo_test : dict or None
-        Joint Wald test that all placebos are zero.
     table : DataFrame
         Per horizon: estimate, std_error, n_switchers, n_obs (switcher and control cells used),
         delta_d (average cumulative treatment change).
+    effects_placebos_cov : DataFrame or None
+        Covariance between the effects (rows) and the placebos (columns), from the same
+        influence functions (or bootstrap draws) as their own covariances.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["d"] = np.where((df.unit < 15) & (df.year >= 2015 + 2 + df.unit % 3), 1.0, 0.0)
+    >>> df["y"] = 0.1 * df.unit + 2.0 * df.d + rng.normal(0, 0.1, len(df))
+    >>> r = did.dcdh(df, outcome="y", unit="unit", time="year", treatment="d", effects=2, placebo=1)
+    >>> r.params.index.tolist()
+    ['Placebo_1', 'Effect_1', 'Effect_2', 'Av_tot_eff']
+    >>> print(f"{r.params['Effect_1']:.1f}", 0 <= r.pretrend_test()["p_value"] <= 1)
+    2.0 True
+    >>> es = r.event_study()
+    >>> es.labels["event_time"].tolist(), es.reference
+    ([-1, 1, 2], [0])
     """
 
+    inference_fixed: ClassVar[str] = (
+        "its standard errors come from the influence functions of de Chaisemartin and "
+        "D'Haultfoeuille (or a cluster bootstrap), chosen at the call; call dcdh(..., cluster=, "
+        "bootstrap=) again"
+    )
     effects: EffectVector
     placebos: EffectVector | None
     average_total_effect: ScalarEffect
-    placebo_test: dict[str, float] | None
+    _placebo_test: dict[str, float] | None
     table: pd.DataFrame
     normalized: bool
     n_units: int
@@ -91,6 +122,34 @@ class DCDHResult:
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     title: str = "Event-study DiD for non-binary, non-absorbing treatments (dCDH 2024)"
+    effects_placebos_cov: pd.DataFrame | None = None
+
+    def pretrend_test(self) -> dict[str, float]:
+        """Joint Wald test that all placebo estimates are zero (the pre-trend test of dCDH).
+
+        Returns
+        -------
+        dict
+            ``statistic``, ``df``, ``p_value`` (chi-square).
+
+        Raises
+        ------
+        DesignError
+            No placebo was estimated: call ``dcdh(..., placebo=k)`` with ``k >= 1``.
+        """
+        if self._placebo_test is None:
+            raise DesignError(
+                "This dCDH result has no placebo estimates, so no pre-trend test: call "
+                "dcdh(..., placebo=k) with k >= 1 (placebos compare the switchers with their "
+                "controls before the switch)."
+            )
+        return dict(self._placebo_test)
+
+    @property
+    def placebo_test(self) -> dict[str, float] | None:
+        """Deprecated: use :meth:`pretrend_test` (removed in 0.3.0)."""
+        warn_renamed("DCDHResult.placebo_test", "DCDHResult.pretrend_test()")
+        return None if self._placebo_test is None else dict(self._placebo_test)
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table: placebos (negative event times), effects (positive), average total effect."""
@@ -102,23 +161,35 @@ class DCDHResult:
         return pd.concat(parts, ignore_index=True)
 
     def event_study(self) -> EffectVector:
-        """Placebos and effects stacked into one vector (placebo and effect estimates are
-        treated as independent in the stacked covariance), with the period before the switch as
-        reference at event time 0."""
+        """Placebos and effects stacked into one event-study vector with their joint covariance.
+
+        Placebo ``ℓ'`` sits at event time ``−ℓ'`` and effect ``ℓ`` at ``ℓ``; the period before the
+        switch is the reference at event time 0 (``reference=[0]``). The covariance between
+        placebos and effects comes from the same influence functions (or bootstrap draws) as
+        their own variances, so the vector can feed :func:`evalkit.sensitivity.honest_did`.
+        """
+        e = self.effects
         if self.placebos is None:
-            return self.effects
-        p, e = self.placebos, self.effects
+            return EffectVector(params=e.params, cov=e.cov, inference=e.inference, labels=e.labels,
+                                dof=e.dof, reference=[0], title=self.title, notes=self.notes)
+        p = self.placebos
         params = pd.concat([p.params.iloc[::-1], e.params])
         cov = pd.DataFrame(0.0, index=params.index, columns=params.index)
         cov.loc[p.params.index, p.params.index] = p.cov.loc[p.params.index, p.params.index]
         cov.loc[e.params.index, e.params.index] = e.cov
+        cross = self.effects_placebos_cov
+        if cross is None:
+            raise EvalkitError("This dCDH result has no effect-placebo covariance; re-run dcdh().")
+        cross = cross.loc[e.params.index, p.params.index]
+        cov.loc[e.params.index, p.params.index] = cross.to_numpy()
+        cov.loc[p.params.index, e.params.index] = cross.T.to_numpy()
         et = np.concatenate([p.labels["event_time"].to_numpy()[::-1],
                              e.labels["event_time"].to_numpy()])
         return EffectVector(params=params, cov=cov, inference=e.inference,
-                            labels=pd.DataFrame({"event_time": et}), dof=e.dof,
+                            labels=pd.DataFrame({"event_time": et}), dof=e.dof, reference=[0],
                             title=self.title, notes=self.notes)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text summary."""
         lines = [self.title, "=" * len(self.title),
                  f"Units: {self.n_units}; switchers: {self.n_switchers}; never switchers: "
@@ -130,26 +201,42 @@ class DCDHResult:
         lo, hi = a.conf_int(level)
         lines.append(f"Average total effect per unit of treatment: {a.estimate:.5g} "
                      f"(s.e. {a.std_error:.4g}), CI [{lo:.5g}, {hi:.5g}]")
-        if self.placebo_test:
-            lines.append(f"Joint test of placebos = 0: p = {self.placebo_test['p_value']:.4g}")
+        if self._placebo_test:
+            lines.append(f"Joint test of placebos = 0: p = {self._placebo_test['p_value']:.4g}")
         lines += [f"Note: {n}" for n in self.notes]
         return Summary("\n".join(lines))
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def __repr__(self) -> str:
         return f"<DCDHResult: {len(self.effects.params)} effects>"
 
     def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
+        return self.summary()._repr_html_()
 
-    def plot(self, ax=None, level: float = 0.95, language: str = "en"):
-        """Event-study plot: placebos and effects with pointwise confidence intervals."""
+    def plot(self, ax=None, level: float = 0.95, language: str | None = None):
+        """Event-study plot: placebos and effects with pointwise confidence intervals.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        level : float
+            Coverage of the intervals.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+
+        Returns
+        -------
+        matplotlib Axes
+        """
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        language = plot_language(language)
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
+            fig, ax = plt.subplots(figsize=(6, 4))
+            mark_synthetic(fig)
         fr = self.event_study().to_frame(level)
         x = np.concatenate([fr["event_time"].to_numpy(), [0.0]])
         y = np.concatenate([fr["estimate"].to_numpy(), [0.0]])
@@ -219,31 +306,29 @@ def _switchers(D, first, span):
         ever_above = np.maximum.accumulate(span & (D > d1[:, None]), axis=1)
         ever_below = np.maximum.accumulate(span & (D < d1[:, None]), axis=1)
     both = ever_above & ever_below
-    both = ever_above & ever_below
     return d1, has_sw, F, S, both
 
 
 def _covariances(est, Y, D, d1, F, S, keep, first, effects, placebo, normalized, cl, bootstrap,
                  seed, cluster, n_cl):
-    """Covariances of the effects, placebos and average total effect (bootstrap or analytic) and
-    their description."""
+    """Covariances of the effects, placebos, average total effect and of the effects with the
+    placebos (bootstrap or analytic), and their description."""
     if bootstrap and bootstrap > 0:
-        cov_e, cov_p, cov_a, inf_desc = _bootstrap(Y, D, d1, F, S, keep, first, effects, placebo,
-                                                   normalized, cl, bootstrap, seed)
-    else:
-        IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
-        if cl is not None:
-            codes, _ = pd.factorize(cl)
-            IFe, IFp, IFa = (segment_sums(M, codes, codes.max() + 1) for M in (IFe, IFp, IFa))
-        cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
-        inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
-                    f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
-    return cov_e, cov_p, cov_a, inf_desc
+        return _bootstrap(Y, D, d1, F, S, keep, first, effects, placebo, normalized, cl, bootstrap,
+                          seed)
+    IFe, IFp, IFa = est["IF_e"], est["IF_p"], est["IF_a"]
+    if cl is not None:
+        codes, _ = pd.factorize(cl)
+        IFe, IFp, IFa = (segment_sums(M, codes, codes.max() + 1) for M in (IFe, IFp, IFa))
+    cov_e, cov_p, cov_a = IFe.T @ IFe, IFp.T @ IFp, float(IFa @ IFa)
+    inf_desc = (f"analytic influence-function standard errors (dCDH 2024), clustered by "
+                f"{'column ' + repr(cluster) if cluster else 'unit'} ({n_cl} clusters)")
+    return cov_e, cov_p, cov_a, IFe.T @ IFp, inf_desc
 
 
-def _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, notes):
-    """The effects and placebos as :class:`EffectVector` (cells without an estimate left out) and
-    the joint test of the placebos."""
+def _effect_vectors(est, cov_e, cov_p, cov_ep, effects, placebo, normalized, inf_desc, notes):
+    """The effects and placebos as :class:`EffectVector` (cells without an estimate left out), the
+    joint test of the placebos and the effect-placebo covariance (``None`` without placebos)."""
     lab_e = [f"Effect_{ell}" for ell in range(1, effects + 1)]
     ok_e = np.isfinite(est["effects"])
     eff = EffectVector(
@@ -255,6 +340,7 @@ def _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, n
         notes=notes)
     pl = None
     ptest = None
+    cross = None
     if placebo:
         lab_p = [f"Placebo_{ell}" for ell in range(1, placebo + 1)]
         ok_p = np.isfinite(est["placebos"])
@@ -267,7 +353,9 @@ def _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, n
                 labels=pd.DataFrame({"event_time": -np.arange(1, placebo + 1)[ok_p]}),
                 title="dCDH placebo estimates", notes=notes)
             ptest = pl.wald_test()
-    return eff, pl, ptest
+            cross = pd.DataFrame(cov_ep[np.ix_(ok_e, ok_p)], index=np.array(lab_e)[ok_e],
+                                 columns=np.array(lab_p)[ok_p])
+    return eff, pl, ptest, cross
 
 
 def _table(est, cov_e, cov_p, effects, placebo, level):
@@ -292,6 +380,7 @@ def _table(est, cov_e, cov_p, effects, placebo, level):
 
 
 # --------------------------------------------------------------------------------------------
+@keywords(controls="covariates", bootstrap="n_draws")
 @panel_input
 def dcdh(
     data: pd.DataFrame,
@@ -303,11 +392,11 @@ def dcdh(
     effects: int = 1,
     placebo: int = 0,
     normalized: bool = False,
-    controls: list[str] | None = None,
+    covariates: str | list[str] | None = None,
     cluster: str | None = None,
     keep_bidirectional_switchers: bool = False,
-    bootstrap: int = 0,
-    seed: int | None = 20240601,
+    n_draws: int = 0,
+    seed: int | None = DEFAULT_SEED,
     level: float = 0.95,
 ) -> DCDHResult:
     """de Chaisemartin–D'Haultfœuille (2024) event-study effects (``did_multiplegt_dyn``).
@@ -328,7 +417,7 @@ def dcdh(
     normalized : bool
         Divide each effect by the average cumulative treatment change (effect per unit of
         treatment, a weighted average of the effects of the current and lagged treatments).
-    controls : list of str, optional
+    covariates : str or list of str, optional
         Time-varying covariates: for each baseline treatment, the first-differenced outcome is
         regressed on the first-differenced covariates and period effects among units that have not
         switched yet, and the outcome is adjusted by the fitted covariate contribution before the
@@ -339,11 +428,11 @@ def dcdh(
         Keep the unit-periods at which a unit has been both strictly above and strictly below its
         baseline treatment (dropped by default, as ``did_multiplegt_dyn`` does; the sign of the
         effect is then ambiguous).
-    bootstrap : int
-        If > 0, standard errors from this many cluster-bootstrap replications instead of the
-        analytic influence-function formula.
+    n_draws : int
+        0 (default): analytic influence-function standard errors. A positive number: standard
+        errors from this many cluster-bootstrap replications.
     seed : int or None
-        Bootstrap seed.
+        Bootstrap seed (default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     level : float
         Confidence level used in the summary.
 
@@ -376,9 +465,15 @@ def dcdh(
         raise EvalkitError(f"effects must be a positive integer, got {effects!r}.")
     if not isinstance(placebo, (int, np.integer)) or placebo < 0:
         raise EvalkitError(f"placebo must be a non-negative integer, got {placebo!r}.")
-    controls = list(controls or [])
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 0:
+        raise EvalkitError(
+            f"n_draws must be 0 (analytic standard errors) or a positive number of bootstrap "
+            f"replications, got {n_draws!r}."
+        )
+    controls = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    bootstrap = int(n_draws)
     check_columns(data, {"outcome": outcome, "unit": unit, "time": time, "treatment": treatment,
-                         "controls": controls, "cluster": cluster})
+                         "covariates": controls, "cluster": cluster})
     df, units, times, Y, D, ui, ti, first, span, cl = _panel_matrices(
         data, outcome, unit, time, treatment, controls, cluster)
     n, T = Y.shape
@@ -416,23 +511,26 @@ def dcdh(
             f"{treatment!r} stays at its first-period value (e.g. units outside the scheme at 0).")
 
     n_cl = len(np.unique(cl)) if cl is not None else int(keep.sum())
-    cov_e, cov_p, cov_a, inf_desc = _covariances(est, Y, D, d1, F, S, keep, first, effects, placebo,
-                                                 normalized, cl, bootstrap, seed, cluster, n_cl)
+    cov_e, cov_p, cov_a, cov_ep, inf_desc = _covariances(est, Y, D, d1, F, S, keep, first, effects,
+                                                         placebo, normalized, cl, bootstrap, seed,
+                                                         cluster, n_cl)
     reason = not_estimable_reason(n_cl)
     if reason is not None:  # no false precision with one or two clusters
         warn_not_estimable("dcdh", reason)
         cov_e, cov_p, cov_a = np.full_like(cov_e, np.nan), np.full_like(cov_p, np.nan), float("nan")
+        cov_ep = np.full_like(cov_ep, np.nan)
         inf_desc += f"; variance not estimable ({reason})"
-    eff, pl, ptest = _effect_vectors(est, cov_e, cov_p, effects, placebo, normalized, inf_desc, notes)
+    eff, pl, ptest, cross = _effect_vectors(est, cov_e, cov_p, cov_ep, effects, placebo, normalized,
+                                            inf_desc, notes)
     ate = ScalarEffect(est["ate"], float(np.sqrt(max(cov_a, 0.0))), inference=inf_desc,
                        term="Av_tot_eff", title="Average total effect per unit of treatment",
                        notes=notes)
     table = _table(est, cov_e, cov_p, effects, placebo, level)
     return DCDHResult(
-        effects=eff, placebos=pl, average_total_effect=ate, placebo_test=ptest, table=table,
+        effects=eff, placebos=pl, average_total_effect=ate, _placebo_test=ptest, table=table,
         normalized=normalized, n_units=int(keep.sum()), n_switchers=int((keep & has_sw).sum()),
         n_never_switchers=int((keep & ~has_sw).sum()), dropped_units=dropped, notes=notes,
-        extra={"influence_effects": est["IF_e"], "units": units})
+        extra={"influence_effects": est["IF_e"], "units": units}, effects_placebos_cov=cross)
 
 
 def _dof(ids: np.ndarray) -> int:
@@ -605,7 +703,16 @@ def _bootstrap(Y, D, d1, F, S, keep, first, L, Lp, normalized, cl, B, seed):
         return np.atleast_2d(np.cov(M, rowvar=False))
 
     cov_p = _cov(dp) if Lp else np.zeros((0, 0))
-    return (_cov(de), cov_p, float(_cov(da)[0, 0]),
+    # effect-placebo covariance from the replications where every effect and placebo estimated
+    # is finite (columns never estimated, all NaN, are left out of the row filter)
+    both = np.column_stack([de, dp]) if Lp else de
+    cols = np.isfinite(both).any(axis=0)
+    rows = np.isfinite(both[:, cols]).all(axis=1)
+    cov_ep = np.full((L, Lp), np.nan)
+    if Lp and rows.sum() >= 2:
+        joint = np.atleast_2d(np.cov(np.nan_to_num(both[rows]), rowvar=False))
+        cov_ep = joint[:L, L:]
+    return (_cov(de), cov_p, float(_cov(da)[0, 0]), cov_ep,
             f"cluster bootstrap standard errors ({B} replications, seed {seed})")
 
 

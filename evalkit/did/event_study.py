@@ -9,7 +9,7 @@ effects absorbed exactly. Choices:
   pools them into the end points (Schmidheiny and Siegloch 2023). They are never silently pooled
   with the reference period.
 * ``reference``: event time(s) normalised to zero (default ``-1``).
-* ``control``: ``"never_treated"`` (cohort 0 units), ``"last_treated"`` (the last cohort, in the
+* ``control_group``: ``"never_treated"`` (cohort 0 units), ``"last_treated"`` (the last cohort, in the
   periods before it is treated; never-treated units dropped) or ``"both"``.
 """
 
@@ -27,16 +27,17 @@ from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, codes_of
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
+from .._shared.vocabulary import keywords
 from ..inference.design import LinearDesign
 from ..results import EffectVector
 from ._common import (
     as_list,
     check_cohort,
-    compute_inference,
     dof_for,
     drop_always_treated,
     prepare_panel,
     require_never_treated,
+    vector_inference,
 )
 from ._fe import check_collinear_arg, dropped_note, fit_absorbed
 from ._registry import CompareRequest, CompareRun, register_comparison
@@ -56,7 +57,26 @@ class EventStudyResult(EffectVector):
 
     ``params``/``cov`` hold the event-time coefficients (labels in ``to_frame()["event_time"]``);
     covariate coefficients are in ``extra["covariates"]``. ``pretrend_test()`` is the joint Wald
-    test of the leads; ``with_inference`` changes ``cov_type`` without refitting.
+    test of the leads (:meth:`~evalkit.results.EffectVector.pretrend_test`); ``with_inference``
+    changes ``cov_type`` without refitting.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2014, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.where(df.unit < 15, 2018, 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= 2018)) + rng.normal(0, 0.1, len(df))
+    >>> es = did.event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=3, lags=2,
+    ...                      cov_type="clustered")
+    >>> es.params.round(1).tolist()
+    [0.0, 0.1, 1.0, 1.1, 1.1]
+    >>> pt = es.pretrend_test()
+    >>> pt["df"], round(pt["p_value"], 2)
+    (2, 0.03)
+    >>> es.with_inference("cr2").conf_int().columns.tolist()
+    ['lower', 'upper']
     """
 
     design: LinearDesign | None = None
@@ -64,31 +84,9 @@ class EventStudyResult(EffectVector):
     cov_options: dict[str, Any] = field(default_factory=dict)
     aggregation: pd.DataFrame | None = None
 
-    def pretrend_test(self, terms: Sequence | None = None) -> dict[str, float]:
-        """Joint Wald test that every estimated lead (event time < 0) is zero.
-
-        Parameters
-        ----------
-        terms : sequence, optional
-            Event times to test (default: all negative event times with a coefficient).
-
-        Returns
-        -------
-        dict
-            ``statistic``, ``df``, ``p_value`` (F with the result's dof, else chi-square).
-        """
-        et = self.labels["event_time"].to_numpy()
-        if terms is None:
-            pick = [t for t, e in zip(self.params.index, et, strict=True) if e < 0]
-        else:
-            wanted = {int(v) for v in terms}
-            pick = [t for t, e in zip(self.params.index, et, strict=True) if int(e) in wanted]
-        if not pick:
-            raise DesignError("No pre-treatment (negative) event-time coefficients to test.")
-        return self.wald_test(pick)
-
-    def with_inference(self, cov_type: str = "clustered", **options) -> EventStudyResult:
-        """New result with covariance ``cov_type`` (any registered name), without refitting."""
+    def with_inference(self, cov_type: str = "auto", **options) -> EventStudyResult:
+        """New result with covariance ``cov_type`` (any registered name; ``"auto"`` as in
+        :func:`event_study`), without refitting."""
         return vector_result(self.design, list(self.params.index), self.labels, cov_type, options,
                               self.title, self.notes, self.extra, self.reference, type(self),
                               agg=self.aggregation)
@@ -102,7 +100,7 @@ def vector_result(design, names, labels, cov_type, options, title, notes, extra,
     Sun-Abraham interaction weights); without it the reported terms are ``names`` themselves.
     """
     cls = cls or EventStudyResult
-    res = compute_inference(design, cov_type, options)
+    res = vector_inference(design, cov_type, options)
     full = pd.DataFrame(np.asarray(res.cov, dtype=float), index=design.names, columns=design.names)
     beta = pd.Series(design.beta, index=design.names)
     if agg is None:
@@ -137,7 +135,7 @@ def vector_result(design, names, labels, cov_type, options, title, notes, extra,
 
 
 def event_sample(
-    df: pd.DataFrame, *, unit: str, time: str, cohort: str, control: str
+    df: pd.DataFrame, *, unit: str, time: str, cohort: str, control_group: str
 ) -> tuple[pd.DataFrame, list[str]]:
     """Estimation sample for a staggered event study and notes describing it.
 
@@ -150,7 +148,7 @@ def event_sample(
     NoControlUnitsError
         If the requested control group does not exist.
     """
-    check_option("control", control, CONTROLS)
+    check_option("control_group", control_group, CONTROLS)
     g_unit = check_cohort(df, unit, time, cohort)
     notes: list[str] = []
     df = df.copy()
@@ -164,26 +162,26 @@ def event_sample(
     treated_cohorts = sorted(set(g_unit[g_unit > 0]))
     if not treated_cohorts:
         raise DesignError(f"No treated units: cohort column {cohort!r} is 0 (never) for every unit.")
-    if control == "never_treated":
-        require_never_treated(g_unit, cohort, control, "control='last_treated'")
+    if control_group == "never_treated":
+        require_never_treated(g_unit, cohort, control_group, "control_group='last_treated'")
         df["_g"] = df[cohort]
         notes.append("controls: never-treated units")
     else:
-        if len(treated_cohorts) < 2 and control == "last_treated":
+        if len(treated_cohorts) < 2 and control_group == "last_treated":
             raise NoControlUnitsError(
-                "control='last_treated' needs at least two treated cohorts (the last one serves as "
-                f"control); found {treated_cohorts}. Use control='never_treated'."
+                "control_group='last_treated' needs at least two treated cohorts (the last one "
+                f"serves as control); found {treated_cohorts}. Use control_group='never_treated'."
             )
         last = treated_cohorts[-1]
-        if control == "last_treated":
+        if control_group == "last_treated":
             df = df.loc[df[cohort] > 0]
         else:
-            require_never_treated(g_unit, cohort, control, "control='last_treated'")
+            require_never_treated(g_unit, cohort, control_group, "control_group='last_treated'")
         df = df.loc[df[time] < last].reset_index(drop=True)
         df["_g"] = np.where(df[cohort] == last, 0, df[cohort])
         notes.append(
             f"controls: cohort {last} (last treated), periods before {last} only"
-            + (" and never-treated units" if control == "both" else "")
+            + (" and never-treated units" if control_group == "both" else "")
         )
     df["_rel"] = np.where(df["_g"] > 0, df[time] - df["_g"], np.nan)
     return df.reset_index(drop=True), notes
@@ -214,7 +212,7 @@ def windowed_event_sample(
     unit: str,
     time: str,
     cohort: str,
-    control: str,
+    control_group: str,
     covariates: list[str],
     weights: str | None,
     cluster: str | None,
@@ -228,7 +226,7 @@ def windowed_event_sample(
     """
     df = prepare_panel(data, outcome=outcome, unit=unit, time=time, numeric=covariates, weights=weights,
                        cluster=cluster, extra={"cohort": cohort, "covariates": covariates})
-    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control=control)
+    df, notes = event_sample(df, unit=unit, time=time, cohort=cohort, control_group=control_group)
     rel, keep = _window(df["_rel"].to_numpy(float), leads, lags, bin_endpoints)
     if not keep.all():
         notes.append(f"{int((~keep).sum())} treated observations outside the event window were dropped")
@@ -250,6 +248,7 @@ def absorbed_inputs(
     return absorber, ulab, clusters
 
 
+@keywords(control="control_group")
 @panel_input
 def event_study(
     data: pd.DataFrame,
@@ -262,10 +261,10 @@ def event_study(
     lags: int | None = None,
     bin_endpoints: bool = False,
     reference: int | Sequence[int] = -1,
-    control: Control = "never_treated",
+    control_group: Control = "never_treated",
     covariates: str | list[str] | None = None,
     weights: str | None = None,
-    cov_type: str = "clustered",
+    cov_type: str = "auto",
     cluster: str | None = None,
     collinear: str = "raise",
     **cov_options,
@@ -287,14 +286,22 @@ def event_study(
         are dropped).
     reference : int or sequence of int
         Event time(s) normalised to zero.
-    control : {"never_treated", "last_treated", "both"}
+    control_group : {"never_treated", "last_treated", "both"}
         Comparison units (see module docstring).
     covariates : str or list of str, optional
         Time-varying numeric controls.
     weights : str, optional
         Positive observation weights.
     cov_type : str
-        Registered covariance name (default cluster-robust by ``cluster`` or unit).
+        Registered covariance name (:func:`evalkit.inference.available`), clustered by
+        ``cluster``. The default ``"auto"`` gives the event-time vector (``std_errors``, ``cov``
+        and uniform bands) the covariance of evalkit's few-cluster rule
+        (:func:`evalkit.inference.recommend_inference`): CR1 with a t(G-1) reference with at
+        least 30 clusters and 10 treated ones, CR2 with the treatment-group working model with
+        fewer. Where the rule picks the wild bootstrap (treated clusters unknown, or all
+        treated), the vector gets CR1 with t(G-1): the bootstrap tests one coefficient at a time
+        and gives no covariance (:func:`evalkit.inference.few_cluster_report` runs it for one
+        coefficient or contrast). The description says which was used.
     cluster : str, optional
         Cluster column (default ``unit``).
     collinear : {"raise", "drop"}
@@ -342,7 +349,7 @@ def event_study(
     if not refs:
         raise EvalkitError("reference must name at least one event time (e.g. -1).")
     df, rel, notes = windowed_event_sample(
-        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control_group=control_group, covariates=covs,
         weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
     )
     present = np.unique(rel[~np.isnan(rel)]).astype(int)
@@ -376,7 +383,7 @@ def event_study(
     labels = pd.DataFrame({"event_time": events})
     if bin_endpoints:
         notes.append("end points bin all event times beyond the window")
-    extra = {"control": control, "n_units": absorber.n_units, "n_periods": absorber.n_times,
+    extra = {"control_group": control_group, "n_units": absorber.n_units, "n_periods": absorber.n_times,
              "binned": bin_endpoints, "dropped": list(dropped)}
     return vector_result(design, [event_term(e) for e in events], labels, cov_type, cov_options,
                           "Event study (dynamic TWFE)", notes, extra, refs)
@@ -401,6 +408,6 @@ def _compare(request: CompareRequest) -> CompareRun:
     """:func:`event_study` in :func:`~evalkit.did.compare` (end points binned when a window is set)."""
     binned = request.leads is not None or request.lags is not None
     r = event_study(request.data, cohort=request.cohort, leads=request.leads, lags=request.lags,
-                    bin_endpoints=binned, control=request.control,
+                    bin_endpoints=binned, control_group=request.control_group,
                     covariates=request.covariates or None, cluster=request.cluster, **request.common)
     return CompareRun(r, [(r.to_frame(), "event_time")])

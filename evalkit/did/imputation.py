@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ from .._shared.exceptions import DesignError, EvalkitError, NoControlUnitsError
 from .._shared.inputs import panel_input
 from .._shared.kernels import TwoWayAbsorber, codes_of, segment_sums
 from .._shared.validation import check_option
+from .._shared.vocabulary import keywords
 from ..inference.precision import not_estimable_reason, warn_not_estimable
 from ..results import EffectVector, ScalarEffect
 from ._common import as_list, check_cohort, drop_always_treated, prepare_panel
@@ -59,12 +60,37 @@ Partition = Literal["cohort_horizon", "cohort", "horizon"]
 @dataclass(repr=False)
 class ImputationResult(EffectVector):
     """Horizon-specific imputation estimates; overall ATT in ``att``; ``pretrend_test()``;
-    ``event_study()`` (leads and horizons with a joint covariance, for HonestDiD)."""
+    ``event_study()`` (leads and horizons with a joint covariance, for HonestDiD).
+
+    A vector result of the results protocol (``params``, ``std_errors``, ``pvalues``,
+    ``conf_int()`` by horizon, ``to_frame()``, ``summary()``, ``plot()``). ``with_inference``
+    is not available: the variance is BJS's conservative formula, chosen at the call.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.imputation(df, outcome="y", unit="unit", time="year", cohort="cohort", horizons=[0, 1])
+    >>> print(f"{r.att.estimate:.1f}", r.params.index.tolist())
+    1.0 ['event_time::0', 'event_time::1']
+    >>> pt = r.pretrend_test()
+    >>> pt["df"], 0 <= pt["p_value"] <= 1
+    (4, True)
+    """
+
+    inference_fixed: ClassVar[str] = (
+        "its variance is the conservative formula of Borusyak, Jaravel and Spiess, set by the "
+        "call (cluster=, aux_partition=, leave_out=); call imputation(...) again to change it"
+    )
 
     att: ScalarEffect | None = None
     _pre: dict[str, Any] = field(default_factory=dict)
 
-    def pretrends(self, leads: int | None = None, cov_type: str = "clustered", **options) -> EffectVector:
+    def pretrends(self, leads: int | None = None, cov_type: str = "auto", **options) -> EffectVector:
         """Lead coefficients of the pre-trend regression on untreated observations.
 
         Parameters
@@ -73,13 +99,14 @@ class ImputationResult(EffectVector):
             ``K``: leads ``-1..-K`` (paper's Test 1). Default: every observed lead except the
             reference ``-1``.
         cov_type : str
-            Registered covariance name (cluster-robust by the estimation clusters by default).
+            Registered covariance name, clustered by the estimation clusters; the default
+            ``"auto"`` is the vector rule of :func:`evalkit.did.event_study`.
         **options
             Options of the covariance estimator.
         """
         return _pretrend_fit(self._pre, leads, cov_type, options)
 
-    def pretrend_test(self, leads: int | None = None, cov_type: str = "clustered", **options) -> dict[str, float]:
+    def pretrend_test(self, leads: int | None = None, cov_type: str = "auto", **options) -> dict[str, float]:
         """Joint Wald test that all lead coefficients are zero (F with the registry's dof)."""
         return self.pretrends(leads, cov_type, **options).wald_test()
 
@@ -316,6 +343,7 @@ def _estimates_and_scores(weights, tau, e0, absorber, u1, t1, x, x0t, i0, i1, c_
     return ests, psi, lo_fallback
 
 
+@keywords
 @panel_input
 @limited_blas
 def imputation(

@@ -2,7 +2,7 @@
 
 Step 1 regresses the outcome on cohort x event-time indicators ``1[G_i = g] 1[t - g = e]`` for
 every treated cohort and event time except the reference(s), with unit and time effects absorbed
-exactly; the comparison cohort is the never-treated units (``control="never_treated"``) or the
+exactly; the comparison cohort is the never-treated units (``control_group="never_treated"``) or the
 last-treated cohort before its treatment (``"last_treated"``). Step 2 averages the
 cohort-specific effects ``delta_{g,e}`` at each event time with the cohort shares
 ``n_{g,e} / sum_g n_{g,e}`` (observations, or weights, of cohort ``g`` at event time ``e`` in the
@@ -23,8 +23,9 @@ from .._shared.exceptions import DesignError, EvalkitError
 from .._shared.inputs import panel_input
 from .._shared.options import refuse_unknown
 from .._shared.stats import check_level
+from .._shared.vocabulary import keywords
 from ..results import ScalarEffect
-from ._common import as_list, dof_for
+from ._common import as_list, dof_for, vector_inference
 from ._fe import fit_absorbed
 from ._indicator import fit_indicators
 from ._registry import CompareRequest, CompareRun, register_comparison
@@ -39,14 +40,32 @@ from .event_study import (
 
 @dataclass(repr=False)
 class SunAbrahamResult(EventStudyResult):
-    """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall."""
+    """IW event-study effects; cohort-specific effects in ``cohort_effects``; ``att()`` overall.
+
+    A vector result of the results protocol (``params``, ``std_errors``, ``pvalues``,
+    ``conf_int()`` by event time, ``to_frame()``, ``summary()``, ``plot()``, ``pretrend_test()``,
+    ``with_inference(cov_type)``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(40) for t in range(2015, 2022)], columns=["unit", "year"])
+    >>> df["cohort"] = np.select([df.unit < 10, df.unit < 20], [2018, 2020], 0)
+    >>> df["y"] = 0.1 * df.unit + ((df.cohort > 0) & (df.year >= df.cohort)) + rng.normal(0, 0.1, len(df))
+    >>> r = did.sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", leads=2, lags=1,
+    ...                     cov_type="clustered")
+    >>> print(f"{r.att().estimate:.1f}", r.cohort_effects["group"].unique().tolist())
+    1.0 [2018, 2020]
+    >>> r.with_inference("cr2").params.equals(r.params), r.pretrend_test()["df"]
+    (True, 1)
+    """
 
     def _coefficient_cov(self):
         """Covariance of the cohort x event-time coefficients (computed once per result)."""
         if getattr(self, "_coef_cov", None) is None:
-            from ..inference import covariance
-
-            self._coef_cov = covariance.compute(self.design, self.cov_type, **self.cov_options)
+            self._coef_cov = vector_inference(self.design, self.cov_type, self.cov_options)
         return self._coef_cov
 
     @property
@@ -95,6 +114,7 @@ class SunAbrahamResult(EventStudyResult):
                             title="Sun-Abraham average post-treatment effect", nobs=d.nobs)
 
 
+@keywords(control="control_group")
 @panel_input
 def sun_abraham(
     data: pd.DataFrame,
@@ -103,14 +123,14 @@ def sun_abraham(
     unit: str,
     time: str,
     cohort: str,
-    control: str = "never_treated",
+    control_group: str = "never_treated",
     leads: int | None = None,
     lags: int | None = None,
     bin_endpoints: bool = False,
     reference: int | Sequence[int] = -1,
     covariates: str | list[str] | None = None,
     weights: str | None = None,
-    cov_type: str = "clustered",
+    cov_type: str = "auto",
     cluster: str | None = None,
     **cov_options,
 ) -> SunAbrahamResult:
@@ -124,7 +144,7 @@ def sun_abraham(
         Column names.
     cohort : str
         First treated period (0 = never treated).
-    control : {"never_treated", "last_treated"}
+    control_group : {"never_treated", "last_treated"}
         Comparison cohort.
     leads, lags : int, optional
         Event window (``None`` = every event time); outside it treated rows are dropped unless
@@ -138,7 +158,8 @@ def sun_abraham(
     weights : str, optional
         Observation weights (regression and cohort shares).
     cov_type : str
-        Registered covariance name (default clustered by unit / ``cluster``).
+        Registered covariance name (:func:`evalkit.inference.available`), clustered by unit /
+        ``cluster``; the default ``"auto"`` is the vector rule of :func:`evalkit.did.event_study`.
     cluster : str, optional
         Cluster column.
     **cov_options
@@ -166,14 +187,15 @@ def sun_abraham(
               1       1.1
     """
     refuse_unknown(sun_abraham, cov_options)
-    if control not in ("never_treated", "last_treated"):
+    if control_group not in ("never_treated", "last_treated"):
         raise EvalkitError(
-            f"Invalid argument control={control!r}. Expecting one of ('never_treated', 'last_treated')."
+            f"Invalid argument control_group={control_group!r}. Expecting one of ('never_treated', "
+            "'last_treated')."
         )
     covs = as_list(covariates)
     refs = sorted({int(r) for r in ([reference] if np.isscalar(reference) else reference)})
     df, rel, notes = windowed_event_sample(
-        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, covariates=covs,
+        data, outcome=outcome, unit=unit, time=time, cohort=cohort, control_group=control_group, covariates=covs,
         weights=weights, cluster=cluster, leads=leads, lags=lags, bin_endpoints=bin_endpoints,
     )
     g = df["_g"].to_numpy()
@@ -222,7 +244,7 @@ def sun_abraham(
     info = pd.DataFrame({"term": terms, "group": [int(a) for a, _ in cells.index],
                          "event_time": [int(b) for _, b in cells.index], "n": cells.to_numpy()})
     labels = pd.DataFrame({"event_time": events})
-    extra = {"control": control, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
+    extra = {"control_group": control_group, "cells": info, "n_units": absorber.n_units, "n_periods": absorber.n_times}
     notes.append("interaction weights: cohort shares of each event time's observations")
     return vector_result(design, list(agg.index), labels, cov_type, cov_options,
                           "Sun-Abraham interaction-weighted event study", notes, extra, refs,
@@ -251,7 +273,7 @@ def _cell_positions(g: np.ndarray, rel: np.ndarray, treated: np.ndarray, cell_g:
 def _compare(request: CompareRequest) -> CompareRun:
     """:func:`sun_abraham` in :func:`~evalkit.did.compare`: every event time is estimated (so the
     overall ATT averages all treated cells, like CS "simple" and BJS); the table shows the window."""
-    r = sun_abraham(request.data, cohort=request.cohort, control=request.control,
+    r = sun_abraham(request.data, cohort=request.cohort, control_group=request.control_group,
                     covariates=request.covariates or None, cluster=request.cluster, **request.common)
     return CompareRun(r, [(r.att().to_frame(), "overall"),
                           (request.in_window(r.to_frame()), "event_time")])

@@ -35,6 +35,7 @@ from .._shared.kernels import TwoWayAbsorber, codes_of
 from .._shared.options import refuse_unknown
 from .._shared.stats import critical_value, two_sided_pvalue
 from .._shared.validation import check_columns, check_numeric_complete
+from .._shared.vocabulary import keywords
 from ..inference.design import LinearDesign
 from ..results import TIDY_COLUMNS, ScalarEffect
 from ._common import as_list, compute_inference, dof_for, prepare_panel
@@ -53,9 +54,28 @@ CovType = Literal["auto", "unadjusted", "robust", "clustered", "cr2", "wild", "r
 class TWFEResult(ScalarEffect):
     """A least-squares effect with all coefficients and a re-computable covariance.
 
-    ``estimate``/``std_error`` refer to the treatment (``term``); ``params``, ``std_errors``,
-    ``cov``, ``pvalues`` and ``coef_table()`` cover every regressor. ``with_inference`` returns a
-    new result with another ``cov_type`` without refitting.
+    A scalar result of the results protocol: ``estimate``, ``std_error``, ``pvalue`` and
+    ``conf_int(level)`` (a ``(low, high)`` tuple) refer to the treatment (``term``); ``params``,
+    ``std_errors``, ``cov``, ``pvalues`` and ``coef_table(level)`` cover every regressor (the
+    treatment first). ``plot()`` draws the treatment coefficient with its interval.
+    ``with_inference`` returns a new result with another ``cov_type`` without refitting.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from evalkit import did
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame([(u, t) for u in range(30) for t in range(2015, 2021)], columns=["unit", "year"])
+    >>> df["treated"] = ((df.unit < 10) & (df.year >= 2018)).astype(int)
+    >>> df["x"] = rng.normal(0, 1, len(df))
+    >>> df["y"] = 0.1 * df.unit + 1.0 * df.treated + 0.5 * df.x + rng.normal(0, 0.1, len(df))
+    >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", covariates="x",
+    ...              cov_type="clustered")
+    >>> r.params.round(1).to_dict()
+    {'treated': 1.0, 'x': 0.5}
+    >>> lo, hi = r.conf_int(0.90)
+    >>> bool(lo < r.estimate < hi), r.with_inference("cr2").estimate == r.estimate
+    (True, True)
     """
 
     coefficients: pd.Series | None = None
@@ -105,15 +125,15 @@ class TWFEResult(ScalarEffect):
         out.loc[out["term"] == self.term] = self.to_frame(level).to_numpy()
         return out[TIDY_COLUMNS]
 
-    def with_inference(self, cov_type: str = "clustered", **options) -> TWFEResult:
+    def with_inference(self, cov_type: str = "auto", **options) -> TWFEResult:
         """New result with the covariance ``cov_type`` (any registered name), without refitting.
 
         Parameters
         ----------
         cov_type : str
-            A name from :func:`evalkit.inference.available`.
+            A name from :func:`evalkit.inference.available` (default ``"auto"``, as the fit).
         **options
-            Options of that covariance estimator (e.g. ``clusters=``).
+            Options of that covariance estimator (e.g. ``cluster=`` labels).
         """
         return _finish(self.design, self.term, cov_type, options, self.title, self.notes, self.extra)
 
@@ -157,6 +177,7 @@ def _finish(design: LinearDesign, term: str, cov_type: str, options: dict, title
     )
 
 
+@keywords
 @panel_input
 def twfe(
     data: pd.DataFrame,
@@ -259,6 +280,7 @@ def twfe(
     return _finish(design, treatment, cov_type, cov_options, "Two-way fixed effects (TWFE)", notes, extra)
 
 
+@keywords
 @panel_input
 def two_by_two(
     data: pd.DataFrame,

@@ -28,6 +28,7 @@ from .recommend import (
     recommend_inference,
 )
 from .wild import WildBootstrapResult, wild_cluster_bootstrap
+from .wild_iv import WREResult
 
 __all__ = [
     "ConleyTaberResult",
@@ -38,6 +39,7 @@ __all__ = [
     "LinearDesign",
     "PlaceboResult",
     "RandomizationResult",
+    "WREResult",
     "WildBootstrapResult",
     "available",
     "compute",

@@ -23,14 +23,21 @@ import pandas as pd
 
 from .._shared.exceptions import InferenceError
 from .._shared.validation import check_columns, check_option
+from .._shared.vocabulary import DEFAULT_SEED
 from . import _permute as permute
+from ._protocol import ScalarTest
 from .executor import Executor
 from .randomization import PanelReassigner
 
 
 @dataclass(repr=False)
-class PlaceboResult:
+class PlaceboResult(ScalarTest):
     """A placebo distribution with the observed statistic and a rank p-value.
+
+    A scalar result of the results protocol: ``params`` and ``std_errors`` (the observed
+    estimate and its standard error), ``pvalues`` (the rank p-value), ``to_frame()`` (one tidy
+    row), ``summary()``, ``plot()`` (the placebo distribution); ``conf_int()`` raises (a placebo
+    test gives no interval); ``draws_frame()`` holds the placebos.
 
     Attributes
     ----------
@@ -48,6 +55,8 @@ class PlaceboResult:
         Whether every placebo assignment was evaluated.
     description : str
         The method in words.
+    term : str
+        Name of the effect in ``to_frame()`` (``"effect"``).
 
     Examples
     --------
@@ -61,6 +70,9 @@ class PlaceboResult:
     >>> pl = placebo_in_space(df, gap, unit="unit", cohort="cohort")
     >>> pl.kind, pl.exact, round(pl.pvalue, 3)
     ('space', True, 0.167)
+    >>> print(pl.to_frame()[["term", "estimate", "p_value"]].round(3).to_string(index=False))
+      term  estimate  p_value
+    effect       4.0    0.167
     """
 
     kind: str
@@ -72,9 +84,35 @@ class PlaceboResult:
     statistic: str
     exact: bool
     description: str
+    term: str = "effect"
 
     def __repr__(self) -> str:
         return f"<PlaceboResult: {self.description}; p={self.pvalue:.4g}>"
+
+    @property
+    def estimate(self) -> float:
+        """The observed estimate."""
+        return float(self.observed_estimate)
+
+    @property
+    def std_error(self) -> float:
+        """The observed estimate's standard error (``nan`` when the statistic gives none)."""
+        return float(self.observed_std_error)
+
+    @property
+    def n_draws(self) -> int:
+        """Number of placebos."""
+        return int(len(self.distribution))
+
+    def _interval(self, level: float) -> None:
+        return None
+
+    def _no_interval(self, level: float) -> str:
+        return (
+            f"A placebo test gives a rank p-value, not a {level:.0%} interval. For an interval "
+            f"use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
+            "evalkit.inference.conley_taber(..., level=...)"
+        )
 
     def conf_int(self, level: float = 0.95):
         """Not available: a placebo test ranks the observed statistic, it gives no interval.
@@ -84,13 +122,13 @@ class PlaceboResult:
         InferenceError
             Always, saying what gives an interval at ``level``.
         """
-        raise InferenceError(
-            f"A placebo test gives a rank p-value, not a {level:.0%} interval. For an interval "
-            f"use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
-            "evalkit.inference.conley_taber(..., level=...)."
-        )
+        raise InferenceError(self._no_interval(level) + ".")
 
-    def to_frame(self) -> pd.DataFrame:
+    def _draws(self):
+        return self.distribution["value"].to_numpy(float), float(self.observed), (
+            "t" if self.statistic == "t" else "estimate")
+
+    def draws_frame(self) -> pd.DataFrame:
         """Plot-ready frame: ``kind, label, value, estimate, std_error, is_observed``."""
         frame = self.distribution.assign(kind=self.kind, is_observed=False)
         obs = pd.DataFrame(
@@ -118,7 +156,7 @@ def placebo_in_space(
     statistic: Literal["t", "estimate"] = "estimate",
     n_draws: int = 999,
     exact: bool | None = None,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> PlaceboResult:
     """Placebo-in-space test: give the actual adoption years to never-treated units instead.

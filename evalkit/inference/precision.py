@@ -87,7 +87,7 @@ def guard_covariance(design, cov_type: str, options: dict, res: CovarianceResult
     :data:`MIN_CLUSTERS_FOR_VARIANCE` clusters)."""
     if cov_type not in CLUSTER_METHODS:
         return res
-    G = cluster_count(options.get("clusters") if options.get("clusters") is not None else design.clusters)
+    G = cluster_count(options.get("cluster") if options.get("cluster") is not None else design.clusters)
     reason = None if G is None else not_estimable_reason(G)
     if reason is None:
         return res

@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import InferenceError
+from .._shared.future import CallableInterval
 from .._shared.kernels import TwoWayAbsorber
 from .._shared.validation import check_columns, check_option
+from .._shared.vocabulary import DEFAULT_SEED
 from ._permute import (
     MAX_EXACT,
     choose_exact,
@@ -39,12 +41,18 @@ from ._permute import (
     permutation_pvalue,
     statistic_value,
 )
+from ._protocol import ScalarTest
 from .executor import Executor
 
 
 @dataclass(repr=False)
-class RandomizationResult:
+class RandomizationResult(ScalarTest):
     """Outcome of a randomization (permutation) test.
+
+    A scalar result of the results protocol: ``params``, ``std_errors``, ``pvalues`` (Series
+    indexed by ``term``), ``to_frame()`` (one tidy row), ``summary()``, ``plot()`` (the
+    randomization distribution); ``conf_int()`` raises (a test of the sharp null gives no
+    interval); ``draws_frame()`` holds the distribution.
 
     Attributes
     ----------
@@ -64,6 +72,8 @@ class RandomizationResult:
         The options used.
     description : str
         The method in words.
+    term : str
+        Name of the effect in ``to_frame()`` (``"effect"``).
 
     Examples
     --------
@@ -74,6 +84,9 @@ class RandomizationResult:
     ...                        np.array([1, 1, 0, 0, 0, 0]), statistic="estimate")
     >>> res.exact, res.n_draws
     (True, 15)
+    >>> print(res.to_frame()[["term", "estimate", "p_value"]].round(3).to_string(index=False))
+      term  estimate  p_value
+    effect     1.375      0.4
     """
 
     observed: float
@@ -87,9 +100,21 @@ class RandomizationResult:
     statistic: str
     alternative: str
     description: str
+    term: str = "effect"
 
     def __repr__(self) -> str:
         return f"<RandomizationResult: {self.description}; p={self.pvalue:.4g}>"
+
+    def _interval(self, level: float) -> None:
+        return None
+
+    def _no_interval(self, level: float) -> str:
+        return (
+            f"A randomization test gives a p-value for the null of no effect, not a {level:.0%} "
+            "interval (that would need the test re-run for every hypothesised effect). For an "
+            f"interval use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
+            "evalkit.inference.conley_taber(..., level=...)"
+        )
 
     def conf_int(self, level: float = 0.95):
         """Not available: a randomization test of the sharp null gives a p-value, no interval.
@@ -99,14 +124,12 @@ class RandomizationResult:
         InferenceError
             Always, saying what gives an interval at ``level``.
         """
-        raise InferenceError(
-            f"A randomization test gives a p-value for the null of no effect, not a {level:.0%} "
-            "interval (that would need the test re-run for every hypothesised effect). For an "
-            f"interval use the estimator's cov_type (e.g. cov_type='wild' with level={level}) or "
-            "evalkit.inference.conley_taber(..., level=...)."
-        )
+        raise InferenceError(self._no_interval(level) + ".")
 
-    def to_frame(self) -> pd.DataFrame:
+    def _draws(self):
+        return self.distribution, float(self.observed), "t" if self.statistic == "t" else "value"
+
+    def draws_frame(self) -> pd.DataFrame:
         """Plot-ready frame: one row per assignment (``draw, value``) plus the observed row."""
         frame = pd.DataFrame(
             {"draw": np.arange(self.distribution.size), "value": self.distribution, "is_observed": False}
@@ -125,7 +148,7 @@ def permutation_test(
     n_draws: int = 999,
     exact: bool | None = None,
     max_exact: int = MAX_EXACT,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> RandomizationResult:
     """Randomization test over re-arrangements of a unit-level assignment vector.
@@ -263,7 +286,7 @@ def randomization_inference(
     alternative: Literal["two-sided", "greater", "less"] = "two-sided",
     n_draws: int = 999,
     exact: bool | None = None,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
 ) -> RandomizationResult:
     """Randomization inference for a statistic computed on a panel.
@@ -323,8 +346,12 @@ def randomization_inference(
 # Conley and Taber (2011): inference with few treated groups from the control groups' residuals
 # ---------------------------------------------------------------------------------------------
 @dataclass(repr=False)
-class ConleyTaberResult:
+class ConleyTaberResult(ScalarTest):
     """Conley-Taber test and interval for the TWFE effect of a binary absorbing treatment.
+
+    A scalar result of the results protocol: ``params``, ``std_errors`` (missing: the method
+    uses none), ``pvalues``, ``conf_int(level)`` (from the same simulated distribution, any
+    level), ``to_frame()``, ``summary()``, ``plot()`` (the simulated distribution).
 
     Attributes
     ----------
@@ -332,8 +359,9 @@ class ConleyTaberResult:
         TWFE coefficient.
     pvalue : float
         Share of simulated :math:`|W|` at least :math:`|\\hat\\beta|`.
-    conf_int : tuple
-        Interval ``[beta - q_hi, beta - q_lo]`` from the simulated quantiles.
+    interval : tuple
+        Interval ``[beta - q_hi, beta - q_lo]`` from the simulated quantiles at ``level``
+        (``conf_int(level)`` at any level).
     distribution : ndarray
         Simulated values of :math:`\\hat\\beta - \\beta` under the null.
     exact : bool
@@ -350,23 +378,52 @@ class ConleyTaberResult:
     >>> df["treated"] = ((df.unit < 2) & (df.year >= 2018)).astype(int)
     >>> df["y"] = df.unit + 1.0 * df.treated + rng.normal(0, 0.1, len(df))
     >>> ct = conley_taber(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=999)
-    >>> type(ct).__name__
-    'ConleyTaberResult'
+    >>> type(ct).__name__, ct.term
+    ('ConleyTaberResult', 'treated')
+    >>> lo, hi = ct.conf_int(0.90)
+    >>> bool(lo < ct.estimate < hi)
+    True
     """
 
     estimate: float
     pvalue: float
-    conf_int: tuple[float, float]
+    interval: tuple[float, float]
     level: float
     distribution: np.ndarray
     exact: bool
     description: str
+    term: str = "treatment"
 
     def __repr__(self) -> str:
         return f"<ConleyTaberResult: {self.description}; p={self.pvalue:.4g}>"
 
+    @property
+    def std_error(self) -> float:
+        """Not used by the method: ``nan``."""
+        return float("nan")
+
+    @property
+    def n_draws(self) -> int:
+        """Number of simulated values."""
+        return int(np.size(self.distribution))
+
+    @property
+    def conf_int(self) -> CallableInterval:
+        """``conf_int(level=0.95)``: the interval at any level from the same simulated distribution.
+
+        (Until 0.3.0 the value also behaves as the ``(low, high)`` tuple at ``level``, with a
+        ``FutureWarning``: it used to be an attribute.)
+        """
+        return CallableInterval(self.interval, self.conf_int_at, owner="ConleyTaberResult")
+
+    def _interval(self, level: float) -> tuple[float, float]:
+        return self.conf_int_at(level)
+
+    def _draws(self):
+        return self.distribution, float(self.estimate), "estimate"
+
     def conf_int_at(self, level: float) -> tuple[float, float]:
-        """Interval at any ``level`` from the same simulated distribution (``conf_int`` is the
+        """Interval at any ``level`` from the same simulated distribution (``interval`` is the
         one at ``self.level``)."""
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
@@ -389,7 +446,7 @@ def conley_taber_matrix(
     level: float = 0.95,
     n_draws: int = 9999,
     max_exact: int = 100_000,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
 ) -> ConleyTaberResult:
     r"""Conley-Taber inference on a balanced panel given as unit x period matrices.
 
@@ -456,7 +513,7 @@ def conley_taber(
     treatment: str,
     level: float = 0.95,
     n_draws: int = 9999,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
 ) -> ConleyTaberResult:
     """Conley-Taber inference for a TWFE effect with few treated units (balanced panel).
 
@@ -486,4 +543,6 @@ def conley_taber(
     wide_d = data.pivot(index=unit, columns=time, values=treatment)
     if wide_y.isna().any().any():
         raise InferenceError("conley_taber needs a balanced panel (every unit in every period).")
-    return conley_taber_matrix(wide_y.to_numpy(), wide_d.to_numpy(), level=level, n_draws=n_draws, seed=seed)
+    res = conley_taber_matrix(wide_y.to_numpy(), wide_d.to_numpy(), level=level, n_draws=n_draws, seed=seed)
+    res.term = treatment
+    return res

@@ -17,6 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import FewClustersWarning, InferenceError
+from .._shared.vocabulary import DEFAULT_SEED, keywords
+from .._summary import Summary
+from ..results import TIDY_COLUMNS, TidyVector
 from . import covariance
 from .covariance import CovarianceResult
 from .design import LinearDesign
@@ -43,15 +46,16 @@ SIZE_STUDY_DESIGNS: dict[str, str] = {
 
 #: Rejection rates (%) of true nulls by 5% tests in each design of :data:`SIZE_STUDY_DESIGNS`
 #: (same order); 1,000 replications per design (Monte-Carlo s.e. ~0.7 points at 5%), 2,000 for
-#: the default in u16x14b and u10x20b.
+#: the wild bootstrap with observation weights in u16x14b and u10x20b, 4,000 for the default.
 SIZE_STUDY: dict[str, tuple[float, ...]] = {
     "CR1 (fixest) t(G-1)": (8.8, 14.8, 6.4, 10.7, 9.8, 17.8, 8.3, 15.2, 16.9),
     "CR2 Bell-McCaffrey dof": (3.5, 7.5, 1.3, 4.0, 3.5, 7.8, 4.9, 8.5, 9.6),
     "CR3 jackknife t(G-1)": (5.8, 9.9, 5.3, 7.9, 6.3, 11.8, 6.9, 9.9, 11.1),
     "WCR Rademacher, cluster weights": (5.0, 14.9, 1.5, 6.4, 4.8, 18.4, 5.9, 10.8, 17.7),
     "WCU Rademacher, cluster weights": (6.9, 8.7, 6.0, 8.4, 7.1, 10.5, 7.0, 8.7, 11.7),
-    "WCR Rademacher, observation-level weights (default)": (4.5, 6.0, 4.9, 6.1, 4.5, 5.7, 5.4, 5.6, 7.5),
+    "WCR Rademacher, observation-level weights": (4.5, 6.0, 4.9, 6.1, 4.5, 5.7, 5.4, 5.6, 7.5),
     "RI t statistic (exact)": (4.3, 12.2, 1.7, 5.4, 4.6, 15.1, 5.5, 12.3, 16.3),
+    "CR2, treated/untreated working-model dof (default)": (3.7, 4.5, 4.6, 4.4, 3.8, 4.2, 4.5, 4.7, 4.9),
 }
 
 #: Acceptable band for the 5% rejection rate in every design.
@@ -116,7 +120,7 @@ def cluster_counts(design: LinearDesign, clusters: np.ndarray | None = None) -> 
     """Number of clusters and of treated clusters (``None`` when treatment is unknown)."""
     cl = design.clusters if clusters is None else np.asarray(clusters)
     if cl is None:
-        raise InferenceError("The design has no cluster labels; pass clusters=...")
+        raise InferenceError("The design has no cluster labels; pass cluster=...")
     cl = np.asarray(cl)
     if cl.ndim == 2:
         cl = cl[:, 0]
@@ -127,14 +131,15 @@ def cluster_counts(design: LinearDesign, clusters: np.ndarray | None = None) -> 
     return int(uniq.size), n_treated
 
 
-def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = None) -> InferenceRecommendation:
+@keywords(clusters="cluster")
+def recommend_inference(design_or_result: Any, *, cluster: np.ndarray | None = None) -> InferenceRecommendation:
     """The default inference for a fitted least-squares design, chosen by the size study.
 
     Parameters
     ----------
     design_or_result : LinearDesign or result with ``.design``
         The fitted model.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels (default the design's).
 
     Returns
@@ -162,11 +167,11 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
     >>> df["y"] = df.unit + df.treated + rng.normal(0, 0.1, len(df))
     >>> r = did.twfe(df, outcome="y", unit="unit", time="year", treatment="treated", cov_type="clustered")
     >>> rec = recommend_inference(r)
-    >>> rec.cov_type, rec.n_clusters, rec.n_treated_clusters
-    ('wild', 12, 3)
+    >>> rec.cov_type, rec.options, rec.n_clusters, rec.n_treated_clusters
+    ('cr2', {'working_model': 'treatment_groups'}, 12, 3)
     """
     design = _design_of(design_or_result)
-    G, G1 = cluster_counts(design, clusters)
+    G, G1 = cluster_counts(design, cluster)
     if G < 2:
         raise InferenceError(
             f"Only {G} cluster: no cluster-robust inference is possible. Use randomization "
@@ -195,41 +200,64 @@ def recommend_inference(design_or_result: Any, *, clusters: np.ndarray | None = 
             f"{G} clusters ({G1 if G1 is not None else 'unknown'} treated): cluster-robust CR1 "
             f"with t({G - 1}) reference",
         )
+    choice = DEFAULT_FEW if G1 is not None and 0 < G1 < G else DEFAULT_FEW_UNKNOWN_TREATMENT
+    why = ("treated clusters unknown" if G1 is None else
+           "every cluster treated (no untreated clusters to compare error variances with)")
     return InferenceRecommendation(
-        DEFAULT_FEW["cov_type"], dict(DEFAULT_FEW["options"]), G, G1,
-        DEFAULT_FEW["reason"].format(G=G, G1=G1 if G1 is not None else "?"),
-        report_range=DEFAULT_FEW["report_range"],
+        choice["cov_type"], dict(choice["options"]), G, G1,
+        choice["reason"].format(G=G, G1=G1 if G1 is not None else "?", why=why),
+        report_range=choice["report_range"],
     )
 
 
-#: Choice for few (treated) clusters, from the size study (benchmarks/README.md). The restricted
-#: wild bootstrap with observation-level Rademacher weights, studentised by the cluster-robust
-#: variance (absorbed effects re-projected), is the only method within [3.5%, 6.5%] in eight of the
-#: nine designs, with units fewer or more than years (4.5-6.1%); it over-rejects (7.5%) with 10
-#: units over 20 years, noisier autocorrelated treated units, where every other method is worse
-#: (CR2-BM 9.6%, CR1 16.9%). Because no method holds the band in every design, the range across
-#: methods is to be reported beside it (``report_range``; :func:`few_cluster_report`). The
-#: CV3-studentised bootstraps of MacKinnon, Nielsen and Webb (2023) (``studentize="cv3"``) were
-#: tried and do not fix the 10 x 20 design (cluster weights 10.0-17.7%, observation weights 7.3-7.4%
-#: over 2,000 replications), so they are not the default.
+#: Choice for few (treated) clusters, from the size study (benchmarks/README.md): CR2 with
+#: Satterthwaite degrees of freedom under a working model that gives treated and untreated clusters
+#: their own error variance (``working_model="treatment_groups"``). It is the one method that held
+#: [3.5%, 6.5%] in all nine designs (3.7-4.9% over 4,000 replications each), units fewer or more
+#: than years included. The Bell-McCaffrey dof (identity working model) are too large when the
+#: treated clusters are noisier (7.5-9.6%) and too small when they are quieter (1.3%); the wild
+#: bootstrap with observation-level weights, the earlier default, over-rejected 7.5% with 10 units
+#: over 20 years and noisier autocorrelated treated units. Analytic, so intervals at every level
+#: and the covariance of effect vectors (HonestDiD) come from the same method.
 DEFAULT_FEW: dict[str, Any] = {
-    "cov_type": "wild",
-    "options": {"bootcluster": "observation", "weights": "rademacher", "impose_null": True},
+    "cov_type": "cr2",
+    "options": {"working_model": "treatment_groups"},
     "reason": (
-        "{G} clusters, {G1} treated: restricted wild bootstrap with observation-level Rademacher "
-        "weights and cluster-robust t (MacKinnon-Webb subcluster bootstrap, absorbed effects "
-        "re-projected). In evalkit's size study its 5% tests rejected 4.5-6.1% of true nulls in "
-        "8 of 9 designs (12-16 units over 10-14 years) but 7.5% with 10 units over 20 years and "
-        "noisier autocorrelated treated units; no method held 3.5-6.5% everywhere (CR2 1.3-9.6%, "
-        "CR1 6.4-17.8%), so check the range across methods (few_cluster_report)"
+        "{G} clusters, {G1} treated: CR2 standard errors with Satterthwaite degrees of freedom "
+        "under a working model with separate error variances for treated and untreated clusters. "
+        "In evalkit's size study (12-16 units over 10-14 years and 10 units over 20 years, equal, "
+        "noisier and quieter treated units) its 5% tests rejected 3.7-4.9% of true nulls in every "
+        "design"
+    ),
+    "report_range": False,
+}
+
+#: Choice for few clusters when the design does not say which clusters are treated, or when every
+#: cluster is (a dose received by all units): the working model above needs treated and untreated
+#: clusters: the restricted wild bootstrap with observation-level Rademacher weights
+#: (MacKinnon-Webb subcluster bootstrap), 4.5-7.5% in the size study.
+DEFAULT_FEW_UNKNOWN_TREATMENT: dict[str, Any] = {
+    "cov_type": "wild",
+    "options": {"bootcluster": "observation", "bootstrap_weights": "rademacher", "impose_null": True},
+    "reason": (
+        "{G} clusters, {why}: restricted wild bootstrap with observation-level "
+        "Rademacher weights and cluster-robust t (MacKinnon-Webb subcluster bootstrap). In "
+        "evalkit's size study its 5% tests rejected 4.5-6.1% of true nulls in 8 of 9 designs but "
+        "7.5% with 10 units over 20 years and noisier autocorrelated treated units; check the "
+        "range across methods (few_cluster_report)"
     ),
     "report_range": True,
 }
 
 
 @dataclass(repr=False)
-class FewClusterReport:
+class FewClusterReport(TidyVector):
     """P-values and confidence intervals of one effect under several few-cluster methods.
+
+    A vector result of the results protocol with one entry per method: ``params`` (the
+    estimate, the same for every method), ``std_errors`` (missing: the methods differ in more
+    than the standard error), ``pvalues`` and ``conf_int()`` (at the report's ``level``) are
+    indexed by method; ``to_frame()``, ``summary()``, ``plot()`` (the intervals side by side).
 
     Attributes
     ----------
@@ -257,6 +285,8 @@ class FewClusterReport:
     >>> rep = few_cluster_report(r, n_draws=199)
     >>> print(f"{rep.term}: {rep.estimate:.2f}")
     treated: 1.00
+    >>> rep.pvalues.index[0], bool((rep.params == rep.estimate).all())
+    ('CR1, t(G-1)', True)
     """
 
     term: str
@@ -287,13 +317,50 @@ class FewClusterReport:
             f"{lo:.3g}-{hi:.3g} across {len(self.table)} methods ({', '.join(self.table['method'])})"
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-method table with the estimate."""
-        return self.table.assign(term=self.term, estimate=self.estimate)[
-            ["term", "method", "estimate", "p_value", "conf_low", "conf_high"]
-        ]
+    rerun_hint = "run few_cluster_report(...) again with that level"
 
-    def summary(self) -> str:
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return f"Few-cluster report for {self.term}"
+
+    def _fixed_level(self) -> float:
+        return float(self.level)
+
+    def _index(self, frame: pd.DataFrame) -> pd.Index:
+        return pd.Index(frame["method"].astype(str), name="method")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-method table: the tidy columns (``term`` = the effect) and ``method``."""
+        out = self.table.assign(term=self.term, estimate=self.estimate)
+        for col in TIDY_COLUMNS:
+            if col not in out.columns:
+                out[col] = np.nan
+        return out[["method", *TIDY_COLUMNS]].reset_index(drop=True)
+
+    def plot(self, ax=None, language: str | None = None, **kwargs):
+        """The estimate with each method's interval, side by side.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+        **kwargs
+            Passed to :func:`evalkit.report.plot_effects`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..report.plots import plot_effects
+
+        frame = self.to_frame().assign(term=lambda f: f["method"])
+        frame = frame.drop(columns=["event_time", "time", "group"])
+        kwargs.setdefault("title", self.title)
+        return plot_effects(frame, ax=ax, uniform=False, language=language, **kwargs)
+
+    def summary(self) -> Summary:
         """Readable text."""
         lo, hi = self.conf_int_range
         lines = [
@@ -303,10 +370,7 @@ class FewClusterReport:
             f"{int(self.level * 100)}% CI range: [{lo:.6g}, {hi:.6g}]",
         ]
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return Summary("\n".join(lines))
 
     def __repr__(self) -> str:
         return f"<FewClusterReport: {self.term}, p in [{self.pvalue_range[0]:.3g}, {self.pvalue_range[1]:.3g}]>"
@@ -319,13 +383,15 @@ def few_cluster_report(
     R: np.ndarray | None = None,
     level: float = 0.95,
     n_draws: int = 9999,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
     extra: dict[str, Any] | None = None,
 ) -> FewClusterReport:
     """Run the few-cluster methods on one effect and report each p-value and interval.
 
-    Methods: CR1 with t(G-1), CR2 with Bell-McCaffrey dof, wild cluster bootstrap restricted
+    Methods: CR1 with t(G-1), CR2 with Bell-McCaffrey dof and with the treated/untreated
+    working-model dof (the default, when the design says which clusters are treated), wild cluster
+    bootstrap restricted
     (WCR) with Rademacher weights (fully enumerated for G <= 12) and with Webb weights, the
     unrestricted WCU with Webb weights, and the WCR with observation-level weights studentised by
     the cluster-robust variance (the "subcluster" bootstrap of MacKinnon and Webb 2018). Randomization inference or Conley-Taber results (which
@@ -389,17 +455,22 @@ def few_cluster_report(
         rows.append(("CR1, t(G-1)", 2 * stats.t.sf(abs(est / se1), v1.dof), est - crit * se1, est + crit * se1))
         v2 = covariance.compute(design, "cr2", contrast=c, level=level)
         rows.append((f"CR2, Bell-McCaffrey dof {v2.details['contrast_dof']:.3g}", v2.pvalue, *v2.conf_int))
+        if G1 is not None and 0 < G1 < G:
+            v2g = covariance.compute(design, "cr2", contrast=c, level=level, working_model="treatment_groups")
+            rows.append((f"CR2, treated/untreated working-model dof {v2g.details['contrast_dof']:.3g}",
+                         v2g.pvalue, *v2g.conf_int))
         kw = dict(R=c, level=level, seed=seed, executor=executor)
         for label, opts in (
-            ("WCR, Rademacher", dict(weights="rademacher", n_draws=n_draws)),
-            ("WCR, Webb", dict(weights="webb", n_draws=n_draws, full_enumeration=False)),
-            ("WCU, Webb", dict(weights="webb", n_draws=n_draws, impose_null=False, full_enumeration=False)),
+            ("WCR, Rademacher", dict(bootstrap_weights="rademacher", n_draws=n_draws)),
+            ("WCR, Webb", dict(bootstrap_weights="webb", n_draws=n_draws, full_enumeration=False)),
+            ("WCU, Webb", dict(bootstrap_weights="webb", n_draws=n_draws, impose_null=False,
+                               full_enumeration=False)),
             ("WCR, Rademacher, subcluster = observation",
-             dict(weights="rademacher", n_draws=n_draws, bootcluster="observation")),
+             dict(bootstrap_weights="rademacher", n_draws=n_draws, bootcluster="observation")),
         ):
             w = wild_cluster_bootstrap(design, **kw, **opts)
             lab = label + (" (full enumeration)" if w.full_enumeration else f" ({w.n_draws} draws)")
-            rows.append((lab, w.pvalue, *w.conf_int))
+            rows.append((lab, w.pvalue, *w.interval))
     for name, res in (extra or {}).items():
         rows.append((name, float(res.pvalue), *_interval_of(res, level)))
     table = pd.DataFrame(rows, columns=["method", "p_value", "conf_low", "conf_high"])
@@ -430,17 +501,17 @@ def _interval_of(res: Any, level: float) -> tuple[float, float]:
     return float(ci[0]), float(ci[1])
 
 
-def iv_auto_inference(design: LinearDesign, clusters=None, small_sample: str | None = None,
+def iv_auto_inference(design: LinearDesign, cluster=None, small_sample: str | None = None,
                       level: float = 0.95, **options) -> CovarianceResult:
     """``cov_type="auto"`` for a 2SLS design: CR1 with many clusters, the IV size study's choice
     with few (:data:`~evalkit.inference.wild_iv.IV_DEFAULT_FEW`), and the reason in the description."""
-    G, G1 = cluster_counts(design, clusters)
+    G, G1 = cluster_counts(design, cluster)
     if G < 2:
         raise InferenceError(
             f"Only {G} cluster: no cluster-robust inference is possible for the 2SLS estimate."
         )
     few = G < MIN_CLUSTERS or (G1 is not None and G1 < MIN_TREATED_CLUSTERS)
-    kw = {"clusters": clusters} if clusters is not None else {}
+    kw = {"cluster": cluster} if cluster is not None else {}
     if not few:
         if small_sample is not None:
             kw["small_sample"] = small_sample
@@ -460,10 +531,10 @@ def iv_auto_inference(design: LinearDesign, clusters=None, small_sample: str | N
 
 @covariance.register(
     "auto",
-    allowed_kwargs={"clusters", "param", "n_draws", "seed", "executor", "level", "small_sample"},
+    allowed_kwargs={"cluster", "param", "n_draws", "seed", "executor", "level", "small_sample"},
     doc="Evidence-based default: CR1 with many clusters, the size study's choice with few.",
 )
-def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fixest", **options):
+def auto_inference(design: LinearDesign, cluster=None, small_sample: str = "fixest", **options):
     """Registry entry ``cov_type="auto"``: the inference :func:`recommend_inference` picks.
 
     With at least ``MIN_CLUSTERS`` clusters and ``MIN_TREATED_CLUSTERS`` treated ones this is
@@ -473,12 +544,12 @@ def auto_inference(design: LinearDesign, clusters=None, small_sample: str = "fix
     the bootstrap is chosen.
     """
     if (design.extra or {}).get("iv") is not None:  # 2SLS: the IV size study decides
-        return iv_auto_inference(design, clusters=clusters, small_sample=small_sample, **options)
-    rec = recommend_inference(design, clusters=clusters)
-    if clusters is not None:
-        options = {**options, "clusters": clusters}
+        return iv_auto_inference(design, cluster=cluster, small_sample=small_sample, **options)
+    rec = recommend_inference(design, cluster=cluster)
+    if cluster is not None:
+        options = {**options, "cluster": cluster}
     if rec.cov_type == "clustered":
-        keep = {k: v for k, v in options.items() if k == "clusters"}
+        keep = {k: v for k, v in options.items() if k == "cluster"}
         out = covariance.compute(design, "clustered", small_sample=small_sample, **keep)
     else:
         allowed = covariance.allowed_options(rec.cov_type)

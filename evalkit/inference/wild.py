@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitWarning, InferenceError
+from .._shared.future import CallableInterval
 from .._shared.kernels import segment_sums
 from .._shared.kernels.draws import (
     WEIGHT_KINDS,
@@ -59,6 +60,8 @@ from .._shared.kernels.draws import (
     enumerated_weights,
 )
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
+from ._protocol import ScalarTest
 from ._wild_cv3 import cv3_arrays, cv3_poly, explicit_effects_design
 from .covariance import CovarianceResult, clustered, cr1_factor, cr2_rows, register
 from .design import FEProjection, LinearDesign, fe_projection
@@ -66,7 +69,6 @@ from .executor import Chunk, Executor, get_executor
 from .wild_iv import wild_iv_covariance
 
 WeightType = Literal["rademacher", "webb", "mammen"]
-
 
 
 def _chunk_weights(chunk: Chunk, weights: str, enumerate_all: bool, H: int) -> np.ndarray:
@@ -138,8 +140,12 @@ def _poly_fast(V, c0, c1, S0, S1, P) -> np.ndarray:
 
 
 @dataclass(repr=False)
-class WildBootstrapResult:
+class WildBootstrapResult(ScalarTest):
     """Result of a wild cluster bootstrap test of :math:`R\\beta = r`.
+
+    A scalar result of the results protocol: ``params``, ``std_errors``, ``pvalues`` (Series
+    indexed by ``term``), ``conf_int(level)`` (by inverting the test on the same draws, any
+    level), ``to_frame()``, ``summary()``, ``plot()`` (the bootstrap t statistics).
 
     Attributes
     ----------
@@ -151,11 +157,12 @@ class WildBootstrapResult:
         Observed t statistic :math:`(R\\hat\\beta - r)/\\text{se}`.
     pvalue : float
         Bootstrap p-value (``pvalue_type``).
-    conf_int : tuple of float
+    interval : tuple of float
         Confidence interval at ``level`` by test inversion (``(nan, nan)`` when not requested;
-        infinite ends when the test never rejects on that side).
+        infinite ends when the test never rejects on that side); ``conf_int(level)`` gives it
+        at any level.
     level : float
-        Coverage of ``conf_int``.
+        Coverage of ``interval``.
     n_draws : int
         Number of bootstrap draws (``2**G`` under full enumeration).
     full_enumeration : bool
@@ -168,6 +175,8 @@ class WildBootstrapResult:
         Bootstrap statistics at the tested null ``r``.
     description : str
         The method in words.
+    term : str
+        The tested coefficient (``param``) or ``"contrast"`` (``R``).
 
     Examples
     --------
@@ -180,15 +189,18 @@ class WildBootstrapResult:
     >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
     >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
     >>> w = wild_cluster_bootstrap(d, param="x", seed=1)
-    >>> w.n_draws, w.level
-    (64, 0.95)
+    >>> w.n_draws, w.level, w.term
+    (64, 0.95, 'x')
+    >>> lo, hi = w.conf_int(0.90)
+    >>> bool(lo < w.estimate < hi), w.to_frame()["term"].tolist()
+    (True, ['x'])
     """
 
     estimate: float
     std_error: float
     statistic: float
     pvalue: float
-    conf_int: tuple[float, float]
+    interval: tuple[float, float]
     level: float
     r: float
     n_draws: int
@@ -203,9 +215,26 @@ class WildBootstrapResult:
     description: str
     _poly: np.ndarray = field(default=None)  # 5 x B coefficients for test inversion
     _kappa: float = 1.0
+    term: str = "contrast"
 
     def __repr__(self) -> str:
         return f"<WildBootstrapResult: {self.description}; p={self.pvalue:.4g}>"
+
+    @property
+    def conf_int(self) -> CallableInterval:
+        """``conf_int(level=0.95)``: the interval at any level by test inversion on the same draws.
+
+        (Until 0.3.0 the value also behaves as the ``(low, high)`` tuple at ``level``, with a
+        ``FutureWarning``: it used to be an attribute.)
+        """
+        return CallableInterval(self.interval, self.conf_int_at, owner="WildBootstrapResult")
+
+    def _interval(self, level: float) -> tuple[float, float]:
+        return self.conf_int_at(level)
+
+    def _draws(self):
+        t_obs = self.statistic if self.statistic_type == "t" else self.estimate - self.r
+        return self.t_boot, float(t_obs), "t" if self.statistic_type == "t" else "estimate"
 
     def pvalue_at(self, r: float) -> float:
         """Bootstrap p-value of the null :math:`R\\beta = r` (same draws, any ``r``)."""
@@ -228,32 +257,16 @@ class WildBootstrapResult:
         >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=cl)
         >>> res = wild_cluster_bootstrap(d, param="x")
         >>> lo90, hi90 = res.conf_int_at(0.90)
-        >>> res.conf_int[0] <= lo90 < hi90 <= res.conf_int[1]
+        >>> lo95, hi95 = res.conf_int()
+        >>> lo95 <= lo90 < hi90 <= hi95
         True
         """
         if not 0 < level < 1:
             raise InferenceError(f"level must be between 0 and 1, got {level!r}.")
         if np.isfinite(self.level) and np.isclose(level, self.level):
-            return self.conf_int
+            return tuple(self.interval)
         return _invert(self._poly, self.estimate, self.std_error, self._kappa, self.impose_null,
                        self.pvalue_type, self.statistic_type, 1 - level)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One-row tidy table (``estimate, std_error, statistic, p_value, conf_low, conf_high``)."""
-        return pd.DataFrame(
-            [
-                {
-                    "estimate": self.estimate,
-                    "std_error": self.std_error,
-                    "statistic": self.statistic,
-                    "p_value": self.pvalue,
-                    "conf_low": self.conf_int[0],
-                    "conf_high": self.conf_int[1],
-                    "n_draws": self.n_draws,
-                    "method": self.description,
-                }
-            ]
-        )
 
 
 def _boot_stats(poly, delta, kappa, impose_null, statistic_type):
@@ -306,6 +319,13 @@ def _invert(poly, estimate, se, kappa, impose_null, pvalue_type, statistic_type,
         ends.append((lo + hi) / 2)
     d_plus, d_minus = ends
     return float(estimate - d_plus), float(estimate - d_minus)
+
+
+def _term_name(design: LinearDesign, param) -> str:
+    """Name of the tested coefficient (``"contrast"`` for a restriction vector ``R``)."""
+    if param is None:
+        return "contrast"
+    return param if isinstance(param, str) else str(design.names[int(param)])
 
 
 def _restriction(design: LinearDesign, param, R) -> np.ndarray:
@@ -389,12 +409,12 @@ def _cluster_layout(design: LinearDesign, clusters, bootcluster, n: int):
     bootstrap-cluster aggregation matrix (``None`` when they are the same)."""
     cl = design.clusters if clusters is None else clusters
     if cl is None:
-        raise InferenceError("The wild cluster bootstrap needs cluster labels (clusters=...).")
+        raise InferenceError("The wild cluster bootstrap needs cluster labels (cluster=...).")
     cl = np.asarray(cl)
     if cl.ndim != 1:
         raise InferenceError("The wild cluster bootstrap takes one-way clusters (a 1-d array).")
     if cl.shape[0] != n:
-        raise InferenceError(f"clusters has {cl.shape[0]} labels for {n} observations.")
+        raise InferenceError(f"cluster has {cl.shape[0]} labels for {n} observations.")
     _, ccodes = np.unique(cl, return_inverse=True)
     G = int(ccodes.max()) + 1
     if G < 2:
@@ -410,11 +430,11 @@ def _cluster_layout(design: LinearDesign, clusters, bootcluster, n: int):
     else:
         bc = np.asarray(bootcluster)
         if bc.shape != cl.shape:
-            raise InferenceError("bootcluster must have one label per observation, like clusters.")
+            raise InferenceError("bootcluster must have one label per observation, like cluster.")
         pair = pd.DataFrame({"b": bc, "c": cl}).drop_duplicates()
         if pair["b"].duplicated().any():
             raise InferenceError(
-                "bootcluster must be nested in clusters (each bootstrap cluster inside one cluster)."
+                "bootcluster must be nested in cluster (each bootstrap cluster inside one cluster)."
             )
         _, bcodes = np.unique(bc, return_inverse=True)
         Hn = int(bcodes.max()) + 1
@@ -515,22 +535,23 @@ def _description(impose_null, weights, B, full_enumeration, statistic, studentiz
     return desc
 
 
+@keywords(clusters="cluster", weights="bootstrap_weights")
 def wild_cluster_bootstrap(
     design: LinearDesign,
     *,
     param: str | int | None = None,
     R: np.ndarray | None = None,
     r: float = 0.0,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     bootcluster: np.ndarray | Literal["observation"] | None = None,
     impose_null: bool = True,
-    weights: WeightType = "rademacher",
+    bootstrap_weights: WeightType = "rademacher",
     n_draws: int = 9999,
     full_enumeration: bool | None = None,
     pvalue_type: Literal["symmetric", "equal-tailed"] = "symmetric",
     statistic: Literal["t", "coef"] = "t",
     level: float | None = 0.95,
-    seed: int | None = 20210514,
+    seed: int | None = DEFAULT_SEED,
     executor: Executor | str | dict | None = None,
     small_sample: str = "fixest",
     studentize: Literal["cr1", "cr2", "cv3"] = "cr1",
@@ -546,18 +567,19 @@ def wild_cluster_bootstrap(
         Coefficient to test (name or position). Give this or ``R``.
     R : array of length k, optional
         One linear combination of the coefficients (e.g. an average of event-study effects).
+        ``R`` and ``r`` keep the names of the hypothesis :math:`R\beta = r`.
     r : float
         Hypothesised value of :math:`R\beta`.
-    clusters : array, optional
+    cluster : array, optional
         Cluster labels for the variance (default ``design.clusters``).
     bootcluster : array or "observation", optional
-        Labels of the clusters whose errors share a weight, nested in ``clusters`` (the
+        Labels of the clusters whose errors share a weight, nested in ``cluster`` (the
         "subcluster" wild bootstrap of MacKinnon and Webb 2018); ``"observation"`` gives every
         observation its own weight (the ordinary wild bootstrap, still studentised by the
-        cluster-robust variance). Default: ``clusters``.
+        cluster-robust variance). Default: ``cluster``.
     impose_null : bool
         ``True`` (WCR, restricted; recommended) or ``False`` (WCU, unrestricted).
-    weights : {"rademacher", "webb", "mammen"}
+    bootstrap_weights : {"rademacher", "webb", "mammen"}
         Distribution of the cluster weights.
     n_draws : int
         Number of random draws (ignored under full enumeration).
@@ -608,11 +630,12 @@ def wild_cluster_bootstrap(
     >>> y = X @ [1.0, 0.5] + rng.normal(size=8)[g] + rng.normal(size=80)
     >>> b = np.linalg.lstsq(X, y, rcond=None)[0]
     >>> d = LinearDesign(X=X, resid=y - X @ b, beta=b, names=["const", "x"], y=y, clusters=g)
-    >>> w = wild_cluster_bootstrap(d, param="x", weights="webb", n_draws=999, seed=1)
+    >>> w = wild_cluster_bootstrap(d, param="x", bootstrap_weights="webb", n_draws=999, seed=1)
     >>> print(f"{w.estimate:.2f}, p = {w.pvalue:.3f}")
     0.40, p = 0.002
     """
-    weights = check_option("weights", weights, WEIGHT_KINDS)
+    weights = check_option("bootstrap_weights", bootstrap_weights, WEIGHT_KINDS)
+    clusters = cluster
     studentize = check_option("studentize", studentize, ("cr1", "cr2", "cv3"))
     pvalue_type = check_option("pvalue_type", pvalue_type, ("symmetric", "equal-tailed"))
     statistic = check_option("statistic", statistic, ("t", "coef"))
@@ -650,18 +673,19 @@ def wild_cluster_bootstrap(
                         pvalue_type, G, Hn, agg, fe_note)
     return WildBootstrapResult(
         estimate=est, std_error=se, statistic=float(delta_obs / se) if se > 0 else float("nan"),
-        pvalue=pval, conf_int=ci, level=float(level) if level is not None else float("nan"),
+        pvalue=pval, interval=ci, level=float(level) if level is not None else float("nan"),
         r=float(r), n_draws=B, full_enumeration=bool(full_enumeration), weights=weights,
         impose_null=bool(impose_null), pvalue_type=pvalue_type, statistic_type=statistic,
         n_clusters=G, n_boot_clusters=Hn, t_boot=t_boot, description=desc, _poly=poly,
         _kappa=kappa,
+        term=_term_name(design, param),
     )
 
 
 @register(
     "wild",
     allowed_kwargs={
-        "param", "R", "r", "clusters", "bootcluster", "impose_null", "weights", "n_draws",
+        "param", "R", "r", "cluster", "bootcluster", "impose_null", "bootstrap_weights", "n_draws",
         "full_enumeration", "pvalue_type", "statistic", "level", "seed", "executor", "small_sample",
         "studentize",
     },
@@ -678,16 +702,16 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
     """
     if (design.extra or {}).get("iv") is not None and R is None:  # 2SLS: Davidson-MacKinnon WRE
         return wild_iv_covariance(design, param=param, level=level, **options)
-    if options.get("clusters") is None and design.clusters is None:
-        raise InferenceError("cov_type='wild' needs cluster labels (pass clusters=...).")
+    if options.get("cluster") is None and design.clusters is None:
+        raise InferenceError("cov_type='wild' needs cluster labels (pass cluster=...).")
     base = clustered(  # warns on one treated cluster
-        design, clusters=options.get("clusters"), small_sample=options.get("small_sample", "fixest")
+        design, cluster=options.get("cluster"), small_sample=options.get("small_sample", "fixest")
     )
     if R is not None:
         res = wild_cluster_bootstrap(design, R=R, level=level, **options)
         return CovarianceResult(
             base.cov, base.dof, res.description, pvalue=res.pvalue,
-            conf_int=np.asarray(res.conf_int), conf_level=level, term="contrast", details=res,
+            conf_int=np.asarray(res.interval), conf_level=level, term="contrast", details=res,
             cov_description=base.description,
         )
     if param is None:
@@ -697,13 +721,13 @@ def wild(design: LinearDesign, param=None, R=None, level: float = 0.95, **option
         return CovarianceResult(
             base.cov, base.dof, runs[0].description,
             pvalue=np.array([r.pvalue for r in runs]),
-            conf_int=np.array([r.conf_int for r in runs]), conf_level=level, details=runs,
+            conf_int=np.array([r.interval for r in runs]), conf_level=level, details=runs,
             cov_description=base.description,
         )
     res = wild_cluster_bootstrap(design, param=param, level=level, **options)
     name = param if isinstance(param, str) else design.names[int(param)]
     return CovarianceResult(
         base.cov, base.dof, res.description, pvalue=res.pvalue,
-        conf_int=np.asarray(res.conf_int), conf_level=level, term=name, details=res,
+        conf_int=np.asarray(res.interval), conf_level=level, term=name, details=res,
         cov_description=base.description,
     )

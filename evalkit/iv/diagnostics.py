@@ -17,6 +17,7 @@ from .._shared.exceptions import (
 from .._shared.validation import (
     check_option,
 )
+from .._shared.vocabulary import keywords
 from ..inference.covariance import compute as compute_cov
 from ..inference.design import LinearDesign
 
@@ -52,12 +53,13 @@ def _diagnostic_cov(X: np.ndarray, resid: np.ndarray, clusters: np.ndarray | Non
     return compute_cov(d, "clustered", **keep).cov, int(pd.unique(np.asarray(clusters)).size)
 
 
+@keywords(clusters="cluster", controls="covariates")
 def effective_f(
     x: np.ndarray,
     Z: np.ndarray,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     *,
-    controls: np.ndarray | None = None,
+    covariates: np.ndarray | None = None,
     like: LinearDesign | None = None,
     cov_options: dict | None = None,
 ) -> dict:
@@ -74,9 +76,9 @@ def effective_f(
         Endogenous regressor.
     Z : ndarray (n, K)
         Excluded instruments.
-    clusters : ndarray, optional
+    cluster : ndarray, optional
         Cluster labels (robust HC1 when ``None``).
-    controls : ndarray (n, p), optional
+    covariates : ndarray (n, p), optional
         Exogenous controls already partialled out of ``x`` and ``Z`` (residualised on the fixed
         effects); they are counted as regressors by the small-sample factor.
     like : LinearDesign, optional
@@ -105,8 +107,8 @@ def effective_f(
     Qi = np.linalg.inv(Q)
     pi = Qi @ Z.T @ x
     v = x - Z @ pi
-    X = Z if controls is None or np.size(controls) == 0 else np.column_stack([Z, controls])
-    cov, G = _diagnostic_cov(X, v, clusters, like, cov_options)
+    X = Z if covariates is None or np.size(covariates) == 0 else np.column_stack([Z, covariates])
+    cov, G = _diagnostic_cov(X, v, cluster, like, cov_options)
     cov_pi = cov[:K, :K]
     F = float(pi @ Q @ pi / np.trace(cov_pi @ Q))
     w, U = np.linalg.eigh(Q)
@@ -115,13 +117,14 @@ def effective_f(
     return {"F_eff": F, "pi": pi, "cov_pi": cov_pi, "W2": W2, "n_clusters": G}
 
 
-def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -> float:
+@keywords(alpha="level", convert=lambda old: {"level": 1 - float(old["alpha"])})
+def mop_critical_value(W2: np.ndarray, tau: float = 0.10, level: float = 0.95) -> float:
     """Critical value of the Montiel Olea–Pflueger simplified test (worst-case bias ``tau``).
 
     ``K_eff = tr(W2)^2 (1 + 2x) / (tr(W2 W2) + 2x tr(W2) λ_max(W2))`` with ``x = 1/tau``, and the
-    critical value is the ``1 − alpha`` quantile of a noncentral χ²(K_eff, K_eff·x) divided by
+    critical value is the ``level`` quantile of a noncentral χ²(K_eff, K_eff·x) divided by
     ``K_eff`` (Montiel Olea and Pflueger 2013, Section 4.2). With one instrument it is 23.1 for
-    ``tau = 0.10`` and ``alpha = 0.05``.
+    ``tau = 0.10`` and ``level = 0.95`` (a 5% test).
 
     Parameters
     ----------
@@ -129,8 +132,8 @@ def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -
         Normalised first-stage variance (see :func:`effective_f`).
     tau : float
         Worst-case Nagar bias relative to the OLS benchmark.
-    alpha : float
-        Test size.
+    level : float
+        One minus the size of the test (0.95: a 5% test).
 
     Examples
     --------
@@ -144,19 +147,20 @@ def mop_critical_value(W2: np.ndarray, tau: float = 0.10, alpha: float = 0.05) -
     tr = np.trace(W2)
     lmax = float(np.linalg.eigvalsh(W2).max())
     k_eff = tr**2 * (1 + 2 * x) / (np.trace(W2 @ W2) + 2 * x * tr * lmax)
-    return float(stats.ncx2.ppf(1 - alpha, k_eff, k_eff * x) / k_eff)
+    return float(stats.ncx2.ppf(level, k_eff, k_eff * x) / k_eff)
 
 
+@keywords(clusters="cluster", controls="covariates")
 def anderson_rubin_set(
     y: np.ndarray,
     x: np.ndarray,
     Z: np.ndarray,
-    clusters: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
     level: float = 0.95,
     grid: np.ndarray | None = None,
     dist: Literal["F", "chi2"] = "F",
     *,
-    controls: np.ndarray | None = None,
+    covariates: np.ndarray | None = None,
     like: LinearDesign | None = None,
     cov_options: dict | None = None,
 ) -> dict:
@@ -175,7 +179,7 @@ def anderson_rubin_set(
         Outcome and endogenous regressor, residualised on fixed effects and controls.
     Z : ndarray (n, K)
         Instruments, residualised likewise.
-    clusters : ndarray, optional
+    cluster : ndarray, optional
         Cluster labels (HC1 when ``None``).
     level : float
         Confidence level.
@@ -183,7 +187,7 @@ def anderson_rubin_set(
         Values of ``β0`` for the grid inversion (needed when ``K > 1``).
     dist : {"F", "chi2"}
         Reference distribution.
-    controls, like, cov_options
+    covariates, like, cov_options
         As in :func:`effective_f` (what the small-sample factor counts).
 
     Returns
@@ -213,12 +217,12 @@ def anderson_rubin_set(
     Qi = np.linalg.inv(Z.T @ Z)
     gy, gx = Qi @ Z.T @ y, Qi @ Z.T @ x
     ey, ex = y - Z @ gy, x - Z @ gx
-    if clusters is not None and pd.unique(np.asarray(clusters)).size < 2:
+    if cluster is not None and pd.unique(np.asarray(cluster)).size < 2:
         raise InferenceError("The Anderson-Rubin set needs at least 2 clusters.")
-    X = Z if controls is None or np.size(controls) == 0 else np.column_stack([Z, controls])
+    X = Z if covariates is None or np.size(covariates) == 0 else np.column_stack([Z, covariates])
 
     def vcov(e):
-        return _diagnostic_cov(X, e, clusters, like, cov_options)
+        return _diagnostic_cov(X, e, cluster, like, cov_options)
 
     (Vyy, G), (Vxx, _), (Vsum, _) = vcov(ey), vcov(ex), vcov(ey + ex)
     Vyy, Vxx = Vyy[:K, :K], Vxx[:K, :K]

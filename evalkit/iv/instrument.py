@@ -25,6 +25,7 @@ from .._shared.options import refuse_unknown
 from .._shared.validation import (
     check_option,
 )
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 
 SHOCK_ASSUMPTION = (
     "Assumed exogenous (as-good-as-random given the lagged factors): the bureau's yearly factor "
@@ -110,6 +111,7 @@ def _alloc_amounts(spec, factors, last_year, amount: str) -> pd.Series:
     return s
 
 
+@keywords
 def formula_instrument(
     specs: dict[int, Any] | str | Path,
     factors: Any,
@@ -163,6 +165,7 @@ def formula_instrument(
     return pd.concat(rows, ignore_index=True)
 
 
+@keywords
 def expected_instrument(
     specs: dict[int, Any] | str | Path,
     factors: Any,
@@ -171,7 +174,7 @@ def expected_instrument(
     method: Literal["permute", "dirichlet"] = "permute",
     n_draws: int = 200,
     concentration: float = 200.0,
-    seed: int | None = 20230601,
+    seed: int | None = DEFAULT_SEED,
     weight_mean: dict[str, float] | None = None,
     total_support: list[float] | None = None,
     amount: Literal["continuous", "rounded"] = "continuous",
@@ -206,7 +209,7 @@ def expected_instrument(
         Totals (万元) drawn uniformly in the ``dirichlet`` method when documented (default: the
         observed yearly totals).
     seed : int or None
-        Random seed (dirichlet).
+        Random seed (dirichlet; default :data:`evalkit._shared.vocabulary.DEFAULT_SEED`).
     amount, chain_last_year : see :func:`formula_instrument`.
 
     Returns

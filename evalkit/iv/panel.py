@@ -28,6 +28,8 @@ from .._shared.validation import (
     check_option,
     check_unique_panel,
 )
+from .._shared.vocabulary import keywords, renamed_options
+from .._summary import Summary
 from ..inference import covariance as _covariance
 from ..inference.covariance import CovarianceResult
 from ..inference.covariance import compute as compute_cov
@@ -43,6 +45,12 @@ from .diagnostics import anderson_rubin_set, effective_f, mop_critical_value
 @dataclass(repr=False)
 class PanelIVResult(ScalarEffect):
     """2SLS estimate with first stage, reduced form, OLS beside it and weak-IV diagnostics.
+
+    A scalar result of the results protocol about the 2SLS coefficient (``estimate``,
+    ``std_error``, ``pvalue``, ``conf_int(level)`` a ``(low, high)`` tuple; ``params``,
+    ``std_errors``, ``pvalues`` one-element Series); ``to_frame()`` adds the OLS, first-stage and
+    reduced-form rows; ``plot()`` draws the 2SLS and OLS estimates with their intervals;
+    ``with_inference(cov_type)`` recomputes the 2SLS inference without refitting.
 
     Attributes
     ----------
@@ -76,6 +84,8 @@ class PanelIVResult(ScalarEffect):
     0.81 0.40
     >>> r.with_inference("cr2").estimate == r.estimate
     True
+    >>> r.to_frame()["term"].tolist()
+    ['x per 1000', 'OLS x', 'first stage z', 'reduced form z']
     """
 
     ols: ScalarEffect | None = None
@@ -106,7 +116,7 @@ class PanelIVResult(ScalarEffect):
             f"{'(' if lo == -np.inf else '['}{f(lo)}, {f(hi)}{')' if hi == np.inf else ']'}"
             for lo, hi in iv)
 
-    def with_inference(self, cov_type: str = "clustered", **options) -> PanelIVResult:
+    def with_inference(self, cov_type: str = "auto", **options) -> PanelIVResult:
         """Recompute the 2SLS inference with another registered variance estimator.
 
         ``"wild"`` runs the wild restricted efficient bootstrap for IV and ``"auto"`` the IV
@@ -120,9 +130,7 @@ class PanelIVResult(ScalarEffect):
         cr = _iv_cov(self.design, cov_type, options)
         se = float(np.sqrt(cr.cov[0, 0]))
         dof = _first_dof(cr.dof)
-        return replace(self, std_error=se, dof=dof, inference=cr.description,
-                       pvalue_override=cr.pvalue_for(0), conf_int_override=cr.conf_int_for(0),
-                       conf_level_override=getattr(cr, "conf_level", None) or 0.95)
+        return replace(self, std_error=se, dof=dof, inference=cr.description, **_overrides(cr))
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy rows: 2SLS, OLS, first stage, reduced form."""
@@ -132,7 +140,7 @@ class PanelIVResult(ScalarEffect):
                 parts.append(r.to_frame(level))
         return pd.concat(parts, ignore_index=True)
 
-    def summary(self, level: float = 0.95) -> str:
+    def summary(self, level: float = 0.95) -> Summary:
         """Readable text with the diagnostics and the exogeneity statement."""
         lo, hi = self.conf_int(level)
         lines = [self.title, "=" * len(self.title),
@@ -153,24 +161,61 @@ class PanelIVResult(ScalarEffect):
         if self.nobs is not None:
             lines.append(f"Observations: {self.nobs}")
         lines += [f"Note: {n}" for n in self.notes]
-        return "\n".join(lines)
+        return Summary("\n".join(lines))
 
-    def plot_first_stage(self, ax=None, language: str = "en", bins: int = 20):
-        """Binned scatter of the residualised endogenous regressor against the instrument."""
+    def plot(self, ax=None, level: float = 0.95, language: str | None = None, **kwargs):
+        """The 2SLS estimate beside the naive OLS estimate, each with its interval.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Where to draw.
+        level : float
+            Coverage of the intervals (each by its own method, as ``conf_int``).
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
+        **kwargs
+            Passed to :func:`evalkit.report.plot_effects`.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..report.plots import plot_effects
+        from ..report.style import plot_language
+
+        zh = plot_language(language) == "zh"
+        parts = [ScalarEffect.to_frame(self, level)]
+        if self.ols is not None:
+            parts.append(self.ols.to_frame(level))
+        frame = pd.concat(parts, ignore_index=True)
+        names = ["两阶段最小二乘", "普通最小二乘"] if zh else ["2SLS", "OLS"]
+        frame["term"] = names[: len(frame)]
+        kwargs.setdefault("title", "工具变量估计" if zh else self.title)
+        return plot_effects(frame, ax=ax, uniform=False, language=language, **kwargs)
+
+    def plot_first_stage(self, ax=None, language: str | None = None, bins: int = 20):
+        """Binned scatter of the residualised endogenous regressor against the instrument
+        (labels in ``language``: default the one set by ``report.use()``, else English)."""
         return self._binned(self.data_resid["z"], self.data_resid["x"], ax, language, bins,
                             ("first", self.first_stage))
 
-    def plot_reduced_form(self, ax=None, language: str = "en", bins: int = 20):
-        """Binned scatter of the residualised outcome against the instrument."""
+    def plot_reduced_form(self, ax=None, language: str | None = None, bins: int = 20):
+        """Binned scatter of the residualised outcome against the instrument (labels in
+        ``language``: default the one set by ``report.use()``, else English)."""
         return self._binned(self.data_resid["z"], self.data_resid["y"], ax, language, bins,
                             ("reduced", self.reduced_form))
 
     def _binned(self, z, v, ax, language, bins, kind):
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        zh = plot_language(language) == "zh"
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=(5.5, 4))
-        zh = language == "zh"
+            fig, ax = plt.subplots(figsize=(5.5, 4))
+            mark_synthetic(fig)
         nz = z != 0
         zz, vv = z[nz], v[nz]
         if len(zz) > bins * 3:
@@ -245,6 +290,23 @@ def _side_options(cov_type: str, options: dict) -> dict:
     return {k: v for k, v in options.items() if k in allowed and k != "param"}
 
 
+def _overrides(cr: CovarianceResult) -> dict[str, Any]:
+    """``ScalarEffect`` arguments for the first coefficient's p-value and interval from ``cr``.
+
+    When they come from bootstrap draws, the interval at another level is the same bootstrap's
+    (``interval_at``), never a t interval of another method (DEVNOTES "Intervals at other
+    levels").
+    """
+    out: dict[str, Any] = {"pvalue_override": cr.pvalue_for(0),
+                           "conf_int_override": cr.conf_int_for(0),
+                           "conf_level_override": getattr(cr, "conf_level", None) or 0.95,
+                           "interval_at": None, "resampled_by": None}
+    if cr.conf_int is not None and cr.resampling:
+        out["resampled_by"] = cr.description
+        out["interval_at"] = cr.interval_function(0)
+    return out
+
+
 def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceResult:
     """Variance of the 2SLS coefficient: the registry, with the IV bootstrap for ``"wild"``.
 
@@ -255,6 +317,8 @@ def _iv_cov(design: LinearDesign, cov_type: str, options: dict) -> CovarianceRes
     """
     from ..inference import recommend, wild_iv
 
+    if cov_type in _covariance.available():
+        options = renamed_options(cov_type, options, _covariance.allowed_options(cov_type))
     if cov_type == "wild":
         return wild_iv.wild_iv_covariance(design, **options)
     if cov_type == "auto":
@@ -274,10 +338,10 @@ def _columns(data, outcome, endog, instrument, expected_instrument, control_expe
                            "instrument(s); give one expectation per instrument.")
     if control_expected and not ez:
         raise EvalkitError("control_expected=True needs expected_instrument=...")
-    exog = list(exog or [])
+    exog = [exog] if isinstance(exog, str) else list(exog or [])
     cl_col = cluster or unit
     check_columns(data, {"outcome": outcome, "endog": endog, "instrument": inst,
-                         "expected_instrument": ez, "exog": exog, "unit": unit, "time": time,
+                         "expected_instrument": ez, "covariates": exog, "unit": unit, "time": time,
                          "cluster": cluster})
     num = list(dict.fromkeys([outcome, endog, *inst, *ez, *exog]))
     check_numeric_complete(data, num)
@@ -346,8 +410,7 @@ def _side_fits(frame, yd, xd, Zd, endog, inst, cov_type, cov_options, n):
             c = compute_cov(d, side_type, **_side_options(side_type, cov_options))
         return ScalarEffect(float(b[0]), float(np.sqrt(c.cov[0, 0])), inference=c.description,
                             dof=_first_dof(c.dof), term=name, title=title, nobs=n,
-                            pvalue_override=c.pvalue_for(0), conf_int_override=c.conf_int_for(0),
-                            conf_level_override=c.conf_level or 0.95, extra={"design": d})
+                            extra={"design": d}, **_overrides(c))
 
     ols = _ols(yd, xd[:, None], f"OLS {endog}", "Naive two-way fixed-effects OLS")
     fs = _ols(xd, Zd, f"first stage {inst[0]}", "First stage")
@@ -382,6 +445,7 @@ def _notes(data, ez, control_expected, shock_assumption, endog, endog_scale, cov
 # ============================================================================================
 # estimator
 # ============================================================================================
+@keywords(exog="covariates")
 def panel_iv(
     data: pd.DataFrame,
     *,
@@ -392,7 +456,7 @@ def panel_iv(
     time: str,
     expected_instrument: str | list[str] | None = None,
     control_expected: bool = False,
-    exog: list[str] | None = None,
+    covariates: str | list[str] | None = None,
     cluster: str | None = None,
     endog_scale: float = 1000.0,
     cov_type: str = "auto",
@@ -422,8 +486,8 @@ def panel_iv(
         the instrument used is ``instrument − expected`` (Borusyak–Hull recentring).
     control_expected : bool
         Also include the expected instrument as an exogenous control.
-    exog : list of str, optional
-        Exogenous controls.
+    covariates : str or list of str, optional
+        Exogenous control columns.
     cluster : str, optional
         Cluster column (default: ``unit``).
     endog_scale : float
@@ -449,7 +513,7 @@ def panel_iv(
         text attached by :func:`recentred_instrument` when available).
     **cov_options
         Options of ``cov_type`` (e.g. ``small_sample="fixest"`` for ``"clustered"``, or
-        ``n_draws``, ``seed``, ``executor``, ``weights`` for ``"wild"``).
+        ``n_draws``, ``seed``, ``executor``, ``bootstrap_weights`` for ``"wild"``).
 
     Returns
     -------
@@ -479,7 +543,8 @@ def panel_iv(
     refuse_unknown(panel_iv, cov_options)
     check_option("cov_type", cov_type, tuple(_covariance.available()))
     inst, ez, exog, cl_col = _columns(data, outcome, endog, instrument, expected_instrument,
-                                      control_expected, exog, unit, time, cluster, endog_scale)
+                                      control_expected, covariates, unit, time, cluster,
+                                      endog_scale)
     ui, units, times, n, x, Zu, absorber, M, yd, xd, Zd, Wd = _absorbed_arrays(
         data, outcome, endog, inst, ez, exog, control_expected, unit, time, endog_scale)
     clusters = data[cl_col].to_numpy()
@@ -511,7 +576,7 @@ def panel_iv(
 
     ols, fs, rf = _side_fits(frame, yd, xd, Zd, endog, inst, cov_type, cov_options, n)
     cl_arg = clusters if cov_type not in ("robust", "unadjusted") else None
-    diag_kw = dict(controls=Wd if Wd.shape[1] else None, like=design,
+    diag_kw = dict(covariates=Wd if Wd.shape[1] else None, like=design,
                    cov_options={k: v for k, v in cov_options.items() if k == "small_sample"})
     ef = effective_f(xd, Zd, cl_arg, **diag_kw)
     fcrit = mop_critical_value(ef["W2"], tau=tau)
@@ -520,14 +585,13 @@ def panel_iv(
     notes = _notes(data, ez, control_expected, shock_assumption, endog, endog_scale, cov_type, x, ui)
     return PanelIVResult(
         estimate=beta, std_error=se, inference=cr.description, dof=_first_dof(cr.dof),
-        pvalue_override=cr.pvalue_for(0), conf_int_override=cr.conf_int_for(0),
-        conf_level_override=cr.conf_level or 0.95,
+        **_overrides(cr),
         term=f"{endog} per {endog_scale:g}", title="Panel IV (2SLS) with unit and period effects",
         nobs=n, notes=notes, ols=ols, first_stage=fs, reduced_form=rf,
         effective_f=ef["F_eff"], f_critical=fcrit, ar_set=ar, design=design,
         data_resid={"y": yd, "x": xd, "z": Zd[:, 0]},
         spec={"outcome": outcome, "endog": endog, "instrument": inst, "expected": ez,
-              "control_expected": control_expected, "exog": exog, "cluster": cl_col,
+              "control_expected": control_expected, "covariates": exog, "cluster": cl_col,
               "endog_scale": endog_scale},
         extra={"pi": pi, "n_units": len(units), "n_periods": len(times)},
     )

@@ -208,6 +208,10 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "zh": "CR2 聚类稳健标准误（Bell–McCaffrey 自由度，适用于聚类较少的情形）",
         "en": "CR2 cluster-robust standard errors (Bell–McCaffrey degrees of freedom, for few clusters)",
     },
+    "inference_cr2_groups": {
+        "zh": "CR2 聚类稳健标准误（自由度允许处理组与对照组单位误差方差不同，适用于聚类较少的情形）",
+        "en": "CR2 cluster-robust standard errors (degrees of freedom allowing treated and untreated units their own error variance, for few clusters)",
+    },
     "inference_multiplier": {"zh": "乘数自助法（按单位聚类）", "en": "multiplier bootstrap (clustered by unit)"},
     "inference_analytic": {"zh": "解析（影响函数）标准误，按单位聚类", "en": "analytic (influence-function) standard errors, clustered by unit"},
     "inference_cluster": {"zh": "按单位聚类的稳健标准误", "en": "standard errors clustered by unit"},

@@ -22,6 +22,8 @@ class ReportContext:
 
     language: str = "zh"
     synthetic: bool = False
+    #: Set by :func:`evalkit.report.use`: library plots are English until a report language is chosen.
+    language_chosen: bool = False
 
 
 _CONTEXT = ReportContext()
@@ -43,3 +45,22 @@ def resolve_language(language: str | None) -> str:
     """``language`` if given, else the active context's language (validated)."""
     lang = _CONTEXT.language if language is None else language
     return check_option("language", lang, LANGUAGES)
+
+
+def plot_language(language: str | None = None) -> str:
+    """Language of a figure: ``language`` if given, else the one set by ``report.use()``, else English.
+
+    Every ``plot()`` of an evalkit result calls this, so plots follow ``report.use(language=...)``
+    in an evidence pack and are English in library use (no ``report.use()`` call).
+
+    Examples
+    --------
+    >>> from evalkit.report.style import plot_language
+    >>> plot_language("zh")
+    'zh'
+    >>> plot_language() in ("en", "zh")  # "en" until report.use() chooses a language
+    True
+    """
+    if language is not None:
+        return check_option("language", language, LANGUAGES)
+    return _CONTEXT.language if _CONTEXT.language_chosen else "en"

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from .._shared.exceptions import EvalkitError
-from .context import resolve_language
+from .context import plot_language
 from .labels import label_or_name, t
 from .style import mark_synthetic, register_cjk_font
 
@@ -139,7 +139,7 @@ def unit_map(
     'Figure'
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     register_cjk_font()
     for c in (unit_col, value_col):
         if c not in frame.columns:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._shared.exceptions import EvalkitError
-from .context import resolve_language
+from .context import plot_language
 from .labels import label_or_name, t
 from .style import mark_synthetic, register_cjk_font
 
@@ -77,7 +77,7 @@ def plot_effects(
     title, xlabel, ylabel, label : str, optional
         Text; defaults come from the labels table.
     language : {"zh", "en"}, optional
-        Overrides the active report language.
+        Label language (default: the one set by ``report.use()``, else English).
     color : str
         Colour of this series.
     offset : float
@@ -94,7 +94,7 @@ def plot_effects(
     True
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     need = {"estimate", "conf_low", "conf_high"}
     if not need <= set(frame.columns):
         raise EvalkitError(f"plot_effects needs columns {sorted(need)}; got {list(frame.columns)}.")
@@ -119,10 +119,11 @@ def plot_effects(
                 alpha=0.12,
                 label=t("ci_uniform", lang) if (label is None and k == 0) else None,
             )
+    est = data["estimate"].to_numpy(float)
     ax.errorbar(
         x,
-        data["estimate"],
-        yerr=[data["estimate"] - data["conf_low"], data["conf_high"] - data["estimate"]],
+        est,
+        yerr=[est - data["conf_low"].to_numpy(float), data["conf_high"].to_numpy(float) - est],
         fmt="o",
         color=color,
         ecolor=color,
@@ -172,7 +173,7 @@ def overlay_effects(
     2
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     if by not in frame.columns:
         raise EvalkitError(f"overlay_effects needs a {by!r} column to tell the series apart.")
     ax = _new_ax(ax, figsize=(9, 5))
@@ -224,7 +225,7 @@ def trend_plot(
     True
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     ax = _new_ax(ax)
     for i, (name, sub) in enumerate(frame.groupby(group, sort=False)):
         sub = sub.sort_values(time)
@@ -287,7 +288,7 @@ def timing_heatmap(
     'Axes'
     >>> plt.close("all")
     """
-    lang = resolve_language(language)
+    lang = plot_language(language)
     lab = label or unit
     wide = data.pivot_table(index=[unit, lab] if lab != unit else unit, columns=time, values=treatment,
                             aggfunc="first")

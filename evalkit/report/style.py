@@ -17,6 +17,7 @@ from matplotlib import font_manager
 from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from .context import LANGUAGES, SYNTHETIC_MARK_GID, ReportContext, current
+from .context import plot_language as plot_language  # re-exported: every result's plot() uses it
 from .figcheck import install
 from .labels import t
 
@@ -104,6 +105,7 @@ def use(language: str = "zh", synthetic: bool | None = False) -> ReportContext:
     context = current()
     context.language = language
     context.synthetic = bool(synthetic)
+    context.language_chosen = True
     install()  # every figure drawn from now on is checked for raw names, NaN and the other language
     return context
 

@@ -157,6 +157,7 @@ INFERENCE_WORDS = (  # (keyword in the estimator's inference text, label key), f
     ("anderson", "inference_ar"),
     ("placebo", "inference_placebo"),
     ("wild", "inference_wild"),
+    ("separate error variances", "inference_cr2_groups"),
     ("cr2", "inference_cr2"),
     ("multiplier", "inference_multiplier"),
     ("influence", "inference_analytic"),

@@ -56,12 +56,24 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     ----------
     result : EffectVector-like
         Has ``params`` (Series), ``cov`` (DataFrame or array) and event-time labels; ``reference``
-        is taken from ``result.reference`` when not given (default -1).
+        is taken from ``result.reference`` when not given (default -1). Imputation and dCDH
+        results are read through their ``event_study()``.
     reference : int, optional
         The normalised event time.
     """
+    from ..did.dcdh import DCDHResult
+
     if callable(getattr(result, "pretrends", None)) and callable(getattr(result, "event_study", None)):
         # imputation (BJS) results: leads and horizons with their joint covariance
+        result = result.event_study()
+    elif isinstance(result, DCDHResult):
+        if result.placebos is None:
+            raise DesignError(
+                "Sensitivity analysis needs pre-treatment estimates, and this dCDH result has no "
+                "placebos: call dcdh(..., placebo=k) with k >= 1 (placebo l' sits at event time "
+                "-l'; the period before the switch is the reference, event time 0)."
+            )
+        # placebos and effects with their joint covariance, reference event time 0
         result = result.event_study()
     if not hasattr(result, "params") or not hasattr(result, "cov"):
         raise EvalkitError(
@@ -96,6 +108,14 @@ def extract(result, reference: int | None = None) -> EventStudyInput:
     params, cov, et = params[keep], cov[np.ix_(keep, keep)], et[keep]
     order = np.argsort(et)
     params, cov, et = params[order], cov[np.ix_(order, order)], et[order]
+    bad = ~np.isfinite(params) | ~np.isfinite(cov).all(axis=0)
+    if bad.any():
+        raise EvalkitError(
+            f"The event study has a missing or infinite coefficient or variance at event time(s) "
+            f"{et[bad].tolist()}; bounds need every coefficient of the window and their "
+            "covariance. Re-estimate with a window that leaves them out (leads=/lags=) or with an "
+            "inference method whose variance exists there."
+        )
     pre = et[et < reference]
     post = et[et > reference]
     if len(pre) == 0:

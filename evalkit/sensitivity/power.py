@@ -8,6 +8,7 @@ from scipy import optimize, stats
 
 from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError
+from .._shared.vocabulary import keywords
 from ._extract import extract
 
 
@@ -24,6 +25,7 @@ def _no_reject_prob(slope, t_pre, sigma_pre, crit):
     return float(mvn.cdf(crit * se, lower_limit=-crit * se))
 
 
+@keywords
 def pretrend_power(result, power=(0.5, 0.8), *, level: float = 0.95,
                    reference: int | None = None) -> pd.DataFrame:
     """Linear pre-trend slope that a conventional pre-test detects with the given power.

@@ -27,6 +27,7 @@ from scipy import optimize
 from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import DesignError, EvalkitError, PanelDataError
 from .._shared.validation import check_columns, check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from . import _sdid_core as core
 from ._panel import BlockPanel, block_panel
 from .results import SynthResult, plot_label
@@ -149,6 +150,10 @@ def _predictor_matrix(data, bp: BlockPanel, unit, time, predictors) -> tuple[np.
 class SCResult(SynthResult):
     """Synthetic control result with placebo inference.
 
+    A scalar result of the results protocol (see :class:`SynthResult`). Its p-value is the
+    in-space placebo rank; the method gives no standard error, so ``std_error`` and
+    ``conf_int()`` are ``nan``. ``plot(kind=...)`` adds ``"spaghetti"`` and ``"rmspe"``.
+
     Attributes
     ----------
     per_unit : DataFrame
@@ -178,6 +183,8 @@ class SCResult(SynthResult):
        4       1.0
     >>> r.placebo_table is not None
     True
+    >>> bool(np.isnan(r.std_error)), 0 < r.pvalue <= 1
+    (True, True)
     """
 
     per_unit: pd.DataFrame | None = None
@@ -258,6 +265,7 @@ def _rmspe(g, T0):
     return pre, post
 
 
+@keywords(n_placebo="n_draws")
 def synthetic_control(
     data: pd.DataFrame,
     *,
@@ -269,8 +277,8 @@ def synthetic_control(
     predictors: list | None = None,
     pooling: str = "average",
     placebo: bool = True,
-    n_placebo: int = 200,
-    seed: int | None = 20210514,
+    n_draws: int = 200,
+    seed: int | None = DEFAULT_SEED,
     statistic: str = "ratio",
     level: float = 0.95,
 ) -> SCResult:
@@ -294,7 +302,7 @@ def synthetic_control(
         ``per_unit``.
     placebo : bool
         Run the in-space placebo fits (every donor as if treated).
-    n_placebo : int
+    n_draws : int
         With several treated units (outcome weights): number of random placebo groups of as many
         donors as treated units, against which the pooled RMSPE ratio is ranked.
     seed : int or None
@@ -335,11 +343,11 @@ def synthetic_control(
     check_option("method", method, ("outcomes", "adh"))
     check_option("pooling", pooling, ("average", "per_unit"))
     check_option("statistic", statistic, ("ratio", "estimate"))
-    if not isinstance(n_placebo, (int, np.integer)) or n_placebo < 10:
-        raise EvalkitError(f"n_placebo must be an integer >= 10, got {n_placebo!r}.")
+    if not isinstance(n_draws, (int, np.integer)) or n_draws < 10:
+        raise EvalkitError(f"n_draws must be an integer >= 10, got {n_draws!r}.")
     bp = block_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment)
     with single_threaded_blas():
-        return _fit(data, bp, unit, time, method, predictors, pooling, placebo, n_placebo, seed,
+        return _fit(data, bp, unit, time, method, predictors, pooling, placebo, n_draws, seed,
                     statistic)
 
 
@@ -436,7 +444,7 @@ def _placebo_inference(Y, bp: BlockPanel, N0, N1, T0, opts, method, Xall, poolin
 
 
 def _fit(data, bp: BlockPanel, unit, time, method, predictors, pooling, placebo, n_placebo=200,
-         seed=20210514, statistic="ratio") -> SCResult:
+         seed=DEFAULT_SEED, statistic="ratio") -> SCResult:
     Y, N0, T0, N1 = bp.Y, bp.N0, bp.T0, bp.N1
     N = N0 + N1
     opts, *_ = core.default_setup(Y, N0, T0, "sc")

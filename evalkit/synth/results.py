@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -59,8 +60,12 @@ _TITLE_KEYS = {"sdid": "synthetic_did", "sc": "synthetic_control", "did": "two_b
 class SynthResult(ScalarEffect):
     """A synthetic-control style estimate (SC, synthetic DiD, DiD in the same framework).
 
-    Besides the :class:`~evalkit.results.ScalarEffect` interface it carries the fitted weights,
-    the trajectories and the placebo draws.
+    A scalar result of the results protocol (the :class:`~evalkit.results.ScalarEffect`
+    interface: ``estimate``, ``std_error``, ``pvalue``, ``conf_int(level)`` a ``(low, high)``
+    tuple, ``params``/``std_errors``/``pvalues`` one-element Series, ``to_frame()``,
+    ``summary()``); besides it carries the fitted weights, the trajectories and the placebo
+    draws, drawn by ``plot(kind=...)``. ``with_inference`` is not available: the standard error
+    comes from the replications chosen at the call (``se_method=``, ``n_reps=``).
 
     Attributes
     ----------
@@ -88,12 +93,19 @@ class SynthResult(ScalarEffect):
     >>> df = pd.DataFrame([(u, t) for u in range(12) for t in range(2010, 2020)], columns=["unit", "year"])
     >>> df["treated"] = ((df.unit < 2) & (df.year >= 2017)).astype(int)
     >>> df["y"] = df.unit + 0.1 * (df.year - 2010) + 1.0 * df.treated + rng.normal(0, 0.05, len(df))
-    >>> r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="treated", n_reps=50)
+    >>> r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="treated", n_draws=50)
     >>> print(r.estimator, f"{r.estimate:.1f}", f"{r.unit_weights.sum():.2f}")
     sdid 1.0 1.00
     >>> print(r.trajectories.columns.tolist())
     ['treated', 'synthetic', 'gap']
+    >>> r.params.index.tolist(), r.result_kind
+    (['ATT'], 'scalar')
     """
+
+    inference_fixed: ClassVar[str] = (
+        "its standard error comes from the placebo, bootstrap or jackknife replications chosen "
+        "at the call; call synthetic_did(..., se_method=, n_reps=) or synthetic_control(...) again"
+    )
 
     estimator: str = "sdid"
     unit_weights: pd.Series | None = None
@@ -127,7 +139,7 @@ class SynthResult(ScalarEffect):
         )
 
     # -- plots ------------------------------------------------------------------------------
-    def plot(self, kind: str = "trajectories", ax=None, language: str = "en", **kwargs):
+    def plot(self, kind: str = "trajectories", ax=None, language: str | None = None, **kwargs):
         """Draw the result.
 
         Parameters
@@ -137,8 +149,8 @@ class SynthResult(ScalarEffect):
             weights as bars, or the histogram of placebo estimates with the estimate marked.
         ax : matplotlib Axes, optional
             Axes to draw on.
-        language : {"en", "zh"}
-            Label language.
+        language : {"en", "zh"}, optional
+            Label language (default: the one set by ``report.use()``, else English).
 
         Returns
         -------
@@ -148,8 +160,13 @@ class SynthResult(ScalarEffect):
         check_option("kind", kind, kinds)
         import matplotlib.pyplot as plt
 
+        from ..report.style import mark_synthetic, plot_language, register_cjk_font
+
+        language = plot_language(language)
+        register_cjk_font()
         if ax is None:
-            _, ax = plt.subplots(figsize=kwargs.pop("figsize", (7.5, 4.2)))
+            fig, ax = plt.subplots(figsize=kwargs.pop("figsize", (7.5, 4.2)))
+            mark_synthetic(fig)
         if kind == "trajectories":
             return self._plot_trajectories(ax, language)
         if kind == "gap":
@@ -205,7 +222,7 @@ class SynthResult(ScalarEffect):
     def _plot_placebo_hist(self, ax, language):
         if self.placebo_estimates is None or len(self.placebo_estimates) == 0:
             raise EvalkitError(
-                "This result has no placebo draws: estimate with se_method='placebo' (synthetic "
+                "This result has no placebo draws: estimate with cov_type='placebo' (synthetic "
                 "DiD) or placebo=True (synthetic control)."
             )
         ax.hist(self.placebo_estimates, bins=30, color="0.7", label=plot_label("placebo", language))

@@ -13,6 +13,7 @@ from .._shared.blas import single_threaded_blas
 from .._shared.exceptions import EvalkitError, EvalkitWarning, InferenceError
 from .._shared.options import refuse_unknown
 from .._shared.validation import check_option
+from .._shared.vocabulary import DEFAULT_SEED, keywords
 from . import _sdid_core as core
 from ._panel import block_panel
 from .results import SynthResult, comparison_frame
@@ -27,6 +28,7 @@ _NAMES = {
 }
 
 
+@keywords(se_method="cov_type", n_reps="n_draws")
 def synthetic_did(
     data: pd.DataFrame,
     *,
@@ -36,9 +38,9 @@ def synthetic_did(
     treatment: str,
     covariates: list[str] | None = None,
     estimator: str = "sdid",
-    se_method: str = "placebo",
-    n_reps: int = 200,
-    seed: int | None = 20210514,
+    cov_type: str = "placebo",
+    n_draws: int = 200,
+    seed: int | None = DEFAULT_SEED,
     level: float = 0.95,
     executor: Executor | str | dict | None = None,
 ) -> SynthResult:
@@ -73,12 +75,13 @@ def synthetic_did(
     estimator : {"sdid", "sc", "did"}
         Synthetic DiD, or the same framework's synthetic control (no time weights, no intercept,
         near-zero penalty) or plain DiD (uniform weights), as in the paper's Table 1.
-    se_method : {"placebo", "bootstrap", "jackknife", "none"}
+    cov_type : {"placebo", "bootstrap", "jackknife", "none"}
         ``"placebo"`` (Algorithm 4: the treated label is given to random donors; any number of
         treated units, needs more donors than treated units), ``"bootstrap"`` (Algorithm 2: units
         resampled, weights re-fitted) or ``"jackknife"`` (Algorithm 3: leave one unit out,
-        weights fixed). Bootstrap and jackknife need at least two treated units.
-    n_reps : int
+        weights fixed). Bootstrap and jackknife need at least two treated units. ``"none"``: no
+        standard error.
+    n_draws : int
         Number of placebo or bootstrap replications.
     seed : int or None
         Random seed of the replications.
@@ -118,16 +121,16 @@ def synthetic_did(
     """
     with single_threaded_blas():
         return _synthetic_did(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                              covariates=covariates, estimator=estimator, se_method=se_method,
-                              n_reps=n_reps, seed=seed, level=level, executor=executor)
+                              covariates=covariates, estimator=estimator, se_method=cov_type,
+                              n_reps=n_draws, seed=seed, level=level, executor=executor)
 
 
 def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimator, se_method,
                    n_reps, seed, level, executor) -> SynthResult:
     check_option("estimator", estimator, tuple(_NAMES))
-    check_option("se_method", se_method, ("placebo", "bootstrap", "jackknife", "none"))
+    check_option("cov_type", se_method, ("placebo", "bootstrap", "jackknife", "none"))
     if not isinstance(n_reps, (int, np.integer)) or n_reps < 2:
-        raise EvalkitError(f"n_reps must be an integer >= 2, got {n_reps!r}.")
+        raise EvalkitError(f"n_draws must be an integer >= 2, got {n_reps!r}.")
     bp = block_panel(
         data, outcome=outcome, unit=unit, time=time, treatment=treatment, covariates=covariates
     )
@@ -142,7 +145,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
         if N0 <= N1:
             raise InferenceError(
                 f"Placebo standard errors need more donor units ({N0}) than treated units ({N1}). "
-                "Use se_method='bootstrap' or 'jackknife', or add donor units."
+                "Use cov_type='bootstrap' or 'jackknife', or add donor units."
             )
         draws = core.placebo_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X, executor)
         se = float(np.std(draws))
@@ -153,7 +156,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
         if N1 < 2:
             raise InferenceError(
                 "The bootstrap standard error is not defined with a single treated unit "
-                "(Arkhangelsky et al. 2021, Sec. 5). Use se_method='placebo'."
+                "(Arkhangelsky et al. 2021, Sec. 5). Use cov_type='placebo'."
             )
         draws = core.bootstrap_draws(Y, N0, T0, opts, omega, lam, n_reps, rng, X, executor)
         se = float(np.std(draws))
@@ -162,12 +165,12 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
         if N1 < 2:
             raise InferenceError(
                 "The jackknife standard error is not defined with a single treated unit "
-                "(Arkhangelsky et al. 2021, Sec. 5). Use se_method='placebo'."
+                "(Arkhangelsky et al. 2021, Sec. 5). Use cov_type='placebo'."
             )
         if estimator != "did" and np.count_nonzero(omega) == 1:
             raise InferenceError(
                 "The jackknife standard error is not defined when a single donor carries all the "
-                "weight. Use se_method='placebo' or 'bootstrap'."
+                "weight. Use cov_type='placebo' or 'bootstrap'."
             )
         draws = core.jackknife_draws(Y, N0, T0, opts, omega, lam, X)
         n = len(draws)
@@ -176,7 +179,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
         if N1 < 5:
             warnings.warn(
                 f"Jackknife with {N1} treated units can be conservative or unreliable; compare "
-                "with se_method='placebo'.",
+                "with cov_type='placebo'.",
                 EvalkitWarning,
                 stacklevel=2,
             )
@@ -213,7 +216,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
         notes=notes,
         extra={"noise_level": sigma, "zeta_omega": opts.zeta_omega,
                "zeta_lambda": opts.zeta_lambda, "beta": beta, "N0": N0, "N1": N1, "T0": T0,
-               "T1": bp.T1, "se_method": se_method, "n_reps": n_reps, "seed": seed},
+               "T1": bp.T1, "cov_type": se_method, "n_draws": n_reps, "seed": seed},
         estimator=estimator,
         unit_weights=pd.Series(omega, index=pd.Index(bp.control_units, name=unit), name="weight"),
         time_weights=(None if estimator == "sc" else
@@ -227,6 +230,7 @@ def _synthetic_did(data, *, outcome, unit, time, treatment, covariates, estimato
     return res
 
 
+@keywords(se_method="cov_type", n_reps="n_draws")
 def compare_estimators(
     data: pd.DataFrame,
     *,
@@ -249,7 +253,7 @@ def compare_estimators(
     level : float
         Confidence level.
     **kwargs
-        Passed to :func:`synthetic_did` (``se_method``, ``n_reps``, ``seed``, ``covariates``).
+        Passed to :func:`synthetic_did` (``cov_type``, ``n_draws``, ``seed``, ``covariates``).
 
     Returns
     -------
@@ -269,7 +273,7 @@ def compare_estimators(
     ...          int(u < 2 and t >= 8)) for u in range(10) for t in range(10)]
     >>> df = pd.DataFrame(rows, columns=["unit", "year", "y", "d"])
     >>> table, fits = synth.compare_estimators(df, outcome="y", unit="unit", time="year",
-    ...                                        treatment="d", n_reps=50, seed=1)
+    ...                                        treatment="d", n_draws=50, seed=1)
     >>> print(table[["term", "estimate"]].round(2).to_string(index=False))
     term  estimate
     sdid      0.51

@@ -473,6 +473,115 @@ def test_advance_validated():
         _adv_spec(share=1.5)
 
 
+# advance and settlement with separate pools: every pool is advanced and settled on its own
+
+
+POOLED_ADVANCE = """\
+fund: 测试资金
+year: 2025
+advance: {share: 0.6}
+factors:
+  - {id: a, weight: 100}
+pools:
+  - id: county
+    name: 县市区
+    total_wan: 1000
+    units: ["370702", "370703", "370704"]
+  - id: zone
+    name: 功能区
+    total_wan: 600
+    units: ["370772", "WF-Z-GXQ"]
+"""
+POOL_ADV_CODES = CITIES + ["370772", "WF-Z-GXQ"]
+
+
+def test_pooled_advance_and_settlement_by_hand():
+    # county (T 1000, 60 %): preliminary a = 1, 1, 2 → 250, 250, 500 → advance 150, 150, 300;
+    #   final a = 1, 2, 1 → 250, 500, 250 → settlement +100, +350, −50
+    # zone (T 600, 60 %): preliminary a = 1, 1 → 300, 300 → advance 180, 180;
+    #   final a = 1, 2 → 200, 400 → settlement +20, +220
+    from evalkit.allocation import PooledSettlement, settle
+    s = settle(load_spec(POOLED_ADVANCE), table({"a": [1, 1, 2, 1, 1]}, POOL_ADV_CODES),
+               table({"a": [1, 2, 1, 1, 2]}, POOL_ADV_CODES))
+    assert isinstance(s, PooledSettlement) and [p for p, _, _ in s.pools] == ["county", "zone"]
+    assert s.advance == {"370702": 150, "370703": 150, "370704": 300, "370772": 180,
+                         "WF-Z-GXQ": 180}
+    assert s.settlement == {"370702": 100, "370703": 350, "370704": -50, "370772": 20,
+                            "WF-Z-GXQ": 220}
+    assert s.final.amounts == {"370702": 250, "370703": 500, "370704": 250, "370772": 200,
+                               "WF-Z-GXQ": 400}
+    t = s.table
+    assert list(t["unit_code"]) == CITIES + ["小计", "370772", "WF-Z-GXQ", "小计", "合计"]
+    assert list(t["pool"]) == ["county"] * 4 + ["zone"] * 3 + [""]
+    sub = t[t["unit_code"] == "小计"]
+    assert list(sub["name_zh"]) == ["县市区小计", "功能区小计"]
+    assert list(sub["advance_wan"]) == [600, 360] and list(sub["settlement_wan"]) == [400, 240]
+    assert t.iloc[-1][["advance_wan", "final_wan", "settlement_wan"]].tolist() == [960, 1600, 640]
+    sheet = s.method_sheet("zh")
+    assert "预拨与清算" in sheet and "县市区：预拨其中 60%，合计 600 万元" in sheet
+    assert "功能区：预拨其中 60%，合计 360 万元" in sheet and "清算 -50 万元" in sheet
+    assert "县市区小计：1,000" in sheet  # the pooled method sheet is kept
+    s.check()
+
+
+def test_pool_may_set_its_own_advance_share():
+    # the zone advances 50 % instead of the shared 60 %: 150, 150; settlement +50, +250
+    from evalkit.allocation import settle
+    spec = POOLED_ADVANCE.replace('    units: ["370772", "WF-Z-GXQ"]\n',
+                                  '    units: ["370772", "WF-Z-GXQ"]\n    advance: {share: 0.5}\n')
+    s = settle(load_spec(spec), table({"a": [1, 1, 2, 1, 1]}, POOL_ADV_CODES),
+               table({"a": [1, 2, 1, 1, 2]}, POOL_ADV_CODES))
+    assert (s.advance["370772"], s.advance["WF-Z-GXQ"]) == (150, 150)
+    assert (s.settlement["370772"], s.settlement["WF-Z-GXQ"]) == (50, 250)
+    assert s.advance["370704"] == 300  # the county keeps the shared 60 %
+
+
+def test_pooled_advance_in_some_pools_only_is_refused_naming_fields_and_fix():
+    spec = POOLED_ADVANCE.replace("advance: {share: 0.6}\n", "").replace(
+        '    units: ["370702", "370703", "370704"]\n',
+        '    units: ["370702", "370703", "370704"]\n    advance: {share: 0.6}\n')
+    with pytest.raises(SpecError) as e:
+        load_spec(spec)
+    msg = str(e.value)
+    assert "`pools[1]`" in msg and "资金池 `zone` 没有 advance" in msg
+    assert "pool `zone` has no advance while pool `county` has one" in msg
+    assert "advance: {share: 0}" in msg and "top level" in msg and "顶层" in msg
+
+
+def test_pooled_advance_not_a_whole_number_of_units_names_the_pool():
+    # zone: 0.6 × 601 = 360.6 万元 is not a whole number of 1 万元 units
+    bad = POOLED_ADVANCE.replace("total_wan: 600", "total_wan: 601")
+    with pytest.raises(SpecError) as e:
+        load_spec(bad)
+    msg = str(e.value)
+    assert "[资金池/pool zone]" in msg and "360.6" in msg and "[资金池/pool county]" not in msg
+
+
+def test_cli_pooled_advance(tmp_path):
+    from conftest import make_table
+
+    from evalkit.allocation.cli import main as cli_main
+    spec = tmp_path / "pooled.yaml"
+    spec.write_text(POOLED_ADVANCE, encoding="utf-8")
+    prelim, final = tmp_path / "prelim.csv", tmp_path / "final.csv"
+    make_table({"a": [1, 1, 2, 1, 1]}, POOL_ADV_CODES).to_csv(prelim, index=False)
+    make_table({"a": [1, 2, 1, 1, 2]}, POOL_ADV_CODES).to_csv(final, index=False)
+    out = tmp_path / "out"
+    # without the preliminary data: an error, nothing written
+    assert cli_main(["allocate", str(spec), "--factors", str(final), "--out", str(out),
+                     "--charts", "none", "--no-sensitivity"]) == 2
+    assert not out.exists()
+    assert cli_main(["allocate", str(spec), "--factors", str(final), "--preliminary", str(prelim),
+                     "--out", str(out), "--charts", "none", "--no-sensitivity"]) == 0
+    import pandas as pd
+    t = pd.read_csv(out / "allocation_2025_预拨清算.csv", encoding="utf-8-sig",
+                    dtype={"unit_code": str})
+    assert list(t["unit_code"])[-1] == "合计" and t.iloc[-1]["settlement_wan"] == 640
+    units = t[~t["unit_code"].isin(["小计", "合计"])]
+    assert (units["advance_wan"] + units["settlement_wan"] == units["final_wan"]).all()
+    assert "预拨与清算" in (out / "allocation_2025_测算说明.txt").read_text(encoding="utf-8")
+
+
 # ------------------------------------------------------------------------------------------
 # every worked example runs through `evalkit allocate`; the recentred instrument handles them
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction as F
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -204,6 +205,83 @@ def test_public_version_has_no_audit_columns(files, tmp_path):
     assert header == ["序号", "单位名称", "分配金额"]
 
 
+def _sheet_table(ws) -> tuple[list[str], dict[str, dict[str, object]]]:
+    """Header row (the row after the unit line) and ``{unit name: {header: cell}}``."""
+    hr = next(r for r in range(1, 8) if ws.cell(row=r, column=1).value == "单位代码")
+    head = [c.value for c in ws[hr]]
+    rows = {}
+    for r in range(hr + 1, ws.max_row + 1):
+        cells = list(ws[r])
+        rows[cells[1].value] = {h: c for h, c in zip(head, cells, strict=True)}
+    return head, rows
+
+
+def test_detail_sheet_shows_awards_and_deductions(tmp_path):
+    # the hand example of test_formulas.test_awards_and_deductions_by_hand: grw 8.5, 40, 4;
+    #   award 500 per point above 5 (cap 10,000): 1750, 10,000, 0; deduction 200 per point below
+    #   5 (cap 300): 0, 0, 200; net 1750, 10,000, −200 (Σ 11,550); factor part λ·s with
+    #   λ = 30,000 − 11,550 = 18,450 and s = 1/2, 1/3, 1/6: 9225, 6150, 3075
+    spec = make_spec({"task": 100}, total=30_000, awards=[
+        {"id": "up", "name": "增速奖励", "factor": "grw", "kind": "award", "threshold": 5,
+         "per_point_wan": 500, "cap_wan": 10_000},
+        {"id": "down", "name": "增速扣减", "factor": "grw", "kind": "deduction", "threshold": 5,
+         "per_point_wan": 200, "cap_wan": 300}])
+    codes = ["370702", "370703", "370704"]
+    a = allocate(spec, table({"task": [300, 200, 100], "grw": ["8.5", 40, 4]}, codes))
+    p = a.to_excel(tmp_path / "awards.xlsx", sensitivity=False, date="2025年3月1日")
+    ws = openpyxl.load_workbook(p)["明细"]
+    head, rows = _sheet_table(ws)
+    names = [a.name(c) for c in codes]
+    expect = {"奖补依据：增速奖励、增速扣减": [8.5, 40, 4],
+              "增速奖励\n（万元）": [1750, 10_000, 0, 11_750],
+              "增速扣减\n（万元）": [0, 0, -200, -200],
+              "奖补净额\n（万元）": [1750, 10_000, -200, 11_550],
+              "因素法金额\n（取整前，万元）": [9225, 6150, 3075, 18_450],
+              "取整前金额\n（万元）": [10_975, 16_150, 2875, 30_000]}
+    for h, want in expect.items():
+        assert h in head, (h, head)
+        got = [rows[n][h].value for n in names + ["合计"]][:len(want)]
+        assert got == want, h
+        assert all(rows[n][h].number_format in ("#,##0", "#,##0.00", "#,##0.##")
+                   for n in names), h
+    # the award columns come after the shares and before the floors, caps and rounding
+    assert head.index("综合份额") < head.index("增速奖励\n（万元）") < head.index("取整前金额\n（万元）")
+    assert "奖补" in ws["A2"].value and "扣减为负数" in ws["A2"].value
+    assert ws["A2"].value.count("奖补") >= 2
+    # the 合计 row names itself once (no unit code), and the totals are bold
+    assert rows["合计"]["单位代码"].value in (None, "") and rows["合计"]["增速奖励\n（万元）"].font.b
+    # the worked example (non-whole factor parts): the totals still reconcile exactly,
+    #   因素法金额合计 = 可分配额 − 奖补净额合计 = 43,500 − 3370
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    w = allocate(demo / "formula_awards.yaml", demo / "factors.csv")
+    _, wrows = _sheet_table(openpyxl.load_workbook(
+        w.to_excel(tmp_path / "w.xlsx", sensitivity=False, date="2025年3月1日"))["明细"])
+    tot = wrows["合计"]
+    assert tot["奖补净额\n（万元）"].value == 3370
+    assert tot["因素法金额\n（取整前，万元）"].value == 43_500 - 3370
+    # the signed sheet (附件1) says how much of each amount is 奖补, with subtotals and total;
+    #   its publication version does not
+    res = openpyxl.load_workbook(p)["附件1 分配表"]
+    rhead = [c.value for c in res[4]]
+    assert rhead.index("其中：\n奖补净额") == rhead.index("分配金额") - 1
+    col = rhead.index("其中：\n奖补净额") + 1
+    by_name = {res.cell(row=r, column=2).value: res.cell(row=r, column=col)
+               for r in range(5, res.max_row + 1)}
+    assert [by_name[n].value for n in names] == [1750, 10_000, -200]
+    assert by_name["县（市、区）小计"].value == 11_550 and by_name["合计"].value == 11_550
+    assert by_name["合计"].number_format == "#,##0"
+    assert any("奖补净额" in str(c.value) and "已含在分配金额中" in str(c.value)
+               for row in res.iter_rows() for c in row)
+    pub = openpyxl.load_workbook(a.to_excel(tmp_path / "pub.xlsx", public=True,
+                                            date="2025年3月1日"))["附件1 分配表"]
+    assert "其中：\n奖补净额" not in [c.value for c in pub[4]]
+    # a spec without awards has none of these columns
+    b = allocate(make_spec({"task": 100}, total=30_000), table({"task": [300, 200, 100]}, codes))
+    head_b, _ = _sheet_table(openpyxl.load_workbook(
+        b.to_excel(tmp_path / "plain.xlsx", sensitivity=False, date="2025年3月1日"))["明细"])
+    assert not any("奖补" in h or "因素法金额" in h for h in head_b)
+
+
 # ------------------------------------------------------------------------------------------
 # 3. comparisons and the multi-year view
 
@@ -345,7 +423,7 @@ def test_cli_history_writes_the_multi_year_view(files, tmp_path):
                      "--charts", "none", "--date", "2025年3月1日"]) == 0
     ws = openpyxl.load_workbook(out / "allocation_2025_多年对比.xlsx")["多年对比"]
     head = [c.value for c in ws[4]]
-    assert head[:4] == ["单位名称", "2023年", "2024年", "2025年（本年）"] and "比上年增减(%)" in head
+    assert head[:4] == ["单位名称", "2023年", "2024年", "2025年\n（本年）"] and "比上年增减(%)" in head
     names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
     assert names[-1] == "合计" and "县（市、区）小计" in names and "开发区小计" in names
     # a partial sample table with the absent units named in the method sheet
@@ -353,6 +431,60 @@ def test_cli_history_writes_the_multi_year_view(files, tmp_path):
     _factors(codes=WEIFANG[:14]).to_csv(part, index=False)
     a = allocate(spec, part)
     assert "未参与本次分配：潍坊峡山生态经济开发区、潍坊综合保税区" in a.method_sheet("zh")
+
+
+def test_years_view_of_a_pooled_allocation_has_a_subtotal_per_pool():
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    a = allocate(demo / "formula_pools.yaml", demo / "factors.csv")
+    past = {y: {c: 1000.0 + y - 2020 for c in a.codes} for y in (2022, 2023, 2024)}
+    v = years_view(a, past, n_years=2)
+    assert [c for c in v.columns if c.isdigit()] == ["2023", "2024"]
+    county, zone = (p[2] for p in a.pools)
+    assert list(v["unit_code"]) == county.codes + [""] + zone.codes + [""] + ["合计"]
+    subs = v[v["row_kind"] == "subtotal"]
+    assert list(subs["name_zh"]) == ["县市区小计", "功能区小计"]
+    assert list(subs["this_year"]) == [sum(county.amounts.values()), sum(zone.amounts.values())]
+    assert list(subs["2024"]) == [1004.0 * len(county.codes), 1004.0 * len(zone.codes)]
+    assert v.iloc[-1]["this_year"] == 43_500 and v.iloc[-1]["change_last"] == 43_500 - 16_064
+
+
+def test_cli_history_and_charts_for_a_pooled_spec(tmp_path, capsys):
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    hist = tmp_path / "history.csv"
+    pd.DataFrame([{"年份": y, "单位代码": c, "分配金额": 1000 + y - 2020} for y in (2023, 2024)
+                  for c in WEIFANG]).to_csv(hist, index=False)
+    out = tmp_path / "out"
+    assert cli_main(["allocate", str(demo / "formula_pools.yaml"), "--factors",
+                     str(demo / "factors.csv"), "--history", str(hist), "--out", str(out),
+                     "--no-sensitivity", "--charts", "all", "--date", "2025年3月1日"]) == 0
+    assert "not produced" not in capsys.readouterr().err
+    ws = openpyxl.load_workbook(out / "allocation_2025_多年对比.xlsx")["多年对比"]
+    names = [ws.cell(row=r, column=1).value for r in range(5, ws.max_row + 1)]
+    assert "县市区小计" in names and "功能区小计" in names and names[-1] == "合计"
+    head = [c.value for c in ws[4]]
+    this = head.index("2025年\n（本年）") + 1
+    assert ws.cell(row=5 + names.index("合计"), column=this).value == 43_500
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    for pid in ("county", "zone"):
+        assert f"allocation_2025_{pid}_图1_因素贡献.png" in pngs
+    # waterfalls for every unit of both pools (16), and one attribution chart per pool
+    assert len([p for p in pngs if "_图3_构成_" in p]) == 16 and len(pngs) == 18
+    notes = (out / "allocation_2025_图表说明.txt").read_text(encoding="utf-8")
+    assert "allocation_2025_county_图1_因素贡献.png" in notes and "zone" in notes
+    assert "县市区" in notes and "功能区" in notes
+
+
+def test_pool_charts_name_the_pool():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    demo = Path(__file__).resolve().parents[2] / "data_raw" / "demo" / "allocation"
+    zone = allocate(demo / "formula_pools.yaml", demo / "factors.csv").pools[1][2]
+    fig = zone.plot_attribution(heading="功能区")
+    assert fig.axes[0].get_title().startswith("功能区：各因素对分配额的贡献")
+    fig2 = zone.plot_waterfall("WF-Z-GXQ", heading="功能区")
+    assert fig2.axes[0].get_title().startswith("功能区：")
+    plt.close("all")
 
 
 @pytest.mark.slow

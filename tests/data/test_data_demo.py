@@ -226,6 +226,34 @@ def test_bad_end_year():
         make_demo_panel(2019)
 
 
+@pytest.mark.parametrize("end_year", range(2021, 2027))
+def test_demo_panel_emits_no_warning(end_year):
+    # 2021 is before the first fund year (2022): a clear error, not a warning
+    from evalkit._shared.exceptions import EvalkitError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if end_year < 2022:
+            with pytest.raises(EvalkitError, match=r"end_year must be a whole year in 2022"):
+                make_demo_panel(end_year)
+            return
+        demo = make_demo_panel(end_year)
+    # cohorts first treated after end_year have no post period in the panel: the truth counts
+    # them as never treated (as R did does), so no estimand is undefined
+    text = json.dumps(demo.truth, allow_nan=False)
+    fu = demo.truth["first_unit"]
+    for sample in ("full_sample", "excluding_weifang"):
+        t = fu[sample]
+        assert all(int(g) <= end_year for g in t["cohort_sizes"])
+        assert [g["group"] for g in t["group"]] == [int(g) for g in t["cohort_sizes"]]
+        assert t["n_adopters"] == sum(t["cohort_sizes"].values())
+        assert all(set(d["groups"]) <= {int(g) for g in t["cohort_sizes"]} for d in t["dynamic"])
+    late = sorted({int(g) for g in demo.panel["first_unit_year"] if g > end_year})
+    assert ("after end_year" in fu["definition"]) == bool(late)
+    assert all(str(g) in fu["definition"] for g in late)
+    assert "NaN" not in text
+
+
 def test_city_indicators_cover_the_targets(written):
     ind = load_city_indicators(written)
     targets = pd.read_csv(ROOT / "evalkit" / "plan_targets.csv")

@@ -99,7 +99,7 @@ def test_manual_dr_with_lpop(mpdta, key, control):
     ],
 )
 def test_pretest_p_value_published(mpdta, key, kw):
-    p = callaway_santanna(mpdta, **kw, **KW).pretest()
+    p = callaway_santanna(mpdta, **kw, **KW).pretrend_test()
     assert p["df"] == 5
     assert abs(p["p_value"] - REF[key]["pretest_p"]) <= _tol(5)
 
@@ -361,7 +361,7 @@ def test_simulation_recovers_att_gt(method):
 
 
 def test_bootstrap_se_close_to_analytic(mpdta):
-    r = callaway_santanna(mpdta, bootstrap=True, n_bootstrap=999, seed=7, **KW)
+    r = callaway_santanna(mpdta, n_draws=999, seed=7, **KW)
     a = callaway_santanna(mpdta, **KW)
     ratio = r.att_gt.std_errors / a.att_gt.std_errors
     assert np.all(np.abs(ratio - 1) < 0.15)  # 999 draws: IQR-based s.e. has ~4% MC error
@@ -369,9 +369,9 @@ def test_bootstrap_se_close_to_analytic(mpdta):
     assert dyn.critical_value(uniform=True) > dyn.critical_value()
     assert "bootstrap" in dyn.inference
     # same seed, same draws
-    r2 = callaway_santanna(mpdta, bootstrap=True, n_bootstrap=999, seed=7, **KW)
+    r2 = callaway_santanna(mpdta, n_draws=999, seed=7, **KW)
     np.testing.assert_array_equal(r2.att_gt.std_errors, r.att_gt.std_errors)
-    rad = callaway_santanna(mpdta, bootstrap=True, bootstrap_weights="rademacher", seed=7, **KW)
+    rad = callaway_santanna(mpdta, n_draws=999, bootstrap_weights="rademacher", seed=7, **KW)
     assert np.all(np.abs(rad.att_gt.std_errors / a.att_gt.std_errors - 1) < 0.15)
 
 
@@ -379,7 +379,7 @@ def test_uniform_band_coverage_small_mc():
     reps, hits = 60, 0
     for s in range(reps):
         df = simulate_staggered(300, n_periods=6, cohorts=(4, 5), seed=100 + s)
-        dyn = callaway_santanna(df, bootstrap=True, n_bootstrap=499, seed=s, **SIM).aggregate(
+        dyn = callaway_santanna(df, n_draws=499, seed=s, **SIM).aggregate(
             "dynamic", min_e=0
         )
         truth = 1 + 0.5 * dyn.labels["event_time"].to_numpy()
@@ -474,7 +474,7 @@ def test_clustered_bootstrap_close_to_clustered_analytic(mpdta):
     d = mpdta.copy()
     d["state"] = d["countyreal"] // 1000
     a = callaway_santanna(d, cluster="state", **KW).aggregate("dynamic")
-    b = callaway_santanna(d, cluster="state", bootstrap=True, seed=3, **KW).aggregate("dynamic")
+    b = callaway_santanna(d, cluster="state", n_draws=999, seed=3, **KW).aggregate("dynamic")
     # 29 state clusters: the IQR-based bootstrap s.e. has a larger MC/finite-cluster error
     assert np.all(np.abs(b.std_errors / a.std_errors - 1) < 0.3)
     assert "clustered by state" in b.inference

@@ -34,7 +34,7 @@ KW = dict(outcome="y", unit="unit", time="time", dose="dose", cohort="cohort")
 def test_matches_diff_diff(knots, control):
     diff_diff = pytest.importorskip("diff_diff")
     df = simulate_dose_panel(500, 8, cohorts=(4, 6), seed=1)
-    r = did.continuous(df, **KW, knots=knots, control_group=control, bootstrap=False, twfe=False)
+    r = did.continuous(df, **KW, knots=knots, control_group=control, n_draws=0, twfe=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = diff_diff.ContinuousDiD(degree=3, num_knots=knots, control_group=control,
@@ -61,7 +61,7 @@ def test_recovers_known_curve_monte_carlo():
     acrt_o = []
     for s in range(reps):
         df = simulate_dose_panel(400, 6, cohorts=(3, 5), seed=100 + s)
-        r = did.continuous(df, **KW, dose_grid=grid, bootstrap=False, twfe=False)
+        r = did.continuous(df, **KW, dose_grid=grid, n_draws=0, twfe=False)
         est.append(np.r_[r.att_d.params.to_numpy(), r.acrt_d.params.to_numpy()])
         ato.append(r.att_overall.estimate)
         acrt_o.append(r.acrt_overall.estimate)
@@ -78,7 +78,7 @@ def test_recovers_known_curve_monte_carlo():
 
 def test_binned_matches_hand_computation():
     df = simulate_dose_panel(300, 5, cohorts=(3,), seed=3)
-    r = did.continuous(df, **KW, method="binned", n_bins=3, bootstrap=False, twfe=False)
+    r = did.continuous(df, **KW, method="binned", n_bins=3, n_draws=0, twfe=False)
     wide = df.pivot(index="unit", columns="time", values="y")
     unit = df.groupby("unit")[["dose", "cohort"]].first()
     tr = unit[unit.cohort == 3]
@@ -99,7 +99,7 @@ def test_binned_matches_hand_computation():
 
 def test_bands_and_outputs():
     df = simulate_dose_panel(400, 6, cohorts=(3, 5), seed=4)
-    r = did.continuous(df, **KW, n_bootstrap=499, seed=1)
+    r = did.continuous(df, **KW, n_draws=499, seed=1)
     fr = r.att_d.to_frame()
     assert {"dose", "estimate", "conf_low_uniform", "conf_high_uniform"} <= set(fr.columns)
     assert set(fr.columns) >= {"term", "group", "time", "event_time", "std_error", "p_value"}
@@ -108,7 +108,7 @@ def test_bands_and_outputs():
     assert 1.96 < crit < 4.5
     text = r.summary()
     assert "STRONG parallel trends" in text and "parallel trends" in text
-    assert r.pretrend is not None and 0 <= r.pretrend["p_value"] <= 1
+    assert 0 <= r.pretrend_test()["p_value"] <= 1
     assert len(r.to_frame()) == 2 * len(r.att_d.params) + 3
 
 
@@ -116,7 +116,7 @@ def test_twfe_against_linearmodels_and_weight_identity():
     from linearmodels.panel import PanelOLS
 
     df = simulate_dose_panel(200, 6, cohorts=(3, 5), seed=5)
-    r = did.continuous(df, **KW, bootstrap=False)
+    r = did.continuous(df, **KW, n_draws=0)
     p = df.assign(dpost=lambda d: d.dose * ((d.time >= d.cohort) & (d.cohort > 0))).set_index(
         ["unit", "time"])
     m = PanelOLS(p.y, p[["dpost"]], entity_effects=True, time_effects=True).fit(
@@ -138,7 +138,7 @@ def test_twfe_against_linearmodels_and_weight_identity():
     assert r.twfe.std_error == pytest.approx(np.sqrt(v[0, 0]), rel=1e-8)
     # dCDH (2020): with no noise, beta_TWFE = sum_{treated cells} w_it * effect_it / D_it
     df0 = simulate_dose_panel(200, 6, cohorts=(3, 5), seed=5, noise=0.0)
-    r0 = did.continuous(df0, **KW, bootstrap=False)
+    r0 = did.continuous(df0, **KW, n_draws=0)
     w = r0.twfe_weights
     per_dose = att_true(w.dose) / w.dose
     assert r0.twfe.estimate == pytest.approx(float((w.weight * per_dose).sum()), abs=1e-10)
@@ -149,10 +149,10 @@ def test_twfe_against_linearmodels_and_weight_identity():
 
 def test_cluster_equal_to_unit_gives_same_se():
     df = simulate_dose_panel(200, 5, cohorts=(3,), seed=6)
-    a = did.continuous(df, **KW, bootstrap=False, twfe=False)
-    b = did.continuous(df.assign(cl=df.unit), **KW, bootstrap=False, twfe=False, cluster="cl")
+    a = did.continuous(df, **KW, n_draws=0, twfe=False)
+    b = did.continuous(df.assign(cl=df.unit), **KW, n_draws=0, twfe=False, cluster="cl")
     np.testing.assert_allclose(a.att_d.std_errors, b.att_d.std_errors, rtol=1e-12)
-    c = did.continuous(df.assign(cl=df.unit // 4), **KW, bootstrap=False, twfe=False, cluster="cl")
+    c = did.continuous(df.assign(cl=df.unit // 4), **KW, n_draws=0, twfe=False, cluster="cl")
     assert not np.allclose(a.att_d.std_errors, c.att_d.std_errors)
 
 

@@ -1,4 +1,4 @@
-"""CSResult.pretest() refuses a singular pre-treatment covariance (as R did does).
+"""CSResult.pretrend_test() refuses a singular pre-treatment covariance (as R did does).
 
 Tolerances: none (an exception is expected; the dynamic-aggregation Wald test must be finite).
 Design: two cohorts of 2 units with 7 and 8 pre-treatment periods and 10 never-treated units,
@@ -32,7 +32,7 @@ def test_pretest_raises_on_singular_covariance():
     with pytest.warns(EvalkitWarning, match="Small cohorts"):
         r = callaway_santanna(_panel(), outcome="y", unit="unit", time="year", cohort="cohort")
     with pytest.raises(InferenceError, match="rank"):
-        r.pretest()
+        r.pretrend_test()
     dyn = r.aggregate("dynamic", min_e=-3)
     terms = [t for t, e in zip(dyn.params.index, dyn.labels["event_time"], strict=True) if e < 0]
     w = dyn.wald_test(terms)

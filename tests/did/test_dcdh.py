@@ -122,7 +122,7 @@ def test_outputs_and_bootstrap():
     es = r.event_study()
     assert list(es.labels.event_time) == [-2, -1, 1, 2, 3]
     rb = did.dcdh(df, outcome="y", unit="g", time="t", treatment="d", effects=3, placebo=2,
-                  bootstrap=49, seed=3)
+                  n_draws=49, seed=3)
     np.testing.assert_allclose(rb.effects.params, r.effects.params)
     # bootstrap and analytic SEs agree roughly (49 draws: within 35%)
     np.testing.assert_allclose(rb.effects.std_errors, r.effects.std_errors, rtol=0.35)
@@ -182,7 +182,7 @@ def test_controls_remove_covariate_confounding():
         df["x"] = 1.0 * df.t * switcher + rng.normal(size=len(df))
         df["y"] = df.y + 0.7 * df.x
         kw = dict(outcome="y", unit="g", time="t", treatment="d", effects=3)
-        adj.append(did.dcdh(df, **kw, controls=["x"]).average_total_effect.estimate)
+        adj.append(did.dcdh(df, **kw, covariates=["x"]).average_total_effect.estimate)
         raw.append(did.dcdh(df, **kw).average_total_effect.estimate)
     adj, raw = np.array(adj), np.array(raw)
     assert abs(adj.mean() - theta) < 4 * adj.std(ddof=1) / np.sqrt(reps)

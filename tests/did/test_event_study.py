@@ -84,7 +84,7 @@ def test_binned_window_and_two_references():
 
 def test_last_treated_control():
     df = staggered_panel(n_units=200, seed=9, cohorts=(2013, 2015, 2017))
-    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control="last_treated")
+    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control_group="last_treated")
     sub = df.loc[df["year"] < 2017].copy()
     sub.loc[sub["cohort"] == 2017, "rel"] = np.nan
     events = r.labels["event_time"].tolist()
@@ -122,8 +122,8 @@ def test_bad_inputs():
         event_study(early, outcome="y", unit="unit", time="year", cohort="cohort")
     with pytest.raises(DesignError, match="reference"):
         event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", reference=-20)
-    with pytest.raises(Exception, match="control"):
-        event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control="nope")
+    with pytest.raises(Exception, match="control_group"):
+        event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control_group="nope")
 
 
 def test_with_inference_and_plot(tmp_path):
@@ -143,7 +143,7 @@ def test_with_inference_and_plot(tmp_path):
 
 def test_both_controls_equal_never_treated_sample_cut_at_last_cohort():
     df = staggered_panel(n_units=200, seed=10, cohorts=(0, 2013, 2015, 2017))
-    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control="both")
+    r = event_study(df, outcome="y", unit="unit", time="year", cohort="cohort", control_group="both")
     sub = df.loc[df["year"] < 2017].copy()
     sub.loc[sub["cohort"] == 2017, ["cohort", "rel"]] = [0, np.nan]
     r2 = event_study(sub, outcome="y", unit="unit", time="year", cohort="cohort")

@@ -91,8 +91,9 @@ def test_monthly_datetimes_are_refused_clearly(mpdta):
 @pytest.mark.parametrize(
     ("call", "bad", "suggestion"),
     [
-        (did.event_study, "control_group", "control"),
-        (did.sun_abraham, "control_group", "control"),
+        (did.event_study, "contrl_group", "control_group"),
+        (did.sun_abraham, "controlgroup", "control_group"),
+        (did.callaway_santanna, "control", "control_group"),  # never an argument of CS
         (did.twfe, "covariate", "covariates"),
         (did.two_by_two, "weight", "weights"),
     ],
@@ -122,7 +123,7 @@ def test_panel_iv_and_synth_compare_refuse_unknown_keywords():
 
     with pytest.raises(EvalkitError, match=r"unknown keyword argument 'instruments'.*Did you mean 'instrument'"):
         panel_iv(pd.DataFrame(), outcome="y", endog="x", instrument="z", unit="u", time="t", instruments="z")
-    with pytest.raises(EvalkitError, match=r"unknown keyword argument 'n_rep'.*Did you mean 'n_reps'"):
+    with pytest.raises(EvalkitError, match=r"unknown keyword argument 'n_rep'.*Did you mean 'n_draws'"):
         compare_estimators(pd.DataFrame(), outcome="y", unit="u", time="t", treatment="d", n_rep=5)
 
 

@@ -78,7 +78,7 @@ def test_nan_standard_errors_with_a_warning(case, reason):
         .average_total_effect.std_error,
         "dcdh_two_units": lambda: did.dcdh(TWO_UNITS, treatment="d", **KW).average_total_effect.std_error,
         "continuous_one_cluster": lambda: did.continuous(dose, dose="dose", cohort="g", cluster="c",
-                                                         bootstrap=False, **KW).att_overall.std_error,
+                                                         n_draws=0, **KW).att_overall.std_error,
     }
     _assert_nan_with_reason(fns[case], reason)
 

@@ -50,7 +50,7 @@ def _both(monkeypatch, df, **kw):
 
 @pytest.mark.parametrize("unbalanced", [False, True])
 @pytest.mark.parametrize("kw", [{}, {"weights": "w"}, {"cluster": "region"},
-                                {"control": "last_treated", "leads": 4, "lags": 3}])
+                                {"control_group": "last_treated", "leads": 4, "lags": 3}])
 def test_structured_equals_dense(monkeypatch, unbalanced, kw):
     df = _panel(unbalanced=unbalanced)
     new, old = _both(monkeypatch, df, **kw)

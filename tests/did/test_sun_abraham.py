@@ -58,7 +58,7 @@ def test_single_cohort_equals_event_study():
 
 def test_last_treated_control_matches_manual_cohorts():
     df = staggered_panel(n_units=300, seed=7, cohorts=(2013, 2015, 2018))
-    r = sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", control="last_treated")
+    r = sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", control_group="last_treated")
     # same as never-treated SA after recoding the last cohort as never treated and cutting its periods
     sub = df.loc[df["year"] < 2018].copy()
     sub.loc[sub["cohort"] == 2018, "cohort"] = 0
@@ -97,8 +97,8 @@ def test_recovers_heterogeneous_effects_where_twfe_event_study_fails():
 
 def test_errors():
     df = staggered_panel(n_units=60, seed=1)
-    with pytest.raises(Exception, match="control"):
-        sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", control="both")
+    with pytest.raises(Exception, match="control_group"):
+        sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", control_group="both")
     with pytest.raises(DesignError, match="reference"):
         sun_abraham(df, outcome="y", unit="unit", time="year", cohort="cohort", reference=-9)
 

@@ -171,17 +171,17 @@ def test_cr1_matches_statsmodels_cluster():
 def test_two_way_clustering_is_psd_and_needs_two_clusters():
     unit, year, d, x, y = _panel(seed=7)
     des = _absorbed_design(unit, year, d, x, y)
-    res = covariance.compute(des, "clustered", clusters=np.column_stack([unit, year]))
+    res = covariance.compute(des, "clustered", cluster=np.column_stack([unit, year]))
     assert np.all(np.linalg.eigvalsh(res.cov) >= -1e-14)
     with pytest.raises(InferenceError, match="at least 2 clusters"):
-        covariance.compute(des, "clustered", clusters=np.column_stack([unit, np.zeros_like(year)]))
+        covariance.compute(des, "clustered", cluster=np.column_stack([unit, np.zeros_like(year)]))
 
 
 def test_switching_without_refit_and_wild_entry():
     unit, year, d, x, y = _panel(seed=8)
     des = _absorbed_design(unit, year, d, x, y)
     des.treated_clusters = np.arange(4)
-    w = covariance.compute(des, "wild", param="d", weights="webb", n_draws=999, seed=1)
+    w = covariance.compute(des, "wild", param="d", bootstrap_weights="webb", n_draws=999, seed=1)
     assert w.term == "d" and 0 <= w.pvalue <= 1 and w.conf_int[0] < des.beta[0] < w.conf_int[1]
     assert w.details.n_draws == 999
     every = covariance.compute(des, "wild", param="all", n_draws=999)
@@ -197,7 +197,7 @@ def test_fewer_than_two_clusters_and_one_treated_cluster():
     unit, year, d, x, y = _panel(seed=9)
     des = _absorbed_design(unit, year, d, x, y)
     with pytest.raises(InferenceError, match="at least 2 clusters"):
-        covariance.compute(des, "cr2", clusters=np.zeros_like(unit))
+        covariance.compute(des, "cr2", cluster=np.zeros_like(unit))
     des.treated_clusters = np.array([0])
     with pytest.warns(FewClustersWarning, match="randomization inference"):
         covariance.compute(des, "clustered")

@@ -40,7 +40,7 @@ def _design(n=3000, G=25):
 def test_serial_equals_processes():
     serial = np.concatenate(Executor("serial", chunk_size=100).map(normal_sums, 1000, seed=7, args=(2.0,)))
     d = _design()
-    kw = dict(param="x", weights="webb", n_draws=2500, seed=11, level=None)
+    kw = dict(param="x", bootstrap_weights="webb", n_draws=2500, seed=11, level=None)
     wild_serial = wild_cluster_bootstrap(d, **kw, executor=Executor("serial", chunk_size=300))
     with Executor("processes", n_workers=2, chunk_size=100) as ex:
         par = np.concatenate(ex.map(normal_sums, 1000, seed=7, args=(2.0,)))
@@ -55,7 +55,7 @@ def test_serial_equals_processes():
 def test_dask_local_cluster_identical_to_serial():
     distributed = pytest.importorskip("distributed")
     d = _design()
-    kw = dict(param="x", weights="webb", n_draws=4000, seed=5, level=0.95)
+    kw = dict(param="x", bootstrap_weights="webb", n_draws=4000, seed=5, level=0.95)
     serial = wild_cluster_bootstrap(d, **kw, executor=Executor("serial"))
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
@@ -68,7 +68,7 @@ def test_dask_local_cluster_identical_to_serial():
             by_address = wild_cluster_bootstrap(d, **kw, executor=ex)
     np.testing.assert_array_equal(serial.t_boot, by_address.t_boot)
     np.testing.assert_array_equal(serial.t_boot, dsk.t_boot)
-    assert serial.pvalue == dsk.pvalue and serial.conf_int == dsk.conf_int
+    assert serial.pvalue == dsk.pvalue and serial.interval == dsk.interval
     ref = np.concatenate(Executor("serial").map(normal_sums, 1000, seed=7, args=(2.0,), chunk_size=100))
     np.testing.assert_array_equal(sums, ref)
 

@@ -84,7 +84,7 @@ def test_exact_ri_matches_brute_force():
     t_obs = obs[0] / obs[1]
     assert res.observed == pytest.approx(t_obs, rel=1e-12)
     assert res.pvalue == pytest.approx(np.mean(np.abs(ts) >= abs(t_obs) * (1 - 1e-9)), abs=1e-12)
-    frame = res.to_frame()
+    frame = res.draws_frame()
     assert frame["is_observed"].sum() == 1 and len(frame) == 57
 
 
@@ -142,7 +142,7 @@ def test_placebo_in_space_exact():
     vals = res.distribution["value"].to_numpy()
     expected = (1 + np.sum(np.abs(vals) >= abs(res.observed) * (1 - 1e-9))) / 11
     assert res.pvalue == pytest.approx(expected)
-    assert set(res.to_frame().columns) >= {"kind", "label", "value", "is_observed"}
+    assert set(res.draws_frame().columns) >= {"kind", "label", "value", "is_observed"}
 
 
 def test_placebo_in_time():
@@ -163,7 +163,7 @@ def test_conley_taber_exact_distribution():
     assert res.exact and res.distribution.size == 5**3
     b, _ = did_stat(df)
     assert res.estimate == pytest.approx(b, rel=1e-12)
-    lo, hi = res.conf_int
+    lo, hi = res.conf_int()
     assert lo < res.estimate < hi
     with pytest.raises(InferenceError, match="balanced"):
         conley_taber(df.iloc[1:], outcome="y", unit="unit", time="year", treatment="treat")

@@ -54,11 +54,31 @@ def test_many_clusters_use_cr1():
 def test_few_clusters_use_the_size_study_choice():
     rec = recommend_inference(_Result(_twfe()))
     assert rec.n_clusters == 12 and rec.n_treated_clusters == 3
-    assert rec.cov_type == "wild" and rec.options["bootcluster"] == "observation"
-    # no method held 3.5-6.5% in every design of the size study: the range is to be shown too
-    assert rec.report_range and "no method held" in rec.reason
+    assert rec.cov_type == "cr2" and rec.options == {"working_model": "treatment_groups"}
+    # the default held 3.5-6.5% in every design of the size study: no range needed
+    assert not rec.report_range and "every design" in rec.reason
     assert "12 clusters" in rec.reason and "size study" in rec.reason
-    res = covariance.compute(_twfe(), rec.cov_type, n_draws=999, **rec.options)
+    res = covariance.compute(_twfe(), rec.cov_type, **rec.options)
+    assert "treated and untreated clusters" in res.description and 0 <= res.pvalue[0] <= 1
+
+
+def test_the_default_holds_the_band_in_the_size_study_table():
+    """The constants the pages quote are the table's: the default's row is inside the band in
+    every design, and it is the only row that is."""
+    from evalkit.inference.recommend import SIZE_BAND, SIZE_STUDY, SIZE_STUDY_DESIGNS
+
+    inside = [m for m, rates in SIZE_STUDY.items()
+              if len(rates) == len(SIZE_STUDY_DESIGNS) and all(SIZE_BAND[0] <= r <= SIZE_BAND[1] for r in rates)]
+    assert inside == [m for m in SIZE_STUDY if m.endswith("(default)")]
+
+
+def test_few_clusters_without_treatment_information_fall_back_to_the_subcluster_bootstrap():
+    d = _twfe()
+    d.treated_clusters = None
+    rec = recommend_inference(d)
+    assert rec.cov_type == "wild" and rec.options["bootcluster"] == "observation"
+    assert rec.report_range and "treated clusters unknown" in rec.reason
+    res = covariance.compute(d, rec.cov_type, n_draws=999, **rec.options)
     assert res.details.n_boot_clusters == 120 and 0 <= res.pvalue <= 1
 
 
@@ -71,7 +91,7 @@ def test_one_treated_cluster_warns_with_alternatives():
 def test_errors():
     d = _twfe()
     with pytest.raises(InferenceError, match="Only 1 cluster"):
-        recommend_inference(d, clusters=np.zeros(d.nobs))
+        recommend_inference(d, cluster=np.zeros(d.nobs))
     with pytest.raises(InferenceError, match="LinearDesign"):
         recommend_inference(object())
 
@@ -79,13 +99,15 @@ def test_errors():
 def test_few_cluster_report_rows():
     d = _twfe(seed=3)
     rep = few_cluster_report(d, n_draws=999)
-    assert list(rep.table["method"].str.split(",").str[0]) == ["CR1", "CR2", "WCR", "WCR", "WCU", "WCR"]
+    assert list(rep.table["method"].str.split(",").str[0]) == ["CR1", "CR2", "CR2", "WCR", "WCR", "WCU", "WCR"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         cr2 = covariance.compute(d, "cr2")
+        cr2g = covariance.compute(d, "cr2", working_model="treatment_groups")
     assert rep.table["p_value"].iloc[1] == pytest.approx(cr2.pvalue[0], abs=1e-12)
+    assert rep.table["p_value"].iloc[2] == pytest.approx(cr2g.pvalue[0], abs=1e-12)
     assert ((rep.table["conf_low"] < rep.estimate) & (rep.estimate < rep.table["conf_high"])).all()
     lo, hi = rep.pvalue_range
     assert 0 <= lo <= hi <= 1
     assert "p-value ranges" in rep.inference and "Few-cluster report" in rep.summary()
-    assert len(rep.to_frame()) == 6
+    assert len(rep.to_frame()) == 7

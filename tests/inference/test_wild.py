@@ -75,7 +75,7 @@ def test_full_enumeration_matches_wildboottest_exactly(impose_null):
 def test_random_weights_agree_with_wildboottest_within_mc_error(weights, impose_null):
     d = _design(seed=5, G=20, beta1=0.15)
     B = 9999
-    ours = wild_cluster_bootstrap(d, param=1, weights=weights, impose_null=impose_null, n_draws=B,
+    ours = wild_cluster_bootstrap(d, param=1, bootstrap_weights=weights, impose_null=impose_null, n_draws=B,
                                   full_enumeration=False, level=None)
     peer = _peer(d, np.array([0.0, 1.0, 0.0]), impose_null, weights=weights, B=B)
     p = (ours.pvalue + peer.pvalue) / 2
@@ -94,14 +94,14 @@ def test_contrast_equals_reparametrised_coefficient():
     d2 = LinearDesign(X=X2, resid=d.resid, beta=b2, names=d.names, y=d.y, clusters=d.clusters)
     res2 = wild_cluster_bootstrap(d2, param=1, r=0.05, level=0.9)
     assert res.pvalue == res2.pvalue
-    np.testing.assert_allclose(res.conf_int, res2.conf_int, rtol=1e-7)
+    np.testing.assert_allclose(res.interval, res2.interval, rtol=1e-7)
 
 
 @pytest.mark.parametrize("impose_null", [True, False])
 def test_confidence_interval_inverts_the_test(impose_null):
     d = _design(seed=4, G=9)
-    res = wild_cluster_bootstrap(d, param=1, impose_null=impose_null, weights="webb", n_draws=1999, level=0.9)
-    lo, hi = res.conf_int
+    res = wild_cluster_bootstrap(d, param=1, impose_null=impose_null, bootstrap_weights="webb", n_draws=1999, level=0.9)
+    lo, hi = res.conf_int(0.9)
     assert lo < res.estimate < hi
     width = hi - lo
     for end in (lo, hi):
@@ -145,8 +145,8 @@ def test_bad_input_messages():
     one = LinearDesign(X=d.X, resid=d.resid, beta=d.beta, names=d.names, y=d.y, clusters=np.zeros(d.nobs))
     with pytest.raises(InferenceError, match="at least 2 clusters"):
         wild_cluster_bootstrap(one, param=1)
-    with pytest.raises(Exception, match="weights"):
-        wild_cluster_bootstrap(d, param=1, weights="gauss")
+    with pytest.raises(Exception, match="bootstrap_weights"):
+        wild_cluster_bootstrap(d, param=1, bootstrap_weights="gauss")
 
 
 def _fe_designs(seed=0, N=12, T=8):
@@ -202,5 +202,5 @@ def test_absorbed_year_effects_reprojected_exactly(impose_null, subcluster):
     np.testing.assert_allclose(a.t_boot, b.t_boot, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.std_error, b.std_error, rtol=1e-9)
     assert a.pvalue == b.pvalue
-    np.testing.assert_allclose(a.conf_int, b.conf_int, rtol=1e-8)
+    np.testing.assert_allclose(a.interval, b.interval, rtol=1e-8)
     assert "re-projected" in b.description

@@ -127,7 +127,7 @@ def test_cv3_wcr_draw_of_ones_reproduces_sample_and_interval_covers():
     unit, year, d, y, w = _panel(N=7, T=9, seed=6)
     res = wild_cluster_bootstrap(_design(unit, year, d, y, w), param=0, studentize="cv3", level=0.9)
     assert res.t_boot[0] == pytest.approx(res.statistic, rel=1e-10)
-    lo, hi = res.conf_int
+    lo, hi = res.conf_int(0.9)
     assert lo < res.estimate < hi
     assert res.pvalue_at(lo) == pytest.approx(0.1, abs=2 / res.n_draws)
 

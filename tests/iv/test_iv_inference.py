@@ -147,7 +147,7 @@ def _brute_wre(df, beta0):
 @pytest.mark.parametrize("N,T,seed", [(6, 9, 1), (7, 4, 2)])
 def test_wre_equals_brute_force_with_explicit_dummies(N, T, seed):
     df = _panel(N, T, seed)
-    fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t", exog=["w"],
+    fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t", covariates=["w"],
                       endog_scale=1.0)
     for beta0 in (0.0, fit.estimate + 0.7 * fit.std_error):
         res = wild_restricted_efficient(fit.design, r=beta0, level=None)
@@ -175,7 +175,7 @@ def test_wre_interval_inverts_the_test_and_registry_entry():
     fit = iv.panel_iv(df, outcome="y", endog="x", instrument="z", unit="u", time="t",
                       endog_scale=1.0)
     res = wild_restricted_efficient(fit.design, level=0.9)
-    lo, hi = res.conf_int
+    lo, hi = res.conf_int(0.9)
     assert lo < res.estimate < hi
     eps = 1e-5 * res.std_error
     for end, out_sign in ((lo, -1), (hi, +1)):
@@ -209,6 +209,6 @@ def test_wre_interval_at_another_level_reuses_the_draws():
                       endog_scale=1.0, cov_type="robust")
     res = wild_restricted_efficient(fit.design, level=0.95)
     again = wild_restricted_efficient(fit.design, level=0.9)
-    assert res.conf_int_at(0.9) == pytest.approx(again.conf_int, rel=1e-9)
-    assert res.conf_int_at(0.95) == res.conf_int
+    assert res.conf_int_at(0.9) == pytest.approx(again.interval, rel=1e-9)
+    assert res.conf_int_at(0.95) == res.interval == res.conf_int()
     assert res.pvalue_at(res.r) == res.pvalue

@@ -25,7 +25,7 @@ def test_sdid_recovers_pilot_zone_effect():
     df = data.load_panel(DEMO)
     truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))["pilot_zone"]["att"]
     r = synthetic_did(df, outcome="log_revenue", unit="unit_code", time="year",
-                      treatment="pilot_zone", n_reps=100, seed=1)
+                      treatment="pilot_zone", n_draws=100, seed=1)
     assert abs(r.estimate - truth) < 3 * r.std_error
     lo, hi = r.conf_int()
     assert lo > 0  # the effect is detected

@@ -61,7 +61,7 @@ def test_table1_sc_estimate_and_weights():
     df = _prop99()
     r = synthetic_control(df, **KW)
     assert abs(r.estimate - (-19.6197)) < 1e-4
-    s = synthetic_did(df, estimator="sc", se_method="none", **KW)
+    s = synthetic_did(df, estimator="sc", cov_type="none", **KW)
     np.testing.assert_allclose(r.unit_weights.to_numpy(), s.unit_weights.to_numpy(), atol=1e-12)
     # placebo p-value is a rank among 38 donors + California
     assert r.pvalue * 39 == pytest.approx(round(r.pvalue * 39))

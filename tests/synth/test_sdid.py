@@ -57,7 +57,7 @@ KW = dict(outcome="PacksPerCapita", unit="State", time="Year", treatment="treate
 
 @pytest.mark.parametrize("estimator", ["sdid", "sc", "did"])
 def test_table1_point_estimates(estimator):
-    r = synthetic_did(_prop99(), estimator=estimator, se_method="none", **KW)
+    r = synthetic_did(_prop99(), estimator=estimator, cov_type="none", **KW)
     assert abs(r.estimate - PUBLISHED[estimator][0]) < 1e-4
 
 
@@ -65,7 +65,7 @@ def test_table1_point_estimates(estimator):
 @pytest.mark.parametrize("estimator", ["sdid", "sc", "did"])
 def test_table1_placebo_se_within_monte_carlo_error(estimator):
     reps = 1000
-    r = synthetic_did(_prop99(), estimator=estimator, se_method="placebo", n_reps=reps, seed=7, **KW)
+    r = synthetic_did(_prop99(), estimator=estimator, cov_type="placebo", n_draws=reps, seed=7, **KW)
     draws = r.placebo_estimates
     z = (draws - draws.mean()) / draws.std()
     kurt = float(np.mean(z**4))
@@ -77,7 +77,7 @@ def test_table1_placebo_se_within_monte_carlo_error(estimator):
 
 
 def test_compare_estimators_table():
-    table, res = compare_estimators(_prop99(), se_method="none", **KW)
+    table, res = compare_estimators(_prop99(), cov_type="none", **KW)
     assert list(table["term"]) == ["sdid", "sc", "did"]
     np.testing.assert_allclose(table["estimate"], [v[0] for v in PUBLISHED.values()], atol=1e-4)
     w = res["sdid"].weights
@@ -109,7 +109,7 @@ def test_compiled_and_numpy_frank_wolfe_agree():
 
 def test_simulation_recovers_planted_effect():
     df = _sim()
-    r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="d", n_reps=200)
+    r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="d", n_draws=200)
     assert abs(r.estimate - 2.0) < 3 * r.std_error
     assert r.std_error < 0.5
     assert r.trajectories.shape == (20, 3)
@@ -118,17 +118,17 @@ def test_simulation_recovers_planted_effect():
 def test_bootstrap_and_jackknife_need_two_treated():
     df = _sim(n=30, n_tr=4, seed=5)
     kw = dict(outcome="y", unit="unit", time="year", treatment="d")
-    b = synthetic_did(df, se_method="bootstrap", n_reps=50, **kw)
+    b = synthetic_did(df, cov_type="bootstrap", n_draws=50, **kw)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        j = synthetic_did(df, se_method="jackknife", **kw)
+        j = synthetic_did(df, cov_type="jackknife", **kw)
     assert np.isfinite(b.std_error) and np.isfinite(j.std_error)
     assert 0.2 < b.std_error / j.std_error < 5
     one = _sim(n=30, n_tr=1, seed=5)
     with pytest.raises(InferenceError, match="single treated unit"):
-        synthetic_did(one, se_method="bootstrap", **kw)
+        synthetic_did(one, cov_type="bootstrap", **kw)
 
 
 def test_covariates_remove_confounding():
@@ -138,7 +138,7 @@ def test_covariates_remove_confounding():
     treated = df["unit"].isin([f"u{i:02d}" for i in range(4)])
     x = rng.normal(0, 0.3, len(df)) + treated * (df["year"] - 2000) * 0.3
     df = df.assign(x=x, y=df["y"] + 2.0 * x)
-    kw = dict(outcome="y", unit="unit", time="year", treatment="d", se_method="none")
+    kw = dict(outcome="y", unit="unit", time="year", treatment="d", cov_type="none")
     plain = synthetic_did(df, **kw)
     adj = synthetic_did(df, covariates=["x"], **kw)
     assert abs(adj.estimate - 2.0) < abs(plain.estimate - 2.0)
@@ -148,7 +148,7 @@ def test_covariates_remove_confounding():
 def test_matches_diff_diff_on_simulated_panel():
     dd = pytest.importorskip("diff_diff")
     df = _sim(n=40, n_tr=4, seed=9)
-    r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="d", se_method="none")
+    r = synthetic_did(df, outcome="y", unit="unit", time="year", treatment="d", cov_type="none")
     import warnings
 
     with warnings.catch_warnings():
@@ -183,15 +183,15 @@ def test_bad_input_messages():
     stag.loc[(stag["unit"] == "u01") & (stag["year"] == 2014), "d"] = 0
     with pytest.raises(DesignError, match="different periods"):
         synthetic_did(stag, **kw)
-    with pytest.raises(Exception, match="se_method"):
-        synthetic_did(df, se_method="wild", **kw)
+    with pytest.raises(Exception, match="cov_type"):
+        synthetic_did(df, cov_type="wild", **kw)
 
 
 def test_plots_render(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    r = synthetic_did(_sim(), outcome="y", unit="unit", time="year", treatment="d", n_reps=50)
+    r = synthetic_did(_sim(), outcome="y", unit="unit", time="year", treatment="d", n_draws=50)
     for kind in ["trajectories", "gap", "weights", "placebo"]:
         ax = r.plot(kind)
         ax.figure.savefig(tmp_path / f"{kind}.png")

@@ -53,7 +53,7 @@ def _sequential_placebo(df, n_reps, seed):
 
 def test_serial_placebo_refits_equal_the_draw_by_draw_algorithm():
     df = _panel()
-    r = synthetic_did(df, se_method="placebo", n_reps=12, seed=9, **KW)
+    r = synthetic_did(df, cov_type="placebo", n_draws=12, seed=9, **KW)
     with single_threaded_blas():
         expected = _sequential_placebo(df, 12, 9)
     np.testing.assert_array_equal(r.placebo_estimates, expected)
@@ -62,13 +62,13 @@ def test_serial_placebo_refits_equal_the_draw_by_draw_algorithm():
 def test_dask_local_cluster_runs_fit_level_jobs_identically():
     distributed = pytest.importorskip("distributed")
     df = _panel()
-    serial_p = synthetic_did(df, se_method="placebo", n_reps=24, seed=3, **KW)
-    serial_b = synthetic_did(df, se_method="bootstrap", n_reps=12, seed=5, **KW)
+    serial_p = synthetic_did(df, cov_type="placebo", n_draws=24, seed=3, **KW)
+    serial_b = synthetic_did(df, cov_type="bootstrap", n_draws=12, seed=5, **KW)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   dashboard_address=None) as cluster:
         ex = Executor(cluster=cluster)
-        dask_p = synthetic_did(df, se_method="placebo", n_reps=24, seed=3, executor=ex, **KW)
-        dask_b = synthetic_did(df, se_method="bootstrap", n_reps=12, seed=5, executor=ex, **KW)
+        dask_p = synthetic_did(df, cov_type="placebo", n_draws=24, seed=3, executor=ex, **KW)
+        dask_b = synthetic_did(df, cov_type="bootstrap", n_draws=12, seed=5, executor=ex, **KW)
     np.testing.assert_array_equal(serial_p.placebo_estimates, dask_p.placebo_estimates)
     np.testing.assert_array_equal(serial_b.placebo_estimates, dask_b.placebo_estimates)
     assert serial_p.std_error == dask_p.std_error and serial_b.std_error == dask_b.std_error
@@ -76,7 +76,7 @@ def test_dask_local_cluster_runs_fit_level_jobs_identically():
 
 def test_chunk_size_does_not_change_refits(monkeypatch):
     df = _panel()
-    a = synthetic_did(df, se_method="bootstrap", n_reps=7, seed=2, **KW)
+    a = synthetic_did(df, cov_type="bootstrap", n_draws=7, seed=2, **KW)
     monkeypatch.setattr(core, "REFIT_CHUNK", 3)
-    b = synthetic_did(df, se_method="bootstrap", n_reps=7, seed=2, **KW)
+    b = synthetic_did(df, cov_type="bootstrap", n_draws=7, seed=2, **KW)
     np.testing.assert_array_equal(a.placebo_estimates, b.placebo_estimates)

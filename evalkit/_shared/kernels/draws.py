@@ -77,7 +77,7 @@ def draw_plan(
     """
     if full_enumeration is None:
         full_enumeration = weights == "rademacher" and (
-            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2.0**n_clusters <= n_draws
+            n_clusters <= ENUMERATION_MAX_CLUSTERS or 2**min(n_clusters, 64) <= n_draws
         )
     if full_enumeration:
         if weights != "rademacher":

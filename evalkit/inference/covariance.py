@@ -553,27 +553,23 @@ def _annihilate_cluster_columns(
     A[np.arange(n), codes] = q
     out = A - X @ (B @ segment_sums(X * q[:, None], codes, n_groups).T)
     if proj is not None:
-        ua = np.zeros((proj.n_u, n_groups))
-        np.add.at(ua, (proj.u, codes), proj.s * q)
-        out -= proj.s[:, None] * (ua / proj.nu[:, None])[proj.u]
-        if proj.Z.shape[1]:
-            out -= proj.Z @ segment_sums(proj.Z * q[:, None], codes, n_groups).T
+        out -= proj.project_cluster_columns(codes, q, n_groups)
     return out
 
 
-def treatment_group_variances(design: LinearDesign, codes: np.ndarray, uniq: np.ndarray) -> np.ndarray | None:
+def treatment_group_variances(design: LinearDesign, labels: np.ndarray) -> np.ndarray | None:
     r"""Per-observation error variance of the ``"treatment_groups"`` working model, or ``None``.
 
     The working model gives the errors one variance in the treated clusters
     (``design.treated_clusters``) and another in the rest, each estimated without bias under that
     model: :math:`\hat\sigma^2_k = \sum_{i \in k} e_i^2 / \sum_{i \in k} (1 - h_{ii})` with
     :math:`h` the full leverage. ``None`` when the design does not say which clusters are treated,
-    or when all or none are.
+    or when all or none are. ``labels`` are the observations' cluster labels.
     """
     tc = design.treated_clusters
     if tc is None:
         return None
-    treated = np.isin(uniq, np.asarray(tc))[codes]
+    treated = np.isin(np.asarray(labels), np.asarray(tc))
     if treated.all() or not treated.any():
         return None
     e2, m = design.resid**2, 1.0 - leverage(design)
@@ -677,15 +673,15 @@ def cr2(
 
     phi = None
     if working_model == "treatment_groups":
-        _, uniq = _codes(design.clusters if cluster is None else np.asarray(cluster))
-        phi = treatment_group_variances(design, codes, uniq)
+        phi = treatment_group_variances(design, design.clusters if cluster is None else cluster)
 
     def dof_of(q: np.ndarray) -> float:
         if phi is not None:
             MA = _annihilate_cluster_columns(design, codes, G, q, proj)
             W = MA.T @ (phi[:, None] * MA)
         else:
-            W = -(segment_sums(X * q[:, None], codes, G) @ B @ segment_sums(X * q[:, None], codes, G).T)
+            xq = segment_sums(X * q[:, None], codes, G)
+            W = -(xq @ B @ xq.T)
             W[np.diag_indices(G)] += np.bincount(codes, weights=q * q, minlength=G)
             if proj is not None:
                 W -= proj.quad(codes, q, G)

@@ -206,16 +206,42 @@ class FEProjection:
         """Diagonal of ``P_D`` (the leverage of the absorbed effects)."""
         return self.s**2 / self.nu[self.u] + np.einsum("ij,ij->i", self.Z, self.Z)
 
-    def quad(self, codes: np.ndarray, q: np.ndarray, n_groups: int) -> np.ndarray:
-        """``A' P_D A`` for the n x G matrix ``A`` holding ``q`` in column ``codes[i]`` of row i."""
+    def _cluster_column_parts(
+        self, codes: np.ndarray, q: np.ndarray, n_groups: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For the n x G matrix ``A`` holding ``q`` in column ``codes[i]`` of row i: the sums of
+        ``s q`` by (sparse level, column) (``n_u x G``) and ``Z' A`` (``p_T x G``)."""
         ucl = pd.DataFrame({"u": self.u, "g": codes, "v": self.s * q}).groupby(["u", "g"])["v"].sum()
         ua = np.zeros((self.n_u, n_groups))
         ua[ucl.index.get_level_values(0), ucl.index.get_level_values(1)] = ucl.to_numpy()
-        out = ua.T @ (ua / self.nu[:, None])
         za = np.zeros((self.Z.shape[1], n_groups))
         if self.Z.shape[1]:
             za = segment_sums(self.Z * q[:, None], codes, n_groups).T
-        return out + za.T @ za
+        return ua, za
+
+    def quad(self, codes: np.ndarray, q: np.ndarray, n_groups: int) -> np.ndarray:
+        """``A' P_D A`` for the n x G matrix ``A`` holding ``q`` in column ``codes[i]`` of row i."""
+        ua, za = self._cluster_column_parts(codes, q, n_groups)
+        return ua.T @ (ua / self.nu[:, None]) + za.T @ za
+
+    def project_cluster_columns(self, codes: np.ndarray, q: np.ndarray, n_groups: int) -> np.ndarray:
+        """``P_D A`` (n x G) for the n x G matrix ``A`` holding ``q`` in column ``codes[i]`` of
+        row i.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> unit, year = np.repeat(np.arange(3), 4), np.tile(np.arange(4), 3)
+        >>> proj = FEProjection([unit, year], sparse=0)
+        >>> q = np.arange(12.0)
+        >>> A = np.zeros((12, 3))
+        >>> A[np.arange(12), unit] = q
+        >>> D = np.column_stack([np.eye(3)[unit], np.eye(4)[year]])
+        >>> bool(np.allclose(proj.project_cluster_columns(unit, q, 3), D @ np.linalg.pinv(D) @ A))
+        True
+        """
+        ua, za = self._cluster_column_parts(codes, q, n_groups)
+        return self.s[:, None] * (ua / self.nu[:, None])[self.u] + self.Z @ za
 
 
 def fe_code_sets(design: LinearDesign) -> tuple[list[np.ndarray], np.ndarray | None] | None:

@@ -61,7 +61,7 @@ def test_constant_working_variance_gives_bell_mccaffrey(shape, monkeypatch):
     r = _fit(_panel(**shape), weights=shape.get("weights", False))
     bm = covariance.compute(r.design, "cr2")
     monkeypatch.setattr(covariance, "treatment_group_variances",
-                        lambda design, codes, uniq: np.full(design.nobs, 2.5))
+                        lambda design, labels: np.full(design.nobs, 2.5))
     tg = covariance.compute(r.design, "cr2", working_model="treatment_groups")
     np.testing.assert_allclose(tg.dof, bm.dof, rtol=1e-10)
     np.testing.assert_allclose(tg.cov, bm.cov, rtol=1e-12)
@@ -103,7 +103,7 @@ def test_satterthwaite_moments_by_simulation(monkeypatch):
     r0 = _fit(base)
     design = r0.design
     truth = np.where(np.isin(base["unit"], np.arange(n1)), noisy**2, 1.0)
-    monkeypatch.setattr(covariance, "treatment_group_variances", lambda d, codes, uniq: truth)
+    monkeypatch.setattr(covariance, "treatment_group_variances", lambda d, labels: truth)
     nu = covariance.compute(design, "cr2", working_model="treatment_groups").dof[0]
     # fixed regressors, new errors: the design's residuals are M u (M annihilates X and the effects)
     unit, year = base["unit"].to_numpy(), base["year"].to_numpy()

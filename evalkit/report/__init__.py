@@ -25,6 +25,7 @@ from .headlines import HEADLINE_FIELDS, headline, load_headlines, save_headlines
 from .labels import (
     LABELS,
     UNITS,
+    join_list,
     label_or_name,
     t,
     translate_columns,
@@ -34,6 +35,7 @@ from .labels import (
 )
 from .maps import boundaries_available, unit_map, unit_polygons
 from .notebook import format_p, synthetic_banner
+from .page_text import PageText, PageTextError, page_text
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import mark_synthetic, register_cjk_font, use
 from .summary import conclusion_box
@@ -57,6 +59,10 @@ __all__ = [
     "format_pvalue",
     "format_share",
     "headline",
+    "join_list",
+    "page_text",
+    "PageText",
+    "PageTextError",
     "label_or_name",
     "load_headlines",
     "mark_synthetic",

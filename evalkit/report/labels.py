@@ -53,6 +53,17 @@ LABELS: dict[str, dict[str, str]] = {
     "rest_of_shandong": {"zh": "山东省其他县区", "en": "Rest of Shandong"},
     "zones_table": {"zh": "市属开发区（无边界，列表显示）", "en": "City development zones (no boundary; listed)"},
     "missing": {"zh": "缺失", "en": "Missing"},
+    "list_separator": {"zh": "、", "en": ", "},
+    "left_out_units": {
+        "zh": "本页的估计需要完整的单位-年份，以下缺年的单位未纳入：{names}。",
+        "en": "The estimates on this page need every unit-year; these units with missing years are left out: {names}.",
+    },
+    "unbalanced_panel": {
+        "zh": "本页基于不平衡面板：缺少 {n} 个单位-年份（{units} 个单位，涉及 {years} 年），经 --allow-missing "
+              "允许；缺失单位-年份未被插补，估计只使用现有观测。",
+        "en": "This page uses an unbalanced panel: {n} unit-year(s) of {units} unit(s) are missing (years {years}), "
+              "allowed with --allow-missing; nothing was imputed, the estimates use the observed rows only.",
+    },
     "treated": {"zh": "处理", "en": "Treated"},
     "untreated": {"zh": "未处理", "en": "Untreated"},
     "never_treated": {"zh": "从未处理", "en": "Never treated"},
@@ -334,6 +345,18 @@ def unit_names(codes, language: str | None = None, *, names: dict | None = None)
     master = unit_master().set_index("unit_code")[f"name_{lang}"].to_dict()
     given = names or {}
     return [str(given.get(str(c), master.get(str(c), c))) for c in codes]
+
+
+def join_list(items, language: str | None = None) -> str:
+    """Items written as a list the way ``language`` writes one ("甲、乙" in Chinese, "a, b" in English).
+
+    Examples
+    --------
+    >>> from evalkit.report import join_list
+    >>> join_list(["寿光市", "青州市"], "zh"), join_list(["Shouguang", "Qingzhou"], "en")
+    ('寿光市、青州市', 'Shouguang, Qingzhou')
+    """
+    return t("list_separator", language).join(str(item) for item in items)
 
 
 def value_label(value, language: str | None = None) -> str:

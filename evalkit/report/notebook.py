@@ -2,9 +2,13 @@
 
 ::
 
-    nb = report.notebook.start(data_dir, year=year, language=language)
-    panel, zh = nb.panel, nb.zh
+    nb = report.notebook.start(data_dir, year=year, language=language, page="10_pilot_zone")
+    panel = nb.panel
     truth = nb.truth("pilot_zone")        # None unless the data are the synthetic demo
+    nb.say("sample", n_units=panel["unit_code"].nunique())   # the page's words, see page_text
+
+A page's own words come from its catalogue ``evalkit/report/texts/<page>.toml`` through
+:meth:`NotebookStart.text` / :meth:`NotebookStart.say`; the notebook holds no text of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from .context import current
-from .labels import t
+from .labels import join_list, t, unit_names
+from .page_text import page_text
 from .style import use
 
 P_COLUMNS = ("p_value", "pretrend_p")
@@ -37,18 +42,59 @@ class NotebookStart:
         Report language.
     data_dir : Path
         The data folder.
+    page : str or None
+        The notebook's name (``"10_pilot_zone"``): whose catalogue :meth:`text` reads.
     """
 
     panel: pd.DataFrame
     synthetic: bool
     language: str
     data_dir: Path
+    page: str | None = None
     _truth: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def zh(self) -> bool:
         """Whether the report is in Chinese."""
         return self.language == "zh"
+
+    def text(self, key: str, **fields) -> str:
+        """The page's entry ``key`` in the report language, its fields filled in.
+
+        Parameters
+        ----------
+        key : str
+            Entry of ``evalkit/report/texts/<page>.toml``.
+        **fields
+            Values of the template's named fields (exactly those it uses).
+
+        Returns
+        -------
+        str
+            Markdown text.
+
+        Examples
+        --------
+        >>> from evalkit.report.notebook import NotebookStart
+        >>> nb = NotebookStart(pd.DataFrame(), False, "en", Path("."), page="10_pilot_zone")
+        >>> nb.text("title")
+        'The pilot zone as a whole'
+        """
+        if self.page is None:
+            raise ValueError("this notebook was started without page=...; pass the notebook's "
+                             "name to report.notebook.start to use its text catalogue")
+        return page_text(self.page)(key, self.language, **fields)
+
+    def say(self, key: str, **fields) -> None:
+        """Show the page's entry ``key`` as Markdown (see :meth:`text`)."""
+        from IPython.display import Markdown, display
+
+        display(Markdown(self.text(key, **fields)))
+
+    @property
+    def title(self) -> str:
+        """The page title (entry ``title`` of the catalogue)."""
+        return self.text("title")
 
     def balanced(self, display_note: bool = True) -> pd.DataFrame:
         """The panel without the units that miss some year (for estimators that need every
@@ -75,13 +121,20 @@ class NotebookStart:
         if display_note:
             from IPython.display import Markdown, display
 
-            names = ", ".join(f"{c} {n}" for c, n in
-                              missing.drop_duplicates("unit_code")[["unit_code", "name_zh"]].itertuples(index=False))
-            text = (f"本页的估计需要完整的单位-年份，以下缺年的单位未纳入：{names}。" if self.zh else
-                    f"The estimates on this page need every unit-year; these units with missing years are "
-                    f"left out: {names}.")
-            display(Markdown(f"> **{text}**"))
+            names = join_list([f"{code} {name}" for code, name in zip(
+                gone, unit_names(gone, self.language, names=self._names_in_data(gone)), strict=True)],
+                self.language)
+            display(Markdown(f"> **{t('left_out_units', self.language).format(names=names)}**"))
         return out
+
+    def _names_in_data(self, codes) -> dict[str, str]:
+        """Names the panel itself gives these units in the report language (user data may name
+        units the master does not know)."""
+        column = f"name_{self.language}"
+        if column not in self.panel.columns:
+            return {}
+        rows = self.panel[self.panel["unit_code"].isin(codes)]
+        return rows.drop_duplicates("unit_code").set_index("unit_code")[column].astype(str).to_dict()
 
     def truth(self, key: str) -> dict[str, Any] | None:
         """The planted truth of one evaluation (synthetic demo data only, else ``None``)."""
@@ -97,7 +150,8 @@ class NotebookStart:
         return self._truth.get(key)
 
 
-def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", display_banner: bool = True) -> NotebookStart:
+def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", display_banner: bool = True,
+          page: str | None = None) -> NotebookStart:
     """Load and validate the panel, keep years up to ``year``, set the style, show the banner.
 
     Parameters
@@ -110,8 +164,19 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
         Report language.
     display_banner : bool
         Show the synthetic-data banner (when the data are synthetic).
+    page : str, optional
+        The notebook's name (``"20_tech_upgrade_subsidies"``); its text catalogue is checked here,
+        before any estimate runs, and read by :meth:`NotebookStart.text`. The page's title (entry
+        ``title``) is shown first, above the banner.
     """
     from ..data import load_panel
+
+    if page is not None:
+        title = page_text(page)("title", language)
+        if display_banner:
+            from IPython.display import Markdown, display
+
+            display(Markdown(f"# {title}"))  # the title in the pack's language only
 
     # missing unit-years were refused (or allowed with --allow-missing) before any notebook ran
     panel = load_panel(data_dir, year=year, allow_missing=True)
@@ -130,7 +195,8 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
         from IPython.display import Markdown, display
 
         display(Markdown(f"> **{note}**"))
-    return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir))
+    return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir),
+                         page=page)
 
 
 def coverage_note(panel: pd.DataFrame, language: str = "zh") -> str | None:
@@ -158,14 +224,8 @@ def coverage_note(panel: pd.DataFrame, language: str = "zh") -> str | None:
         return None
     from ..data.checks import year_ranges
 
-    n, units = len(missing), missing["unit_code"].nunique()
-    years = year_ranges(missing["year"])
-    if language == "zh":
-        return (f"本页基于不平衡面板：缺少 {n} 个单位-年份（{units} 个单位，涉及 {years} 年），"
-                "经 --allow-missing 允许；缺失单位-年份未被插补，估计只使用现有观测。")
-    return (f"This page uses an unbalanced panel: {n} unit-year(s) of {units} unit(s) are missing "
-            f"(years {years}), allowed with --allow-missing; nothing was imputed, the estimates use "
-            "the observed rows only.")
+    return t("unbalanced_panel", language).format(
+        n=len(missing), units=missing["unit_code"].nunique(), years=year_ranges(missing["year"]))
 
 
 def format_p(frame: pd.DataFrame, columns=None) -> pd.DataFrame:

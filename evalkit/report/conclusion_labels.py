@@ -358,6 +358,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     },
     "coverage_synthetic": {"zh": "仅合成数据", "en": "synthetic data only"},
     "source_unreadable": {"zh": "无法读取", "en": "could not be read"},
+    "coverage_unreadable": {"zh": "文件内容与数据字典（data_raw/README）不符，请核对列名与取值",
+                            "en": "does not match the data dictionary (data_raw/README); check its columns and values"},
     "source_other": {"zh": "其他文件（评估未使用）", "en": "other file (not used by the evaluation)"},
     # glossary
     "term_ci": {"zh": "置信区间", "en": "Confidence interval"},

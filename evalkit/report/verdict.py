@@ -42,7 +42,7 @@ from typing import Any
 
 from .._shared.exceptions import EvalkitError
 from .context import resolve_language
-from .labels import t
+from .labels import join_list, t
 
 #: Pre-trend tests "pass" at this level (p >= 0.10); below 0.05 the test is a problem.
 PRETREND_ALPHA = 0.10
@@ -286,13 +286,12 @@ def verdict(records: Sequence[Mapping[str, Any]], language: str | None = None,
         return Verdict("inconclusive", _join(t("verdict_inconclusive", lang), reasons, lang), reasons)
     if ag.disagree:
         reasons.append(t("reason_interval_excludes_zero", lang).format(what=what, ci=fmt(lo, hi)))
-        reasons.append(t("reason_disagree", lang).format(names="、".join(ag.disagree) if lang == "zh"
-                                                          else ", ".join(ag.disagree)))
+        reasons.append(t("reason_disagree", lang).format(names=join_list(ag.disagree, lang)))
         return Verdict("mixed", _join(t("verdict_mixed", lang), reasons, lang), reasons)
     reasons.append(t("reason_interval_excludes_zero", lang).format(what=what, ci=fmt(lo, hi)))
     if ag.agree:
         reasons.append(t("reason_agree", lang).format(
-            names=("、" if lang == "zh" else ", ").join(ag.agree)))
+            names=join_list(ag.agree, lang)))
     else:
         reasons.append(t("reason_single", lang))
     key = "supports_positive" if lo > 0 else "supports_negative"
@@ -316,9 +315,7 @@ def _other_assumption_reasons(ag: Agreement, lang: str, fmt) -> list[str]:
 
 
 def _join(head: str, reasons: list[str], lang: str) -> str:
-    if lang == "zh":
-        return head + "：" + "；".join(reasons) + "。"
-    return head + ": " + "; ".join(reasons) + "."
+    return head + t("label_colon", lang) + t("clause_separator", lang).join(reasons) + t("sentence_end", lang)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,13 +389,12 @@ def _instrument_check(row, lang) -> Check:
 
 def _agreement_check(records, lang) -> Check:
     ag = agreement(records)
-    sep = "、" if lang == "zh" else ", "
     if ag.status == "disagree":
         return Check("agreement", "problem", t("check_agreement_problem", lang).format(
-            names=sep.join(ag.disagree)))
+            names=join_list(ag.disagree, lang)))
     if ag.status == "single":
         return Check("agreement", "caution", t("check_agreement_single", lang))
-    return Check("agreement", "ok", t("check_agreement_ok", lang).format(names=sep.join(ag.agree)))
+    return Check("agreement", "ok", t("check_agreement_ok", lang).format(names=join_list(ag.agree, lang)))
 
 
 def _cluster_check(row, lang) -> Check | None:

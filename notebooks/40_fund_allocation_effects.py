@@ -40,14 +40,15 @@ alloc_dir = Path(data_dir) / "allocation"
 specs = {y: s for y, s in iv.load_specs(alloc_dir).items() if y <= year}
 instr = iv.recentred_instrument(specs, alloc_dir / "factors.csv", method=recentre_method,
                                 n_draws=n_draws, shocks=tuple(s.strip() for s in shocks.split(",")))
-assumption = instr.attrs["iv_shock_assumption"]
+assumption = instr.attrs["iv_shock_assumption"]  # kept in the fit's notes (English, for the library)
+assumption_key, assumption_words = report.shock_assumption(instr.attrs, language)
 first_year = min(specs)
 sample = panel[(panel["in_weifang"] == 1) & panel["year"].between(first_year, year)]
 sample = sample.merge(instr, on=["unit_code", "year"], how="left", validate="one_to_one")
 sample.attrs.update(panel.attrs)
 truth = nb.truth("factor_fund")
 nb.say("sample", n_units=sample.unit_code.nunique(), first_year=first_year, year=year, n_rows=len(sample),
-       assumption=report.t("assumption_shock_exogeneity", language))
+       assumption=assumption_words)
 
 # %%
 nb.say("h_amounts")
@@ -149,7 +150,7 @@ def _iv_fields(r_):
 
 
 records = [
-    report.headline("factor_fund", "2SLS, z − E[z] (Borusyak–Hull)", fit_recentred, assumption="shock_exogeneity",
+    report.headline("factor_fund", "2SLS, z − E[z] (Borusyak–Hull)", fit_recentred, assumption=assumption_key,
                     preferred=True, language=language, **_iv_fields(fit_recentred), **common),
     report.headline("factor_fund", "2SLS, z", fit_formula, assumption="formula_exogeneity", language=language,
                     **_iv_fields(fit_formula), **common),

@@ -66,6 +66,8 @@ ASSUMPTIONS: dict[str, str] = {
     "parallel_trends_homogeneous": "did",
     "strong_parallel_trends": "did",
     "shock_exogeneity": "iv",
+    "shock_exogeneity_weights": "iv",
+    "shock_exogeneity_total": "iv",
     "formula_exogeneity": "iv",
     "no_selection": "ols",
 }
@@ -106,6 +108,49 @@ def check_assumption(key: Any) -> str:
 def assumption_words(key: Any, language: str | None = None) -> str:
     """The identifying assumption ``key`` in words, in the report language."""
     return t(f"assumption_{check_assumption(key)}", language)
+
+
+def shock_assumption(attrs: Mapping[str, Any], language: str | None = None) -> tuple[str, str]:
+    """The identifying assumption of a recentred formula instrument, as a headline key and in words.
+
+    Parameters
+    ----------
+    attrs : mapping
+        ``attrs`` of :func:`evalkit.iv.recentred_instrument` / :func:`evalkit.iv.expected_instrument`
+        (``iv_shocks``: which parts of the rule are the random shocks; ``iv_expectation``: how the
+        expectation was taken).
+    language : {"zh", "en"}, optional
+
+    Returns
+    -------
+    key : str
+        ``"shock_exogeneity"`` (weights and totals), ``"shock_exogeneity_weights"`` or
+        ``"shock_exogeneity_total"``: the ``assumption`` of the headline record.
+    words : str
+        The assumption and how the expectation was taken, one sentence without the final stop.
+
+    Examples
+    --------
+    >>> from evalkit.report.verdict import shock_assumption
+    >>> attrs = {"iv_shocks": ["weights"], "iv_expectation": {"method": "permute", "n_draws": 4}}
+    >>> key, words = shock_assumption(attrs, "en")
+    >>> key
+    'shock_exogeneity_weights'
+    >>> words.endswith("the exact average over the 4 combinations of the observed yearly shocks")
+    True
+    """
+    lang = resolve_language(language)
+    shocks = set(attrs.get("iv_shocks") or ())
+    if not shocks <= {"weights", "total"} or not shocks:
+        raise EvalkitError(f"attrs['iv_shocks'] must name 'weights' and/or 'total', got {sorted(shocks)}; "
+                           "pass the attrs of evalkit.iv.recentred_instrument")
+    key = "shock_exogeneity" if len(shocks) == 2 else f"shock_exogeneity_{shocks.pop()}"
+    words = assumption_words(key, lang)
+    how = attrs.get("iv_expectation") or {}
+    if how.get("method") in ("permute", "dirichlet"):
+        words += t("clause_separator", lang) + t(f"expectation_{how['method']}", lang).format(
+            n=how.get("n_draws"), concentration=how.get("concentration") or 0.0)
+    return key, words
 
 
 def preferred_record(records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:

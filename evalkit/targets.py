@@ -125,7 +125,10 @@ def scorecard(
     -------
     DataFrame
         One row per target: ``indicator_id, name_zh, name_en, unit, target_value, comparison,
-        deadline, aggregation, value, value_year, baseline, expected_now, status, years_missed``.
+        deadline, aggregation, value, value_year, baseline, expected_now, status, years_missed,
+        completion, worst_year``. For a yearly (每年) target, ``value``, ``value_year`` and
+        ``completion`` are those of its worst year (the one that decides whether it is met), so the
+        row never shows a year that met the target beside a status that says it was not.
     """
     targets = load_targets() if targets is None else targets
     need = {"year", "indicator_id", "value"}
@@ -173,11 +176,13 @@ def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> 
         if window.empty:
             return out
         missed = [int(y) for y, v in window.items() if not _satisfies(v, target, comp, tol)]
-        out["value"] = float(window.iloc[-1])
-        out["value_year"] = int(window.index[-1])
         ratios = window.map(lambda v: _completion(v, target, comp))
+        # a yearly target is as good as its worst year: value, year and completion all of that year
+        worst = int(ratios.idxmin())
+        out["value"] = float(window.loc[worst])
+        out["value_year"] = worst
         out["completion"] = float(ratios.min())
-        out["worst_year"] = int(ratios.idxmin())
+        out["worst_year"] = worst
         out["years_missed"] = ",".join(map(str, missed))
         expected_years = set(range(start_year, min(year, deadline) + 1))
         gaps = sorted(expected_years - set(window.index.astype(int)))

@@ -34,16 +34,9 @@ from evalkit import allocation, report
 from evalkit.allocation.export import write_outputs
 
 alloc_dir = Path(data_dir) / "allocation"
-synthetic = (Path(data_dir) / "SYNTHETIC").exists()
-# the page reads no panel (so no report.notebook.start): its words and title from its catalogue
-nb = report.notebook.NotebookStart(panel=pd.DataFrame(), synthetic=synthetic, language=language,
-                                   data_dir=Path(data_dir), page="50_allocation_lab")
-display(Markdown(f"# {nb.title}"))
+nb = report.notebook.open_page(data_dir, page="50_allocation_lab", language=language)  # title, banner
+synthetic = nb.synthetic
 nb.say("intro")
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
 
 
 def _spec_path(y: int) -> Path | None:

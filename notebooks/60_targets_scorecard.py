@@ -23,23 +23,16 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 from matplotlib.ticker import MaxNLocator
 
 from evalkit import data, report, targets
 
 indicators_path = Path(data_dir) / "city_indicators.csv"
 indicators = data.load_city_indicators(indicators_path)  # the shared reader: GB18030, title rows, empty files
-synthetic = (Path(data_dir) / "SYNTHETIC").exists()
-# the page reads no panel (so no report.notebook.start): its words and title from its catalogue
-nb = report.notebook.NotebookStart(panel=pd.DataFrame(), synthetic=synthetic, language=language,
-                                   data_dir=Path(data_dir), page="60_targets_scorecard")
-display(Markdown(f"# {nb.title}"))
+nb = report.notebook.open_page(data_dir, page="60_targets_scorecard", language=language)  # title, banner
+synthetic = nb.synthetic
 nb.say("intro")
-report.use(language=language, synthetic=synthetic)
-banner = report.synthetic_banner(language=language)
-if banner is not None:
-    display(banner)
 
 # %%
 target_table = targets.load_targets(targets_file or None)

@@ -26,14 +26,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from evalkit import pipeline, report
 
-# public datasets, no panel (so no report.notebook.start): the page's words and title from its catalogue
-nb = report.notebook.NotebookStart(panel=pd.DataFrame(), synthetic=False, language=language,
-                                   data_dir=Path(data_dir), page="99_method_validation")
-display(Markdown(f"# {nb.title}"))
+nb = report.notebook.open_page(data_dir, page="99_method_validation", language=language, synthetic=False)  # public data
 nb.say("intro")
 missing = [pkg for pkg in ("moderndid", "synthdid", "causaldata") if importlib.util.find_spec(pkg) is None]
 if missing:

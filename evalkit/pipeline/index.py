@@ -99,13 +99,38 @@ def _evaluation_label(key: Any, language: str | None) -> str:
     return label_or_name(str(key), language)
 
 
+def verdict_lines(headlines: dict[str, dict[str, Any]], language: str) -> dict[str, list[str]]:
+    """For each evaluation page that saved estimates: its verdict with the credibility rating, and
+    the finding in the indicator's own terms, worded as on the page and the acceptance summary.
+
+    Parameters
+    ----------
+    headlines : dict
+        ``{notebook: payload}`` from :func:`evalkit.report.load_headlines`.
+    language : {"zh", "en"}
+
+    Returns
+    -------
+    dict
+        ``{notebook: [verdict line, finding]}``; pages without estimate records are left out.
+    """
+    from ..report.summary import acceptance_table
+
+    if not any((p or {}).get("headlines") for p in headlines.values()):
+        return {}
+    table = acceptance_table(headlines, language)
+    return {row["notebook"]: [t("index_verdict_line", language).format(verdict=row["verdict"],
+                                                                        credibility=row["credibility"]),
+                              row["sentence"]]
+            for row in table.to_dict("records") if row["verdict_kind"] != "no_result"}
+
+
 def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
     from ..report.headlines import load_headlines
 
     return load_headlines(pack)
 
 
-#: What each attachment of the allocation folder is, by file suffix (zh, en).
 def _attachments(pack: Path, tx: dict[str, str]) -> str:
     """Links to the files the allocation notebook wrote into ``allocation/`` (empty when none)."""
     folder = pack / "allocation"
@@ -145,6 +170,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
     tx = TEXT[lang]
     esc = html.escape
     headlines = _load_headlines(pack)
+    verdicts = verdict_lines(headlines, lang)
     git = meta.get("git")
     commit = tx["none"]
     if git:
@@ -157,7 +183,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
         status = f'<span class="status {status_cls}">{esc(tx.get(run.status, run.status))}</span>'
         if run.reason and run.status != "ok":
             status += f'<div class="reason">{esc(run.reason)}</div>'
-        hl = headline_lines(payload, language=lang)
+        hl = verdicts.get(run.name) or headline_lines(payload, language=lang)
         hl_html = (
             '<ul class="hl">' + "".join(f"<li>{esc(h)}</li>" for h in hl) + "</ul>"
             if hl

@@ -200,10 +200,10 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "en": "{subject}: {indicator} {dir} about {amount} ({ci_name} {ci}, {p})",
     },
     "sentence_money": {
-        "zh": "{subject}每增加 {scale} 万元，{indicator}约{dir} {pct}，按样本平均水平约合 {money} 万元"
-              "（{ci_name} {ci}，{p}）",
+        "zh": "{subject}每增加 {scale} 万元，{indicator}约{dir} {pct}，按样本单位的平均年收入折算约合每个单位每年 "
+              "{money} 万元（{ci_name} {ci}，{p}）",
         "en": "{subject}: per additional {scale} 10k CNY, {indicator} {dir} about {pct}, about {money} 10k CNY "
-              "at the sample mean ({ci_name} {ci}, {p})",
+              "per unit and year at the sample's mean revenue ({ci_name} {ci}, {p})",
     },
     "up": {"zh": "提高", "en": "up"},
     "down": {"zh": "下降", "en": "down"},

@@ -183,6 +183,7 @@ LABELS: dict[str, dict[str, str]] = {
     "index_skipped": {"zh": "已跳过", "en": "skipped"},
     "index_not_run": {"zh": "未运行", "en": "not run"},
     "index_none": {"zh": "—", "en": "—"},
+    "index_verdict_line": {"zh": "{verdict}（可信度{credibility}）", "en": "{verdict} (credibility: {credibility})"},
     "index_attachments": {
         "zh": "附件：因素法资金测算表与测算说明",
         "en": "Attachments: factor-method allocation workbook and method note",

@@ -306,3 +306,25 @@ def test_index_names_evaluations_in_the_pack_language():
     rows = [{"evaluation": "pilot_zone", "estimator": "SDID", "estimate": 0.07, "p_value": 0.0001}]
     assert headline_lines({"headlines": rows}, language="zh") == ["试验区 · SDID: 0.07, p < 0.001"]
     assert headline_lines({"headlines": rows}, language="en") == ["Pilot zone · SDID: 0.07, p < 0.001"]
+
+
+def test_index_leads_each_evaluation_with_the_verdict_the_summary_gives():
+    """The index says what the page and the acceptance summary say (verdict, credibility, the
+    finding in percent and 万元, the weak-IV-robust set), not the raw estimate of the first record."""
+    from evalkit.pipeline.index import verdict_lines
+
+    recentred = {"evaluation": "factor_fund", "estimator": "2SLS, z − E[z]", "estimate": 0.0057,
+                 "conf_low": -0.0016, "conf_high": 0.1029, "p_value": 0.097, "assumption": "shock_exogeneity",
+                 "preferred": True, "f_eff": 13.6, "f_critical": 23.1, "ar_intervals": [[-0.0041, 0.0166]],
+                 "n_clusters": 16, "outcome": "log_revenue", "effect_scale": 1000, "outcome_mean": 7.5e6}
+    ols = {"evaluation": "factor_fund", "estimator": "OLS", "estimate": 0.005, "conf_low": 0.0006,
+           "conf_high": 0.0086, "p_value": 0.01, "assumption": "no_selection"}
+    headlines = {"40_fund_allocation_effects": {"headlines": [ols, recentred]},
+                 "60_targets_scorecard": {"headlines": [], "extra": {"summary": ["met 8"]}}}
+    zh = verdict_lines(headlines, "zh")
+    assert list(zh) == ["40_fund_allocation_effects"]
+    assert zh["40_fund_allocation_effects"][0] == "尚无定论（可信度低）"
+    assert "Anderson–Rubin" in zh["40_fund_allocation_effects"][1] and "0.1029" not in zh["40_fund_allocation_effects"][1]
+    en = verdict_lines(headlines, "en")
+    assert en["40_fund_allocation_effects"][0] == "Inconclusive (credibility: Low)"
+    assert verdict_lines({"60_targets_scorecard": {"headlines": []}}, "zh") == {}

@@ -301,4 +301,7 @@ def synthetic_banner(synthetic: bool | None = None, language: str | None = None)
     flag = current().synthetic if synthetic is None else synthetic
     if not flag:
         return None
-    return Markdown(f"> **⚠ {t('synthetic_banner', language)}**")
+    # the banner, and the mark at the foot of every printed sheet (a page margin box, Chromium >= 131)
+    mark = t("synthetic_mark", language).replace('"', "'")
+    return Markdown(f"> **⚠ {t('synthetic_banner', language)}**\n\n<style>@page {{ @bottom-right {{ "
+                    f'content: "{mark}"; font-size: 7pt; font-weight: bold; color: #8a1c1c; }} }}</style>')

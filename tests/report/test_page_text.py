@@ -205,3 +205,17 @@ def test_the_module_rule_sees_literals_but_not_docstrings(tmp_path):
     path = tmp_path / "m.py"
     path.write_text('"""模块说明。"""\ndef f():\n    """函数说明。"""\n    return "效应"\n', encoding="utf-8")
     assert chinese_literals_outside_docstrings(path) == ["效应"]
+
+
+def test_printed_pages_carry_page_numbers_and_the_synthetic_mark_on_every_sheet():
+    """The print stylesheet numbers every A4 sheet; a synthetic page's banner adds the mark to the
+    foot of every sheet (page margin boxes), in the page's language; numbers never split."""
+    from evalkit.pipeline.html import PRINT_CSS
+    from evalkit.report import synthetic_banner
+
+    assert 'counter(page) " / " counter(pages)' in PRINT_CSS
+    assert "td.num" in PRINT_CSS and "nowrap" in PRINT_CSS
+    zh = synthetic_banner(synthetic=True, language="zh").data
+    assert '@bottom-right { content: "合成演示数据 · 非真实统计"' in zh
+    assert "SYNTHETIC DEMO DATA" in synthetic_banner(synthetic=True, language="en").data
+    assert synthetic_banner(synthetic=False, language="zh") is None

@@ -324,8 +324,8 @@ def recentred_instrument(specs, factors, **kwargs) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``unit_code, year, z_wan, ez_wan, z_recentred_wan`` with
-        ``attrs["iv_shock_assumption"]``.
+        ``unit_code, year, z_wan, ez_wan, z_recentred_wan`` with the ``attrs`` of
+        :func:`expected_instrument` (``iv_shock_assumption``, ``iv_shocks``, ``iv_expectation``).
 
     Examples
     --------
@@ -344,5 +344,6 @@ def recentred_instrument(specs, factors, **kwargs) -> pd.DataFrame:
     ez = expected_instrument(specs, factors, **kwargs)
     out = z.merge(ez[["unit_code", "year", "ez_wan"]], on=["unit_code", "year"], how="left")
     out["z_recentred_wan"] = out["z_wan"] - out["ez_wan"]
-    out.attrs["iv_shock_assumption"] = ez.attrs["iv_shock_assumption"]
+    for key in ("iv_shock_assumption", "iv_shocks", "iv_expectation"):
+        out.attrs[key] = ez.attrs[key]
     return out

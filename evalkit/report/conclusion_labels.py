@@ -187,12 +187,14 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "zh": "判断规则：置信水平 95%；事前趋势检验 p ≥ {a}% 为通过，p < {a2}% 为问题；事前检验以 80% 功效能发现的趋势"
               "造成的偏误须小于估计值的 {share:.0%}；敏感性临界值 ≥ {m_ok:g} 为良好、低于 {m_low:g} 为问题；"
               "聚类数不少于 {g} 个且处理组不少于 {g1} 个为充足；剔除接壤县市区后估计变化不超过 {s:.0%}；"
-              "工具变量有效 F 须不低于其临界值（最坏偏误 10%）。任一“问题”评为低，两项及以上“注意”评为中，其余为高。",
+              "工具变量有效 F 须不低于其临界值（最坏偏误 10%）。无法计算的诊断记为“注意”。任一“问题”或 {c_low} 项及以上"
+              "“注意”评为低，两项“注意”评为中，其余为高。",
         "en": "Rules: 95% confidence; a pre-trend test passes at p ≥ {a}% and is a problem below {a2}%; a trend the "
               "pre-test detects with 80% power must bias the estimate by less than {share:.0%} of it; breakdown value ≥ {m_ok:g} is good, below {m_low:g} a problem; at least {g} clusters and {g1} treated "
               "ones are enough; dropping the bordering counties may move the estimate by at most {s:.0%}; the "
-              "effective F must reach its critical value (10% worst-case bias). Any problem rates Low, two or "
-              "more cautions Medium, otherwise High.",
+              "effective F must reach its critical value (10% worst-case bias). A diagnostic that could not be "
+              "computed is a caution. Any problem or {c_low} or more cautions rate Low, two cautions Medium, "
+              "otherwise High.",
     },
     # plain sentences
     "sentence_effect": {

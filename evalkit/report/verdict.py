@@ -58,6 +58,10 @@ CLUSTERS_OK = 40
 TREATED_OK = 10
 #: Dropping the counties bordering Weifang may move the estimate by at most this share.
 SPILLOVER_SHARE = 0.25
+#: this many cautions (each a weak or an unchecked diagnostic) rate the evidence low, as a problem
+#: does: an estimate whose assumption could not be checked is not more credible than one that was
+#: checked and found wanting
+CAUTIONS_LOW = 3
 
 #: Identifying assumptions: key -> design family (which checks apply).
 ASSUMPTIONS: dict[str, str] = {
@@ -472,8 +476,8 @@ def credibility(records: Sequence[Mapping[str, Any]], language: str | None = Non
     """Rate how far the preferred estimate can be trusted: 高 (high), 中 (medium) or 低 (low).
 
     Rules (thresholds are the module constants): each applicable check is *ok*, *caution* or
-    *problem*; a missing diagnostic the design calls for is a caution. Any problem gives 低;
-    otherwise two or more cautions give 中; otherwise 高. Checks by design family of the preferred
+    *problem*; a missing diagnostic the design calls for is a caution. Any problem, or
+    ``CAUTIONS_LOW`` (3) or more cautions, gives 低; otherwise two cautions give 中; otherwise 高. Checks by design family of the preferred
     record's assumption: difference-in-differences / synthetic comparison — pre-trend test, its
     power, HonestDiD breakdown value; instrumental variables — instrument strength; all — agreement
     of the estimates under the same assumption, number of clusters (when recorded), spillovers
@@ -497,7 +501,7 @@ def credibility(records: Sequence[Mapping[str, Any]], language: str | None = Non
     checks.append(_agreement_check(records, lang))
     checks += [c for c in (_cluster_check(main, lang), _spillover_check(main, lang)) if c is not None]
     statuses = [c.status for c in checks]
-    if "problem" in statuses:
+    if "problem" in statuses or statuses.count("caution") >= CAUTIONS_LOW:
         rating = "low"
     elif statuses.count("caution") >= 2:
         rating = "medium"
@@ -510,4 +514,5 @@ def thresholds_text(language: str | None = None) -> str:
     """The thresholds of the rules in one sentence (printed on the conclusion page)."""
     return t("thresholds", language).format(
         a=int(PRETREND_ALPHA * 100), a2=int(PRETREND_ALPHA_STRICT * 100), share=POWER_BIAS_SHARE,
-        m_ok=BREAKDOWN_OK, m_low=BREAKDOWN_LOW, g=CLUSTERS_OK, g1=TREATED_OK, s=SPILLOVER_SHARE)
+        m_ok=BREAKDOWN_OK, m_low=BREAKDOWN_LOW, g=CLUSTERS_OK, g1=TREATED_OK, s=SPILLOVER_SHARE,
+        c_low=CAUTIONS_LOW)

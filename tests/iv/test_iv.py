@@ -226,6 +226,8 @@ def test_instrument_states_its_shocks_as_data_and_the_page_words_them_in_each_la
     assert key == "shock_exogeneity_total" and "资金总额是外生的" in zh and "5 次 Dirichlet" in zh
     with pytest.raises(EvalkitError, match="iv_shocks"):
         report.shock_assumption({}, "en")
+    recentred = iv.recentred_instrument(specs, fac, shocks=("weights",))  # keeps the facts
+    assert report.shock_assumption(recentred.attrs, "en")[0] == "shock_exogeneity_weights"
 
 
 def test_errors():

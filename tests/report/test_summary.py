@@ -92,9 +92,15 @@ def test_credibility_rules():
                 breakdown=1.5, n_clusters=120, n_treated=40)
     rows = [good, _did("BJS", 0.11, 0.06, 0.16)]
     assert credibility(rows, "en").rating == "high"
-    # one caution keeps "high"; two give "medium"
+    # one caution keeps "high"; two give "medium"; three give "low", like a problem
     assert credibility([{**good, "breakdown": 0.7}, rows[1]], "en").rating == "high"
     assert credibility([{**good, "breakdown": 0.7, "pretrend_p": 0.07}, rows[1]], "en").rating == "medium"
+    assert credibility([{**good, "breakdown": 0.7, "pretrend_p": 0.07, "n_clusters": 16}, rows[1]],
+                       "en").rating == "low"
+    # unchecked is not better than checked: pre-test power and breakdown not computed and no second
+    # estimate under the assumption are three cautions (page 20 of the demo pack was rated medium)
+    unchecked = credibility([{**good, "pretrend_power_bias": None, "breakdown": None}], "en")
+    assert unchecked.rating == "low" and len(unchecked.flagged()) == 3
     # a problem gives "low": failed pre-trend test at 5 %, or a very low breakdown value
     assert credibility([{**good, "pretrend_p": 0.01}, rows[1]], "en").rating == "low"
     assert credibility([{**good, "breakdown": 0.2}, rows[1]], "en").rating == "low"

@@ -106,7 +106,7 @@ from evalkit.data.masters import unit_master
 
 # the panel names prefectures in Chinese; the unit master gives each name in the report language
 prefecture_name = (unit_master().drop_duplicates("prefecture_zh")
-                   .set_index("prefecture_zh")[f"prefecture_{language}"])
+                   .set_index("prefecture_zh", drop=False)[f"prefecture_{language}"])
 subsidy = panel.groupby(["prefecture_zh", "year"], as_index=False)["tech_subsidy_wan"].mean()
 subsidy["prefecture"] = subsidy["prefecture_zh"].map(prefecture_name)
 report.timing_heatmap(subsidy, unit="prefecture", time="year", treatment="tech_subsidy_wan", language=language,

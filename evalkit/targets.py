@@ -125,7 +125,10 @@ def scorecard(
     -------
     DataFrame
         One row per target: ``indicator_id, name_zh, name_en, unit, target_value, comparison,
-        deadline, aggregation, value, value_year, baseline, expected_now, status, years_missed``.
+        deadline, aggregation, value, value_year, baseline, expected_now, status, years_missed,
+        completion, worst_year``. For a yearly (每年) target, ``value``, ``value_year`` and
+        ``completion`` are those of its worst year (the one that decides whether it is met), so the
+        row never shows a year that met the target beside a status that says it was not.
     """
     targets = load_targets() if targets is None else targets
     need = {"year", "indicator_id", "value"}
@@ -173,11 +176,13 @@ def _score_one(tg: pd.Series, series: pd.Series, year: int, start_year: int) -> 
         if window.empty:
             return out
         missed = [int(y) for y, v in window.items() if not _satisfies(v, target, comp, tol)]
-        out["value"] = float(window.iloc[-1])
-        out["value_year"] = int(window.index[-1])
         ratios = window.map(lambda v: _completion(v, target, comp))
+        # a yearly target is as good as its worst year: value, year and completion all of that year
+        worst = int(ratios.idxmin())
+        out["value"] = float(window.loc[worst])
+        out["value_year"] = worst
         out["completion"] = float(ratios.min())
-        out["worst_year"] = int(ratios.idxmin())
+        out["worst_year"] = worst
         out["years_missed"] = ",".join(map(str, missed))
         expected_years = set(range(start_year, min(year, deadline) + 1))
         gaps = sorted(expected_years - set(window.index.astype(int)))
@@ -279,6 +284,10 @@ def section_text(section, language: str = "zh") -> str:
     return "".join(str(_NUMERALS[ch]) if ch in _NUMERALS else ch for ch in text)
 
 
+#: label key of each comparison's rule sentence ("approx" has its own, with the tolerance)
+RULE_KEYS = {">=": "rule_at_least", "<=": "rule_at_most", "==": "rule_exactly"}
+
+
 def rule_text(row, language: str = "zh") -> str:
     """The rule a target is scored by, in words (``"4,000家左右（不低于3,800家，容差5%）"``).
 
@@ -289,19 +298,15 @@ def rule_text(row, language: str = "zh") -> str:
     >>> rule_text({"target_value": 10, "comparison": "approx", "tolerance": 0.1, "unit": "个"}, "en")
     'about 10 (at least 9, tolerance 10%)'
     """
-    zh = language == "zh"
+    from .report.labels import t
+
     unit = _unit(row, language)
     tgt = f"{_num(float(row['target_value']))}{unit}"
     comp = row["comparison"]
-    if comp == ">=":
-        return f"{tgt}以上" if zh else f"at least {tgt}"
-    if comp == "<=":
-        return f"不超过{tgt}" if zh else f"at most {tgt}"
-    if comp == "==":
-        return f"等于{tgt}" if zh else f"exactly {tgt}"
-    low = f"{_num(threshold(row))}{unit}"
-    pct = f"{100 * float(row['tolerance']):g}%"
-    return f"{tgt}左右（不低于{low}，容差{pct}）" if zh else f"about {tgt} (at least {low}, tolerance {pct})"
+    if comp in RULE_KEYS:
+        return t(RULE_KEYS[comp], language).format(target=tgt)
+    return t("rule_about", language).format(target=tgt, low=f"{_num(threshold(row))}{unit}",
+                                            pct=f"{100 * float(row['tolerance']):g}%")
 
 
 def reason_text(row, year: int, language: str = "zh") -> str:
@@ -316,37 +321,34 @@ def reason_text(row, year: int, language: str = "zh") -> str:
     language : {"zh", "en"}
         Language of the sentence.
     """
-    zh = language == "zh"
+    from .report.labels import join_list, t
+
     status, agg = row["status"], row["aggregation"]
     unit = _unit(row, language)
     if status in ("met", "on_track"):
         return ""
     if status == "pending":
-        return "无基期值，无法判断进度" if zh else "no baseline value to judge progress against"
+        return t("reason_no_baseline", language)
     if status == "no_data":
         missed = str(row.get("years_missed") or "")
         gaps = missed.replace("missing data: ", "") if missed.startswith("missing data") else ""
         if gaps:
-            return f"缺少 {gaps} 年数据" if zh else f"no data for {gaps}"
+            return t("reason_no_data_years", language).format(years=gaps)
         deadline = int(row["deadline"])
         if agg == "level" and year >= deadline:
-            return f"缺少 {deadline} 年数据" if zh else f"no data for {deadline}"
-        return "数据表中没有该指标" if zh else "the indicators table has no values for this target"
+            return t("reason_no_data_years", language).format(years=deadline)
+        return t("reason_no_indicator", language)
     rule = rule_text(row, language)
-    value = _num(float(row["value"]))
+    value = f"{_num(float(row['value']))}{unit}"
     if agg == "each_year":
-        years = str(row.get("years_missed") or "")
-        return (f"{years.replace(',', '、')} 年未达到每年{rule}" if zh else f"short of {rule} in {years.replace(',', ', ')}")
+        years = join_list(str(row.get("years_missed") or "").split(","), language)
+        return t("reason_short_each_year", language).format(years=years, rule=rule)
     if agg == "cumulative":
-        since = PLAN_START_YEAR
-        return (f"{since} 年以来累计 {value}{unit}，未达到{rule}" if zh
-                else f"{value}{unit} in total since {since}, short of {rule}")
+        return t("reason_short_cumulative", language).format(since=PLAN_START_YEAR, value=value, rule=rule)
     if status == "off_track":
-        expected = _num(float(row["expected_now"]))
-        return (f"{int(row['value_year'])} 年为 {value}{unit}，低于按进度应达到的 {expected}{unit}" if zh
-                else f"{value}{unit} in {int(row['value_year'])}, below the {expected}{unit} a steady path needs")
-    return (f"{int(row['value_year'])} 年为 {value}{unit}，未达到{rule}" if zh
-            else f"{value}{unit} in {int(row['value_year'])}, short of {rule}")
+        return t("reason_behind_path", language).format(
+            year=int(row["value_year"]), value=value, expected=f"{_num(float(row['expected_now']))}{unit}")
+    return t("reason_short", language).format(year=int(row["value_year"]), value=value, rule=rule)
 
 
 def cumulative_series(series: pd.Series, start_year: int = PLAN_START_YEAR) -> pd.Series:

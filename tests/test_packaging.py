@@ -151,3 +151,14 @@ def test_every_notebook_script_has_an_output_free_ipynb(script):
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{ipynb.name} needs exactly one cell tagged parameters"
     assert nb.metadata.get("kernelspec", {}).get("name", "python3") == "python3"
+
+
+def test_every_data_file_of_the_package_is_package_data():
+    """A file evalkit reads at run time (masters, templates, page texts) must be in the wheel:
+    an editable install finds it anyway, a regular install would not."""
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["evalkit"]
+    package = ROOT / "evalkit"
+    shipped = {p for pattern in patterns for p in package.glob(pattern) if p.is_file()}
+    data = {p for p in package.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")
+            and "__pycache__" not in p.parts}
+    assert not data - shipped, f"add to [tool.setuptools.package-data]: {sorted(str(p.relative_to(package)) for p in data - shipped)}"

@@ -38,6 +38,10 @@ TYPE_ORDER = [
     "Treated vs Untreated",
     "Later vs Always Treated",
 ]
+#: plot label (a key of ``evalkit.report.LABELS``) and marker of each kind of comparison
+TYPE_LABELS = dict(zip(TYPE_ORDER, ["bacon_earlier_vs_later", "bacon_later_vs_earlier",
+                                    "bacon_treated_vs_untreated", "bacon_later_vs_always"], strict=True))
+TYPE_MARKERS = dict(zip(TYPE_ORDER, "oXs^", strict=True))
 
 
 @dataclass(repr=False)
@@ -148,34 +152,27 @@ class BaconResult(TidyVector):
         """
         import matplotlib.pyplot as plt
 
+        from ..report.labels import t
         from ..report.style import mark_synthetic, plot_language, register_cjk_font
 
-        zh = plot_language(language) == "zh"
+        language = plot_language(language)
         register_cjk_font()
         if ax is None:
             fig, ax = plt.subplots(figsize=(7, 4.5))
             mark_synthetic(fig)
-        names_zh = {
-            "Earlier vs Later Treated": "早处理组 vs 晚处理组",
-            "Later vs Earlier Treated": "晚处理组 vs 早处理组(已处理作对照)",
-            "Treated vs Untreated": "处理组 vs 从未处理组",
-            "Later vs Always Treated": "晚处理组 vs 始终处理组",
-        }
-        markers = {"Earlier vs Later Treated": "o", "Later vs Earlier Treated": "X",
-                   "Treated vs Untreated": "s", "Later vs Always Treated": "^"}
         d = self.two_by_twos
-        for i, t in enumerate(TYPE_ORDER):
-            sub = d.loc[d["type"] == t]
+        for i, kind in enumerate(TYPE_ORDER):
+            sub = d.loc[d["type"] == kind]
             if sub.empty:
                 continue
-            ax.scatter(sub["weight"], sub["estimate"], marker=markers[t], s=45, color=f"C{i}",
-                       label=names_zh[t] if zh else t, alpha=0.85)
+            ax.scatter(sub["weight"], sub["estimate"], marker=TYPE_MARKERS[kind], s=45, color=f"C{i}",
+                       label=t(TYPE_LABELS[kind], language), alpha=0.85)
         ax.axhline(self.twfe_estimate, color="firebrick", lw=1.2, ls="--",
-                   label=("TWFE 估计" if zh else "TWFE estimate") + f" = {self.twfe_estimate:.3g}")
+                   label=t("twfe_estimate_line", language).format(value=self.twfe_estimate))
         ax.axhline(0, color="grey", lw=0.8)
-        ax.set_xlabel("权重" if zh else "Weight")
-        ax.set_ylabel("2×2 DiD 估计" if zh else "2x2 DiD estimate")
-        ax.set_title("Goodman-Bacon 分解" if zh else "Goodman-Bacon decomposition")
+        ax.set_xlabel(t("weight", language))
+        ax.set_ylabel(t("two_by_two_estimate", language))
+        ax.set_title(t("bacon", language))
         ax.legend(fontsize=8, frameon=False)
         return ax
 

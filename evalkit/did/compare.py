@@ -30,12 +30,6 @@ NORMALISATION_TEXT = {
     "en": "All event-time estimates are relative to event time -1 (reference, 0 by construction); "
           "Callaway-Sant'Anna uses base_period='universal' so its pre-periods match.",
 }
-#: The same, as the plot's caption (no Python literals on report pages).
-NORMALISATION_CAPTION = {
-    "en": "All estimates relative to event time −1 (= 0); Callaway–Sant'Anna with the universal base "
-          "period, so its pre-periods match the others.",
-    "zh": "所有估计均以事件时间 −1 为参照（取 0）；Callaway–Sant'Anna 采用统一基期，处理前各期与其他估计量口径一致。",
-}
 
 
 @dataclass(repr=False)
@@ -136,7 +130,7 @@ class Comparison(TidyVector):
         **kwargs
             Passed to ``overlay_effects``.
         """
-        from ..report.labels import label_or_name
+        from ..report.labels import label_or_name, t
         from ..report.plots import overlay_effects
         from ..report.style import plot_language
 
@@ -147,7 +141,7 @@ class Comparison(TidyVector):
                             for name in dyn["estimator"]]
         ax = overlay_effects(dyn, by="estimator", ax=ax, language=lang, truth=truth, **kwargs)
         if self.normalisation:
-            text = NORMALISATION_CAPTION[lang] if self.normalisation == "e=-1" else self.normalisation
+            text = t("normalisation_caption", lang) if self.normalisation == "e=-1" else self.normalisation
             ax.annotate(text, xy=(0.0, -0.16), xycoords="axes fraction", fontsize=8, color="0.35",
                         ha="left", va="top")
         return ax

@@ -338,21 +338,20 @@ class ContinuousResult(TidyVector):
         return fig
 
 
-_LABELS = {
-    "en": {"dose": "Dose", "ATT(d)": "ATT(d)", "ACRT(d)": "ACRT(d)", "pw": "pointwise CI",
-           "unif": "uniform band", "truth": "truth"},
-    "zh": {"dose": "补贴强度", "ATT(d)": "平均处理效应 ATT(d)", "ACRT(d)": "平均因果响应 ACRT(d)",
-           "pw": "逐点置信区间", "unif": "一致置信带", "truth": "真实值"},
-}
+#: report label keys of the dose-curve plot's words
+_CURVE_LABELS = {"dose": "curve_dose", "ATT(d)": "curve_att", "ACRT(d)": "curve_acrt", "pw": "curve_pointwise",
+                 "unif": "curve_uniform", "truth": "curve_truth"}
 
 
 def _plot_curve(curve: DoseCurve, ax=None, level=0.95, uniform=True, language=None, truth=None,
                 xlabel=None, ylabel=None, color="C0"):
     import matplotlib.pyplot as plt
 
+    from ..report.labels import t
     from ..report.style import plot_language
 
-    lab = _LABELS[plot_language(language)]
+    language = plot_language(language)
+    lab = {name: t(key, language) for name, key in _CURVE_LABELS.items()}
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     fr = curve.to_frame(level)

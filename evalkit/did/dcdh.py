@@ -230,6 +230,7 @@ class DCDHResult(TidyVector):
         """
         import matplotlib.pyplot as plt
 
+        from ..report.labels import t
         from ..report.style import mark_synthetic, plot_language, register_cjk_font
 
         language = plot_language(language)
@@ -246,9 +247,8 @@ class DCDHResult(TidyVector):
         ax.errorbar(x[o], y[o], yerr=[y[o] - lo[o], hi[o] - y[o]], fmt="o", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
         ax.axvline(0.5, color="grey", lw=0.8, ls=":")
-        zh = language == "zh"
-        ax.set_xlabel("距首次变化的期数" if zh else "Periods since first treatment change")
-        ax.set_ylabel("效应" if zh else "Effect")
+        ax.set_xlabel(t("periods_since_change", language))
+        ax.set_ylabel(t("effect", language))
         return ax
 
 

@@ -19,12 +19,9 @@ from .._shared.stats import check_level
 from .._summary import Summary
 from ..results import TIDY_COLUMNS, Result
 
-_PLOT_LABELS = {
-    "en": {"draws": "Draws", "observed": "Observed", "count": "Count",
-           "t": "t statistic", "estimate": "Estimate", "value": "Statistic"},
-    "zh": {"draws": "抽样分布", "observed": "观测值", "count": "次数",
-           "t": "t 统计量", "estimate": "估计值", "value": "统计量"},
-}
+#: report label keys of the test plot's words
+_PLOT_LABELS = {"draws": "test_draws", "observed": "test_observed", "count": "count",
+                "t": "t_statistic", "estimate": "estimate", "value": "statistic"}
 
 
 class ScalarTest(Result):
@@ -152,10 +149,11 @@ class ScalarTest(Result):
         """
         import matplotlib.pyplot as plt
 
+        from ..report.labels import t
         from ..report.style import mark_synthetic, plot_language, register_cjk_font
 
         lang = plot_language(language)
-        lab = _PLOT_LABELS[lang]
+        lab = {name: t(key, lang) for name, key in _PLOT_LABELS.items()}
         register_cjk_font()
         if ax is None:
             fig, ax = plt.subplots(figsize=(6, 4))

@@ -216,7 +216,9 @@ def expected_instrument(
     -------
     DataFrame
         Columns ``unit_code, year, ez_wan, n_draws``; ``attrs["iv_shock_assumption"]`` states the
-        assumption.
+        assumption in English; ``attrs["iv_shocks"]`` (the shocks, e.g. ``["weights", "total"]``) and
+        ``attrs["iv_expectation"]`` (``method``, ``n_draws``, ``concentration``) give the same facts
+        as data (:func:`evalkit.report.shock_assumption` words them in either language).
 
     Examples
     --------
@@ -301,6 +303,10 @@ def expected_instrument(
         how = f"average over {n_draws} Dirichlet redraws (concentration {concentration:g})"
     text += f" Expectation: {how}."
     out.attrs["iv_shock_assumption"] = text
+    # the same facts as data, for pages that state them in their own language
+    out.attrs["iv_shocks"] = sorted(set(shocks), reverse=True)  # ["weights", "total"] order
+    out.attrs["iv_expectation"] = {"method": method, "n_draws": len(draws) if method == "permute" else n_draws,
+                                   "concentration": None if method == "permute" else float(concentration)}
     return out
 
 

@@ -181,17 +181,17 @@ class PanelIVResult(ScalarEffect):
         -------
         matplotlib Axes
         """
+        from ..report.labels import t
         from ..report.plots import plot_effects
         from ..report.style import plot_language
 
-        zh = plot_language(language) == "zh"
+        language = plot_language(language)
         parts = [ScalarEffect.to_frame(self, level)]
         if self.ols is not None:
             parts.append(self.ols.to_frame(level))
         frame = pd.concat(parts, ignore_index=True)
-        names = ["两阶段最小二乘", "普通最小二乘"] if zh else ["2SLS", "OLS"]
-        frame["term"] = names[: len(frame)]
-        kwargs.setdefault("title", "工具变量估计" if zh else self.title)
+        frame["term"] = [t("two_sls", language), t("ols", language)][: len(frame)]
+        kwargs.setdefault("title", t("panel_iv_title", language))
         return plot_effects(frame, ax=ax, uniform=False, language=language, **kwargs)
 
     def plot_first_stage(self, ax=None, language: str | None = None, bins: int = 20):
@@ -209,9 +209,10 @@ class PanelIVResult(ScalarEffect):
     def _binned(self, z, v, ax, language, bins, kind):
         import matplotlib.pyplot as plt
 
+        from ..report.labels import t
         from ..report.style import mark_synthetic, plot_language, register_cjk_font
 
-        zh = plot_language(language) == "zh"
+        language = plot_language(language)
         register_cjk_font()
         if ax is None:
             fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -231,13 +232,10 @@ class PanelIVResult(ScalarEffect):
         g = np.linspace(zz.min(), zz.max(), 50)
         ax.plot(g, coef * g, color="C3", lw=1.5)
         ax.axhline(0, color="grey", lw=0.6)
-        ax.set_xlabel("工具变量(去除固定效应后)" if zh else "Instrument (net of fixed effects)")
-        if kind[0] == "first":
-            ax.set_ylabel("资金(去除固定效应后)" if zh else "Funds (net of fixed effects)")
-            ax.set_title("第一阶段" if zh else "First stage")
-        else:
-            ax.set_ylabel("结果变量(去除固定效应后)" if zh else "Outcome (net of fixed effects)")
-            ax.set_title("简约式" if zh else "Reduced form")
+        ax.set_xlabel(t("instrument_net_fe", language))
+        first = kind[0] == "first"
+        ax.set_ylabel(t("funds_net_fe" if first else "outcome_net_fe", language))
+        ax.set_title(t("first_stage" if first else "reduced_form", language))
         return ax
 
 

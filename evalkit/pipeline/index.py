@@ -7,64 +7,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-TEXT = {
-    "zh": {
-        "title": "潍坊市制造业高质量发展试验区 评估证据包",
-        "synthetic": "合成演示数据:本证据包中的所有数字均来自模拟数据,不是真实统计,不得用于验收结论。",
-        "year": "评估年份",
-        "data": "数据目录",
-        "version": "evalkit 版本",
-        "commit": "代码版本 (git)",
-        "generated": "生成时间 (UTC)",
-        "runtime": "总运行时间",
-        "col_nb": "笔记本",
-        "col_status": "状态",
-        "col_time": "运行时间",
-        "col_headlines": "主要结果",
-        "col_links": "页面",
-        "report": "报告",
-        "code": "含代码",
-        "ipynb": "ipynb",
-        "ok": "完成",
-        "failed": "失败",
-        "skipped": "已跳过",
-        "not run": "未运行",
-        "none": "—",
-        "attachments": "附件：因素法资金测算表与测算说明",
-        "verify": "核验:evalkit verify <本目录> --sha256 <构建时给出的摘要> 会对照 manifest.json "
-        "检查每个文件的 SHA-256,并用证据包旁的 <本目录>.manifest.sha256 核对 manifest.json 本身。",
-        "uncommitted": "(有未提交的修改)",
-    },
-    "en": {
-        "title": "Weifang Manufacturing High-Quality Development Pilot Zone — evidence pack",
-        "synthetic": "SYNTHETIC DEMO DATA: every number in this pack comes from simulated data, "
-        "not real statistics; do not use it for the acceptance decision.",
-        "year": "Evaluation year",
-        "data": "Data folder",
-        "version": "evalkit version",
-        "commit": "Code version (git)",
-        "generated": "Generated (UTC)",
-        "runtime": "Total run time",
-        "col_nb": "Notebook",
-        "col_status": "Status",
-        "col_time": "Run time",
-        "col_headlines": "Headline figures",
-        "col_links": "Pages",
-        "report": "report",
-        "code": "with code",
-        "ipynb": "ipynb",
-        "ok": "ok",
-        "failed": "failed",
-        "skipped": "skipped",
-        "not run": "not run",
-        "none": "—",
-        "attachments": "Attachments: factor-method allocation workbook and method note",
-        "verify": "Check: `evalkit verify <this folder> --sha256 <digest the build printed>` "
-        "compares every file with the SHA-256 recorded in manifest.json, and manifest.json itself "
-        "with the digest (also in <this folder>.manifest.sha256 beside the pack).",
-        "uncommitted": "(uncommitted changes)",
-    },
-}
+from ..report.labels import LABELS, t
+
+#: the page's words by language (from the report's dictionary, keys ``index_*``)
+TEXT = {lang: {key[len("index_"):].replace("_", " ") if key == "index_not_run" else key[len("index_"):]: text[lang]
+               for key, text in LABELS.items() if key.startswith("index_")} for lang in ("zh", "en")}
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei","PingFang SC",
@@ -159,22 +106,18 @@ def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
 
 
 #: What each attachment of the allocation folder is, by file suffix (zh, en).
-_ATTACHMENT_KINDS = {".xlsx": ("测算表（Excel）", "allocation workbook (Excel)"),
-                     ".csv": ("表格（CSV）", "table (CSV)"), ".json": ("完整测算记录（JSON）", "full audit record (JSON)"),
-                     ".txt": ("说明（文本）", "note (text)"), ".pdf": ("PDF 文件", "PDF"), ".docx": ("Word 文件", "Word file")}
-
-
 def _attachments(pack: Path, tx: dict[str, str]) -> str:
     """Links to the files the allocation notebook wrote into ``allocation/`` (empty when none)."""
     folder = pack / "allocation"
     if not folder.is_dir():
         return ""
-    zh = tx is TEXT["zh"]
+    language = "zh" if tx is TEXT["zh"] else "en"
     items = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        kind = _ATTACHMENT_KINDS.get(path.suffix.lower(), ("附件", "attachment"))[0 if zh else 1]
-        if "测算说明" in path.name:
-            kind = "测算说明" if zh else "method note"
+        key = f"attachment_{path.suffix.lower().lstrip('.')}"
+        kind = t(key if key in LABELS else "attachment_other", language)
+        if t("attachment_method_note", "zh") in path.name:  # the bureau names its 测算说明 files so
+            kind = t("attachment_method_note", language)
         items.append(f'<li><a href="allocation/{html.escape(path.name)}">{html.escape(path.name)}</a> · {kind}</li>')
     if not items:
         return ""

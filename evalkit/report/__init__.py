@@ -40,6 +40,7 @@ from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import mark_synthetic, register_cjk_font, use
 from .summary import conclusion_box
 from .tables import Table, display_table, table
+from .verdict import shock_assumption
 
 __all__ = [
     "allow_names",
@@ -71,6 +72,7 @@ __all__ = [
     "plot_effects",
     "register_cjk_font",
     "save_headlines",
+    "shock_assumption",
     "synthetic_banner",
     "t",
     "table",

@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from .context import resolve_language
-from .labels import t
+from .labels import join_list, t
 from .summary import acceptance_table
 from .verdict import thresholds_text
 
@@ -102,14 +102,12 @@ class Conclusion:
         h = self.headers()
         rows = []
         for i, r in enumerate(self.table.to_dict("records"), start=1):
-            finding = f"{r['sentence']}。[{i}] {h['assumption_label']}{r['assumption']}。"
-            if self.language != "zh":
-                finding = f"{r['sentence']}. [{i}] {h['assumption_label']}{r['assumption']}."
+            end = t("sentence_end", self.language)
+            finding = f"{r['sentence']}{end} [{i}] {h['assumption_label']}{r['assumption']}{end}"
             # the reasons that lowered the rating; a rating nothing lowered shows what held
             reasons = r.get("credibility_flagged") or r.get("credibility_reasons") or []
-            sep = "；" if self.language == "zh" else "; "
-            cred = r["credibility"] + ("：" if self.language == "zh" else ": ") + sep.join(reasons) \
-                if reasons else r["credibility"]
+            cred = (r["credibility"] + t("label_colon", self.language)
+                    + t("clause_separator", self.language).join(reasons)) if reasons else r["credibility"]
             rows.append([r["section"], r["evaluation"], finding, r["p_value"],
                          r["verdict_sentence"], cred])
         return rows
@@ -166,18 +164,17 @@ def _html_table(headers: list[str], rows: list[list[Any]], widths: tuple[int, ..
 def overall_text(table: pd.DataFrame, scorecard: Mapping[str, Any] | None, language: str | None = None) -> list[str]:
     """Paragraphs of 综合结论 from the acceptance table and the scorecard's saved counts."""
     lang = resolve_language(language)
-    sep = "、" if lang == "zh" else ", "
     groups: dict[str, list[str]] = {}
     for r in table.to_dict("records"):
-        groups.setdefault(r["verdict_kind"], []).append(f"{r['evaluation']}（{r['credibility']}）"
-                                                        if lang == "zh" else
-                                                        f"{r['evaluation']} ({r['credibility']})")
+        groups.setdefault(r["verdict_kind"], []).append(
+            t("name_with_note", lang).format(name=r["evaluation"], note=r["credibility"]))
     parts = []
     for kind in ("supports_positive", "supports_negative", "mixed", "inconclusive", "no_result"):
         if groups.get(kind):
-            parts.append(t(f"overall_{kind}", lang).format(n=len(groups[kind]), names=sep.join(groups[kind])))
-    first = t("overall_intro", lang).format(n=len(table)) + ("；" if lang == "zh" else "; ").join(parts) + (
-        "。" if lang == "zh" else ".")
+            parts.append(t(f"overall_{kind}", lang).format(n=len(groups[kind]),
+                                                           names=join_list(groups[kind], lang)))
+    first = (t("overall_intro", lang).format(n=len(table)) + t("clause_separator", lang).join(parts)
+             + t("sentence_end", lang))
     out = [first + t("overall_credibility_note", lang)]
     if scorecard and scorecard.get("counts"):
         c = scorecard["counts"]
@@ -193,21 +190,18 @@ def problems_and_suggestions(table: pd.DataFrame, scorecard: Mapping[str, Any] |
                              sources: pd.DataFrame | None = None, language: str | None = None) -> list[str]:
     """Bullets of 问题与建议: targets not met, weak or mixed evidence, data gaps — from records."""
     lang = resolve_language(language)
-    zh = lang == "zh"
-    sep = "、" if zh else ", "
     out = []
     card = list((scorecard or {}).get("card") or [])
     missed = [r for r in card if r.get("status") in MISSED_STATUSES]
     if missed:
-        items = [f"{r.get('name_zh') if zh else r.get('name_en')}（{_num_text(r.get('value'))}/"
-                 f"{_num_text(r.get('target_value'))}）" if zh else
-                 f"{r.get('name_en')} ({_num_text(r.get('value'))}/{_num_text(r.get('target_value'))})"
-                 for r in missed]
-        out.append(t("problem_targets", lang).format(n=len(missed), items=sep.join(items)))
+        items = [t("name_with_note", lang).format(
+            name=r.get(f"name_{lang}"), note=f"{_num_text(r.get('value'))}/{_num_text(r.get('target_value'))}")
+            for r in missed]
+        out.append(t("problem_targets", lang).format(n=len(missed), items=join_list(items, lang)))
     no_data = [r for r in card if r.get("status") == "no_data"]
     if no_data:
         out.append(t("problem_target_no_data", lang).format(
-            items=sep.join(str(r.get("name_zh") if zh else r.get("name_en")) for r in no_data)))
+            items=join_list((r.get(f"name_{lang}") for r in no_data), lang)))
     if not card:
         out.append(t("problem_no_scorecard", lang))
     for r in table.to_dict("records"):
@@ -226,7 +220,7 @@ def problems_and_suggestions(table: pd.DataFrame, scorecard: Mapping[str, Any] |
     if sources is not None and len(sources):
         missing = sources[sources["coverage"] == t("source_missing", lang)]
         if len(missing):
-            out.append(t("problem_missing_files", lang).format(files=sep.join(missing["file"])))
+            out.append(t("problem_missing_files", lang).format(files=join_list(missing["file"], lang)))
     return out
 
 
@@ -274,16 +268,14 @@ def data_sources(data_dir: str | os.PathLike | None, year: int, language: str | 
 
 def _merge_same_content(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """One row per kind of file (e.g. every yearly allocation rule), files and coverage joined."""
-    sep = "、" if lang == "zh" else ", "
     merged = frame.groupby("content", sort=False).agg(
-        file=("file", lambda f: sep.join(f)),
-        coverage=("coverage", lambda c: sep.join(dict.fromkeys(c))))
+        file=("file", lambda f: join_list(f, lang)),
+        coverage=("coverage", lambda c: join_list(dict.fromkeys(c), lang)))
     return merged.reset_index()[["file", "content", "coverage"]]
 
 
 def _describe(path: Path, year: int, lang: str) -> dict[str, str]:
     name = path.name
-    sep = "、" if lang == "zh" else ", "
     try:
         if name.startswith("county_panel"):
             from ..data import load_panel
@@ -292,18 +284,23 @@ def _describe(path: Path, year: int, lang: str) -> dict[str, str]:
             used = [t(c, lang) for c in PANEL_COLUMNS_USED if c in df.columns]
             df = df[df["year"] <= year]
             n_missing = int(df[[c for c in PANEL_COLUMNS_USED if c in df.columns]].isna().sum().sum())
-            return {"content": t("source_panel", lang).format(columns=sep.join(used)),
+            return {"content": t("source_panel", lang).format(columns=join_list(used, lang)),
                     "coverage": t("coverage_panel", lang).format(
                         units=df["unit_code"].nunique(), y0=int(df["year"].min()), y1=int(df["year"].max()),
                         missing=n_missing)}
         if name == "city_indicators.csv":
-            df = pd.read_csv(path)
+            from ..data import load_city_indicators
+
+            df = load_city_indicators(path)
             df = df[df["year"] <= year]
             return {"content": t("source_indicators", lang),
                     "coverage": t("coverage_indicators", lang).format(
                         n=df["indicator_id"].nunique(), y0=int(df["year"].min()), y1=int(df["year"].max()))}
         if name == "factors.csv":
-            df = pd.read_csv(path, dtype={"unit_code": str})
+            from ..data.reader import read_raw_table
+
+            df = read_raw_table(path)  # the long factor table (canonical headers), any encoding
+            df["year"] = pd.to_numeric(df["year"])
             return {"content": t("source_factors", lang),
                     "coverage": t("coverage_factors", lang).format(
                         n=df["factor_id"].nunique(), units=df["unit_code"].nunique(),
@@ -315,8 +312,8 @@ def _describe(path: Path, year: int, lang: str) -> dict[str, str]:
                                  else t("coverage_default", lang))}
         if name in ("truth.json", "true_effects.csv"):
             return {"content": t("source_truth", lang), "coverage": t("coverage_synthetic", lang)}
-    except Exception as exc:  # a description must not break the page: say what failed
-        return {"content": t("source_unreadable", lang), "coverage": type(exc).__name__}
+    except Exception:  # a description must not break the page: say that this file failed, in words
+        return {"content": t("source_unreadable", lang), "coverage": t("coverage_unreadable", lang)}
     return {"content": t("source_other", lang), "coverage": "—"}
 
 

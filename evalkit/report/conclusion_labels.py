@@ -34,6 +34,22 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "en": "only the bureau's yearly factor weights and totals are exogenous (Borusyak–Hull recentred "
               "instrument)",
     },
+    "assumption_shock_exogeneity_weights": {
+        "zh": "只有财政部门逐年确定的因素权重是外生的（Borusyak–Hull 再中心化工具变量）",
+        "en": "only the bureau's yearly factor weights are exogenous (Borusyak–Hull recentred instrument)",
+    },
+    "assumption_shock_exogeneity_total": {
+        "zh": "只有财政部门逐年确定的资金总额是外生的（Borusyak–Hull 再中心化工具变量）",
+        "en": "only the bureau's yearly fund totals are exogenous (Borusyak–Hull recentred instrument)",
+    },
+    "expectation_permute": {
+        "zh": "期望值取观测到的各年冲击全部 {n} 种组合的精确平均",
+        "en": "the expectation is the exact average over the {n} combinations of the observed yearly shocks",
+    },
+    "expectation_dirichlet": {
+        "zh": "期望值取 {n} 次 Dirichlet 重抽（集中度 {concentration:g}）的平均",
+        "en": "the expectation is the average over {n} Dirichlet redraws (concentration {concentration:g})",
+    },
     "assumption_formula_exogeneity": {
         "zh": "公式所用的滞后因素水平本身与各单位收入的冲击无关（比本页论证的假设更强，未被论证）",
         "en": "the lagged factor levels in the formula are themselves unrelated to shocks to revenue (a "
@@ -358,6 +374,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     },
     "coverage_synthetic": {"zh": "仅合成数据", "en": "synthetic data only"},
     "source_unreadable": {"zh": "无法读取", "en": "could not be read"},
+    "coverage_unreadable": {"zh": "文件内容与数据字典（data_raw/README）不符，请核对列名与取值",
+                            "en": "does not match the data dictionary (data_raw/README); check its columns and values"},
     "source_other": {"zh": "其他文件（评估未使用）", "en": "other file (not used by the evaluation)"},
     # glossary
     "term_ci": {"zh": "置信区间", "en": "Confidence interval"},

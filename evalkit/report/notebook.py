@@ -163,40 +163,78 @@ def start(data_dir: str | os.PathLike, *, year: int, language: str = "zh", displ
     language : {"zh", "en"}
         Report language.
     display_banner : bool
-        Show the synthetic-data banner (when the data are synthetic).
+        Show the title and the synthetic-data banner (when the data are synthetic).
     page : str, optional
         The notebook's name (``"20_tech_upgrade_subsidies"``); its text catalogue is checked here,
         before any estimate runs, and read by :meth:`NotebookStart.text`. The page's title (entry
         ``title``) is shown first, above the banner.
+
+    See Also
+    --------
+    open_page : the same opening for a page that reads no panel.
     """
     from ..data import load_panel
 
-    if page is not None:
-        title = page_text(page)("title", language)
-        if display_banner:
-            from IPython.display import Markdown, display
-
-            display(Markdown(f"# {title}"))  # the title in the pack's language only
-
+    title = page_text(page)("title", language) if page is not None else None  # a bad page fails first
     # missing unit-years were refused (or allowed with --allow-missing) before any notebook ran
     panel = load_panel(data_dir, year=year, allow_missing=True)
     attrs = dict(panel.attrs)
     panel = panel[panel["year"] <= year].copy()
     panel.attrs.update(attrs)
     synthetic = bool(attrs.get("synthetic"))
-    use(language=language, synthetic=synthetic)
-    if display_banner and synthetic:
-        from IPython.display import display
-
-
-        display(synthetic_banner(language=language))
-    note = coverage_note(panel, language)
-    if display_banner and note:
-        from IPython.display import Markdown, display
-
-        display(Markdown(f"> **{note}**"))
+    _open(title, language, synthetic, display_banner, coverage_note(panel, language))
     return NotebookStart(panel=panel, synthetic=synthetic, language=language, data_dir=Path(data_dir),
                          page=page)
+
+
+def open_page(data_dir: str | os.PathLike, *, page: str, language: str = "zh", synthetic: bool | None = None,
+              display_banner: bool = True) -> NotebookStart:
+    """The opening of a page that reads no county panel (allocation, scorecard, method validation).
+
+    Shows the page title, sets the style and shows the synthetic-data banner like :func:`start`,
+    without loading the panel (``panel`` is empty).
+
+    Parameters
+    ----------
+    data_dir : path
+        The data folder (its ``SYNTHETIC`` marker says whether the data are the demo).
+    page : str
+        The notebook's name; its catalogue gives the title and :meth:`NotebookStart.text`.
+    language : {"zh", "en"}
+    synthetic : bool, optional
+        Overrides the marker (``False`` for pages on public data, which carry no banner).
+    display_banner : bool
+        Show the title and the banner.
+
+    Examples
+    --------
+    >>> from evalkit.report.notebook import open_page
+    >>> nb = open_page("data_raw/demo", page="60_targets_scorecard", language="en", display_banner=False)
+    >>> nb.synthetic, nb.panel.empty
+    (True, True)
+    """
+    from ..data import is_synthetic
+
+    title = page_text(page)("title", language)
+    flag = is_synthetic(data_dir) if synthetic is None else bool(synthetic)
+    _open(title, language, flag, display_banner, None)
+    return NotebookStart(panel=pd.DataFrame(), synthetic=flag, language=language, data_dir=Path(data_dir),
+                         page=page)
+
+
+def _open(title: str | None, language: str, synthetic: bool, display_banner: bool, note: str | None) -> None:
+    """Title, style, banner and coverage note: the first things every page shows."""
+    use(language=language, synthetic=synthetic)
+    if not display_banner:
+        return
+    from IPython.display import Markdown, display
+
+    if title is not None:
+        display(Markdown(f"# {title}"))  # the title in the pack's language only
+    if synthetic:
+        display(synthetic_banner(language=language))
+    if note:
+        display(Markdown(f"> **{note}**"))
 
 
 def coverage_note(panel: pd.DataFrame, language: str = "zh") -> str | None:

@@ -33,7 +33,18 @@ CATALOGUE_DIR = Path(__file__).with_name("texts")
 
 
 class PageTextError(EvalkitError, KeyError):
-    """A page asked for an entry, or filled a field, that its catalogue does not have."""
+    """A page asked for an entry, or filled a field, that its catalogue does not have.
+
+    Examples
+    --------
+    >>> from evalkit.report import PageText, PageTextError
+    >>> words = PageText("demo", {"sample": {"zh": "{n} 个单位", "en": "{n} units"}})
+    >>> try:
+    ...     words("sampel", "en", n=3)
+    ... except PageTextError as err:
+    ...     print(err)
+    page 'demo' has no text 'sampel' (add it to texts/demo.toml); did you mean sample?
+    """
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""

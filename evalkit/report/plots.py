@@ -193,7 +193,7 @@ def overlay_effects(
     if truth is not None:
         tr = pd.Series(truth).sort_index()
         ax.plot(tr.index.astype(float), tr.to_numpy(), color="black", ls=":", lw=1.5,
-                label="真实效应（合成数据）" if lang == "zh" else "True effect (synthetic)")
+                label=t("true_effect_line", lang))
     if title:
         ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
@@ -319,11 +319,11 @@ def timing_heatmap(
     head = title or label_or_name(treatment, lang)
     notes = []
     if only_treated and never:
-        notes.append(f"{never} 个单位从未处理，未显示" if lang == "zh" else f"{never} never-treated units not shown")
+        notes.append(t("never_treated_hidden", lang).format(n=never))
     if hidden:
-        notes.append(f"另有 {hidden} 个单位未显示" if lang == "zh" else f"{hidden} more units not shown")
+        notes.append(t("more_units_hidden", lang).format(n=hidden))
     if notes:
-        head += f"（{'；'.join(notes)}）" if lang == "zh" else f" ({'; '.join(notes)})"
+        head = t("name_with_note", lang).format(name=head, note=t("clause_separator", lang).join(notes))
     ax.set_title(head, fontsize=10)
     ax.set_xlabel(label_or_name(time, lang))
     ax.grid(False)

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from .context import resolve_language
-from .labels import t
+from .labels import join_list, t
 from .verdict import (
     ASSUMPTIONS,
     assumption_words,
@@ -94,7 +94,7 @@ def _plain(x: float) -> str:
 
 
 def _to(lang: str) -> str:
-    return " 至 " if lang == "zh" else " to "
+    return t("range_to", lang)
 
 
 def interval_in_terms(row: Mapping[str, Any], lo: float, hi: float, language: str | None = None) -> str:
@@ -104,7 +104,7 @@ def interval_in_terms(row: Mapping[str, Any], lo: float, hi: float, language: st
         mean = num(row.get("outcome_mean"))
         if num(row.get("effect_scale")) > 0 and math.isfinite(mean):
             return (f"{_money(mean * math.expm1(lo))}{_to(lang)}{_money(mean * math.expm1(hi))} "
-                    + ("万元" if lang == "zh" else "10k CNY"))
+                    + t("money_wan", lang))
         return f"{_pct(lo)}{_to(lang)}{_pct(hi)}"
     return f"{_plain(lo)}{_to(lang)}{_plain(hi)}"
 
@@ -184,10 +184,9 @@ def footnote(records: Sequence[Mapping[str, Any]], notebook: str, language: str 
     if main is None:
         return t("verdict_no_result", lang)
     others = [str(r.get("estimator")) for r in records if r is not main]
-    sep = "、" if lang == "zh" else ", "
     return t("footnote", lang).format(
         estimator=main.get("estimator"), inference=inference_words(main.get("inference"), lang),
-        others=sep.join(others) if others else "—", page=f"{notebook}.html")
+        others=join_list(others, lang) if others else "—", page=f"{notebook}.html")
 
 
 def acceptance_table(headlines: dict[str, dict], language: str | None = None) -> pd.DataFrame:

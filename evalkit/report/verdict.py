@@ -42,7 +42,7 @@ from typing import Any
 
 from .._shared.exceptions import EvalkitError
 from .context import resolve_language
-from .labels import t
+from .labels import join_list, t
 
 #: Pre-trend tests "pass" at this level (p >= 0.10); below 0.05 the test is a problem.
 PRETREND_ALPHA = 0.10
@@ -66,6 +66,8 @@ ASSUMPTIONS: dict[str, str] = {
     "parallel_trends_homogeneous": "did",
     "strong_parallel_trends": "did",
     "shock_exogeneity": "iv",
+    "shock_exogeneity_weights": "iv",
+    "shock_exogeneity_total": "iv",
     "formula_exogeneity": "iv",
     "no_selection": "ols",
 }
@@ -106,6 +108,49 @@ def check_assumption(key: Any) -> str:
 def assumption_words(key: Any, language: str | None = None) -> str:
     """The identifying assumption ``key`` in words, in the report language."""
     return t(f"assumption_{check_assumption(key)}", language)
+
+
+def shock_assumption(attrs: Mapping[str, Any], language: str | None = None) -> tuple[str, str]:
+    """The identifying assumption of a recentred formula instrument, as a headline key and in words.
+
+    Parameters
+    ----------
+    attrs : mapping
+        ``attrs`` of :func:`evalkit.iv.recentred_instrument` / :func:`evalkit.iv.expected_instrument`
+        (``iv_shocks``: which parts of the rule are the random shocks; ``iv_expectation``: how the
+        expectation was taken).
+    language : {"zh", "en"}, optional
+
+    Returns
+    -------
+    key : str
+        ``"shock_exogeneity"`` (weights and totals), ``"shock_exogeneity_weights"`` or
+        ``"shock_exogeneity_total"``: the ``assumption`` of the headline record.
+    words : str
+        The assumption and how the expectation was taken, one sentence without the final stop.
+
+    Examples
+    --------
+    >>> from evalkit.report.verdict import shock_assumption
+    >>> attrs = {"iv_shocks": ["weights"], "iv_expectation": {"method": "permute", "n_draws": 4}}
+    >>> key, words = shock_assumption(attrs, "en")
+    >>> key
+    'shock_exogeneity_weights'
+    >>> words.endswith("the exact average over the 4 combinations of the observed yearly shocks")
+    True
+    """
+    lang = resolve_language(language)
+    shocks = set(attrs.get("iv_shocks") or ())
+    if not shocks <= {"weights", "total"} or not shocks:
+        raise EvalkitError(f"attrs['iv_shocks'] must name 'weights' and/or 'total', got {sorted(shocks)}; "
+                           "pass the attrs of evalkit.iv.recentred_instrument")
+    key = "shock_exogeneity" if len(shocks) == 2 else f"shock_exogeneity_{shocks.pop()}"
+    words = assumption_words(key, lang)
+    how = attrs.get("iv_expectation") or {}
+    if how.get("method") in ("permute", "dirichlet"):
+        words += t("clause_separator", lang) + t(f"expectation_{how['method']}", lang).format(
+            n=how.get("n_draws"), concentration=how.get("concentration") or 0.0)
+    return key, words
 
 
 def preferred_record(records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -286,13 +331,12 @@ def verdict(records: Sequence[Mapping[str, Any]], language: str | None = None,
         return Verdict("inconclusive", _join(t("verdict_inconclusive", lang), reasons, lang), reasons)
     if ag.disagree:
         reasons.append(t("reason_interval_excludes_zero", lang).format(what=what, ci=fmt(lo, hi)))
-        reasons.append(t("reason_disagree", lang).format(names="、".join(ag.disagree) if lang == "zh"
-                                                          else ", ".join(ag.disagree)))
+        reasons.append(t("reason_disagree", lang).format(names=join_list(ag.disagree, lang)))
         return Verdict("mixed", _join(t("verdict_mixed", lang), reasons, lang), reasons)
     reasons.append(t("reason_interval_excludes_zero", lang).format(what=what, ci=fmt(lo, hi)))
     if ag.agree:
         reasons.append(t("reason_agree", lang).format(
-            names=("、" if lang == "zh" else ", ").join(ag.agree)))
+            names=join_list(ag.agree, lang)))
     else:
         reasons.append(t("reason_single", lang))
     key = "supports_positive" if lo > 0 else "supports_negative"
@@ -316,9 +360,7 @@ def _other_assumption_reasons(ag: Agreement, lang: str, fmt) -> list[str]:
 
 
 def _join(head: str, reasons: list[str], lang: str) -> str:
-    if lang == "zh":
-        return head + "：" + "；".join(reasons) + "。"
-    return head + ": " + "; ".join(reasons) + "."
+    return head + t("label_colon", lang) + t("clause_separator", lang).join(reasons) + t("sentence_end", lang)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,13 +434,12 @@ def _instrument_check(row, lang) -> Check:
 
 def _agreement_check(records, lang) -> Check:
     ag = agreement(records)
-    sep = "、" if lang == "zh" else ", "
     if ag.status == "disagree":
         return Check("agreement", "problem", t("check_agreement_problem", lang).format(
-            names=sep.join(ag.disagree)))
+            names=join_list(ag.disagree, lang)))
     if ag.status == "single":
         return Check("agreement", "caution", t("check_agreement_single", lang))
-    return Check("agreement", "ok", t("check_agreement_ok", lang).format(names=sep.join(ag.agree)))
+    return Check("agreement", "ok", t("check_agreement_ok", lang).format(names=join_list(ag.agree, lang)))
 
 
 def _cluster_check(row, lang) -> Check | None:

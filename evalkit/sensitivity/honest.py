@@ -314,6 +314,7 @@ class HonestDiDResult(TidyVector):
         """
         import matplotlib.pyplot as plt
 
+        from ..report.labels import t
         from ..report.style import mark_synthetic, plot_language, register_cjk_font
 
         language = plot_language(language)
@@ -328,18 +329,18 @@ class HonestDiDResult(TidyVector):
         o = self.original
         ax.errorbar([x0], [0.5 * (o["lower"] + o["upper"])],
                     yerr=[[0.5 * (o["upper"] - o["lower"])]], fmt="o", color="C3", capsize=4,
-                    label="original" if language == "en" else "原始区间")
+                    label=t("original_interval", language))
         mid = 0.5 * (tb["lower"] + tb["upper"])
         half = 0.5 * (tb["upper"] - tb["lower"])
         ax.errorbar(ms, mid, yerr=half, fmt="none", ecolor="C0", capsize=4,
                     label=self.method)
         ax.axhline(0, color="0.3", lw=0.8)
         ax.set_xticks([x0] + list(ms))
-        ax.set_xticklabels(["原始" if language == "zh" else "orig."] + [f"{v:.3g}" for v in ms])
+        ax.set_xticklabels([t("original_short", language)] + [f"{v:.3g}" for v in ms])
         lab = r"$\bar{M}$" if self.restriction == "relative_magnitude" else "M"
         ax.set_xlabel(lab)
-        ax.set_ylabel(f"{self.level:.0%} CI" if language == "en" else f"{self.level:.0%} 置信区间")
-        ax.set_title(self.title if language == "en" else "平行趋势偏离敏感性（Rambachan–Roth）")
+        ax.set_ylabel(t("honest_ci", language).format(level=self.level))
+        ax.set_title(t("honest_title", language).format(title=self.title))
         ax.legend(frameon=False)
         return ax
 

@@ -244,7 +244,7 @@ class SCResult(SynthResult):
         tb = self.placebo_table.sort_values("ratio")
         colors = ["C3" if t else "0.7" for t in tb["treated"]]
         ax.barh(tb["unit"].astype(str), tb["ratio"], color=colors)
-        ax.set_xlabel("post/pre RMSPE" if language == "en" else "政策后/前 RMSPE 之比")
+        ax.set_xlabel(plot_label("ratio", language))
         ax.tick_params(axis="y", labelsize=6)
         ax.set_title(self._plot_title(language))
         return ax

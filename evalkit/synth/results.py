@@ -12,43 +12,19 @@ from .._shared.exceptions import EvalkitError
 from .._shared.validation import check_option
 from ..results import TIDY_COLUMNS, ScalarEffect
 
-_LABELS = {
-    "en": {
-        "treated": "Treated (average)",
-        "synthetic": "Synthetic comparison",
-        "gap": "Treated minus synthetic",
-        "time_weights": "time weight",
-        "weight": "Unit weight",
-        "placebo": "Placebo (donor units)",
-        "treatment": "Treatment starts",
-        "estimate": "Estimate",
-        "density": "Count",
-    },
-    "zh": {
-        "treated": "处理组（平均）",
-        "synthetic": "合成对照",
-        "gap": "处理组减合成对照",
-        "time_weights": "时间权重",
-        "weight": "单位权重",
-        "placebo": "安慰剂（对照单位）",
-        "treatment": "政策开始",
-        "estimate": "估计值",
-        "density": "次数",
-    },
-}
+#: report label key of each word of the synthetic-control plots ("treated", "weight", "estimate" and
+#: outcome names are the report's own keys)
+_PLOT_KEYS = {"synthetic": "synth_synthetic", "gap": "synth_gap", "time_weights": "synth_time_weights",
+              "placebo": "synth_placebo", "treatment": "synth_treatment_start", "density": "count",
+              "ratio": "synth_rmspe_ratio"}
 
 
 def plot_label(key: str, language: str) -> str:
-    """Label ``key`` of a synthetic-control plot in ``language`` (the report's wording first)."""
-    try:
-        from ..report import t as report_t  # type: ignore[attr-defined]
+    """Label ``key`` of a synthetic-control plot in ``language`` (a column name without a label
+    is shown as written)."""
+    from ..report.labels import label_or_name
 
-        out = report_t(key, language)
-        if out and out != key:
-            return out
-    except Exception:  # report labels are optional here
-        pass
-    return _LABELS.get(language, _LABELS["en"]).get(key, key)
+    return label_or_name(_PLOT_KEYS.get(key, key), language)
 
 
 # report label of each estimator, for plot titles in the report's language

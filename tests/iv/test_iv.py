@@ -31,7 +31,7 @@ import pytest
 from scipy import stats
 
 from evalkit import iv
-from evalkit._shared.exceptions import DesignError
+from evalkit._shared.exceptions import DesignError, EvalkitError
 
 
 def sim_panel(N=40, T=8, beta=0.5, seed=0, drop=0, strength=0.8):
@@ -205,6 +205,27 @@ def test_formula_and_expected_instrument():
                                 weight_mean={"rev": 60, "inv": 40}, total_support=[10000])
     a = allocation.allocate(spec(2023, 60, 10000), fac).continuous_series().to_numpy()
     np.testing.assert_allclose(pt[pt.year == 2023].ez_wan.to_numpy(), a, rtol=1e-5)
+
+
+def test_instrument_states_its_shocks_as_data_and_the_page_words_them_in_each_language():
+    from evalkit import report
+
+    allocation, fac, spec = _alloc_fixture()
+    specs = {2022: spec(2022, 60, 10000), 2023: spec(2023, 30, 14000)}
+    both = iv.expected_instrument(specs, fac)
+    assert both.attrs["iv_shocks"] == ["weights", "total"]
+    assert both.attrs["iv_expectation"] == {"method": "permute", "n_draws": 4, "concentration": None}
+    key, zh = report.shock_assumption(both.attrs, "zh")
+    assert key == "shock_exogeneity" and "因素权重与资金总额" in zh and "4 种组合" in zh
+    weights = iv.expected_instrument(specs, fac, shocks=("weights",))
+    key, en = report.shock_assumption(weights.attrs, "en")
+    assert key == "shock_exogeneity_weights" and "weights are exogenous" in en and "totals" not in en
+    assert "2 combinations" in en  # two yearly weight vectors, the total not redrawn
+    total = iv.expected_instrument(specs, fac, method="dirichlet", n_draws=5, shocks=("total",))
+    key, zh = report.shock_assumption(total.attrs, "zh")
+    assert key == "shock_exogeneity_total" and "资金总额是外生的" in zh and "5 次 Dirichlet" in zh
+    with pytest.raises(EvalkitError, match="iv_shocks"):
+        report.shock_assumption({}, "en")
 
 
 def test_errors():

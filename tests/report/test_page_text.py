@@ -164,3 +164,44 @@ def test_notebook_start_shows_the_title_and_reads_its_catalogue(monkeypatch):
     assert nb.title == "The pilot zone as a whole"
     with pytest.raises(PageTextError):
         report.notebook.start(ROOT / "data_raw" / "demo", year=2023, language="en", page="10_pilot_zon")
+
+
+# --- estimators and plots: words only through report's dictionary ----------------------------
+
+#: modules whose words reach pages or figures (docstrings aside) and must come from
+#: ``evalkit.report.LABELS`` / the page catalogues
+WORDLESS = ["did", "synth", "iv", "sensitivity", "inference", "results.py", "report/plots.py",
+            "report/notebook.py", "report/verdict.py", "report/conclusion.py", "report/style.py",
+            "report/headlines.py", "report/page_text.py"]
+#: Chinese that is not page text: (module, literal) with the reason
+NOT_PAGE_TEXT = {
+    ("iv/instrument.py", "the recentred formula instrument / 重定心公式工具变量"): "a bilingual error message",
+}
+
+
+def chinese_literals_outside_docstrings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and ast.get_docstring(node) is not None}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and CJK.search(node.value)
+            and id(node) not in docs]
+
+
+def test_estimators_and_plots_hold_no_chinese_words():
+    package = ROOT / "evalkit"
+    found = []
+    for entry in WORDLESS:
+        paths = sorted((package / entry).rglob("*.py")) if (package / entry).is_dir() else [package / entry]
+        for path in paths:
+            rel = path.relative_to(package).as_posix()
+            found += [f"{rel}: {text[:40]!r}" for text in chinese_literals_outside_docstrings(path)
+                      if (rel, text) not in NOT_PAGE_TEXT]
+    assert not found, f"take these words from evalkit/report/labels.py (report.t): {found}"
+
+
+def test_the_module_rule_sees_literals_but_not_docstrings(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text('"""模块说明。"""\ndef f():\n    """函数说明。"""\n    return "效应"\n', encoding="utf-8")
+    assert chinese_literals_outside_docstrings(path) == ["效应"]

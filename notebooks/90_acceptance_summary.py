@@ -25,9 +25,9 @@ from IPython.display import HTML, Markdown, display
 from evalkit import report
 from evalkit.report.conclusion import build_conclusion
 
-# no title or banner from start: the conclusion below shows both (its title carries the year)
-nb = report.notebook.start(data_dir, year=year, language=language, page="90_acceptance_summary",
-                           display_banner=False)
+# no title or banner here: the conclusion below shows both (its title carries the year)
+nb = report.notebook.open_page(data_dir, page="90_acceptance_summary", language=language,
+                               display_banner=False)
 synthetic = nb.synthetic
 headlines = report.load_headlines(output_dir) if output_dir else {}
 if not headlines:

@@ -25,13 +25,13 @@ from IPython.display import HTML, Markdown, display
 from evalkit import report
 from evalkit.report.conclusion import build_conclusion
 
-synthetic = (Path(data_dir) / "SYNTHETIC").exists()
-report.use(language=language, synthetic=synthetic)
-zh = language == "zh"
+# no title or banner here: the conclusion below shows both (its title carries the year)
+nb = report.notebook.open_page(data_dir, page="90_acceptance_summary", language=language,
+                               display_banner=False)
+synthetic = nb.synthetic
 headlines = report.load_headlines(output_dir) if output_dir else {}
 if not headlines:
-    display(Markdown("**尚无已保存的结果：请通过 evalkit evidence 运行整套报告。**" if zh
-                     else "**No saved results yet: run the whole pack with evalkit evidence.**"))
+    nb.say("no_results")
 conclusion = build_conclusion(headlines, data_dir, year=year, language=language, synthetic=synthetic)
 display(Markdown(f"# {conclusion.title}"))
 display(HTML(conclusion.to_html()))
@@ -44,7 +44,6 @@ _ = report.save_headlines(
     output_dir, "90_acceptance_summary", [],
     title=conclusion.title,
     extra={"table": records,
-           "summary": [f"{r['evaluation']}：{r['verdict']}（{report.t('box_credibility', language)}"
-                       f"{r['credibility']}）" if zh else
-                       f"{r['evaluation']}: {r['verdict']} (credibility {r['credibility']})"
+           "summary": [nb.text("summary_line", evaluation=r["evaluation"], verdict=r["verdict"],
+                               credibility=r["credibility"])
                        for r in records]})

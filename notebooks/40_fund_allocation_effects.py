@@ -51,12 +51,13 @@ nb.say("sample", n_units=sample.unit_code.nunique(), first_year=first_year, year
        assumption=assumption_words)
 
 # %%
-nb.say("h_amounts")
+nb.say("h_amounts", n_units=sample["unit_code"].nunique(), n_rows=len(sample))
 
 # %%
 shown = sample[["unit_code", f"name_{language}", "year", "factor_fund_wan", "z_wan", "ez_wan",
                 "z_recentred_wan"]].round(1)
-display(report.table(shown.head(16), language=language, digits=1))
+display(report.table(shown[shown["unit_code"].isin(shown["unit_code"].unique()[:4])], language=language,
+                     digits=1))
 
 # %%
 nb.say("h_estimates")

@@ -51,9 +51,9 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "en": "the expectation is the average over {n} Dirichlet redraws (concentration {concentration:g})",
     },
     "assumption_formula_exogeneity": {
-        "zh": "公式所用的滞后因素水平本身与各单位收入的冲击无关（比本页论证的假设更强，未被论证）",
+        "zh": "公式所用的滞后因素水平本身与各单位收入的冲击无关（比该项评估所依据的假设更强，未被论证）",
         "en": "the lagged factor levels in the formula are themselves unrelated to shocks to revenue (a "
-              "stronger assumption than the page argues for)",
+              "stronger assumption than the evaluation argues for)",
     },
     "assumption_no_selection": {
         "zh": "相机追加资金与各单位当年的经营冲击无关（朴素回归，通常不成立）",
@@ -73,8 +73,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     "verdict_short_no_result": {"zh": "未生成结果", "en": "No result"},
     "reason_no_interval": {"zh": "首选估计没有可用的置信区间", "en": "the preferred estimate has no usable interval"},
     "reason_interval_spans_zero": {
-        "zh": "在本页论证的假设下，{what} {ci} 包含零，不能排除没有效应（这并不证明没有效应）",
-        "en": "under the assumption the page argues for, the {what} {ci} includes zero, so no effect "
+        "zh": "在该项评估所依据的假设下，{what} {ci} 包含零，不能排除没有效应（这并不证明没有效应）",
+        "en": "under the assumption the evaluation argues for, the {what} {ci} includes zero, so no effect "
               "cannot be ruled out (which does not prove there is none)",
     },
     "reason_interval_excludes_zero": {
@@ -242,8 +242,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     # conclusion page: titles and headers
     "conclusion_title": {"zh": "验收评估结论（{year} 年）", "en": "Acceptance evaluation: conclusions ({year})"},
     "synthetic_notice": {
-        "zh": "注意：本页根据内置的合成演示数据生成，数字不是真实统计，仅用于演示评估方法与文书格式。",
-        "en": "Note: this page was made from the built-in synthetic demo data; the numbers are not real "
+        "zh": "注意：本结论根据内置的合成演示数据生成，数字不是真实统计，仅用于演示评估方法与文书格式。",
+        "en": "Note: these conclusions were made from the built-in synthetic demo data; the numbers are not real "
               "statistics and only show the methods and the document's layout.",
     },
     "sec_overall": {"zh": "一、综合结论", "en": "1. Overall conclusion"},

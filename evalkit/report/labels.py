@@ -94,7 +94,7 @@ LABELS: dict[str, dict[str, str]] = {
     "first_unit_year": {"zh": "首台套保险补偿起始年", "en": "First year of first-unit insurance"},
     "tech_subsidy_wan": {"zh": "技术改造补助（万元）", "en": "Technology-upgrade subsidy (CNY 10k)"},
     "tech_subsidy": {"zh": "技术改造补助", "en": "Technology-upgrade subsidies"},
-    "factor_fund_wan": {"zh": "因素法分配资金（万元）", "en": "Factor-method funds (CNY 10k)"},
+    "factor_fund_wan": {"zh": "因素法资金到位额（万元）", "en": "Factor-method funds received (CNY 10k)"},
     "factor_fund": {"zh": "因素法资金分配", "en": "Factor-method fund allocation"},
     "amount_wan": {"zh": "分配金额（万元）", "en": "Amount (CNY 10k)"},
     # evaluations

@@ -76,7 +76,7 @@ mpdta = pd.DataFrame({c: np.asarray(mpdta[c]) for c in mpdta.columns})
 cs = callaway_santanna(mpdta, outcome="lemp", unit="countyreal", time="year", cohort="first.treat",
                        control_group="never_treated", method="dr")
 simple = cs.aggregate("simple")
-src = "R did 2.x, simple aggregation, analytic s.e. (reproduced by diff-diff, moderndid, csdid)"
+src = nb.text("src_mpdta")
 check("mpdta", nb.text("q_simple_att"), -0.0399512751551763, simple.estimate, 1e-10, src)
 check("mpdta", nb.text("q_simple_att_se"), 0.0120340127701854, simple.std_error, 1e-10, src)
 show("mpdta")

@@ -102,8 +102,8 @@ class Conclusion:
         h = self.headers()
         rows = []
         for i, r in enumerate(self.table.to_dict("records"), start=1):
-            end = t("sentence_end", self.language)
-            finding = f"{r['sentence']}{end} [{i}] {h['assumption_label']}{r['assumption']}{end}"
+            finding = t("finding_with_note", self.language).format(
+                sentence=r["sentence"], n=i, label=h["assumption_label"], assumption=r["assumption"])
             # the reasons that lowered the rating; a rating nothing lowered shows what held
             reasons = r.get("credibility_flagged") or r.get("credibility_reasons") or []
             cred = (r["credibility"] + t("label_colon", self.language)

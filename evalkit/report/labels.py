@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
     "clause_separator": {"zh": "；", "en": "; "},
     "sentence_end": {"zh": "。", "en": "."},
     "label_colon": {"zh": "：", "en": ": "},
+    "finding_with_note": {"zh": "{sentence}。[{n}] {label}{assumption}。", "en": "{sentence}. [{n}] {label}{assumption}."},
     "name_with_note": {"zh": "{name}（{note}）", "en": "{name} ({note})"},
     "attachment_xlsx": {"zh": "测算表（Excel）", "en": "allocation workbook (Excel)"},
     "attachment_csv": {"zh": "表格（CSV）", "en": "table (CSV)"},

@@ -83,7 +83,8 @@ def headline_lines(
             text += ", p < 0.001" if p < 0.001 else f", p = {p:.3f}".rstrip("0").rstrip(".")
         if not text.strip() and rec.get("note"):
             text = str(rec["note"])
-        lines.append(f"{label}: {text}" if label else text)
+        colon = t("label_colon", language) if language else ": "
+        lines.append(f"{label}{colon}{text}" if label else text)
     if not lines:
         summary = (payload.get("extra") or {}).get("summary") or []
         lines = [str(x) for x in summary[:limit]]

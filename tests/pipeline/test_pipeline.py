@@ -304,7 +304,7 @@ def test_index_names_evaluations_in_the_pack_language():
     from evalkit.pipeline.index import headline_lines
 
     rows = [{"evaluation": "pilot_zone", "estimator": "SDID", "estimate": 0.07, "p_value": 0.0001}]
-    assert headline_lines({"headlines": rows}, language="zh") == ["试验区 · SDID: 0.07, p < 0.001"]
+    assert headline_lines({"headlines": rows}, language="zh") == ["试验区 · SDID：0.07, p < 0.001"]
     assert headline_lines({"headlines": rows}, language="en") == ["Pilot zone · SDID: 0.07, p < 0.001"]
 
 

@@ -192,7 +192,7 @@ def test_index_page(good_pack):
     assert '<meta charset="utf-8">' in page
     assert "合成演示数据" in page  # synthetic-data banner (zh default)
     assert "标题 00_plot" in page  # title saved with the headlines
-    assert "pilot zone · test: 0.123 [0.05, 0.2], p = 0.012" in page
+    assert "pilot zone · test：0.123 [0.05, 0.2], p = 0.012" in page
     assert "已跳过" in page and "needs the &#x27;validation&#x27; extra (test)" in page
     for name in ("00_plot", "10_plain", "90_summary", "99_skip"):
         assert f'href="{name}.html"' in page and f'href="{name}.code.html"' in page

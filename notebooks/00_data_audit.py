@@ -22,12 +22,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from evalkit import report
 
 # later years set aside; gaps refused before this page unless --allow-missing
 nb = report.notebook.start(data_dir, year=year, language=language, page="00_data_audit")  # title, banner
+box = display(Markdown(""), display_id=True)  # the key facts, filled in at the end
 panel, synthetic = nb.panel, nb.synthetic
 validation = panel.attrs["validation"]
 name_col = f"name_{language}"
@@ -166,6 +167,11 @@ records = [
     {"evaluation": nb.text("headline_missing"), "estimator": "",
      "estimate": int(total["missing_cells"])},
 ]
+box.update(report.key_facts_box([
+    nb.text("facts_coverage", n_units=int(n_units), first_year=first_year, last_year=last_year,
+            n_unit_years=int(total["complete"])),
+    nb.text("facts_checks", n_problems=len(validation.problems), n_missing=int(total["missing_cells"])),
+], language))
 _ = report.save_headlines(output_dir, "00_data_audit", records,
                           title=nb.title,
                           extra={"units": int(n_units), "synthetic": synthetic})

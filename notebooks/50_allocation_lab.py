@@ -35,6 +35,7 @@ from evalkit.allocation.export import write_outputs
 
 alloc_dir = Path(data_dir) / "allocation"
 nb = report.notebook.open_page(data_dir, page="50_allocation_lab", language=language)  # title, banner
+box = display(Markdown(""), display_id=True)  # the key facts, filled in at the end
 synthetic = nb.synthetic
 nb.say("intro")
 
@@ -254,6 +255,15 @@ else:
     nb.say("not_saved")
 
 # %%
+key_facts = [
+    nb.text("summary_amount", fund=current_spec.fund, year=current_spec.year, t_alloc=alloc.core.t_alloc,
+            n_units=len(alloc.amounts),
+            total_check=nb.text("total_exact" if sum(alloc.amounts.values()) == alloc.core.t_alloc
+                                else "total_mismatch")),
+    nb.text("summary_fairness", gini=float(fairness.loc["gini_amount", "this_year"]),
+            hhi=float(fairness.loc["hhi", "this_year"])),
+]
+box.update(report.key_facts_box(key_facts, language))
 _ = report.save_headlines(
     output_dir,
     "50_allocation_lab",
@@ -268,13 +278,6 @@ _ = report.save_headlines(
         "hhi": float(fairness.loc["hhi", "this_year"]),
         "max_prob_rank_change": float(mc.summary["prob_rank_change"].max()),
         "amounts": dict(alloc.amounts),
-        "summary": [
-            nb.text("summary_amount", fund=current_spec.fund, year=current_spec.year, t_alloc=alloc.core.t_alloc,
-                    n_units=len(alloc.amounts),
-                    total_check=nb.text("total_exact" if sum(alloc.amounts.values()) == alloc.core.t_alloc
-                                        else "total_mismatch")),
-            nb.text("summary_fairness", gini=float(fairness.loc["gini_amount", "this_year"]),
-                    hhi=float(fairness.loc["hhi", "this_year"])),
-        ],
+        "summary": key_facts,
     },
 )

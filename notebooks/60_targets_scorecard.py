@@ -23,7 +23,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 from matplotlib.ticker import MaxNLocator
 
 from evalkit import data, report, targets
@@ -31,6 +31,7 @@ from evalkit import data, report, targets
 indicators_path = Path(data_dir) / "city_indicators.csv"
 indicators = data.load_city_indicators(indicators_path)  # the shared reader: GB18030, title rows, empty files
 nb = report.notebook.open_page(data_dir, page="60_targets_scorecard", language=language)  # title, banner
+box = display(Markdown(""), display_id=True)  # the key facts, filled in at the end
 synthetic = nb.synthetic
 nb.say("intro")
 
@@ -137,6 +138,15 @@ fig.tight_layout(rect=(0, 0.03, 1, 1))
 plt.show()
 
 # %%
+missed = card[card["status"].isin(["not_met", "off_track"])]
+key_facts = [nb.text("facts_counts", n=len(card), met=counts["met"] + counts["on_track"],
+                     missed=counts["not_met"] + counts["off_track"], other=counts["pending"] + counts["no_data"])]
+if len(missed):
+    key_facts.append(nb.text("facts_missed", items=report.join_list(
+        [report.t("name_with_note", language).format(name=r[f"name_{language}"],
+                                                      note=f"{r['value']:,g}/{r['target_value']:,g}")
+         for r in missed.to_dict("records")], language)))
+box.update(report.key_facts_box(key_facts, language))
 _ = report.save_headlines(
     output_dir,
     "60_targets_scorecard",

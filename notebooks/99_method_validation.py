@@ -26,11 +26,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from evalkit import pipeline, report
 
 nb = report.notebook.open_page(data_dir, page="99_method_validation", language=language, synthetic=False)  # public data
+box = display(Markdown(""), display_id=True)  # the key facts, filled in at the end
 nb.say("intro")
 missing = [pkg for pkg in ("moderndid", "synthdid", "causaldata") if importlib.util.find_spec(pkg) is None]
 if missing:
@@ -174,6 +175,7 @@ nb.say("summary", n_ok=n_ok, n_all=n_all)
 if n_ok < n_all:
     display(report.table(table[~table["agrees"]], language=language,
                          columns=["quantity", "published", "evalkit_value", "difference", "tolerance"]))
+box.update(report.key_facts_box([nb.text("summary_index", n_ok=n_ok, n_all=n_all)], language))
 _ = report.save_headlines(output_dir, "99_method_validation", [],
                       title=nb.text("index_title"),
                       extra={"checks": n_all, "agree": n_ok,

@@ -38,7 +38,7 @@ from .notebook import format_p, synthetic_banner
 from .page_text import PageText, PageTextError, page_text
 from .plots import overlay_effects, plot_effects, timing_heatmap, trend_plot
 from .style import mark_synthetic, register_cjk_font, use
-from .summary import conclusion_box
+from .summary import conclusion_box, key_facts_box
 from .tables import Table, display_table, table
 from .verdict import shock_assumption
 
@@ -61,6 +61,7 @@ __all__ = [
     "format_share",
     "headline",
     "join_list",
+    "key_facts_box",
     "page_text",
     "PageText",
     "PageTextError",

@@ -270,7 +270,12 @@ def _merge_same_content(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """One row per kind of file (e.g. every yearly allocation rule), files and coverage joined."""
     merged = frame.groupby("content", sort=False).agg(
         file=("file", lambda f: join_list(f, lang)),
-        coverage=("coverage", lambda c: join_list(dict.fromkeys(c), lang)))
+        coverage=("coverage", lambda c: join_list(dict.fromkeys(c), lang)),
+        n=("file", "size"))
+    # files the evaluation does not use are counted, not listed (their names only lengthen the page)
+    other = merged.index == t("source_other", lang)
+    merged.loc[other, "file"] = [t("source_other_count", lang).format(n=int(n)) for n in merged.loc[other, "n"]]
+    merged = pd.concat([merged[~other], merged[other]])  # and go last
     return merged.reset_index()[["file", "content", "coverage"]]
 
 

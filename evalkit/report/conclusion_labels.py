@@ -93,8 +93,9 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
               "do not overlap",
     },
     "reason_agree": {
-        "zh": "依据同一假设的其他估计（{names}）方向一致、区间重叠",
-        "en": "the other estimates under the same assumption ({names}) agree in sign and overlap",
+        "zh": "依据同一假设的其他估计（{names}）方向一致，其中给出置信区间的与首选估计区间重叠",
+        "en": "the other estimates under the same assumption ({names}) agree in sign (and overlap, where "
+              "they have intervals)",
     },
     "reason_single": {
         "zh": "同一假设下没有第二种估计可资对照",
@@ -205,7 +206,7 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "zh": "{subject}每增加 {scale} 万元，{indicator}约{dir} {pct}，按样本单位的平均年收入折算约合每个单位每年 "
               "{money} 万元（{ci_name} {ci}，{p}）",
         "en": "{subject}: per additional {scale} 10k CNY, {indicator} {dir} about {pct}, about {money} 10k CNY "
-              "per unit and year at the sample's mean revenue ({ci_name} {ci}, {p})",
+              "per unit-year at mean revenue ({ci_name} {ci}, {p})",
     },
     "up": {"zh": "提高", "en": "up"},
     "down": {"zh": "下降", "en": "down"},
@@ -379,6 +380,7 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     "coverage_unreadable": {"zh": "文件内容与数据字典（data_raw/README）不符，请核对列名与取值",
                             "en": "does not match the data dictionary (data_raw/README); check its columns and values"},
     "source_other": {"zh": "其他文件（评估未使用）", "en": "other file (not used by the evaluation)"},
+    "source_other_count": {"zh": "另有 {n} 个文件", "en": "{n} more file(s)"},
     # glossary
     "term_ci": {"zh": "置信区间", "en": "Confidence interval"},
     "gloss_ci": {
@@ -462,6 +464,8 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
     },
     # conclusion box of the evaluation pages
     "box_title": {"zh": "结论", "en": "Conclusion"},
+    "key_facts_title": {"zh": "要点", "en": "Key facts"},
+    "key_facts_note": {"zh": "以下为详细内容。", "en": "The details follow."},
     "box_finding": {"zh": "主要发现", "en": "Finding"},
     "box_verdict": {"zh": "判断", "en": "Verdict"},
     "box_credibility": {"zh": "可信度", "en": "Credibility"},

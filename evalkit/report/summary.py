@@ -286,3 +286,37 @@ def conclusion_box(records: Sequence[Mapping[str, Any]], evaluation: str, langua
     from IPython.display import HTML
 
     return HTML(conclusion_box_html(records, evaluation, language))
+
+
+def key_facts_box(lines: Sequence[str], language: str | None = None):
+    """The box at the top of a page that is not an evaluation (data audit, allocation, scorecard,
+    method validation): its key facts first, as the evaluation pages open with their conclusion.
+
+    Parameters
+    ----------
+    lines : sequence of str
+        The facts, one sentence each (already in the page's language).
+    language : {"zh", "en"}, optional
+
+    Returns
+    -------
+    IPython.display.HTML
+        For ``display``/``update`` (the page shows an empty placeholder first and fills it once the
+        facts are computed, so the box stands above the details).
+
+    Examples
+    --------
+    >>> from evalkit.report import key_facts_box
+    >>> box = key_facts_box(["37 / 37 checks agree with the published results"], "en")
+    >>> "Key facts" in box.data and "<li>37 / 37" in box.data
+    True
+    """
+    import html
+
+    from IPython.display import HTML
+
+    lang = resolve_language(language)
+    items = "".join(f"<li>{html.escape(str(line))}</li>" for line in lines)
+    return HTML(f'<div class="ek-box"><h2>{html.escape(t("key_facts_title", lang))}</h2>'
+                f'<ul class="ek-facts">{items}</ul>'
+                f'<p class="ek-small">{html.escape(t("key_facts_note", lang))}</p></div>')

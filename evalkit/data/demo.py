@@ -443,7 +443,7 @@ def _weifang_target(year: int) -> float:
 def _spec_dict(year: int, weights: dict[str, int], total: int, reserve: int) -> dict[str, Any]:
     return {
         "fund": "试验区因素法资金",
-        "name": f"演示方案 {year} (synthetic demo, not a real Weifang rule)",
+        "name": f"演示方案 {year}（合成演示数据，非潍坊真实方案）",
         "year": year,
         "data_year": year - 1,
         "total_wan": total,
@@ -452,7 +452,7 @@ def _spec_dict(year: int, weights: dict[str, int], total: int, reserve: int) -> 
                      "transform": "share", "unit_of_measure": uom} for fid, name, uom, _, _ in FACTORS],
         "missing": {"default": "error"},
         "rounding": {"unit_wan": 1, "method": "largest_remainder", "tie_break": "code"},
-        "notes": "合成演示数据 SYNTHETIC: weights and total drawn at random by evalkit.data.demo",
+        "notes": "合成演示数据：权重与总额由 evalkit 演示数据生成器随机抽取，不是潍坊的真实方案。",
     }
 
 

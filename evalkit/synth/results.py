@@ -123,6 +123,8 @@ class SynthResult(ScalarEffect):
         kind : {"trajectories", "gap", "weights", "placebo"}
             Treated vs synthetic paths (with time weights for synthetic DiD), their gap, the donor
             weights as bars, or the histogram of placebo estimates with the estimate marked.
+            ``"weights"`` takes ``top`` (bars shown, default 20) and ``names`` (``{unit: label}``,
+            e.g. county names for the codes).
         ax : matplotlib Axes, optional
             Axes to draw on.
         language : {"en", "zh"}, optional
@@ -188,9 +190,12 @@ class SynthResult(ScalarEffect):
         ax.legend(frameon=False)
         return ax
 
-    def _plot_weights(self, ax, language, top: int = 20):
+    def _plot_weights(self, ax, language, top: int = 20, names=None):
         w = self.weights.head(top)
-        ax.barh(w["unit"].astype(str)[::-1], w["weight"].to_numpy()[::-1], color="C0")
+        labels = w["unit"].astype(str)
+        if names is not None:  # readers know counties by name, not by code
+            labels = labels.map(lambda code: str(names.get(code, code)))
+        ax.barh(labels[::-1], w["weight"].to_numpy()[::-1], color="C0")
         ax.set_xlabel(plot_label("weight", language))
         ax.set_title(self._plot_title(language))
         return ax

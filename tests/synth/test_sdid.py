@@ -196,6 +196,12 @@ def test_plots_render(tmp_path):
         ax = r.plot(kind)
         ax.figure.savefig(tmp_path / f"{kind}.png")
     assert "ATT" in r.summary() and r.to_frame().shape[0] == 1
+    # donor bars labelled by name where a name is given (codes otherwise), at most `top` bars
+    top = r.weights.head(3)
+    names = {str(top["unit"].iloc[0]): "Alpha county"}
+    ax = r.plot("weights", top=3, names=names)
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert len(labels) == 3 and labels[-1] == "Alpha county" and str(top["unit"].iloc[1]) in labels
 
 
 def test_covariate_loop_compiled_matches_python():

@@ -106,6 +106,11 @@ CONCLUSION_LABELS: dict[str, dict[str, str]] = {
         "en": "another estimate ({name}) {ci} excludes zero but rests on a different assumption: "
               "{assumption}; it does not decide the verdict",
     },
+    "reason_other_assumption_null": {
+        "zh": "另一估计（{name}）{ci} 包含零，它依赖另一假设：{assumption}；它回答的问题未得到数据支持，不改变上述判断",
+        "en": "another estimate ({name}) {ci} includes zero; it rests on a different assumption: {assumption}; "
+              "the question it answers is not supported by the data, which does not change the verdict",
+    },
     # credibility
     "credibility_high": {"zh": "高", "en": "High"},
     "credibility_medium": {"zh": "中", "en": "Medium"},

@@ -343,20 +343,24 @@ def verdict(records: Sequence[Mapping[str, Any]], language: str | None = None,
             names=join_list(ag.agree, lang)))
     else:
         reasons.append(t("reason_single", lang))
+    reasons += _other_assumption_reasons(ag, lang, fmt, spanning_zero=True)
     key = "supports_positive" if lo > 0 else "supports_negative"
     return Verdict(key, _join(t(f"verdict_{key}", lang), reasons, lang), reasons)
 
 
-def _other_assumption_reasons(ag: Agreement, lang: str, fmt) -> list[str]:
-    """The first estimate under a different assumption whose interval excludes zero (it does not
-    count towards the verdict, but the reader should know why)."""
+def _other_assumption_reasons(ag: Agreement, lang: str, fmt, spanning_zero: bool = False) -> list[str]:
+    """The first estimate under a different assumption whose interval excludes zero (when the
+    verdict is inconclusive) or includes zero (when the verdict supports an effect, with
+    ``spanning_zero``): it does not count towards the verdict, but the reader should know it, e.g.
+    that a dose response is not supported while the effect of receiving the policy is."""
     out: list[str] = []
+    key = "reason_other_assumption_null" if spanning_zero else "reason_other_assumption"
     for r in ag.other_assumption:
         if out:
             break
         lo, hi = num(r.get("conf_low")), num(r.get("conf_high"))
-        if _finite(lo) and _finite(hi) and (lo > 0 or hi < 0):
-            out.append(t("reason_other_assumption", lang).format(
+        if _finite(lo) and _finite(hi) and ((lo <= 0 <= hi) if spanning_zero else (lo > 0 or hi < 0)):
+            out.append(t(key, lang).format(
                 name=r.get("estimator"), ci=fmt(lo, hi),
                 assumption=assumption_words(r["assumption"], lang) if r.get("assumption") in ASSUMPTIONS
                 else "—"))

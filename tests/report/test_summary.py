@@ -171,3 +171,18 @@ def test_conclusion_docx_reads_back(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # like any new file, not mkstemp's 0600
+
+
+def test_supported_effect_mentions_an_estimate_under_another_assumption_that_spans_zero():
+    """Technology subsidies: receiving a subsidy raises revenue (ATT, parallel trends), but the dose
+    response (ACRT, strong parallel trends) includes zero: the verdict stays 'supports' and says so,
+    so that it is not read as 'more subsidy, more effect'."""
+    att = _did("ATT", 0.078, 0.057, 0.100, preferred=True)
+    acrt = {**_did("ACRT", 0.0145, -0.0101, 0.0391), "assumption": "strong_parallel_trends"}
+    v = verdict([att, acrt], "en")
+    assert v.kind == "supports_positive"
+    assert "another estimate (ACRT)" in v.sentence and "includes zero" in v.sentence
+    assert "no selection on gains" in v.sentence
+    # an estimate under another assumption that excludes zero adds nothing to a supported verdict
+    twfe = {**_did("TWFE", 0.09, 0.06, 0.12), "assumption": "parallel_trends_homogeneous"}
+    assert "another estimate" not in verdict([att, twfe], "en").sentence

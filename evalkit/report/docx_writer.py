@@ -36,6 +36,44 @@ def _font(run, size: float | None = None, bold: bool = False) -> None:
     run.bold = bold
 
 
+def _field(paragraph, instruction: str) -> None:
+    """A Word field (``PAGE``, ``NUMPAGES``) that Word and LibreOffice fill in when they lay out."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _header_and_footer(section, language: str, synthetic: bool) -> None:
+    """Every printed page: the synthetic-data mark at the top (synthetic data) and 'page n of N'."""
+    import re
+
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    from .labels import t
+
+    if synthetic:
+        head = section.header.paragraphs[0]
+        head.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _font(head.add_run(t("synthetic_mark", language)), 8, bold=True)
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for part in re.split(r"(\{page\}|\{pages\})", t("page_of_pages", language)):
+        if part == "{page}":
+            _field(foot, "PAGE")
+        elif part == "{pages}":
+            _field(foot, "NUMPAGES")
+        elif part:
+            _font(foot.add_run(part), 8)
+
+
 def _para(doc, text: str, size: float = 10, bold: bool = False, style: str | None = None):
     p = doc.add_paragraph(style=style)
     _font(p.add_run(text), size, bold)
@@ -70,6 +108,7 @@ def conclusion_document(conclusion: Conclusion):
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(2.0))
+    _header_and_footer(section, conclusion.language, conclusion.synthetic)
     h = conclusion.headers()
     _para(doc, conclusion.title, 16, bold=True)
     if conclusion.synthetic:

@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
     "clause_separator": {"zh": "；", "en": "; "},
     "sentence_end": {"zh": "。", "en": "."},
     "label_colon": {"zh": "：", "en": ": "},
+    "page_of_pages": {"zh": "第 {page} 页，共 {pages} 页", "en": "Page {page} of {pages}"},
     "finding_with_note": {"zh": "{sentence}。[{n}] {label}{assumption}。", "en": "{sentence}. [{n}] {label}{assumption}."},
     "name_with_note": {"zh": "{name}（{note}）", "en": "{name} ({note})"},
     "attachment_xlsx": {"zh": "测算表（Excel）", "en": "allocation workbook (Excel)"},

@@ -167,6 +167,10 @@ def test_conclusion_docx_reads_back(tmp_path):
     section = doc.sections[0]
     assert math.isclose(section.page_width.cm, 21.0, abs_tol=0.01)
     assert math.isclose(section.page_height.cm, 29.7, abs_tol=0.01)
+    # every printed page: the synthetic mark in the header, "第 n 页，共 N 页" (Word fields) in the footer
+    assert section.header.paragraphs[0].text == "合成演示数据 · 非真实统计"
+    footer = section.footer.paragraphs[0]._p.xml
+    assert 'w:instr="PAGE"' in footer and 'w:instr="NUMPAGES"' in footer and "共" in footer
     assert not list((tmp_path / "out").glob("*.tmp"))
     umask = os.umask(0)
     os.umask(umask)

@@ -86,6 +86,8 @@ def _table(doc, headers: list[str], rows: list[list[str]], widths_cm: list[float
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.autofit = False
+    for column, w in zip(table.columns, widths_cm, strict=True):  # the grid LibreOffice lays out by
+        column.width = Cm(w)
     for cell, text, w in zip(table.rows[0].cells, headers, widths_cm, strict=True):
         cell.width = Cm(w)
         cell.paragraphs[0].text = ""
@@ -118,7 +120,7 @@ def conclusion_document(conclusion: Conclusion):
         _para(doc, text)
     _para(doc, h["sec_measures"], 12, bold=True)
     _table(doc, [h["col_section"], h["col_evaluation"], h["col_finding"], h["col_p"], h["col_verdict"],
-                 h["col_credibility"]], conclusion.measure_rows(), [1.6, 1.8, 5.0, 1.2, 3.6, 3.8])
+                 h["col_credibility"]], conclusion.measure_rows(), [1.5, 1.8, 5.0, 1.5, 3.6, 3.6])
     _para(doc, conclusion.thresholds, 8)
     _para(doc, h["sec_problems"], 12, bold=True)
     for i, text in enumerate(conclusion.problems, start=1):

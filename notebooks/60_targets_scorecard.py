@@ -131,7 +131,7 @@ for ax, ind_id in zip(axes.ravel(), plot_ids, strict=False):
     ax.set_ylabel(unit, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    if series.mod(1).eq(0).all() and float(row["target_value"]).is_integer():  # counts: no "1.5 家"
+    if series.mod(1).eq(0).all() and float(row["target_value"]).is_integer():  # counts: whole-number ticks
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 for ax in axes.ravel()[len(plot_ids):]:
     ax.axis("off")

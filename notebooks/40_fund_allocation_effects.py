@@ -80,6 +80,9 @@ for name, r_ in [("OLS", fit_formula.ols), ("IV: z", fit_formula), ("IV: z − E
 table = pd.DataFrame(rows)
 display(report.table(table, language=language, digits=4,
                      labels={"F_eff": nb.text("col_f_eff"), "AR": nb.text("col_ar")}))
+if fit_recentred.effective_f < fit_recentred.f_critical:  # weak: say why the bootstrap interval is lopsided
+    nb.say("weak_iv_interval", low=table["conf_low"].iloc[-1], high=table["conf_high"].iloc[-1],
+           f_eff=fit_recentred.effective_f, f_critical=fit_recentred.f_critical)
 
 fig, ax = plt.subplots(figsize=(6.5, 3.5))
 for i, r_ in enumerate(rows):

@@ -106,8 +106,14 @@ per_unit = sc.per_unit.copy()
 if "unit" in per_unit.columns:  # unit names beside the codes
     unit_names = panel.groupby("unit_code")[f"name_{language}"].first()
     per_unit.insert(1, "name", per_unit["unit"].map(unit_names))
+# a unit whose pre-period fit is far worse than the others' has no credible synthetic control
+POOR_FIT_FACTOR = 5  # pre-period RMSPE above this many times the median of Weifang's units
+poor = per_unit["pre_rmspe"] > POOR_FIT_FACTOR * per_unit["pre_rmspe"].median()
+per_unit["note"] = [nb.text("poor_fit") if bad else "" for bad in poor]
 nb.say("h_per_unit")
 display(report.table(per_unit, language=language, digits=4))
+if poor.any():
+    nb.say("poor_fit_rule", factor=POOR_FIT_FACTOR, n=int(poor.sum()))
 
 # %%
 nb.say("h_sensitivity")

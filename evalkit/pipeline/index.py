@@ -30,6 +30,8 @@ th{background:#f3f5f7}
 .reason{color:#555;font-size:.9em}.nbname{color:#777;font-family:monospace;font-size:.85em}
 ul.hl{margin:0;padding-left:1.1em}td.num,td.links,th{white-space:nowrap}td.num{text-align:right}
 footer{margin-top:2em;color:#666;font-size:.85em}
+@page{size:A4 portrait;margin:12mm;@bottom-center{content:counter(page) " / " counter(pages);font-size:8pt;color:#555}}
+@media print{body{margin:0;max-width:none;font-size:9pt}tr{break-inside:avoid}}
 """
 
 

@@ -70,6 +70,11 @@ fit_recentred = iv.panel_iv(sample, instrument="z_wan", expected_instrument="ez_
                             shock_assumption=assumption, **common)
 
 # %%
+def _iv_fields(r_):
+    return dict(f_eff=r_.effective_f, f_critical=r_.f_critical,
+                ar_intervals=[list(iv_) for iv_ in r_.ar_intervals])
+
+
 rows = []
 for name, r_ in [("OLS", fit_formula.ols), ("IV: z", fit_formula), ("IV: z − E[z]", fit_recentred)]:
     lo, hi = r_.conf_int()
@@ -80,7 +85,7 @@ for name, r_ in [("OLS", fit_formula.ols), ("IV: z", fit_formula), ("IV: z − E
 table = pd.DataFrame(rows)
 display(report.table(table, language=language, digits=4,
                      labels={"F_eff": nb.text("col_f_eff"), "AR": nb.text("col_ar")}))
-if fit_recentred.effective_f < fit_recentred.f_critical:  # weak: say why the bootstrap interval is lopsided
+if report.verdict.weak_instrument(_iv_fields(fit_recentred)):  # the verdict's rule: say why the interval is wide
     nb.say("weak_iv_interval", low=table["conf_low"].iloc[-1], high=table["conf_high"].iloc[-1],
            f_eff=fit_recentred.effective_f, f_critical=fit_recentred.f_critical)
 
@@ -146,11 +151,6 @@ plt.show()
 common = dict(outcome=outcome, effect_scale=endog_scale, outcome_mean=float(sample["revenue_wan"].mean()),
               n_clusters=sample["unit_code"].nunique(),
               truth=truth["beta_per_1000_wan"] if truth else None)
-
-
-def _iv_fields(r_):
-    return dict(f_eff=r_.effective_f, f_critical=r_.f_critical,
-                ar_intervals=[list(iv_) for iv_ in r_.ar_intervals])
 
 
 records = [

@@ -140,14 +140,11 @@ fig.tight_layout(rect=(0, 0.03, 1, 1))
 plt.show()
 
 # %%
-missed = card[card["status"].isin(["not_met", "off_track"])]
+shortfalls = report.target_shortfalls(card.to_dict("records"), language)  # as the conclusion page lists them
 key_facts = [nb.text("facts_counts", n=len(card), met=counts["met"] + counts["on_track"],
                      missed=counts["not_met"] + counts["off_track"], other=counts["pending"] + counts["no_data"])]
-if len(missed):
-    key_facts.append(nb.text("facts_missed", items=report.join_list(
-        [report.t("name_with_note", language).format(name=r[f"name_{language}"],
-                                                      note=f"{r['value']:,g}/{r['target_value']:,g}")
-         for r in missed.to_dict("records")], language)))
+if shortfalls:
+    key_facts.append(nb.text("facts_missed", items=report.join_list(shortfalls, language)))
 box.update(report.key_facts_box(key_facts, language))
 _ = report.save_headlines(
     output_dir,

@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..report.labels import LABELS, t
+from ..report.labels import LABELS, label_or_name, t
 
-#: the page's words by language (from the report's dictionary, keys ``index_*``)
-TEXT = {lang: {key[len("index_"):].replace("_", " ") if key == "index_not_run" else key[len("index_"):]: text[lang]
-               for key, text in LABELS.items() if key.startswith("index_")} for lang in ("zh", "en")}
+#: the page's words by language: the report dictionary's ``index_*`` entries without the prefix
+TEXT = {lang: {key.removeprefix("index_"): text[lang] for key, text in LABELS.items() if key.startswith("index_")}
+        for lang in ("zh", "en")}
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Microsoft YaHei","PingFang SC",
@@ -97,8 +97,6 @@ def _evaluation_label(key: Any, language: str | None) -> str:
     """An evaluation key in the pack's language where the label dictionary holds it."""
     if language is None:
         return str(key)
-    from ..report.labels import label_or_name
-
     return label_or_name(str(key), language)
 
 
@@ -134,12 +132,11 @@ def _load_headlines(pack: Path) -> dict[str, dict[str, Any]]:
     return load_headlines(pack)
 
 
-def _attachments(pack: Path, tx: dict[str, str]) -> str:
+def _attachments(pack: Path, language: str) -> str:
     """Links to the files the allocation notebook wrote into ``allocation/`` (empty when none)."""
     folder = pack / "allocation"
     if not folder.is_dir():
         return ""
-    language = "zh" if tx is TEXT["zh"] else "en"
     items = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         key = f"attachment_{path.suffix.lower().lstrip('.')}"
@@ -149,7 +146,7 @@ def _attachments(pack: Path, tx: dict[str, str]) -> str:
         items.append(f'<li><a href="allocation/{html.escape(path.name)}">{html.escape(path.name)}</a> · {kind}</li>')
     if not items:
         return ""
-    return f'<h2>{html.escape(tx["attachments"])}</h2><ul class="attachments">{"".join(items)}</ul>'
+    return f'<h2>{html.escape(t("index_attachments", language))}</h2><ul class="attachments">{"".join(items)}</ul>'
 
 
 def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
@@ -183,7 +180,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
         payload = headlines.get(run.name)
         title = (payload or {}).get("title") or run.title or run.name
         status_cls = "s-" + run.status.replace(" ", "-")
-        status = f'<span class="status {status_cls}">{esc(tx.get(run.status, run.status))}</span>'
+        status = f'<span class="status {status_cls}">{esc(tx.get(run.status.replace(" ", "_"), run.status))}</span>'
         if run.reason and run.status != "ok":
             status += f'<div class="reason">{esc(run.reason)}</div>'
         hl = verdicts.get(run.name) or headline_lines(payload, language=lang)
@@ -234,7 +231,7 @@ def write_index(pack: Path, runs: list, meta: dict[str, Any]) -> Path:
 {chr(10).join(rows)}
 </tbody>
 </table>
-{_attachments(pack, tx)}
+{_attachments(pack, lang)}
 <footer>{esc(tx["verify"])}</footer>
 </body>
 </html>

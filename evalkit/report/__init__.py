@@ -11,6 +11,7 @@
 """
 
 from . import notebook
+from .conclusion import target_shortfalls
 from .context import current
 from .figcheck import allow_names
 from .formats import (
@@ -76,6 +77,7 @@ __all__ = [
     "shock_assumption",
     "synthetic_banner",
     "t",
+    "target_shortfalls",
     "table",
     "timing_heatmap",
     "translate_columns",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,12 +192,9 @@ def problems_and_suggestions(table: pd.DataFrame, scorecard: Mapping[str, Any] |
     lang = resolve_language(language)
     out = []
     card = list((scorecard or {}).get("card") or [])
-    missed = [r for r in card if r.get("status") in MISSED_STATUSES]
-    if missed:
-        items = [t("name_with_note", lang).format(
-            name=r.get(f"name_{lang}"), note=f"{_num_text(r.get('value'))}/{_num_text(r.get('target_value'))}")
-            for r in missed]
-        out.append(t("problem_targets", lang).format(n=len(missed), items=join_list(items, lang)))
+    items = target_shortfalls(card, lang)
+    if items:
+        out.append(t("problem_targets", lang).format(n=len(items), items=join_list(items, lang)))
     no_data = [r for r in card if r.get("status") == "no_data"]
     if no_data:
         out.append(t("problem_target_no_data", lang).format(
@@ -229,6 +226,30 @@ def _suggestion(row: Mapping[str, Any], lang: str) -> str:
     if key is None:
         key = "suggest_more_years" if row.get("verdict_kind") == "inconclusive" else "suggest_review"
     return t(key, lang)
+
+
+def target_shortfalls(card: Sequence[Mapping[str, Any]], language: str | None = None) -> list[str]:
+    """The targets not met or behind schedule, each as "name (actual/target)" in ``language``.
+
+    Parameters
+    ----------
+    card : sequence of dict
+        Scorecard rows (:func:`evalkit.targets.scorecard` as records, or the ``card`` the scorecard
+        page saves with its headlines).
+    language : {"zh", "en"}, optional
+
+    Examples
+    --------
+    >>> from evalkit.report.conclusion import target_shortfalls
+    >>> card = [{"name_en": "New firms", "status": "not_met", "value": 277.0, "target_value": 300.0},
+    ...         {"name_en": "Platforms", "status": "met", "value": 12.0, "target_value": 10.0}]
+    >>> target_shortfalls(card, "en")
+    ['New firms (277/300)']
+    """
+    lang = resolve_language(language)
+    return [t("name_with_note", lang).format(
+        name=r.get(f"name_{lang}"), note=f"{_num_text(r.get('value'))}/{_num_text(r.get('target_value'))}")
+        for r in card if r.get("status") in MISSED_STATUSES]
 
 
 def _num_text(v: Any) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._shared.files import atomic_write_bytes
+from .labels import t
 
 if TYPE_CHECKING:  # pragma: no cover
     from .conclusion import Conclusion
@@ -56,8 +57,6 @@ def _header_and_footer(section, language: str, synthetic: bool) -> None:
     import re
 
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    from .labels import t
 
     if synthetic:
         head = section.header.paragraphs[0]

@@ -165,8 +165,7 @@ def page_text(page: str) -> PageText:
     """
     path = CATALOGUE_DIR / f"{page}.toml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in CATALOGUE_DIR.glob("*.toml")))
-        raise PageTextError(f"no page text for {page!r}; catalogues exist for: {known}")
+        raise PageTextError(f"no page text for {page!r}; catalogues exist for: {', '.join(catalogues())}")
     with path.open("rb") as fh:  # package data, not user input
         raw = tomllib.load(fh)
     return PageText(page, _check_entries(page, raw))
